@@ -1,0 +1,1 @@
+//! `liftoff-agent`: the launch agent.

@@ -1,0 +1,1 @@
+//! `liftoff-client`: the W&B GraphQL operations Launch uses, typed.

@@ -1,0 +1,117 @@
+//! The two JSON scalars of the W&B schema.
+//!
+//! `JSONString` carries a JSON document *encoded as a string* (every launch
+//! input, `runSpec` in the push answer, `TemplateVariable.schema`,
+//! `Viewer.flags`); `JSON` carries a native JSON value (`runSpec` in the pop
+//! answer, `DefaultResourceConfig.config`, `RunQueue.externalLinks`).
+//! [`JsonString`] is the typed form of the first; plain `serde_json::Value`
+//! or a typed struct is the second.
+
+use serde::de::{DeserializeOwned, Error as _};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+pub use serde_json::{Map, Value};
+
+/// A value that travels as a `JSONString`: serialised as a string holding its
+/// compact JSON, deserialised from such a string. A native JSON value is also
+/// accepted when decoding, since some servers answer with one.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct JsonString<T>(pub T);
+
+impl<T: Serialize> Serialize for JsonString<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let text = serde_json::to_string(&self.0).map_err(serde::ser::Error::custom)?;
+        s.serialize_str(&text)
+    }
+}
+
+impl<'de, T: DeserializeOwned> Deserialize<'de> for JsonString<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let value = Value::deserialize(d)?;
+        match value {
+            Value::String(text) => serde_json::from_str(&text)
+                .map(JsonString)
+                .map_err(|e| D::Error::custom(format!("invalid JSON in JSONString: {e}"))),
+            other => serde_json::from_value(other).map(JsonString).map_err(D::Error::custom),
+        }
+    }
+}
+
+/// Encode a value as a compact JSON string (the `JSONString` input form).
+pub fn to_json_string<T: Serialize>(value: &T) -> String {
+    // Serialising model types and `Value`s cannot fail: keys are strings.
+    serde_json::to_string(value).unwrap_or_else(|_| "null".to_owned())
+}
+
+/// Decode a field that may arrive either as a `JSONString` or as native JSON.
+pub fn decode_lenient<T: DeserializeOwned>(value: Value) -> Result<T, serde_json::Error> {
+    match value {
+        Value::String(text) => serde_json::from_str(&text),
+        other => serde_json::from_value(other),
+    }
+}
+
+/// Deep-merge `over` into `base`: objects merge key by key (recursively),
+/// anything else in `over` replaces what `base` had.
+pub fn deep_merge(base: &mut Value, over: &Value) {
+    match (base, over) {
+        (Value::Object(base), Value::Object(over)) => {
+            for (key, value) in over {
+                match base.get_mut(key) {
+                    Some(slot) => deep_merge(slot, value),
+                    None => {
+                        base.insert(key.clone(), value.clone());
+                    }
+                }
+            }
+        }
+        (base, over) => *base = over.clone(),
+    }
+}
+
+/// `serde(with = "double_option")`: tells an absent key (`None`) from an
+/// explicit `null` (`Some(None)`), so specs round-trip byte for byte.
+pub mod double_option {
+    use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+    pub fn serialize<T: Serialize, S: Serializer>(
+        value: &Option<Option<T>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match value {
+            Some(inner) => inner.serialize(s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<T>>, D::Error> {
+        Option::<T>::deserialize(d).map(Some)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn json_string_encodes_as_a_string_and_decodes_both_forms() {
+        let v = JsonString(json!({"a": 1}));
+        assert_eq!(serde_json::to_value(&v).unwrap(), json!("{\"a\":1}"));
+        let back: JsonString<Value> = serde_json::from_value(json!("{\"a\":1}")).unwrap();
+        assert_eq!(back.0, json!({"a": 1}));
+        let native: JsonString<Value> = serde_json::from_value(json!({"a": 1})).unwrap();
+        assert_eq!(native.0, json!({"a": 1}));
+        let bad = serde_json::from_value::<JsonString<Value>>(json!("{nope"));
+        assert!(bad.unwrap_err().to_string().contains("invalid JSON in JSONString"));
+    }
+
+    #[test]
+    fn deep_merge_merges_objects_and_replaces_leaves() {
+        let mut base = json!({"a": {"x": 1, "y": [1]}, "b": 1});
+        deep_merge(&mut base, &json!({"a": {"y": [2], "z": 3}, "c": null}));
+        assert_eq!(base, json!({"a": {"x": 1, "y": [2], "z": 3}, "b": 1, "c": null}));
+    }
+}

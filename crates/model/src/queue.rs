@@ -1,0 +1,286 @@
+//! Queues (run queues) and their default resource configs (spec §2.2, §3.3).
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde_json::{Map, Value};
+
+use crate::json::JsonString;
+use crate::schema::JsonSchema;
+
+/// `RunQueueAccessType`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum QueueAccess {
+    #[default]
+    Project,
+    User,
+}
+
+/// `RunQueuePrioritizationMode`: `V0` serves lower priority numbers first.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PrioritizationMode {
+    #[default]
+    #[serde(rename = "DISABLED")]
+    Disabled,
+    V0,
+}
+
+impl PrioritizationMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Disabled => "DISABLED",
+            Self::V0 => "V0",
+        }
+    }
+    pub fn enabled(self) -> bool {
+        self == Self::V0
+    }
+}
+
+/// Where a queue's jobs run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ResourceType {
+    LocalProcess,
+    LocalContainer,
+    Kubernetes,
+    Sagemaker,
+    GcpVertex,
+}
+
+impl ResourceType {
+    pub const ALL: [ResourceType; 5] = [
+        Self::LocalProcess,
+        Self::LocalContainer,
+        Self::Kubernetes,
+        Self::Sagemaker,
+        Self::GcpVertex,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::LocalProcess => "local-process",
+            Self::LocalContainer => "local-container",
+            Self::Kubernetes => "kubernetes",
+            Self::Sagemaker => "sagemaker",
+            Self::GcpVertex => "gcp-vertex",
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::LocalProcess => "Local process",
+            Self::LocalContainer => "Local container",
+            Self::Kubernetes => "Kubernetes",
+            Self::Sagemaker => "Amazon SageMaker",
+            Self::GcpVertex => "GCP Vertex",
+        }
+    }
+}
+
+impl fmt::Display for ResourceType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "unknown resource {0:?}: use one of local-process, local-container, kubernetes, sagemaker, gcp-vertex"
+)]
+pub struct ParseResourceError(pub String);
+
+impl FromStr for ResourceType {
+    type Err = ParseResourceError;
+    /// Accepts the W&B names and the agent's aliases (`vertex`, `local`).
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim() {
+            "local-process" => Ok(Self::LocalProcess),
+            "local-container" | "local" => Ok(Self::LocalContainer),
+            "kubernetes" => Ok(Self::Kubernetes),
+            "sagemaker" => Ok(Self::Sagemaker),
+            "gcp-vertex" | "vertex" => Ok(Self::GcpVertex),
+            _ => Err(ParseResourceError(s.to_owned())),
+        }
+    }
+}
+
+impl Serialize for ResourceType {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for ResourceType {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// A queue's template variable: `{{name}}` in its config, typed by `schema`.
+/// On the wire (`templateVariables { name schema }`) `schema` is a compact
+/// JSON string.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TemplateVariable {
+    pub name: String,
+    pub schema: JsonString<JsonSchema>,
+}
+
+impl TemplateVariable {
+    pub fn new(name: impl Into<String>, schema: JsonSchema) -> Self {
+        Self { name: name.into(), schema: JsonString(schema) }
+    }
+    pub fn schema(&self) -> &JsonSchema {
+        &self.schema.0
+    }
+}
+
+/// Template variables as the SDK sends them when creating a queue:
+/// `{"cpu": {"schema": {...}}}` (a JSONString input).
+pub fn template_variables_from_input(input: &Value) -> Result<Vec<TemplateVariable>, String> {
+    let Some(map) = input.as_object() else {
+        return Err("template variables must be an object like {\"cpu\": {\"schema\": {...}}}".into());
+    };
+    map.iter()
+        .map(|(name, def)| {
+            let schema = def.get("schema").ok_or_else(|| {
+                format!("template variable {name:?} has no \"schema\": write {{\"{name}\": {{\"schema\": {{\"type\": \"string\"}}}}}}")
+            })?;
+            let schema: JsonSchema = serde_json::from_value(schema.clone())
+                .map_err(|e| format!("template variable {name:?} has an invalid schema: {e}"))?;
+            Ok(TemplateVariable::new(name.clone(), schema))
+        })
+        .collect()
+}
+
+/// The input form of a list of template variables.
+pub fn template_variables_to_input(vars: &[TemplateVariable]) -> Value {
+    let map: Map<String, Value> = vars
+        .iter()
+        .map(|v| {
+            let schema = serde_json::to_value(v.schema()).unwrap_or(Value::Null);
+            (v.name.clone(), serde_json::json!({ "schema": schema }))
+        })
+        .collect();
+    Value::Object(map)
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExternalLink {
+    pub label: String,
+    pub url: String,
+}
+
+/// `{"links": [{"label", "url"}]}`, the form of `RunQueue.externalLinks`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExternalLinks {
+    #[serde(default)]
+    pub links: Vec<ExternalLink>,
+}
+
+/// A default resource config (`DefaultResourceConfig`): the base of every
+/// item's `resource_args`, rendered with template variables at push time.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct DefaultResourceConfig {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    pub resource: ResourceType,
+    /// `{"resource_args": {<resource>: {...}}}`.
+    pub config: Value,
+    #[serde(rename = "templateVariables", default)]
+    pub template_variables: Vec<TemplateVariable>,
+}
+
+impl DefaultResourceConfig {
+    /// Wrap a bare resource config as `{"resource_args": {<resource>: cfg}}`.
+    pub fn wrap(resource: ResourceType, config: Value) -> Value {
+        serde_json::json!({ "resource_args": { resource.as_str(): config } })
+    }
+
+    /// The config for this resource (`config.resource_args[<resource>]`).
+    pub fn resource_args(&self) -> Option<&Value> {
+        self.config.get("resource_args").and_then(|r| r.get(self.resource.as_str()))
+    }
+}
+
+/// A run queue as Liftoff's surfaces see it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Queue {
+    pub id: String,
+    pub name: String,
+    #[serde(default)]
+    pub entity_name: String,
+    #[serde(default)]
+    pub access: QueueAccess,
+    #[serde(default)]
+    pub prioritization_mode: PrioritizationMode,
+    #[serde(default)]
+    pub created_by: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    #[serde(default, rename = "defaultResourceConfigID")]
+    pub default_resource_config_id: Option<String>,
+    #[serde(default)]
+    pub default_resource_config: Option<DefaultResourceConfig>,
+    #[serde(default)]
+    pub external_links: ExternalLinks,
+}
+
+impl Queue {
+    pub fn resource(&self) -> Option<ResourceType> {
+        self.default_resource_config.as_ref().map(|c| c.resource)
+    }
+    pub fn template_variables(&self) -> &[TemplateVariable] {
+        self.default_resource_config.as_ref().map_or(&[], |c| &c.template_variables)
+    }
+}
+
+/// Queue names: 1-64 characters (the SDK's check), no control characters,
+/// no `/` (it would break `entity/queue` references).
+pub fn validate_queue_name(name: &str) -> Result<(), String> {
+    let len = name.chars().count();
+    if len == 0 || len > 64 {
+        return Err(format!("queue name must be 1 to 64 characters, got {len}"));
+    }
+    if name.trim() != name {
+        return Err("queue name must not start or end with spaces".into());
+    }
+    if name.chars().any(|c| c.is_control() || c == '/') {
+        return Err(format!("queue name {name:?} may not contain '/' or control characters"));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn template_variables_wire_forms() {
+        let input = json!({"cpu": {"schema": {"type": "integer", "minimum": 1, "maximum": 8, "default": 2}}});
+        let vars = template_variables_from_input(&input).unwrap();
+        assert_eq!(vars[0].name, "cpu");
+        // output form: schema as a compact JSON string
+        assert_eq!(
+            serde_json::to_value(&vars[0]).unwrap(),
+            json!({"name": "cpu", "schema": "{\"type\":\"integer\",\"minimum\":1,\"maximum\":8,\"default\":2}"})
+        );
+        assert_eq!(template_variables_to_input(&vars)["cpu"]["schema"]["default"], json!(2));
+        let err = template_variables_from_input(&json!({"cpu": {"type": "integer"}})).unwrap_err();
+        assert!(err.contains("has no \"schema\""), "{err}");
+    }
+
+    #[test]
+    fn resources_and_names() {
+        assert_eq!("vertex".parse::<ResourceType>(), Ok(ResourceType::GcpVertex));
+        assert!("slurm".parse::<ResourceType>().unwrap_err().to_string().contains("local-process"));
+        assert!(validate_queue_name("").is_err());
+        assert!(validate_queue_name(&"q".repeat(65)).is_err());
+        assert!(validate_queue_name("gpu/a").is_err());
+        assert!(validate_queue_name("gpu-queue").is_ok());
+    }
+}

@@ -1,0 +1,305 @@
+//! The launch spec (`runSpec`): what `wandb launch` / `launch_add` push and
+//! what an agent pops. Spec §3.1. Keys this crate does not know are kept in
+//! `extra` and written back unchanged.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::json::double_option;
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct LaunchSpec {
+    /// `entity/project/name:alias` of the job to run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub job: Option<String>,
+    /// Legacy; `placeholder-uri-scheduler` for sweep schedulers.
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "double_option")]
+    pub uri: Option<Option<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entity: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub project: Option<String>,
+    /// Run display name (`WANDB_NAME`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub author: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docker: Option<DockerSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_uri: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub git: Option<GitSpec>,
+    /// `local-process`, `local-container`, `kubernetes`, ... (`null` allowed).
+    #[serde(default, skip_serializing_if = "Option::is_none", with = "double_option")]
+    pub resource: Option<Option<String>>,
+    /// `{<resource>: {...}}`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource_args: Option<Map<String, Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overrides: Option<Overrides>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub template_variables: Option<Map<String, Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queue_entity: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub python_version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub builder: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub registry: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub additional_services: Option<Vec<Value>>,
+    #[serde(default, rename = "_wandb_api_key", skip_serializing_if = "Option::is_none")]
+    pub wandb_api_key: Option<String>,
+    #[serde(default, rename = "_resume_count", skip_serializing_if = "Option::is_none")]
+    pub resume_count: Option<i64>,
+    /// Every other key, kept verbatim.
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct DockerSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub docker_image: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user_id: Option<i64>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct GitSpec {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub repo: Option<String>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// `overrides` (spec §3.1): what the launch changes about the job's run.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Overrides {
+    /// Appended to the command.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub args: Option<Vec<String>>,
+    /// Replaces the job's command.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub entry_point: Option<Vec<String>>,
+    /// Merged into `wandb.config` (locked) through `WANDB_CONFIG`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_config: Option<Map<String, Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub artifacts: Option<Map<String, Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub files: Option<Map<String, Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub dockerfile: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working_dir: Option<String>,
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}
+
+/// Why a spec cannot be launched.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SpecError {
+    #[error("the run spec is not valid JSON: {0}")]
+    Json(String),
+    #[error("the run spec must be a JSON object, got {0}")]
+    NotAnObject(&'static str),
+    #[error(
+        "the run spec names no source: set `job` (entity/project/name:alias) or `docker.docker_image`"
+    )]
+    NoSource,
+    #[error("the run spec names both `job` ({job}) and `docker.docker_image` ({image}); keep one")]
+    TwoSources { job: String, image: String },
+    #[error("job name {0:?} is not of the form entity/project/name:alias")]
+    BadJobName(String),
+    #[error("`{field}` in the run spec {problem}")]
+    BadField { field: &'static str, problem: String },
+}
+
+impl LaunchSpec {
+    /// Parse a spec from JSON text with a message that says what is wrong.
+    pub fn from_json(text: &str) -> Result<Self, SpecError> {
+        let value: Value = serde_json::from_str(text).map_err(|e| SpecError::Json(e.to_string()))?;
+        Self::from_value(value)
+    }
+
+    pub fn from_value(value: Value) -> Result<Self, SpecError> {
+        if !value.is_object() {
+            return Err(SpecError::NotAnObject(json_kind(&value)));
+        }
+        serde_json::from_value(value).map_err(|e| field_error(&e.to_string()))
+    }
+
+    pub fn to_value(&self) -> Value {
+        serde_json::to_value(self).unwrap_or(Value::Null)
+    }
+
+    /// The container image named by the spec, if any.
+    pub fn docker_image(&self) -> Option<&str> {
+        self.docker
+            .as_ref()
+            .and_then(|d| d.docker_image.as_deref())
+            .or(self.image_uri.as_deref())
+            .filter(|s| !s.is_empty())
+    }
+
+    /// The resource, if set and not null.
+    pub fn resource(&self) -> Option<&str> {
+        self.resource.as_ref().and_then(|r| r.as_deref()).filter(|s| !s.is_empty())
+    }
+
+    /// `resource_args[<resource>]` for the spec's resource.
+    pub fn resource_args_for(&self, resource: &str) -> Option<&Value> {
+        self.resource_args.as_ref().and_then(|m| m.get(resource))
+    }
+
+    pub fn overrides(&self) -> Overrides {
+        self.overrides.clone().unwrap_or_default()
+    }
+
+    /// Checks W&B's `validate_launch_spec_source`: exactly one of `job` and
+    /// `docker.docker_image` (scheduler specs with `uri` are exempt), and a
+    /// well-formed job name.
+    pub fn validate_source(&self) -> Result<(), SpecError> {
+        let is_scheduler = matches!(&self.uri, Some(Some(u)) if u == "placeholder-uri-scheduler");
+        match (self.job.as_deref(), self.docker_image()) {
+            (Some(job), Some(image)) => Err(SpecError::TwoSources {
+                job: job.to_owned(),
+                image: image.to_owned(),
+            }),
+            (Some(job), None) => JobRef::parse(job).map(|_| ()),
+            (None, Some(_)) => Ok(()),
+            (None, None) if is_scheduler => Ok(()),
+            (None, None) => Err(SpecError::NoSource),
+        }
+    }
+}
+
+/// `entity/project/name:alias`, as in a spec's `job`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobRef {
+    pub entity: String,
+    pub project: String,
+    pub name: String,
+    pub alias: String,
+}
+
+impl JobRef {
+    /// Parse `entity/project/name[:alias]`; the alias defaults to `latest`.
+    pub fn parse(text: &str) -> Result<Self, SpecError> {
+        let bad = || SpecError::BadJobName(text.to_owned());
+        let mut parts = text.splitn(3, '/');
+        let (Some(entity), Some(project), Some(rest)) = (parts.next(), parts.next(), parts.next())
+        else {
+            return Err(bad());
+        };
+        let (name, alias) = match rest.rsplit_once(':') {
+            Some((n, a)) => (n, a),
+            None => (rest, "latest"),
+        };
+        if [entity, project, name, alias].iter().any(|s| s.is_empty() || s.contains('/')) {
+            return Err(bad());
+        }
+        Ok(Self {
+            entity: entity.to_owned(),
+            project: project.to_owned(),
+            name: name.to_owned(),
+            alias: alias.to_owned(),
+        })
+    }
+
+    /// `name:alias`, the form `ArtifactMembershipByName` takes.
+    pub fn name_with_alias(&self) -> String {
+        format!("{}:{}", self.name, self.alias)
+    }
+}
+
+impl std::fmt::Display for JobRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}/{}/{}:{}", self.entity, self.project, self.name, self.alias)
+    }
+}
+
+pub(crate) fn json_kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn field_error(message: &str) -> SpecError {
+    // serde's message names the expected type; find which field from the known set.
+    const FIELDS: [&str; 10] = [
+        "overrides",
+        "args",
+        "entry_point",
+        "run_config",
+        "resource_args",
+        "docker",
+        "git",
+        "job",
+        "entity",
+        "project",
+    ];
+    let field = FIELDS.iter().find(|f| message.contains(*f)).copied().unwrap_or("a field");
+    SpecError::BadField { field, problem: format!("has the wrong type ({message})") }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn unknown_keys_and_explicit_nulls_survive_a_round_trip() {
+        let raw = json!({"job": "a/b/c:latest", "resource": null, "docker": {}, "git": {},
+                         "python_version": "3.11", "custom": {"x": [1, 2]},
+                         "overrides": {"args": [], "mystery": true}});
+        let spec = LaunchSpec::from_value(raw.clone()).unwrap();
+        assert_eq!(spec.resource, Some(None));
+        assert_eq!(spec.extra.get("custom"), Some(&json!({"x": [1, 2]})));
+        assert_eq!(spec.to_value(), raw);
+    }
+
+    #[test]
+    fn source_validation() {
+        let both = LaunchSpec::from_value(json!({"job": "a/b/c:v1", "docker": {"docker_image": "img"}}));
+        assert!(matches!(both.unwrap().validate_source(), Err(SpecError::TwoSources { .. })));
+        let none = LaunchSpec::from_value(json!({"entity": "a"})).unwrap();
+        assert_eq!(none.validate_source(), Err(SpecError::NoSource));
+        let bad = LaunchSpec::from_value(json!({"job": "nope"})).unwrap();
+        assert_eq!(bad.validate_source(), Err(SpecError::BadJobName("nope".into())));
+        let sched = LaunchSpec::from_value(json!({"uri": "placeholder-uri-scheduler"})).unwrap();
+        assert_eq!(sched.validate_source(), Ok(()));
+    }
+
+    #[test]
+    fn wrong_types_are_reported() {
+        let err = LaunchSpec::from_value(json!({"overrides": {"args": "--fast"}})).unwrap_err();
+        assert!(err.to_string().contains("wrong type"), "{err}");
+        let err = LaunchSpec::from_json("[1]").unwrap_err();
+        assert_eq!(err, SpecError::NotAnObject("a list"));
+    }
+
+    #[test]
+    fn job_refs() {
+        let r = JobRef::parse("alice/proj/job-x:v3").unwrap();
+        assert_eq!(r.name_with_alias(), "job-x:v3");
+        assert_eq!(JobRef::parse("alice/proj/job-x").unwrap().alias, "latest");
+        assert!(JobRef::parse("alice/job-x:v1").is_err());
+    }
+}

@@ -1,0 +1,322 @@
+//! Queue items and the status a user sees for them.
+//!
+//! The server stores an item's *state* (`PENDING` -> `LEASED` -> `CLAIMED`,
+//! or `FAILED`); what a user wants to know (Idle, Queued, Pending, Running,
+//! Finished, Failed, Crashed, Killed) also depends on the associated run and
+//! on whether any agent is alive. [`display_status`] derives it, with the
+//! current time as a parameter.
+
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use time::OffsetDateTime;
+
+use crate::priority::Priority;
+use crate::run::RunState;
+use crate::timefmt;
+
+/// A run that sent nothing (no file_stream, not even a heartbeat) for this
+/// long while `running` has crashed. W&B's SDK heartbeats every 30 s.
+pub const RUN_CRASHED_AFTER_SECS: i64 = 90;
+
+/// The stored state of an item.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum ItemState {
+    /// Waiting in the queue.
+    #[default]
+    Pending,
+    /// Popped by an agent, not yet acknowledged (returns to PENDING when the
+    /// lease expires).
+    Leased,
+    /// Acknowledged: an agent owns it and named its run.
+    Claimed,
+    /// The agent reported a failure (`failRunQueueItem`).
+    Failed,
+}
+
+impl ItemState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "PENDING",
+            Self::Leased => "LEASED",
+            Self::Claimed => "CLAIMED",
+            Self::Failed => "FAILED",
+        }
+    }
+}
+
+/// `failRunQueueItem` input, kept on the item: `stage` is `agent`, `build` or `run`.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemError {
+    pub message: String,
+    pub stage: String,
+    #[serde(default)]
+    pub file_paths: Vec<String>,
+}
+
+/// `updateRunQueueItemWarning` input; an item keeps every warning.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ItemWarning {
+    pub message: String,
+    pub stage: String,
+    #[serde(default)]
+    pub file_paths: Vec<String>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+}
+
+/// A run queue item (`RunQueueItem`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueItem {
+    pub id: String,
+    pub state: ItemState,
+    #[serde(default)]
+    pub priority: Priority,
+    /// The merged spec (a native JSON object).
+    #[serde(default)]
+    pub run_spec: Option<Value>,
+    #[serde(default)]
+    pub associated_run_id: Option<String>,
+    #[serde(default)]
+    pub created_at: Option<String>,
+    /// When an agent acknowledged it.
+    #[serde(default)]
+    pub claimed_at: Option<String>,
+    #[serde(default)]
+    pub launch_agent_id: Option<String>,
+    #[serde(default)]
+    pub error: Option<ItemError>,
+    #[serde(default)]
+    pub warnings: Vec<ItemWarning>,
+    /// Liftoff: how many times the item was requeued after a failed run.
+    #[serde(default)]
+    pub retries: i64,
+}
+
+/// What the user sees (W&B's queued-run statuses).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum DisplayStatus {
+    /// Waiting, and no agent is polling the queue.
+    Idle,
+    /// Waiting for an agent that is polling.
+    Queued,
+    /// Taken by an agent; its run has not started yet.
+    Pending,
+    Running,
+    Finished,
+    Failed,
+    Crashed,
+    Killed,
+}
+
+impl DisplayStatus {
+    pub const ALL: [DisplayStatus; 8] = [
+        Self::Idle,
+        Self::Queued,
+        Self::Pending,
+        Self::Running,
+        Self::Finished,
+        Self::Failed,
+        Self::Crashed,
+        Self::Killed,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Self::Idle => "Idle",
+            Self::Queued => "Queued",
+            Self::Pending => "Pending",
+            Self::Running => "Running",
+            Self::Finished => "Finished",
+            Self::Failed => "Failed",
+            Self::Crashed => "Crashed",
+            Self::Killed => "Killed",
+        }
+    }
+
+    /// Still waiting or working (not an outcome).
+    pub fn is_active(self) -> bool {
+        matches!(self, Self::Idle | Self::Queued | Self::Pending | Self::Running)
+    }
+}
+
+impl fmt::Display for DisplayStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.label())
+    }
+}
+
+/// The associated run, as far as status derivation needs it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunView {
+    pub state: RunState,
+    /// Last sign of life (file_stream request or upsert).
+    pub heartbeat_at: Option<OffsetDateTime>,
+}
+
+/// Everything besides the item that decides its status.
+#[derive(Clone, Debug)]
+pub struct StatusContext {
+    pub run: Option<RunView>,
+    /// Some agent polling this queue heartbeated recently.
+    pub queue_has_live_agent: bool,
+    /// The agent that leased/claimed the item is alive (`None`: unknown).
+    pub owner_alive: Option<bool>,
+    pub now: OffsetDateTime,
+}
+
+/// Derive what the user sees for an item.
+pub fn display_status(item: &QueueItem, ctx: &StatusContext) -> DisplayStatus {
+    match item.state {
+        ItemState::Failed => DisplayStatus::Failed,
+        ItemState::Pending if ctx.queue_has_live_agent => DisplayStatus::Queued,
+        ItemState::Pending => DisplayStatus::Idle,
+        ItemState::Leased => DisplayStatus::Pending,
+        ItemState::Claimed => claimed_status(ctx),
+    }
+}
+
+fn claimed_status(ctx: &StatusContext) -> DisplayStatus {
+    let owner_gone = ctx.owner_alive == Some(false);
+    let Some(run) = &ctx.run else {
+        return if owner_gone { DisplayStatus::Crashed } else { DisplayStatus::Pending };
+    };
+    match &run.state {
+        RunState::Pending | RunState::Other(_) if owner_gone => DisplayStatus::Crashed,
+        RunState::Pending | RunState::Other(_) => DisplayStatus::Pending,
+        RunState::Running | RunState::Preempting => {
+            let silent = run.heartbeat_at.is_none_or(|t| {
+                (ctx.now - t).whole_seconds() > RUN_CRASHED_AFTER_SECS
+            });
+            if silent && (owner_gone || run.heartbeat_at.is_some()) {
+                DisplayStatus::Crashed
+            } else {
+                DisplayStatus::Running
+            }
+        }
+        RunState::Finished => DisplayStatus::Finished,
+        RunState::Failed => DisplayStatus::Failed,
+        RunState::Crashed => DisplayStatus::Crashed,
+        RunState::Killed | RunState::Preempted => DisplayStatus::Killed,
+    }
+}
+
+/// Why a waiting item is still waiting, in plain words.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum WaitReason {
+    NoAgent,
+    AgentsBusy { running: i64, capacity: i64 },
+    BehindOthers { ahead: usize },
+    AboutToStart,
+}
+
+impl fmt::Display for WaitReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoAgent => f.write_str("no agent is polling this queue"),
+            Self::AgentsBusy { running, capacity } => {
+                let jobs = if *capacity == 1 { "job" } else { "jobs" };
+                write!(f, "agents are busy: {running} of {capacity} {jobs} running")
+            }
+            Self::BehindOthers { ahead: 1 } => f.write_str("1 item ahead of it"),
+            Self::BehindOthers { ahead } => write!(f, "{ahead} items ahead of it"),
+            Self::AboutToStart => f.write_str("next in line; an agent will pick it up shortly"),
+        }
+    }
+}
+
+/// Live agents of a queue as (running jobs, max_jobs) pairs; `max_jobs < 0`
+/// is unlimited. `position` is 0 for the next item to be served.
+pub fn wait_reason(agents: &[(i64, i64)], position: usize) -> WaitReason {
+    if agents.is_empty() {
+        return WaitReason::NoAgent;
+    }
+    let unlimited = agents.iter().any(|(_, max)| *max < 0);
+    let running: i64 = agents.iter().map(|(r, _)| *r).sum();
+    let capacity: i64 = agents.iter().map(|(_, max)| (*max).max(0)).sum();
+    if !unlimited && running >= capacity {
+        return WaitReason::AgentsBusy { running, capacity };
+    }
+    if position > 0 { WaitReason::BehindOthers { ahead: position } } else { WaitReason::AboutToStart }
+}
+
+/// Order of service: priority first when the queue uses it, then FIFO.
+pub fn service_order(a: &QueueItem, b: &QueueItem, prioritized: bool) -> std::cmp::Ordering {
+    let by_priority = if prioritized { a.priority.cmp(&b.priority) } else { std::cmp::Ordering::Equal };
+    by_priority.then_with(|| {
+        let ta = a.created_at.as_deref().and_then(timefmt::parse);
+        let tb = b.created_at.as_deref().and_then(timefmt::parse);
+        ta.cmp(&tb)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn item(state: ItemState) -> QueueItem {
+        QueueItem {
+            id: "i".into(),
+            state,
+            priority: Priority::Medium,
+            run_spec: None,
+            associated_run_id: None,
+            created_at: None,
+            claimed_at: None,
+            launch_agent_id: None,
+            error: None,
+            warnings: vec![],
+            retries: 0,
+        }
+    }
+
+    fn now() -> OffsetDateTime {
+        timefmt::parse("2026-11-28T12:00:00Z").unwrap()
+    }
+
+    fn ctx(run: Option<(RunState, i64)>, live: bool, owner: Option<bool>) -> StatusContext {
+        StatusContext {
+            run: run.map(|(state, ago)| RunView {
+                state,
+                heartbeat_at: Some(now() - time::Duration::seconds(ago)),
+            }),
+            queue_has_live_agent: live,
+            owner_alive: owner,
+            now: now(),
+        }
+    }
+
+    #[test]
+    fn waiting_items() {
+        assert_eq!(display_status(&item(ItemState::Pending), &ctx(None, false, None)), DisplayStatus::Idle);
+        assert_eq!(display_status(&item(ItemState::Pending), &ctx(None, true, None)), DisplayStatus::Queued);
+        assert_eq!(display_status(&item(ItemState::Leased), &ctx(None, true, Some(true))), DisplayStatus::Pending);
+        assert_eq!(display_status(&item(ItemState::Failed), &ctx(None, true, None)), DisplayStatus::Failed);
+    }
+
+    #[test]
+    fn claimed_items_follow_their_run() {
+        let c = item(ItemState::Claimed);
+        assert_eq!(display_status(&c, &ctx(None, true, Some(true))), DisplayStatus::Pending);
+        assert_eq!(display_status(&c, &ctx(None, true, Some(false))), DisplayStatus::Crashed);
+        assert_eq!(display_status(&c, &ctx(Some((RunState::Running, 10)), true, Some(true))), DisplayStatus::Running);
+        assert_eq!(display_status(&c, &ctx(Some((RunState::Running, 600)), true, Some(true))), DisplayStatus::Crashed);
+        assert_eq!(display_status(&c, &ctx(Some((RunState::Finished, 600)), false, None)), DisplayStatus::Finished);
+        assert_eq!(display_status(&c, &ctx(Some((RunState::Failed, 1)), false, None)), DisplayStatus::Failed);
+        assert_eq!(display_status(&c, &ctx(Some((RunState::Killed, 1)), false, None)), DisplayStatus::Killed);
+        assert_eq!(display_status(&c, &ctx(Some((RunState::Crashed, 1)), false, None)), DisplayStatus::Crashed);
+    }
+
+    #[test]
+    fn wait_reasons() {
+        assert_eq!(wait_reason(&[], 0).to_string(), "no agent is polling this queue");
+        assert_eq!(wait_reason(&[(1, 1), (1, 1)], 0).to_string(), "agents are busy: 2 of 2 jobs running");
+        assert_eq!(wait_reason(&[(5, -1)], 2).to_string(), "2 items ahead of it");
+        assert_eq!(wait_reason(&[(0, 1)], 0), WaitReason::AboutToStart);
+    }
+}

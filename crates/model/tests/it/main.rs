@@ -1,0 +1,4 @@
+//! The model against the real W&B shapes in `spec/fixtures`.
+
+mod fixtures;
+mod props;

@@ -1,0 +1,1 @@
+//! `liftoff-server`: the W&B-compatible API server.

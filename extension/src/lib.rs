@@ -1,0 +1,1 @@
+//! The extension service worker core (wasm).
