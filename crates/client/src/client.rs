@@ -1,0 +1,110 @@
+use crate::auth::Credentials;
+use crate::error::Error;
+use crate::graphql::{Operation, decode_response};
+use crate::transport::{HttpRequest, HttpResponse, Transport};
+
+/// A W&B-compatible server, reached through a transport.
+#[derive(Clone, Debug)]
+pub struct Client<T> {
+    transport: T,
+    credentials: Credentials,
+    user_agent: String,
+}
+
+impl<T: Transport> Client<T> {
+    pub fn new(transport: T, credentials: Credentials) -> Self {
+        Self { transport, credentials, user_agent: crate::USER_AGENT.to_owned() }
+    }
+
+    pub fn with_user_agent(mut self, ua: impl Into<String>) -> Self {
+        self.user_agent = ua.into();
+        self
+    }
+
+    pub fn credentials(&self) -> &Credentials {
+        &self.credentials
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.credentials.base_url
+    }
+
+    pub fn transport(&self) -> &T {
+        &self.transport
+    }
+
+    /// The HTTP request an operation becomes.
+    pub fn request<O: Operation>(&self, op: &O) -> HttpRequest {
+        let body = serde_json::to_vec(&op.body()).unwrap_or_default();
+        HttpRequest {
+            method: "POST",
+            url: self.credentials.graphql_url(),
+            headers: vec![
+                ("Authorization".into(), self.credentials.authorization()),
+                ("Content-Type".into(), "application/json".into()),
+                ("User-Agent".into(), self.user_agent.clone()),
+                ("Use-Admin-Privileges".into(), "true".into()),
+            ],
+            body,
+        }
+    }
+
+    /// Send an operation and decode its answer.
+    pub async fn call<O: Operation>(&self, op: O) -> Result<O::Output, Error> {
+        let request = self.request(&op);
+        let url = request.url.clone();
+        let response = self
+            .transport
+            .send(request)
+            .await
+            .map_err(|message| Error::Network { url: url.clone(), message })?;
+        Self::finish(&op, &url, &response)
+    }
+
+    /// Decode a raw answer (exposed for transports that do their own IO).
+    pub fn finish<O: Operation>(op: &O, url: &str, response: &HttpResponse) -> Result<O::Output, Error> {
+        let data = decode_response(O::NAME, url, response.status, &response.body)?;
+        op.decode(data)
+    }
+
+    /// A plain authenticated GET (artifact downloads on this server).
+    pub async fn get(&self, url: &str) -> Result<Vec<u8>, Error> {
+        let mut headers = vec![("User-Agent".to_owned(), self.user_agent.clone())];
+        if url.starts_with(&self.credentials.base_url) {
+            headers.push(("Authorization".into(), self.credentials.authorization()));
+        }
+        let request = HttpRequest { method: "GET", url: url.to_owned(), headers, body: vec![] };
+        let response = self
+            .transport
+            .send(request)
+            .await
+            .map_err(|message| Error::Network { url: url.to_owned(), message })?;
+        match response.status {
+            200..=299 => Ok(response.body),
+            401 | 403 => Err(Error::Unauthorized { url: url.to_owned() }),
+            status => Err(Error::Http {
+                operation: format!("GET {url}"),
+                status,
+                message: String::from_utf8_lossy(&response.body).chars().take(300).collect(),
+            }),
+        }
+    }
+
+    /// A raw PUT to an upload URL (no `Authorization`: the URL is signed).
+    pub async fn put(&self, url: &str, headers: Vec<(String, String)>, body: Vec<u8>) -> Result<(), Error> {
+        let request = HttpRequest { method: "PUT", url: url.to_owned(), headers, body };
+        let response = self
+            .transport
+            .send(request)
+            .await
+            .map_err(|message| Error::Network { url: url.to_owned(), message })?;
+        match response.status {
+            200..=299 => Ok(()),
+            status => Err(Error::Http {
+                operation: format!("PUT {url}"),
+                status,
+                message: String::from_utf8_lossy(&response.body).chars().take(300).collect(),
+            }),
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! `client::Error`: what can go wrong calling a W&B-compatible server.
+
+use serde::{Deserialize, Serialize};
+
+/// One entry of a GraphQL `errors` array.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GraphqlError {
+    pub message: String,
+    /// `extensions.code`, when the server sets one (Liftoff always does).
+    #[serde(default)]
+    pub code: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Error {
+    /// No answer: connection refused, DNS, timeout, CORS...
+    #[error("cannot reach {url}: {message}")]
+    Network { url: String, message: String },
+    /// The key was refused (HTTP 401/403, or `viewer` is null).
+    #[error("the server at {url} refused the API key: check WANDB_API_KEY or run `liftoff login`")]
+    Unauthorized { url: String },
+    /// A non-2xx answer.
+    #[error("{operation}: HTTP {status}: {message}")]
+    Http { operation: String, status: u16, message: String },
+    /// HTTP 200 with an `errors` array: the whole call failed.
+    #[error("{operation}: {}", join(.errors))]
+    Graphql { operation: String, errors: Vec<GraphqlError> },
+    /// The answer does not have the expected shape.
+    #[error("{operation}: unexpected answer: {message}")]
+    Decode { operation: String, message: String },
+    /// The server answered null where something was expected.
+    #[error("{what} not found or access denied")]
+    NotFound { what: String },
+    /// The server answered `success: false`.
+    #[error("{operation} was refused: {message}")]
+    Rejected { operation: String, message: String },
+}
+
+fn join(errors: &[GraphqlError]) -> String {
+    let msgs: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
+    if msgs.len() == 1 { msgs[0].to_owned() } else { format!("[{}]", msgs.join("; ")) }
+}
+
+impl Error {
+    /// The first GraphQL error code, if any.
+    pub fn code(&self) -> Option<&str> {
+        match self {
+            Self::Graphql { errors, .. } => errors.iter().find_map(|e| e.code.as_deref()),
+            _ => None,
+        }
+    }
+
+    /// The server does not know a field this client asked for (an older or
+    /// non-Liftoff server): the caller may fall back.
+    pub fn is_unknown_field(&self) -> bool {
+        let msgs: Vec<&str> = match self {
+            Self::Graphql { errors, .. } => errors.iter().map(|e| e.message.as_str()).collect(),
+            Self::Http { message, .. } => vec![message.as_str()],
+            _ => vec![],
+        };
+        msgs.iter().any(|m| m.contains("Cannot query field") || m.contains("Unknown argument"))
+    }
+
+    /// Worth retrying later (network trouble, 429, 5xx except 501).
+    pub fn is_transient(&self) -> bool {
+        match self {
+            Self::Network { .. } => true,
+            Self::Http { status, .. } => *status == 429 || (*status >= 500 && *status != 501),
+            _ => false,
+        }
+    }
+}

@@ -1,0 +1,70 @@
+//! The native transport: reqwest with rustls (ring).
+
+use std::sync::Once;
+use std::time::Duration;
+
+use crate::transport::{HttpRequest, HttpResponse, Transport};
+
+/// Per-request timeout (`WANDB_HTTP_TIMEOUT`'s default is 20 s; long-poll
+/// pops add their wait on top).
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
+
+#[derive(Clone, Debug)]
+pub struct NativeTransport {
+    client: reqwest::Client,
+}
+
+static CRYPTO: Once = Once::new();
+
+impl NativeTransport {
+    pub fn new() -> Result<Self, String> {
+        Self::with_timeout(DEFAULT_TIMEOUT)
+    }
+
+    pub fn with_timeout(timeout: Duration) -> Result<Self, String> {
+        CRYPTO.call_once(|| {
+            // Fails only if another provider was installed first, which is fine.
+            let _ = rustls::crypto::ring::default_provider().install_default();
+        });
+        let client = reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(Duration::from_secs(10))
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| format!("cannot set up HTTP: {e}"))?;
+        Ok(Self { client })
+    }
+}
+
+impl Transport for NativeTransport {
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, String> {
+        let method = reqwest::Method::from_bytes(request.method.as_bytes()).map_err(|e| e.to_string())?;
+        let mut builder = self.client.request(method, &request.url);
+        for (k, v) in &request.headers {
+            builder = builder.header(k, v);
+        }
+        if !request.body.is_empty() || request.method == "PUT" || request.method == "POST" {
+            builder = builder.body(request.body);
+        }
+        let response = builder.send().await.map_err(describe)?;
+        let status = response.status().as_u16();
+        let headers = response
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
+            .collect();
+        let body = response.bytes().await.map_err(describe)?.to_vec();
+        Ok(HttpResponse { status, headers, body })
+    }
+}
+
+fn describe(e: reqwest::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(&e);
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    if e.is_timeout() { format!("timed out ({text})") } else { text }
+}
