@@ -1,1 +1,3 @@
 //! `liftoff-server`: the W&B-compatible API server.
+
+pub mod store;
