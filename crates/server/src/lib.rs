@@ -1,3 +1,176 @@
 //! `liftoff-server`: the W&B-compatible API server.
+//!
+//! [`app`] builds the whole HTTP service from an [`AppState`] without doing
+//! IO (tests call it without a socket); [`serve`] binds, runs background
+//! work and shuts down gracefully.
 
+pub mod access;
+pub mod auth;
+pub mod blobs;
+pub mod error;
+pub mod graphql;
+pub mod http;
+pub mod ids;
+pub mod launch;
+pub mod signing;
+pub mod state;
 pub mod store;
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use axum::Router;
+
+pub use state::{AppState, Clock, ManualClock, ServerConfig, SystemClock};
+
+/// The HTTP service. Pure: no sockets, no files touched until requests come.
+pub fn app(state: Arc<AppState>) -> Router {
+    http::router(state)
+}
+
+/// Options of `liftoff server`.
+#[derive(Clone, Debug)]
+pub struct ServeOptions {
+    pub addr: SocketAddr,
+    pub data_dir: PathBuf,
+    pub database_url: Option<String>,
+    pub web_dir: Option<PathBuf>,
+    pub cors_origins: Vec<String>,
+    pub public_url: Option<String>,
+    pub lease_secs: u64,
+}
+
+/// The admin created on first start, and how to reach it.
+#[derive(Clone, Debug)]
+pub struct Bootstrap {
+    pub username: String,
+    /// Present only when created now (printed once).
+    pub new_key: Option<String>,
+    pub key_file: PathBuf,
+}
+
+/// The default data directory: `~/.local/share/liftoff` (or the platform's).
+pub fn default_data_dir() -> PathBuf {
+    dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("liftoff")
+}
+
+/// Open the store named by `database_url`, or the SQLite file in `data_dir`.
+pub async fn open_store(data_dir: &Path, database_url: Option<&str>) -> anyhow::Result<Arc<dyn store::Store>> {
+    match database_url {
+        Some(url) => store::open(url).await,
+        None => {
+            std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
+            store::open(&format!("sqlite://{}", data_dir.join("liftoff.db").display())).await
+        }
+    }
+}
+
+/// Create the admin user on a fresh store: key from `LIFTOFF_ADMIN_API_KEY`
+/// or generated, written to `<data dir>/admin-api-key` (mode 0600).
+pub async fn bootstrap(store: &dyn store::Store, data_dir: &Path, env_key: Option<&str>, now: i64) -> anyhow::Result<Bootstrap> {
+    let key_file = data_dir.join("admin-api-key");
+    if store.user_count().await? > 0 {
+        return Ok(Bootstrap { username: "admin".into(), new_key: None, key_file });
+    }
+    let key = match env_key {
+        Some(k) => {
+            auth::validate_key(k).map_err(|e| anyhow::anyhow!("LIFTOFF_ADMIN_API_KEY: {e}"))?;
+            k.trim().to_owned()
+        }
+        None => auth::generate_key(),
+    };
+    let user = match store.user_create("admin", None, true, now).await {
+        Ok(u) => u,
+        // Another replica bootstrapped at the same moment.
+        Err(store::Error::Conflict(_)) => return Ok(Bootstrap { username: "admin".into(), new_key: None, key_file }),
+        Err(e) => return Err(e.into()),
+    };
+    store.api_key_add(user.id, &auth::hash_key(&key), "admin", now).await?;
+    std::fs::create_dir_all(data_dir)?;
+    write_private(&key_file, &format!("{key}\n"))?;
+    Ok(Bootstrap { username: user.username, new_key: Some(key), key_file })
+}
+
+/// Write a file only its owner can read.
+pub fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    #[cfg(unix)]
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    opts.mode(0o600);
+    let mut f = opts.open(path).with_context(|| format!("cannot write {}", path.display()))?;
+    f.write_all(text.as_bytes())?;
+    Ok(())
+}
+
+/// The state for a store: loads (or creates) the shared URL signing key.
+pub async fn state(store: Arc<dyn store::Store>, config: ServerConfig) -> anyhow::Result<Arc<AppState>> {
+    let fresh = hex::encode(rand::random::<[u8; 32]>());
+    let key = store.setting_init("signing_key", &fresh).await?;
+    let key = hex::decode(key).context("the stored signing key is corrupt")?;
+    Ok(Arc::new(AppState::new(store, Arc::new(SystemClock), config, key)))
+}
+
+/// Run the server until `shutdown` resolves.
+pub async fn serve(state: Arc<AppState>, listener: tokio::net::TcpListener, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    let sweeper = tokio::spawn(sweep_leases(state.clone()));
+    let result = axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await;
+    sweeper.abort();
+    result.context("the server stopped with an error")
+}
+
+/// Expired leases go back to PENDING (pop also does this per queue).
+async fn sweep_leases(state: Arc<AppState>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        if let Err(e) = state.store.item_release_expired(state.now()).await {
+            tracing::warn!(error = %e, "cannot release expired leases");
+        }
+    }
+}
+
+/// Admin: create a user and a key for them; answers the key.
+pub async fn user_create(store: &dyn store::Store, username: &str, admin: bool, now: i64) -> anyhow::Result<String> {
+    validate_entity_name(username)?;
+    let user = store.user_create(username, None, admin, now).await.map_err(|e| match e {
+        store::Error::Conflict(_) => anyhow::anyhow!("a user or team named {username:?} already exists"),
+        other => other.into(),
+    })?;
+    let key = auth::generate_key();
+    store.api_key_add(user.id, &auth::hash_key(&key), "default", now).await?;
+    Ok(key)
+}
+
+/// Admin: create a team with members (users that must exist).
+pub async fn team_create(store: &dyn store::Store, name: &str, members: &[String], now: i64) -> anyhow::Result<()> {
+    validate_entity_name(name)?;
+    let mut users = Vec::new();
+    for m in members {
+        users.push(store.user_by_name(m).await?.ok_or_else(|| anyhow::anyhow!("no user named {m:?}; create it first with `liftoff user create {m}`"))?);
+    }
+    let team = store.team_create(name, now).await.map_err(|e| match e {
+        store::Error::Conflict(_) => anyhow::anyhow!("a user or team named {name:?} already exists"),
+        other => other.into(),
+    })?;
+    for u in users {
+        store.member_add(team.id, u.id).await?;
+    }
+    Ok(())
+}
+
+/// Entity names (users and teams): lowercase letters, digits, `-`, `_`.
+pub fn validate_entity_name(name: &str) -> anyhow::Result<()> {
+    let ok = !name.is_empty()
+        && name.len() <= 64
+        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+    if !ok {
+        anyhow::bail!("{name:?} is not a valid name: use 1 to 64 lowercase letters, digits, '-' or '_'");
+    }
+    Ok(())
+}

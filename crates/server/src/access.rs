@@ -1,0 +1,58 @@
+//! Who may see what: a user sees and uses only the entities they belong to
+//! (their own and their teams'). Everything else is "not found or access
+//! denied", so that names of other entities do not leak.
+
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::{Entity, Project, Queue, User};
+
+/// The authenticated caller of a request.
+#[derive(Clone, Debug)]
+pub struct Caller {
+    pub user: User,
+    /// The URL this caller reached the server at (for links it is given).
+    pub base_url: String,
+}
+
+pub fn denied(what: &str) -> ApiError {
+    ApiError::NotFound(format!("{what} not found or access denied"))
+}
+
+/// The entity `name` (default: the caller's own) if the caller belongs to it.
+pub async fn entity(state: &AppState, caller: &Caller, name: Option<&str>) -> ApiResult<Entity> {
+    let name = name.filter(|n| !n.is_empty()).unwrap_or(&caller.user.username);
+    let entity = state.store.entity_by_name(name).await?.ok_or_else(|| denied(&format!("entity {name:?}")))?;
+    if !state.store.member_is(entity.id, caller.user.id).await? {
+        return Err(denied(&format!("entity {name:?}")));
+    }
+    Ok(entity)
+}
+
+/// A project of an entity the caller belongs to. The launch project
+/// (`model-registry`) always exists; other projects may be absent.
+pub async fn project(state: &AppState, caller: &Caller, entity_name: Option<&str>, name: &str) -> ApiResult<Option<(Entity, Project)>> {
+    let entity = entity(state, caller, entity_name).await?;
+    if name == liftoff_model::LAUNCH_PROJECT {
+        let (p, _) = state.store.project_upsert(entity.id, name, state.now()).await?;
+        return Ok(Some((entity, p)));
+    }
+    Ok(state.store.project_get(entity.id, name).await?.map(|p| (entity, p)))
+}
+
+/// The entity a stored project belongs to, if the caller may use it.
+pub async fn project_by_id(state: &AppState, caller: &Caller, project_id: i64, what: &str) -> ApiResult<(Entity, Project)> {
+    let project = state.store.project_by_id(project_id).await?.ok_or_else(|| denied(what))?;
+    let entity = state.store.entity_by_id(project.entity_id).await?.ok_or_else(|| denied(what))?;
+    if !state.store.member_is(entity.id, caller.user.id).await? {
+        return Err(denied(what));
+    }
+    Ok((entity, project))
+}
+
+/// A queue by id, with its entity, if the caller may use it.
+pub async fn queue_by_id(state: &AppState, caller: &Caller, queue_id: i64) -> ApiResult<(Entity, Queue)> {
+    let what = "queue";
+    let queue = state.store.queue_by_id(queue_id).await?.ok_or_else(|| denied(what))?;
+    let (entity, _) = project_by_id(state, caller, queue.project_id, what).await?;
+    Ok((entity, queue))
+}

@@ -1,0 +1,131 @@
+//! What every request handler shares.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::Notify;
+
+use crate::blobs::Blobs;
+use crate::store::{Store, User};
+
+/// The server's settings (from the command line).
+#[derive(Clone, Debug)]
+pub struct ServerConfig {
+    /// How long a popped item stays leased without an ack.
+    pub lease_ms: i64,
+    /// Longest hold of a long-poll pop.
+    pub long_poll_max_secs: u64,
+    /// Largest GraphQL request body.
+    pub max_body_bytes: usize,
+    /// Largest uploaded file.
+    pub max_upload_bytes: usize,
+    /// Origins allowed by CORS besides the server's own and extensions.
+    pub cors_origins: Vec<String>,
+    /// The built web app, served at `/`.
+    pub web_dir: Option<PathBuf>,
+    /// Where uploaded files live (`<data dir>/objects`).
+    pub objects_dir: PathBuf,
+    /// The URL clients reach this server at, for upload/download links;
+    /// by default taken from each request's `Host`.
+    pub public_url: Option<String>,
+}
+
+impl ServerConfig {
+    pub fn new(objects_dir: PathBuf) -> Self {
+        Self {
+            lease_ms: 60_000,
+            long_poll_max_secs: 30,
+            max_body_bytes: 16 << 20,
+            max_upload_bytes: 1 << 30,
+            cors_origins: Vec::new(),
+            web_dir: None,
+            objects_dir,
+            public_url: None,
+        }
+    }
+}
+
+/// Milliseconds since the epoch. Injected so tests can move time.
+pub trait Clock: Send + Sync {
+    fn now_ms(&self) -> i64;
+}
+
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        let now = time::OffsetDateTime::now_utc();
+        (now.unix_timestamp_nanos() / 1_000_000) as i64
+    }
+}
+
+/// A clock tests set by hand.
+#[derive(Default)]
+pub struct ManualClock(pub std::sync::atomic::AtomicI64);
+
+impl Clock for ManualClock {
+    fn now_ms(&self) -> i64 {
+        self.0.load(std::sync::atomic::Ordering::SeqCst)
+    }
+}
+
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub clock: Arc<dyn Clock>,
+    pub config: ServerConfig,
+    pub blobs: Blobs,
+    /// Signs upload and download URLs (shared by replicas through the store).
+    pub signing_key: Vec<u8>,
+    waiters: Mutex<HashMap<i64, Arc<Notify>>>,
+    keys: Mutex<HashMap<String, (User, Instant)>>,
+}
+
+const KEY_CACHE_TTL: Duration = Duration::from_secs(30);
+
+impl AppState {
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: ServerConfig, signing_key: Vec<u8>) -> Self {
+        let blobs = Blobs::new(config.objects_dir.clone());
+        Self { store, clock, config, blobs, signing_key, waiters: Mutex::default(), keys: Mutex::default() }
+    }
+
+    pub fn now(&self) -> i64 {
+        self.clock.now_ms()
+    }
+
+    /// The notifier of a queue, woken by every push to it.
+    pub fn queue_waiter(&self, queue_id: i64) -> Arc<Notify> {
+        let mut map = self.waiters.lock().unwrap_or_else(|p| p.into_inner());
+        map.entry(queue_id).or_default().clone()
+    }
+
+    pub fn notify_queue(&self, queue_id: i64) {
+        let map = self.waiters.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(n) = map.get(&queue_id) {
+            n.notify_waiters();
+        }
+    }
+
+    /// The user an API key belongs to (cached for a short while).
+    pub async fn user_for_key(&self, key: &str) -> Result<Option<User>, crate::store::Error> {
+        let hash = crate::auth::hash_key(key);
+        {
+            let cache = self.keys.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((user, at)) = cache.get(&hash) {
+                if at.elapsed() < KEY_CACHE_TTL {
+                    return Ok(Some(user.clone()));
+                }
+            }
+        }
+        let user = self.store.user_by_key_hash(&hash).await?;
+        if let Some(u) = &user {
+            let mut cache = self.keys.lock().unwrap_or_else(|p| p.into_inner());
+            if cache.len() > 10_000 {
+                cache.clear();
+            }
+            cache.insert(hash, (u.clone(), Instant::now()));
+        }
+        Ok(user)
+    }
+}

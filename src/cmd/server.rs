@@ -1,0 +1,99 @@
+//! `liftoff server`.
+
+use std::path::PathBuf;
+
+use anyhow::Context as _;
+use liftoff_server::{ServerConfig, bootstrap, default_data_dir, open_store, serve, state};
+
+use crate::cli::ServerArgs;
+
+/// Where Trunk puts the web app (see Trunk.toml), relative to the repo.
+pub fn default_web_dir() -> Option<PathBuf> {
+    let candidates = [
+        std::env::var_os("LIFTOFF_WEB_DIR").map(PathBuf::from),
+        Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/www")),
+        Some(PathBuf::from("target/www")),
+    ];
+    candidates.into_iter().flatten().find(|d| d.join("index.html").is_file())
+}
+
+pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
+    let data_dir = args.store.data_dir.clone().unwrap_or_else(default_data_dir);
+    let store = open_store(&data_dir, args.store.database_url.as_deref()).await?;
+    let admin_key = std::env::var("LIFTOFF_ADMIN_API_KEY").ok().filter(|k| !k.is_empty());
+    let boot = bootstrap(&*store, &data_dir, admin_key.as_deref(), super::now_ms()).await?;
+    let mut config = ServerConfig::new(data_dir.join("objects"));
+    config.web_dir = args.web_dir.clone().or_else(default_web_dir);
+    config.cors_origins = args.cors_origins.clone();
+    config.public_url = args.public_url.clone();
+    config.lease_ms = i64::try_from(args.lease_secs).unwrap_or(60) * 1000;
+    let web = config.web_dir.clone();
+    let state = state(store.clone(), config).await?;
+    let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;
+    let url = format!("http://{}", listener.local_addr()?);
+    println!("Liftoff server on {url} (storage: {})", storage_label(&args, &data_dir));
+    if let Some(key) = &boot.new_key {
+        println!("Created user `{}` with API key {key}", boot.username);
+        println!("(shown once; also saved to {})", boot.key_file.display());
+    }
+    match web {
+        Some(dir) => println!("Web app: {url}/ (from {})", dir.display()),
+        None => println!("Web app: not built (run `cargo xtask web`); the API is at {url}/graphql"),
+    }
+    println!("Point W&B tools here with: export WANDB_BASE_URL={url} WANDB_API_KEY=<key>");
+    serve(state, listener, shutdown_signal()).await?;
+    println!("Liftoff server stopped.");
+    Ok(())
+}
+
+fn storage_label(args: &ServerArgs, data_dir: &std::path::Path) -> String {
+    match &args.store.database_url {
+        Some(url) => format!("PostgreSQL {}", redact(url)),
+        None => format!("SQLite {}", data_dir.join("liftoff.db").display()),
+    }
+}
+
+/// `postgres://user:secret@host/db` -> `postgres://user:***@host/db`.
+fn redact(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..s + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn redacts_passwords() {
+        assert_eq!(super::redact("postgres://u:pw@h:5/db"), "postgres://u:***@h:5/db");
+        assert_eq!(super::redact("postgres://h/db"), "postgres://h/db");
+    }
+}
