@@ -1,6 +1,7 @@
 //! `cargo xtask`: Liftoff's build, dist and test orchestration, in Rust
 //! (the alias lives in .cargo/config.toml). Tool pins: `tools.rs`.
 
+mod postgres;
 mod sh;
 mod stub;
 mod test;

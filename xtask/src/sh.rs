@@ -117,6 +117,11 @@ pub fn read(c: &mut Command) -> Result<String> {
     Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
 }
 
+/// Are we root (apt-get without sudo; PostgreSQL must run as another user)?
+pub fn is_root() -> bool {
+    read(Command::new("id").arg("-u")).is_ok_and(|uid| uid == "0")
+}
+
 /// Tests counted from the runners' own summary lines.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counts {

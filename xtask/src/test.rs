@@ -11,6 +11,7 @@ use std::time::Instant;
 
 use anyhow::{Result, bail};
 
+use crate::postgres;
 use crate::sh::{self, Counts, cargo, cmd, run, run_counted, which};
 use crate::stub::{self, Stub};
 use crate::tools::{self, Need, WASM_TARGET};
@@ -183,9 +184,17 @@ fn clippy_wasm(_: &Options, _: &mut Counts) -> Result<()> {
     run(cargo().arg("clippy").args(BROWSER_TEST).args(lint))
 }
 
+/// Native tests, with a throwaway PostgreSQL for the store conformance suite.
 fn native_tests(_: &Options, counts: &mut Counts) -> Result<()> {
-    let nextest = sh::read(cargo().args(["nextest", "--version"])).is_ok();
-    if nextest {
+    let (postgres_url, _cluster) = postgres::for_tests()?;
+    let cargo = || {
+        let mut c = cargo();
+        if let Some(url) = &postgres_url {
+            c.env(postgres::URL_VAR, url);
+        }
+        c
+    };
+    if sh::read(cargo().args(["nextest", "--version"])).is_ok() {
         run_counted(
             cargo()
                 .args(["nextest", "run", "--no-fail-fast"])

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
-use crate::sh::{self, cargo, cmd, read, run, which};
+use crate::sh::{self, cargo, cmd, is_root, read, run, which};
 
 /// Trunk, built from crates.io (0.22 needs a newer rustc).
 pub const TRUNK: &str = "0.21.14";
@@ -271,10 +271,6 @@ fn debian(wanted: &[(&str, &str, &str)]) -> Result<()> {
     let mut install = vec!["install", "-y"];
     install.extend(&packages);
     apt(&install)
-}
-
-fn is_root() -> bool {
-    read(Command::new("id").arg("-u")).is_ok_and(|uid| uid == "0")
 }
 
 #[cfg(test)]
