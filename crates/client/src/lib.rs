@@ -6,6 +6,7 @@
 //! [`Client`] sends operations through one [`Transport`]; the same code runs
 //! natively (reqwest), in the browser and in an MV3 service worker (fetch).
 
+pub mod artifacts;
 pub mod auth;
 mod client;
 pub mod error;

@@ -154,8 +154,9 @@ impl ArtifactObj {
     async fn updated_at(&self) -> Option<String> {
         Some(datetime(self.artifact.updated_at))
     }
+    /// The version's aliases, `vN` included (as `ArtifactOfType` shows them).
     async fn aliases(&self, ctx: &Context<'_>) -> ApiResult<Vec<AliasObj>> {
-        aliases_of(st(ctx), &self.artifact, &self.home, false).await
+        aliases_of(st(ctx), &self.artifact, &self.home, true).await
     }
     async fn current_manifest(&self, ctx: &Context<'_>) -> Option<ArtifactManifestObj> {
         let key = self.artifact.manifest_key.clone()?;
@@ -545,6 +546,13 @@ pub struct ArtifactPayload {
     client_mutation_id: Option<String>,
 }
 
+/// `createArtifact`'s answer (the SDK's fragment names this type).
+#[derive(SimpleObject)]
+pub struct CreateArtifactPayload {
+    artifact: ArtifactObj,
+    client_mutation_id: Option<String>,
+}
+
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
 #[graphql(name = "ArtifactManifestType")]
 pub enum ManifestType {
@@ -740,7 +748,7 @@ pub struct ArtifactMutation;
 
 #[Object]
 impl ArtifactMutation {
-    async fn create_artifact(&self, ctx: &Context<'_>, input: CreateArtifactInput) -> ApiResult<ArtifactPayload> {
+    async fn create_artifact(&self, ctx: &Context<'_>, input: CreateArtifactInput) -> ApiResult<CreateArtifactPayload> {
         let state = st(ctx);
         let caller = caller(ctx);
         let type_name = input.artifact_type_name.filter(|t| !t.is_empty()).ok_or_else(|| ApiError::invalid("artifactTypeName is required"))?;
@@ -784,7 +792,7 @@ impl ArtifactMutation {
                     state.store.artifact_alias_set(c.id, existing.id, &aliases).await?;
                 }
                 let artifact = state.store.artifact_by_id(existing.id).await?.unwrap_or(existing);
-                return Ok(ArtifactPayload { artifact: ArtifactObj { artifact, home }, client_mutation_id: input.client_mutation_id });
+                return Ok(CreateArtifactPayload { artifact: ArtifactObj { artifact, home }, client_mutation_id: input.client_mutation_id });
             }
         }
         if input.enable_digest_deduplication.unwrap_or(false) && !digest.is_empty() {
@@ -792,7 +800,7 @@ impl ArtifactMutation {
                 let mut all = aliases.clone();
                 all.push("latest".into());
                 state.store.artifact_alias_set(c.id, existing.id, &all).await?;
-                return Ok(ArtifactPayload { artifact: ArtifactObj { artifact: existing, home }, client_mutation_id: input.client_mutation_id });
+                return Ok(CreateArtifactPayload { artifact: ArtifactObj { artifact: existing, home }, client_mutation_id: input.client_mutation_id });
             }
         }
         let new = NewArtifact {
@@ -806,7 +814,7 @@ impl ArtifactMutation {
             pending_aliases: serde_json::to_string(&aliases).unwrap_or_else(|_| "[]".into()),
         };
         let artifact = state.store.artifact_create(&new, state.now()).await?;
-        Ok(ArtifactPayload { artifact: ArtifactObj { artifact, home }, client_mutation_id: input.client_mutation_id })
+        Ok(CreateArtifactPayload { artifact: ArtifactObj { artifact, home }, client_mutation_id: input.client_mutation_id })
     }
 
     async fn create_artifact_manifest(&self, ctx: &Context<'_>, input: CreateArtifactManifestInput) -> ApiResult<CreateArtifactManifestPayload> {

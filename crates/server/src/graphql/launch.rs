@@ -762,11 +762,21 @@ impl LaunchMutation {
         }
         let hostname = clip(input.hostname.as_deref().unwrap_or("unknown"), 255);
         let config = input.agent_config.map(|c| c.0).unwrap_or_else(|| json!({}));
-        let name = format!("{}-{}", safe_agent_name(&hostname).chars().take(48).collect::<String>(), random_suffix());
-        let agent = state
-            .store
-            .agent_create(entity.id, project.id, &name, &hostname, &json!(queue_ids).to_string(), &config.to_string(), input.version.as_deref(), state.now())
-            .await?;
+        // Run-id and label safe: `<host>-<6 base36 chars>` (from the clock, so
+        // names sort by creation; retried on the rare clash).
+        let host = safe_agent_name(&hostname).chars().take(48).collect::<String>();
+        let mut attempt = 0;
+        let agent = loop {
+            let name = format!("{host}-{}", base36_suffix(state.now() + attempt));
+            match state
+                .store
+                .agent_create(entity.id, project.id, &name, &hostname, &json!(queue_ids).to_string(), &config.to_string(), input.version.as_deref(), state.now())
+                .await
+            {
+                Err(crate::store::Error::Conflict(_)) if attempt < 16 => attempt += 1,
+                other => break other?,
+            }
+        };
         Ok(CreateLaunchAgentPayload { launch_agent_id: ids::encode("LaunchAgent", agent.id).into(), name: agent.name, client_mutation_id: input.client_mutation_id })
     }
 
@@ -846,8 +856,15 @@ impl LaunchMutation {
     }
 }
 
-fn random_suffix() -> String {
-    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    (0..6).map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char).collect()
+/// Six base36 characters of `n`.
+fn base36_suffix(n: i64) -> String {
+    const ALPHABET: &[u8] = b"0123456789abcdefghijklmnopqrstuvwxyz";
+    let mut n = n.unsigned_abs();
+    let mut out = [b'0'; 6];
+    for slot in out.iter_mut().rev() {
+        *slot = ALPHABET[(n % 36) as usize];
+        n /= 36;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 

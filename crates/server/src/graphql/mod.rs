@@ -16,9 +16,11 @@ use crate::access::Caller;
 use crate::state::AppState;
 
 #[derive(MergedObject, Default)]
+#[graphql(name = "Query")]
 pub struct QueryRoot(identity::IdentityQuery, launch::LaunchQuery, artifacts::ArtifactQuery);
 
 #[derive(MergedObject, Default)]
+#[graphql(name = "Mutation")]
 pub struct MutationRoot(identity::IdentityMutation, launch::LaunchMutation, runs::RunMutation, artifacts::ArtifactMutation);
 
 pub type LiftoffSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
@@ -83,6 +85,11 @@ fn rewrite(error: &mut Value, operation: &str, query: &str) {
     let (message, code) = if let Some(rest) = message.strip_prefix("Unknown field ") {
         tracing::warn!(operation, document = %truncate(query, 2000), "a client sent an operation this server does not implement: {message}");
         (format!("Cannot query field {rest}"), "GRAPHQL_VALIDATION_FAILED")
+    } else if message.contains("recursion limit") || message.contains("nested too deep") || message.contains("too complex") {
+        (
+            format!("the query is nested too deep or is too complex (at most {MAX_DEPTH} levels and complexity {MAX_COMPLEXITY}); ask for fewer nested fields"),
+            "QUERY_TOO_COMPLEX",
+        )
     } else if message.starts_with("Unknown operation") || message.starts_with("Unknown argument") || message.contains("is not defined by type") {
         tracing::warn!(operation, document = %truncate(query, 2000), "unsupported operation: {message}");
         (message, "GRAPHQL_VALIDATION_FAILED")

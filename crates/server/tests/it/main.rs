@@ -2,5 +2,10 @@
 //! always, PostgreSQL when `LIFTOFF_TEST_POSTGRES_URL` names a server), and
 //! the GraphQL API through `app()`.
 
+mod api;
+mod artifacts;
 mod backends;
+mod behaviour;
+mod coverage;
+mod harness;
 mod store;
