@@ -1,0 +1,122 @@
+//! `liftoff server` as a process: crash safety, graceful shutdown, admin commands.
+
+use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use liftoff_client::ops::{identity, items, queues};
+use liftoff_model::queue::QueueAccess;
+use liftoff_model::spec::LaunchSpec;
+use serde_json::json;
+
+use crate::harness::{ADMIN_KEY, Server, bin};
+
+fn spec(n: usize) -> LaunchSpec {
+    LaunchSpec::from_value(json!({"docker": {"docker_image": "busybox"}, "entity": "admin", "project": "p", "run_id": format!("r{n}")})).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_acknowledged_push_survives_kill_9() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut server = Server::start(dir.path(), &[]);
+    let client = server.client(ADMIN_KEY);
+    client
+        .call(queues::CreateRunQueue {
+            entity: "admin".into(),
+            project: "model-registry".into(),
+            name: "q".into(),
+            access: QueueAccess::Project,
+            prioritization_mode: None,
+            default_resource_config_id: None,
+        })
+        .await
+        .unwrap();
+    // four pushers; the server is killed while they run
+    let stop = Arc::new(AtomicBool::new(false));
+    let mut tasks = Vec::new();
+    for w in 0..4 {
+        let client = server.client(ADMIN_KEY);
+        let stop = stop.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut ok = Vec::new();
+            let mut n = w;
+            while !stop.load(Ordering::SeqCst) {
+                match client.call(items::PushToRunQueueByName::new("admin", "q", spec(n))).await {
+                    Ok(_) => ok.push(format!("r{n}")),
+                    Err(_) => break,
+                }
+                n += 4;
+            }
+            ok
+        }));
+    }
+    tokio::time::sleep(std::time::Duration::from_millis(1500)).await;
+    server.kill9();
+    stop.store(true, Ordering::SeqCst);
+    let mut acknowledged = Vec::new();
+    for t in tasks {
+        acknowledged.extend(t.await.unwrap());
+    }
+    assert!(acknowledged.len() > 50, "only {} pushes before the kill", acknowledged.len());
+    let server = Server::start(dir.path(), &[]);
+    let client = server.client(ADMIN_KEY);
+    let mut popped = std::collections::HashSet::new();
+    while let Some(item) = client
+        .call(items::PopFromRunQueue { entity: "admin".into(), project: "model-registry".into(), queue: "q".into(), agent_id: None })
+        .await
+        .unwrap()
+    {
+        popped.insert(item.run_spec["run_id"].as_str().unwrap().to_owned());
+    }
+    let lost: Vec<&String> = acknowledged.iter().filter(|r| !popped.contains(*r)).collect();
+    assert!(lost.is_empty(), "{} of {} acknowledged pushes lost: {lost:?}", lost.len(), acknowledged.len());
+}
+
+#[tokio::test]
+async fn sigterm_stops_the_server_cleanly_and_admin_commands_work() {
+    let dir = tempfile::tempdir().unwrap();
+    // admin commands on the same data dir
+    let out = Command::new(bin()).args(["user", "create", "alice", "--data-dir"]).arg(dir.path()).output().unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let alice_key = stdout.lines().last().unwrap().trim().to_owned();
+    assert_eq!(alice_key.len(), 40);
+    let out = Command::new(bin()).args(["user", "create", "Alice!", "--data-dir"]).arg(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a valid name"));
+    let out = Command::new(bin()).args(["team", "create", "ml", "--member", "alice", "--member", "zed", "--data-dir"]).arg(dir.path()).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no user named \"zed\""));
+    let out = Command::new(bin()).args(["team", "create", "ml", "--member", "alice", "--data-dir"]).arg(dir.path()).output().unwrap();
+    assert!(out.status.success());
+
+    let mut server = Server::start(dir.path(), &[]);
+    let viewer = server.client(&alice_key).call(identity::Viewer).await.unwrap();
+    assert_eq!((viewer.username.as_str(), viewer.teams.as_slice()), ("alice", &["ml".to_owned()][..]));
+    // the admin key came from LIFTOFF_ADMIN_API_KEY? No: alice was created first,
+    // so no admin was bootstrapped and the admin key is refused.
+    assert!(server.client(ADMIN_KEY).call(identity::Viewer).await.is_err());
+    let status = server.terminate();
+    assert!(status.success(), "exit status {status:?}");
+}
+
+#[tokio::test]
+async fn the_first_start_writes_the_admin_key_privately() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let key_file = dir.path().join("admin-api-key");
+    let key = std::fs::read_to_string(&key_file).unwrap();
+    assert_eq!(key.trim(), ADMIN_KEY);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        assert_eq!(std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777, 0o600);
+    }
+    // the key is stored hashed, never in clear
+    let db = std::fs::read(dir.path().join("liftoff.db")).unwrap();
+    let wal = std::fs::read(dir.path().join("liftoff.db-wal")).unwrap_or_default();
+    for bytes in [db, wal] {
+        assert!(!bytes.windows(ADMIN_KEY.len()).any(|w| w == ADMIN_KEY.as_bytes()), "the API key is in the database in clear");
+    }
+    drop(server);
+}
