@@ -9,7 +9,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 
 use crate::postgres;
 use crate::sh::{self, Counts, cargo, cmd, run, run_counted, which};
@@ -109,7 +109,11 @@ const STEPS: &[Step] = &[
         name: "fmt",
         about: "formatting",
         slow: false,
-        run: |_, _| run(cargo().args(["fmt", "--all", "--", "--check"])),
+        run: |_, _| {
+            // File names only (a diff of every file can run to thousands of lines).
+            run(cargo().args(["fmt", "--all", "--", "--check", "--files-with-diff"]))
+                .context("the files above need `cargo fmt --all`")
+        },
     },
     Step {
         name: "clippy",
