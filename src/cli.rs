@@ -9,8 +9,8 @@ use clap::{Args, Parser, Subcommand};
 #[derive(Parser, Debug)]
 #[command(name = "liftoff", version, about = "W&B Launch, rebuilt in Rust: queues, agents, jobs, a web app and a W&B-compatible server.")]
 pub struct Cli {
-    /// More logging (-v debug, -vv trace). `LIFTOFF_LOG` overrides.
-    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    /// More logging (--verbose debug, twice for trace). `LIFTOFF_LOG` overrides.
+    #[arg(long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     #[command(subcommand)]
     pub command: Command,
@@ -21,6 +21,21 @@ pub enum Command {
     /// Run the W&B-compatible API server (and the web app).
     #[command(after_help = "Examples:\n  liftoff server\n  liftoff server --addr 0.0.0.0:8080 --database-url postgres://liftoff@db/liftoff\n\nOn first start the server creates the user `admin` and prints its API key once\n(also written to DATA_DIR/admin-api-key). Set LIFTOFF_ADMIN_API_KEY to choose it.")]
     Server(ServerArgs),
+    /// Run a launch agent: poll queues and run their jobs (like `wandb launch-agent`).
+    #[command(after_help = "Examples:\n  liftoff agent -q default\n  liftoff agent -q gpu -q cpu -e ml-team -j 4\n  liftoff agent -c ~/.config/wandb/launch-config.yaml\n\nThe API key and server come from WANDB_API_KEY / WANDB_BASE_URL or ~/.netrc (`liftoff login`).")]
+    Agent(AgentArgs),
+    /// Launch a job: push it to a queue, or run it here (like `wandb launch`).
+    #[command(after_help = "Examples:\n  liftoff launch --uri . --entry-point 'python train.py' --queue default\n  liftoff launch --job alice/proj/job-train:latest --queue gpu --priority high --set-var gpus=2\n  liftoff launch --docker-image busybox:1.36 --entry-point 'echo hi' --queue cpu --project proj\n  liftoff launch --entry-point 'python -c \"print(1)\"' --resource local-process   # runs here, now")]
+    Launch(Box<LaunchArgs>),
+    /// Create, list and describe jobs (like `wandb job`).
+    #[command(subcommand)]
+    Job(JobCommand),
+    /// Manage queues.
+    #[command(subcommand)]
+    Queue(QueueCommand),
+    /// Save an API key for a server in ~/.netrc (like `wandb login`).
+    #[command(after_help = "Examples:\n  liftoff login --host http://127.0.0.1:8080\n  echo $KEY | liftoff login --host https://api.wandb.ai")]
+    Login(LoginArgs),
     /// Manage users (admin).
     #[command(subcommand)]
     User(UserCommand),
@@ -89,4 +104,218 @@ pub enum TeamCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+}
+
+/// Which server, with which key (W&B's variables).
+#[derive(Args, Debug, Clone)]
+pub struct ConnArgs {
+    /// The server (default: WANDB_BASE_URL, else the `liftoff login` host, else https://api.wandb.ai).
+    #[arg(long, env = "WANDB_BASE_URL", value_name = "URL", global = true)]
+    pub base_url: Option<String>,
+    /// The API key (default: WANDB_API_KEY, else ~/.netrc).
+    #[arg(long, env = "WANDB_API_KEY", value_name = "KEY", global = true, hide_env_values = true)]
+    pub api_key: Option<String>,
+}
+
+#[derive(Args, Debug)]
+pub struct AgentArgs {
+    /// A queue to poll (repeatable); W&B's -q/--queue.
+    #[arg(short, long = "queue", value_name = "QUEUE")]
+    pub queues: Vec<String>,
+    /// The entity whose queues to poll (default: WANDB_ENTITY, the config file, or your default entity).
+    #[arg(short, long, value_name = "ENTITY")]
+    pub entity: Option<String>,
+    /// Jobs to run at once; -1 for unlimited (default: WANDB_LAUNCH_MAX_JOBS, the config file, or 1).
+    #[arg(short = 'j', long, value_name = "N", allow_negative_numbers = true)]
+    pub max_jobs: Option<i64>,
+    /// launch-config.yaml (default: ~/.config/wandb/launch-config.yaml when it exists).
+    #[arg(short, long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// When the agent stops, stop its running jobs too (default: let them finish).
+    #[arg(long)]
+    pub stop_jobs_on_exit: bool,
+    /// Where the agent keeps job logs, job directories and venvs.
+    #[arg(long, env = "LIFTOFF_AGENT_DIR", value_name = "DIR")]
+    pub work_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum QueueCommand {
+    /// Create a queue (and its default resource config).
+    #[command(after_help = "Examples:\n  liftoff queue create default --resource local-process\n  liftoff queue create gpu -e ml-team --resource kubernetes --config k8s.yaml --prioritization\n  liftoff queue create cpu --resource local-container --config cfg.json --template-variable 'cpus={\"type\":\"integer\",\"minimum\":1,\"maximum\":8,\"default\":2}'")]
+    Create {
+        name: String,
+        #[arg(short, long)]
+        entity: Option<String>,
+        /// local-process, local-container, kubernetes, sagemaker or gcp-vertex.
+        #[arg(short, long)]
+        resource: String,
+        /// The resource config, a YAML or JSON file (the `resource_args` for the resource).
+        #[arg(short, long, value_name = "FILE")]
+        config: Option<PathBuf>,
+        /// Serve higher priorities first.
+        #[arg(long)]
+        prioritization: bool,
+        /// NAME=JSON_SCHEMA for a {{NAME}} in the config (repeatable).
+        #[arg(long = "template-variable", value_name = "NAME=SCHEMA")]
+        template_variables: Vec<String>,
+        #[command(flatten)]
+        conn: ConnArgs,
+    },
+    /// List queues.
+    List {
+        #[arg(short, long)]
+        entity: Option<String>,
+        #[command(flatten)]
+        conn: ConnArgs,
+    },
+    /// A queue's items (with their status) and agents.
+    Show {
+        name: String,
+        #[arg(short, long)]
+        entity: Option<String>,
+        #[command(flatten)]
+        conn: ConnArgs,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct LaunchArgs {
+    /// A local directory (logged as a code job) or a git URL (a git job).
+    #[arg(short, long, value_name = "PATH_OR_URL", conflicts_with_all = ["job", "docker_image"])]
+    pub uri: Option<String>,
+    /// A job: entity/project/name[:alias].
+    #[arg(short, long, value_name = "JOB", conflicts_with = "docker_image")]
+    pub job: Option<String>,
+    /// The command (shell words), e.g. 'python train.py --epochs 3'.
+    #[arg(short = 'E', long, value_name = "COMMAND")]
+    pub entry_point: Option<String>,
+    /// The commit of a git --uri (default: the remote's HEAD).
+    #[arg(short = 'g', long = "git-hash", alias = "git-version", value_name = "SHA")]
+    pub git_hash: Option<String>,
+    /// The build context inside the source (with --uri).
+    #[arg(long, value_name = "DIR")]
+    pub build_context: Option<String>,
+    /// The name of the job created from --uri.
+    #[arg(short = 'J', long, value_name = "NAME")]
+    pub job_name: Option<String>,
+    /// The run's display name.
+    #[arg(long, env = "WANDB_NAME")]
+    pub name: Option<String>,
+    #[arg(short, long, env = "WANDB_ENTITY")]
+    pub entity: Option<String>,
+    #[arg(short, long, env = "WANDB_PROJECT")]
+    pub project: Option<String>,
+    /// local-process, local-container, kubernetes, ... (default: the queue's).
+    #[arg(short, long)]
+    pub resource: Option<String>,
+    /// A container image to run.
+    #[arg(short, long, value_name = "IMAGE")]
+    pub docker_image: Option<String>,
+    /// Base image for a job built from --uri.
+    #[arg(short = 'B', long, value_name = "IMAGE")]
+    pub base_image: Option<String>,
+    /// A JSON/YAML file or inline JSON: the base launch spec (overrides, resource_args, ...).
+    #[arg(short, long, value_name = "FILE_OR_JSON")]
+    pub config: Option<String>,
+    /// KEY=VALUE for a queue template variable (repeatable; needs --queue).
+    #[arg(short = 'v', long = "set-var", value_name = "KEY=VALUE")]
+    pub set_var: Vec<String>,
+    /// Push to this queue (bare --queue means `default`); without it, run here now.
+    #[arg(short, long, num_args = 0..=1, default_missing_value = "default", value_name = "QUEUE")]
+    pub queue: Option<String>,
+    /// A JSON/YAML file or inline JSON: resource_args, e.g. '{"local-container": {"memory": "2g"}}'.
+    #[arg(short = 'R', long, value_name = "FILE_OR_JSON")]
+    pub resource_args: Option<String>,
+    /// A Dockerfile inside the source (overrides.dockerfile).
+    #[arg(short = 'D', long, value_name = "PATH")]
+    pub dockerfile: Option<String>,
+    /// critical, high, medium or low (needs --queue).
+    #[arg(short = 'P', long)]
+    pub priority: Option<String>,
+    /// The project holding the queue.
+    #[arg(long, default_value = "model-registry", hide = true)]
+    pub project_queue: String,
+    #[command(flatten)]
+    pub conn: ConnArgs,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum JobCommand {
+    /// Create a job from code, a git repository or an image.
+    #[command(after_help = "Examples:\n  liftoff job create code . -p proj -E 'python train.py'\n  liftoff job create git https://github.com/acme/train.git -p proj -E 'python train.py' -g 1f2e3d4\n  liftoff job create image busybox:1.36 -p proj -E 'echo hi'")]
+    Create {
+        /// code, git or image.
+        kind: String,
+        /// A directory (code), a repository URL (git) or an image (image).
+        path: String,
+        #[arg(short, long, env = "WANDB_PROJECT")]
+        project: Option<String>,
+        #[arg(short, long, env = "WANDB_ENTITY")]
+        entity: Option<String>,
+        #[arg(short, long)]
+        name: Option<String>,
+        #[arg(short, long)]
+        description: Option<String>,
+        /// An alias for the new version (repeatable; `latest` is always added).
+        #[arg(short, long = "alias")]
+        aliases: Vec<String>,
+        #[arg(short = 'E', long, value_name = "COMMAND")]
+        entry_point: Option<String>,
+        #[arg(short = 'g', long = "git-hash")]
+        git_hash: Option<String>,
+        /// Python version the job needs (3.N).
+        #[arg(short, long)]
+        runtime: Option<String>,
+        #[arg(short = 'b', long)]
+        build_context: Option<String>,
+        #[arg(short = 'B', long)]
+        base_image: Option<String>,
+        #[arg(short = 'D', long)]
+        dockerfile: Option<String>,
+        /// A JSON/YAML schema of the job's config (input_schemas["@wandb.config"]).
+        #[arg(long, value_name = "FILE")]
+        schema: Option<PathBuf>,
+        #[command(flatten)]
+        conn: ConnArgs,
+    },
+    /// List the jobs of a project.
+    List {
+        #[arg(short, long, env = "WANDB_PROJECT")]
+        project: Option<String>,
+        #[arg(short, long, env = "WANDB_ENTITY")]
+        entity: Option<String>,
+        #[command(flatten)]
+        conn: ConnArgs,
+    },
+    /// Describe a job: entity/project/name[:alias].
+    Describe {
+        job: String,
+        #[command(flatten)]
+        conn: ConnArgs,
+    },
+}
+
+#[derive(Args, Debug)]
+pub struct LoginArgs {
+    /// The server (default: WANDB_BASE_URL or https://api.wandb.ai).
+    #[arg(long, env = "WANDB_BASE_URL")]
+    pub host: Option<String>,
+    /// The key (default: read from stdin).
+    pub key: Option<String>,
+    /// Do not check the key against the server.
+    #[arg(long)]
+    pub no_verify: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_command_line_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
 }

@@ -1,6 +1,13 @@
 //! One module per subcommand.
 
 mod admin;
+mod agent;
+mod conn;
+mod job;
+mod launch;
+mod login;
+mod queue;
+mod shlex;
 mod server;
 
 use crate::cli::Command;
@@ -8,6 +15,11 @@ use crate::cli::Command;
 pub async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Server(args) => server::run(args).await,
+        Command::Agent(args) => agent::run(args).await,
+        Command::Queue(cmd) => queue::run(cmd).await,
+        Command::Launch(args) => launch::run(*args).await,
+        Command::Job(cmd) => job::run(cmd).await,
+        Command::Login(args) => login::run(args).await,
         Command::User(cmd) => admin::user(cmd).await,
         Command::Team(cmd) => admin::team(cmd).await,
     }

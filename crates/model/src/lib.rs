@@ -14,6 +14,7 @@ pub mod macros;
 pub mod priority;
 pub mod push;
 pub mod queue;
+pub mod resource_args;
 pub mod run;
 pub mod schema;
 pub mod spec;

@@ -115,7 +115,7 @@ pub enum SpecError {
     #[error("the run spec must be a JSON object, got {0}")]
     NotAnObject(&'static str),
     #[error(
-        "the run spec names no source: set `job` (entity/project/name:alias) or `docker.docker_image`"
+        "the run spec names no source: set `job` (entity/project/name:alias), `docker.docker_image`, or a command in `overrides.entry_point`"
     )]
     NoSource,
     #[error("the run spec names both `job` ({job}) and `docker.docker_image` ({image}); keep one")]
@@ -169,7 +169,8 @@ impl LaunchSpec {
 
     /// Checks W&B's `validate_launch_spec_source`: exactly one of `job` and
     /// `docker.docker_image` (scheduler specs with `uri` are exempt), and a
-    /// well-formed job name.
+    /// well-formed job name. Liftoff also runs plain command specs: no job,
+    /// no image, an `overrides.entry_point` (local-process queues).
     pub fn validate_source(&self) -> Result<(), SpecError> {
         let is_scheduler = matches!(&self.uri, Some(Some(u)) if u == "placeholder-uri-scheduler");
         match (self.job.as_deref(), self.docker_image()) {
@@ -179,9 +180,18 @@ impl LaunchSpec {
             }),
             (Some(job), None) => JobRef::parse(job).map(|_| ()),
             (None, Some(_)) => Ok(()),
-            (None, None) if is_scheduler => Ok(()),
+            (None, None) if is_scheduler || self.command().is_some() => Ok(()),
             (None, None) => Err(SpecError::NoSource),
         }
+    }
+
+    /// The command of a plain command spec (`overrides.entry_point`, no
+    /// job and no image).
+    pub fn command(&self) -> Option<&[String]> {
+        if self.job.is_some() || self.docker_image().is_some() {
+            return None;
+        }
+        self.overrides.as_ref()?.entry_point.as_deref().filter(|c| !c.is_empty())
     }
 }
 

@@ -76,3 +76,10 @@ async fn liftoff_client_documents_validate() {
     }
     assert!(n >= 8);
 }
+
+/// The schema is committed (`crates/server/schema.graphql`) so that changes
+/// to it show up in review; `UPDATE_EXPECT=1` refreshes it.
+#[test]
+fn schema_graphql_is_up_to_date() {
+    expect_test::expect_file!["../../schema.graphql"].assert_eq(&liftoff_server::graphql::sdl());
+}

@@ -1,0 +1,580 @@
+//! The agent: register, pop from its queues in rotation, acknowledge, run,
+//! heartbeat, report (spec §4).
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use liftoff_client::native::NativeTransport;
+use liftoff_client::ops::agents::{CreateLaunchAgent, LaunchAgent, UpdateLaunchAgent};
+use liftoff_client::ops::identity::{EntityIsTeam, ServerFeaturesQuery, features};
+use liftoff_client::ops::items::{AckRunQueueItem, FailRunQueueItem, PopFromRunQueue, Popped};
+use liftoff_client::ops::liftoff::LiftoffPopWait;
+use liftoff_client::ops::queues::{CreateRunQueue, ProjectRunQueues, QueueRef};
+use liftoff_client::ops::runs::{RunState, RunStoppedStatus, UpsertBucket};
+use liftoff_client::{Client, Error as ClientError};
+use liftoff_model::agent::AgentStatus;
+use liftoff_model::config::AgentConfig;
+use liftoff_model::macros::{MacroContext, expand};
+use liftoff_model::queue::QueueAccess;
+use liftoff_model::resource_args::{check_kubernetes, check_local_container};
+use liftoff_model::run::{RunState as State, wrap_config};
+use liftoff_model::spec::{JobRef, LaunchSpec};
+use liftoff_model::LAUNCH_PROJECT;
+use serde_json::{Value, json};
+use tokio::sync::watch;
+use tokio::task::JoinSet;
+
+use crate::env::{JobIdentity, job_env};
+use crate::log::JobLog;
+use crate::runner::container::ContainerRunner;
+use crate::runner::process::ProcessRunner;
+use crate::runner::{JobContext, Outcome, Runner, StageError};
+use crate::source::materialize;
+
+/// How an agent runs.
+#[derive(Clone, Debug)]
+pub struct AgentOptions {
+    pub entity: String,
+    /// The resolved launch-config (queues, max_jobs, ...).
+    pub config: AgentConfig,
+    /// Logs, job directories, venvs.
+    pub work_dir: PathBuf,
+    pub hostname: String,
+    pub version: String,
+    /// Stop running jobs when the agent stops (else they run to the end).
+    pub stop_jobs_on_exit: bool,
+    /// The agent's environment (for `${MACRO}`s).
+    pub env: BTreeMap<String, String>,
+    /// Sleep between polls when the server has no long poll (W&B: 10 s).
+    pub poll_interval: Duration,
+    pub heartbeat_interval: Duration,
+    /// How often a running job's `stopped` flag is checked.
+    pub stop_check_interval: Duration,
+    /// SIGTERM to SIGKILL.
+    pub stop_grace: Duration,
+    /// Print job output on the agent's stdout.
+    pub echo_jobs: bool,
+}
+
+impl AgentOptions {
+    pub fn new(entity: String, config: AgentConfig, work_dir: PathBuf) -> Self {
+        Self {
+            entity,
+            config,
+            work_dir,
+            hostname: hostname(),
+            version: format!("liftoff@{}", env!("CARGO_PKG_VERSION")),
+            stop_jobs_on_exit: false,
+            env: std::env::vars().collect(),
+            poll_interval: Duration::from_secs(10),
+            heartbeat_interval: Duration::from_secs(20),
+            stop_check_interval: Duration::from_secs(5),
+            stop_grace: Duration::from_secs(10),
+            echo_jobs: true,
+        }
+    }
+}
+
+pub fn hostname() -> String {
+    std::fs::read_to_string("/etc/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .unwrap_or_else(|| "localhost".into())
+}
+
+/// What the agent did, for its exit message.
+#[derive(Clone, Debug, Default)]
+pub struct Summary {
+    pub name: String,
+    pub jobs_started: u64,
+    pub reason: String,
+}
+
+struct Shared {
+    client: Client<NativeTransport>,
+    opts: AgentOptions,
+    agent_id: String,
+    process: ProcessRunner,
+    container: Result<ContainerRunner, String>,
+    /// Set when running jobs must stop (shutdown with --stop-jobs-on-exit).
+    stop_jobs: watch::Receiver<bool>,
+}
+
+/// Run the agent until `shutdown` resolves or the server asks it to stop polling.
+pub async fn run(client: Client<NativeTransport>, opts: AgentOptions, shutdown: impl std::future::Future<Output = ()>) -> anyhow::Result<Summary> {
+    tokio::pin!(shutdown);
+    let entity = opts.entity.clone();
+    let wanted = opts.config.queues.clone();
+    anyhow::ensure!(!wanted.is_empty(), "no queue to poll: pass -q QUEUE (or `queues:` in launch-config.yaml)");
+    let queues = resolve_queues(&client, &entity, &wanted).await?;
+    let resolved = opts.config.resolved();
+    let mut agent_config = resolved.clone();
+    if let Some(o) = agent_config.as_object_mut() {
+        o.remove("project");
+    }
+    let agent_id = client
+        .call(CreateLaunchAgent::new(&entity, queues.iter().map(|q| q.id.clone()).collect(), &opts.hostname, agent_config, &opts.version))
+        .await
+        .context("cannot register the agent")?;
+    if client.call(EntityIsTeam { entity: entity.clone() }).await.unwrap_or(false) {
+        tracing::info!("entity {entity} is a team: jobs run with this agent's API key");
+    }
+    let me = client.call(LaunchAgent { id: agent_id.clone() }).await.context("cannot read the agent back")?;
+    let long_poll = client.call(ServerFeaturesQuery).await.map(|f| f.has(features::LONG_POLL_POP)).unwrap_or(false);
+    let names: Vec<&str> = queues.iter().map(|q| q.name.as_str()).collect();
+    println!(
+        "Agent {} polling {} in entity {entity} (max jobs: {}; {})",
+        me.name,
+        names.join(", "),
+        match opts.config.max_jobs() {
+            n if n < 0 => "unlimited".to_owned(),
+            n => n.to_string(),
+        },
+        if long_poll { "long poll" } else { "polling every 10 s" }
+    );
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let shared = Arc::new(Shared {
+        process: ProcessRunner::default(),
+        container: ContainerRunner::detect(opts.config.runner_str("container_cli")),
+        client,
+        opts,
+        agent_id: agent_id.clone(),
+        stop_jobs: stop_rx,
+    });
+    let max_jobs = shared.opts.config.max_jobs();
+    let mut jobs: JoinSet<()> = JoinSet::new();
+    let mut order: Vec<String> = queues.iter().map(|q| q.name.clone()).collect();
+    let mut summary = Summary { name: me.name.clone(), ..Default::default() };
+    let mut last_heartbeat = tokio::time::Instant::now();
+    let mut status = AgentStatus::Polling;
+    summary.reason = loop {
+        while let Some(done) = jobs.try_join_next() {
+            if let Err(e) = done {
+                tracing::error!(error = %e, "a job task panicked");
+            }
+        }
+        let running = jobs.len() as i64;
+        let now_status = if running > 0 { AgentStatus::Running } else { AgentStatus::Polling };
+        if now_status != status || last_heartbeat.elapsed() >= shared.opts.heartbeat_interval {
+            status = now_status;
+            heartbeat(&shared, status.clone()).await;
+            last_heartbeat = tokio::time::Instant::now();
+        }
+        match shared.client.call(LaunchAgent { id: agent_id.clone() }).await {
+            Ok(a) if a.stop_polling => break "the server asked this agent to stop polling".to_owned(),
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "cannot read the agent's state; retrying"),
+        }
+        let has_room = max_jobs < 0 || running < max_jobs;
+        if !has_room {
+            tokio::select! {
+                () = &mut shutdown => break "shutdown requested".to_owned(),
+                _ = jobs.join_next() => {},
+                () = tokio::time::sleep(shared.opts.heartbeat_interval) => {},
+            }
+            continue;
+        }
+        let wait = if long_poll { if order.len() == 1 { 10 } else { 1 } } else { 0 };
+        let popped = tokio::select! {
+            () = &mut shutdown => break "shutdown requested".to_owned(),
+            p = pop_next(&shared, &mut order, wait) => p,
+        };
+        match popped {
+            Some((queue, item)) => {
+                summary.jobs_started += 1;
+                if status != AgentStatus::Running {
+                    status = AgentStatus::Running;
+                    heartbeat(&shared, status.clone()).await;
+                    last_heartbeat = tokio::time::Instant::now();
+                }
+                let shared = shared.clone();
+                jobs.spawn(async move { handle_item(shared, queue, item).await });
+            }
+            None if !long_poll => {
+                tokio::select! {
+                    () = &mut shutdown => break "shutdown requested".to_owned(),
+                    _ = jobs.join_next(), if !jobs.is_empty() => {},
+                    () = tokio::time::sleep(shared.opts.poll_interval) => {},
+                }
+            }
+            None => {}
+        }
+    };
+    println!("Agent {} stopping: {}", summary.name, summary.reason);
+    heartbeat(&shared, AgentStatus::Killed).await;
+    if !jobs.is_empty() {
+        if shared.opts.stop_jobs_on_exit {
+            println!("Stopping {} running job(s) (--stop-jobs-on-exit)", jobs.len());
+            let _ = stop_tx.send(true);
+        } else {
+            println!("Waiting for {} running job(s) to finish (Ctrl-C again to leave them running)", jobs.len());
+        }
+        let drain = async { while jobs.join_next().await.is_some() {} };
+        tokio::select! {
+            () = drain => {},
+            _ = tokio::signal::ctrl_c() => println!("Leaving the jobs running."),
+        }
+    }
+    Ok(summary)
+}
+
+async fn heartbeat(shared: &Shared, status: AgentStatus) {
+    if let Err(e) = shared.client.call(UpdateLaunchAgent { id: shared.agent_id.clone(), status }).await {
+        tracing::warn!(error = %e, "heartbeat failed");
+    }
+}
+
+/// Find the requested queues; like W&B, create `default` when the entity has
+/// no queues at all.
+async fn resolve_queues(client: &Client<NativeTransport>, entity: &str, wanted: &[String]) -> anyhow::Result<Vec<QueueRef>> {
+    let mut all = client.call(ProjectRunQueues::new(entity)).await.with_context(|| format!("cannot list the queues of entity {entity:?}"))?;
+    if all.is_empty() && wanted.iter().any(|w| w == "default") {
+        client
+            .call(CreateRunQueue {
+                entity: entity.into(),
+                project: LAUNCH_PROJECT.into(),
+                name: "default".into(),
+                access: QueueAccess::Project,
+                prioritization_mode: None,
+                default_resource_config_id: None,
+            })
+            .await
+            .context("cannot create the default queue")?;
+        all = client.call(ProjectRunQueues::new(entity)).await?;
+    }
+    let mut out = Vec::new();
+    let mut missing = Vec::new();
+    for w in wanted {
+        match all.iter().find(|q| &q.name == w) {
+            Some(q) => out.push(q.clone()),
+            None => missing.push(w.clone()),
+        }
+    }
+    if !missing.is_empty() {
+        let known: Vec<&str> = all.iter().map(|q| q.name.as_str()).collect();
+        anyhow::bail!(
+            "queue(s) {} not found in entity {entity:?}; known queues: {}. Create one with `liftoff queue create NAME -e {entity} --resource local-process`",
+            missing.join(", "),
+            if known.is_empty() { "none".into() } else { known.join(", ") }
+        );
+    }
+    Ok(out)
+}
+
+/// Pop from the queues in order; the queue that gave an item goes last.
+async fn pop_next(shared: &Shared, order: &mut Vec<String>, wait_seconds: i64) -> Option<(String, Popped)> {
+    for i in 0..order.len() {
+        let queue = order[i].clone();
+        let result = if wait_seconds > 0 {
+            shared.client.call(LiftoffPopWait { entity: shared.opts.entity.clone(), queue: queue.clone(), agent_id: Some(shared.agent_id.clone()), wait_seconds }).await
+        } else {
+            shared.client.call(PopFromRunQueue { entity: shared.opts.entity.clone(), project: LAUNCH_PROJECT.into(), queue: queue.clone(), agent_id: Some(shared.agent_id.clone()) }).await
+        };
+        match result {
+            Ok(Some(item)) => {
+                let q = order.remove(i);
+                order.push(q);
+                return Some((queue, item));
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(queue, error = %e, "pop failed");
+                if e.is_transient() {
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+            }
+        }
+    }
+    None
+}
+
+/// A short random run id: 8 base36 characters, like W&B's.
+pub fn new_run_id() -> String {
+    const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
+    (0..8).map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char).collect()
+}
+
+async fn fail(shared: &Shared, item_id: &str, e: &StageError) {
+    tracing::warn!(item = item_id, stage = e.stage.as_str(), "job failed: {}", e.message.lines().next().unwrap_or_default());
+    let call = FailRunQueueItem { item_id: item_id.to_owned(), message: e.message.clone(), stage: e.stage.as_str().to_owned(), file_paths: vec![] };
+    if let Err(err) = shared.client.call(call).await {
+        tracing::error!(error = %err, "cannot report the failure");
+    }
+}
+
+/// Checks made before the item is acknowledged (W&B's `_assert_secure`).
+fn preflight(spec_value: &Value, secure: bool) -> Result<LaunchSpec, StageError> {
+    let spec = LaunchSpec::from_value(spec_value.clone()).map_err(|e| StageError::agent(e.to_string()))?;
+    spec.validate_source().map_err(|e| StageError::agent(e.to_string()))?;
+    if let Some(args) = spec.resource_args_for("local-container") {
+        check_local_container(args).map_err(StageError::agent)?;
+    }
+    if let Some(args) = spec.resource_args_for("kubernetes") {
+        check_kubernetes(args).map_err(StageError::agent)?;
+    }
+    if secure && spec.overrides().entry_point.is_some() {
+        return Err(StageError::agent("secure_mode is on: entry point overrides are not allowed"));
+    }
+    Ok(spec)
+}
+
+async fn handle_item(shared: Arc<Shared>, queue: String, item: Popped) {
+    let spec = match preflight(&item.run_spec, shared.opts.config.secure_mode()) {
+        Ok(s) => s,
+        Err(e) => return fail(&shared, &item.item_id, &e).await,
+    };
+    let run_id = spec.run_id.clone().filter(|r| !r.is_empty()).unwrap_or_else(new_run_id);
+    if let Err(e) = shared.client.call(AckRunQueueItem { item_id: item.item_id.clone(), run_id: run_id.clone() }).await {
+        tracing::warn!(queue, error = %e, "could not acknowledge an item (another agent may have it); skipping it");
+        return;
+    }
+    let log = match JobLog::create(&shared.opts.work_dir.join("logs").join(format!("{run_id}.log")), &format!("[{run_id}]"), shared.opts.echo_jobs) {
+        Ok(l) => l,
+        Err(e) => return fail(&shared, &item.item_id, &StageError::agent(format!("cannot create the job's log: {e}"))).await,
+    };
+    println!("Job {run_id} from queue {queue}: {}", describe(&spec));
+    let outcome = run_job(&shared, &queue, &item.item_id, &spec, &run_id, &log).await;
+    let target = run_target(&shared, &spec);
+    match outcome {
+        Err(e) => {
+            log.note(&format!("failed ({}): {}", e.stage.as_str(), e.message));
+            set_run_state(&shared, &target, &run_id, &spec, State::Failed, None).await;
+            fail(&shared, &item.item_id, &e).await;
+        }
+        Ok(Outcome::Exited(0)) => {
+            log.note("the job finished");
+            set_run_state(&shared, &target, &run_id, &spec, State::Finished, Some(0)).await;
+        }
+        Ok(Outcome::Exited(code)) => {
+            log.note(&format!("the job exited with code {code}"));
+            set_run_state(&shared, &target, &run_id, &spec, State::Failed, Some(code)).await;
+            let msg = format!("the job exited with code {code}; last output:\n{}", log.tail());
+            fail(&shared, &item.item_id, &StageError::run(msg)).await;
+        }
+        Ok(Outcome::Signaled(sig)) => {
+            log.note(&format!("the job was killed by {sig}"));
+            set_run_state(&shared, &target, &run_id, &spec, State::Crashed, None).await;
+            let msg = format!("the job was killed by {sig}; last output:\n{}", log.tail());
+            fail(&shared, &item.item_id, &StageError::run(msg)).await;
+        }
+        Ok(Outcome::Stopped) => {
+            log.note("the job was stopped");
+            set_run_state(&shared, &target, &run_id, &spec, State::Killed, None).await;
+        }
+    }
+    let _ = tokio::fs::remove_dir_all(shared.opts.work_dir.join("jobs").join(&run_id)).await;
+}
+
+fn describe(spec: &LaunchSpec) -> String {
+    if let Some(job) = &spec.job {
+        return format!("job {job}");
+    }
+    if let Some(image) = spec.docker_image() {
+        return format!("image {image}");
+    }
+    spec.command().map_or("(no source)".into(), |c| format!("command {}", c.join(" ")))
+}
+
+/// Where the job's run lives: the spec's entity and project.
+struct RunTarget {
+    entity: String,
+    project: String,
+}
+
+fn run_target(shared: &Shared, spec: &LaunchSpec) -> RunTarget {
+    let job = spec.job.as_deref().and_then(|j| JobRef::parse(j).ok());
+    RunTarget {
+        entity: spec.entity.clone().filter(|e| !e.is_empty()).unwrap_or_else(|| shared.opts.entity.clone()),
+        project: spec.project.clone().filter(|p| !p.is_empty()).or_else(|| job.map(|j| j.project)).unwrap_or_else(|| "uncategorized".into()),
+    }
+}
+
+/// Make the run's state reflect how the job ended, unless the job's own
+/// `wandb` already recorded an outcome.
+async fn set_run_state(shared: &Shared, target: &RunTarget, run_id: &str, spec: &LaunchSpec, state: State, _exit: Option<i32>) {
+    let current = shared.client.call(RunState { entity: target.entity.clone(), project: target.project.clone(), name: run_id.to_owned() }).await;
+    if let Ok(s) = &current {
+        if s.is_terminal() && !matches!(state, State::Killed) {
+            return;
+        }
+    }
+    let upsert = UpsertBucket {
+        name: run_id.to_owned(),
+        project: target.project.clone(),
+        entity: target.entity.clone(),
+        display_name: spec.name.clone(),
+        config: match (&current, spec.overrides().run_config) {
+            (Err(ClientError::NotFound { .. }), Some(cfg)) => Some(wrap_config(&cfg)),
+            _ => None,
+        },
+        host: Some(shared.opts.hostname.clone()),
+        state: Some(state.as_str().to_owned()),
+        ..Default::default()
+    };
+    if let Err(e) = shared.client.call(upsert).await {
+        tracing::warn!(run = run_id, error = %e, "cannot record the run's state");
+    }
+}
+
+async fn run_job(shared: &Shared, queue: &str, item_id: &str, spec: &LaunchSpec, run_id: &str, log: &JobLog) -> Result<Outcome, StageError> {
+    let resource = spec.resource().unwrap_or("local-container").to_owned();
+    let runner: &dyn Runner = match resource.as_str() {
+        "local-process" => &shared.process,
+        "local-container" | "local" => shared.container.as_ref().map_err(|e| StageError::agent(e.clone()))?,
+        other => return Err(StageError::agent(format!("this agent cannot run {other:?} jobs (it runs local-process and local-container)"))),
+    };
+    let work_dir = shared.opts.work_dir.join("jobs").join(run_id);
+    std::fs::create_dir_all(&work_dir).map_err(|e| StageError::agent(format!("cannot create {}: {e}", work_dir.display())))?;
+    let target = run_target(shared, spec);
+    let overrides = spec.overrides();
+    let (job, source_dir, requirements, mut image) = match &spec.job {
+        Some(name) => {
+            let job_ref = JobRef::parse(name).map_err(|e| StageError::agent(e.to_string()))?;
+            log.note(&format!("fetching job {job_ref} ..."));
+            let fetched = shared.client.fetch_job(&job_ref).await.map_err(|e| StageError::agent(format!("cannot fetch job {job_ref}: {e}")))?;
+            let requirements = fetched.files.iter().find(|(n, _)| n == liftoff_model::job::REQUIREMENTS_FILE).map(|(_, b)| b.clone());
+            let image = fetched.spec.source.image.clone();
+            let source = if image.is_none() {
+                let dir = work_dir.join("code");
+                materialize(&shared.client, &fetched, &dir, log).await?;
+                let ctx_dir = fetched.spec.source.build_context.as_ref().map_or(dir.clone(), |b| dir.join(b));
+                Some(ctx_dir)
+            } else {
+                None
+            };
+            (Some(fetched.spec), source, requirements, image)
+        }
+        None => (None, None, None, None),
+    };
+    if image.is_none() {
+        image = spec.docker_image().map(str::to_owned);
+    }
+    let entry_point: Vec<String> = overrides
+        .entry_point
+        .clone()
+        .or_else(|| job.as_ref().and_then(|j| j.source.entrypoint.clone()))
+        .unwrap_or_default();
+    let api_key = shared.client.credentials().api_key.clone();
+    let env = job_env(
+        spec,
+        &JobIdentity {
+            base_url: shared.client.base_url(),
+            api_key: &api_key,
+            run_id,
+            entity: &target.entity,
+            project: &target.project,
+            queue,
+            queue_entity: &shared.opts.entity,
+            item_id,
+            job: spec.job.as_deref(),
+            image: image.as_deref(),
+        },
+    );
+    let macros = MacroContext {
+        project_name: Some(target.project.clone()),
+        entity_name: Some(target.entity.clone()),
+        run_id: Some(run_id.to_owned()),
+        run_name: spec.name.clone(),
+        image_uri: image.clone(),
+        author: spec.author.clone(),
+        env: shared.opts.env.clone(),
+    };
+    let resource_args = expand(spec.resource_args_for(&resource).unwrap_or(&json!({})), &macros);
+    let ctx = JobContext {
+        run_id: run_id.to_owned(),
+        item_id: item_id.to_owned(),
+        spec: spec.clone(),
+        job,
+        source_dir,
+        requirements,
+        image,
+        entry_point,
+        args: overrides.args.clone().unwrap_or_default(),
+        env,
+        resource_args,
+        work_dir,
+        cache_dir: shared.opts.work_dir.clone(),
+        log: log.clone(),
+    };
+    let mut workload = runner.start(&ctx).await?;
+    log.note(&format!("started {}", workload.describe()));
+    let stop_requested = watch_for_stop(shared, &target, run_id);
+    tokio::pin!(stop_requested);
+    let outcome = tokio::select! {
+        outcome = workload.wait() => outcome,
+        reason = &mut stop_requested => {
+            log.note(&reason);
+            workload.stop(shared.opts.stop_grace).await;
+            workload.wait().await;
+            Outcome::Stopped
+        }
+    };
+    Ok(outcome)
+}
+
+/// Resolves when the run is stopped from outside, or the agent must stop its jobs.
+async fn watch_for_stop(shared: &Shared, target: &RunTarget, run_id: &str) -> String {
+    let mut stop_jobs = shared.stop_jobs.clone();
+    let mut tick = tokio::time::interval(shared.opts.stop_check_interval);
+    loop {
+        tokio::select! {
+            _ = tick.tick() => {
+                let q = RunStoppedStatus { entity: target.entity.clone(), project: target.project.clone(), run_id: run_id.to_owned() };
+                if let Ok(true) = shared.client.call(q).await {
+                    return "a stop was requested for this run".into();
+                }
+            }
+            changed = stop_jobs.changed() => {
+                if changed.is_err() || *stop_jobs.borrow() {
+                    return "the agent is stopping its jobs".into();
+                }
+            }
+        }
+    }
+}
+
+/// Run one spec here and now, without a queue (`liftoff launch` without
+/// `--queue`). Answers the run id and how it ended.
+pub async fn run_direct(client: Client<NativeTransport>, opts: AgentOptions, spec: LaunchSpec) -> (String, Result<Outcome, StageError>) {
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let shared = Shared {
+        process: ProcessRunner::default(),
+        container: ContainerRunner::detect(opts.config.runner_str("container_cli")),
+        client,
+        opts,
+        agent_id: String::new(),
+        stop_jobs: stop_rx,
+    };
+    let run_id = spec.run_id.clone().filter(|r| !r.is_empty()).unwrap_or_else(new_run_id);
+    let log = match JobLog::create(&shared.opts.work_dir.join("logs").join(format!("{run_id}.log")), &format!("[{run_id}]"), shared.opts.echo_jobs) {
+        Ok(l) => l,
+        Err(e) => return (run_id, Err(StageError::agent(format!("cannot create the job's log: {e}")))),
+    };
+    if let Err(e) = preflight(&spec.to_value(), false) {
+        return (run_id, Err(e));
+    }
+    let target = run_target(&shared, &spec);
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+        let _ = stop_tx.send(true);
+        std::future::pending::<()>().await;
+    };
+    let result = tokio::select! {
+        r = run_job(&shared, "", "", &spec, &run_id, &log) => r,
+        () = ctrl_c => unreachable!("ctrl_c never resolves"),
+    };
+    let state = match &result {
+        Ok(Outcome::Exited(0)) => State::Finished,
+        Ok(Outcome::Exited(_)) | Err(_) => State::Failed,
+        Ok(Outcome::Signaled(_)) => State::Crashed,
+        Ok(Outcome::Stopped) => State::Killed,
+    };
+    set_run_state(&shared, &target, &run_id, &spec, state, None).await;
+    let _ = tokio::fs::remove_dir_all(shared.opts.work_dir.join("jobs").join(&run_id)).await;
+    (run_id, result)
+}

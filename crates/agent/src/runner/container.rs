@@ -1,0 +1,201 @@
+//! `local-container`: `docker run` (or `podman run`) with the queue's
+//! `resource_args["local-container"]` mapped to flags as W&B does (spec
+//! §5.2). Image jobs run as given; code and git jobs are built into an
+//! image first (the job's `Dockerfile.wandb`, or a generated Dockerfile).
+
+use std::path::Path;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use liftoff_model::resource_args::docker_flags;
+use sha2::{Digest, Sha256};
+use tokio::process::Command;
+
+use crate::log::JobLog;
+use crate::runner::process::{ProcessWorkload, run_step, shell_words, spawn_captured};
+use crate::runner::{JobContext, Outcome, Runner, StageError, Workload};
+
+/// The default base image of generated Dockerfiles (W&B's).
+pub const DEFAULT_BASE_IMAGE: &str = "python:3.12-slim";
+
+pub struct ContainerRunner {
+    /// `docker` or `podman`.
+    pub cli: String,
+    /// Base image for code/git jobs without their own.
+    pub base_image: String,
+}
+
+impl ContainerRunner {
+    /// `docker` or `podman`, from config or whichever is installed.
+    pub fn detect(configured: Option<&str>) -> Result<Self, String> {
+        let cli = match configured {
+            Some(c) => c.to_owned(),
+            None => ["docker", "podman"]
+                .into_iter()
+                .find(|c| which(c))
+                .ok_or("local-container needs docker or podman on PATH (or set runner.container_cli in launch-config.yaml)")?
+                .to_owned(),
+        };
+        Ok(Self { cli, base_image: DEFAULT_BASE_IMAGE.into() })
+    }
+
+    fn is_podman(&self) -> bool {
+        Path::new(&self.cli).file_name().is_some_and(|n| n.to_string_lossy().contains("podman"))
+    }
+
+    async fn build(&self, ctx: &JobContext, source: &Path) -> Result<String, StageError> {
+        let dockerfile = match ctx.job.as_ref().and_then(|j| j.source.dockerfile.clone()).or_else(|| ctx.spec.overrides().dockerfile) {
+            Some(f) => std::fs::read_to_string(source.join(&f)).map_err(|e| StageError::build(format!("cannot read the job's {f}: {e}")))?,
+            None if source.join("Dockerfile.wandb").is_file() => std::fs::read_to_string(source.join("Dockerfile.wandb")).map_err(|e| StageError::build(e.to_string()))?,
+            None => generated_dockerfile(ctx, &self.base_image),
+        };
+        let mut h = Sha256::new();
+        h.update(dockerfile.as_bytes());
+        hash_dir(&mut h, source);
+        let tag = &hex::encode(h.finalize())[..8];
+        let name = ctx.spec.job.as_deref().map_or("liftoff-job".into(), |j| docker_safe(j.split(':').next().unwrap_or(j)));
+        let image = format!("localhost/{name}:{tag}");
+        if self.image_exists(&image).await {
+            ctx.log.note(&format!("image {image} already built"));
+            return Ok(image);
+        }
+        let file = ctx.work_dir.join("Dockerfile.liftoff");
+        std::fs::write(&file, &dockerfile).map_err(|e| StageError::build(e.to_string()))?;
+        ctx.log.note(&format!("building {image} ..."));
+        let mut cmd = Command::new(&self.cli);
+        cmd.arg("build");
+        if self.is_podman() {
+            cmd.args(["--isolation", "chroot"]);
+        }
+        cmd.arg("-t").arg(&image).arg("-f").arg(&file).arg(source);
+        run_step(cmd, &ctx.log, &format!("{} build", self.cli)).await?;
+        Ok(image)
+    }
+
+    async fn image_exists(&self, image: &str) -> bool {
+        Command::new(&self.cli).args(["image", "inspect", image]).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).status().await.is_ok_and(|s| s.success())
+    }
+}
+
+fn which(program: &str) -> bool {
+    std::env::var_os("PATH").is_some_and(|path| std::env::split_paths(&path).any(|d| d.join(program).is_file()))
+}
+
+fn docker_safe(s: &str) -> String {
+    let t: String = s.to_ascii_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '-' }).collect();
+    t.trim_matches('-').chars().take(100).collect()
+}
+
+fn hash_dir(h: &mut Sha256, dir: &Path) {
+    let mut entries: Vec<_> = walk(dir);
+    entries.sort();
+    for p in entries {
+        h.update(p.strip_prefix(dir).unwrap_or(&p).to_string_lossy().as_bytes());
+        if let Ok(bytes) = std::fs::read(&p) {
+            h.update(&bytes);
+        }
+    }
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(rd) = std::fs::read_dir(dir) {
+        for e in rd.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                if p.file_name().is_some_and(|n| n != ".git") {
+                    out.extend(walk(&p));
+                }
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}
+
+/// A Dockerfile for a code or git job: the code in `/home/launch`, its
+/// requirements installed, the job's entry point.
+pub fn generated_dockerfile(ctx: &JobContext, default_base: &str) -> String {
+    let base = ctx.job.as_ref().and_then(|j| j.source.base_image.clone()).unwrap_or_else(|| default_base.to_owned());
+    let entry = serde_json::to_string(&ctx.entry_point).unwrap_or_else(|_| "[]".into());
+    format!(
+        "FROM {base}\nWORKDIR /home/launch\nCOPY . /home/launch\n\
+         RUN if [ -f requirements.frozen.txt ]; then python -m pip install --no-cache-dir -r requirements.frozen.txt; \
+         elif [ -f requirements.txt ]; then python -m pip install --no-cache-dir -r requirements.txt; fi\n\
+         ENTRYPOINT {entry}\n"
+    )
+}
+
+#[async_trait]
+impl Runner for ContainerRunner {
+    fn resource(&self) -> &'static str {
+        "local-container"
+    }
+
+    async fn start(&self, ctx: &JobContext) -> Result<Box<dyn Workload>, StageError> {
+        let (image, built) = match (&ctx.image, &ctx.source_dir) {
+            (Some(image), _) => (image.clone(), false),
+            (None, Some(src)) => {
+                if let Some(req) = &ctx.requirements {
+                    std::fs::write(src.join("requirements.frozen.txt"), req).map_err(|e| StageError::build(e.to_string()))?;
+                }
+                (self.build(ctx, src).await?, true)
+            }
+            (None, None) => return Err(StageError::agent("a local-container job needs an image or code: this spec has neither")),
+        };
+        let name = format!("liftoff-{}", ctx.run_id.to_ascii_lowercase());
+        let mut args: Vec<String> = vec!["run".into(), "--rm".into(), "--name".into(), name.clone(), "--network".into(), "host".into()];
+        for (k, v) in &ctx.env {
+            args.push("-e".into());
+            args.push(format!("{k}={v}"));
+        }
+        args.extend(docker_flags(&ctx.resource_args));
+        // An image job's entry point comes from the job (W&B: overrides only
+        // apply through a built image); a built image has it baked in.
+        let mut tail: Vec<String> = Vec::new();
+        if !built && !ctx.entry_point.is_empty() {
+            args.push("--entrypoint".into());
+            args.push(ctx.entry_point[0].clone());
+            tail.extend(ctx.entry_point[1..].iter().cloned());
+        }
+        args.push(image.clone());
+        args.extend(tail);
+        args.extend(ctx.args.iter().cloned());
+        let shown: Vec<String> = args.iter().map(|a| if a.starts_with("WANDB_API_KEY=") { "WANDB_API_KEY=<redacted>".into() } else { a.clone() }).collect();
+        ctx.log.note(&format!("{} {}", self.cli, shell_words(&shown)));
+        let mut cmd = Command::new(&self.cli);
+        cmd.args(&args);
+        let child = spawn_captured(cmd, &ctx.log).map_err(|e| StageError::run(format!("cannot run {}: {e}", self.cli)))?;
+        Ok(Box::new(ContainerWorkload { inner: ProcessWorkload::new(child, ctx.log.clone()), cli: self.cli.clone(), name, log: ctx.log.clone() }))
+    }
+}
+
+struct ContainerWorkload {
+    inner: ProcessWorkload,
+    cli: String,
+    name: String,
+    log: JobLog,
+}
+
+#[async_trait]
+impl Workload for ContainerWorkload {
+    async fn wait(&mut self) -> Outcome {
+        self.inner.wait().await
+    }
+
+    async fn stop(&mut self, grace: Duration) {
+        self.log.note(&format!("stopping container {}", self.name));
+        let _ = Command::new(&self.cli)
+            .args(["stop", "-t", &grace.as_secs().to_string(), &self.name])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .await;
+        self.inner.stop(Duration::from_secs(2)).await;
+    }
+
+    fn describe(&self) -> String {
+        format!("container {}", self.name)
+    }
+}

@@ -1,0 +1,125 @@
+//! Runners: how an agent executes a job. One trait, one implementation per
+//! resource (local-process, local-container, kubernetes).
+
+pub mod container;
+pub mod process;
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use liftoff_model::spec::LaunchSpec;
+use liftoff_model::JobSpec;
+use serde_json::Value;
+
+use crate::log::JobLog;
+
+/// Where a failure happened, as W&B's `failRunQueueItem.stage` says it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    Agent,
+    Build,
+    Run,
+}
+
+impl Stage {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Agent => "agent",
+            Self::Build => "build",
+            Self::Run => "run",
+        }
+    }
+}
+
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("{message}")]
+pub struct StageError {
+    pub stage: Stage,
+    pub message: String,
+}
+
+impl StageError {
+    pub fn agent(m: impl Into<String>) -> Self {
+        Self { stage: Stage::Agent, message: m.into() }
+    }
+    pub fn build(m: impl Into<String>) -> Self {
+        Self { stage: Stage::Build, message: m.into() }
+    }
+    pub fn run(m: impl Into<String>) -> Self {
+        Self { stage: Stage::Run, message: m.into() }
+    }
+}
+
+/// Everything a runner needs for one job.
+pub struct JobContext {
+    pub run_id: String,
+    pub item_id: String,
+    pub spec: LaunchSpec,
+    /// `wandb-job.json` of the job, when launched from one.
+    pub job: Option<JobSpec>,
+    /// The job's source on disk (code and git jobs).
+    pub source_dir: Option<PathBuf>,
+    /// `requirements.frozen.txt` of the job, if any.
+    pub requirements: Option<Vec<u8>>,
+    /// The image to run (image jobs and `docker.docker_image` specs).
+    pub image: Option<String>,
+    /// The command: the override entry point, else the job's.
+    pub entry_point: Vec<String>,
+    /// `overrides.args`.
+    pub args: Vec<String>,
+    pub env: Vec<(String, String)>,
+    /// `resource_args[<resource>]`, macros expanded.
+    pub resource_args: Value,
+    /// A directory of the job's own (cleared when it ends).
+    pub work_dir: PathBuf,
+    /// Shared caches (venvs, images).
+    pub cache_dir: PathBuf,
+    pub log: JobLog,
+}
+
+/// How a job ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Exited(i32),
+    /// Killed by a signal the agent did not send.
+    Signaled(String),
+    /// Stopped by the agent (a stop request or shutdown).
+    Stopped,
+}
+
+/// A started job.
+#[async_trait]
+pub trait Workload: Send {
+    /// Resolves when the job ends.
+    async fn wait(&mut self) -> Outcome;
+    /// Ask the job to end (SIGTERM, then SIGKILL after `grace`).
+    async fn stop(&mut self, grace: Duration);
+    /// A short description (pid, container name, Job name).
+    fn describe(&self) -> String;
+}
+
+#[async_trait]
+pub trait Runner: Send + Sync {
+    fn resource(&self) -> &'static str;
+    /// Build what is needed and start the job.
+    async fn start(&self, ctx: &JobContext) -> Result<Box<dyn Workload>, StageError>;
+}
+
+/// The command to run: `python*` is mapped to `python` (the venv's or the
+/// system's), repairing names like `pythonCPython 3.11` that wandb-core 0.31
+/// writes (with a note in the job's log).
+pub fn python_command(cmd: &[String], python: &str, log: &JobLog) -> Vec<String> {
+    let mut out = cmd.to_vec();
+    if let Some(first) = out.first_mut() {
+        let is_python = first == "python" || first == "python3" || (first.starts_with("python") && first[6..].chars().all(|c| c.is_ascii_digit() || c == '.'));
+        let broken = first.starts_with("python") && !is_python && first.contains(' ');
+        if broken {
+            log.note(&format!("the job's entry point names the interpreter {first:?}, which is not a program; running it with {python}"));
+        }
+        if is_python || broken {
+            *first = python.to_owned();
+        }
+    }
+    out
+}

@@ -1,0 +1,166 @@
+//! `liftoff-bench`: measured figures, printed as Markdown rows.
+//!
+//! `liftoff-bench server [--postgres-url URL]`: pushes/s, push->pop->ack
+//! cycles/s with 8 concurrent clients, and pop latency with 100,000 items
+//! waiting, on SQLite (and PostgreSQL when a URL is given).
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::Context as _;
+use liftoff_client::native::NativeTransport;
+use liftoff_client::ops::items::{AckRunQueueItem, PopFromRunQueue, PushToRunQueueByName};
+use liftoff_client::ops::queues::CreateRunQueue;
+use liftoff_client::{Client, Credentials};
+use liftoff_model::queue::QueueAccess;
+use liftoff_model::spec::LaunchSpec;
+use liftoff_server::ServerConfig;
+use serde_json::json;
+
+const KEY: &str = "0123456789abcdef0123456789abcdef01234567";
+const CLIENTS: usize = 8;
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("server") => {
+            let pg = args.iter().position(|a| a == "--postgres-url").and_then(|i| args.get(i + 1)).cloned();
+            let pending: usize = args.iter().position(|a| a == "--pending").and_then(|i| args.get(i + 1)).and_then(|n| n.parse().ok()).unwrap_or(100_000);
+            println!("| backend | pushes/s (8 clients) | push->pop->ack cycles/s (8 clients) | pop p50 | pop p99 | pending items |");
+            println!("|---|---|---|---|---|---|");
+            bench_server("sqlite", None, pending).await?;
+            if let Some(url) = pg {
+                bench_server("postgres", Some(url), pending).await?;
+            }
+            Ok(())
+        }
+        _ => anyhow::bail!("usage: liftoff-bench server [--postgres-url URL] [--pending N]"),
+    }
+}
+
+struct Running {
+    url: String,
+    state: Arc<liftoff_server::AppState>,
+    _dir: tempfile::TempDir,
+}
+
+async fn start(database_url: Option<&str>) -> anyhow::Result<Running> {
+    let dir = tempfile::tempdir()?;
+    let store = liftoff_server::open_store(dir.path(), database_url).await?;
+    liftoff_server::bootstrap(&*store, dir.path(), Some(KEY), 0).await?;
+    let state = liftoff_server::state(store, ServerConfig::new(dir.path().join("objects"))).await?;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let url = format!("http://{}", listener.local_addr()?);
+    tokio::spawn(liftoff_server::serve(state.clone(), listener, std::future::pending()));
+    Ok(Running { url, state, _dir: dir })
+}
+
+fn client(url: &str) -> anyhow::Result<Client<NativeTransport>> {
+    Ok(Client::new(NativeTransport::new().map_err(anyhow::Error::msg)?, Credentials::new(url, KEY)))
+}
+
+fn spec() -> LaunchSpec {
+    LaunchSpec::from_value(json!({"docker": {"docker_image": "busybox"}, "entity": "admin", "project": "bench", "overrides": {"run_config": {"lr": 0.1}}})).unwrap_or_default()
+}
+
+async fn make_queue(c: &Client<NativeTransport>, name: &str) -> anyhow::Result<()> {
+    c.call(CreateRunQueue {
+        entity: "admin".into(),
+        project: "model-registry".into(),
+        name: name.into(),
+        access: QueueAccess::Project,
+        prioritization_mode: None,
+        default_resource_config_id: None,
+    })
+    .await
+    .context("create queue")?;
+    Ok(())
+}
+
+fn pop(queue: &str) -> PopFromRunQueue {
+    PopFromRunQueue { entity: "admin".into(), project: "model-registry".into(), queue: queue.into(), agent_id: None }
+}
+
+async fn bench_server(label: &str, database_url: Option<String>, pending: usize) -> anyhow::Result<()> {
+    let server = start(database_url.as_deref()).await?;
+    let c = client(&server.url)?;
+    make_queue(&c, "push").await?;
+    make_queue(&c, "cycle").await?;
+    make_queue(&c, "deep").await?;
+
+    // pushes/s
+    let total = 4000;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..CLIENTS {
+        let c = client(&server.url)?;
+        tasks.push(tokio::spawn(async move {
+            for _ in 0..total / CLIENTS {
+                c.call(PushToRunQueueByName::new("admin", "push", spec())).await?;
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    let pushes = total as f64 / started.elapsed().as_secs_f64();
+
+    // push -> pop -> ack cycles/s
+    let cycles = 2000;
+    let started = Instant::now();
+    let mut tasks = Vec::new();
+    for w in 0..CLIENTS {
+        let c = client(&server.url)?;
+        tasks.push(tokio::spawn(async move {
+            for i in 0..cycles / CLIENTS {
+                c.call(PushToRunQueueByName::new("admin", "cycle", spec())).await?;
+                if let Some(item) = c.call(pop("cycle")).await? {
+                    c.call(AckRunQueueItem { item_id: item.item_id, run_id: format!("b{w}x{i}") }).await?;
+                }
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    let cycles_per_s = cycles as f64 / started.elapsed().as_secs_f64();
+
+    // pop latency with many items waiting (filled through the store: fast)
+    let project = server.state.store.entity_by_name("admin").await?.context("admin")?;
+    let (p, _) = server.state.store.project_upsert(project.id, "model-registry", 0).await?;
+    let q = server.state.store.queue_get(p.id, "deep").await?.context("queue")?;
+    let text = liftoff_model::json::to_json_string(&spec());
+    let fill = Instant::now();
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let store = server.state.store.clone();
+        let text = text.clone();
+        tasks.push(tokio::spawn(async move {
+            for i in 0..pending / 4 {
+                store.item_push(q.id, &text, 2, "admin", i as i64).await?;
+            }
+            anyhow::Ok(())
+        }));
+    }
+    for t in tasks {
+        t.await??;
+    }
+    eprintln!("{label}: filled {pending} items in {:.1} s", fill.elapsed().as_secs_f64());
+    let mut lat = Vec::new();
+    for _ in 0..1000 {
+        let t = Instant::now();
+        c.call(pop("deep")).await?.context("an item")?;
+        lat.push(t.elapsed());
+    }
+    lat.sort();
+    let pct = |p: f64| -> Duration { lat[((lat.len() as f64 - 1.0) * p).round() as usize] };
+    println!(
+        "| {label} | {pushes:.0} | {cycles_per_s:.0} | {:.2} ms | {:.2} ms | {pending} |",
+        pct(0.5).as_secs_f64() * 1e3,
+        pct(0.99).as_secs_f64() * 1e3
+    );
+    Ok(())
+}

@@ -1,0 +1,146 @@
+//! Agent-side checks of `resource_args` before an item is acknowledged
+//! (spec §4.10), with W&B's own messages.
+
+use serde_json::Value;
+
+/// `docker run` options a local-container queue may set.
+pub const LOCAL_CONTAINER_OPTIONS: &[&str] = &[
+    "command", "cpu", "cpu-period", "cpu-quota", "cpu-shares", "cpus", "cpuset-cpus", "cpuset-mems", "e", "env",
+    "gpus", "m", "memory", "memory-reservation", "memory-swap", "name", "pids-limit", "platform", "shm-size",
+    "ulimit", "w", "workdir",
+];
+const LIST_OPTIONS: &[&str] = &["e", "env", "ulimit"];
+
+/// `--Foo_Bar` -> `foo-bar`.
+pub fn normalize_option(key: &str) -> String {
+    key.trim_start_matches(['-', '_']).replace('_', "-").to_ascii_lowercase()
+}
+
+/// Check `resource_args["local-container"]` against the allow-list.
+pub fn check_local_container(args: &Value) -> Result<(), String> {
+    let Some(map) = args.as_object() else {
+        return Err("resource_args.local-container must be a mapping of docker run options".into());
+    };
+    for (key, value) in map {
+        let k = normalize_option(key);
+        if !LOCAL_CONTAINER_OPTIONS.contains(&k.as_str()) {
+            return Err(format!(
+                "Unsupported resource_args.local-container option '{key}'. Supported options are: {}",
+                LOCAL_CONTAINER_OPTIONS.join(", ")
+            ));
+        }
+        let ok = match value {
+            Value::String(_) | Value::Number(_) | Value::Bool(_) => true,
+            Value::Array(items) => LIST_OPTIONS.contains(&k.as_str()) && items.iter().all(|i| i.is_string() || i.is_number()),
+            _ => false,
+        };
+        if !ok {
+            return Err(format!(
+                "resource_args.local-container option '{key}' must be a single string or number{}",
+                if LIST_OPTIONS.contains(&k.as_str()) { " or a list of them" } else { "" }
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// The `docker run` flags for local-container args: one-letter keys become
+/// `-k value`, others `--key value`; list values repeat the flag.
+pub fn docker_flags(args: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(map) = args.as_object() {
+        for (key, value) in map {
+            let k = normalize_option(key);
+            let flag = if k.len() == 1 { format!("-{k}") } else { format!("--{k}") };
+            let values: Vec<String> = match value {
+                Value::Array(items) => items.iter().map(text).collect(),
+                Value::Bool(true) => vec![],
+                other => vec![text(other)],
+            };
+            if values.is_empty() {
+                out.push(flag.clone());
+            }
+            for v in values {
+                out.push(flag.clone());
+                out.push(v);
+            }
+        }
+    }
+    out
+}
+
+fn text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// Refuse Kubernetes manifests that would escape the agent's sandbox.
+pub fn check_kubernetes(args: &Value) -> Result<(), String> {
+    fn walk(v: &Value, path: &str, out: &mut Vec<String>) {
+        match v {
+            Value::Object(map) => {
+                for (k, val) in map {
+                    let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                    let truthy = match val {
+                        Value::Bool(b) => *b,
+                        Value::Null => false,
+                        Value::Number(n) => n.as_f64() != Some(0.0),
+                        Value::String(s) => !s.is_empty(),
+                        _ => true,
+                    };
+                    match k.as_str() {
+                        "securityContext" | "hostPath" | "serviceAccountToken" => out.push(format!("{p} is not allowed")),
+                        "hostPID" | "hostIPC" | "hostNetwork" | "shareProcessNamespace" | "hostUsers" | "automountServiceAccountToken" | "hostPort" if truthy => {
+                            out.push(format!("{p} is not allowed"))
+                        }
+                        "serviceAccountName" | "serviceAccount" if truthy => out.push(format!("{p} is not allowed")),
+                        "mountPropagation" if val.as_str() == Some("Bidirectional") => out.push(format!("{p}: Bidirectional is not allowed")),
+                        _ => {}
+                    }
+                    if k == "annotations" {
+                        if let Some(a) = val.as_object() {
+                            for (ak, av) in a {
+                                let low = format!("{ak}={}", text(av)).to_ascii_lowercase();
+                                if (low.contains("apparmor") || low.contains("seccomp")) && low.contains("unconfined") {
+                                    out.push(format!("{p}.{ak}: unconfined profiles are not allowed"));
+                                }
+                            }
+                        }
+                    }
+                    walk(val, &p, out);
+                }
+            }
+            Value::Array(items) => items.iter().enumerate().for_each(|(i, x)| walk(x, &format!("{path}[{i}]"), out)),
+            _ => {}
+        }
+    }
+    let mut problems = Vec::new();
+    walk(args, "resource_args.kubernetes", &mut problems);
+    if problems.is_empty() { Ok(()) } else { Err(format!("refused Kubernetes config: {}", problems.join("; "))) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn wandb_allow_list_and_message() {
+        let err = check_local_container(&json!({"privileged": true})).unwrap_err();
+        assert_eq!(err, "Unsupported resource_args.local-container option 'privileged'. Supported options are: command, cpu, cpu-period, cpu-quota, cpu-shares, cpus, cpuset-cpus, cpuset-mems, e, env, gpus, m, memory, memory-reservation, memory-swap, name, pids-limit, platform, shm-size, ulimit, w, workdir");
+        assert!(check_local_container(&json!({"builder": {"accelerator": {}}})).is_err());
+        assert!(check_local_container(&json!({"memory": ["1g"]})).is_err());
+        assert!(check_local_container(&json!({"--Shm_Size": "1g", "env": ["A=1", "B=2"], "gpus": "all"})).is_ok());
+        assert_eq!(docker_flags(&json!({"env": ["A=1", "B=2"], "m": "1g", "shm-size": "2g"})), ["--env", "A=1", "--env", "B=2", "-m", "1g", "--shm-size", "2g"]);
+    }
+
+    #[test]
+    fn kubernetes_escapes_are_refused() {
+        assert!(check_kubernetes(&json!({"spec": {"template": {"spec": {"containers": [{"image": "x"}]}}}})).is_ok());
+        let err = check_kubernetes(&json!({"spec": {"template": {"spec": {"hostNetwork": true, "containers": [{"securityContext": {}}]}}}})).unwrap_err();
+        assert!(err.contains("hostNetwork is not allowed") && err.contains("securityContext is not allowed"), "{err}");
+        assert!(check_kubernetes(&json!({"spec": {"hostNetwork": false, "automountServiceAccountToken": false}})).is_ok());
+    }
+}

@@ -1,0 +1,45 @@
+//! `liftoff agent`: W&B's `launch-agent`, natively.
+
+use anyhow::Context as _;
+use liftoff_agent::AgentOptions;
+use liftoff_model::config::{AgentConfig, ConfigOverrides, env_overrides};
+
+use crate::cli::AgentArgs;
+use crate::cmd::conn;
+
+fn default_config_path() -> std::path::PathBuf {
+    conn::dirs_home().join(".config/wandb/launch-config.yaml")
+}
+
+pub async fn run(args: AgentArgs) -> anyhow::Result<()> {
+    let (path, explicit) = match &args.config {
+        Some(p) => (p.clone(), true),
+        None => (default_config_path(), false),
+    };
+    let file_config = if explicit || path.is_file() {
+        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read the agent config {}", path.display()))?;
+        AgentConfig::from_yaml(&text).with_context(|| format!("in {}", path.display()))?
+    } else {
+        AgentConfig::default()
+    };
+    let env: liftoff_model::config::Environment = std::env::vars().collect();
+    let env_o = env_overrides(&env).map_err(|p| anyhow::anyhow!("{p}"))?;
+    let flags = ConfigOverrides { entity: args.entity.clone(), queues: args.queues.clone(), max_jobs: args.max_jobs };
+    if let Some(n) = args.max_jobs.filter(|n| *n == 0 || *n < -1) {
+        anyhow::bail!("--max-jobs {n}: use a positive number, or -1 for unlimited");
+    }
+    let config = file_config.with_overrides(&env_o).with_overrides(&flags);
+    let client = conn::client(&args.conn)?;
+    let entity = match &config.entity {
+        Some(e) => e.clone(),
+        None => conn::entity(&client, None).await?,
+    };
+    let mut config = config;
+    config.entity = Some(entity.clone());
+    let work_dir = args.work_dir.clone().unwrap_or_else(|| liftoff_server::default_data_dir().join("agent"));
+    let mut opts = AgentOptions::new(entity, config, work_dir);
+    opts.stop_jobs_on_exit = args.stop_jobs_on_exit;
+    let summary = liftoff_agent::run(client, opts, crate::cmd::server::shutdown_signal()).await?;
+    println!("Agent {} stopped after starting {} job(s).", summary.name, summary.jobs_started);
+    Ok(())
+}

@@ -1,0 +1,156 @@
+//! `liftoff launch`: `wandb launch`'s flags; push to a queue, or run here.
+
+use anyhow::Context as _;
+use liftoff_agent::AgentOptions;
+use liftoff_agent::runner::Outcome;
+use liftoff_client::ops::items::PushToRunQueueByName;
+use liftoff_model::config::AgentConfig;
+use liftoff_model::spec::LaunchSpec;
+use liftoff_model::Priority;
+use serde_json::{Map, Value, json};
+
+use crate::JobFailed;
+use crate::cli::LaunchArgs;
+use crate::cmd::job::{JobSource, NewJob, create_job, project_or_default};
+use crate::cmd::{conn, shlex};
+
+/// A file path or inline JSON, as `wandb launch -c/-R` take it.
+fn file_or_json(arg: &str, flag: &str) -> anyhow::Result<Value> {
+    let path = std::path::Path::new(arg);
+    if path.is_file() {
+        return crate::cmd::queue::read_config(path);
+    }
+    serde_json::from_str(arg).with_context(|| format!("{flag} {arg:?} is neither a file nor valid JSON"))
+}
+
+fn looks_like_git(uri: &str) -> bool {
+    uri.starts_with("git@") || uri.ends_with(".git") || ((uri.starts_with("https://") || uri.starts_with("http://")) && !std::path::Path::new(uri).exists())
+}
+
+pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
+    // Validate everything local before talking to the server.
+    let base = match &a.config {
+        Some(c) => file_or_json(c, "--config")?,
+        None => json!({}),
+    };
+    anyhow::ensure!(base.is_object(), "--config must hold a JSON object (a launch spec)");
+    let entry_point = a.entry_point.as_deref().map(shlex::split).transpose().map_err(|e| anyhow::anyhow!("--entry-point: {e}"))?;
+    let priority = a.priority.as_deref().map(str::parse::<Priority>).transpose().map_err(|e| anyhow::anyhow!("--priority: {e}"))?;
+    if a.queue.is_none() {
+        anyhow::ensure!(priority.is_none(), "--priority needs --queue");
+        anyhow::ensure!(a.set_var.is_empty(), "--set-var needs --queue");
+    }
+    let mut template_values = Map::new();
+    for kv in &a.set_var {
+        let (k, v) = kv.split_once('=').with_context(|| format!("--set-var {kv:?}: write KEY=VALUE"))?;
+        template_values.insert(k.trim().to_owned(), Value::String(v.to_owned()));
+    }
+    if let Some(r) = &a.resource {
+        r.parse::<liftoff_model::ResourceType>().map_err(|e| anyhow::anyhow!("--resource: {e}"))?;
+    }
+    let mut spec = LaunchSpec::from_value(base).map_err(|e| anyhow::anyhow!("--config: {e}"))?;
+
+    let client = conn::client(&a.conn)?;
+    let entity = conn::entity(&client, a.entity.as_deref().or(spec.entity.as_deref())).await?;
+    let project = a.project.clone().or_else(|| spec.project.clone()).filter(|p| !p.is_empty());
+    if let Some(uri) = &a.uri {
+        let project = project_or_default(project.clone());
+        let source = if looks_like_git(uri) {
+            JobSource::Git { url: uri.clone(), commit: a.git_hash.clone() }
+        } else {
+            JobSource::Code(uri.into())
+        };
+        let job = create_job(
+            &client,
+            &NewJob {
+                entity: entity.clone(),
+                project: project.clone(),
+                source,
+                name: a.job_name.clone(),
+                description: None,
+                aliases: vec![],
+                entry_point: entry_point.clone(),
+                runtime: None,
+                build_context: a.build_context.clone(),
+                base_image: a.base_image.clone(),
+                dockerfile: a.dockerfile.clone(),
+                schema: None,
+            },
+        )
+        .await?;
+        spec.job = Some(job);
+        spec.project = Some(project);
+    } else if let Some(job) = &a.job {
+        liftoff_model::spec::JobRef::parse(job).map_err(|e| anyhow::anyhow!("--job: {e}"))?;
+        spec.job = Some(job.clone());
+    }
+    if let Some(image) = &a.docker_image {
+        spec.docker.get_or_insert_with(Default::default).docker_image = Some(image.clone());
+    }
+    spec.entity = Some(entity.clone());
+    if spec.project.is_none() {
+        spec.project = project.or_else(|| spec.job.as_deref().and_then(|j| liftoff_model::spec::JobRef::parse(j).ok()).map(|j| j.project));
+    }
+    if let Some(n) = &a.name {
+        spec.name = Some(n.clone());
+    }
+    if let Some(r) = &a.resource {
+        spec.resource = Some(Some(r.clone()));
+    }
+    let mut overrides = spec.overrides();
+    if let (Some(ep), None) = (&entry_point, &a.uri) {
+        overrides.entry_point = Some(ep.clone());
+    }
+    if let Some(d) = &a.dockerfile {
+        overrides.dockerfile = Some(d.clone());
+    }
+    spec.overrides = Some(overrides);
+    if let Some(r) = &a.resource_args {
+        let mut args = file_or_json(r, "--resource-args")?;
+        let keyed = args.as_object().is_some_and(|o| o.keys().all(|k| k.parse::<liftoff_model::ResourceType>().is_ok()));
+        if !keyed {
+            let resource = a.resource.clone().context("--resource-args must be keyed by resource ({\"local-container\": {...}}), or pass --resource")?;
+            args = json!({ resource: args });
+        }
+        spec.resource_args = args.as_object().cloned();
+    }
+    spec.docker.get_or_insert_with(Default::default);
+    spec.git.get_or_insert_with(Default::default);
+    spec.validate_source().map_err(|e| anyhow::anyhow!("{e}: use --uri, --job, --docker-image, or --entry-point"))?;
+
+    match &a.queue {
+        Some(queue) => {
+            let queue_entity = spec.queue_entity.clone().unwrap_or_else(|| entity.clone());
+            let mut push = PushToRunQueueByName::new(queue_entity.clone(), queue.clone(), spec);
+            push.project = a.project_queue.clone();
+            push.priority = priority;
+            push.template_values = (!template_values.is_empty()).then_some(template_values);
+            let pushed = client.call(push).await?;
+            println!("Pushed item {} to queue {queue} in {queue_entity}.", pushed.item_id);
+            if let Some(merged) = pushed.run_spec {
+                println!("Launch spec (as the queue will run it):\n{}", serde_json::to_string_pretty(&merged.to_value())?);
+            }
+            println!("Watch it: liftoff queue show {queue} -e {queue_entity}   (or {}/launch/{queue_entity}/{queue})", client.base_url());
+            Ok(())
+        }
+        None => {
+            let resource = spec.resource().unwrap_or("local-process").to_owned();
+            spec.resource = Some(Some(resource.clone()));
+            let work_dir = liftoff_server::default_data_dir().join("agent");
+            let mut opts = AgentOptions::new(entity.clone(), AgentConfig { entity: Some(entity), ..Default::default() }, work_dir);
+            opts.echo_jobs = true;
+            println!("Running here with {resource} (no --queue).");
+            let (run_id, result) = liftoff_agent::agent::run_direct(client, opts, spec).await;
+            match result {
+                Ok(Outcome::Exited(0)) => {
+                    println!("Run {run_id} finished.");
+                    Ok(())
+                }
+                Ok(Outcome::Exited(code)) => Err(JobFailed(format!("run {run_id} failed: the job exited with code {code}")).into()),
+                Ok(Outcome::Signaled(s)) => Err(JobFailed(format!("run {run_id} crashed: killed by {s}")).into()),
+                Ok(Outcome::Stopped) => Err(JobFailed(format!("run {run_id} was stopped")).into()),
+                Err(e) => Err(JobFailed(format!("run {run_id} failed ({}): {}", e.stage.as_str(), e.message)).into()),
+            }
+        }
+    }
+}
