@@ -73,3 +73,90 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// Run `liftoff <args>` against a server; answers (status, stdout, stderr).
+pub fn liftoff(server: &Server, dir: &Path, args: &[&str]) -> (std::process::ExitStatus, String, String) {
+    let out = Command::new(bin())
+        .args(args)
+        .current_dir(dir)
+        .env("WANDB_BASE_URL", &server.url)
+        .env("WANDB_API_KEY", ADMIN_KEY)
+        .env("LIFTOFF_DATA_DIR", server.data_dir.join("cli"))
+        .env_remove("WANDB_ENTITY")
+        .env_remove("WANDB_PROJECT")
+        .output()
+        .expect("run liftoff");
+    (out.status, String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+/// A running `liftoff agent`.
+pub struct AgentProcess {
+    pub child: Child,
+    pub out: PathBuf,
+}
+
+impl AgentProcess {
+    pub fn start(server: &Server, work: &Path, args: &[&str]) -> Self {
+        std::fs::create_dir_all(work).unwrap();
+        let out = work.join("agent.out");
+        let file = std::fs::File::create(&out).unwrap();
+        let child = Command::new(bin())
+            .arg("agent")
+            .args(args)
+            .arg("--work-dir")
+            .arg(work)
+            .env("WANDB_BASE_URL", &server.url)
+            .env("WANDB_API_KEY", ADMIN_KEY)
+            .env("LIFTOFF_LOG", "info")
+            .env("HOME", work)
+            .stdout(file.try_clone().unwrap())
+            .stderr(file)
+            .spawn()
+            .expect("start the agent");
+        Self { child, out }
+    }
+
+    pub fn output(&self) -> String {
+        std::fs::read_to_string(&self.out).unwrap_or_default()
+    }
+
+    /// SIGTERM; answers the exit status.
+    pub fn terminate(&mut self, within: Duration) -> std::process::ExitStatus {
+        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        self.wait(within)
+    }
+
+    pub fn wait(&mut self, within: Duration) -> std::process::ExitStatus {
+        let deadline = Instant::now() + within;
+        loop {
+            if let Some(s) = self.child.try_wait().unwrap() {
+                return s;
+            }
+            assert!(Instant::now() < deadline, "the agent did not exit:\n{}", self.output());
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for AgentProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Poll `check` until it answers `Some`, or fail after `within`.
+pub async fn eventually<T, F, Fut>(within: Duration, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + within;
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
