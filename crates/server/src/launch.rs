@@ -270,6 +270,15 @@ pub async fn item(state: &AppState, caller: &Caller, id: &str) -> ApiResult<(Ite
     Ok((item, lease, queue, entity))
 }
 
+/// An item by (possibly leased) id, checking only that the caller may use
+/// its queue (the agent's hot path: ack, fail, warn).
+pub async fn item_for_agent(state: &AppState, caller: &Caller, id: &str) -> ApiResult<(Item, Option<i64>)> {
+    let (item_id, lease) = ids::decode_item(id).ok_or_else(|| ApiError::invalid(format!("{id:?} is not a run queue item id")))?;
+    let item = state.store.item_get(item_id).await?.ok_or_else(|| denied("run queue item"))?;
+    access::queue_entity_id(state, caller, item.queue_id).await.map_err(|_| denied("run queue item"))?;
+    Ok((item, lease))
+}
+
 /// The display form of a stored item state: an expired lease is waiting.
 pub fn item_state(item: &Item, now: i64) -> &str {
     if item.state == "LEASED" && item.lease_expires_at.is_some_and(|t| t < now) { "PENDING" } else { &item.state }

@@ -80,6 +80,10 @@ pub struct AppState {
     pub signing_key: Vec<u8>,
     waiters: Mutex<HashMap<i64, Arc<Notify>>>,
     keys: Mutex<HashMap<String, (User, Instant)>>,
+    /// (user id, entity name) -> the entity, when the user is a member.
+    members: Mutex<HashMap<(i64, String), (crate::store::Entity, Instant)>>,
+    /// queue id -> (project id, entity name): queues never move.
+    queue_homes: Mutex<HashMap<i64, (i64, String)>>,
 }
 
 const KEY_CACHE_TTL: Duration = Duration::from_secs(30);
@@ -87,7 +91,17 @@ const KEY_CACHE_TTL: Duration = Duration::from_secs(30);
 impl AppState {
     pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: ServerConfig, signing_key: Vec<u8>) -> Self {
         let blobs = Blobs::new(config.objects_dir.clone());
-        Self { store, clock, config, blobs, signing_key, waiters: Mutex::default(), keys: Mutex::default() }
+        Self {
+            store,
+            clock,
+            config,
+            blobs,
+            signing_key,
+            waiters: Mutex::default(),
+            keys: Mutex::default(),
+            members: Mutex::default(),
+            queue_homes: Mutex::default(),
+        }
     }
 
     pub fn now(&self) -> i64 {
@@ -105,6 +119,47 @@ impl AppState {
         if let Some(n) = map.get(&queue_id) {
             n.notify_waiters();
         }
+    }
+
+    /// The entity `name` if `user_id` is a member (cached for a short while).
+    pub async fn member_entity(&self, user_id: i64, name: &str) -> Result<Option<crate::store::Entity>, crate::store::Error> {
+        let key = (user_id, name.to_owned());
+        {
+            let cache = self.members.lock().unwrap_or_else(|p| p.into_inner());
+            if let Some((e, at)) = cache.get(&key) {
+                if at.elapsed() < KEY_CACHE_TTL {
+                    return Ok(Some(e.clone()));
+                }
+            }
+        }
+        let Some(entity) = self.store.entity_by_name(name).await? else { return Ok(None) };
+        if !self.store.member_is(entity.id, user_id).await? {
+            return Ok(None);
+        }
+        let mut cache = self.members.lock().unwrap_or_else(|p| p.into_inner());
+        if cache.len() > 10_000 {
+            cache.clear();
+        }
+        cache.insert(key, (entity.clone(), Instant::now()));
+        Ok(Some(entity))
+    }
+
+    /// `(project id, entity name)` of a queue.
+    pub async fn queue_home(&self, queue_id: i64) -> Result<Option<(i64, String)>, crate::store::Error> {
+        if let Some(h) = self.queue_homes.lock().unwrap_or_else(|p| p.into_inner()).get(&queue_id) {
+            return Ok(Some(h.clone()));
+        }
+        let Some(q) = self.store.queue_by_id(queue_id).await? else { return Ok(None) };
+        let Some(p) = self.store.project_by_id(q.project_id).await? else { return Ok(None) };
+        let Some(e) = self.store.entity_by_id(p.entity_id).await? else { return Ok(None) };
+        let home = (p.id, e.name);
+        self.queue_homes.lock().unwrap_or_else(|p| p.into_inner()).insert(queue_id, home.clone());
+        Ok(Some(home))
+    }
+
+    /// Forget a deleted queue.
+    pub fn forget_queue(&self, queue_id: i64) {
+        self.queue_homes.lock().unwrap_or_else(|p| p.into_inner()).remove(&queue_id);
     }
 
     /// The user an API key belongs to (cached for a short while).

@@ -642,6 +642,7 @@ impl LaunchMutation {
         }
         for q in queues {
             state.store.queue_delete(q.id).await?;
+            state.forget_queue(q.id);
         }
         Ok(SuccessPayload::of(true, input.client_mutation_id))
     }
@@ -718,7 +719,7 @@ impl LaunchMutation {
         if run == "None" || run.len() > 128 {
             return Err(ApiError::invalid(format!("runName {run:?} is not a run id")));
         }
-        let (item, lease, _, _) = svc::item(state, caller(ctx), &id).await?;
+        let (item, lease) = svc::item_for_agent(state, caller(ctx), &id).await?;
         let ok = state.store.item_ack_if_leased(item.id, lease, &run, state.now()).await?;
         Ok(SuccessPayload::of(ok, input.client_mutation_id))
     }
@@ -728,7 +729,7 @@ impl LaunchMutation {
         let id = required(input.run_queue_item_id, "runQueueItemId")?;
         let message = required(input.message, "message")?;
         let stage = required_str(input.stage, "stage")?;
-        let (item, lease, _, _) = svc::item(state, caller(ctx), &id).await?;
+        let (item, lease) = svc::item_for_agent(state, caller(ctx), &id).await?;
         let error = ItemError { message: clip(&message, 64 << 10), stage: clip(&stage, 64), file_paths: input.file_paths.unwrap_or_default() };
         let ok = state.store.item_fail_if_owned(item.id, lease, &json!(error).to_string(), state.now()).await?;
         Ok(SuccessPayload::of(ok, input.client_mutation_id))
@@ -739,7 +740,7 @@ impl LaunchMutation {
         let id = required(input.run_queue_item_id, "runQueueItemId")?;
         let message = required(input.message, "message")?;
         let stage = required_str(input.stage, "stage")?;
-        let (item, _, _, _) = svc::item(state, caller(ctx), &id).await?;
+        let (item, _) = svc::item_for_agent(state, caller(ctx), &id).await?;
         let paths = json!(input.file_paths.unwrap_or_default()).to_string();
         let ok = state.store.item_warning_add(item.id, &clip(&message, 64 << 10), &clip(&stage, 64), &paths, state.now()).await?;
         Ok(SuccessPayload::of(ok, input.client_mutation_id))
