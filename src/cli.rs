@@ -18,6 +18,9 @@ pub struct Cli {
 
 #[derive(Subcommand, Debug)]
 pub enum Command {
+    /// Run everything on this machine: the server, the web app and a local agent.
+    #[command(after_help = "Example:\n  liftoff up            # then open the printed URL and paste the printed key\n\nThe agent polls the queue `default` (created as a local-process queue) of the admin entity.")]
+    Up(UpArgs),
     /// Run the W&B-compatible API server (and the web app).
     #[command(after_help = "Examples:\n  liftoff server\n  liftoff server --addr 0.0.0.0:8080 --database-url postgres://liftoff@db/liftoff\n\nOn first start the server creates the user `admin` and prints its API key once\n(also written to DATA_DIR/admin-api-key). Set LIFTOFF_ADMIN_API_KEY to choose it.")]
     Server(ServerArgs),
@@ -318,4 +321,21 @@ mod tests {
     fn the_command_line_is_consistent() {
         super::Cli::command().debug_assert();
     }
+}
+
+#[derive(Args, Debug)]
+pub struct UpArgs {
+    #[arg(long, default_value = "127.0.0.1:8080", env = "LIFTOFF_ADDR")]
+    pub addr: SocketAddr,
+    #[command(flatten)]
+    pub store: StoreArgs,
+    /// The built web app (default: the Trunk build directory, when present).
+    #[arg(long, value_name = "DIR")]
+    pub web_dir: Option<PathBuf>,
+    /// Jobs the local agent runs at once.
+    #[arg(short = 'j', long, default_value_t = 2, allow_negative_numbers = true)]
+    pub max_jobs: i64,
+    /// Do not start the local agent.
+    #[arg(long)]
+    pub no_agent: bool,
 }

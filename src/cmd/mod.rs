@@ -8,6 +8,7 @@ mod launch;
 mod login;
 mod queue;
 mod shlex;
+mod up;
 mod server;
 
 use crate::cli::Command;
@@ -15,6 +16,7 @@ use crate::cli::Command;
 pub async fn run(command: Command) -> anyhow::Result<()> {
     match command {
         Command::Server(args) => server::run(args).await,
+        Command::Up(args) => up::run(args).await,
         Command::Agent(args) => agent::run(args).await,
         Command::Queue(cmd) => queue::run(cmd).await,
         Command::Launch(args) => launch::run(*args).await,
