@@ -2,6 +2,7 @@
 //! with a temp SQLite file (or PostgreSQL), real clients.
 
 mod agent;
+mod container;
 mod harness;
 mod server;
 mod wandb_sdk;

@@ -26,15 +26,26 @@ pub struct ContainerRunner {
 }
 
 impl ContainerRunner {
-    /// `docker` or `podman`, from config or whichever is installed.
+    /// `docker` or `podman`, from config or whichever works here (a docker
+    /// client without a daemon does not count).
     pub fn detect(configured: Option<&str>) -> Result<Self, String> {
         let cli = match configured {
             Some(c) => c.to_owned(),
-            None => ["docker", "podman"]
-                .into_iter()
-                .find(|c| which(c))
-                .ok_or("local-container needs docker or podman on PATH (or set runner.container_cli in launch-config.yaml)")?
-                .to_owned(),
+            None => {
+                let installed: Vec<&str> = ["docker", "podman"].into_iter().filter(|c| which(c)).collect();
+                match installed.iter().find(|c| engine_works(c)) {
+                    Some(c) => (*c).to_owned(),
+                    None if installed.is_empty() => {
+                        return Err("local-container needs docker or podman on PATH (or set runner.container_cli in launch-config.yaml)".into());
+                    }
+                    None => {
+                        return Err(format!(
+                            "local-container needs a working container engine: {} installed but `info` fails (is the daemon running?)",
+                            installed.join(" and ")
+                        ));
+                    }
+                }
+            }
         };
         Ok(Self { cli, base_image: DEFAULT_BASE_IMAGE.into() })
     }
@@ -77,6 +88,15 @@ impl ContainerRunner {
     }
 }
 
+fn engine_works(cli: &str) -> bool {
+    std::process::Command::new(cli)
+        .arg("info")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
 fn which(program: &str) -> bool {
     std::env::var_os("PATH").is_some_and(|path| std::env::split_paths(&path).any(|d| d.join(program).is_file()))
 }
@@ -115,16 +135,17 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 }
 
 /// A Dockerfile for a code or git job: the code in `/home/launch`, its
-/// requirements installed, the job's entry point.
+/// requirements installed (when it has some), the job's entry point.
 pub fn generated_dockerfile(ctx: &JobContext, default_base: &str) -> String {
     let base = ctx.job.as_ref().and_then(|j| j.source.base_image.clone()).unwrap_or_else(|| default_base.to_owned());
     let entry = serde_json::to_string(&ctx.entry_point).unwrap_or_else(|_| "[]".into());
-    format!(
-        "FROM {base}\nWORKDIR /home/launch\nCOPY . /home/launch\n\
-         RUN if [ -f requirements.frozen.txt ]; then python -m pip install --no-cache-dir -r requirements.frozen.txt; \
-         elif [ -f requirements.txt ]; then python -m pip install --no-cache-dir -r requirements.txt; fi\n\
-         ENTRYPOINT {entry}\n"
-    )
+    let src = ctx.source_dir.as_deref();
+    let install = ["requirements.frozen.txt", "requirements.txt"]
+        .into_iter()
+        .find(|f| src.is_some_and(|d| d.join(f).is_file()))
+        .map(|f| format!("RUN python -m pip install --no-cache-dir -r {f}\n"))
+        .unwrap_or_default();
+    format!("FROM {base}\nWORKDIR /home/launch\nCOPY . /home/launch\n{install}ENTRYPOINT {entry}\n")
 }
 
 #[async_trait]
