@@ -164,6 +164,9 @@ pub enum QueueCommand {
         /// NAME=JSON_SCHEMA for a {{NAME}} in the config (repeatable).
         #[arg(long = "template-variable", value_name = "NAME=SCHEMA")]
         template_variables: Vec<String>,
+        /// Push a failed run again up to N times (a Liftoff server setting; 0: never).
+        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(i64).range(0..=10))]
+        max_retries: i64,
         #[command(flatten)]
         conn: ConnArgs,
     },

@@ -44,7 +44,7 @@ pub fn parse_template_variables(pairs: &[String]) -> anyhow::Result<Option<Value
 
 pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
     match cmd {
-        QueueCommand::Create { name, entity, resource, config, prioritization, template_variables, conn: c } => {
+        QueueCommand::Create { name, entity, resource, config, prioritization, template_variables, max_retries, conn: c } => {
             let resource: ResourceType = resource.parse().map_err(|e| anyhow::anyhow!("--resource: {e}"))?;
             liftoff_model::queue::validate_queue_name(&name).map_err(anyhow::Error::msg)?;
             let config = match &config {
@@ -56,7 +56,7 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
             let entity = conn::entity(&client, entity.as_deref()).await?;
             client.call(CreateProject { entity: entity.clone(), name: LAUNCH_PROJECT.into() }).await?;
             let config_id = client.call(CreateDefaultResourceConfig { entity: entity.clone(), resource, config, template_variables: vars }).await?;
-            client
+            let queue_id = client
                 .call(CreateRunQueue {
                     entity: entity.clone(),
                     project: LAUNCH_PROJECT.into(),
@@ -66,6 +66,12 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                     default_resource_config_id: Some(config_id),
                 })
                 .await?;
+            if max_retries > 0 {
+                client
+                    .call(liftoff_client::ops::liftoff::LiftoffUpdateRunQueue { queue_id, max_retries: Some(max_retries), prioritization_mode: None })
+                    .await
+                    .map_err(|e| anyhow::anyhow!("the queue was created, but --max-retries needs a Liftoff server: {e}"))?;
+            }
             println!("Created queue {name} ({resource}) in entity {entity}.");
             println!("Start an agent for it: liftoff agent -q {name} -e {entity}");
             Ok(())

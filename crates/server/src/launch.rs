@@ -301,3 +301,21 @@ pub fn parse_template_variables(text: Option<&str>) -> ApiResult<Option<Value>> 
 pub fn encode_schema(schema: &JsonSchema) -> String {
     serde_json::to_string(&JsonString(schema.clone())).ok().and_then(|s| serde_json::from_str::<String>(&s).ok()).unwrap_or_default()
 }
+
+/// A failed run is pushed again while the queue allows retries
+/// (`maxRetries`, a Liftoff setting, 0 by default).
+pub async fn retry_if_allowed(state: &AppState, item: &Item) -> ApiResult<Option<Item>> {
+    let Some(queue) = state.store.queue_by_id(item.queue_id).await? else { return Ok(None) };
+    if item.retries >= queue.max_retries {
+        return Ok(None);
+    }
+    let mut spec: Value = serde_json::from_str(&item.run_spec).unwrap_or(Value::Null);
+    if let Some(o) = spec.as_object_mut() {
+        o.remove("run_id");
+    }
+    let copy = state.store.item_push_retry(queue.id, &spec.to_string(), item.priority, &item.created_by, item.retries + 1, state.now()).await?;
+    let note = format!("retry {} of {} pushed as item {}", item.retries + 1, queue.max_retries, ids::encode("RunQueueItem", copy.id));
+    state.store.item_warning_add(item.id, &note, "retry", "[]", state.now()).await?;
+    state.notify_queue(queue.id);
+    Ok(Some(copy))
+}

@@ -242,3 +242,15 @@ operation!(LiftoffRequeueItem, "LiftoffRequeueItem", "liftoff/LiftoffRequeueItem
         success("LiftoffRequeueItem", data.get("requeueRunQueueItem"), "the item was not requeued")?;
         crate::graphql::string_at("LiftoffRequeueItem", &data, &["requeueRunQueueItem", "runQueueItemId"])
     });
+
+/// `mutation LiftoffUpdateRunQueue`: a queue's Liftoff settings (retries of
+/// failed runs, prioritization).
+#[derive(Clone, Debug)]
+pub struct LiftoffUpdateRunQueue {
+    pub queue_id: String,
+    pub max_retries: Option<i64>,
+    pub prioritization_mode: Option<liftoff_model::queue::PrioritizationMode>,
+}
+operation!(LiftoffUpdateRunQueue, "LiftoffUpdateRunQueue", "liftoff/LiftoffUpdateRunQueue", typed = true, output = (),
+    vars(self) { vars([("queueID", json!(self.queue_id)), ("maxRetries", json!(self.max_retries)), ("prioritizationMode", json!(self.prioritization_mode))]) },
+    decode(self, data) { success("LiftoffUpdateRunQueue", data.get("updateRunQueue"), "the queue was not updated") });

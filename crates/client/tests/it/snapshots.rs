@@ -284,4 +284,9 @@ fn liftoff_extensions() {
     check("LiftoffSetItemPriority", liftoff::LiftoffSetItemPriority { item_id: "UnVuUXVldWVJdGVtOjE=".into(), priority: Priority::Critical }, "LiftoffSetItemPriority");
     check("LiftoffCancelItem", liftoff::LiftoffCancelItem { item_id: "UnVuUXVldWVJdGVtOjE=".into() }, "LiftoffCancelItem");
     check("LiftoffRequeueItem", liftoff::LiftoffRequeueItem { item_id: "UnVuUXVldWVJdGVtOjE=".into() }, "LiftoffRequeueItem");
+    check(
+        "LiftoffUpdateRunQueue",
+        liftoff::LiftoffUpdateRunQueue { queue_id: "UnVuUXVldWU6MQ==".into(), max_retries: Some(2), prioritization_mode: Some(PrioritizationMode::V0) },
+        "LiftoffUpdateRunQueue",
+    );
 }

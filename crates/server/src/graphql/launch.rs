@@ -542,6 +542,15 @@ pub struct UpdateRunQueueItemPriorityInput {
 }
 
 #[derive(InputObject)]
+pub struct UpdateRunQueueInput {
+    #[graphql(name = "queueID")]
+    queue_id: Option<ID>,
+    /// Retry a failed run this many times (0: never).
+    max_retries: Option<i64>,
+    prioritization_mode: Option<PrioritizationModeGql>,
+}
+
+#[derive(InputObject)]
 pub struct RunQueueItemIdInput {
     run_queue_item_id: Option<ID>,
 }
@@ -732,6 +741,9 @@ impl LaunchMutation {
         let (item, lease) = svc::item_for_agent(state, caller(ctx), &id).await?;
         let error = ItemError { message: clip(&message, 64 << 10), stage: clip(&stage, 64), file_paths: input.file_paths.unwrap_or_default() };
         let ok = state.store.item_fail_if_owned(item.id, lease, &json!(error).to_string(), state.now()).await?;
+        if ok && stage == "run" {
+            svc::retry_if_allowed(state, &item).await?;
+        }
         Ok(SuccessPayload::of(ok, input.client_mutation_id))
     }
 
@@ -802,6 +814,32 @@ impl LaunchMutation {
             state.store.agent_heartbeat(id, None, state.now()).await?;
         }
         Ok(SuccessPayload::of(true, input.client_mutation_id))
+    }
+
+    /// Liftoff: change a queue's settings (retries, prioritization).
+    async fn update_run_queue(&self, ctx: &Context<'_>, input: UpdateRunQueueInput) -> ApiResult<SuccessPayload> {
+        let state = st(ctx);
+        let id = required(input.queue_id, "queueID")?;
+        let qid = ids::decode("RunQueue", &id).ok_or_else(|| ApiError::invalid(format!("{:?} is not a run queue id", id.as_str())))?;
+        let (_, queue) = access::queue_by_id(state, caller(ctx), qid).await?;
+        let mut fields = crate::store::QueueFields {
+            access: queue.access.clone(),
+            prioritization_mode: queue.prioritization_mode.clone(),
+            resource_config_id: queue.resource_config_id,
+            external_links: queue.external_links.clone(),
+            max_retries: queue.max_retries,
+        };
+        if let Some(n) = input.max_retries {
+            if !(0..=10).contains(&n) {
+                return Err(ApiError::invalid(format!("maxRetries {n} is out of range: use 0 to 10")));
+            }
+            fields.max_retries = n;
+        }
+        if let Some(m) = input.prioritization_mode {
+            fields.prioritization_mode = PrioritizationMode::from(m).as_str().to_owned();
+        }
+        state.store.queue_update(qid, &fields).await?;
+        Ok(SuccessPayload::of(true, None))
     }
 
     /// Liftoff: change the priority of a waiting item.

@@ -503,6 +503,21 @@ macro_rules! impl_store {
                 Ok(n.rows_affected() > 0)
             }
 
+            async fn item_push_retry(&self, queue_id: i64, run_spec: &str, priority: i64, created_by: &str, retries: i64, now: i64) -> Result<Item> {
+                Ok(sqlx::query_as::<$db, Item>(
+                    "INSERT INTO items (queue_id, state, priority, run_spec, created_by, created_at, retries) \
+                     VALUES ($1, 'PENDING', $2, $3, $4, $5, $6) RETURNING *",
+                )
+                .bind(queue_id)
+                .bind(priority)
+                .bind(run_spec)
+                .bind(created_by)
+                .bind(now)
+                .bind(retries)
+                .fetch_one(&self.pool)
+                .await?)
+            }
+
             async fn item_release_expired(&self, now: i64) -> Result<u64> {
                 let n = sqlx::query::<$db>(
                     "UPDATE items SET state = 'PENDING', agent_id = NULL, lease_expires_at = NULL \

@@ -332,6 +332,8 @@ pub trait Store: Send + Sync {
     async fn item_delete_if_waiting(&self, id: i64, now: i64) -> Result<bool>;
     async fn item_delete(&self, id: i64) -> Result<bool>;
     async fn item_set_priority(&self, id: i64, priority: i64) -> Result<bool>;
+    /// Push a copy of an item's spec with `retries` set (a retry of a failed run).
+    async fn item_push_retry(&self, queue_id: i64, run_spec: &str, priority: i64, created_by: &str, retries: i64, now: i64) -> Result<Item>;
     /// Put expired leases back to PENDING; answers how many.
     async fn item_release_expired(&self, now: i64) -> Result<u64>;
     /// Claimed items whose agent is one of `agent_ids`.

@@ -231,3 +231,27 @@ async fn items_can_be_cancelled_reprioritised_and_requeued() {
     let (_, v) = api.gql_as(&api.key, &doc_of("LiftoffRequeueItem"), json!({"runQueueItemId": item}), "").await;
     assert!(v["data"]["requeueRunQueueItem"]["runQueueItemId"].is_string(), "{v}");
 }
+
+#[tokio::test]
+async fn failed_runs_are_retried_when_the_queue_allows_it() {
+    let (_b, api) = api().await;
+    let qid = queue(&api, "admin", &api.key, "r", "DISABLED").await;
+    let doc = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../client/src/documents/liftoff/LiftoffUpdateRunQueue.graphql")).unwrap();
+    let (_, v) = api.gql_as(&api.key, &doc, json!({"queueID": qid, "maxRetries": 11}), "").await;
+    assert!(v["errors"][0]["message"].as_str().unwrap().contains("out of range"), "{v}");
+    let (_, v) = api.gql_as(&api.key, &doc, json!({"queueID": qid, "maxRetries": 1}), "").await;
+    assert_eq!(v["data"]["updateRunQueue"]["success"], true, "{v}");
+    let mut spec = image_spec();
+    spec["run_id"] = json!("first");
+    api.ok("pushToRunQueueByName (no optional args)", push_vars("r", spec)).await;
+    let pop = json!({"entity": "admin", "project": "model-registry", "queueName": "r"});
+    for attempt in 0..2 {
+        let item = api.ok("popFromRunQueue", pop.clone()).await["popFromRunQueue"]["runQueueItemId"].clone();
+        let failed = api.ok("failRunQueueItem", json!({"runQueueItemId": item, "message": "exit 1", "stage": "run"})).await;
+        assert_eq!(failed["failRunQueueItem"]["success"], true, "attempt {attempt}");
+    }
+    // one retry, then no more
+    assert_eq!(api.ok("popFromRunQueue", pop).await["popFromRunQueue"], Value::Null);
+    let items = api.ok("GetRunQueueItems", json!({"entityName": "admin", "projectName": "model-registry", "runQueue": "r"})).await;
+    assert_eq!(items["project"]["runQueue"]["runQueueItems"]["edges"].as_array().unwrap().len(), 2);
+}
