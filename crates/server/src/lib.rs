@@ -124,13 +124,23 @@ pub async fn serve(state: Arc<AppState>, listener: tokio::net::TcpListener, shut
     result.context("the server stopped with an error")
 }
 
-/// Expired leases go back to PENDING (pop also does this per queue).
+/// Expired leases go back to PENDING (pop also does this per queue), and
+/// silent runs become `crashed`.
 async fn sweep_leases(state: Arc<AppState>) {
     let mut tick = tokio::time::interval(Duration::from_secs(1));
+    let mut n: u64 = 0;
     loop {
         tick.tick().await;
+        n += 1;
         if let Err(e) = state.store.item_release_expired(state.now()).await {
             tracing::warn!(error = %e, "cannot release expired leases");
+        }
+        if n % 10 == 0 {
+            match state.store.runs_mark_crashed(state.now() - state.config.run_crashed_after_ms).await {
+                Ok(0) => {}
+                Ok(k) => tracing::info!("{k} run(s) sent nothing for {} s: marked crashed", state.config.run_crashed_after_ms / 1000),
+                Err(e) => tracing::warn!(error = %e, "cannot check for crashed runs"),
+            }
         }
     }
 }

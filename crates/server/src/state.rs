@@ -15,6 +15,9 @@ use crate::store::{Store, User};
 pub struct ServerConfig {
     /// How long a popped item stays leased without an ack.
     pub lease_ms: i64,
+    /// A `running` run silent for this long is marked `crashed` (the SDK
+    /// heartbeats every 30 s).
+    pub run_crashed_after_ms: i64,
     /// Longest hold of a long-poll pop.
     pub long_poll_max_secs: u64,
     /// Largest GraphQL request body.
@@ -36,6 +39,7 @@ impl ServerConfig {
     pub fn new(objects_dir: PathBuf) -> Self {
         Self {
             lease_ms: 60_000,
+            run_crashed_after_ms: 5 * 60_000,
             long_poll_max_secs: 30,
             max_body_bytes: 16 << 20,
             max_upload_bytes: 1 << 30,

@@ -179,9 +179,14 @@ impl ArtifactObj {
         }
         Ok(out)
     }
-    async fn files(&self, ctx: &Context<'_>, names: Option<Vec<String>>, after: Option<String>, first: Option<i32>) -> ApiResult<FileConnection> {
-        FileConnection::load(st(ctx), caller(ctx), &self.artifact, names, after, first).await
+    async fn files(&self, ctx: &Context<'_>, names: Option<Vec<Option<String>>>, after: Option<String>, first: Option<i32>) -> ApiResult<FileConnection> {
+        FileConnection::load(st(ctx), caller(ctx), &self.artifact, flat(names), after, first).await
     }
+}
+
+/// `[String]` arguments: nulls dropped, an empty list means no filter.
+pub fn flat(names: Option<Vec<Option<String>>>) -> Option<Vec<String>> {
+    names.map(|n| n.into_iter().flatten().collect::<Vec<_>>()).filter(|n| !n.is_empty())
 }
 
 async fn aliases_of(state: &AppState, a: &Artifact, home: &Home, with_version: bool) -> ApiResult<Vec<AliasObj>> {
@@ -337,31 +342,41 @@ impl MembershipObj {
     async fn artifact(&self) -> ArtifactObj {
         ArtifactObj { artifact: self.artifact.artifact.clone(), home: self.artifact.home.clone() }
     }
-    async fn files(&self, ctx: &Context<'_>, names: Option<Vec<String>>, after: Option<String>, first: Option<i32>) -> ApiResult<FileConnection> {
-        FileConnection::load(st(ctx), caller(ctx), &self.artifact.artifact, names, after, first).await
+    async fn files(&self, ctx: &Context<'_>, names: Option<Vec<Option<String>>>, after: Option<String>, first: Option<i32>) -> ApiResult<FileConnection> {
+        FileConnection::load(st(ctx), caller(ctx), &self.artifact.artifact, flat(names), after, first).await
     }
 }
 
 #[derive(SimpleObject, Clone)]
-#[graphql(name = "File")]
+#[graphql(name = "File", complex)]
 pub struct FileObj {
-    id: ID,
-    name: String,
-    display_name: String,
-    url: Option<String>,
-    direct_url: Option<String>,
-    upload_url: Option<String>,
-    upload_headers: Vec<String>,
-    size_bytes: Option<Int64>,
-    storage_path: Option<String>,
-    mimetype: Option<String>,
-    updated_at: Option<String>,
-    digest: Option<String>,
-    md5: Option<String>,
+    pub(crate) id: ID,
+    pub(crate) name: String,
+    pub(crate) display_name: String,
+    #[graphql(skip)]
+    pub(crate) url: Option<String>,
+    pub(crate) direct_url: Option<String>,
+    pub(crate) upload_url: Option<String>,
+    pub(crate) upload_headers: Vec<String>,
+    pub(crate) size_bytes: Option<Int64>,
+    pub(crate) storage_path: Option<String>,
+    pub(crate) mimetype: Option<String>,
+    pub(crate) updated_at: Option<String>,
+    pub(crate) digest: Option<String>,
+    pub(crate) md5: Option<String>,
+}
+
+#[async_graphql::ComplexObject]
+impl FileObj {
+    /// The download URL (`upload: true` is not supported: use createRunFiles).
+    async fn url(&self, upload: Option<bool>) -> Option<String> {
+        let _ = upload;
+        self.url.clone()
+    }
 }
 
 impl FileObj {
-    fn link(id: String, name: &str, url: String) -> Self {
+    pub(crate) fn link(id: String, name: &str, url: String) -> Self {
         Self {
             id: id.into(),
             name: name.to_owned(),
@@ -382,15 +397,15 @@ impl FileObj {
 
 #[derive(SimpleObject)]
 pub struct FileEdge {
-    node: FileObj,
-    cursor: String,
+    pub(crate) node: FileObj,
+    pub(crate) cursor: String,
 }
 
 #[derive(SimpleObject)]
 pub struct FileConnection {
-    edges: Vec<FileEdge>,
-    page_info: PageInfo,
-    total_count: i64,
+    pub(crate) edges: Vec<FileEdge>,
+    pub(crate) page_info: PageInfo,
+    pub(crate) total_count: i64,
 }
 
 impl FileConnection {

@@ -125,11 +125,22 @@ impl EntityObj {
     async fn is_team(&self) -> bool {
         self.0.is_team
     }
+    /// Liftoff entities belong to no organization.
+    async fn organization(&self) -> Option<Organization> {
+        None
+    }
     async fn default_resource_config(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<DefaultResourceConfigObj>> {
         let Some(id) = ids::decode("DefaultResourceConfig", &id) else { return Ok(None) };
         let row = st(ctx).store.resource_config_get(id).await?;
         Ok(row.filter(|r| r.entity_id == self.0.id).map(DefaultResourceConfigObj))
     }
+}
+
+#[derive(SimpleObject)]
+pub struct Organization {
+    id: ID,
+    name: String,
+    core_weave_organization_id: Option<String>,
 }
 
 #[derive(SimpleObject)]
@@ -212,8 +223,21 @@ impl ProjectObj {
         let run = st(ctx).store.run_get(self.project.id, &name).await?;
         Ok(run.map(|r| RunObj::new(r, self.entity.clone(), self.project.clone())))
     }
-    async fn runs(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>, order: Option<String>) -> ApiResult<RunConnection> {
-        RunConnection::load(st(ctx), &self.entity, &self.project, first, after, order).await
+    async fn runs(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>, order: Option<String>, filters: Option<JsonString>) -> ApiResult<RunConnection> {
+        RunConnection::load(st(ctx), &self.entity, &self.project, first, after, order, filters.as_ref().map(|f| &f.0)).await
+    }
+    async fn run_count(&self, ctx: &Context<'_>, filters: Option<JsonString>) -> ApiResult<i64> {
+        let _ = filters;
+        Ok(st(ctx).store.run_count(self.project.id).await?)
+    }
+    async fn read_only(&self) -> bool {
+        false
+    }
+    /// The run `name` (W&B's older name for a run is a bucket).
+    async fn bucket(&self, ctx: &Context<'_>, name: String, missing_ok: Option<bool>) -> ApiResult<Option<RunObj>> {
+        let _ = missing_ok;
+        let run = st(ctx).store.run_get(self.project.id, &name).await?;
+        Ok(run.map(|r| RunObj::new(r, self.entity.clone(), self.project.clone())))
     }
     async fn sweep(&self, #[graphql(name = "sweepName")] _sweep_name: String) -> Option<SweepObj> {
         None
@@ -258,7 +282,17 @@ impl IdentityQuery {
             Err(e) => Err(e),
         }
     }
+    /// W&B's older name for `project`.
+    async fn model(&self, ctx: &Context<'_>, name: Option<String>, entity_name: Option<String>) -> ApiResult<Option<ProjectObj>> {
+        project_of(ctx, name, entity_name).await
+    }
     async fn project(&self, ctx: &Context<'_>, name: Option<String>, entity_name: Option<String>) -> ApiResult<Option<ProjectObj>> {
+        project_of(ctx, name, entity_name).await
+    }
+}
+
+async fn project_of(ctx: &Context<'_>, name: Option<String>, entity_name: Option<String>) -> ApiResult<Option<ProjectObj>> {
+    {
         let Some(name) = name.filter(|n| !n.is_empty()) else { return Ok(None) };
         match access::project(st(ctx), caller(ctx), entity_name.as_deref(), &name).await {
             Ok(Some((entity, project))) => Ok(Some(ProjectObj { entity, project })),

@@ -1,7 +1,10 @@
 //! HTTP: `/graphql`, signed file uploads and downloads, the web app.
 
+mod file_stream;
 mod files;
 mod web;
+
+pub use file_stream::AGENT_CONSOLE;
 
 use std::sync::Arc;
 
@@ -32,6 +35,7 @@ pub fn router(state: Arc<AppState>) -> Router {
     let api = Router::new()
         .route("/graphql", post(graphql_post).get(graphql_get))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
+        .route("/files/{entity}/{project}/{run}/file_stream", post(file_stream::post))
         .route("/files/upload/{token}", put(files::upload).layer(DefaultBodyLimit::disable()))
         .route("/files/download/{token}/{*name}", get(files::download))
         .route("/healthz", get(|| async { "ok" }))

@@ -663,6 +663,9 @@ macro_rules! impl_store {
                 let mut tx = $begin.await?;
                 sqlx::query::<$db>("DELETE FROM artifact_usage WHERE run_id = $1").bind(id).execute(&mut *tx).await?;
                 sqlx::query::<$db>("DELETE FROM run_files WHERE run_id = $1").bind(id).execute(&mut *tx).await?;
+                for table in ["run_history", "run_events", "run_logs"] {
+                    sqlx::query::<$db>(AssertSqlSafe(format!("DELETE FROM {table} WHERE run_id = $1"))).bind(id).execute(&mut *tx).await?;
+                }
                 let n = sqlx::query::<$db>("DELETE FROM runs WHERE id = $1").bind(id).execute(&mut *tx).await?;
                 tx.commit().await?;
                 Ok(n.rows_affected() > 0)
@@ -679,6 +682,154 @@ macro_rules! impl_store {
                     out.extend(q.fetch_all(&self.pool).await?);
                 }
                 Ok(out)
+            }
+
+            async fn runs_of_project(&self, project_id: i64, limit: i64, before_id: Option<i64>) -> Result<Vec<Run>> {
+                Ok(sqlx::query_as::<$db, Run>(
+                    "SELECT * FROM runs WHERE project_id = $1 AND ($2 IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
+                )
+                .bind(project_id)
+                .bind(before_id)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn run_count(&self, project_id: i64) -> Result<i64> {
+                Ok(sqlx::query_scalar::<$db, i64>("SELECT COUNT(*) FROM runs WHERE project_id = $1")
+                    .bind(project_id)
+                    .fetch_one(&self.pool)
+                    .await?)
+            }
+
+            async fn run_lines_put(&self, run_id: i64, which: Lines, offset: i64, lines: &[String]) -> Result<()> {
+                if lines.is_empty() {
+                    return Ok(());
+                }
+                let $pool = &self.pool;
+                let mut tx = $begin.await?;
+                for (chunk_no, chunk) in lines.chunks(200).enumerate() {
+                    let first = offset + (chunk_no * 200) as i64;
+                    let (sql, per) = match which {
+                        Lines::History => ("INSERT INTO run_history (run_id, line_no, step, data) VALUES ", 4),
+                        Lines::Events => ("INSERT INTO run_events (run_id, line_no, data) VALUES ", 3),
+                        Lines::Console | Lines::AgentConsole => ("INSERT INTO run_logs (run_id, stream, line_no, text) VALUES ", 4),
+                    };
+                    let mut text = String::from(sql);
+                    for i in 0..chunk.len() {
+                        if i > 0 {
+                            text.push_str(", ");
+                        }
+                        text.push_str(&placeholders(i * per + 1, per));
+                    }
+                    text.push_str(match which {
+                        Lines::History => " ON CONFLICT (run_id, line_no) DO UPDATE SET step = excluded.step, data = excluded.data",
+                        Lines::Events => " ON CONFLICT (run_id, line_no) DO UPDATE SET data = excluded.data",
+                        _ => " ON CONFLICT (run_id, stream, line_no) DO UPDATE SET text = excluded.text",
+                    });
+                    let mut q = sqlx::query::<$db>(AssertSqlSafe(text));
+                    for (i, line) in chunk.iter().enumerate() {
+                        let line_no = first + i as i64;
+                        q = match which {
+                            Lines::History => {
+                                let step = serde_json::from_str::<serde_json::Value>(line).ok().and_then(|v| v.get("_step").and_then(serde_json::Value::as_i64));
+                                q.bind(run_id).bind(line_no).bind(step).bind(line)
+                            }
+                            Lines::Events => q.bind(run_id).bind(line_no).bind(line),
+                            Lines::Console => q.bind(run_id).bind(0_i64).bind(line_no).bind(line),
+                            Lines::AgentConsole => q.bind(run_id).bind(1_i64).bind(line_no).bind(line),
+                        };
+                    }
+                    q.execute(&mut *tx).await?;
+                }
+                let column = match which {
+                    Lines::History => "history_line_count",
+                    Lines::Events => "events_line_count",
+                    Lines::Console => "log_line_count",
+                    Lines::AgentConsole => "agent_log_line_count",
+                };
+                let end = offset + lines.len() as i64;
+                sqlx::query::<$db>(AssertSqlSafe(format!("UPDATE runs SET {column} = CASE WHEN {column} < $2 THEN $2 ELSE {column} END WHERE id = $1")))
+                    .bind(run_id)
+                    .bind(end)
+                    .execute(&mut *tx)
+                    .await?;
+                tx.commit().await?;
+                Ok(())
+            }
+
+            async fn run_lines(&self, run_id: i64, which: Lines, from: i64, limit: i64) -> Result<Vec<(i64, String)>> {
+                let sql = match which {
+                    Lines::History => "SELECT line_no, data FROM run_history WHERE run_id = $1 AND line_no >= $2 ORDER BY line_no LIMIT $3",
+                    Lines::Events => "SELECT line_no, data FROM run_events WHERE run_id = $1 AND line_no >= $2 ORDER BY line_no LIMIT $3",
+                    Lines::Console => "SELECT line_no, text FROM run_logs WHERE run_id = $1 AND stream = 0 AND line_no >= $2 ORDER BY line_no LIMIT $3",
+                    Lines::AgentConsole => "SELECT line_no, text FROM run_logs WHERE run_id = $1 AND stream = 1 AND line_no >= $2 ORDER BY line_no LIMIT $3",
+                };
+                Ok(sqlx::query_as::<$db, (i64, String)>(sql).bind(run_id).bind(from).bind(limit).fetch_all(&self.pool).await?)
+            }
+
+            async fn run_lines_tail(&self, run_id: i64, which: Lines, n: i64) -> Result<Vec<(i64, String)>> {
+                let sql = match which {
+                    Lines::History => "SELECT line_no, data FROM run_history WHERE run_id = $1 ORDER BY line_no DESC LIMIT $2",
+                    Lines::Events => "SELECT line_no, data FROM run_events WHERE run_id = $1 ORDER BY line_no DESC LIMIT $2",
+                    Lines::Console => "SELECT line_no, text FROM run_logs WHERE run_id = $1 AND stream = 0 ORDER BY line_no DESC LIMIT $2",
+                    Lines::AgentConsole => "SELECT line_no, text FROM run_logs WHERE run_id = $1 AND stream = 1 ORDER BY line_no DESC LIMIT $2",
+                };
+                let mut rows = sqlx::query_as::<$db, (i64, String)>(sql).bind(run_id).bind(n).fetch_all(&self.pool).await?;
+                rows.reverse();
+                Ok(rows)
+            }
+
+            async fn run_history_steps(&self, run_id: i64, min_step: i64, max_step: i64, limit: i64) -> Result<Vec<String>> {
+                Ok(sqlx::query_scalar::<$db, String>(
+                    "SELECT data FROM run_history WHERE run_id = $1 AND step >= $2 AND step < $3 ORDER BY step, line_no LIMIT $4",
+                )
+                .bind(run_id)
+                .bind(min_step)
+                .bind(max_step)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn run_history_sample(&self, run_id: i64, stride: i64) -> Result<Vec<String>> {
+                Ok(sqlx::query_scalar::<$db, String>(
+                    "SELECT data FROM run_history WHERE run_id = $1 \
+                     AND (line_no % $2 = 0 OR line_no = (SELECT MAX(line_no) FROM run_history WHERE run_id = $1)) ORDER BY line_no",
+                )
+                .bind(run_id)
+                .bind(stride.max(1))
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn run_live(&self, run_id: i64, u: &LiveUpdate, now: i64) -> Result<Run> {
+                let (state, exit) = match &u.finish {
+                    Some((s, code)) => (Some(s.clone()), Some(*code)),
+                    None => (None, None),
+                };
+                Ok(sqlx::query_as::<$db, Run>(
+                    "UPDATE runs SET summary = COALESCE($2, summary), heartbeat_at = $3, updated_at = $3, \
+                     state = CASE WHEN $4 IS NOT NULL THEN $4 WHEN $5 THEN 'preempting' \
+                                  WHEN state IN ('crashed', 'pending') THEN 'running' ELSE state END, \
+                     exit_code = COALESCE($6, exit_code) WHERE id = $1 RETURNING *",
+                )
+                .bind(run_id)
+                .bind(&u.summary)
+                .bind(now)
+                .bind(state)
+                .bind(u.preempting)
+                .bind(exit)
+                .fetch_one(&self.pool)
+                .await?)
+            }
+
+            async fn runs_mark_crashed(&self, before: i64) -> Result<u64> {
+                let n = sqlx::query::<$db>("UPDATE runs SET state = 'crashed' WHERE state = 'running' AND heartbeat_at < $1")
+                    .bind(before)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(n.rows_affected())
             }
 
             async fn collection_get_or_create(&self, project_id: i64, name: &str, type_name: &str, now: i64) -> Result<Collection> {

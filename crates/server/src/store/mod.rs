@@ -178,6 +178,29 @@ pub struct Run {
     pub created_at: i64,
     pub updated_at: i64,
     pub heartbeat_at: i64,
+    pub agent_log_line_count: i64,
+}
+
+/// Line streams of a run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Lines {
+    /// `wandb-history.jsonl`: one JSON row per step.
+    History,
+    /// `wandb-events.jsonl`: system metrics.
+    Events,
+    /// `output.log` as the SDK sends it.
+    Console,
+    /// The console an agent captured (`liftoff-console.log`).
+    AgentConsole,
+}
+
+/// What a file_stream request changes besides lines.
+#[derive(Clone, Debug, Default)]
+pub struct LiveUpdate {
+    pub summary: Option<String>,
+    /// Final state (`finished`/`failed`) and exit code.
+    pub finish: Option<(String, i64)>,
+    pub preempting: bool,
 }
 
 /// What an upsert may set on a run; `None` leaves a field as it is.
@@ -355,6 +378,23 @@ pub trait Store: Send + Sync {
     async fn run_stop(&self, id: i64) -> Result<bool>;
     async fn run_delete(&self, id: i64) -> Result<bool>;
     async fn runs_by_names(&self, project_id: i64, names: &[String]) -> Result<Vec<Run>>;
+    /// A page of a project's runs, newest first, before `before_id`.
+    async fn runs_of_project(&self, project_id: i64, limit: i64, before_id: Option<i64>) -> Result<Vec<Run>>;
+    async fn run_count(&self, project_id: i64) -> Result<i64>;
+    /// Store lines at `offset` (replacing any there) and grow the count.
+    async fn run_lines_put(&self, run_id: i64, which: Lines, offset: i64, lines: &[String]) -> Result<()>;
+    /// Lines `from..from+limit` of a stream, as `(line number, text)`.
+    async fn run_lines(&self, run_id: i64, which: Lines, from: i64, limit: i64) -> Result<Vec<(i64, String)>>;
+    /// The last `n` lines of a stream, in order.
+    async fn run_lines_tail(&self, run_id: i64, which: Lines, n: i64) -> Result<Vec<(i64, String)>>;
+    /// History rows with `min_step <= _step < max_step`, at most `limit`.
+    async fn run_history_steps(&self, run_id: i64, min_step: i64, max_step: i64, limit: i64) -> Result<Vec<String>>;
+    /// Every `stride`-th history row plus the last one (downsampling).
+    async fn run_history_sample(&self, run_id: i64, stride: i64) -> Result<Vec<String>>;
+    /// A file_stream request: heartbeat, summary, completion.
+    async fn run_live(&self, run_id: i64, update: &LiveUpdate, now: i64) -> Result<Run>;
+    /// Runs that are `running` without a sign of life since `before` become `crashed`.
+    async fn runs_mark_crashed(&self, before: i64) -> Result<u64>;
 
     // artifacts
     async fn collection_get_or_create(&self, project_id: i64, name: &str, type_name: &str, now: i64) -> Result<Collection>;

@@ -7,7 +7,10 @@ use sqlx::{PgPool, Postgres};
 
 use crate::store::common::{Pop, impl_store};
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/postgres/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/postgres/0001_init.sql")),
+    (2, include_str!("../../migrations/postgres/0002_run_tracking.sql")),
+];
 /// Serialises migrations of replicas starting together.
 const MIGRATION_LOCK: i64 = 0x6c69_6674_6f66;
 

@@ -9,7 +9,10 @@ use sqlx::{Sqlite, SqlitePool};
 
 use crate::store::common::{Pop, impl_store};
 
-const MIGRATIONS: &[(i64, &str)] = &[(1, include_str!("../../migrations/sqlite/0001_init.sql"))];
+const MIGRATIONS: &[(i64, &str)] = &[
+    (1, include_str!("../../migrations/sqlite/0001_init.sql")),
+    (2, include_str!("../../migrations/sqlite/0002_run_tracking.sql")),
+];
 
 pub struct SqliteStore {
     pool: SqlitePool,
