@@ -61,3 +61,70 @@ async fn the_official_sdk_creates_queues_and_pushes_items() {
         assert_eq!(i.item.run_spec.as_ref().unwrap()["resource_args"]["local-container"]["env"], serde_json::json!(["A=1"]));
     }
 }
+
+const TRAIN: &str = r#"import wandb
+run = wandb.init()
+run.log({"hello": "world"})
+for i in range(30):
+    run.log({"loss": 1.0 / (i + 1), "acc": i / 30})
+print("training done")
+run.finish()
+"#;
+
+const READ: &str = r#"
+import sys, wandb
+api = wandb.Api()
+runs = list(api.runs("admin/proj"))
+assert len(runs) == 1, runs
+r = runs[0]
+assert r.state == "finished", r.state
+assert r.summary["loss"] == 1.0 / 30, dict(r.summary)
+assert r.summary["hello"] == "world"
+h = r.history(pandas=False)
+assert len(h) == 31, len(h)
+loss = [row["loss"] for row in r.scan_history(keys=["loss"])]
+assert len(loss) == 30 and loss[0] == 1.0, loss
+out = r.file("output.log").download(replace=True, root=sys.argv[1]).read()
+assert "training done" in out, out
+print("READ OK", r.id)
+"#;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_launched_job_logs_to_liftoff_through_the_official_sdk() {
+    let Some(python) = python() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("server"), &[]);
+    let (status, _, err) = crate::harness::liftoff(&server, tmp.path(), &["queue", "create", "default", "--resource", "local-process"]);
+    assert!(status.success(), "{err}");
+    // the seed tutorial's job: train.py and its requirements
+    let code = tmp.path().join("code");
+    std::fs::create_dir_all(&code).unwrap();
+    std::fs::write(code.join("train.py"), TRAIN).unwrap();
+    std::fs::write(code.join("requirements.txt"), "wandb\n").unwrap();
+    let (status, out, err) = crate::harness::liftoff(&server, &code, &["launch", "--uri", ".", "--queue", "default", "--project", "proj"]);
+    assert!(status.success(), "{out}{err}");
+    // the agent makes its venvs from the test's Python (pip reuses its cache)
+    let work = tmp.path().join("agent");
+    std::fs::create_dir_all(&work).unwrap();
+    let cfg = work.join("launch-config.yaml");
+    std::fs::write(&cfg, format!("runner:\n  python: {python}\n")).unwrap();
+    let agent = crate::harness::AgentProcess::start(&server, &work, &["-q", "default", "-c", cfg.to_str().unwrap()]);
+    crate::harness::eventually(std::time::Duration::from_secs(300), "the run to finish", || async {
+        let q = server.client(ADMIN_KEY).call(LiftoffRunQueue { entity: "admin".into(), queue: "default".into(), first: 5, after: None }).await.ok()?;
+        q.items.first().and_then(|i| i.run.as_ref()).filter(|r| r.state == liftoff_model::RunState::Finished).map(|_| ())
+    })
+    .await;
+    assert!(agent.output().contains("training done"), "{}", agent.output());
+    let out = Command::new(&python)
+        .arg("-c")
+        .arg(READ)
+        .arg(tmp.path().join("dl"))
+        .env("WANDB_BASE_URL", &server.url)
+        .env("WANDB_API_KEY", ADMIN_KEY)
+        .env("WANDB_SILENT", "true")
+        .current_dir(tmp.path())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "wandb.Api reads: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(String::from_utf8_lossy(&out.stdout).contains("READ OK"));
+}

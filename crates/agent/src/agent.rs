@@ -10,7 +10,7 @@ use anyhow::Context as _;
 use liftoff_client::native::NativeTransport;
 use liftoff_client::ops::agents::{CreateLaunchAgent, LaunchAgent, UpdateLaunchAgent};
 use liftoff_client::ops::identity::{EntityIsTeam, ServerFeaturesQuery, features};
-use liftoff_client::ops::items::{AckRunQueueItem, FailRunQueueItem, PopFromRunQueue, Popped};
+use liftoff_client::ops::items::{AckRunQueueItem, FailRunQueueItem, PopFromRunQueue, Popped, UpdateRunQueueItemWarning};
 use liftoff_client::ops::liftoff::LiftoffPopWait;
 use liftoff_client::ops::queues::{CreateRunQueue, ProjectRunQueues, QueueRef};
 use liftoff_client::ops::runs::{RunState, RunStoppedStatus, UpsertBucket};
@@ -30,8 +30,9 @@ use tokio::task::JoinSet;
 use crate::env::{JobIdentity, job_env};
 use crate::log::JobLog;
 use crate::runner::container::ContainerRunner;
+use crate::runner::kubernetes::KubernetesRunner;
 use crate::runner::process::ProcessRunner;
-use crate::runner::{JobContext, Outcome, Runner, StageError};
+use crate::runner::{JobContext, Outcome, Runner, StageError, Warning};
 use crate::source::materialize;
 
 /// How an agent runs.
@@ -99,8 +100,11 @@ struct Shared {
     client: Client<NativeTransport>,
     opts: AgentOptions,
     agent_id: String,
+    /// The server keeps a console for runs (`LIFTOFF_RUN_CONSOLE`).
+    run_console: bool,
     process: ProcessRunner,
     container: Result<ContainerRunner, String>,
+    kubernetes: KubernetesRunner,
     /// Set when running jobs must stop (shutdown with --stop-jobs-on-exit).
     stop_jobs: watch::Receiver<bool>,
 }
@@ -125,7 +129,8 @@ pub async fn run(client: Client<NativeTransport>, opts: AgentOptions, shutdown: 
         tracing::info!("entity {entity} is a team: jobs run with this agent's API key");
     }
     let me = client.call(LaunchAgent { id: agent_id.clone() }).await.context("cannot read the agent back")?;
-    let long_poll = client.call(ServerFeaturesQuery).await.map(|f| f.has(features::LONG_POLL_POP)).unwrap_or(false);
+    let server_features = client.call(ServerFeaturesQuery).await.unwrap_or_default();
+    let long_poll = server_features.has(features::LONG_POLL_POP);
     let names: Vec<&str> = queues.iter().map(|q| q.name.as_str()).collect();
     println!(
         "Agent {} polling {} in entity {entity} (max jobs: {}; {})",
@@ -139,8 +144,10 @@ pub async fn run(client: Client<NativeTransport>, opts: AgentOptions, shutdown: 
     );
     let (stop_tx, stop_rx) = watch::channel(false);
     let shared = Arc::new(Shared {
-        process: ProcessRunner::default(),
+        run_console: server_features.has(features::RUN_CONSOLE),
+        process: process_runner(&opts.config),
         container: ContainerRunner::detect(opts.config.runner_str("container_cli")),
+        kubernetes: KubernetesRunner::new(Some(me.name.clone()), opts.config.runner_str("namespace").map(str::to_owned)),
         client,
         opts,
         agent_id: agent_id.clone(),
@@ -221,6 +228,55 @@ pub async fn run(client: Client<NativeTransport>, opts: AgentOptions, shutdown: 
         }
     }
     Ok(summary)
+}
+
+fn process_runner(config: &AgentConfig) -> ProcessRunner {
+    ProcessRunner { python: config.runner_str("python").unwrap_or("python3").to_owned() }
+}
+
+/// Stream a job's console into its run (`liftoff-console.log`), a batch
+/// every second; ends when the log stops streaming.
+fn stream_console(shared: &Shared, target: &RunTarget, run_id: &str, log: &JobLog) -> Option<tokio::task::JoinHandle<()>> {
+    if !shared.run_console {
+        return None;
+    }
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    log.stream_to(tx);
+    let client = shared.client.clone();
+    let (entity, project, run) = (target.entity.clone(), target.project.clone(), run_id.to_owned());
+    Some(tokio::spawn(async move {
+        let mut offset: i64 = 0;
+        let mut open = true;
+        while open {
+            let mut batch = Vec::new();
+            let deadline = tokio::time::sleep(Duration::from_secs(1));
+            tokio::pin!(deadline);
+            loop {
+                tokio::select! {
+                    line = rx.recv() => match line {
+                        Some(l) => batch.push(format!("{} {l}", console_time())),
+                        None => { open = false; break; }
+                    },
+                    () = &mut deadline => break,
+                }
+            }
+            if batch.is_empty() {
+                continue;
+            }
+            let body = json!({"files": {"liftoff-console.log": {"offset": offset, "content": batch}}});
+            match client.file_stream(&entity, &project, &run, &body).await {
+                Ok(_) => offset += body["files"]["liftoff-console.log"]["content"].as_array().map_or(0, |a| a.len() as i64),
+                Err(e) => tracing::debug!(error = %e, "cannot stream the console; lines stay in the local log"),
+            }
+        }
+    }))
+}
+
+/// `2026-11-28T22:44:12.833068`, the SDK's console timestamp.
+fn console_time() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]");
+    now.format(fmt).unwrap_or_default()
 }
 
 async fn heartbeat(shared: &Shared, status: AgentStatus) {
@@ -338,8 +394,9 @@ async fn handle_item(shared: Arc<Shared>, queue: String, item: Popped) {
         Err(e) => return fail(&shared, &item.item_id, &StageError::agent(format!("cannot create the job's log: {e}"))).await,
     };
     println!("Job {run_id} from queue {queue}: {}", describe(&spec));
-    let outcome = run_job(&shared, &queue, &item.item_id, &spec, &run_id, &log).await;
     let target = run_target(&shared, &spec);
+    let streamer = stream_console(&shared, &target, &run_id, &log);
+    let outcome = run_job(&shared, &queue, &item.item_id, &spec, &run_id, &log).await;
     match outcome {
         Err(e) => {
             log.note(&format!("failed ({}): {}", e.stage.as_str(), e.message));
@@ -366,6 +423,10 @@ async fn handle_item(shared: Arc<Shared>, queue: String, item: Popped) {
             log.note("the job was stopped");
             set_run_state(&shared, &target, &run_id, &spec, State::Killed, None).await;
         }
+    }
+    log.stop_streaming();
+    if let Some(s) = streamer {
+        let _ = s.await;
     }
     let _ = tokio::fs::remove_dir_all(shared.opts.work_dir.join("jobs").join(&run_id)).await;
 }
@@ -426,7 +487,8 @@ async fn run_job(shared: &Shared, queue: &str, item_id: &str, spec: &LaunchSpec,
     let runner: &dyn Runner = match resource.as_str() {
         "local-process" => &shared.process,
         "local-container" | "local" => shared.container.as_ref().map_err(|e| StageError::agent(e.clone()))?,
-        other => return Err(StageError::agent(format!("this agent cannot run {other:?} jobs (it runs local-process and local-container)"))),
+        "kubernetes" => &shared.kubernetes,
+        other => return Err(StageError::agent(format!("this agent cannot run {other:?} jobs (it runs local-process, local-container and kubernetes)"))),
     };
     let work_dir = shared.opts.work_dir.join("jobs").join(run_id);
     std::fs::create_dir_all(&work_dir).map_err(|e| StageError::agent(format!("cannot create {}: {e}", work_dir.display())))?;
@@ -439,7 +501,8 @@ async fn run_job(shared: &Shared, queue: &str, item_id: &str, spec: &LaunchSpec,
             let fetched = shared.client.fetch_job(&job_ref).await.map_err(|e| StageError::agent(format!("cannot fetch job {job_ref}: {e}")))?;
             let requirements = fetched.files.iter().find(|(n, _)| n == liftoff_model::job::REQUIREMENTS_FILE).map(|(_, b)| b.clone());
             let image = fetched.spec.source.image.clone();
-            let source = if image.is_none() {
+            // Kubernetes pods fetch their own code (an init container).
+            let source = if image.is_none() && resource != "kubernetes" {
                 let dir = work_dir.join("code");
                 materialize(&shared.client, &fetched, &dir, log).await?;
                 let ctx_dir = fetched.spec.source.build_context.as_ref().map_or(dir.clone(), |b| dir.join(b));
@@ -500,6 +563,7 @@ async fn run_job(shared: &Shared, queue: &str, item_id: &str, spec: &LaunchSpec,
         work_dir,
         cache_dir: shared.opts.work_dir.clone(),
         log: log.clone(),
+        warnings: forward_warnings(shared, item_id, log),
     };
     let mut workload = runner.start(&ctx).await?;
     log.note(&format!("started {}", workload.describe()));
@@ -515,6 +579,26 @@ async fn run_job(shared: &Shared, queue: &str, item_id: &str, spec: &LaunchSpec,
         }
     };
     Ok(outcome)
+}
+
+/// A channel for the runner's warnings: each goes to the job's log and, for
+/// a queued item, onto the item (`updateRunQueueItemWarning`).
+fn forward_warnings(shared: &Shared, item_id: &str, log: &JobLog) -> tokio::sync::mpsc::UnboundedSender<Warning> {
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Warning>();
+    let (client, item_id, log) = (shared.client.clone(), item_id.to_owned(), log.clone());
+    tokio::spawn(async move {
+        while let Some(Warning { stage, message }) = rx.recv().await {
+            log.note(&format!("warning ({stage}): {message}"));
+            if item_id.is_empty() {
+                continue;
+            }
+            let call = UpdateRunQueueItemWarning { item_id: item_id.clone(), message, stage, file_paths: vec![] };
+            if let Err(e) = client.call(call).await {
+                tracing::warn!(item = item_id, error = %e, "cannot post a warning on the item");
+            }
+        }
+    });
+    tx
 }
 
 /// Resolves when the run is stopped from outside, or the agent must stop its jobs.
@@ -542,9 +626,12 @@ async fn watch_for_stop(shared: &Shared, target: &RunTarget, run_id: &str) -> St
 /// `--queue`). Answers the run id and how it ended.
 pub async fn run_direct(client: Client<NativeTransport>, opts: AgentOptions, spec: LaunchSpec) -> (String, Result<Outcome, StageError>) {
     let (stop_tx, stop_rx) = watch::channel(false);
+    let run_console = client.call(ServerFeaturesQuery).await.map(|f| f.has(features::RUN_CONSOLE)).unwrap_or(false);
     let shared = Shared {
-        process: ProcessRunner::default(),
+        run_console,
+        process: process_runner(&opts.config),
         container: ContainerRunner::detect(opts.config.runner_str("container_cli")),
+        kubernetes: KubernetesRunner::new(None, opts.config.runner_str("namespace").map(str::to_owned)),
         client,
         opts,
         agent_id: String::new(),
@@ -559,6 +646,7 @@ pub async fn run_direct(client: Client<NativeTransport>, opts: AgentOptions, spe
         return (run_id, Err(e));
     }
     let target = run_target(&shared, &spec);
+    let streamer = stream_console(&shared, &target, &run_id, &log);
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
         let _ = stop_tx.send(true);
@@ -575,6 +663,10 @@ pub async fn run_direct(client: Client<NativeTransport>, opts: AgentOptions, spe
         Ok(Outcome::Stopped) => State::Killed,
     };
     set_run_state(&shared, &target, &run_id, &spec, state, None).await;
+    log.stop_streaming();
+    if let Some(s) = streamer {
+        let _ = s.await;
+    }
     let _ = tokio::fs::remove_dir_all(shared.opts.work_dir.join("jobs").join(&run_id)).await;
     (run_id, result)
 }

@@ -15,6 +15,8 @@ pub struct JobLog {
     pub path: PathBuf,
     prefix: String,
     echo: bool,
+    /// Where lines are also sent (the run's console on the server).
+    sink: Arc<Mutex<Option<tokio::sync::mpsc::UnboundedSender<String>>>>,
 }
 
 struct Inner {
@@ -34,7 +36,18 @@ impl JobLog {
             path: path.to_owned(),
             prefix: prefix.to_owned(),
             echo,
+            sink: Arc::default(),
         })
+    }
+
+    /// Also send every line (job and agent notes) to `sink`.
+    pub fn stream_to(&self, sink: tokio::sync::mpsc::UnboundedSender<String>) {
+        *self.sink.lock().unwrap_or_else(|p| p.into_inner()) = Some(sink);
+    }
+
+    /// Stop streaming (the receiver then sees the channel close).
+    pub fn stop_streaming(&self) {
+        self.sink.lock().unwrap_or_else(|p| p.into_inner()).take();
     }
 
     /// A line from the job (`stderr` marks it as such in the file).
@@ -50,6 +63,9 @@ impl JobLog {
     fn push(&self, stored: String, shown: &str) {
         if self.echo {
             println!("{} {shown}", self.prefix);
+        }
+        if let Some(sink) = self.sink.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            let _ = sink.send(stored.clone());
         }
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(f) = inner.file.as_mut() {

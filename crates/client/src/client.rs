@@ -90,6 +90,32 @@ impl<T: Transport> Client<T> {
         }
     }
 
+    /// POST a file_stream request for a run (rest.md §1); answers the
+    /// server's JSON (`stopped` tells the run to stop).
+    pub async fn file_stream(&self, entity: &str, project: &str, run: &str, body: &serde_json::Value) -> Result<serde_json::Value, Error> {
+        let url = format!("{}/files/{entity}/{project}/{run}/file_stream", self.credentials.base_url);
+        let request = HttpRequest {
+            method: "POST",
+            url: url.clone(),
+            headers: vec![
+                ("Authorization".into(), self.credentials.authorization()),
+                ("Content-Type".into(), "application/json".into()),
+                ("User-Agent".into(), self.user_agent.clone()),
+            ],
+            body: serde_json::to_vec(body).unwrap_or_default(),
+        };
+        let response = self.transport.send(request).await.map_err(|message| Error::Network { url: url.clone(), message })?;
+        match response.status {
+            200..=299 => Ok(serde_json::from_slice(&response.body).unwrap_or(serde_json::Value::Null)),
+            401 | 403 => Err(Error::Unauthorized { url }),
+            status => Err(Error::Http {
+                operation: "file_stream".into(),
+                status,
+                message: String::from_utf8_lossy(&response.body).chars().take(300).collect(),
+            }),
+        }
+    }
+
     /// A raw PUT to an upload URL (no `Authorization`: the URL is signed).
     pub async fn put(&self, url: &str, headers: Vec<(String, String)>, body: Vec<u8>) -> Result<(), Error> {
         let request = HttpRequest { method: "PUT", url: url.to_owned(), headers, body };

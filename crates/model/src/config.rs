@@ -40,7 +40,7 @@ const BUILDER_KEYS: &[&str] = &[
 ];
 const REGISTRY_KEYS: &[&str] = &["type", "uri"];
 const RUNNER_KEYS: &[&str] =
-    &["container_cli", "namespace", "stop_grace_seconds", "s3_output_path", "role_arn"];
+    &["container_cli", "namespace", "stop_grace_seconds", "s3_output_path", "role_arn", "python"];
 
 /// A resolved, valid agent config.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -66,7 +66,8 @@ pub struct AgentConfig {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub stopped_run_timeout: Option<i64>,
     /// Runner settings: W&B's `runner.namespace` (kubernetes) and Liftoff's
-    /// `container_cli` (`docker` or `podman`), `stop_grace_seconds`.
+    /// `container_cli` (`docker` or `podman`), `stop_grace_seconds`, and
+    /// `python` (the interpreter local-process venvs are made from).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub runner: Option<Map<String, Value>>,
 }
@@ -179,6 +180,7 @@ impl AgentConfig {
             unknown_keys(&r, RUNNER_KEYS, "runner.", &mut p);
             one_of(&r, "container_cli", "runner.", &["docker", "podman"], &mut p);
             string(&r, "namespace", "runner.", &mut p);
+            string(&r, "python", "runner.", &mut p);
             if let Some(n) = int(&r, "stop_grace_seconds", "runner.", &mut p).filter(|n| *n < 0) {
                 p.push(problem("runner.stop_grace_seconds", Some(n.to_string()), "must be zero or more seconds"));
             }

@@ -2,6 +2,7 @@
 //! resource (local-process, local-container, kubernetes).
 
 pub mod container;
+pub mod kubernetes;
 pub mod process;
 
 use std::path::PathBuf;
@@ -76,6 +77,18 @@ pub struct JobContext {
     /// Shared caches (venvs, images).
     pub cache_dir: PathBuf,
     pub log: JobLog,
+    /// Problems worth telling the user while the job runs (a pod that
+    /// cannot be scheduled): the agent posts them on the item
+    /// (`updateRunQueueItemWarning`) and in the job's log.
+    pub warnings: tokio::sync::mpsc::UnboundedSender<Warning>,
+}
+
+/// A warning about a running job, as `updateRunQueueItemWarning` takes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Warning {
+    /// W&B's stage name, e.g. `Kubernetes`.
+    pub stage: String,
+    pub message: String,
 }
 
 /// How a job ended.

@@ -29,6 +29,7 @@ pub const FEATURES: &[&str] = &[
     "LIFTOFF_STOP_POLLING",
     "LIFTOFF_LONG_POLL_POP",
     "LIFTOFF_QUEUE_ADMIN",
+    "LIFTOFF_RUN_CONSOLE",
 ];
 
 pub struct UserObj(pub User);
