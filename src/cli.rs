@@ -75,6 +75,10 @@ pub struct ServerArgs {
     /// (default: taken from each request's Host header).
     #[arg(long, value_name = "URL")]
     pub public_url: Option<String>,
+    /// Forward the API to this W&B-compatible server (e.g. https://api.wandb.ai)
+    /// with each user's own key, and serve only the web app from here.
+    #[arg(long, value_name = "URL")]
+    pub upstream: Option<String>,
     /// Seconds a popped item stays leased to an agent before it is handed out again.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub lease_secs: u64,

@@ -21,17 +21,28 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     let data_dir = args.store.data_dir.clone().unwrap_or_else(default_data_dir);
     let store = open_store(&data_dir, args.store.database_url.as_deref()).await?;
     let admin_key = std::env::var("LIFTOFF_ADMIN_API_KEY").ok().filter(|k| !k.is_empty());
-    let boot = bootstrap(&*store, &data_dir, admin_key.as_deref(), super::now_ms()).await?;
+    let boot = if args.upstream.is_some() {
+        liftoff_server::Bootstrap { username: String::new(), new_key: None, key_file: data_dir.join("admin-api-key") }
+    } else {
+        bootstrap(&*store, &data_dir, admin_key.as_deref(), super::now_ms()).await?
+    };
     let mut config = ServerConfig::new(data_dir.join("objects"));
     config.web_dir = args.web_dir.clone().or_else(default_web_dir);
     config.cors_origins = args.cors_origins.clone();
     config.public_url = args.public_url.clone();
+    if let Some(up) = &args.upstream {
+        anyhow::ensure!(up.starts_with("http://") || up.starts_with("https://"), "--upstream {up:?}: use an http:// or https:// URL");
+        config.upstream = Some(up.trim_end_matches('/').to_owned());
+    }
     config.lease_ms = i64::try_from(args.lease_secs).unwrap_or(60) * 1000;
     let web = config.web_dir.clone();
     let state = state(store.clone(), config).await?;
     let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;
     let url = format!("http://{}", listener.local_addr()?);
-    println!("Liftoff server on {url} (storage: {})", storage_label(&args, &data_dir));
+    match &args.upstream {
+        Some(up) => println!("Liftoff server on {url} (API forwarded to {up}; nothing stored here)"),
+        None => println!("Liftoff server on {url} (storage: {})", storage_label(&args, &data_dir)),
+    }
     if let Some(key) = &boot.new_key {
         println!("Created user `{}` with API key {key}", boot.username);
         println!("(shown once; also saved to {})", boot.key_file.display());

@@ -120,3 +120,31 @@ async fn the_first_start_writes_the_admin_key_privately() {
     }
     drop(server);
 }
+
+#[tokio::test]
+async fn an_upstream_proxy_forwards_the_api_with_the_callers_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let upstream = Server::start(&dir.path().join("up"), &[]);
+    let proxy = Server::start(&dir.path().join("proxy"), &["--upstream", &upstream.url]);
+    let via_proxy = proxy.client(ADMIN_KEY);
+    let viewer = via_proxy.call(identity::Viewer).await.unwrap();
+    assert_eq!(viewer.username, "admin");
+    via_proxy
+        .call(queues::CreateRunQueue {
+            entity: "admin".into(),
+            project: "model-registry".into(),
+            name: "through-proxy".into(),
+            access: QueueAccess::Project,
+            prioritization_mode: None,
+            default_resource_config_id: None,
+        })
+        .await
+        .unwrap();
+    let direct = upstream.client(ADMIN_KEY).call(queues::ProjectRunQueues::new("admin")).await.unwrap();
+    assert_eq!(direct[0].name, "through-proxy", "the queue lives upstream");
+    // a bad key is refused by the upstream, through the proxy
+    let err = proxy.client("ffffffffffffffffffffffffffffffffffffffff").call(identity::Viewer).await.unwrap_err();
+    assert!(err.to_string().contains("refused the API key"), "{err}");
+    // the proxy stores nothing
+    assert!(!dir.path().join("proxy/admin-api-key").exists());
+}

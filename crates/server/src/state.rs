@@ -33,6 +33,9 @@ pub struct ServerConfig {
     /// The URL clients reach this server at, for upload/download links;
     /// by default taken from each request's `Host`.
     pub public_url: Option<String>,
+    /// Forward every API call to this W&B-compatible server (with the
+    /// caller's own key) instead of answering from the local store.
+    pub upstream: Option<String>,
 }
 
 impl ServerConfig {
@@ -47,6 +50,7 @@ impl ServerConfig {
             web_dir: None,
             objects_dir,
             public_url: None,
+            upstream: None,
         }
     }
 }

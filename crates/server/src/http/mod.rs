@@ -2,6 +2,7 @@
 
 mod file_stream;
 mod files;
+mod upstream;
 mod web;
 
 pub use file_stream::AGENT_CONSOLE;
@@ -30,6 +31,12 @@ pub struct Http {
 
 /// The whole server as a router. Does no IO until it is served.
 pub fn router(state: Arc<AppState>) -> Router {
+    if let Some(base) = state.config.upstream.clone() {
+        match upstream::router(&base) {
+            Ok(api) => return api.merge(web::router(state.config.web_dir.clone())).layer(cors(&state.config.cors_origins)),
+            Err(e) => tracing::error!(error = %e, "cannot set up the upstream proxy; answering locally"),
+        }
+    }
     let schema = graphql::schema(state.clone());
     let http = Http { state: state.clone(), schema };
     let api = Router::new()
