@@ -7,7 +7,11 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 
 #[derive(Parser, Debug)]
-#[command(name = "liftoff", version, about = "W&B Launch, rebuilt in Rust: queues, agents, jobs, a web app and a W&B-compatible server.")]
+#[command(
+    name = "liftoff",
+    version,
+    about = "W&B Launch, rebuilt in Rust: queues, agents, jobs, a web app and a W&B-compatible server."
+)]
 pub struct Cli {
     /// More logging (--verbose debug, twice for trace). `LIFTOFF_LOG` overrides.
     #[arg(long, global = true, action = clap::ArgAction::Count)]
@@ -19,16 +23,24 @@ pub struct Cli {
 #[derive(Subcommand, Debug)]
 pub enum Command {
     /// Run everything on this machine: the server, the web app and a local agent.
-    #[command(after_help = "Example:\n  liftoff up            # then open the printed URL and paste the printed key\n\nThe agent polls the queue `default` (created as a local-process queue) of the admin entity.")]
+    #[command(
+        after_help = "Example:\n  liftoff up            # then open the printed URL and paste the printed key\n\nThe agent polls the queue `default` (created as a local-process queue) of the admin entity."
+    )]
     Up(UpArgs),
     /// Run the W&B-compatible API server (and the web app).
-    #[command(after_help = "Examples:\n  liftoff server\n  liftoff server --addr 0.0.0.0:8080 --database-url postgres://liftoff@db/liftoff\n\nOn first start the server creates the user `admin` and prints its API key once\n(also written to DATA_DIR/admin-api-key). Set LIFTOFF_ADMIN_API_KEY to choose it.")]
+    #[command(
+        after_help = "Examples:\n  liftoff server\n  liftoff server --addr 0.0.0.0:8080 --database-url postgres://liftoff@db/liftoff\n\nOn first start the server creates the user `admin` and prints its API key once\n(also written to DATA_DIR/admin-api-key). Set LIFTOFF_ADMIN_API_KEY to choose it."
+    )]
     Server(ServerArgs),
     /// Run a launch agent: poll queues and run their jobs (like `wandb launch-agent`).
-    #[command(after_help = "Examples:\n  liftoff agent -q default\n  liftoff agent -q gpu -q cpu -e ml-team -j 4\n  liftoff agent -c ~/.config/wandb/launch-config.yaml\n\nThe API key and server come from WANDB_API_KEY / WANDB_BASE_URL or ~/.netrc (`liftoff login`).")]
+    #[command(
+        after_help = "Examples:\n  liftoff agent -q default\n  liftoff agent -q gpu -q cpu -e ml-team -j 4\n  liftoff agent -c ~/.config/wandb/launch-config.yaml\n\nThe API key and server come from WANDB_API_KEY / WANDB_BASE_URL or ~/.netrc (`liftoff login`)."
+    )]
     Agent(AgentArgs),
     /// Launch a job: push it to a queue, or run it here (like `wandb launch`).
-    #[command(after_help = "Examples:\n  liftoff launch --uri . --entry-point 'python train.py' --queue default\n  liftoff launch --job alice/proj/job-train:latest --queue gpu --priority high --set-var gpus=2\n  liftoff launch --docker-image busybox:1.36 --entry-point 'echo hi' --queue cpu --project proj\n  liftoff launch --entry-point 'python -c \"print(1)\"' --resource local-process   # runs here, now")]
+    #[command(
+        after_help = "Examples:\n  liftoff launch --uri . --entry-point 'python train.py' --queue default\n  liftoff launch --job alice/proj/job-train:latest --queue gpu --priority high --set-var gpus=2\n  liftoff launch --docker-image busybox:1.36 --entry-point 'echo hi' --queue cpu --project proj\n  liftoff launch --entry-point 'python -c \"print(1)\"' --resource local-process   # runs here, now"
+    )]
     Launch(Box<LaunchArgs>),
     /// Create, list and describe jobs (like `wandb job`).
     #[command(subcommand)]
@@ -37,7 +49,9 @@ pub enum Command {
     #[command(subcommand)]
     Queue(QueueCommand),
     /// Save an API key for a server in ~/.netrc (like `wandb login`).
-    #[command(after_help = "Examples:\n  liftoff login --host http://127.0.0.1:8080\n  echo $KEY | liftoff login --host https://api.wandb.ai")]
+    #[command(
+        after_help = "Examples:\n  liftoff login --host http://127.0.0.1:8080\n  echo $KEY | liftoff login --host https://api.wandb.ai"
+    )]
     Login(LoginArgs),
     /// Manage users (admin).
     #[command(subcommand)]
@@ -120,7 +134,13 @@ pub struct ConnArgs {
     #[arg(long, env = "WANDB_BASE_URL", value_name = "URL", global = true)]
     pub base_url: Option<String>,
     /// The API key (default: WANDB_API_KEY, else ~/.netrc).
-    #[arg(long, env = "WANDB_API_KEY", value_name = "KEY", global = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "WANDB_API_KEY",
+        value_name = "KEY",
+        global = true,
+        hide_env_values = true
+    )]
     pub api_key: Option<String>,
 }
 
@@ -151,7 +171,9 @@ pub struct AgentArgs {
 #[derive(Subcommand, Debug)]
 pub enum QueueCommand {
     /// Create a queue (and its default resource config).
-    #[command(after_help = "Examples:\n  liftoff queue create default --resource local-process\n  liftoff queue create gpu -e ml-team --resource kubernetes --config k8s.yaml --prioritization\n  liftoff queue create cpu --resource local-container --config cfg.json --template-variable 'cpus={\"type\":\"integer\",\"minimum\":1,\"maximum\":8,\"default\":2}'")]
+    #[command(
+        after_help = "Examples:\n  liftoff queue create default --resource local-process\n  liftoff queue create gpu -e ml-team --resource kubernetes --config k8s.yaml --prioritization\n  liftoff queue create cpu --resource local-container --config cfg.json --template-variable 'cpus={\"type\":\"integer\",\"minimum\":1,\"maximum\":8,\"default\":2}'"
+    )]
     Create {
         name: String,
         #[arg(short, long)]
@@ -203,7 +225,12 @@ pub struct LaunchArgs {
     #[arg(short = 'E', long, value_name = "COMMAND")]
     pub entry_point: Option<String>,
     /// The commit of a git --uri (default: the remote's HEAD).
-    #[arg(short = 'g', long = "git-hash", alias = "git-version", value_name = "SHA")]
+    #[arg(
+        short = 'g',
+        long = "git-hash",
+        alias = "git-version",
+        value_name = "SHA"
+    )]
     pub git_hash: Option<String>,
     /// The build context inside the source (with --uri).
     #[arg(long, value_name = "DIR")]
@@ -255,7 +282,9 @@ pub struct LaunchArgs {
 #[derive(Subcommand, Debug)]
 pub enum JobCommand {
     /// Create a job from code, a git repository or an image.
-    #[command(after_help = "Examples:\n  liftoff job create code . -p proj -E 'python train.py'\n  liftoff job create git https://github.com/acme/train.git -p proj -E 'python train.py' -g 1f2e3d4\n  liftoff job create image busybox:1.36 -p proj -E 'echo hi'")]
+    #[command(
+        after_help = "Examples:\n  liftoff job create code . -p proj -E 'python train.py'\n  liftoff job create git https://github.com/acme/train.git -p proj -E 'python train.py' -g 1f2e3d4\n  liftoff job create image busybox:1.36 -p proj -E 'echo hi'"
+    )]
     Create {
         /// code, git or image.
         kind: String,

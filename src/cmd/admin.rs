@@ -4,14 +4,20 @@ use liftoff_server::{default_data_dir, open_store};
 
 use crate::cli::{StoreArgs, TeamCommand, UserCommand};
 
-async fn store(args: &StoreArgs) -> anyhow::Result<std::sync::Arc<dyn liftoff_server::store::Store>> {
+async fn store(
+    args: &StoreArgs,
+) -> anyhow::Result<std::sync::Arc<dyn liftoff_server::store::Store>> {
     let dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
     open_store(&dir, args.database_url.as_deref()).await
 }
 
 pub async fn user(cmd: UserCommand) -> anyhow::Result<()> {
     match cmd {
-        UserCommand::Create { name, admin, store: args } => {
+        UserCommand::Create {
+            name,
+            admin,
+            store: args,
+        } => {
             let store = store(&args).await?;
             let key = liftoff_server::user_create(&*store, &name, admin, super::now_ms()).await?;
             println!("Created user `{name}`. API key (shown once):");
@@ -23,7 +29,11 @@ pub async fn user(cmd: UserCommand) -> anyhow::Result<()> {
 
 pub async fn team(cmd: TeamCommand) -> anyhow::Result<()> {
     match cmd {
-        TeamCommand::Create { name, members, store: args } => {
+        TeamCommand::Create {
+            name,
+            members,
+            store: args,
+        } => {
             let store = store(&args).await?;
             liftoff_server::team_create(&*store, &name, &members, super::now_ms()).await?;
             if members.is_empty() {

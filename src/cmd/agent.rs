@@ -17,14 +17,19 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<()> {
         None => (default_config_path(), false),
     };
     let file_config = if explicit || path.is_file() {
-        let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read the agent config {}", path.display()))?;
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("cannot read the agent config {}", path.display()))?;
         AgentConfig::from_yaml(&text).with_context(|| format!("in {}", path.display()))?
     } else {
         AgentConfig::default()
     };
     let env: liftoff_model::config::Environment = std::env::vars().collect();
     let env_o = env_overrides(&env).map_err(|p| anyhow::anyhow!("{p}"))?;
-    let flags = ConfigOverrides { entity: args.entity.clone(), queues: args.queues.clone(), max_jobs: args.max_jobs };
+    let flags = ConfigOverrides {
+        entity: args.entity.clone(),
+        queues: args.queues.clone(),
+        max_jobs: args.max_jobs,
+    };
     if let Some(n) = args.max_jobs.filter(|n| *n == 0 || *n < -1) {
         anyhow::bail!("--max-jobs {n}: use a positive number, or -1 for unlimited");
     }
@@ -36,10 +41,16 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<()> {
     };
     let mut config = config;
     config.entity = Some(entity.clone());
-    let work_dir = args.work_dir.clone().unwrap_or_else(|| liftoff_server::default_data_dir().join("agent"));
+    let work_dir = args
+        .work_dir
+        .clone()
+        .unwrap_or_else(|| liftoff_server::default_data_dir().join("agent"));
     let mut opts = AgentOptions::new(entity, config, work_dir);
     opts.stop_jobs_on_exit = args.stop_jobs_on_exit;
     let summary = liftoff_agent::run(client, opts, crate::cmd::server::shutdown_signal()).await?;
-    println!("Agent {} stopped after starting {} job(s).", summary.name, summary.jobs_started);
+    println!(
+        "Agent {} stopped after starting {} job(s).",
+        summary.name, summary.jobs_started
+    );
     Ok(())
 }

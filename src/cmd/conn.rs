@@ -8,30 +8,41 @@ use liftoff_client::{Client, Credentials};
 use crate::cli::ConnArgs;
 
 pub fn netrc_path() -> std::path::PathBuf {
-    std::env::var_os("NETRC").map(std::path::PathBuf::from).unwrap_or_else(|| dirs_home().join(".netrc"))
+    std::env::var_os("NETRC")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| dirs_home().join(".netrc"))
 }
 
 pub fn dirs_home() -> std::path::PathBuf {
-    std::env::var_os("HOME").map(std::path::PathBuf::from).unwrap_or_else(|| ".".into())
+    std::env::var_os("HOME")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| ".".into())
 }
 
 pub fn client(args: &ConnArgs) -> anyhow::Result<Client<NativeTransport>> {
     let netrc = std::fs::read_to_string(netrc_path()).ok();
-    let creds = Credentials::resolve(args.base_url.as_deref(), args.api_key.as_deref(), &|k| std::env::var(k).ok(), netrc.as_deref())
-        .map_err(anyhow::Error::msg)?;
+    let creds = Credentials::resolve(
+        args.base_url.as_deref(),
+        args.api_key.as_deref(),
+        &|k| std::env::var(k).ok(),
+        netrc.as_deref(),
+    )
+    .map_err(anyhow::Error::msg)?;
     let transport = NativeTransport::new().map_err(anyhow::Error::msg)?;
     Ok(Client::new(transport, creds))
 }
 
 /// The entity to use: the flag, else WANDB_ENTITY, else the viewer's default.
-pub async fn entity(client: &Client<NativeTransport>, flag: Option<&str>) -> anyhow::Result<String> {
+pub async fn entity(
+    client: &Client<NativeTransport>,
+    flag: Option<&str>,
+) -> anyhow::Result<String> {
     if let Some(e) = flag.filter(|e| !e.is_empty()) {
         return Ok(e.to_owned());
     }
-    if let Ok(e) = std::env::var("WANDB_ENTITY") {
-        if !e.is_empty() {
+    if let Ok(e) = std::env::var("WANDB_ENTITY")
+        && !e.is_empty() {
             return Ok(e);
         }
-    }
     Ok(client.call(GetDefaultEntity).await?)
 }

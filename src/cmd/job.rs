@@ -3,10 +3,10 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::Context as _;
+use liftoff_client::Client;
 use liftoff_client::artifacts::NewVersion;
 use liftoff_client::native::NativeTransport;
 use liftoff_client::ops::artifacts::ArtifactOfType;
-use liftoff_client::Client;
 use liftoff_model::job::{artifact_safe_name, image_job_name};
 use liftoff_model::spec::JobRef;
 use serde_json::{Value, json};
@@ -39,7 +39,16 @@ pub struct NewJob {
 }
 
 /// Directories never part of a code job.
-const SKIP_DIRS: &[&str] = &[".git", "wandb", "__pycache__", ".venv", "venv", "node_modules", ".mypy_cache", ".pytest_cache"];
+const SKIP_DIRS: &[&str] = &[
+    ".git",
+    "wandb",
+    "__pycache__",
+    ".venv",
+    "venv",
+    "node_modules",
+    ".mypy_cache",
+    ".pytest_cache",
+];
 const MAX_CODE_BYTES: u64 = 200 << 20;
 
 /// Every file under `dir` (relative paths), skipping caches and VCS data.
@@ -48,7 +57,9 @@ pub fn code_files(dir: &Path) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
     let mut total = 0u64;
     let mut stack = vec![dir.to_owned()];
     while let Some(d) = stack.pop() {
-        for entry in std::fs::read_dir(&d).with_context(|| format!("cannot read {}", d.display()))? {
+        for entry in
+            std::fs::read_dir(&d).with_context(|| format!("cannot read {}", d.display()))?
+        {
             let entry = entry?;
             let path = entry.path();
             let name = entry.file_name().to_string_lossy().into_owned();
@@ -60,8 +71,16 @@ pub fn code_files(dir: &Path) -> anyhow::Result<Vec<(String, Vec<u8>)>> {
             } else if ft.is_file() {
                 let bytes = std::fs::read(&path)?;
                 total += bytes.len() as u64;
-                anyhow::ensure!(total <= MAX_CODE_BYTES, "{} holds more than 200 MB of files; a code job should hold code (log data as artifacts)", dir.display());
-                let rel = path.strip_prefix(dir).unwrap_or(&path).to_string_lossy().replace('\\', "/");
+                anyhow::ensure!(
+                    total <= MAX_CODE_BYTES,
+                    "{} holds more than 200 MB of files; a code job should hold code (log data as artifacts)",
+                    dir.display()
+                );
+                let rel = path
+                    .strip_prefix(dir)
+                    .unwrap_or(&path)
+                    .to_string_lossy()
+                    .replace('\\', "/");
                 out.push((rel, bytes));
             }
         }
@@ -85,7 +104,10 @@ pub fn guess_entry_point(dir: &Path) -> anyhow::Result<Vec<String>> {
         .collect();
     match py.as_slice() {
         [one] => Ok(vec!["python".into(), one.clone()]),
-        _ => anyhow::bail!("cannot tell how to run {}: pass --entry-point, e.g. -E 'python train.py'", dir.display()),
+        _ => anyhow::bail!(
+            "cannot tell how to run {}: pass --entry-point, e.g. -E 'python train.py'",
+            dir.display()
+        ),
     }
 }
 
@@ -115,7 +137,9 @@ pub async fn create_job(client: &Client<NativeTransport>, j: &NewJob) -> anyhow:
     let (name, job_json, mut files) = match &j.source {
         JobSource::Image(image) => {
             let (default_name, tag) = image_job_name(image);
-            if let Some(t) = tag.filter(|t| liftoff_model::job::artifact_safe_name(t) == *t && !t.starts_with('v')) {
+            if let Some(t) = tag
+                .filter(|t| liftoff_model::job::artifact_safe_name(t) == *t && !t.starts_with('v'))
+            {
                 aliases.push(t);
             }
             let mut source = json!({"image": image});
@@ -126,17 +150,25 @@ pub async fn create_job(client: &Client<NativeTransport>, j: &NewJob) -> anyhow:
             (j.name.clone().unwrap_or(default_name), doc, vec![])
         }
         JobSource::Code(dir) => {
-            let dir = dir.canonicalize().with_context(|| format!("{} does not exist", dir.display()))?;
+            let dir = dir
+                .canonicalize()
+                .with_context(|| format!("{} does not exist", dir.display()))?;
             anyhow::ensure!(dir.is_dir(), "{} is not a directory", dir.display());
             let entry = match &j.entry_point {
                 Some(e) => e.clone(),
                 None => {
                     let e = guess_entry_point(&dir)?;
-                    eprintln!("note: running the job with `{}` (pass --entry-point to choose)", e.join(" "));
+                    eprintln!(
+                        "note: running the job with `{}` (pass --entry-point to choose)",
+                        e.join(" ")
+                    );
                     e
                 }
             };
-            let base = artifact_safe_name(&dir.file_name().map_or("code".into(), |n| n.to_string_lossy().into_owned()));
+            let base = artifact_safe_name(
+                &dir.file_name()
+                    .map_or("code".into(), |n| n.to_string_lossy().into_owned()),
+            );
             let code_files = code_files(&dir)?;
             let code = client
                 .upload_version(&NewVersion {
@@ -146,19 +178,29 @@ pub async fn create_job(client: &Client<NativeTransport>, j: &NewJob) -> anyhow:
                     type_name: "code".into(),
                     aliases: vec![],
                     description: Some("Code artifact for job".into()),
-                    metadata: Some(json!({"codePath": dir.display().to_string(), "entrypoint": entry.last()})),
+                    metadata: Some(
+                        json!({"codePath": dir.display().to_string(), "entrypoint": entry.last()}),
+                    ),
                     files: code_files.clone(),
                 })
                 .await
                 .context("cannot upload the code")?;
             let mut source = json!({"artifact": format!("{}{}", liftoff_model::job::ARTIFACT_ID_PREFIX, code.id), "entrypoint": entry, "notebook": false});
-            for (k, v) in [("build_context", &j.build_context), ("dockerfile", &j.dockerfile), ("base_image", &j.base_image)] {
+            for (k, v) in [
+                ("build_context", &j.build_context),
+                ("dockerfile", &j.dockerfile),
+                ("base_image", &j.base_image),
+            ] {
                 if let Some(v) = v {
                     source[k] = json!(v);
                 }
             }
             let doc = json!({"_version": "v0", "source_type": "artifact", "source": source, "input_types": empty_types(), "output_types": empty_types(), "runtime": runtime});
-            let reqs: Vec<(String, Vec<u8>)> = code_files.into_iter().filter(|(n, _)| n == "requirements.txt").map(|(_, b)| ("requirements.frozen.txt".to_owned(), b)).collect();
+            let reqs: Vec<(String, Vec<u8>)> = code_files
+                .into_iter()
+                .filter(|(n, _)| n == "requirements.txt")
+                .map(|(_, b)| ("requirements.frozen.txt".to_owned(), b))
+                .collect();
             (j.name.clone().unwrap_or(format!("job-{base}")), doc, reqs)
         }
         JobSource::Git { url, commit } => {
@@ -166,20 +208,47 @@ pub async fn create_job(client: &Client<NativeTransport>, j: &NewJob) -> anyhow:
                 Some(c) => c.clone(),
                 None => remote_head(url)?,
             };
-            let entry = j.entry_point.clone().context("a git job needs --entry-point, e.g. -E 'python train.py'")?;
-            let program = entry.iter().find(|w| w.ends_with(".py")).cloned().unwrap_or_else(|| entry.join("_"));
+            let entry = j
+                .entry_point
+                .clone()
+                .context("a git job needs --entry-point, e.g. -E 'python train.py'")?;
+            let program = entry
+                .iter()
+                .find(|w| w.ends_with(".py"))
+                .cloned()
+                .unwrap_or_else(|| entry.join("_"));
             let mut source = json!({"git": {"remote": url, "commit": commit}, "entrypoint": entry, "notebook": false});
-            for (k, v) in [("build_context", &j.build_context), ("dockerfile", &j.dockerfile), ("base_image", &j.base_image)] {
+            for (k, v) in [
+                ("build_context", &j.build_context),
+                ("dockerfile", &j.dockerfile),
+                ("base_image", &j.base_image),
+            ] {
                 if let Some(v) = v {
                     source[k] = json!(v);
                 }
             }
-            let version = if j.build_context.is_some() || j.dockerfile.is_some() { "0.17.0" } else { "v0" };
+            let version = if j.build_context.is_some() || j.dockerfile.is_some() {
+                "0.17.0"
+            } else {
+                "v0"
+            };
             let doc = json!({"_version": version, "source_type": "repo", "source": source, "input_types": empty_types(), "output_types": empty_types(), "runtime": runtime});
-            (j.name.clone().unwrap_or_else(|| artifact_safe_name(&format!("job-{url}_{program}"))), doc, vec![])
+            (
+                j.name
+                    .clone()
+                    .unwrap_or_else(|| artifact_safe_name(&format!("job-{url}_{program}"))),
+                doc,
+                vec![],
+            )
         }
     };
-    files.insert(0, ("wandb-job.json".into(), serde_json::to_vec_pretty(&job_json)?));
+    files.insert(
+        0,
+        (
+            "wandb-job.json".into(),
+            serde_json::to_vec_pretty(&job_json)?,
+        ),
+    );
     let up = client
         .upload_version(&NewVersion {
             entity: j.entity.clone(),
@@ -194,14 +263,32 @@ pub async fn create_job(client: &Client<NativeTransport>, j: &NewJob) -> anyhow:
         .await
         .context("cannot create the job")?;
     let full = format!("{}/{}/{name}:latest", j.entity, j.project);
-    println!("{} job: {full}", if up.unchanged { "No changes to" } else { "Created" });
+    println!(
+        "{} job: {full}",
+        if up.unchanged {
+            "No changes to"
+        } else {
+            "Created"
+        }
+    );
     Ok(full)
 }
 
 fn remote_head(url: &str) -> anyhow::Result<String> {
-    let out = std::process::Command::new("git").args(["ls-remote", url, "HEAD"]).output().context("cannot run git")?;
-    anyhow::ensure!(out.status.success(), "cannot read {url}: {}", String::from_utf8_lossy(&out.stderr).trim());
-    String::from_utf8_lossy(&out.stdout).split_whitespace().next().map(str::to_owned).with_context(|| format!("{url} has no HEAD; pass --git-hash"))
+    let out = std::process::Command::new("git")
+        .args(["ls-remote", url, "HEAD"])
+        .output()
+        .context("cannot run git")?;
+    anyhow::ensure!(
+        out.status.success(),
+        "cannot read {url}: {}",
+        String::from_utf8_lossy(&out.stderr).trim()
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .split_whitespace()
+        .next()
+        .map(str::to_owned)
+        .with_context(|| format!("{url} has no HEAD; pass --git-hash"))
 }
 
 pub fn project_or_default(project: Option<String>) -> String {
@@ -213,34 +300,101 @@ pub fn project_or_default(project: Option<String>) -> String {
 
 pub async fn run(cmd: JobCommand) -> anyhow::Result<()> {
     match cmd {
-        JobCommand::Create { kind, path, project, entity, name, description, aliases, entry_point, git_hash, runtime, build_context, base_image, dockerfile, schema, conn: c } => {
+        JobCommand::Create {
+            kind,
+            path,
+            project,
+            entity,
+            name,
+            description,
+            aliases,
+            entry_point,
+            git_hash,
+            runtime,
+            build_context,
+            base_image,
+            dockerfile,
+            schema,
+            conn: c,
+        } => {
             let source = match kind.as_str() {
                 "code" => JobSource::Code(PathBuf::from(&path)),
-                "git" => JobSource::Git { url: path.clone(), commit: git_hash },
+                "git" => JobSource::Git {
+                    url: path.clone(),
+                    commit: git_hash,
+                },
                 "image" => JobSource::Image(path.clone()),
                 other => anyhow::bail!("unknown job kind {other:?}: use code, git or image"),
             };
-            let entry_point = entry_point.as_deref().map(shlex::split).transpose().map_err(anyhow::Error::msg)?;
-            let schema = schema.as_deref().map(crate::cmd::queue::read_config).transpose()?;
+            let entry_point = entry_point
+                .as_deref()
+                .map(shlex::split)
+                .transpose()
+                .map_err(anyhow::Error::msg)?;
+            let schema = schema
+                .as_deref()
+                .map(crate::cmd::queue::read_config)
+                .transpose()?;
             let client = conn::client(&c)?;
             let entity = conn::entity(&client, entity.as_deref()).await?;
-            let project = project.filter(|p| !p.is_empty()).context("--project is required (or set WANDB_PROJECT)")?;
-            create_job(&client, &NewJob { entity: entity.clone(), project: project.clone(), source, name, description, aliases, entry_point, runtime, build_context, base_image, dockerfile, schema }).await?;
+            let project = project
+                .filter(|p| !p.is_empty())
+                .context("--project is required (or set WANDB_PROJECT)")?;
+            create_job(
+                &client,
+                &NewJob {
+                    entity: entity.clone(),
+                    project: project.clone(),
+                    source,
+                    name,
+                    description,
+                    aliases,
+                    entry_point,
+                    runtime,
+                    build_context,
+                    base_image,
+                    dockerfile,
+                    schema,
+                },
+            )
+            .await?;
             println!("Jobs of {entity}/{project}: liftoff job list -e {entity} -p {project}");
             Ok(())
         }
-        JobCommand::List { project, entity, conn: c } => {
+        JobCommand::List {
+            project,
+            entity,
+            conn: c,
+        } => {
             let client = conn::client(&c)?;
             let entity = conn::entity(&client, entity.as_deref()).await?;
-            let project = project.filter(|p| !p.is_empty()).context("--project is required (or set WANDB_PROJECT)")?;
-            let jobs = client.call(ArtifactOfType { entity: entity.clone(), project: project.clone(), type_name: "job".into() }).await?;
+            let project = project
+                .filter(|p| !p.is_empty())
+                .context("--project is required (or set WANDB_PROJECT)")?;
+            let jobs = client
+                .call(ArtifactOfType {
+                    entity: entity.clone(),
+                    project: project.clone(),
+                    type_name: "job".into(),
+                })
+                .await?;
             if jobs.is_empty() {
                 println!("No jobs in {entity}/{project}.");
             }
             for j in jobs {
-                let mut aliases: Vec<String> = j.versions.iter().rev().flat_map(|v| v.aliases.clone()).collect();
+                let mut aliases: Vec<String> = j
+                    .versions
+                    .iter()
+                    .rev()
+                    .flat_map(|v| v.aliases.clone())
+                    .collect();
                 aliases.dedup();
-                println!("{} -- versions ({}): {}", j.name, j.versions.len(), aliases.join(", "));
+                println!(
+                    "{} -- versions ({}): {}",
+                    j.name,
+                    j.versions.len(),
+                    aliases.join(", ")
+                );
             }
             Ok(())
         }
@@ -248,7 +402,12 @@ pub async fn run(cmd: JobCommand) -> anyhow::Result<()> {
             let job_ref = JobRef::parse(&job).map_err(|e| anyhow::anyhow!("{e}"))?;
             let client = conn::client(&c)?;
             let fetched = client.fetch_job(&job_ref).await?;
-            println!("{} (version v{}, aliases: {})", job_ref, fetched.info.version_index.unwrap_or(0), fetched.info.aliases.join(", "));
+            println!(
+                "{} (version v{}, aliases: {})",
+                job_ref,
+                fetched.info.version_index.unwrap_or(0),
+                fetched.info.aliases.join(", ")
+            );
             let doc = serde_json::to_value(&fetched.spec)?;
             if let Some(o) = doc.as_object() {
                 for (k, v) in o.iter().filter(|(k, _)| !k.starts_with('_')) {

@@ -4,9 +4,9 @@ use anyhow::Context as _;
 use liftoff_agent::AgentOptions;
 use liftoff_agent::runner::Outcome;
 use liftoff_client::ops::items::PushToRunQueueByName;
+use liftoff_model::Priority;
 use liftoff_model::config::AgentConfig;
 use liftoff_model::spec::LaunchSpec;
-use liftoff_model::Priority;
 use serde_json::{Map, Value, json};
 
 use crate::JobFailed;
@@ -20,11 +20,15 @@ fn file_or_json(arg: &str, flag: &str) -> anyhow::Result<Value> {
     if path.is_file() {
         return crate::cmd::queue::read_config(path);
     }
-    serde_json::from_str(arg).with_context(|| format!("{flag} {arg:?} is neither a file nor valid JSON"))
+    serde_json::from_str(arg)
+        .with_context(|| format!("{flag} {arg:?} is neither a file nor valid JSON"))
 }
 
 fn looks_like_git(uri: &str) -> bool {
-    uri.starts_with("git@") || uri.ends_with(".git") || ((uri.starts_with("https://") || uri.starts_with("http://")) && !std::path::Path::new(uri).exists())
+    uri.starts_with("git@")
+        || uri.ends_with(".git")
+        || ((uri.starts_with("https://") || uri.starts_with("http://"))
+            && !std::path::Path::new(uri).exists())
 }
 
 pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
@@ -33,30 +37,53 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
         Some(c) => file_or_json(c, "--config")?,
         None => json!({}),
     };
-    anyhow::ensure!(base.is_object(), "--config must hold a JSON object (a launch spec)");
-    let entry_point = a.entry_point.as_deref().map(shlex::split).transpose().map_err(|e| anyhow::anyhow!("--entry-point: {e}"))?;
-    let priority = a.priority.as_deref().map(str::parse::<Priority>).transpose().map_err(|e| anyhow::anyhow!("--priority: {e}"))?;
+    anyhow::ensure!(
+        base.is_object(),
+        "--config must hold a JSON object (a launch spec)"
+    );
+    let entry_point = a
+        .entry_point
+        .as_deref()
+        .map(shlex::split)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--entry-point: {e}"))?;
+    let priority = a
+        .priority
+        .as_deref()
+        .map(str::parse::<Priority>)
+        .transpose()
+        .map_err(|e| anyhow::anyhow!("--priority: {e}"))?;
     if a.queue.is_none() {
         anyhow::ensure!(priority.is_none(), "--priority needs --queue");
         anyhow::ensure!(a.set_var.is_empty(), "--set-var needs --queue");
     }
     let mut template_values = Map::new();
     for kv in &a.set_var {
-        let (k, v) = kv.split_once('=').with_context(|| format!("--set-var {kv:?}: write KEY=VALUE"))?;
+        let (k, v) = kv
+            .split_once('=')
+            .with_context(|| format!("--set-var {kv:?}: write KEY=VALUE"))?;
         template_values.insert(k.trim().to_owned(), Value::String(v.to_owned()));
     }
     if let Some(r) = &a.resource {
-        r.parse::<liftoff_model::ResourceType>().map_err(|e| anyhow::anyhow!("--resource: {e}"))?;
+        r.parse::<liftoff_model::ResourceType>()
+            .map_err(|e| anyhow::anyhow!("--resource: {e}"))?;
     }
     let mut spec = LaunchSpec::from_value(base).map_err(|e| anyhow::anyhow!("--config: {e}"))?;
 
     let client = conn::client(&a.conn)?;
     let entity = conn::entity(&client, a.entity.as_deref().or(spec.entity.as_deref())).await?;
-    let project = a.project.clone().or_else(|| spec.project.clone()).filter(|p| !p.is_empty());
+    let project = a
+        .project
+        .clone()
+        .or_else(|| spec.project.clone())
+        .filter(|p| !p.is_empty());
     if let Some(uri) = &a.uri {
         let project = project_or_default(project.clone());
         let source = if looks_like_git(uri) {
-            JobSource::Git { url: uri.clone(), commit: a.git_hash.clone() }
+            JobSource::Git {
+                url: uri.clone(),
+                commit: a.git_hash.clone(),
+            }
         } else {
             JobSource::Code(uri.into())
         };
@@ -85,11 +112,18 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
         spec.job = Some(job.clone());
     }
     if let Some(image) = &a.docker_image {
-        spec.docker.get_or_insert_with(Default::default).docker_image = Some(image.clone());
+        spec.docker
+            .get_or_insert_with(Default::default)
+            .docker_image = Some(image.clone());
     }
     spec.entity = Some(entity.clone());
     if spec.project.is_none() {
-        spec.project = project.or_else(|| spec.job.as_deref().and_then(|j| liftoff_model::spec::JobRef::parse(j).ok()).map(|j| j.project));
+        spec.project = project.or_else(|| {
+            spec.job
+                .as_deref()
+                .and_then(|j| liftoff_model::spec::JobRef::parse(j).ok())
+                .map(|j| j.project)
+        });
     }
     if let Some(n) = &a.name {
         spec.name = Some(n.clone());
@@ -107,7 +141,10 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
     spec.overrides = Some(overrides);
     if let Some(r) = &a.resource_args {
         let mut args = file_or_json(r, "--resource-args")?;
-        let keyed = args.as_object().is_some_and(|o| o.keys().all(|k| k.parse::<liftoff_model::ResourceType>().is_ok()));
+        let keyed = args.as_object().is_some_and(|o| {
+            o.keys()
+                .all(|k| k.parse::<liftoff_model::ResourceType>().is_ok())
+        });
         if !keyed {
             let resource = a.resource.clone().context("--resource-args must be keyed by resource ({\"local-container\": {...}}), or pass --resource")?;
             args = json!({ resource: args });
@@ -116,7 +153,8 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
     }
     spec.docker.get_or_insert_with(Default::default);
     spec.git.get_or_insert_with(Default::default);
-    spec.validate_source().map_err(|e| anyhow::anyhow!("{e}: use --uri, --job, --docker-image, or --entry-point"))?;
+    spec.validate_source()
+        .map_err(|e| anyhow::anyhow!("{e}: use --uri, --job, --docker-image, or --entry-point"))?;
 
     match &a.queue {
         Some(queue) => {
@@ -126,18 +164,34 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
             push.priority = priority;
             push.template_values = (!template_values.is_empty()).then_some(template_values);
             let pushed = client.call(push).await?;
-            println!("Pushed item {} to queue {queue} in {queue_entity}.", pushed.item_id);
+            println!(
+                "Pushed item {} to queue {queue} in {queue_entity}.",
+                pushed.item_id
+            );
             if let Some(merged) = pushed.run_spec {
-                println!("Launch spec (as the queue will run it):\n{}", serde_json::to_string_pretty(&merged.to_value())?);
+                println!(
+                    "Launch spec (as the queue will run it):\n{}",
+                    serde_json::to_string_pretty(&merged.to_value())?
+                );
             }
-            println!("Watch it: liftoff queue show {queue} -e {queue_entity}   (or {}/launch/{queue_entity}/{queue})", client.base_url());
+            println!(
+                "Watch it: liftoff queue show {queue} -e {queue_entity}   (or {}/launch/{queue_entity}/{queue})",
+                client.base_url()
+            );
             Ok(())
         }
         None => {
             let resource = spec.resource().unwrap_or("local-process").to_owned();
             spec.resource = Some(Some(resource.clone()));
             let work_dir = liftoff_server::default_data_dir().join("agent");
-            let mut opts = AgentOptions::new(entity.clone(), AgentConfig { entity: Some(entity), ..Default::default() }, work_dir);
+            let mut opts = AgentOptions::new(
+                entity.clone(),
+                AgentConfig {
+                    entity: Some(entity),
+                    ..Default::default()
+                },
+                work_dir,
+            );
             opts.echo_jobs = true;
             println!("Running here with {resource} (no --queue).");
             let (run_id, result) = liftoff_agent::agent::run_direct(client, opts, spec).await;
@@ -146,10 +200,20 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
                     println!("Run {run_id} finished.");
                     Ok(())
                 }
-                Ok(Outcome::Exited(code)) => Err(JobFailed(format!("run {run_id} failed: the job exited with code {code}")).into()),
-                Ok(Outcome::Signaled(s)) => Err(JobFailed(format!("run {run_id} crashed: killed by {s}")).into()),
+                Ok(Outcome::Exited(code)) => Err(JobFailed(format!(
+                    "run {run_id} failed: the job exited with code {code}"
+                ))
+                .into()),
+                Ok(Outcome::Signaled(s)) => {
+                    Err(JobFailed(format!("run {run_id} crashed: killed by {s}")).into())
+                }
                 Ok(Outcome::Stopped) => Err(JobFailed(format!("run {run_id} was stopped")).into()),
-                Err(e) => Err(JobFailed(format!("run {run_id} failed ({}): {}", e.stage.as_str(), e.message)).into()),
+                Err(e) => Err(JobFailed(format!(
+                    "run {run_id} failed ({}): {}",
+                    e.stage.as_str(),
+                    e.message
+                ))
+                .into()),
             }
         }
     }

@@ -23,15 +23,26 @@ pub async fn run(args: LoginArgs) -> anyhow::Result<()> {
     let key = key.trim().to_owned();
     anyhow::ensure!(!key.is_empty(), "no API key given");
     if !args.no_verify {
-        let client = Client::new(liftoff_client::native::NativeTransport::new().map_err(anyhow::Error::msg)?, Credentials::new(&host, &key));
-        let viewer = client.call(Viewer).await.map_err(|e| anyhow::anyhow!("{e}"))?;
-        println!("Logged in to {host} as {} (default entity {}).", viewer.username, viewer.entity);
+        let client = Client::new(
+            liftoff_client::native::NativeTransport::new().map_err(anyhow::Error::msg)?,
+            Credentials::new(&host, &key),
+        );
+        let viewer = client
+            .call(Viewer)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        println!(
+            "Logged in to {host} as {} (default entity {}).",
+            viewer.username, viewer.entity
+        );
     }
     let path = netrc_path();
     let old = std::fs::read_to_string(&path).unwrap_or_default();
     liftoff_server::write_private(&path, &netrc_with_entry(&old, &host_of(&host), &key))?;
     println!("Saved the key in {}.", path.display());
-    if std::env::var("WANDB_BASE_URL").ok().as_deref() != Some(host.as_str()) && host != DEFAULT_BASE_URL {
+    if std::env::var("WANDB_BASE_URL").ok().as_deref() != Some(host.as_str())
+        && host != DEFAULT_BASE_URL
+    {
         println!("Use this server with: export WANDB_BASE_URL={host}");
     }
     Ok(())

@@ -7,9 +7,9 @@ mod job;
 mod launch;
 mod login;
 mod queue;
+mod server;
 mod shlex;
 mod up;
-mod server;
 
 use crate::cli::Command;
 

@@ -16,16 +16,28 @@ use crate::cmd::conn;
 
 /// Read a YAML or JSON file into JSON.
 pub fn read_config(path: &Path) -> anyhow::Result<Value> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
     let is_json = path.extension().is_some_and(|e| e == "json");
     let value: Value = if is_json {
-        serde_json::from_str(&text).with_context(|| format!("{} is not valid JSON", path.display()))?
+        serde_json::from_str(&text)
+            .with_context(|| format!("{} is not valid JSON", path.display()))?
     } else {
-        let y: serde_yaml::Value = serde_yaml::from_str(&text).with_context(|| format!("{} is not valid YAML", path.display()))?;
-        serde_json::to_value(y).with_context(|| format!("{} has values JSON cannot hold", path.display()))?
+        let y: serde_yaml::Value = serde_yaml::from_str(&text)
+            .with_context(|| format!("{} is not valid YAML", path.display()))?;
+        serde_json::to_value(y)
+            .with_context(|| format!("{} has values JSON cannot hold", path.display()))?
     };
-    anyhow::ensure!(value.is_object() || value.is_null(), "{} must hold a mapping (the resource config)", path.display());
-    Ok(if value.is_null() { Value::Object(Map::new()) } else { value })
+    anyhow::ensure!(
+        value.is_object() || value.is_null(),
+        "{} must hold a mapping (the resource config)",
+        path.display()
+    );
+    Ok(if value.is_null() {
+        Value::Object(Map::new())
+    } else {
+        value
+    })
 }
 
 /// `NAME=SCHEMA` pairs into `{"NAME": {"schema": SCHEMA}}`.
@@ -36,16 +48,31 @@ pub fn parse_template_variables(pairs: &[String]) -> anyhow::Result<Option<Value
     let mut map = Map::new();
     for p in pairs {
         let (name, schema) = p.split_once('=').with_context(|| format!("--template-variable {p:?}: write NAME=SCHEMA, e.g. cpus='{{\"type\":\"integer\",\"minimum\":1}}'"))?;
-        let schema: Value = serde_json::from_str(schema).with_context(|| format!("--template-variable {name}: the schema is not valid JSON"))?;
-        map.insert(name.trim().to_owned(), serde_json::json!({ "schema": schema }));
+        let schema: Value = serde_json::from_str(schema)
+            .with_context(|| format!("--template-variable {name}: the schema is not valid JSON"))?;
+        map.insert(
+            name.trim().to_owned(),
+            serde_json::json!({ "schema": schema }),
+        );
     }
     Ok(Some(Value::Object(map)))
 }
 
 pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
     match cmd {
-        QueueCommand::Create { name, entity, resource, config, prioritization, template_variables, max_retries, conn: c } => {
-            let resource: ResourceType = resource.parse().map_err(|e| anyhow::anyhow!("--resource: {e}"))?;
+        QueueCommand::Create {
+            name,
+            entity,
+            resource,
+            config,
+            prioritization,
+            template_variables,
+            max_retries,
+            conn: c,
+        } => {
+            let resource: ResourceType = resource
+                .parse()
+                .map_err(|e| anyhow::anyhow!("--resource: {e}"))?;
             liftoff_model::queue::validate_queue_name(&name).map_err(anyhow::Error::msg)?;
             let config = match &config {
                 Some(p) => read_config(p)?,
@@ -54,8 +81,20 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
             let vars = parse_template_variables(&template_variables)?;
             let client = conn::client(&c)?;
             let entity = conn::entity(&client, entity.as_deref()).await?;
-            client.call(CreateProject { entity: entity.clone(), name: LAUNCH_PROJECT.into() }).await?;
-            let config_id = client.call(CreateDefaultResourceConfig { entity: entity.clone(), resource, config, template_variables: vars }).await?;
+            client
+                .call(CreateProject {
+                    entity: entity.clone(),
+                    name: LAUNCH_PROJECT.into(),
+                })
+                .await?;
+            let config_id = client
+                .call(CreateDefaultResourceConfig {
+                    entity: entity.clone(),
+                    resource,
+                    config,
+                    template_variables: vars,
+                })
+                .await?;
             let queue_id = client
                 .call(CreateRunQueue {
                     entity: entity.clone(),
@@ -68,9 +107,17 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                 .await?;
             if max_retries > 0 {
                 client
-                    .call(liftoff_client::ops::liftoff::LiftoffUpdateRunQueue { queue_id, max_retries: Some(max_retries), prioritization_mode: None })
+                    .call(liftoff_client::ops::liftoff::LiftoffUpdateRunQueue {
+                        queue_id,
+                        max_retries: Some(max_retries),
+                        prioritization_mode: None,
+                    })
                     .await
-                    .map_err(|e| anyhow::anyhow!("the queue was created, but --max-retries needs a Liftoff server: {e}"))?;
+                    .map_err(|e| {
+                        anyhow::anyhow!(
+                            "the queue was created, but --max-retries needs a Liftoff server: {e}"
+                        )
+                    })?;
             }
             println!("Created queue {name} ({resource}) in entity {entity}.");
             println!("Start an agent for it: liftoff agent -q {name} -e {entity}");
@@ -79,14 +126,34 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
         QueueCommand::List { entity, conn: c } => {
             let client = conn::client(&c)?;
             let entity = conn::entity(&client, entity.as_deref()).await?;
-            let rich = client.call(ServerFeaturesQuery).await.map(|f| f.has(features::QUEUE_ADMIN)).unwrap_or(false);
+            let rich = client
+                .call(ServerFeaturesQuery)
+                .await
+                .map(|f| f.has(features::QUEUE_ADMIN))
+                .unwrap_or(false);
             if rich {
                 let now = time::OffsetDateTime::now_utc();
-                let list = client.call(LiftoffRunQueues { entity: entity.clone() }).await?;
-                println!("{:<24} {:<16} {:<11} {:>7} {:>7} {:>7}  AGENTS", "QUEUE", "RESOURCE", "STATE", "PENDING", "LEASED", "CLAIMED");
+                let list = client
+                    .call(LiftoffRunQueues {
+                        entity: entity.clone(),
+                    })
+                    .await?;
+                println!(
+                    "{:<24} {:<16} {:<11} {:>7} {:>7} {:>7}  AGENTS",
+                    "QUEUE", "RESOURCE", "STATE", "PENDING", "LEASED", "CLAIMED"
+                );
                 for q in list {
-                    let count = |s: liftoff_model::status::ItemState| q.counts.iter().find(|(st, _)| *st == s).map_or(0, |(_, n)| *n);
-                    let live = q.agents.iter().filter(|a| a.liveness(now).is_alive()).count();
+                    let count = |s: liftoff_model::status::ItemState| {
+                        q.counts
+                            .iter()
+                            .find(|(st, _)| *st == s)
+                            .map_or(0, |(_, n)| *n)
+                    };
+                    let live = q
+                        .agents
+                        .iter()
+                        .filter(|a| a.liveness(now).is_alive())
+                        .count();
                     println!(
                         "{:<24} {:<16} {:<11} {:>7} {:>7} {:>7}  {live}",
                         q.queue.name,
@@ -104,34 +171,83 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
-        QueueCommand::Show { name, entity, conn: c } => {
+        QueueCommand::Show {
+            name,
+            entity,
+            conn: c,
+        } => {
             let client = conn::client(&c)?;
             let entity = conn::entity(&client, entity.as_deref()).await?;
-            let d = client.call(LiftoffRunQueue { entity: entity.clone(), queue: name.clone(), first: 50, after: None }).await?;
+            let d = client
+                .call(LiftoffRunQueue {
+                    entity: entity.clone(),
+                    queue: name.clone(),
+                    first: 50,
+                    after: None,
+                })
+                .await?;
             let now = time::OffsetDateTime::now_utc();
-            let live: Vec<_> = d.agents.iter().filter(|a| a.liveness(now).is_alive()).collect();
+            let live: Vec<_> = d
+                .agents
+                .iter()
+                .filter(|a| a.liveness(now).is_alive())
+                .collect();
             println!(
                 "Queue {name} in {entity}: {} ({}), prioritization {}",
-                d.queue.resource().map_or("no resource config".into(), |r| r.to_string()),
-                if live.is_empty() { "no agent polling" } else { "active" },
+                d.queue
+                    .resource()
+                    .map_or("no resource config".into(), |r| r.to_string()),
+                if live.is_empty() {
+                    "no agent polling"
+                } else {
+                    "active"
+                },
                 d.queue.prioritization_mode.as_str()
             );
             println!("\nITEMS");
-            println!("{:<10} {:<9} {:<10} {:<20} SOURCE", "STATUS", "PRIORITY", "RUN", "CREATED");
+            println!(
+                "{:<10} {:<9} {:<10} {:<20} SOURCE",
+                "STATUS", "PRIORITY", "RUN", "CREATED"
+            );
             for i in &d.items {
                 let ctx = StatusContext {
-                    run: i.run.as_ref().map(|r| RunView { state: r.state.clone(), heartbeat_at: r.heartbeat_at.as_deref().and_then(timefmt::parse) }),
+                    run: i.run.as_ref().map(|r| RunView {
+                        state: r.state.clone(),
+                        heartbeat_at: r.heartbeat_at.as_deref().and_then(timefmt::parse),
+                    }),
                     queue_has_live_agent: !live.is_empty(),
-                    owner_alive: i.item.launch_agent_id.as_ref().and_then(|id| d.agents.iter().find(|a| &a.id == id)).map(|a| a.liveness(now).is_alive()),
+                    owner_alive: i
+                        .item
+                        .launch_agent_id
+                        .as_ref()
+                        .and_then(|id| d.agents.iter().find(|a| &a.id == id))
+                        .map(|a| a.liveness(now).is_alive()),
                     now,
                 };
                 let status = display_status(&i.item, &ctx);
                 let spec = i.item.run_spec.clone().unwrap_or_default();
-                let source = spec.get("job").and_then(Value::as_str).map(str::to_owned)
-                    .or_else(|| spec.pointer("/docker/docker_image").and_then(Value::as_str).map(|s| format!("image {s}")))
-                    .or_else(|| spec.pointer("/overrides/entry_point").and_then(Value::as_array).map(|c| {
-                        format!("command {}", c.iter().filter_map(Value::as_str).collect::<Vec<_>>().join(" "))
-                    }))
+                let source = spec
+                    .get("job")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+                    .or_else(|| {
+                        spec.pointer("/docker/docker_image")
+                            .and_then(Value::as_str)
+                            .map(|s| format!("image {s}"))
+                    })
+                    .or_else(|| {
+                        spec.pointer("/overrides/entry_point")
+                            .and_then(Value::as_array)
+                            .map(|c| {
+                                format!(
+                                    "command {}",
+                                    c.iter()
+                                        .filter_map(Value::as_str)
+                                        .collect::<Vec<_>>()
+                                        .join(" ")
+                                )
+                            })
+                    })
                     .unwrap_or_else(|| "-".into());
                 println!(
                     "{:<10} {:<9} {:<10} {:<20} {source}",
@@ -141,7 +257,11 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                     i.item.created_at.as_deref().unwrap_or("-"),
                 );
                 if let Some(e) = &i.item.error {
-                    println!("           {} error: {}", e.stage, e.message.lines().next().unwrap_or_default());
+                    println!(
+                        "           {} error: {}",
+                        e.stage,
+                        e.message.lines().next().unwrap_or_default()
+                    );
                 }
             }
             println!("\nAGENTS");
@@ -149,9 +269,16 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                 println!("none. Start one with: liftoff agent -q {name} -e {entity}");
             }
             for a in &d.agents {
-                let seen = a.heartbeat().map_or("never".into(), |t| timefmt::ago(t, now));
+                let seen = a
+                    .heartbeat()
+                    .map_or("never".into(), |t| timefmt::ago(t, now));
                 let state = a.liveness(now);
-                println!("{:<28} {:<8} {:<16} last heartbeat {seen}", a.name, state.label(), a.hostname);
+                println!(
+                    "{:<28} {:<8} {:<16} last heartbeat {seen}",
+                    a.name,
+                    state.label(),
+                    a.hostname
+                );
             }
             Ok(())
         }

@@ -14,15 +14,24 @@ pub fn default_web_dir() -> Option<PathBuf> {
         Some(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("target/www")),
         Some(PathBuf::from("target/www")),
     ];
-    candidates.into_iter().flatten().find(|d| d.join("index.html").is_file())
+    candidates
+        .into_iter()
+        .flatten()
+        .find(|d| d.join("index.html").is_file())
 }
 
 pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     let data_dir = args.store.data_dir.clone().unwrap_or_else(default_data_dir);
     let store = open_store(&data_dir, args.store.database_url.as_deref()).await?;
-    let admin_key = std::env::var("LIFTOFF_ADMIN_API_KEY").ok().filter(|k| !k.is_empty());
+    let admin_key = std::env::var("LIFTOFF_ADMIN_API_KEY")
+        .ok()
+        .filter(|k| !k.is_empty());
     let boot = if args.upstream.is_some() {
-        liftoff_server::Bootstrap { username: String::new(), new_key: None, key_file: data_dir.join("admin-api-key") }
+        liftoff_server::Bootstrap {
+            username: String::new(),
+            new_key: None,
+            key_file: data_dir.join("admin-api-key"),
+        }
     } else {
         bootstrap(&*store, &data_dir, admin_key.as_deref(), super::now_ms()).await?
     };
@@ -31,17 +40,27 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     config.cors_origins = args.cors_origins.clone();
     config.public_url = args.public_url.clone();
     if let Some(up) = &args.upstream {
-        anyhow::ensure!(up.starts_with("http://") || up.starts_with("https://"), "--upstream {up:?}: use an http:// or https:// URL");
+        anyhow::ensure!(
+            up.starts_with("http://") || up.starts_with("https://"),
+            "--upstream {up:?}: use an http:// or https:// URL"
+        );
         config.upstream = Some(up.trim_end_matches('/').to_owned());
     }
     config.lease_ms = i64::try_from(args.lease_secs).unwrap_or(60) * 1000;
     let web = config.web_dir.clone();
     let state = state(store.clone(), config).await?;
-    let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("cannot listen on {}", args.addr))?;
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.addr))?;
     let url = format!("http://{}", listener.local_addr()?);
     match &args.upstream {
-        Some(up) => println!("Liftoff server on {url} (API forwarded to {up}; nothing stored here)"),
-        None => println!("Liftoff server on {url} (storage: {})", storage_label(&args, &data_dir)),
+        Some(up) => {
+            println!("Liftoff server on {url} (API forwarded to {up}; nothing stored here)")
+        }
+        None => println!(
+            "Liftoff server on {url} (storage: {})",
+            storage_label(&args, &data_dir)
+        ),
     }
     if let Some(key) = &boot.new_key {
         println!("Created user `{}` with API key {key}", boot.username);
@@ -104,7 +123,10 @@ pub async fn shutdown_signal() {
 mod tests {
     #[test]
     fn redacts_passwords() {
-        assert_eq!(super::redact("postgres://u:pw@h:5/db"), "postgres://u:***@h:5/db");
+        assert_eq!(
+            super::redact("postgres://u:pw@h:5/db"),
+            "postgres://u:***@h:5/db"
+        );
         assert_eq!(super::redact("postgres://h/db"), "postgres://h/db");
     }
 }

@@ -64,8 +64,14 @@ pub fn split(s: &str) -> Result<Vec<String>, String> {
 mod tests {
     #[test]
     fn splits_like_shlex() {
-        assert_eq!(super::split("python train.py --lr 0.1").unwrap(), ["python", "train.py", "--lr", "0.1"]);
-        assert_eq!(super::split(r#"sh -c "echo 'a b'; exit 3""#).unwrap(), ["sh", "-c", "echo 'a b'; exit 3"]);
+        assert_eq!(
+            super::split("python train.py --lr 0.1").unwrap(),
+            ["python", "train.py", "--lr", "0.1"]
+        );
+        assert_eq!(
+            super::split(r#"sh -c "echo 'a b'; exit 3""#).unwrap(),
+            ["sh", "-c", "echo 'a b'; exit 3"]
+        );
         assert_eq!(super::split(r"a\ b 'c d' ''").unwrap(), ["a b", "c d", ""]);
         assert!(super::split("'open").is_err());
     }

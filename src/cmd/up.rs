@@ -6,9 +6,9 @@ use liftoff_agent::AgentOptions;
 use liftoff_client::native::NativeTransport;
 use liftoff_client::ops::queues::{CreateDefaultResourceConfig, CreateRunQueue, ProjectRunQueues};
 use liftoff_client::{Client, Credentials};
+use liftoff_model::LAUNCH_PROJECT;
 use liftoff_model::config::AgentConfig;
 use liftoff_model::queue::{QueueAccess, ResourceType};
-use liftoff_model::LAUNCH_PROJECT;
 use liftoff_server::{ServerConfig, bootstrap, default_data_dir, open_store, serve, state};
 use serde_json::json;
 
@@ -18,19 +18,33 @@ use crate::cmd::server::{default_web_dir, shutdown_signal};
 pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let data_dir = args.store.data_dir.clone().unwrap_or_else(default_data_dir);
     let store = open_store(&data_dir, args.store.database_url.as_deref()).await?;
-    let env_key = std::env::var("LIFTOFF_ADMIN_API_KEY").ok().filter(|k| !k.is_empty());
+    let env_key = std::env::var("LIFTOFF_ADMIN_API_KEY")
+        .ok()
+        .filter(|k| !k.is_empty());
     let boot = bootstrap(&*store, &data_dir, env_key.as_deref(), super::now_ms()).await?;
     let key = match (boot.new_key.clone(), env_key) {
         (Some(k), _) | (None, Some(k)) => k,
         (None, None) => std::fs::read_to_string(&boot.key_file)
             .map(|k| k.trim().to_owned())
-            .with_context(|| format!("cannot read the admin key from {} (set LIFTOFF_ADMIN_API_KEY)", boot.key_file.display()))?,
+            .with_context(|| {
+                format!(
+                    "cannot read the admin key from {} (set LIFTOFF_ADMIN_API_KEY)",
+                    boot.key_file.display()
+                )
+            })?,
     };
     let mut config = ServerConfig::new(data_dir.join("objects"));
     config.web_dir = args.web_dir.clone().or_else(default_web_dir);
     let web = config.web_dir.clone();
     let state = state(store, config).await?;
-    let listener = tokio::net::TcpListener::bind(args.addr).await.with_context(|| format!("cannot listen on {} (is another liftoff running? try --addr 127.0.0.1:8090)", args.addr))?;
+    let listener = tokio::net::TcpListener::bind(args.addr)
+        .await
+        .with_context(|| {
+            format!(
+                "cannot listen on {} (is another liftoff running? try --addr 127.0.0.1:8090)",
+                args.addr
+            )
+        })?;
     let url = format!("http://{}", listener.local_addr()?);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut server_stop = stop_rx.clone();
@@ -38,14 +52,19 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         let _ = server_stop.wait_for(|s| *s).await;
     }));
 
-    let client = Client::new(NativeTransport::new().map_err(anyhow::Error::msg)?, Credentials::new(&url, &key));
+    let client = Client::new(
+        NativeTransport::new().map_err(anyhow::Error::msg)?,
+        Credentials::new(&url, &key),
+    );
     ensure_default_queue(&client).await?;
     println!();
     println!("  Liftoff is up: {url}/");
     println!("  API key (user admin): {key}");
     match &web {
         Some(_) => println!("  Open the URL and paste the key to sign in."),
-        None => println!("  (the web app is not built: `cargo xtask web`; the API works at {url}/graphql)"),
+        None => println!(
+            "  (the web app is not built: `cargo xtask web`; the API works at {url}/graphql)"
+        ),
     }
     println!("  CLI: export WANDB_BASE_URL={url} WANDB_API_KEY={key}");
     println!("       liftoff launch --uri . --entry-point 'python train.py' --queue default");
@@ -54,9 +73,16 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         shutdown_signal().await;
         Ok(())
     } else {
-        let agent_config = AgentConfig { entity: Some("admin".into()), queues: vec!["default".into()], max_jobs: Some(args.max_jobs), ..Default::default() };
+        let agent_config = AgentConfig {
+            entity: Some("admin".into()),
+            queues: vec!["default".into()],
+            max_jobs: Some(args.max_jobs),
+            ..Default::default()
+        };
         let opts = AgentOptions::new("admin".into(), agent_config, data_dir.join("agent"));
-        liftoff_agent::run(client, opts, shutdown_signal()).await.map(|_| ())
+        liftoff_agent::run(client, opts, shutdown_signal())
+            .await
+            .map(|_| ())
     };
     let _ = stop_tx.send(true);
     server.await.context("the server task failed")??;
@@ -70,7 +96,12 @@ async fn ensure_default_queue(client: &Client<NativeTransport>) -> anyhow::Resul
         return Ok(());
     }
     let config_id = client
-        .call(CreateDefaultResourceConfig { entity: "admin".into(), resource: ResourceType::LocalProcess, config: json!({}), template_variables: None })
+        .call(CreateDefaultResourceConfig {
+            entity: "admin".into(),
+            resource: ResourceType::LocalProcess,
+            config: json!({}),
+            template_variables: None,
+        })
         .await?;
     client
         .call(CreateRunQueue {

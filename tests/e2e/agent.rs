@@ -11,11 +11,25 @@ use liftoff_model::status::ItemState;
 use crate::harness::{ADMIN_KEY, AgentProcess, Server, eventually, liftoff};
 
 async fn items(server: &Server, queue: &str) -> Vec<ItemWithRun> {
-    server.client(ADMIN_KEY).call(LiftoffRunQueue { entity: "admin".into(), queue: queue.into(), first: 50, after: None }).await.unwrap().items
+    server
+        .client(ADMIN_KEY)
+        .call(LiftoffRunQueue {
+            entity: "admin".into(),
+            queue: queue.into(),
+            first: 50,
+            after: None,
+        })
+        .await
+        .unwrap()
+        .items
 }
 
 fn queue(server: &Server, dir: &std::path::Path, name: &str) {
-    let (status, _, err) = liftoff(server, dir, &["queue", "create", name, "--resource", "local-process"]);
+    let (status, _, err) = liftoff(
+        server,
+        dir,
+        &["queue", "create", name, "--resource", "local-process"],
+    );
     assert!(status.success(), "{err}");
 }
 
@@ -28,15 +42,33 @@ async fn a_code_job_runs_in_a_venv_and_its_run_finishes() {
     std::fs::create_dir_all(&code).unwrap();
     std::fs::write(code.join("train.py"), "import os, sys, six\nprint('python', sys.executable)\nprint('config', os.environ.get('WANDB_CONFIG'))\n").unwrap();
     std::fs::write(code.join("requirements.txt"), "six==1.16.0\n").unwrap();
-    let (status, out, err) = liftoff(&server, &code, &["launch", "--uri", ".", "--queue", "default", "--project", "proj", "-c", r#"{"overrides": {"run_config": {"lr": 0.1}}}"#]);
+    let (status, out, err) = liftoff(
+        &server,
+        &code,
+        &[
+            "launch",
+            "--uri",
+            ".",
+            "--queue",
+            "default",
+            "--project",
+            "proj",
+            "-c",
+            r#"{"overrides": {"run_config": {"lr": 0.1}}}"#,
+        ],
+    );
     assert!(status.success(), "{out}\n{err}");
-    assert!(out.contains("Created job: admin/proj/job-code:latest"), "{out}");
+    assert!(
+        out.contains("Created job: admin/proj/job-code:latest"),
+        "{out}"
+    );
     let pending = items(&server, "default").await;
     assert_eq!(pending[0].item.state, ItemState::Pending);
     let mut agent = AgentProcess::start(&server, &tmp.path().join("agent"), &["-q", "default"]);
     let done = eventually(Duration::from_secs(180), "the run to finish", || async {
         let list = items(&server, "default").await;
-        list.into_iter().find(|i| i.run.as_ref().is_some_and(|r| r.state == State::Finished))
+        list.into_iter()
+            .find(|i| i.run.as_ref().is_some_and(|r| r.state == State::Finished))
     })
     .await;
     assert_eq!(done.item.state, ItemState::Claimed);
@@ -44,22 +76,52 @@ async fn a_code_job_runs_in_a_venv_and_its_run_finishes() {
     assert!(out.contains("config {\"lr\":0.1}"), "{out}");
     assert!(out.contains("venvs/"), "the job ran in a venv: {out}");
     // a second run of the same requirements reuses the venv
-    let (status, _, err) = liftoff(&server, &code, &["launch", "--uri", ".", "--queue", "default", "--project", "proj"]);
+    let (status, _, err) = liftoff(
+        &server,
+        &code,
+        &[
+            "launch",
+            "--uri",
+            ".",
+            "--queue",
+            "default",
+            "--project",
+            "proj",
+        ],
+    );
     assert!(status.success(), "{err}");
     let finished_two = tokio::time::timeout(Duration::from_secs(60), async {
         loop {
             let list = items(&server, "default").await;
-            if list.iter().filter(|i| i.run.as_ref().is_some_and(|r| r.state == State::Finished)).count() == 2 {
+            if list
+                .iter()
+                .filter(|i| i.run.as_ref().is_some_and(|r| r.state == State::Finished))
+                .count()
+                == 2
+            {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
     })
     .await;
-    assert!(finished_two.is_ok(), "the second run did not finish: {:?}\n{}", items(&server, "default").await, agent.output());
-    assert!(agent.output().contains("reusing venv"), "{}", agent.output());
+    assert!(
+        finished_two.is_ok(),
+        "the second run did not finish: {:?}\n{}",
+        items(&server, "default").await,
+        agent.output()
+    );
+    assert!(
+        agent.output().contains("reusing venv"),
+        "{}",
+        agent.output()
+    );
     let status = agent.terminate(Duration::from_secs(15));
-    assert!(status.success(), "SIGTERM is a clean exit: {status:?}\n{}", agent.output());
+    assert!(
+        status.success(),
+        "SIGTERM is a clean exit: {status:?}\n{}",
+        agent.output()
+    );
     assert!(agent.output().contains("stopping: shutdown requested"));
 }
 
@@ -72,18 +134,47 @@ async fn a_bad_entry_point_fails_at_the_run_stage_with_its_stderr() {
     let code = tmp.path().join("code");
     std::fs::create_dir_all(&code).unwrap();
     std::fs::write(code.join("train.py"), "print('hi')\n").unwrap();
-    let (status, _, err) = liftoff(&server, &code, &["launch", "--uri", ".", "-E", "python no_such_file.py", "--queue", "default", "-p", "proj"]);
+    let (status, _, err) = liftoff(
+        &server,
+        &code,
+        &[
+            "launch",
+            "--uri",
+            ".",
+            "-E",
+            "python no_such_file.py",
+            "--queue",
+            "default",
+            "-p",
+            "proj",
+        ],
+    );
     assert!(status.success(), "{err}");
     let failed = eventually(Duration::from_secs(60), "the item to fail", || async {
-        items(&server, "default").await.into_iter().find(|i| i.item.state == ItemState::Failed)
+        items(&server, "default")
+            .await
+            .into_iter()
+            .find(|i| i.item.state == ItemState::Failed)
     })
     .await;
     let e = failed.item.error.unwrap();
     assert_eq!(e.stage, "run");
     assert!(e.message.contains("exited with code 2"), "{}", e.message);
-    assert!(e.message.contains("no_such_file.py"), "the stderr tail is attached: {}", e.message);
+    assert!(
+        e.message.contains("no_such_file.py"),
+        "the stderr tail is attached: {}",
+        e.message
+    );
     // the run reflects it too
-    let state = server.client(ADMIN_KEY).call(RunState { entity: "admin".into(), project: "proj".into(), name: failed.item.associated_run_id.clone().unwrap() }).await.unwrap();
+    let state = server
+        .client(ADMIN_KEY)
+        .call(RunState {
+            entity: "admin".into(),
+            project: "proj".into(),
+            name: failed.item.associated_run_id.clone().unwrap(),
+        })
+        .await
+        .unwrap();
     assert_eq!(state, State::Failed);
 }
 
@@ -94,25 +185,67 @@ async fn two_agents_with_one_job_each_run_two_jobs_at_once_and_stop_polling_stop
     queue(&server, tmp.path(), "default");
     let marks = tmp.path().join("marks");
     std::fs::create_dir_all(&marks).unwrap();
-    let mut a = AgentProcess::start(&server, &tmp.path().join("a"), &["-q", "default", "-j", "1"]);
-    let mut b = AgentProcess::start(&server, &tmp.path().join("b"), &["-q", "default", "-j", "1"]);
+    let mut a = AgentProcess::start(
+        &server,
+        &tmp.path().join("a"),
+        &["-q", "default", "-j", "1"],
+    );
+    let mut b = AgentProcess::start(
+        &server,
+        &tmp.path().join("b"),
+        &["-q", "default", "-j", "1"],
+    );
     for n in 0..2 {
-        let cmd = format!("sh -c 'touch {}/start{n}; sleep 2; touch {}/end{n}'", marks.display(), marks.display());
-        let (status, _, err) = liftoff(&server, tmp.path(), &["launch", "-E", &cmd, "--queue", "default", "-p", "proj"]);
+        let cmd = format!(
+            "sh -c 'touch {}/start{n}; sleep 2; touch {}/end{n}'",
+            marks.display(),
+            marks.display()
+        );
+        let (status, _, err) = liftoff(
+            &server,
+            tmp.path(),
+            &["launch", "-E", &cmd, "--queue", "default", "-p", "proj"],
+        );
         assert!(status.success(), "{err}");
     }
-    eventually(Duration::from_secs(30), "both jobs to end", || async { (marks.join("end0").exists() && marks.join("end1").exists()).then_some(()) }).await;
-    let t = |f: &str| std::fs::metadata(marks.join(f)).unwrap().modified().unwrap();
-    assert!(t("start1") < t("end0") && t("start0") < t("end1"), "the two jobs overlapped");
-    let agents = server.client(ADMIN_KEY).call(liftoff_client::ops::liftoff::LiftoffLaunchAgents { entity: "admin".into() }).await.unwrap();
+    eventually(Duration::from_secs(30), "both jobs to end", || async {
+        (marks.join("end0").exists() && marks.join("end1").exists()).then_some(())
+    })
+    .await;
+    let t = |f: &str| {
+        std::fs::metadata(marks.join(f))
+            .unwrap()
+            .modified()
+            .unwrap()
+    };
+    assert!(
+        t("start1") < t("end0") && t("start0") < t("end1"),
+        "the two jobs overlapped"
+    );
+    let agents = server
+        .client(ADMIN_KEY)
+        .call(liftoff_client::ops::liftoff::LiftoffLaunchAgents {
+            entity: "admin".into(),
+        })
+        .await
+        .unwrap();
     assert_eq!(agents.len(), 2);
     for agent in agents {
-        server.client(ADMIN_KEY).call(LiftoffStopPolling { agent_id: agent.id }).await.unwrap();
+        server
+            .client(ADMIN_KEY)
+            .call(LiftoffStopPolling { agent_id: agent.id })
+            .await
+            .unwrap();
     }
     let started = Instant::now();
     assert!(a.wait(Duration::from_secs(30)).success());
     assert!(b.wait(Duration::from_secs(30)).success());
-    assert!(a.output().contains("the server asked this agent to stop polling"), "{}", a.output());
+    assert!(
+        a.output()
+            .contains("the server asked this agent to stop polling"),
+        "{}",
+        a.output()
+    );
     assert!(started.elapsed() < Duration::from_secs(25));
 }
 
@@ -122,20 +255,58 @@ async fn a_stop_request_kills_the_job_and_the_run_ends_killed() {
     let server = Server::start(&tmp.path().join("server"), &[]);
     queue(&server, tmp.path(), "default");
     let _agent = AgentProcess::start(&server, &tmp.path().join("agent"), &["-q", "default"]);
-    let (status, _, err) = liftoff(&server, tmp.path(), &["launch", "-E", "sleep 300", "--queue", "default", "-p", "proj"]);
+    let (status, _, err) = liftoff(
+        &server,
+        tmp.path(),
+        &[
+            "launch",
+            "-E",
+            "sleep 300",
+            "--queue",
+            "default",
+            "-p",
+            "proj",
+        ],
+    );
     assert!(status.success(), "{err}");
-    let running = eventually(Duration::from_secs(30), "the item to be claimed", || async {
-        items(&server, "default").await.into_iter().find(|i| i.item.state == ItemState::Claimed)
-    })
+    let running = eventually(
+        Duration::from_secs(30),
+        "the item to be claimed",
+        || async {
+            items(&server, "default")
+                .await
+                .into_iter()
+                .find(|i| i.item.state == ItemState::Claimed)
+        },
+    )
     .await;
     // the run does not exist until the job reports; cancel through the item
     let run_id = running.item.associated_run_id.clone().unwrap();
     let c = server.client(ADMIN_KEY);
-    c.call(liftoff_client::ops::runs::UpsertBucket { name: run_id.clone(), project: "proj".into(), entity: "admin".into(), state: Some("running".into()), ..Default::default() }).await.unwrap();
-    c.call(liftoff_client::ops::liftoff::LiftoffCancelItem { item_id: running.item.id.clone() }).await.unwrap();
+    c.call(liftoff_client::ops::runs::UpsertBucket {
+        name: run_id.clone(),
+        project: "proj".into(),
+        entity: "admin".into(),
+        state: Some("running".into()),
+        ..Default::default()
+    })
+    .await
+    .unwrap();
+    c.call(liftoff_client::ops::liftoff::LiftoffCancelItem {
+        item_id: running.item.id.clone(),
+    })
+    .await
+    .unwrap();
     let started = Instant::now();
     eventually(Duration::from_secs(30), "the run to be killed", || async {
-        let s = c.call(RunState { entity: "admin".into(), project: "proj".into(), name: run_id.clone() }).await.ok()?;
+        let s = c
+            .call(RunState {
+                entity: "admin".into(),
+                project: "proj".into(),
+                name: run_id.clone(),
+            })
+            .await
+            .ok()?;
         (s == State::Killed).then_some(())
     })
     .await;
@@ -146,16 +317,43 @@ async fn a_stop_request_kills_the_job_and_the_run_ends_killed() {
 async fn launch_without_a_queue_runs_here_and_exits_with_the_job() {
     let tmp = tempfile::tempdir().unwrap();
     let server = Server::start(&tmp.path().join("server"), &[]);
-    let (status, out, err) = liftoff(&server, tmp.path(), &["launch", "-E", "sh -c 'echo direct-run-output'", "-p", "proj"]);
+    let (status, out, err) = liftoff(
+        &server,
+        tmp.path(),
+        &[
+            "launch",
+            "-E",
+            "sh -c 'echo direct-run-output'",
+            "-p",
+            "proj",
+        ],
+    );
     assert!(status.success(), "{out}\n{err}");
-    assert!(out.contains("direct-run-output") && out.contains("finished"), "{out}");
-    let (status, _, err) = liftoff(&server, tmp.path(), &["launch", "-E", "sh -c 'exit 4'", "-p", "proj"]);
+    assert!(
+        out.contains("direct-run-output") && out.contains("finished"),
+        "{out}"
+    );
+    let (status, _, err) = liftoff(
+        &server,
+        tmp.path(),
+        &["launch", "-E", "sh -c 'exit 4'", "-p", "proj"],
+    );
     assert_eq!(status.code(), Some(1), "a failed job exits 1: {err}");
     assert!(err.contains("exited with code 4"), "{err}");
-    let (status, _, err) = liftoff(&server, tmp.path(), &["launch", "--priority", "urgent", "-E", "true"]);
+    let (status, _, err) = liftoff(
+        &server,
+        tmp.path(),
+        &["launch", "--priority", "urgent", "-E", "true"],
+    );
     assert_eq!(status.code(), Some(2), "usage errors exit 2");
-    assert!(err.contains("--priority: unknown priority \"urgent\""), "{err}");
+    assert!(
+        err.contains("--priority: unknown priority \"urgent\""),
+        "{err}"
+    );
     let (status, _, err) = liftoff(&server, tmp.path(), &["agent", "-q", "nope"]);
     assert_eq!(status.code(), Some(2));
-    assert!(err.contains("queue(s) nope not found in entity \"admin\""), "{err}");
+    assert!(
+        err.contains("queue(s) nope not found in entity \"admin\""),
+        "{err}"
+    );
 }

@@ -12,15 +12,33 @@ use crate::harness::{ADMIN_KEY, AgentProcess, Server, eventually, liftoff};
 
 fn image() -> Option<String> {
     if std::env::var("LIFTOFF_PODMAN_TESTS").is_err() {
-        eprintln!("skipped: set LIFTOFF_PODMAN_TESTS=1 and LIFTOFF_TEST_IMAGE (cargo xtask test does)");
+        eprintln!(
+            "skipped: set LIFTOFF_PODMAN_TESTS=1 and LIFTOFF_TEST_IMAGE (cargo xtask test does)"
+        );
         return None;
     }
     Some(std::env::var("LIFTOFF_TEST_IMAGE").unwrap_or_else(|_| "localhost/bb:latest".into()))
 }
 
 async fn finished_runs(server: &Server) -> usize {
-    let q = server.client(ADMIN_KEY).call(LiftoffRunQueue { entity: "admin".into(), queue: "lc".into(), first: 50, after: None }).await.unwrap();
-    q.items.iter().filter(|i| i.run.as_ref().is_some_and(|r| r.state == RunState::Finished)).count()
+    let q = server
+        .client(ADMIN_KEY)
+        .call(LiftoffRunQueue {
+            entity: "admin".into(),
+            queue: "lc".into(),
+            first: 50,
+            after: None,
+        })
+        .await
+        .unwrap();
+    q.items
+        .iter()
+        .filter(|i| {
+            i.run
+                .as_ref()
+                .is_some_and(|r| r.state == RunState::Finished)
+        })
+        .count()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -30,20 +48,67 @@ async fn image_and_code_jobs_run_in_containers() {
     let server = Server::start(&tmp.path().join("server"), &[]);
     let cfg = tmp.path().join("lc.yaml");
     std::fs::write(&cfg, "env: [QUEUE_SETTING=from-queue]\n").unwrap();
-    let (status, _, err) = liftoff(&server, tmp.path(), &["queue", "create", "lc", "--resource", "local-container", "--config", cfg.to_str().unwrap()]);
+    let (status, _, err) = liftoff(
+        &server,
+        tmp.path(),
+        &[
+            "queue",
+            "create",
+            "lc",
+            "--resource",
+            "local-container",
+            "--config",
+            cfg.to_str().unwrap(),
+        ],
+    );
     assert!(status.success(), "{err}");
     let agent = AgentProcess::start(&server, &tmp.path().join("agent"), &["-q", "lc", "-j", "2"]);
     // an image job, with the queue's docker flags
-    let (status, _, err) = liftoff(&server, tmp.path(), &["launch", "--docker-image", &image, "-E", "sh -c 'echo image says $QUEUE_SETTING run=$WANDB_RUN_ID'", "--queue", "lc", "-p", "proj"]);
+    let (status, _, err) = liftoff(
+        &server,
+        tmp.path(),
+        &[
+            "launch",
+            "--docker-image",
+            &image,
+            "-E",
+            "sh -c 'echo image says $QUEUE_SETTING run=$WANDB_RUN_ID'",
+            "--queue",
+            "lc",
+            "-p",
+            "proj",
+        ],
+    );
     assert!(status.success(), "{err}");
     // a code job, built into an image on the job's base image
     let code = tmp.path().join("code");
     std::fs::create_dir_all(&code).unwrap();
     std::fs::write(code.join("run.sh"), "echo built job; cat data.txt\n").unwrap();
     std::fs::write(code.join("data.txt"), "data-from-the-code-artifact\n").unwrap();
-    let (status, _, err) = liftoff(&server, &code, &["launch", "--uri", ".", "-E", "sh run.sh", "-B", &image, "--queue", "lc", "-p", "proj"]);
+    let (status, _, err) = liftoff(
+        &server,
+        &code,
+        &[
+            "launch",
+            "--uri",
+            ".",
+            "-E",
+            "sh run.sh",
+            "-B",
+            &image,
+            "--queue",
+            "lc",
+            "-p",
+            "proj",
+        ],
+    );
     assert!(status.success(), "{err}");
-    eventually(Duration::from_secs(120), "both container runs to finish", || async { (finished_runs(&server).await == 2).then_some(()) }).await;
+    eventually(
+        Duration::from_secs(120),
+        "both container runs to finish",
+        || async { (finished_runs(&server).await == 2).then_some(()) },
+    )
+    .await;
     let out = agent.output();
     assert!(out.contains("image says from-queue run="), "{out}");
     assert!(out.contains("data-from-the-code-artifact"), "{out}");
@@ -58,19 +123,46 @@ async fn the_official_cli_pushes_what_liftoff_agent_runs() {
     };
     let tmp = tempfile::tempdir().unwrap();
     let server = Server::start(&tmp.path().join("server"), &[]);
-    let (status, _, err) = liftoff(&server, tmp.path(), &["queue", "create", "lc", "--resource", "local-container"]);
+    let (status, _, err) = liftoff(
+        &server,
+        tmp.path(),
+        &["queue", "create", "lc", "--resource", "local-container"],
+    );
     assert!(status.success(), "{err}");
     let agent = AgentProcess::start(&server, &tmp.path().join("agent"), &["-q", "lc"]);
     let wandb = std::path::Path::new(&python).with_file_name("wandb");
     let out = std::process::Command::new(wandb)
-        .args(["launch", "--docker-image", &image, "--queue", "lc", "--project", "proj", "--entity", "admin", "-E", "echo pushed-by-wandb-cli"])
+        .args([
+            "launch",
+            "--docker-image",
+            &image,
+            "--queue",
+            "lc",
+            "--project",
+            "proj",
+            "--entity",
+            "admin",
+            "-E",
+            "echo pushed-by-wandb-cli",
+        ])
         .env("WANDB_BASE_URL", &server.url)
         .env("WANDB_API_KEY", ADMIN_KEY)
         .env("WANDB_DIR", tmp.path())
         .current_dir(tmp.path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    eventually(Duration::from_secs(60), "the run to finish", || async { (finished_runs(&server).await == 1).then_some(()) }).await;
-    assert!(agent.output().contains("pushed-by-wandb-cli"), "{}", agent.output());
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    eventually(Duration::from_secs(60), "the run to finish", || async {
+        (finished_runs(&server).await == 1).then_some(())
+    })
+    .await;
+    assert!(
+        agent.output().contains("pushed-by-wandb-cli"),
+        "{}",
+        agent.output()
+    );
 }

@@ -34,18 +34,32 @@ impl Server {
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
         let url = loop {
-            let line = lines.next().expect("the server printed its URL").expect("read stdout");
+            let line = lines
+                .next()
+                .expect("the server printed its URL")
+                .expect("read stdout");
             if let Some(rest) = line.strip_prefix("Liftoff server on ") {
-                break rest.split_whitespace().next().unwrap_or_default().to_owned();
+                break rest
+                    .split_whitespace()
+                    .next()
+                    .unwrap_or_default()
+                    .to_owned();
             }
         };
         // keep draining stdout so the server never blocks on it
         std::thread::spawn(move || for _ in lines {});
-        Self { child, url, data_dir: data_dir.to_owned() }
+        Self {
+            child,
+            url,
+            data_dir: data_dir.to_owned(),
+        }
     }
 
     pub fn client(&self, key: &str) -> Client<NativeTransport> {
-        Client::new(NativeTransport::new().expect("http"), Credentials::new(&self.url, key))
+        Client::new(
+            NativeTransport::new().expect("http"),
+            Credentials::new(&self.url, key),
+        )
     }
 
     pub fn kill9(&mut self) {
@@ -55,13 +69,19 @@ impl Server {
 
     /// SIGTERM and wait; answers the exit status.
     pub fn terminate(&mut self) -> std::process::ExitStatus {
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
             if let Some(status) = self.child.try_wait().expect("wait") {
                 return status;
             }
-            assert!(Instant::now() < deadline, "the server did not stop on SIGTERM");
+            assert!(
+                Instant::now() < deadline,
+                "the server did not stop on SIGTERM"
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }
@@ -75,7 +95,11 @@ impl Drop for Server {
 }
 
 /// Run `liftoff <args>` against a server; answers (status, stdout, stderr).
-pub fn liftoff(server: &Server, dir: &Path, args: &[&str]) -> (std::process::ExitStatus, String, String) {
+pub fn liftoff(
+    server: &Server,
+    dir: &Path,
+    args: &[&str],
+) -> (std::process::ExitStatus, String, String) {
     let out = Command::new(bin())
         .args(args)
         .current_dir(dir)
@@ -86,7 +110,11 @@ pub fn liftoff(server: &Server, dir: &Path, args: &[&str]) -> (std::process::Exi
         .env_remove("WANDB_PROJECT")
         .output()
         .expect("run liftoff");
-    (out.status, String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        out.status,
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 /// A running `liftoff agent`.
@@ -122,7 +150,10 @@ impl AgentProcess {
 
     /// SIGTERM; answers the exit status.
     pub fn terminate(&mut self, within: Duration) -> std::process::ExitStatus {
-        let _ = Command::new("kill").arg("-TERM").arg(self.child.id().to_string()).status();
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
         self.wait(within)
     }
 
@@ -132,7 +163,11 @@ impl AgentProcess {
             if let Some(s) = self.child.try_wait().unwrap() {
                 return s;
             }
-            assert!(Instant::now() < deadline, "the agent did not exit:\n{}", self.output());
+            assert!(
+                Instant::now() < deadline,
+                "the agent did not exit:\n{}",
+                self.output()
+            );
             std::thread::sleep(Duration::from_millis(50));
         }
     }

@@ -41,7 +41,10 @@ async fn every_acknowledged_push_survives_kill_9() {
             let mut ok = Vec::new();
             let mut n = w;
             while !stop.load(Ordering::SeqCst) {
-                match client.call(items::PushToRunQueueByName::new("admin", "q", spec(n))).await {
+                match client
+                    .call(items::PushToRunQueueByName::new("admin", "q", spec(n)))
+                    .await
+                {
                     Ok(_) => ok.push(format!("r{n}")),
                     Err(_) => break,
                 }
@@ -57,45 +60,104 @@ async fn every_acknowledged_push_survives_kill_9() {
     for t in tasks {
         acknowledged.extend(t.await.unwrap());
     }
-    assert!(acknowledged.len() > 50, "only {} pushes before the kill", acknowledged.len());
+    assert!(
+        acknowledged.len() > 50,
+        "only {} pushes before the kill",
+        acknowledged.len()
+    );
     let server = Server::start(dir.path(), &[]);
     let client = server.client(ADMIN_KEY);
     let mut popped = std::collections::HashSet::new();
     while let Some(item) = client
-        .call(items::PopFromRunQueue { entity: "admin".into(), project: "model-registry".into(), queue: "q".into(), agent_id: None })
+        .call(items::PopFromRunQueue {
+            entity: "admin".into(),
+            project: "model-registry".into(),
+            queue: "q".into(),
+            agent_id: None,
+        })
         .await
         .unwrap()
     {
         popped.insert(item.run_spec["run_id"].as_str().unwrap().to_owned());
     }
-    let lost: Vec<&String> = acknowledged.iter().filter(|r| !popped.contains(*r)).collect();
-    assert!(lost.is_empty(), "{} of {} acknowledged pushes lost: {lost:?}", lost.len(), acknowledged.len());
+    let lost: Vec<&String> = acknowledged
+        .iter()
+        .filter(|r| !popped.contains(*r))
+        .collect();
+    assert!(
+        lost.is_empty(),
+        "{} of {} acknowledged pushes lost: {lost:?}",
+        lost.len(),
+        acknowledged.len()
+    );
 }
 
 #[tokio::test]
 async fn sigterm_stops_the_server_cleanly_and_admin_commands_work() {
     let dir = tempfile::tempdir().unwrap();
     // admin commands on the same data dir
-    let out = Command::new(bin()).args(["user", "create", "alice", "--data-dir"]).arg(dir.path()).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = Command::new(bin())
+        .args(["user", "create", "alice", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let stdout = String::from_utf8_lossy(&out.stdout);
     let alice_key = stdout.lines().last().unwrap().trim().to_owned();
     assert_eq!(alice_key.len(), 40);
-    let out = Command::new(bin()).args(["user", "create", "Alice!", "--data-dir"]).arg(dir.path()).output().unwrap();
+    let out = Command::new(bin())
+        .args(["user", "create", "Alice!", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not a valid name"));
-    let out = Command::new(bin()).args(["team", "create", "ml", "--member", "alice", "--member", "zed", "--data-dir"]).arg(dir.path()).output().unwrap();
+    let out = Command::new(bin())
+        .args([
+            "team",
+            "create",
+            "ml",
+            "--member",
+            "alice",
+            "--member",
+            "zed",
+            "--data-dir",
+        ])
+        .arg(dir.path())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no user named \"zed\""));
-    let out = Command::new(bin()).args(["team", "create", "ml", "--member", "alice", "--data-dir"]).arg(dir.path()).output().unwrap();
+    let out = Command::new(bin())
+        .args(["team", "create", "ml", "--member", "alice", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
     assert!(out.status.success());
 
     let mut server = Server::start(dir.path(), &[]);
-    let viewer = server.client(&alice_key).call(identity::Viewer).await.unwrap();
-    assert_eq!((viewer.username.as_str(), viewer.teams.as_slice()), ("alice", &["ml".to_owned()][..]));
+    let viewer = server
+        .client(&alice_key)
+        .call(identity::Viewer)
+        .await
+        .unwrap();
+    assert_eq!(
+        (viewer.username.as_str(), viewer.teams.as_slice()),
+        ("alice", &["ml".to_owned()][..])
+    );
     // the admin key came from LIFTOFF_ADMIN_API_KEY? No: alice was created first,
     // so no admin was bootstrapped and the admin key is refused.
-    assert!(server.client(ADMIN_KEY).call(identity::Viewer).await.is_err());
+    assert!(
+        server
+            .client(ADMIN_KEY)
+            .call(identity::Viewer)
+            .await
+            .is_err()
+    );
     let status = server.terminate();
     assert!(status.success(), "exit status {status:?}");
 }
@@ -110,13 +172,21 @@ async fn the_first_start_writes_the_admin_key_privately() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        assert_eq!(std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777, 0o600);
+        assert_eq!(
+            std::fs::metadata(&key_file).unwrap().permissions().mode() & 0o777,
+            0o600
+        );
     }
     // the key is stored hashed, never in clear
     let db = std::fs::read(dir.path().join("liftoff.db")).unwrap();
     let wal = std::fs::read(dir.path().join("liftoff.db-wal")).unwrap_or_default();
     for bytes in [db, wal] {
-        assert!(!bytes.windows(ADMIN_KEY.len()).any(|w| w == ADMIN_KEY.as_bytes()), "the API key is in the database in clear");
+        assert!(
+            !bytes
+                .windows(ADMIN_KEY.len())
+                .any(|w| w == ADMIN_KEY.as_bytes()),
+            "the API key is in the database in clear"
+        );
     }
     drop(server);
 }
@@ -140,10 +210,18 @@ async fn an_upstream_proxy_forwards_the_api_with_the_callers_key() {
         })
         .await
         .unwrap();
-    let direct = upstream.client(ADMIN_KEY).call(queues::ProjectRunQueues::new("admin")).await.unwrap();
+    let direct = upstream
+        .client(ADMIN_KEY)
+        .call(queues::ProjectRunQueues::new("admin"))
+        .await
+        .unwrap();
     assert_eq!(direct[0].name, "through-proxy", "the queue lives upstream");
     // a bad key is refused by the upstream, through the proxy
-    let err = proxy.client("ffffffffffffffffffffffffffffffffffffffff").call(identity::Viewer).await.unwrap_err();
+    let err = proxy
+        .client("ffffffffffffffffffffffffffffffffffffffff")
+        .call(identity::Viewer)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("refused the API key"), "{err}");
     // the proxy stores nothing
     assert!(!dir.path().join("proxy/admin-api-key").exists());

@@ -15,7 +15,9 @@ fn python() -> Option<String> {
             if std::env::var("LIFTOFF_REQUIRE_WANDB").is_ok() {
                 panic!("LIFTOFF_REQUIRE_WANDB is set but LIFTOFF_WANDB_PYTHON is not");
             }
-            eprintln!("skipped: set LIFTOFF_WANDB_PYTHON to a python with the wandb package (cargo xtask test does)");
+            eprintln!(
+                "skipped: set LIFTOFF_WANDB_PYTHON to a python with the wandb package (cargo xtask test does)"
+            );
             None
         }
     }
@@ -40,25 +42,76 @@ async fn the_official_sdk_creates_queues_and_pushes_items() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &[]);
     let work = tempfile::tempdir().unwrap();
-    let env = [("WANDB_BASE_URL", server.url.as_str()), ("WANDB_API_KEY", ADMIN_KEY), ("WANDB_SILENT", "true"), ("WANDB_DIR", work.path().to_str().unwrap())];
-    let out = Command::new(&python).arg("-c").arg(SCRIPT).envs(env).current_dir(work.path()).output().unwrap();
-    assert!(out.status.success(), "python: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
-    assert!(String::from_utf8_lossy(&out.stdout).contains("OK ['pending']"));
-    // `wandb launch --queue`, the official CLI
-    let wandb = std::path::Path::new(&python).with_file_name("wandb");
-    let out = Command::new(wandb)
-        .args(["launch", "--docker-image", "busybox:1.36", "--queue", "sdk-queue", "--project", "proj", "--entity", "admin"])
+    let env = [
+        ("WANDB_BASE_URL", server.url.as_str()),
+        ("WANDB_API_KEY", ADMIN_KEY),
+        ("WANDB_SILENT", "true"),
+        ("WANDB_DIR", work.path().to_str().unwrap()),
+    ];
+    let out = Command::new(&python)
+        .arg("-c")
+        .arg(SCRIPT)
         .envs(env)
         .current_dir(work.path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "wandb launch: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "python: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("OK ['pending']"));
+    // `wandb launch --queue`, the official CLI
+    let wandb = std::path::Path::new(&python).with_file_name("wandb");
+    let out = Command::new(wandb)
+        .args([
+            "launch",
+            "--docker-image",
+            "busybox:1.36",
+            "--queue",
+            "sdk-queue",
+            "--project",
+            "proj",
+            "--entity",
+            "admin",
+        ])
+        .envs(env)
+        .current_dir(work.path())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "wandb launch: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     // liftoff's store now holds both items, merged with the queue config
-    let queue = server.client(ADMIN_KEY).call(LiftoffRunQueue { entity: "admin".into(), queue: "sdk-queue".into(), first: 10, after: None }).await.unwrap();
-    let images: Vec<String> = queue.items.iter().map(|i| i.item.run_spec.as_ref().unwrap()["docker"]["docker_image"].as_str().unwrap().to_owned()).collect();
+    let queue = server
+        .client(ADMIN_KEY)
+        .call(LiftoffRunQueue {
+            entity: "admin".into(),
+            queue: "sdk-queue".into(),
+            first: 10,
+            after: None,
+        })
+        .await
+        .unwrap();
+    let images: Vec<String> = queue
+        .items
+        .iter()
+        .map(|i| {
+            i.item.run_spec.as_ref().unwrap()["docker"]["docker_image"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
     assert_eq!(images, ["busybox:1.36", "busybox:latest"]);
     for i in &queue.items {
-        assert_eq!(i.item.run_spec.as_ref().unwrap()["resource_args"]["local-container"]["env"], serde_json::json!(["A=1"]));
+        assert_eq!(
+            i.item.run_spec.as_ref().unwrap()["resource_args"]["local-container"]["env"],
+            serde_json::json!(["A=1"])
+        );
     }
 }
 
@@ -94,27 +147,68 @@ async fn a_launched_job_logs_to_liftoff_through_the_official_sdk() {
     let Some(python) = python() else { return };
     let tmp = tempfile::tempdir().unwrap();
     let server = Server::start(&tmp.path().join("server"), &[]);
-    let (status, _, err) = crate::harness::liftoff(&server, tmp.path(), &["queue", "create", "default", "--resource", "local-process"]);
+    let (status, _, err) = crate::harness::liftoff(
+        &server,
+        tmp.path(),
+        &["queue", "create", "default", "--resource", "local-process"],
+    );
     assert!(status.success(), "{err}");
     // the seed tutorial's job: train.py and its requirements
     let code = tmp.path().join("code");
     std::fs::create_dir_all(&code).unwrap();
     std::fs::write(code.join("train.py"), TRAIN).unwrap();
     std::fs::write(code.join("requirements.txt"), "wandb\n").unwrap();
-    let (status, out, err) = crate::harness::liftoff(&server, &code, &["launch", "--uri", ".", "--queue", "default", "--project", "proj"]);
+    let (status, out, err) = crate::harness::liftoff(
+        &server,
+        &code,
+        &[
+            "launch",
+            "--uri",
+            ".",
+            "--queue",
+            "default",
+            "--project",
+            "proj",
+        ],
+    );
     assert!(status.success(), "{out}{err}");
     // the agent makes its venvs from the test's Python (pip reuses its cache)
     let work = tmp.path().join("agent");
     std::fs::create_dir_all(&work).unwrap();
     let cfg = work.join("launch-config.yaml");
     std::fs::write(&cfg, format!("runner:\n  python: {python}\n")).unwrap();
-    let agent = crate::harness::AgentProcess::start(&server, &work, &["-q", "default", "-c", cfg.to_str().unwrap()]);
-    crate::harness::eventually(std::time::Duration::from_secs(300), "the run to finish", || async {
-        let q = server.client(ADMIN_KEY).call(LiftoffRunQueue { entity: "admin".into(), queue: "default".into(), first: 5, after: None }).await.ok()?;
-        q.items.first().and_then(|i| i.run.as_ref()).filter(|r| r.state == liftoff_model::RunState::Finished).map(|_| ())
-    })
+    let agent = crate::harness::AgentProcess::start(
+        &server,
+        &work,
+        &["-q", "default", "-c", cfg.to_str().unwrap()],
+    );
+    crate::harness::eventually(
+        std::time::Duration::from_secs(300),
+        "the run to finish",
+        || async {
+            let q = server
+                .client(ADMIN_KEY)
+                .call(LiftoffRunQueue {
+                    entity: "admin".into(),
+                    queue: "default".into(),
+                    first: 5,
+                    after: None,
+                })
+                .await
+                .ok()?;
+            q.items
+                .first()
+                .and_then(|i| i.run.as_ref())
+                .filter(|r| r.state == liftoff_model::RunState::Finished)
+                .map(|_| ())
+        },
+    )
     .await;
-    assert!(agent.output().contains("training done"), "{}", agent.output());
+    assert!(
+        agent.output().contains("training done"),
+        "{}",
+        agent.output()
+    );
     let out = Command::new(&python)
         .arg("-c")
         .arg(READ)
@@ -125,6 +219,11 @@ async fn a_launched_job_logs_to_liftoff_through_the_official_sdk() {
         .current_dir(tmp.path())
         .output()
         .unwrap();
-    assert!(out.status.success(), "wandb.Api reads: {}\n{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "wandb.Api reads: {}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("READ OK"));
 }

@@ -10,11 +10,14 @@ use anyhow::Context as _;
 use liftoff_client::native::NativeTransport;
 use liftoff_client::ops::agents::{CreateLaunchAgent, LaunchAgent, UpdateLaunchAgent};
 use liftoff_client::ops::identity::{EntityIsTeam, ServerFeaturesQuery, features};
-use liftoff_client::ops::items::{AckRunQueueItem, FailRunQueueItem, PopFromRunQueue, Popped, UpdateRunQueueItemWarning};
+use liftoff_client::ops::items::{
+    AckRunQueueItem, FailRunQueueItem, PopFromRunQueue, Popped, UpdateRunQueueItemWarning,
+};
 use liftoff_client::ops::liftoff::LiftoffPopWait;
 use liftoff_client::ops::queues::{CreateRunQueue, ProjectRunQueues, QueueRef};
 use liftoff_client::ops::runs::{RunState, RunStoppedStatus, UpsertBucket};
 use liftoff_client::{Client, Error as ClientError};
+use liftoff_model::LAUNCH_PROJECT;
 use liftoff_model::agent::AgentStatus;
 use liftoff_model::config::AgentConfig;
 use liftoff_model::macros::{MacroContext, expand};
@@ -22,7 +25,6 @@ use liftoff_model::queue::QueueAccess;
 use liftoff_model::resource_args::{check_kubernetes, check_local_container};
 use liftoff_model::run::{RunState as State, wrap_config};
 use liftoff_model::spec::{JobRef, LaunchSpec};
-use liftoff_model::LAUNCH_PROJECT;
 use serde_json::{Value, json};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -110,11 +112,18 @@ struct Shared {
 }
 
 /// Run the agent until `shutdown` resolves or the server asks it to stop polling.
-pub async fn run(client: Client<NativeTransport>, opts: AgentOptions, shutdown: impl std::future::Future<Output = ()>) -> anyhow::Result<Summary> {
+pub async fn run(
+    client: Client<NativeTransport>,
+    opts: AgentOptions,
+    shutdown: impl std::future::Future<Output = ()>,
+) -> anyhow::Result<Summary> {
     tokio::pin!(shutdown);
     let entity = opts.entity.clone();
     let wanted = opts.config.queues.clone();
-    anyhow::ensure!(!wanted.is_empty(), "no queue to poll: pass -q QUEUE (or `queues:` in launch-config.yaml)");
+    anyhow::ensure!(
+        !wanted.is_empty(),
+        "no queue to poll: pass -q QUEUE (or `queues:` in launch-config.yaml)"
+    );
     let queues = resolve_queues(&client, &entity, &wanted).await?;
     let resolved = opts.config.resolved();
     let mut agent_config = resolved.clone();
@@ -122,13 +131,30 @@ pub async fn run(client: Client<NativeTransport>, opts: AgentOptions, shutdown: 
         o.remove("project");
     }
     let agent_id = client
-        .call(CreateLaunchAgent::new(&entity, queues.iter().map(|q| q.id.clone()).collect(), &opts.hostname, agent_config, &opts.version))
+        .call(CreateLaunchAgent::new(
+            &entity,
+            queues.iter().map(|q| q.id.clone()).collect(),
+            &opts.hostname,
+            agent_config,
+            &opts.version,
+        ))
         .await
         .context("cannot register the agent")?;
-    if client.call(EntityIsTeam { entity: entity.clone() }).await.unwrap_or(false) {
+    if client
+        .call(EntityIsTeam {
+            entity: entity.clone(),
+        })
+        .await
+        .unwrap_or(false)
+    {
         tracing::info!("entity {entity} is a team: jobs run with this agent's API key");
     }
-    let me = client.call(LaunchAgent { id: agent_id.clone() }).await.context("cannot read the agent back")?;
+    let me = client
+        .call(LaunchAgent {
+            id: agent_id.clone(),
+        })
+        .await
+        .context("cannot read the agent back")?;
     let server_features = client.call(ServerFeaturesQuery).await.unwrap_or_default();
     let long_poll = server_features.has(features::LONG_POLL_POP);
     let names: Vec<&str> = queues.iter().map(|q| q.name.as_str()).collect();
@@ -140,14 +166,21 @@ pub async fn run(client: Client<NativeTransport>, opts: AgentOptions, shutdown: 
             n if n < 0 => "unlimited".to_owned(),
             n => n.to_string(),
         },
-        if long_poll { "long poll" } else { "polling every 10 s" }
+        if long_poll {
+            "long poll"
+        } else {
+            "polling every 10 s"
+        }
     );
     let (stop_tx, stop_rx) = watch::channel(false);
     let shared = Arc::new(Shared {
         run_console: server_features.has(features::RUN_CONSOLE),
         process: process_runner(&opts.config),
         container: ContainerRunner::detect(opts.config.runner_str("container_cli")),
-        kubernetes: KubernetesRunner::new(Some(me.name.clone()), opts.config.runner_str("namespace").map(str::to_owned)),
+        kubernetes: KubernetesRunner::new(
+            Some(me.name.clone()),
+            opts.config.runner_str("namespace").map(str::to_owned),
+        ),
         client,
         opts,
         agent_id: agent_id.clone(),
@@ -156,7 +189,10 @@ pub async fn run(client: Client<NativeTransport>, opts: AgentOptions, shutdown: 
     let max_jobs = shared.opts.config.max_jobs();
     let mut jobs: JoinSet<()> = JoinSet::new();
     let mut order: Vec<String> = queues.iter().map(|q| q.name.clone()).collect();
-    let mut summary = Summary { name: me.name.clone(), ..Default::default() };
+    let mut summary = Summary {
+        name: me.name.clone(),
+        ..Default::default()
+    };
     let mut last_heartbeat = tokio::time::Instant::now();
     let mut status = AgentStatus::Polling;
     summary.reason = loop {
@@ -166,14 +202,26 @@ pub async fn run(client: Client<NativeTransport>, opts: AgentOptions, shutdown: 
             }
         }
         let running = jobs.len() as i64;
-        let now_status = if running > 0 { AgentStatus::Running } else { AgentStatus::Polling };
+        let now_status = if running > 0 {
+            AgentStatus::Running
+        } else {
+            AgentStatus::Polling
+        };
         if now_status != status || last_heartbeat.elapsed() >= shared.opts.heartbeat_interval {
             status = now_status;
             heartbeat(&shared, status.clone()).await;
             last_heartbeat = tokio::time::Instant::now();
         }
-        match shared.client.call(LaunchAgent { id: agent_id.clone() }).await {
-            Ok(a) if a.stop_polling => break "the server asked this agent to stop polling".to_owned(),
+        match shared
+            .client
+            .call(LaunchAgent {
+                id: agent_id.clone(),
+            })
+            .await
+        {
+            Ok(a) if a.stop_polling => {
+                break "the server asked this agent to stop polling".to_owned();
+            }
             Ok(_) => {}
             Err(e) => tracing::warn!(error = %e, "cannot read the agent's state; retrying"),
         }
@@ -186,7 +234,11 @@ pub async fn run(client: Client<NativeTransport>, opts: AgentOptions, shutdown: 
             }
             continue;
         }
-        let wait = if long_poll { if order.len() == 1 { 10 } else { 1 } } else { 0 };
+        let wait = if long_poll {
+            if order.len() == 1 { 10 } else { 1 }
+        } else {
+            0
+        };
         let popped = tokio::select! {
             () = &mut shutdown => break "shutdown requested".to_owned(),
             p = pop_next(&shared, &mut order, wait) => p,
@@ -216,10 +268,16 @@ pub async fn run(client: Client<NativeTransport>, opts: AgentOptions, shutdown: 
     heartbeat(&shared, AgentStatus::Killed).await;
     if !jobs.is_empty() {
         if shared.opts.stop_jobs_on_exit {
-            println!("Stopping {} running job(s) (--stop-jobs-on-exit)", jobs.len());
+            println!(
+                "Stopping {} running job(s) (--stop-jobs-on-exit)",
+                jobs.len()
+            );
             let _ = stop_tx.send(true);
         } else {
-            println!("Waiting for {} running job(s) to finish (Ctrl-C again to leave them running)", jobs.len());
+            println!(
+                "Waiting for {} running job(s) to finish (Ctrl-C again to leave them running)",
+                jobs.len()
+            );
         }
         let drain = async { while jobs.join_next().await.is_some() {} };
         tokio::select! {
@@ -231,19 +289,30 @@ pub async fn run(client: Client<NativeTransport>, opts: AgentOptions, shutdown: 
 }
 
 fn process_runner(config: &AgentConfig) -> ProcessRunner {
-    ProcessRunner { python: config.runner_str("python").unwrap_or("python3").to_owned() }
+    ProcessRunner {
+        python: config.runner_str("python").unwrap_or("python3").to_owned(),
+    }
 }
 
 /// Stream a job's console into its run (`liftoff-console.log`), a batch
 /// every second; ends when the log stops streaming.
-fn stream_console(shared: &Shared, target: &RunTarget, run_id: &str, log: &JobLog) -> Option<tokio::task::JoinHandle<()>> {
+fn stream_console(
+    shared: &Shared,
+    target: &RunTarget,
+    run_id: &str,
+    log: &JobLog,
+) -> Option<tokio::task::JoinHandle<()>> {
     if !shared.run_console {
         return None;
     }
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
     log.stream_to(tx);
     let client = shared.client.clone();
-    let (entity, project, run) = (target.entity.clone(), target.project.clone(), run_id.to_owned());
+    let (entity, project, run) = (
+        target.entity.clone(),
+        target.project.clone(),
+        run_id.to_owned(),
+    );
     Some(tokio::spawn(async move {
         let mut offset: i64 = 0;
         let mut open = true;
@@ -263,10 +332,17 @@ fn stream_console(shared: &Shared, target: &RunTarget, run_id: &str, log: &JobLo
             if batch.is_empty() {
                 continue;
             }
-            let body = json!({"files": {"liftoff-console.log": {"offset": offset, "content": batch}}});
+            let body =
+                json!({"files": {"liftoff-console.log": {"offset": offset, "content": batch}}});
             match client.file_stream(&entity, &project, &run, &body).await {
-                Ok(_) => offset += body["files"]["liftoff-console.log"]["content"].as_array().map_or(0, |a| a.len() as i64),
-                Err(e) => tracing::debug!(error = %e, "cannot stream the console; lines stay in the local log"),
+                Ok(_) => {
+                    offset += body["files"]["liftoff-console.log"]["content"]
+                        .as_array()
+                        .map_or(0, |a| a.len() as i64)
+                }
+                Err(e) => {
+                    tracing::debug!(error = %e, "cannot stream the console; lines stay in the local log")
+                }
             }
         }
     }))
@@ -275,20 +351,36 @@ fn stream_console(shared: &Shared, target: &RunTarget, run_id: &str, log: &JobLo
 /// `2026-11-28T22:44:12.833068`, the SDK's console timestamp.
 fn console_time() -> String {
     let now = time::OffsetDateTime::now_utc();
-    let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]");
+    let fmt = time::macros::format_description!(
+        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]"
+    );
     now.format(fmt).unwrap_or_default()
 }
 
 async fn heartbeat(shared: &Shared, status: AgentStatus) {
-    if let Err(e) = shared.client.call(UpdateLaunchAgent { id: shared.agent_id.clone(), status }).await {
+    if let Err(e) = shared
+        .client
+        .call(UpdateLaunchAgent {
+            id: shared.agent_id.clone(),
+            status,
+        })
+        .await
+    {
         tracing::warn!(error = %e, "heartbeat failed");
     }
 }
 
 /// Find the requested queues; like W&B, create `default` when the entity has
 /// no queues at all.
-async fn resolve_queues(client: &Client<NativeTransport>, entity: &str, wanted: &[String]) -> anyhow::Result<Vec<QueueRef>> {
-    let mut all = client.call(ProjectRunQueues::new(entity)).await.with_context(|| format!("cannot list the queues of entity {entity:?}"))?;
+async fn resolve_queues(
+    client: &Client<NativeTransport>,
+    entity: &str,
+    wanted: &[String],
+) -> anyhow::Result<Vec<QueueRef>> {
+    let mut all = client
+        .call(ProjectRunQueues::new(entity))
+        .await
+        .with_context(|| format!("cannot list the queues of entity {entity:?}"))?;
     if all.is_empty() && wanted.iter().any(|w| w == "default") {
         client
             .call(CreateRunQueue {
@@ -316,20 +408,44 @@ async fn resolve_queues(client: &Client<NativeTransport>, entity: &str, wanted: 
         anyhow::bail!(
             "queue(s) {} not found in entity {entity:?}; known queues: {}. Create one with `liftoff queue create NAME -e {entity} --resource local-process`",
             missing.join(", "),
-            if known.is_empty() { "none".into() } else { known.join(", ") }
+            if known.is_empty() {
+                "none".into()
+            } else {
+                known.join(", ")
+            }
         );
     }
     Ok(out)
 }
 
 /// Pop from the queues in order; the queue that gave an item goes last.
-async fn pop_next(shared: &Shared, order: &mut Vec<String>, wait_seconds: i64) -> Option<(String, Popped)> {
+async fn pop_next(
+    shared: &Shared,
+    order: &mut Vec<String>,
+    wait_seconds: i64,
+) -> Option<(String, Popped)> {
     for i in 0..order.len() {
         let queue = order[i].clone();
         let result = if wait_seconds > 0 {
-            shared.client.call(LiftoffPopWait { entity: shared.opts.entity.clone(), queue: queue.clone(), agent_id: Some(shared.agent_id.clone()), wait_seconds }).await
+            shared
+                .client
+                .call(LiftoffPopWait {
+                    entity: shared.opts.entity.clone(),
+                    queue: queue.clone(),
+                    agent_id: Some(shared.agent_id.clone()),
+                    wait_seconds,
+                })
+                .await
         } else {
-            shared.client.call(PopFromRunQueue { entity: shared.opts.entity.clone(), project: LAUNCH_PROJECT.into(), queue: queue.clone(), agent_id: Some(shared.agent_id.clone()) }).await
+            shared
+                .client
+                .call(PopFromRunQueue {
+                    entity: shared.opts.entity.clone(),
+                    project: LAUNCH_PROJECT.into(),
+                    queue: queue.clone(),
+                    agent_id: Some(shared.agent_id.clone()),
+                })
+                .await
         };
         match result {
             Ok(Some(item)) => {
@@ -352,12 +468,24 @@ async fn pop_next(shared: &Shared, order: &mut Vec<String>, wait_seconds: i64) -
 /// A short random run id: 8 base36 characters, like W&B's.
 pub fn new_run_id() -> String {
     const ALPHABET: &[u8] = b"abcdefghijklmnopqrstuvwxyz0123456789";
-    (0..8).map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char).collect()
+    (0..8)
+        .map(|_| ALPHABET[rand::random_range(0..ALPHABET.len())] as char)
+        .collect()
 }
 
 async fn fail(shared: &Shared, item_id: &str, e: &StageError) {
-    tracing::warn!(item = item_id, stage = e.stage.as_str(), "job failed: {}", e.message.lines().next().unwrap_or_default());
-    let call = FailRunQueueItem { item_id: item_id.to_owned(), message: e.message.clone(), stage: e.stage.as_str().to_owned(), file_paths: vec![] };
+    tracing::warn!(
+        item = item_id,
+        stage = e.stage.as_str(),
+        "job failed: {}",
+        e.message.lines().next().unwrap_or_default()
+    );
+    let call = FailRunQueueItem {
+        item_id: item_id.to_owned(),
+        message: e.message.clone(),
+        stage: e.stage.as_str().to_owned(),
+        file_paths: vec![],
+    };
     if let Err(err) = shared.client.call(call).await {
         tracing::error!(error = %err, "cannot report the failure");
     }
@@ -365,8 +493,10 @@ async fn fail(shared: &Shared, item_id: &str, e: &StageError) {
 
 /// Checks made before the item is acknowledged (W&B's `_assert_secure`).
 fn preflight(spec_value: &Value, secure: bool) -> Result<LaunchSpec, StageError> {
-    let spec = LaunchSpec::from_value(spec_value.clone()).map_err(|e| StageError::agent(e.to_string()))?;
-    spec.validate_source().map_err(|e| StageError::agent(e.to_string()))?;
+    let spec =
+        LaunchSpec::from_value(spec_value.clone()).map_err(|e| StageError::agent(e.to_string()))?;
+    spec.validate_source()
+        .map_err(|e| StageError::agent(e.to_string()))?;
     if let Some(args) = spec.resource_args_for("local-container") {
         check_local_container(args).map_err(StageError::agent)?;
     }
@@ -374,7 +504,9 @@ fn preflight(spec_value: &Value, secure: bool) -> Result<LaunchSpec, StageError>
         check_kubernetes(args).map_err(StageError::agent)?;
     }
     if secure && spec.overrides().entry_point.is_some() {
-        return Err(StageError::agent("secure_mode is on: entry point overrides are not allowed"));
+        return Err(StageError::agent(
+            "secure_mode is on: entry point overrides are not allowed",
+        ));
     }
     Ok(spec)
 }
@@ -384,14 +516,40 @@ async fn handle_item(shared: Arc<Shared>, queue: String, item: Popped) {
         Ok(s) => s,
         Err(e) => return fail(&shared, &item.item_id, &e).await,
     };
-    let run_id = spec.run_id.clone().filter(|r| !r.is_empty()).unwrap_or_else(new_run_id);
-    if let Err(e) = shared.client.call(AckRunQueueItem { item_id: item.item_id.clone(), run_id: run_id.clone() }).await {
+    let run_id = spec
+        .run_id
+        .clone()
+        .filter(|r| !r.is_empty())
+        .unwrap_or_else(new_run_id);
+    if let Err(e) = shared
+        .client
+        .call(AckRunQueueItem {
+            item_id: item.item_id.clone(),
+            run_id: run_id.clone(),
+        })
+        .await
+    {
         tracing::warn!(queue, error = %e, "could not acknowledge an item (another agent may have it); skipping it");
         return;
     }
-    let log = match JobLog::create(&shared.opts.work_dir.join("logs").join(format!("{run_id}.log")), &format!("[{run_id}]"), shared.opts.echo_jobs) {
+    let log = match JobLog::create(
+        &shared
+            .opts
+            .work_dir
+            .join("logs")
+            .join(format!("{run_id}.log")),
+        &format!("[{run_id}]"),
+        shared.opts.echo_jobs,
+    ) {
         Ok(l) => l,
-        Err(e) => return fail(&shared, &item.item_id, &StageError::agent(format!("cannot create the job's log: {e}"))).await,
+        Err(e) => {
+            return fail(
+                &shared,
+                &item.item_id,
+                &StageError::agent(format!("cannot create the job's log: {e}")),
+            )
+            .await;
+        }
     };
     println!("Job {run_id} from queue {queue}: {}", describe(&spec));
     let target = run_target(&shared, &spec);
@@ -410,7 +568,10 @@ async fn handle_item(shared: Arc<Shared>, queue: String, item: Popped) {
         Ok(Outcome::Exited(code)) => {
             log.note(&format!("the job exited with code {code}"));
             set_run_state(&shared, &target, &run_id, &spec, State::Failed, Some(code)).await;
-            let msg = format!("the job exited with code {code}; last output:\n{}", log.tail());
+            let msg = format!(
+                "the job exited with code {code}; last output:\n{}",
+                log.tail()
+            );
             fail(&shared, &item.item_id, &StageError::run(msg)).await;
         }
         Ok(Outcome::Signaled(sig)) => {
@@ -438,7 +599,8 @@ fn describe(spec: &LaunchSpec) -> String {
     if let Some(image) = spec.docker_image() {
         return format!("image {image}");
     }
-    spec.command().map_or("(no source)".into(), |c| format!("command {}", c.join(" ")))
+    spec.command()
+        .map_or("(no source)".into(), |c| format!("command {}", c.join(" ")))
 }
 
 /// Where the job's run lives: the spec's entity and project.
@@ -450,19 +612,43 @@ struct RunTarget {
 fn run_target(shared: &Shared, spec: &LaunchSpec) -> RunTarget {
     let job = spec.job.as_deref().and_then(|j| JobRef::parse(j).ok());
     RunTarget {
-        entity: spec.entity.clone().filter(|e| !e.is_empty()).unwrap_or_else(|| shared.opts.entity.clone()),
-        project: spec.project.clone().filter(|p| !p.is_empty()).or_else(|| job.map(|j| j.project)).unwrap_or_else(|| "uncategorized".into()),
+        entity: spec
+            .entity
+            .clone()
+            .filter(|e| !e.is_empty())
+            .unwrap_or_else(|| shared.opts.entity.clone()),
+        project: spec
+            .project
+            .clone()
+            .filter(|p| !p.is_empty())
+            .or_else(|| job.map(|j| j.project))
+            .unwrap_or_else(|| "uncategorized".into()),
     }
 }
 
 /// Make the run's state reflect how the job ended, unless the job's own
 /// `wandb` already recorded an outcome.
-async fn set_run_state(shared: &Shared, target: &RunTarget, run_id: &str, spec: &LaunchSpec, state: State, _exit: Option<i32>) {
-    let current = shared.client.call(RunState { entity: target.entity.clone(), project: target.project.clone(), name: run_id.to_owned() }).await;
-    if let Ok(s) = &current {
-        if s.is_terminal() && !matches!(state, State::Killed) {
-            return;
-        }
+async fn set_run_state(
+    shared: &Shared,
+    target: &RunTarget,
+    run_id: &str,
+    spec: &LaunchSpec,
+    state: State,
+    _exit: Option<i32>,
+) {
+    let current = shared
+        .client
+        .call(RunState {
+            entity: target.entity.clone(),
+            project: target.project.clone(),
+            name: run_id.to_owned(),
+        })
+        .await;
+    if let Ok(s) = &current
+        && s.is_terminal()
+        && !matches!(state, State::Killed)
+    {
+        return;
     }
     let upsert = UpsertBucket {
         name: run_id.to_owned(),
@@ -482,30 +668,58 @@ async fn set_run_state(shared: &Shared, target: &RunTarget, run_id: &str, spec: 
     }
 }
 
-async fn run_job(shared: &Shared, queue: &str, item_id: &str, spec: &LaunchSpec, run_id: &str, log: &JobLog) -> Result<Outcome, StageError> {
+async fn run_job(
+    shared: &Shared,
+    queue: &str,
+    item_id: &str,
+    spec: &LaunchSpec,
+    run_id: &str,
+    log: &JobLog,
+) -> Result<Outcome, StageError> {
     let resource = spec.resource().unwrap_or("local-container").to_owned();
     let runner: &dyn Runner = match resource.as_str() {
         "local-process" => &shared.process,
-        "local-container" | "local" => shared.container.as_ref().map_err(|e| StageError::agent(e.clone()))?,
+        "local-container" | "local" => shared
+            .container
+            .as_ref()
+            .map_err(|e| StageError::agent(e.clone()))?,
         "kubernetes" => &shared.kubernetes,
-        other => return Err(StageError::agent(format!("this agent cannot run {other:?} jobs (it runs local-process, local-container and kubernetes)"))),
+        other => {
+            return Err(StageError::agent(format!(
+                "this agent cannot run {other:?} jobs (it runs local-process, local-container and kubernetes)"
+            )));
+        }
     };
     let work_dir = shared.opts.work_dir.join("jobs").join(run_id);
-    std::fs::create_dir_all(&work_dir).map_err(|e| StageError::agent(format!("cannot create {}: {e}", work_dir.display())))?;
+    std::fs::create_dir_all(&work_dir)
+        .map_err(|e| StageError::agent(format!("cannot create {}: {e}", work_dir.display())))?;
     let target = run_target(shared, spec);
     let overrides = spec.overrides();
     let (job, source_dir, requirements, mut image) = match &spec.job {
         Some(name) => {
             let job_ref = JobRef::parse(name).map_err(|e| StageError::agent(e.to_string()))?;
             log.note(&format!("fetching job {job_ref} ..."));
-            let fetched = shared.client.fetch_job(&job_ref).await.map_err(|e| StageError::agent(format!("cannot fetch job {job_ref}: {e}")))?;
-            let requirements = fetched.files.iter().find(|(n, _)| n == liftoff_model::job::REQUIREMENTS_FILE).map(|(_, b)| b.clone());
+            let fetched = shared
+                .client
+                .fetch_job(&job_ref)
+                .await
+                .map_err(|e| StageError::agent(format!("cannot fetch job {job_ref}: {e}")))?;
+            let requirements = fetched
+                .files
+                .iter()
+                .find(|(n, _)| n == liftoff_model::job::REQUIREMENTS_FILE)
+                .map(|(_, b)| b.clone());
             let image = fetched.spec.source.image.clone();
             // Kubernetes pods fetch their own code (an init container).
             let source = if image.is_none() && resource != "kubernetes" {
                 let dir = work_dir.join("code");
                 materialize(&shared.client, &fetched, &dir, log).await?;
-                let ctx_dir = fetched.spec.source.build_context.as_ref().map_or(dir.clone(), |b| dir.join(b));
+                let ctx_dir = fetched
+                    .spec
+                    .source
+                    .build_context
+                    .as_ref()
+                    .map_or(dir.clone(), |b| dir.join(b));
                 Some(ctx_dir)
             } else {
                 None
@@ -547,7 +761,10 @@ async fn run_job(shared: &Shared, queue: &str, item_id: &str, spec: &LaunchSpec,
         author: spec.author.clone(),
         env: shared.opts.env.clone(),
     };
-    let resource_args = expand(spec.resource_args_for(&resource).unwrap_or(&json!({})), &macros);
+    let resource_args = expand(
+        spec.resource_args_for(&resource).unwrap_or(&json!({})),
+        &macros,
+    );
     let ctx = JobContext {
         run_id: run_id.to_owned(),
         item_id: item_id.to_owned(),
@@ -583,7 +800,11 @@ async fn run_job(shared: &Shared, queue: &str, item_id: &str, spec: &LaunchSpec,
 
 /// A channel for the runner's warnings: each goes to the job's log and, for
 /// a queued item, onto the item (`updateRunQueueItemWarning`).
-fn forward_warnings(shared: &Shared, item_id: &str, log: &JobLog) -> tokio::sync::mpsc::UnboundedSender<Warning> {
+fn forward_warnings(
+    shared: &Shared,
+    item_id: &str,
+    log: &JobLog,
+) -> tokio::sync::mpsc::UnboundedSender<Warning> {
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<Warning>();
     let (client, item_id, log) = (shared.client.clone(), item_id.to_owned(), log.clone());
     tokio::spawn(async move {
@@ -592,7 +813,12 @@ fn forward_warnings(shared: &Shared, item_id: &str, log: &JobLog) -> tokio::sync
             if item_id.is_empty() {
                 continue;
             }
-            let call = UpdateRunQueueItemWarning { item_id: item_id.clone(), message, stage, file_paths: vec![] };
+            let call = UpdateRunQueueItemWarning {
+                item_id: item_id.clone(),
+                message,
+                stage,
+                file_paths: vec![],
+            };
             if let Err(e) = client.call(call).await {
                 tracing::warn!(item = item_id, error = %e, "cannot post a warning on the item");
             }
@@ -624,23 +850,53 @@ async fn watch_for_stop(shared: &Shared, target: &RunTarget, run_id: &str) -> St
 
 /// Run one spec here and now, without a queue (`liftoff launch` without
 /// `--queue`). Answers the run id and how it ended.
-pub async fn run_direct(client: Client<NativeTransport>, opts: AgentOptions, spec: LaunchSpec) -> (String, Result<Outcome, StageError>) {
+pub async fn run_direct(
+    client: Client<NativeTransport>,
+    opts: AgentOptions,
+    spec: LaunchSpec,
+) -> (String, Result<Outcome, StageError>) {
     let (stop_tx, stop_rx) = watch::channel(false);
-    let run_console = client.call(ServerFeaturesQuery).await.map(|f| f.has(features::RUN_CONSOLE)).unwrap_or(false);
+    let run_console = client
+        .call(ServerFeaturesQuery)
+        .await
+        .map(|f| f.has(features::RUN_CONSOLE))
+        .unwrap_or(false);
     let shared = Shared {
         run_console,
         process: process_runner(&opts.config),
         container: ContainerRunner::detect(opts.config.runner_str("container_cli")),
-        kubernetes: KubernetesRunner::new(None, opts.config.runner_str("namespace").map(str::to_owned)),
+        kubernetes: KubernetesRunner::new(
+            None,
+            opts.config.runner_str("namespace").map(str::to_owned),
+        ),
         client,
         opts,
         agent_id: String::new(),
         stop_jobs: stop_rx,
     };
-    let run_id = spec.run_id.clone().filter(|r| !r.is_empty()).unwrap_or_else(new_run_id);
-    let log = match JobLog::create(&shared.opts.work_dir.join("logs").join(format!("{run_id}.log")), &format!("[{run_id}]"), shared.opts.echo_jobs) {
+    let run_id = spec
+        .run_id
+        .clone()
+        .filter(|r| !r.is_empty())
+        .unwrap_or_else(new_run_id);
+    let log = match JobLog::create(
+        &shared
+            .opts
+            .work_dir
+            .join("logs")
+            .join(format!("{run_id}.log")),
+        &format!("[{run_id}]"),
+        shared.opts.echo_jobs,
+    ) {
         Ok(l) => l,
-        Err(e) => return (run_id, Err(StageError::agent(format!("cannot create the job's log: {e}")))),
+        Err(e) => {
+            return (
+                run_id,
+                Err(StageError::agent(format!(
+                    "cannot create the job's log: {e}"
+                ))),
+            );
+        }
     };
     if let Err(e) = preflight(&spec.to_value(), false) {
         return (run_id, Err(e));

@@ -27,7 +27,10 @@ pub fn job_env(spec: &LaunchSpec, id: &JobIdentity<'_>) -> Vec<(String, String)>
     let mut env: Vec<(String, String)> = Vec::new();
     let mut set = |k: &str, v: &str| env.push((k.to_owned(), v.to_owned()));
     set("WANDB_BASE_URL", id.base_url);
-    set("WANDB_API_KEY", spec.wandb_api_key.as_deref().unwrap_or(id.api_key));
+    set(
+        "WANDB_API_KEY",
+        spec.wandb_api_key.as_deref().unwrap_or(id.api_key),
+    );
     if !id.project.is_empty() {
         set("WANDB_PROJECT", id.project);
     }
@@ -54,10 +57,18 @@ pub fn job_env(spec: &LaunchSpec, id: &JobIdentity<'_>) -> Vec<(String, String)>
     set("WANDB_LAUNCH_TRACE_ID", id.item_id);
     let overrides = spec.overrides();
     if let Some(cfg) = &overrides.run_config {
-        chunked(&mut env, "WANDB_CONFIG", &Value::Object(cfg.clone()).to_string());
+        chunked(
+            &mut env,
+            "WANDB_CONFIG",
+            &Value::Object(cfg.clone()).to_string(),
+        );
     }
     if let Some(files) = &overrides.files {
-        chunked(&mut env, "WANDB_LAUNCH_FILE_OVERRIDES", &Value::Object(files.clone()).to_string());
+        chunked(
+            &mut env,
+            "WANDB_LAUNCH_FILE_OVERRIDES",
+            &Value::Object(files.clone()).to_string(),
+        );
     }
     let mut artifacts = Map::new();
     if let Some(job) = id.job {
@@ -67,7 +78,10 @@ pub fn job_env(spec: &LaunchSpec, id: &JobIdentity<'_>) -> Vec<(String, String)>
         artifacts.extend(extra.clone());
     }
     if !artifacts.is_empty() {
-        env.push(("WANDB_ARTIFACTS".into(), Value::Object(artifacts).to_string()));
+        env.push((
+            "WANDB_ARTIFACTS".into(),
+            Value::Object(artifacts).to_string(),
+        ));
     }
     env
 }
@@ -93,7 +107,13 @@ fn chunked(env: &mut Vec<(String, String)>, name: &str, value: &str) {
 /// A value safe to show in logs: API keys redacted.
 pub fn redacted(env: &[(String, String)]) -> Vec<(String, String)> {
     env.iter()
-        .map(|(k, v)| if k.contains("API_KEY") || k.contains("TOKEN") || k.contains("SECRET") { (k.clone(), "<redacted>".into()) } else { (k.clone(), v.clone()) })
+        .map(|(k, v)| {
+            if k.contains("API_KEY") || k.contains("TOKEN") || k.contains("SECRET") {
+                (k.clone(), "<redacted>".into())
+            } else {
+                (k.clone(), v.clone())
+            }
+        })
         .collect()
 }
 
@@ -127,19 +147,33 @@ mod tests {
         assert_eq!(get("WANDB_NAME"), Some("lp-run"));
         assert_eq!(get("WANDB_USERNAME"), Some("alice"));
         assert_eq!(get("WANDB_LAUNCH_QUEUE_NAME"), Some("default"));
-        assert_eq!(get("WANDB_ARTIFACTS"), Some("{\"_wandb_job\":\"alice/proj/job-x:latest\",\"data\":\"a/b/c:v1\"}"));
+        assert_eq!(
+            get("WANDB_ARTIFACTS"),
+            Some("{\"_wandb_job\":\"alice/proj/job-x:latest\",\"data\":\"a/b/c:v1\"}")
+        );
         assert!(get("WANDB_RESUME").is_none());
-        assert!(redacted(&env).iter().any(|(k, v)| k == "WANDB_API_KEY" && v == "<redacted>"));
+        assert!(
+            redacted(&env)
+                .iter()
+                .any(|(k, v)| k == "WANDB_API_KEY" && v == "<redacted>")
+        );
     }
 
     #[test]
     fn long_configs_are_chunked() {
         let big = "x".repeat(CHUNK * 2 + 10);
-        let spec = LaunchSpec::from_value(json!({"overrides": {"run_config": {"big": big}}})).unwrap();
+        let spec =
+            LaunchSpec::from_value(json!({"overrides": {"run_config": {"big": big}}})).unwrap();
         let env = job_env(&spec, &id());
-        let parts: Vec<&(String, String)> = env.iter().filter(|(k, _)| k.starts_with("WANDB_CONFIG_")).collect();
+        let parts: Vec<&(String, String)> = env
+            .iter()
+            .filter(|(k, _)| k.starts_with("WANDB_CONFIG_"))
+            .collect();
         assert_eq!(parts.len(), 3);
         let joined: String = parts.iter().map(|(_, v)| v.as_str()).collect();
-        assert_eq!(joined, json!({"big": "x".repeat(CHUNK * 2 + 10)}).to_string());
+        assert_eq!(
+            joined,
+            json!({"big": "x".repeat(CHUNK * 2 + 10)}).to_string()
+        );
     }
 }

@@ -30,9 +30,16 @@ impl JobLog {
         if let Some(dir) = path.parent() {
             std::fs::create_dir_all(dir)?;
         }
-        let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)?;
         Ok(Self {
-            inner: Arc::new(Mutex::new(Inner { file: Some(file), tail: VecDeque::new(), lines: 0 })),
+            inner: Arc::new(Mutex::new(Inner {
+                file: Some(file),
+                tail: VecDeque::new(),
+                lines: 0,
+            })),
             path: path.to_owned(),
             prefix: prefix.to_owned(),
             echo,
@@ -52,7 +59,14 @@ impl JobLog {
 
     /// A line from the job (`stderr` marks it as such in the file).
     pub fn job_line(&self, line: &str, stderr: bool) {
-        self.push(if stderr { format!("ERROR {line}") } else { line.to_owned() }, line);
+        self.push(
+            if stderr {
+                format!("ERROR {line}")
+            } else {
+                line.to_owned()
+            },
+            line,
+        );
     }
 
     /// A line from the agent about the job (progress, decisions).

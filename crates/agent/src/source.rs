@@ -16,48 +16,89 @@ use crate::runner::process::run_step;
 pub fn write_files(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), StageError> {
     for (name, bytes) in files {
         if !liftoff_model::artifact::is_safe_artifact_path(name) {
-            return Err(StageError::agent(format!("the artifact holds an unsafe path {name:?}; refusing to write it")));
+            return Err(StageError::agent(format!(
+                "the artifact holds an unsafe path {name:?}; refusing to write it"
+            )));
         }
         let path = dir.join(name);
         if let Some(parent) = path.parent() {
-            std::fs::create_dir_all(parent).map_err(|e| StageError::agent(format!("cannot create {}: {e}", parent.display())))?;
+            std::fs::create_dir_all(parent).map_err(|e| {
+                StageError::agent(format!("cannot create {}: {e}", parent.display()))
+            })?;
         }
-        std::fs::write(&path, bytes).map_err(|e| StageError::agent(format!("cannot write {}: {e}", path.display())))?;
+        std::fs::write(&path, bytes)
+            .map_err(|e| StageError::agent(format!("cannot write {}: {e}", path.display())))?;
     }
     Ok(())
 }
 
 /// Materialise the source of a code or git job into `dir`.
-pub async fn materialize(client: &Client<NativeTransport>, job: &FetchedJob, dir: &Path, log: &JobLog) -> Result<(), StageError> {
-    std::fs::create_dir_all(dir).map_err(|e| StageError::agent(format!("cannot create {}: {e}", dir.display())))?;
+pub async fn materialize(
+    client: &Client<NativeTransport>,
+    job: &FetchedJob,
+    dir: &Path,
+    log: &JobLog,
+) -> Result<(), StageError> {
+    std::fs::create_dir_all(dir)
+        .map_err(|e| StageError::agent(format!("cannot create {}: {e}", dir.display())))?;
     match job.spec.source_type {
         SourceType::Artifact => {
-            let id = job.spec.code_artifact_id().ok_or_else(|| StageError::agent("the job names no code artifact (source.artifact)"))?;
+            let id = job.spec.code_artifact_id().ok_or_else(|| {
+                StageError::agent("the job names no code artifact (source.artifact)")
+            })?;
             log.note("downloading the code artifact ...");
-            let info = client.call(ArtifactByID { id: id.to_owned() }).await.map_err(|e| StageError::agent(format!("cannot find the job's code artifact: {e}")))?;
+            let info = client
+                .call(ArtifactByID { id: id.to_owned() })
+                .await
+                .map_err(|e| {
+                    StageError::agent(format!("cannot find the job's code artifact: {e}"))
+                })?;
             if info.state == "DELETED" {
-                return Err(StageError::agent(format!("the job's code artifact {} was deleted", info.versioned_name())));
+                return Err(StageError::agent(format!(
+                    "the job's code artifact {} was deleted",
+                    info.versioned_name()
+                )));
             }
-            let files = client.download_files(&info).await.map_err(|e| StageError::agent(format!("cannot download the code: {e}")))?;
+            let files = client
+                .download_files(&info)
+                .await
+                .map_err(|e| StageError::agent(format!("cannot download the code: {e}")))?;
             let bytes: usize = files.iter().map(|(_, b)| b.len()).sum();
             log.note(&format!("downloaded {} files ({bytes} bytes)", files.len()));
             write_files(dir, &files)
         }
         SourceType::Repo => {
-            let git = job.spec.source.git.as_ref().ok_or_else(|| StageError::agent("the git job names no repository"))?;
+            let git = job
+                .spec
+                .source
+                .git
+                .as_ref()
+                .ok_or_else(|| StageError::agent("the git job names no repository"))?;
             log.note(&format!("cloning {} at {} ...", git.remote, git.commit));
             let mut clone = Command::new("git");
             clone.args(["clone", "--quiet", &git.remote]).arg(dir);
-            run_step(clone, log, "git clone").await.map_err(|e| StageError::agent(e.message))?;
+            run_step(clone, log, "git clone")
+                .await
+                .map_err(|e| StageError::agent(e.message))?;
             let mut checkout = Command::new("git");
-            checkout.arg("-C").arg(dir).args(["checkout", "--quiet", &git.commit]);
-            run_step(checkout, log, "git checkout").await.map_err(|e| StageError::agent(e.message))?;
+            checkout
+                .arg("-C")
+                .arg(dir)
+                .args(["checkout", "--quiet", &git.commit]);
+            run_step(checkout, log, "git checkout")
+                .await
+                .map_err(|e| StageError::agent(e.message))?;
             if let Some((_, patch)) = job.files.iter().find(|(n, _)| n == "diff.patch") {
                 let file = dir.join(".liftoff-diff.patch");
                 std::fs::write(&file, patch).map_err(|e| StageError::agent(e.to_string()))?;
                 let mut apply = Command::new("git");
-                apply.arg("-C").arg(dir).args(["apply", ".liftoff-diff.patch"]);
-                run_step(apply, log, "git apply diff.patch").await.map_err(|e| StageError::agent(e.message))?;
+                apply
+                    .arg("-C")
+                    .arg(dir)
+                    .args(["apply", ".liftoff-diff.patch"]);
+                run_step(apply, log, "git apply diff.patch")
+                    .await
+                    .map_err(|e| StageError::agent(e.message))?;
             }
             Ok(())
         }

@@ -25,9 +25,20 @@ async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("server") => {
-            let pg = args.iter().position(|a| a == "--postgres-url").and_then(|i| args.get(i + 1)).cloned();
-            let pending: usize = args.iter().position(|a| a == "--pending").and_then(|i| args.get(i + 1)).and_then(|n| n.parse().ok()).unwrap_or(100_000);
-            println!("| backend | pushes/s (8 clients) | push->pop->ack cycles/s (8 clients) | pop p50 | pop p99 | pending items |");
+            let pg = args
+                .iter()
+                .position(|a| a == "--postgres-url")
+                .and_then(|i| args.get(i + 1))
+                .cloned();
+            let pending: usize = args
+                .iter()
+                .position(|a| a == "--pending")
+                .and_then(|i| args.get(i + 1))
+                .and_then(|n| n.parse().ok())
+                .unwrap_or(100_000);
+            println!(
+                "| backend | pushes/s (8 clients) | push->pop->ack cycles/s (8 clients) | pop p50 | pop p99 | pending items |"
+            );
             println!("|---|---|---|---|---|---|");
             bench_server("sqlite", None, pending).await?;
             if let Some(url) = pg {
@@ -36,10 +47,17 @@ async fn main() -> anyhow::Result<()> {
             Ok(())
         }
         Some("agent") => {
-            let liftoff = args.iter().position(|a| a == "--liftoff").and_then(|i| args.get(i + 1)).cloned().context("agent needs --liftoff PATH (the liftoff binary)")?;
+            let liftoff = args
+                .iter()
+                .position(|a| a == "--liftoff")
+                .and_then(|i| args.get(i + 1))
+                .cloned()
+                .context("agent needs --liftoff PATH (the liftoff binary)")?;
             bench_agent(&liftoff).await
         }
-        _ => anyhow::bail!("usage: liftoff-bench server [--postgres-url URL] [--pending N] | agent --liftoff PATH"),
+        _ => anyhow::bail!(
+            "usage: liftoff-bench server [--postgres-url URL] [--pending N] | agent --liftoff PATH"
+        ),
     }
 }
 
@@ -56,12 +74,23 @@ async fn start(database_url: Option<&str>) -> anyhow::Result<Running> {
     let state = liftoff_server::state(store, ServerConfig::new(dir.path().join("objects"))).await?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let url = format!("http://{}", listener.local_addr()?);
-    tokio::spawn(liftoff_server::serve(state.clone(), listener, std::future::pending()));
-    Ok(Running { url, state, _dir: dir })
+    tokio::spawn(liftoff_server::serve(
+        state.clone(),
+        listener,
+        std::future::pending(),
+    ));
+    Ok(Running {
+        url,
+        state,
+        _dir: dir,
+    })
 }
 
 fn client(url: &str) -> anyhow::Result<Client<NativeTransport>> {
-    Ok(Client::new(NativeTransport::new().map_err(anyhow::Error::msg)?, Credentials::new(url, KEY)))
+    Ok(Client::new(
+        NativeTransport::new().map_err(anyhow::Error::msg)?,
+        Credentials::new(url, KEY),
+    ))
 }
 
 fn spec() -> LaunchSpec {
@@ -83,10 +112,19 @@ async fn make_queue(c: &Client<NativeTransport>, name: &str) -> anyhow::Result<(
 }
 
 fn pop(queue: &str) -> PopFromRunQueue {
-    PopFromRunQueue { entity: "admin".into(), project: "model-registry".into(), queue: queue.into(), agent_id: None }
+    PopFromRunQueue {
+        entity: "admin".into(),
+        project: "model-registry".into(),
+        queue: queue.into(),
+        agent_id: None,
+    }
 }
 
-async fn bench_server(label: &str, database_url: Option<String>, pending: usize) -> anyhow::Result<()> {
+async fn bench_server(
+    label: &str,
+    database_url: Option<String>,
+    pending: usize,
+) -> anyhow::Result<()> {
     let server = start(database_url.as_deref()).await?;
     let c = client(&server.url)?;
     make_queue(&c, "push").await?;
@@ -101,7 +139,8 @@ async fn bench_server(label: &str, database_url: Option<String>, pending: usize)
         let c = client(&server.url)?;
         tasks.push(tokio::spawn(async move {
             for _ in 0..total / CLIENTS {
-                c.call(PushToRunQueueByName::new("admin", "push", spec())).await?;
+                c.call(PushToRunQueueByName::new("admin", "push", spec()))
+                    .await?;
             }
             anyhow::Ok(())
         }));
@@ -119,9 +158,14 @@ async fn bench_server(label: &str, database_url: Option<String>, pending: usize)
         let c = client(&server.url)?;
         tasks.push(tokio::spawn(async move {
             for i in 0..cycles / CLIENTS {
-                c.call(PushToRunQueueByName::new("admin", "cycle", spec())).await?;
+                c.call(PushToRunQueueByName::new("admin", "cycle", spec()))
+                    .await?;
                 if let Some(item) = c.call(pop("cycle")).await? {
-                    c.call(AckRunQueueItem { item_id: item.item_id, run_id: format!("b{w}x{i}") }).await?;
+                    c.call(AckRunQueueItem {
+                        item_id: item.item_id,
+                        run_id: format!("b{w}x{i}"),
+                    })
+                    .await?;
                 }
             }
             anyhow::Ok(())
@@ -133,9 +177,23 @@ async fn bench_server(label: &str, database_url: Option<String>, pending: usize)
     let cycles_per_s = cycles as f64 / started.elapsed().as_secs_f64();
 
     // pop latency with many items waiting (filled through the store: fast)
-    let project = server.state.store.entity_by_name("admin").await?.context("admin")?;
-    let (p, _) = server.state.store.project_upsert(project.id, "model-registry", 0).await?;
-    let q = server.state.store.queue_get(p.id, "deep").await?.context("queue")?;
+    let project = server
+        .state
+        .store
+        .entity_by_name("admin")
+        .await?
+        .context("admin")?;
+    let (p, _) = server
+        .state
+        .store
+        .project_upsert(project.id, "model-registry", 0)
+        .await?;
+    let q = server
+        .state
+        .store
+        .queue_get(p.id, "deep")
+        .await?
+        .context("queue")?;
     let text = liftoff_model::json::to_json_string(&spec());
     let fill = Instant::now();
     let mut tasks = Vec::new();
@@ -152,7 +210,10 @@ async fn bench_server(label: &str, database_url: Option<String>, pending: usize)
     for t in tasks {
         t.await??;
     }
-    eprintln!("{label}: filled {pending} items in {:.1} s", fill.elapsed().as_secs_f64());
+    eprintln!(
+        "{label}: filled {pending} items in {:.1} s",
+        fill.elapsed().as_secs_f64()
+    );
     let mut lat = Vec::new();
     for _ in 0..1000 {
         let t = Instant::now();
@@ -189,17 +250,29 @@ async fn bench_agent(liftoff: &str) -> anyhow::Result<()> {
         .context("start the agent")?;
     // first poll: the agent is registered and has popped once (its lease-free pop waits)
     let first_poll = loop {
-        let agents = c.call(liftoff_client::ops::liftoff::LiftoffLaunchAgents { entity: "admin".into() }).await?;
+        let agents = c
+            .call(liftoff_client::ops::liftoff::LiftoffLaunchAgents {
+                entity: "admin".into(),
+            })
+            .await?;
         if !agents.is_empty() {
             break started.elapsed();
         }
-        anyhow::ensure!(started.elapsed() < Duration::from_secs(20), "the agent did not register");
+        anyhow::ensure!(
+            started.elapsed() < Duration::from_secs(20),
+            "the agent did not register"
+        );
         tokio::time::sleep(Duration::from_millis(2)).await;
     };
     tokio::time::sleep(Duration::from_secs(2)).await;
     let rss_kb = std::fs::read_to_string(format!("/proc/{}/status", agent.id()))
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)).and_then(|n| n.parse::<u64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse::<u64>().ok())
+        })
         .unwrap_or(0);
     let marks = tempfile::tempdir()?;
     let mut latencies = Vec::new();
@@ -210,19 +283,21 @@ async fn bench_agent(liftoff: &str) -> anyhow::Result<()> {
             "overrides": {"entry_point": ["sh", "-c", format!("date +%s%N > {}", mark.display())]}
         }))?;
         let pushed_at = std::time::SystemTime::now();
-        c.call(PushToRunQueueByName::new("admin", "bench", spec)).await?;
+        c.call(PushToRunQueueByName::new("admin", "bench", spec))
+            .await?;
         let deadline = Instant::now() + Duration::from_secs(30);
         let ns = loop {
-            if let Ok(t) = std::fs::read_to_string(&mark) {
-                if let Ok(n) = t.trim().parse::<u128>() {
+            if let Ok(t) = std::fs::read_to_string(&mark)
+                && let Ok(n) = t.trim().parse::<u128>() {
                     break n;
                 }
-            }
             anyhow::ensure!(Instant::now() < deadline, "job {i} did not start");
             tokio::time::sleep(Duration::from_millis(5)).await;
         };
         let pushed_ns = pushed_at.duration_since(std::time::UNIX_EPOCH)?.as_nanos();
-        latencies.push(Duration::from_nanos(u64::try_from(ns.saturating_sub(pushed_ns)).unwrap_or(0)));
+        latencies.push(Duration::from_nanos(
+            u64::try_from(ns.saturating_sub(pushed_ns)).unwrap_or(0),
+        ));
         // let the job's run be recorded before the next push
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
@@ -232,8 +307,17 @@ async fn bench_agent(liftoff: &str) -> anyhow::Result<()> {
     let median = latencies[latencies.len() / 2];
     println!("| figure | liftoff agent | official Python agent | target |");
     println!("|---|---|---|---|");
-    println!("| push -> job process started (median of 20) | {:.0} ms | pending (needs run tracking, issue 6) | <= 200 ms |", median.as_secs_f64() * 1e3);
-    println!("| idle RSS | {:.1} MB | pending | <= 15 MB |", rss_kb as f64 / 1024.0);
-    println!("| start -> registered and polling | {:.0} ms | pending | - |", first_poll.as_secs_f64() * 1e3);
+    println!(
+        "| push -> job process started (median of 20) | {:.0} ms | pending (needs run tracking, issue 6) | <= 200 ms |",
+        median.as_secs_f64() * 1e3
+    );
+    println!(
+        "| idle RSS | {:.1} MB | pending | <= 15 MB |",
+        rss_kb as f64 / 1024.0
+    );
+    println!(
+        "| start -> registered and polling | {:.0} ms | pending | - |",
+        first_poll.as_secs_f64() * 1e3
+    );
     Ok(())
 }

@@ -155,7 +155,11 @@ pub fn safe_agent_name(seed: &str) -> String {
         .collect();
     name.truncate(63);
     let trimmed = name.trim_matches('-');
-    if trimmed.is_empty() { "agent".to_owned() } else { trimmed.to_owned() }
+    if trimmed.is_empty() {
+        "agent".to_owned()
+    } else {
+        trimmed.to_owned()
+    }
 }
 
 #[cfg(test)]
@@ -175,12 +179,27 @@ mod tests {
     #[test]
     fn liveness_depends_on_the_clock() {
         let now = timefmt::parse("2026-11-28T12:00:00Z").unwrap();
-        assert_eq!(agent("POLLING", "2026-11-28T11:59:30").liveness(now), Liveness::Polling);
-        assert_eq!(agent("RUNNING", "2026-11-28T11:59:30").liveness(now), Liveness::Running);
-        assert_eq!(agent("POLLING", "2026-11-28T11:58:59").liveness(now), Liveness::Gone);
-        assert_eq!(agent("KILLED", "2026-11-28T11:59:59").liveness(now), Liveness::Stopped);
+        assert_eq!(
+            agent("POLLING", "2026-11-28T11:59:30").liveness(now),
+            Liveness::Polling
+        );
+        assert_eq!(
+            agent("RUNNING", "2026-11-28T11:59:30").liveness(now),
+            Liveness::Running
+        );
+        assert_eq!(
+            agent("POLLING", "2026-11-28T11:58:59").liveness(now),
+            Liveness::Gone
+        );
+        assert_eq!(
+            agent("KILLED", "2026-11-28T11:59:59").liveness(now),
+            Liveness::Stopped
+        );
         assert_eq!(agent("POLLING", "2026-11-28T11:59:30").max_jobs(), 2);
-        assert_eq!(AgentStatus::parse("weird"), AgentStatus::Other("weird".into()));
+        assert_eq!(
+            AgentStatus::parse("weird"),
+            AgentStatus::Other("weird".into())
+        );
     }
 
     #[test]

@@ -25,7 +25,11 @@ pub struct ManifestEntry {
     pub digest: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub size: Option<i64>,
-    #[serde(rename = "birthArtifactID", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "birthArtifactID",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub birth_artifact_id: Option<String>,
     #[serde(rename = "ref", default, skip_serializing_if = "Option::is_none")]
     pub reference: Option<String>,
@@ -74,7 +78,9 @@ pub fn is_safe_artifact_path(path: &str) -> bool {
         && !path.starts_with('/')
         && !path.contains('\\')
         && !path.contains('\0')
-        && path.split('/').all(|seg| !seg.is_empty() && seg != "." && seg != "..")
+        && path
+            .split('/')
+            .all(|seg| !seg.is_empty() && seg != "." && seg != "..")
 }
 
 #[cfg(test)]
@@ -85,7 +91,15 @@ mod tests {
     fn safe_paths() {
         assert!(is_safe_artifact_path("wandb-job.json"));
         assert!(is_safe_artifact_path("src/train.py"));
-        for bad in ["", "/etc/passwd", "../x", "a/../../b", "a//b", "a\\b", "./a"] {
+        for bad in [
+            "",
+            "/etc/passwd",
+            "../x",
+            "a/../../b",
+            "a//b",
+            "a\\b",
+            "./a",
+        ] {
             assert!(!is_safe_artifact_path(bad), "{bad}");
         }
     }

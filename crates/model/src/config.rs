@@ -39,8 +39,14 @@ const BUILDER_KEYS: &[&str] = &[
     "kaniko-image",
 ];
 const REGISTRY_KEYS: &[&str] = &["type", "uri"];
-const RUNNER_KEYS: &[&str] =
-    &["container_cli", "namespace", "stop_grace_seconds", "s3_output_path", "role_arn", "python"];
+const RUNNER_KEYS: &[&str] = &[
+    "container_cli",
+    "namespace",
+    "stop_grace_seconds",
+    "s3_output_path",
+    "role_arn",
+    "python",
+];
 
 /// A resolved, valid agent config.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -100,7 +106,11 @@ pub enum ConfigError {
 }
 
 fn list(problems: &[ConfigProblem]) -> String {
-    problems.iter().map(|p| format!("  - {p}")).collect::<Vec<_>>().join("\n")
+    problems
+        .iter()
+        .map(|p| format!("  - {p}"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 impl ConfigError {
@@ -154,39 +164,60 @@ impl AgentConfig {
             stopped_run_timeout: int(map, "stopped_run_timeout", "", &mut p),
             ..Default::default()
         };
-        for (key, value) in [("max_jobs", cfg.max_jobs), ("max_schedulers", cfg.max_schedulers)] {
+        for (key, value) in [
+            ("max_jobs", cfg.max_jobs),
+            ("max_schedulers", cfg.max_schedulers),
+        ] {
             if let Some(n) = value.filter(|n| *n == 0 || *n < -1) {
-                p.push(problem(key, Some(n.to_string()), "must be a positive number, or -1 for unlimited"));
+                p.push(problem(
+                    key,
+                    Some(n.to_string()),
+                    "must be a positive number, or -1 for unlimited",
+                ));
             }
         }
         if let Some(n) = cfg.stopped_run_timeout.filter(|n| *n < 0) {
-            p.push(problem("stopped_run_timeout", Some(n.to_string()), "must be zero or more seconds"));
+            p.push(problem(
+                "stopped_run_timeout",
+                Some(n.to_string()),
+                "must be zero or more seconds",
+            ));
         }
-        cfg.environment = section(map, "environment", &mut p).map(|env| {
-            check_environment(&env, &mut p);
-            env
+        cfg.environment = section(map, "environment", &mut p).inspect(|env| {
+            check_environment(env, &mut p);
         });
-        cfg.registry = section(map, "registry", &mut p).map(|reg| {
-            unknown_keys(&reg, REGISTRY_KEYS, "registry.", &mut p);
-            one_of(&reg, "type", "registry.", &["ecr", "acr", "gcr"], &mut p);
-            string(&reg, "uri", "registry.", &mut p);
-            reg
+        cfg.registry = section(map, "registry", &mut p).inspect(|reg| {
+            unknown_keys(reg, REGISTRY_KEYS, "registry.", &mut p);
+            one_of(reg, "type", "registry.", &["ecr", "acr", "gcr"], &mut p);
+            string(reg, "uri", "registry.", &mut p);
         });
-        cfg.builder = section(map, "builder", &mut p).map(|b| {
-            check_builder(&b, &mut p);
-            b
+        cfg.builder = section(map, "builder", &mut p).inspect(|b| {
+            check_builder(b, &mut p);
         });
-        cfg.runner = section(map, "runner", &mut p).map(|r| {
-            unknown_keys(&r, RUNNER_KEYS, "runner.", &mut p);
-            one_of(&r, "container_cli", "runner.", &["docker", "podman"], &mut p);
-            string(&r, "namespace", "runner.", &mut p);
-            string(&r, "python", "runner.", &mut p);
-            if let Some(n) = int(&r, "stop_grace_seconds", "runner.", &mut p).filter(|n| *n < 0) {
-                p.push(problem("runner.stop_grace_seconds", Some(n.to_string()), "must be zero or more seconds"));
+        cfg.runner = section(map, "runner", &mut p).inspect(|r| {
+            unknown_keys(r, RUNNER_KEYS, "runner.", &mut p);
+            one_of(
+                r,
+                "container_cli",
+                "runner.",
+                &["docker", "podman"],
+                &mut p,
+            );
+            string(r, "namespace", "runner.", &mut p);
+            string(r, "python", "runner.", &mut p);
+            if let Some(n) = int(r, "stop_grace_seconds", "runner.", &mut p).filter(|n| *n < 0) {
+                p.push(problem(
+                    "runner.stop_grace_seconds",
+                    Some(n.to_string()),
+                    "must be zero or more seconds",
+                ));
             }
-            r
         });
-        if p.is_empty() { Ok(cfg) } else { Err(ConfigError::Invalid(p)) }
+        if p.is_empty() {
+            Ok(cfg)
+        } else {
+            Err(ConfigError::Invalid(p))
+        }
     }
 
     /// Apply env/flag overrides; flags' queues replace the file's.
@@ -210,13 +241,20 @@ impl AgentConfig {
         self.secure_mode.unwrap_or(false)
     }
     pub fn stopped_run_timeout(&self) -> i64 {
-        self.stopped_run_timeout.unwrap_or(DEFAULT_STOPPED_RUN_TIMEOUT)
+        self.stopped_run_timeout
+            .unwrap_or(DEFAULT_STOPPED_RUN_TIMEOUT)
     }
     pub fn runner_str(&self, key: &str) -> Option<&str> {
-        self.runner.as_ref().and_then(|r| r.get(key)).and_then(Value::as_str)
+        self.runner
+            .as_ref()
+            .and_then(|r| r.get(key))
+            .and_then(Value::as_str)
     }
     pub fn builder_type(&self) -> Option<&str> {
-        self.builder.as_ref().and_then(|b| b.get("type")).and_then(Value::as_str)
+        self.builder
+            .as_ref()
+            .and_then(|b| b.get("type"))
+            .and_then(Value::as_str)
     }
 
     /// The config as the agent registers it (`createLaunchAgent.agentConfig`),
@@ -225,10 +263,19 @@ impl AgentConfig {
     pub fn resolved(&self) -> Value {
         let mut out = Map::new();
         out.insert("max_jobs".into(), Value::from(self.max_jobs()));
-        out.insert("max_schedulers".into(), Value::from(self.max_schedulers.unwrap_or(1)));
+        out.insert(
+            "max_schedulers".into(),
+            Value::from(self.max_schedulers.unwrap_or(1)),
+        );
         out.insert("queues".into(), Value::from(self.queues.clone()));
-        out.insert("registry".into(), Value::Object(self.registry.clone().unwrap_or_default()));
-        out.insert("builder".into(), Value::Object(self.builder.clone().unwrap_or_default()));
+        out.insert(
+            "registry".into(),
+            Value::Object(self.registry.clone().unwrap_or_default()),
+        );
+        out.insert(
+            "builder".into(),
+            Value::Object(self.builder.clone().unwrap_or_default()),
+        );
         out.insert("verbosity".into(), Value::from(self.verbosity.unwrap_or(0)));
         if let Some(e) = &self.entity {
             out.insert("entity".into(), Value::from(e.clone()));
@@ -250,7 +297,11 @@ impl AgentConfig {
 }
 
 fn problem(field: &str, value: Option<String>, message: &str) -> ConfigProblem {
-    ConfigProblem { field: field.to_owned(), value, message: message.to_owned() }
+    ConfigProblem {
+        field: field.to_owned(),
+        value,
+        message: message.to_owned(),
+    }
 }
 
 fn short(v: &Value) -> String {
@@ -260,16 +311,21 @@ fn short(v: &Value) -> String {
     }
 }
 
-fn unknown_keys(map: &Map<String, Value>, known: &[&str], prefix: &str, p: &mut Vec<ConfigProblem>) {
+fn unknown_keys(
+    map: &Map<String, Value>,
+    known: &[&str],
+    prefix: &str,
+    p: &mut Vec<ConfigProblem>,
+) {
     for (key, value) in map {
         if known.contains(&key.as_str()) {
             continue;
         }
         let hint = match (prefix, key.as_str()) {
             ("", "queue") => " (use `queues:` with a list, e.g. `queues: [default]`)".to_owned(),
-            _ => closest(key, known).map(|k| format!("; did you mean `{k}`?")).unwrap_or_else(|| {
-                format!("; known keys: {}", known.join(", "))
-            }),
+            _ => closest(key, known)
+                .map(|k| format!("; did you mean `{k}`?"))
+                .unwrap_or_else(|| format!("; known keys: {}", known.join(", "))),
         };
         p.push(problem(
             &format!("{prefix}{key}"),
@@ -304,24 +360,42 @@ pub fn edit_distance(a: &str, b: &str) -> usize {
     row[b.len()]
 }
 
-fn string(map: &Map<String, Value>, key: &str, prefix: &str, p: &mut Vec<ConfigProblem>) -> Option<String> {
+fn string(
+    map: &Map<String, Value>,
+    key: &str,
+    prefix: &str,
+    p: &mut Vec<ConfigProblem>,
+) -> Option<String> {
     match map.get(key)? {
         Value::String(s) => Some(s.clone()),
         Value::Null => None,
         other => {
-            p.push(problem(&format!("{prefix}{key}"), Some(short(other)), "must be a string"));
+            p.push(problem(
+                &format!("{prefix}{key}"),
+                Some(short(other)),
+                "must be a string",
+            ));
             None
         }
     }
 }
 
-fn int(map: &Map<String, Value>, key: &str, prefix: &str, p: &mut Vec<ConfigProblem>) -> Option<i64> {
+fn int(
+    map: &Map<String, Value>,
+    key: &str,
+    prefix: &str,
+    p: &mut Vec<ConfigProblem>,
+) -> Option<i64> {
     match map.get(key)? {
         Value::Number(n) if n.as_i64().is_some() => n.as_i64(),
         Value::String(s) if s.trim().parse::<i64>().is_ok() => s.trim().parse().ok(),
         Value::Null => None,
         other => {
-            p.push(problem(&format!("{prefix}{key}"), Some(short(other)), "must be a whole number"));
+            p.push(problem(
+                &format!("{prefix}{key}"),
+                Some(short(other)),
+                "must be a whole number",
+            ));
             None
         }
     }
@@ -346,40 +420,70 @@ fn queues(map: &Map<String, Value>, p: &mut Vec<ConfigProblem>) -> Vec<String> {
             .filter_map(|q| match q {
                 Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
                 other => {
-                    p.push(problem("queues", Some(short(other)), "every queue must be a non-empty name"));
+                    p.push(problem(
+                        "queues",
+                        Some(short(other)),
+                        "every queue must be a non-empty name",
+                    ));
                     None
                 }
             })
             .collect(),
         Some(Value::String(s)) => {
-            p.push(problem("queues", Some(s.clone()), &format!("must be a list: write `queues: [{s}]`")));
+            p.push(problem(
+                "queues",
+                Some(s.clone()),
+                &format!("must be a list: write `queues: [{s}]`"),
+            ));
             vec![]
         }
         Some(other) => {
-            p.push(problem("queues", Some(short(other)), "must be a list of queue names"));
+            p.push(problem(
+                "queues",
+                Some(short(other)),
+                "must be a list of queue names",
+            ));
             vec![]
         }
     }
 }
 
-fn section(map: &Map<String, Value>, key: &str, p: &mut Vec<ConfigProblem>) -> Option<Map<String, Value>> {
+fn section(
+    map: &Map<String, Value>,
+    key: &str,
+    p: &mut Vec<ConfigProblem>,
+) -> Option<Map<String, Value>> {
     match map.get(key)? {
         Value::Object(m) => Some(m.clone()),
         Value::Null => None,
         other => {
-            p.push(problem(key, Some(short(other)), &format!("must be a mapping (e.g. `{key}:` followed by indented keys)")));
+            p.push(problem(
+                key,
+                Some(short(other)),
+                &format!("must be a mapping (e.g. `{key}:` followed by indented keys)"),
+            ));
             None
         }
     }
 }
 
-fn one_of(map: &Map<String, Value>, key: &str, prefix: &str, allowed: &[&str], p: &mut Vec<ConfigProblem>) -> Option<String> {
+fn one_of(
+    map: &Map<String, Value>,
+    key: &str,
+    prefix: &str,
+    allowed: &[&str],
+    p: &mut Vec<ConfigProblem>,
+) -> Option<String> {
     let v = string(map, key, prefix, p)?;
     if allowed.contains(&v.as_str()) {
         Some(v)
     } else {
         let quoted: Vec<String> = allowed.iter().map(|a| format!("'{a}'")).collect();
-        p.push(problem(&format!("{prefix}{key}"), Some(v), &format!("must be one of {}", quoted.join(", "))));
+        p.push(problem(
+            &format!("{prefix}{key}"),
+            Some(v),
+            &format!("must be one of {}", quoted.join(", ")),
+        ));
         None
     }
 }
@@ -387,27 +491,40 @@ fn one_of(map: &Map<String, Value>, key: &str, prefix: &str, allowed: &[&str], p
 fn check_environment(env: &Map<String, Value>, p: &mut Vec<ConfigProblem>) {
     let kind = one_of(env, "type", "environment.", &["aws", "gcp", "azure"], p);
     if env.get("type").is_none() {
-        p.push(problem("environment.type", None, "is required: one of 'aws', 'gcp', 'azure'"));
+        p.push(problem(
+            "environment.type",
+            None,
+            "is required: one of 'aws', 'gcp', 'azure'",
+        ));
     }
     let region = string(env, "region", "environment.", p);
     if matches!(kind.as_deref(), Some("aws" | "gcp")) && region.is_none() {
-        p.push(problem("environment.region", None, "is required for aws and gcp environments"));
+        p.push(problem(
+            "environment.region",
+            None,
+            "is required for aws and gcp environments",
+        ));
     }
 }
 
 fn check_builder(b: &Map<String, Value>, p: &mut Vec<ConfigProblem>) {
     unknown_keys(b, BUILDER_KEYS, "builder.", p);
     one_of(b, "type", "builder.", &["docker", "kaniko", "noop"], p);
-    one_of(b, "platform", "builder.", &["linux/amd64", "linux/arm64"], p);
-    if let Some(dest) = string(b, "destination", "builder.", p) {
-        if let (_, Some(tag)) = split_image_tag(&dest) {
+    one_of(
+        b,
+        "platform",
+        "builder.",
+        &["linux/amd64", "linux/arm64"],
+        p,
+    );
+    if let Some(dest) = string(b, "destination", "builder.", p)
+        && let (_, Some(tag)) = split_image_tag(&dest) {
             p.push(problem(
                 "builder.destination",
                 Some(dest.clone()),
                 &format!("may not include a tag, but ends in ':{tag}'; remove it (the agent tags each image with a hash of its source)"),
             ));
         }
-    }
     if let Some(store) = string(b, "build-context-store", "builder.", p) {
         let ok = store.starts_with("s3://")
             || store.starts_with("gs://")
@@ -420,7 +537,12 @@ fn check_builder(b: &Map<String, Value>, p: &mut Vec<ConfigProblem>) {
             ));
         }
     }
-    for key in ["build-job-name", "secret-name", "secret-key", "kaniko-image"] {
+    for key in [
+        "build-job-name",
+        "secret-name",
+        "secret-key",
+        "kaniko-image",
+    ] {
         string(b, key, "builder.", p);
     }
 }
@@ -433,7 +555,11 @@ pub type Environment = BTreeMap<String, String>;
 pub fn env_overrides(env: &Environment) -> Result<ConfigOverrides, ConfigProblem> {
     let max_jobs = match env.get("WANDB_LAUNCH_MAX_JOBS") {
         Some(v) => Some(v.trim().parse::<i64>().map_err(|_| {
-            problem("WANDB_LAUNCH_MAX_JOBS", Some(v.clone()), "must be a whole number (-1 for unlimited)")
+            problem(
+                "WANDB_LAUNCH_MAX_JOBS",
+                Some(v.clone()),
+                "must be a whole number (-1 for unlimited)",
+            )
         })?),
         None => None,
     };
@@ -452,26 +578,49 @@ mod tests {
     fn suggests_the_key_meant() {
         let err = AgentConfig::from_yaml("entity: a\nqueue: default\nmax_job: 2\n").unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("field queue (value: default): unknown key `queue` (use `queues:`"), "{text}");
-        assert!(text.contains("field max_job (value: 2): unknown key `max_job`; did you mean `max_jobs`?"), "{text}");
+        assert!(
+            text.contains("field queue (value: default): unknown key `queue` (use `queues:`"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "field max_job (value: 2): unknown key `max_job`; did you mean `max_jobs`?"
+            ),
+            "{text}"
+        );
         assert_eq!(err.problems().len(), 2);
     }
 
     #[test]
     fn precedence() {
         let cfg = AgentConfig::from_yaml("entity: a\nqueues: [q1]\nmax_jobs: 2\n").unwrap();
-        let o = ConfigOverrides { entity: Some("b".into()), queues: vec!["q2".into()], max_jobs: None };
+        let o = ConfigOverrides {
+            entity: Some("b".into()),
+            queues: vec!["q2".into()],
+            max_jobs: None,
+        };
         let cfg = cfg.with_overrides(&o);
-        assert_eq!((cfg.entity.as_deref(), cfg.queues.as_slice(), cfg.max_jobs()), (Some("b"), &["q2".to_owned()][..], 2));
+        assert_eq!(
+            (cfg.entity.as_deref(), cfg.queues.as_slice(), cfg.max_jobs()),
+            (Some("b"), &["q2".to_owned()][..], 2)
+        );
     }
 
     #[test]
     fn rejects_bad_values() {
-        let err = AgentConfig::from_yaml("queues: default\nmax_jobs: 0\nrunner: {container_cli: lxc}\n").unwrap_err();
+        let err =
+            AgentConfig::from_yaml("queues: default\nmax_jobs: 0\nrunner: {container_cli: lxc}\n")
+                .unwrap_err();
         let text = err.to_string();
         assert!(text.contains("write `queues: [default]`"), "{text}");
-        assert!(text.contains("max_jobs (value: 0): must be a positive number"), "{text}");
-        assert!(text.contains("runner.container_cli (value: lxc): must be one of 'docker', 'podman'"), "{text}");
+        assert!(
+            text.contains("max_jobs (value: 0): must be a positive number"),
+            "{text}"
+        );
+        assert!(
+            text.contains("runner.container_cli (value: lxc): must be one of 'docker', 'podman'"),
+            "{text}"
+        );
         assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 }

@@ -99,19 +99,26 @@ pub enum JobError {
     #[error("wandb-job.json is not valid: {0}")]
     Invalid(String),
     #[error("a {kind} job needs `source.{field}` in wandb-job.json")]
-    MissingSource { kind: &'static str, field: &'static str },
+    MissingSource {
+        kind: &'static str,
+        field: &'static str,
+    },
 }
 
 impl JobSpec {
     pub fn from_json(text: &str) -> Result<Self, JobError> {
-        let spec: Self = serde_json::from_str(text).map_err(|e| JobError::Invalid(e.to_string()))?;
+        let spec: Self =
+            serde_json::from_str(text).map_err(|e| JobError::Invalid(e.to_string()))?;
         spec.check()?;
         Ok(spec)
     }
 
     /// The source fields each kind requires are present.
     pub fn check(&self) -> Result<(), JobError> {
-        let missing = |field| JobError::MissingSource { kind: self.source_type.label(), field };
+        let missing = |field| JobError::MissingSource {
+            kind: self.source_type.label(),
+            field,
+        };
         match self.source_type {
             SourceType::Repo if self.source.git.is_none() => Err(missing("git")),
             SourceType::Artifact if self.source.artifact.is_none() => Err(missing("artifact")),
@@ -126,7 +133,10 @@ impl JobSpec {
 
     /// The code artifact id of an artifact job (`wandb-artifact://_id/<id>`).
     pub fn code_artifact_id(&self) -> Option<&str> {
-        self.source.artifact.as_deref().and_then(|a| a.strip_prefix(ARTIFACT_ID_PREFIX))
+        self.source
+            .artifact
+            .as_deref()
+            .and_then(|a| a.strip_prefix(ARTIFACT_ID_PREFIX))
     }
 
     pub fn entrypoint(&self) -> &[String] {
@@ -163,7 +173,11 @@ pub struct JobMetadata {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct InputSchemas {
     /// The schema of `run.config` (`overrides.run_config`).
-    #[serde(rename = "@wandb.config", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "@wandb.config",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub wandb_config: Option<JsonSchema>,
     /// Schemas of config files (`overrides.files`), by relative path.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -176,7 +190,11 @@ impl JobMetadata {
     /// The config schema for the launch form: the declared schema if any,
     /// else one derived from the W&B `input_types` (types only).
     pub fn config_schema(&self) -> Option<JsonSchema> {
-        if let Some(s) = self.input_schemas.as_ref().and_then(|s| s.wandb_config.clone()) {
+        if let Some(s) = self
+            .input_schemas
+            .as_ref()
+            .and_then(|s| s.wandb_config.clone())
+        {
             return Some(s);
         }
         let types = self.input_types.as_ref()?;
@@ -238,7 +256,13 @@ pub mod indexmap_like {
 pub fn artifact_safe_name(name: &str) -> String {
     let cleaned: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "_.-".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "_.-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     if cleaned.len() > 128 {
         format!("{}..{}", &cleaned[..63], &cleaned[cleaned.len() - 63..])
@@ -251,7 +275,10 @@ pub fn artifact_safe_name(name: &str) -> String {
 /// tag as an extra alias when it is a well-formed one.
 pub fn image_job_name(image: &str) -> (String, Option<String>) {
     let (repo, tag) = split_image_tag(image);
-    (artifact_safe_name(&format!("job-{repo}")), tag.map(str::to_owned))
+    (
+        artifact_safe_name(&format!("job-{repo}")),
+        tag.map(str::to_owned),
+    )
 }
 
 /// Split `registry:5000/repo:tag` into (`registry:5000/repo`, `tag`).
@@ -269,9 +296,18 @@ mod tests {
 
     #[test]
     fn names() {
-        assert_eq!(artifact_safe_name("job-https://github.com/a/b.git_train.py"), "job-https___github.com_a_b.git_train.py");
-        assert_eq!(image_job_name("ghcr.io/acme/train:1.2.0"), ("job-ghcr.io_acme_train".into(), Some("1.2.0".into())));
-        assert_eq!(split_image_tag("localhost:5000/x"), ("localhost:5000/x", None));
+        assert_eq!(
+            artifact_safe_name("job-https://github.com/a/b.git_train.py"),
+            "job-https___github.com_a_b.git_train.py"
+        );
+        assert_eq!(
+            image_job_name("ghcr.io/acme/train:1.2.0"),
+            ("job-ghcr.io_acme_train".into(), Some("1.2.0".into()))
+        );
+        assert_eq!(
+            split_image_tag("localhost:5000/x"),
+            ("localhost:5000/x", None)
+        );
         let long = "a".repeat(200);
         assert_eq!(artifact_safe_name(&long).len(), 128);
     }
@@ -279,7 +315,10 @@ mod tests {
     #[test]
     fn checks_the_source_of_each_kind() {
         let err = JobSpec::from_json(r#"{"source_type":"image","source":{}}"#).unwrap_err();
-        assert_eq!(err.to_string(), "a image job needs `source.image` in wandb-job.json");
+        assert_eq!(
+            err.to_string(),
+            "a image job needs `source.image` in wandb-job.json"
+        );
         let err = JobSpec::from_json(r#"{"source_type":"tarball","source":{}}"#).unwrap_err();
         assert!(err.to_string().contains("unknown variant"), "{err}");
     }

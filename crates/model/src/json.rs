@@ -32,7 +32,9 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for JsonString<T> {
             Value::String(text) => serde_json::from_str(&text)
                 .map(JsonString)
                 .map_err(|e| D::Error::custom(format!("invalid JSON in JSONString: {e}"))),
-            other => serde_json::from_value(other).map(JsonString).map_err(D::Error::custom),
+            other => serde_json::from_value(other)
+                .map(JsonString)
+                .map_err(D::Error::custom),
         }
     }
 }
@@ -105,13 +107,20 @@ mod tests {
         let native: JsonString<Value> = serde_json::from_value(json!({"a": 1})).unwrap();
         assert_eq!(native.0, json!({"a": 1}));
         let bad = serde_json::from_value::<JsonString<Value>>(json!("{nope"));
-        assert!(bad.unwrap_err().to_string().contains("invalid JSON in JSONString"));
+        assert!(
+            bad.unwrap_err()
+                .to_string()
+                .contains("invalid JSON in JSONString")
+        );
     }
 
     #[test]
     fn deep_merge_merges_objects_and_replaces_leaves() {
         let mut base = json!({"a": {"x": 1, "y": [1]}, "b": 1});
         deep_merge(&mut base, &json!({"a": {"y": [2], "z": 3}, "c": null}));
-        assert_eq!(base, json!({"a": {"x": 1, "y": [2], "z": 3}, "b": 1, "c": null}));
+        assert_eq!(
+            base,
+            json!({"a": {"x": 1, "y": [2], "z": 3}, "b": 1, "c": null})
+        );
     }
 }

@@ -8,12 +8,15 @@
 pub mod agent;
 pub mod artifact;
 pub mod config;
+pub mod form;
 pub mod job;
 pub mod json;
+pub mod launch;
 pub mod macros;
 pub mod priority;
 pub mod push;
 pub mod queue;
+pub mod queue_draft;
 pub mod resource_args;
 pub mod run;
 pub mod schema;
@@ -26,7 +29,7 @@ pub mod user;
 pub use agent::{Agent, AgentStatus};
 pub use artifact::{ArtifactManifest, ManifestEntry};
 pub use config::{AgentConfig, ConfigError};
-pub use job::{JobMetadata, JobSpec, JobSource, SourceType};
+pub use job::{JobMetadata, JobSource, JobSpec, SourceType};
 pub use priority::Priority;
 pub use queue::{
     DefaultResourceConfig, ExternalLink, PrioritizationMode, Queue, QueueAccess, ResourceType,

@@ -40,9 +40,11 @@ pub fn expand(value: &Value, ctx: &MacroContext) -> Value {
     match value {
         Value::String(s) => Value::String(expand_str(s, ctx)),
         Value::Array(items) => Value::Array(items.iter().map(|v| expand(v, ctx)).collect()),
-        Value::Object(map) => {
-            Value::Object(map.iter().map(|(k, v)| (k.clone(), expand(v, ctx))).collect())
-        }
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), expand(v, ctx)))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }

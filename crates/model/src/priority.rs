@@ -90,7 +90,13 @@ mod tests {
     fn names_and_levels() {
         assert_eq!("HIGH".parse::<Priority>(), Ok(Priority::High));
         assert_eq!("0".parse::<Priority>(), Ok(Priority::Critical));
-        assert!("urgent".parse::<Priority>().unwrap_err().to_string().contains("critical, high"));
+        assert!(
+            "urgent"
+                .parse::<Priority>()
+                .unwrap_err()
+                .to_string()
+                .contains("critical, high")
+        );
         assert_eq!(serde_json::to_string(&Priority::Low).unwrap(), "3");
         assert!(serde_json::from_str::<Priority>("7").is_err());
         assert!(Priority::Critical < Priority::Low);

@@ -33,7 +33,10 @@ pub fn merge_for_push(
         return Ok(());
     };
     let resource = cfg.resource.as_str();
-    if let Some(asked) = spec.resource().filter(|r| r.parse().ok() != Some(cfg.resource)) {
+    if let Some(asked) = spec
+        .resource()
+        .filter(|r| r.parse().ok() != Some(cfg.resource))
+    {
         return Err(vec![Problem {
             path: "resource".into(),
             message: format!(

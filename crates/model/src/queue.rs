@@ -130,7 +130,10 @@ pub struct TemplateVariable {
 
 impl TemplateVariable {
     pub fn new(name: impl Into<String>, schema: JsonSchema) -> Self {
-        Self { name: name.into(), schema: JsonString(schema) }
+        Self {
+            name: name.into(),
+            schema: JsonString(schema),
+        }
     }
     pub fn schema(&self) -> &JsonSchema {
         &self.schema.0
@@ -141,7 +144,9 @@ impl TemplateVariable {
 /// `{"cpu": {"schema": {...}}}` (a JSONString input).
 pub fn template_variables_from_input(input: &Value) -> Result<Vec<TemplateVariable>, String> {
     let Some(map) = input.as_object() else {
-        return Err("template variables must be an object like {\"cpu\": {\"schema\": {...}}}".into());
+        return Err(
+            "template variables must be an object like {\"cpu\": {\"schema\": {...}}}".into(),
+        );
     };
     map.iter()
         .map(|(name, def)| {
@@ -201,7 +206,9 @@ impl DefaultResourceConfig {
 
     /// The config for this resource (`config.resource_args[<resource>]`).
     pub fn resource_args(&self) -> Option<&Value> {
-        self.config.get("resource_args").and_then(|r| r.get(self.resource.as_str()))
+        self.config
+            .get("resource_args")
+            .and_then(|r| r.get(self.resource.as_str()))
     }
 }
 
@@ -234,7 +241,9 @@ impl Queue {
         self.default_resource_config.as_ref().map(|c| c.resource)
     }
     pub fn template_variables(&self) -> &[TemplateVariable] {
-        self.default_resource_config.as_ref().map_or(&[], |c| &c.template_variables)
+        self.default_resource_config
+            .as_ref()
+            .map_or(&[], |c| &c.template_variables)
     }
 }
 
@@ -249,7 +258,9 @@ pub fn validate_queue_name(name: &str) -> Result<(), String> {
         return Err("queue name must not start or end with spaces".into());
     }
     if name.chars().any(|c| c.is_control() || c == '/') {
-        return Err(format!("queue name {name:?} may not contain '/' or control characters"));
+        return Err(format!(
+            "queue name {name:?} may not contain '/' or control characters"
+        ));
     }
     Ok(())
 }
@@ -269,15 +280,27 @@ mod tests {
             serde_json::to_value(&vars[0]).unwrap(),
             json!({"name": "cpu", "schema": "{\"type\":\"integer\",\"minimum\":1,\"maximum\":8,\"default\":2}"})
         );
-        assert_eq!(template_variables_to_input(&vars)["cpu"]["schema"]["default"], json!(2));
+        assert_eq!(
+            template_variables_to_input(&vars)["cpu"]["schema"]["default"],
+            json!(2)
+        );
         let err = template_variables_from_input(&json!({"cpu": {"type": "integer"}})).unwrap_err();
         assert!(err.contains("has no \"schema\""), "{err}");
     }
 
     #[test]
     fn resources_and_names() {
-        assert_eq!("vertex".parse::<ResourceType>(), Ok(ResourceType::GcpVertex));
-        assert!("slurm".parse::<ResourceType>().unwrap_err().to_string().contains("local-process"));
+        assert_eq!(
+            "vertex".parse::<ResourceType>(),
+            Ok(ResourceType::GcpVertex)
+        );
+        assert!(
+            "slurm"
+                .parse::<ResourceType>()
+                .unwrap_err()
+                .to_string()
+                .contains("local-process")
+        );
         assert!(validate_queue_name("").is_err());
         assert!(validate_queue_name(&"q".repeat(65)).is_err());
         assert!(validate_queue_name("gpu/a").is_err());

@@ -5,15 +5,36 @@ use serde_json::Value;
 
 /// `docker run` options a local-container queue may set.
 pub const LOCAL_CONTAINER_OPTIONS: &[&str] = &[
-    "command", "cpu", "cpu-period", "cpu-quota", "cpu-shares", "cpus", "cpuset-cpus", "cpuset-mems", "e", "env",
-    "gpus", "m", "memory", "memory-reservation", "memory-swap", "name", "pids-limit", "platform", "shm-size",
-    "ulimit", "w", "workdir",
+    "command",
+    "cpu",
+    "cpu-period",
+    "cpu-quota",
+    "cpu-shares",
+    "cpus",
+    "cpuset-cpus",
+    "cpuset-mems",
+    "e",
+    "env",
+    "gpus",
+    "m",
+    "memory",
+    "memory-reservation",
+    "memory-swap",
+    "name",
+    "pids-limit",
+    "platform",
+    "shm-size",
+    "ulimit",
+    "w",
+    "workdir",
 ];
 const LIST_OPTIONS: &[&str] = &["e", "env", "ulimit"];
 
 /// `--Foo_Bar` -> `foo-bar`.
 pub fn normalize_option(key: &str) -> String {
-    key.trim_start_matches(['-', '_']).replace('_', "-").to_ascii_lowercase()
+    key.trim_start_matches(['-', '_'])
+        .replace('_', "-")
+        .to_ascii_lowercase()
 }
 
 /// Check `resource_args["local-container"]` against the allow-list.
@@ -31,13 +52,20 @@ pub fn check_local_container(args: &Value) -> Result<(), String> {
         }
         let ok = match value {
             Value::String(_) | Value::Number(_) | Value::Bool(_) => true,
-            Value::Array(items) => LIST_OPTIONS.contains(&k.as_str()) && items.iter().all(|i| i.is_string() || i.is_number()),
+            Value::Array(items) => {
+                LIST_OPTIONS.contains(&k.as_str())
+                    && items.iter().all(|i| i.is_string() || i.is_number())
+            }
             _ => false,
         };
         if !ok {
             return Err(format!(
                 "resource_args.local-container option '{key}' must be a single string or number{}",
-                if LIST_OPTIONS.contains(&k.as_str()) { " or a list of them" } else { "" }
+                if LIST_OPTIONS.contains(&k.as_str()) {
+                    " or a list of them"
+                } else {
+                    ""
+                }
             ));
         }
     }
@@ -51,7 +79,11 @@ pub fn docker_flags(args: &Value) -> Vec<String> {
     if let Some(map) = args.as_object() {
         for (key, value) in map {
             let k = normalize_option(key);
-            let flag = if k.len() == 1 { format!("-{k}") } else { format!("--{k}") };
+            let flag = if k.len() == 1 {
+                format!("-{k}")
+            } else {
+                format!("--{k}")
+            };
             let values: Vec<String> = match value {
                 Value::Array(items) => items.iter().map(text).collect(),
                 Value::Bool(true) => vec![],
@@ -82,7 +114,11 @@ pub fn check_kubernetes(args: &Value) -> Result<(), String> {
         match v {
             Value::Object(map) => {
                 for (k, val) in map {
-                    let p = if path.is_empty() { k.clone() } else { format!("{path}.{k}") };
+                    let p = if path.is_empty() {
+                        k.clone()
+                    } else {
+                        format!("{path}.{k}")
+                    };
                     let truthy = match val {
                         Value::Bool(b) => *b,
                         Value::Null => false,
@@ -91,34 +127,61 @@ pub fn check_kubernetes(args: &Value) -> Result<(), String> {
                         _ => true,
                     };
                     match k.as_str() {
-                        "securityContext" | "hostPath" | "serviceAccountToken" => out.push(format!("{p} is not allowed")),
-                        "hostPID" | "hostIPC" | "hostNetwork" | "shareProcessNamespace" | "hostUsers" | "automountServiceAccountToken" | "hostPort" if truthy => {
+                        "securityContext" | "hostPath" | "serviceAccountToken" => {
                             out.push(format!("{p} is not allowed"))
                         }
-                        "serviceAccountName" | "serviceAccount" if truthy => out.push(format!("{p} is not allowed")),
-                        "mountPropagation" if val.as_str() == Some("Bidirectional") => out.push(format!("{p}: Bidirectional is not allowed")),
+                        "hostPID"
+                        | "hostIPC"
+                        | "hostNetwork"
+                        | "shareProcessNamespace"
+                        | "hostUsers"
+                        | "automountServiceAccountToken"
+                        | "hostPort"
+                            if truthy =>
+                        {
+                            out.push(format!("{p} is not allowed"))
+                        }
+                        "serviceAccountName" | "serviceAccount" if truthy => {
+                            out.push(format!("{p} is not allowed"))
+                        }
+                        "mountPropagation" if val.as_str() == Some("Bidirectional") => {
+                            out.push(format!("{p}: Bidirectional is not allowed"))
+                        }
                         _ => {}
                     }
-                    if k == "annotations" {
-                        if let Some(a) = val.as_object() {
+                    if k == "annotations"
+                        && let Some(a) = val.as_object() {
                             for (ak, av) in a {
                                 let low = format!("{ak}={}", text(av)).to_ascii_lowercase();
-                                if (low.contains("apparmor") || low.contains("seccomp")) && low.contains("unconfined") {
-                                    out.push(format!("{p}.{ak}: unconfined profiles are not allowed"));
+                                if (low.contains("apparmor") || low.contains("seccomp"))
+                                    && low.contains("unconfined")
+                                {
+                                    out.push(format!(
+                                        "{p}.{ak}: unconfined profiles are not allowed"
+                                    ));
                                 }
                             }
                         }
-                    }
                     walk(val, &p, out);
                 }
             }
-            Value::Array(items) => items.iter().enumerate().for_each(|(i, x)| walk(x, &format!("{path}[{i}]"), out)),
+            Value::Array(items) => items
+                .iter()
+                .enumerate()
+                .for_each(|(i, x)| walk(x, &format!("{path}[{i}]"), out)),
             _ => {}
         }
     }
     let mut problems = Vec::new();
     walk(args, "resource_args.kubernetes", &mut problems);
-    if problems.is_empty() { Ok(()) } else { Err(format!("refused Kubernetes config: {}", problems.join("; "))) }
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(format!(
+            "refused Kubernetes config: {}",
+            problems.join("; ")
+        ))
+    }
 }
 
 #[cfg(test)]
@@ -129,18 +192,52 @@ mod tests {
     #[test]
     fn wandb_allow_list_and_message() {
         let err = check_local_container(&json!({"privileged": true})).unwrap_err();
-        assert_eq!(err, "Unsupported resource_args.local-container option 'privileged'. Supported options are: command, cpu, cpu-period, cpu-quota, cpu-shares, cpus, cpuset-cpus, cpuset-mems, e, env, gpus, m, memory, memory-reservation, memory-swap, name, pids-limit, platform, shm-size, ulimit, w, workdir");
+        assert_eq!(
+            err,
+            "Unsupported resource_args.local-container option 'privileged'. Supported options are: command, cpu, cpu-period, cpu-quota, cpu-shares, cpus, cpuset-cpus, cpuset-mems, e, env, gpus, m, memory, memory-reservation, memory-swap, name, pids-limit, platform, shm-size, ulimit, w, workdir"
+        );
         assert!(check_local_container(&json!({"builder": {"accelerator": {}}})).is_err());
         assert!(check_local_container(&json!({"memory": ["1g"]})).is_err());
-        assert!(check_local_container(&json!({"--Shm_Size": "1g", "env": ["A=1", "B=2"], "gpus": "all"})).is_ok());
-        assert_eq!(docker_flags(&json!({"env": ["A=1", "B=2"], "m": "1g", "shm-size": "2g"})), ["--env", "A=1", "--env", "B=2", "-m", "1g", "--shm-size", "2g"]);
+        assert!(
+            check_local_container(
+                &json!({"--Shm_Size": "1g", "env": ["A=1", "B=2"], "gpus": "all"})
+            )
+            .is_ok()
+        );
+        assert_eq!(
+            docker_flags(&json!({"env": ["A=1", "B=2"], "m": "1g", "shm-size": "2g"})),
+            [
+                "--env",
+                "A=1",
+                "--env",
+                "B=2",
+                "-m",
+                "1g",
+                "--shm-size",
+                "2g"
+            ]
+        );
     }
 
     #[test]
     fn kubernetes_escapes_are_refused() {
-        assert!(check_kubernetes(&json!({"spec": {"template": {"spec": {"containers": [{"image": "x"}]}}}})).is_ok());
+        assert!(
+            check_kubernetes(
+                &json!({"spec": {"template": {"spec": {"containers": [{"image": "x"}]}}}})
+            )
+            .is_ok()
+        );
         let err = check_kubernetes(&json!({"spec": {"template": {"spec": {"hostNetwork": true, "containers": [{"securityContext": {}}]}}}})).unwrap_err();
-        assert!(err.contains("hostNetwork is not allowed") && err.contains("securityContext is not allowed"), "{err}");
-        assert!(check_kubernetes(&json!({"spec": {"hostNetwork": false, "automountServiceAccountToken": false}})).is_ok());
+        assert!(
+            err.contains("hostNetwork is not allowed")
+                && err.contains("securityContext is not allowed"),
+            "{err}"
+        );
+        assert!(
+            check_kubernetes(
+                &json!({"spec": {"hostNetwork": false, "automountServiceAccountToken": false}})
+            )
+            .is_ok()
+        );
     }
 }

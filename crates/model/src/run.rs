@@ -50,7 +50,10 @@ impl RunState {
 
     /// The run will not change state by itself any more.
     pub fn is_terminal(&self) -> bool {
-        matches!(self, Self::Finished | Self::Failed | Self::Crashed | Self::Killed | Self::Preempted)
+        matches!(
+            self,
+            Self::Finished | Self::Failed | Self::Crashed | Self::Killed | Self::Preempted
+        )
     }
 }
 
@@ -115,7 +118,11 @@ pub fn unwrap_config(config: &Map<String, Value>) -> Map<String, Value> {
         .iter()
         .filter(|(k, _)| k.as_str() != "_wandb")
         .map(|(k, v)| {
-            let inner = v.as_object().and_then(|o| o.get("value")).cloned().unwrap_or(v.clone());
+            let inner = v
+                .as_object()
+                .and_then(|o| o.get("value"))
+                .cloned()
+                .unwrap_or(v.clone());
             (k.clone(), inner)
         })
         .collect()
@@ -139,8 +146,14 @@ mod tests {
         assert_eq!(RunState::parse("FINISHED"), RunState::Finished);
         assert!(RunState::Killed.is_terminal());
         assert!(!RunState::Running.is_terminal());
-        let cfg = json!({"lr": {"value": 0.1, "desc": null}, "_wandb": {"value": {}}}).as_object().unwrap().clone();
+        let cfg = json!({"lr": {"value": 0.1, "desc": null}, "_wandb": {"value": {}}})
+            .as_object()
+            .unwrap()
+            .clone();
         assert_eq!(Value::Object(unwrap_config(&cfg)), json!({"lr": 0.1}));
-        assert_eq!(Value::Object(wrap_config(&unwrap_config(&cfg))), json!({"lr": {"value": 0.1}}));
+        assert_eq!(
+            Value::Object(wrap_config(&unwrap_config(&cfg))),
+            json!({"lr": {"value": 0.1}})
+        );
     }
 }

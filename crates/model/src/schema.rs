@@ -22,9 +22,17 @@ pub struct JsonSchema {
     pub minimum: Option<Number>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub maximum: Option<Number>,
-    #[serde(rename = "exclusiveMinimum", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "exclusiveMinimum",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub exclusive_minimum: Option<Number>,
-    #[serde(rename = "exclusiveMaximum", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "exclusiveMaximum",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub exclusive_maximum: Option<Number>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub default: Option<Value>,
@@ -82,7 +90,10 @@ impl std::fmt::Display for Problem {
 
 impl JsonSchema {
     pub fn of(kind: SchemaType) -> Self {
-        Self { kind: Some(kind), ..Self::default() }
+        Self {
+            kind: Some(kind),
+            ..Self::default()
+        }
     }
 
     /// Every problem of `value` against this schema, depth first.
@@ -93,7 +104,12 @@ impl JsonSchema {
     }
 
     fn check(&self, value: &Value, path: &str, out: &mut Vec<Problem>) {
-        let mut push = |message: String| out.push(Problem { path: path.to_owned(), message });
+        let mut push = |message: String| {
+            out.push(Problem {
+                path: path.to_owned(),
+                message,
+            })
+        };
         if let Some(kind) = self.kind {
             let ok = match kind {
                 SchemaType::String => value.is_string(),
@@ -104,28 +120,72 @@ impl JsonSchema {
                 SchemaType::Array => value.is_array(),
             };
             if !ok {
-                push(format!("must be {} {}, got {}", article(kind), kind.as_str(), describe(value)));
+                push(format!(
+                    "must be {} {}, got {}",
+                    article(kind),
+                    kind.as_str(),
+                    describe(value)
+                ));
                 return;
             }
         }
-        if let Some(allowed) = &self.allowed {
-            if !allowed.iter().any(|a| values_equal(a, value)) {
+        if let Some(allowed) = &self.allowed
+            && !allowed.iter().any(|a| values_equal(a, value)) {
                 let list: Vec<String> = allowed.iter().map(short).collect();
-                push(format!("must be one of {}, got {}", list.join(", "), short(value)));
+                push(format!(
+                    "must be one of {}, got {}",
+                    list.join(", "),
+                    short(value)
+                ));
             }
-        }
         if let Some(n) = value.as_f64() {
-            if let Some(min) = self.minimum.as_ref().and_then(Number::as_f64).filter(|min| n < *min) {
-                push(format!("must be at least {}, got {}", num(min), short(value)));
+            if let Some(min) = self
+                .minimum
+                .as_ref()
+                .and_then(Number::as_f64)
+                .filter(|min| n < *min)
+            {
+                push(format!(
+                    "must be at least {}, got {}",
+                    num(min),
+                    short(value)
+                ));
             }
-            if let Some(max) = self.maximum.as_ref().and_then(Number::as_f64).filter(|max| n > *max) {
-                push(format!("must be at most {}, got {}", num(max), short(value)));
+            if let Some(max) = self
+                .maximum
+                .as_ref()
+                .and_then(Number::as_f64)
+                .filter(|max| n > *max)
+            {
+                push(format!(
+                    "must be at most {}, got {}",
+                    num(max),
+                    short(value)
+                ));
             }
-            if let Some(min) = self.exclusive_minimum.as_ref().and_then(Number::as_f64).filter(|min| n <= *min) {
-                push(format!("must be greater than {}, got {}", num(min), short(value)));
+            if let Some(min) = self
+                .exclusive_minimum
+                .as_ref()
+                .and_then(Number::as_f64)
+                .filter(|min| n <= *min)
+            {
+                push(format!(
+                    "must be greater than {}, got {}",
+                    num(min),
+                    short(value)
+                ));
             }
-            if let Some(max) = self.exclusive_maximum.as_ref().and_then(Number::as_f64).filter(|max| n >= *max) {
-                push(format!("must be less than {}, got {}", num(max), short(value)));
+            if let Some(max) = self
+                .exclusive_maximum
+                .as_ref()
+                .and_then(Number::as_f64)
+                .filter(|max| n >= *max)
+            {
+                push(format!(
+                    "must be less than {}, got {}",
+                    num(max),
+                    short(value)
+                ));
             }
         }
         if let (Some(props), Some(obj)) = (&self.properties, value.as_object()) {
@@ -138,7 +198,10 @@ impl JsonSchema {
         if let (Some(required), Some(obj)) = (&self.required, value.as_object()) {
             for name in required {
                 if !obj.contains_key(name) {
-                    out.push(Problem { path: join(path, name), message: "is required".into() });
+                    out.push(Problem {
+                        path: join(path, name),
+                        message: "is required".into(),
+                    });
                 }
             }
         }
@@ -159,14 +222,22 @@ impl JsonSchema {
                     .iter()
                     .filter_map(|(k, v)| Self::from_wb_type(v).map(|s| (k.clone(), s)))
                     .collect();
-                Self { properties: Some(Ordered(props)), ..Self::of(SchemaType::Object) }
+                Self {
+                    properties: Some(Ordered(props)),
+                    ..Self::of(SchemaType::Object)
+                }
             }
             "number" => Self::of(SchemaType::Number),
             "string" => Self::of(SchemaType::String),
             "boolean" => Self::of(SchemaType::Boolean),
             "list" => {
-                let items = t.pointer("/params/element_type").and_then(Self::from_wb_type);
-                Self { items: items.map(Box::new), ..Self::of(SchemaType::Array) }
+                let items = t
+                    .pointer("/params/element_type")
+                    .and_then(Self::from_wb_type);
+                Self {
+                    items: items.map(Box::new),
+                    ..Self::of(SchemaType::Array)
+                }
             }
             _ => Self::default(),
         };
@@ -175,7 +246,11 @@ impl JsonSchema {
 }
 
 fn join(path: &str, name: &str) -> String {
-    if path.is_empty() { name.to_owned() } else { format!("{path}.{name}") }
+    if path.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{path}.{name}")
+    }
 }
 
 fn is_integer(value: &Value) -> bool {
@@ -215,7 +290,11 @@ pub(crate) fn short(value: &Value) -> String {
 }
 
 fn num(n: f64) -> String {
-    if n.fract() == 0.0 && n.abs() < 1e15 { format!("{}", n as i64) } else { format!("{n}") }
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
 }
 
 #[cfg(test)]
@@ -256,6 +335,9 @@ mod tests {
         assert_eq!(s.kind, Some(SchemaType::Object));
         let props = s.properties.unwrap();
         assert_eq!(props.get("lr").unwrap().kind, Some(SchemaType::Number));
-        assert_eq!(props.get("layers").unwrap().items.as_ref().unwrap().kind, Some(SchemaType::Number));
+        assert_eq!(
+            props.get("layers").unwrap().items.as_ref().unwrap().kind,
+            Some(SchemaType::Number)
+        );
     }
 }

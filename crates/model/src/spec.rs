@@ -13,7 +13,11 @@ pub struct LaunchSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub job: Option<String>,
     /// Legacy; `placeholder-uri-scheduler` for sweep schedulers.
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "double_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "double_option"
+    )]
     pub uri: Option<Option<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub entity: Option<String>,
@@ -33,7 +37,11 @@ pub struct LaunchSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub git: Option<GitSpec>,
     /// `local-process`, `local-container`, `kubernetes`, ... (`null` allowed).
-    #[serde(default, skip_serializing_if = "Option::is_none", with = "double_option")]
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "double_option"
+    )]
     pub resource: Option<Option<String>>,
     /// `{<resource>: {...}}`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -54,9 +62,17 @@ pub struct LaunchSpec {
     pub registry: Option<Value>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub additional_services: Option<Vec<Value>>,
-    #[serde(default, rename = "_wandb_api_key", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "_wandb_api_key",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub wandb_api_key: Option<String>,
-    #[serde(default, rename = "_resume_count", skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        rename = "_resume_count",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub resume_count: Option<i64>,
     /// Every other key, kept verbatim.
     #[serde(flatten)]
@@ -123,13 +139,17 @@ pub enum SpecError {
     #[error("job name {0:?} is not of the form entity/project/name:alias")]
     BadJobName(String),
     #[error("`{field}` in the run spec {problem}")]
-    BadField { field: &'static str, problem: String },
+    BadField {
+        field: &'static str,
+        problem: String,
+    },
 }
 
 impl LaunchSpec {
     /// Parse a spec from JSON text with a message that says what is wrong.
     pub fn from_json(text: &str) -> Result<Self, SpecError> {
-        let value: Value = serde_json::from_str(text).map_err(|e| SpecError::Json(e.to_string()))?;
+        let value: Value =
+            serde_json::from_str(text).map_err(|e| SpecError::Json(e.to_string()))?;
         Self::from_value(value)
     }
 
@@ -155,7 +175,10 @@ impl LaunchSpec {
 
     /// The resource, if set and not null.
     pub fn resource(&self) -> Option<&str> {
-        self.resource.as_ref().and_then(|r| r.as_deref()).filter(|s| !s.is_empty())
+        self.resource
+            .as_ref()
+            .and_then(|r| r.as_deref())
+            .filter(|s| !s.is_empty())
     }
 
     /// `resource_args[<resource>]` for the spec's resource.
@@ -191,7 +214,11 @@ impl LaunchSpec {
         if self.job.is_some() || self.docker_image().is_some() {
             return None;
         }
-        self.overrides.as_ref()?.entry_point.as_deref().filter(|c| !c.is_empty())
+        self.overrides
+            .as_ref()?
+            .entry_point
+            .as_deref()
+            .filter(|c| !c.is_empty())
     }
 }
 
@@ -217,7 +244,10 @@ impl JobRef {
             Some((n, a)) => (n, a),
             None => (rest, "latest"),
         };
-        if [entity, project, name, alias].iter().any(|s| s.is_empty() || s.contains('/')) {
+        if [entity, project, name, alias]
+            .iter()
+            .any(|s| s.is_empty() || s.contains('/'))
+        {
             return Err(bad());
         }
         Ok(Self {
@@ -236,7 +266,11 @@ impl JobRef {
 
 impl std::fmt::Display for JobRef {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{}/{}/{}:{}", self.entity, self.project, self.name, self.alias)
+        write!(
+            f,
+            "{}/{}/{}:{}",
+            self.entity, self.project, self.name, self.alias
+        )
     }
 }
 
@@ -265,8 +299,15 @@ fn field_error(message: &str) -> SpecError {
         "entity",
         "project",
     ];
-    let field = FIELDS.iter().find(|f| message.contains(*f)).copied().unwrap_or("a field");
-    SpecError::BadField { field, problem: format!("has the wrong type ({message})") }
+    let field = FIELDS
+        .iter()
+        .find(|f| message.contains(*f))
+        .copied()
+        .unwrap_or("a field");
+    SpecError::BadField {
+        field,
+        problem: format!("has the wrong type ({message})"),
+    }
 }
 
 #[cfg(test)]
@@ -287,12 +328,19 @@ mod tests {
 
     #[test]
     fn source_validation() {
-        let both = LaunchSpec::from_value(json!({"job": "a/b/c:v1", "docker": {"docker_image": "img"}}));
-        assert!(matches!(both.unwrap().validate_source(), Err(SpecError::TwoSources { .. })));
+        let both =
+            LaunchSpec::from_value(json!({"job": "a/b/c:v1", "docker": {"docker_image": "img"}}));
+        assert!(matches!(
+            both.unwrap().validate_source(),
+            Err(SpecError::TwoSources { .. })
+        ));
         let none = LaunchSpec::from_value(json!({"entity": "a"})).unwrap();
         assert_eq!(none.validate_source(), Err(SpecError::NoSource));
         let bad = LaunchSpec::from_value(json!({"job": "nope"})).unwrap();
-        assert_eq!(bad.validate_source(), Err(SpecError::BadJobName("nope".into())));
+        assert_eq!(
+            bad.validate_source(),
+            Err(SpecError::BadJobName("nope".into()))
+        );
         let sched = LaunchSpec::from_value(json!({"uri": "placeholder-uri-scheduler"})).unwrap();
         assert_eq!(sched.validate_source(), Ok(()));
     }

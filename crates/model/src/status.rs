@@ -141,7 +141,10 @@ impl DisplayStatus {
 
     /// Still waiting or working (not an outcome).
     pub fn is_active(self) -> bool {
-        matches!(self, Self::Idle | Self::Queued | Self::Pending | Self::Running)
+        matches!(
+            self,
+            Self::Idle | Self::Queued | Self::Pending | Self::Running
+        )
     }
 }
 
@@ -184,15 +187,19 @@ pub fn display_status(item: &QueueItem, ctx: &StatusContext) -> DisplayStatus {
 fn claimed_status(ctx: &StatusContext) -> DisplayStatus {
     let owner_gone = ctx.owner_alive == Some(false);
     let Some(run) = &ctx.run else {
-        return if owner_gone { DisplayStatus::Crashed } else { DisplayStatus::Pending };
+        return if owner_gone {
+            DisplayStatus::Crashed
+        } else {
+            DisplayStatus::Pending
+        };
     };
     match &run.state {
         RunState::Pending | RunState::Other(_) if owner_gone => DisplayStatus::Crashed,
         RunState::Pending | RunState::Other(_) => DisplayStatus::Pending,
         RunState::Running | RunState::Preempting => {
-            let silent = run.heartbeat_at.is_none_or(|t| {
-                (ctx.now - t).whole_seconds() > RUN_CRASHED_AFTER_SECS
-            });
+            let silent = run
+                .heartbeat_at
+                .is_none_or(|t| (ctx.now - t).whole_seconds() > RUN_CRASHED_AFTER_SECS);
             if silent && (owner_gone || run.heartbeat_at.is_some()) {
                 DisplayStatus::Crashed
             } else {
@@ -242,12 +249,20 @@ pub fn wait_reason(agents: &[(i64, i64)], position: usize) -> WaitReason {
     if !unlimited && running >= capacity {
         return WaitReason::AgentsBusy { running, capacity };
     }
-    if position > 0 { WaitReason::BehindOthers { ahead: position } } else { WaitReason::AboutToStart }
+    if position > 0 {
+        WaitReason::BehindOthers { ahead: position }
+    } else {
+        WaitReason::AboutToStart
+    }
 }
 
 /// Order of service: priority first when the queue uses it, then FIFO.
 pub fn service_order(a: &QueueItem, b: &QueueItem, prioritized: bool) -> std::cmp::Ordering {
-    let by_priority = if prioritized { a.priority.cmp(&b.priority) } else { std::cmp::Ordering::Equal };
+    let by_priority = if prioritized {
+        a.priority.cmp(&b.priority)
+    } else {
+        std::cmp::Ordering::Equal
+    };
     by_priority.then_with(|| {
         let ta = a.created_at.as_deref().and_then(timefmt::parse);
         let tb = b.created_at.as_deref().and_then(timefmt::parse);
@@ -293,30 +308,75 @@ mod tests {
 
     #[test]
     fn waiting_items() {
-        assert_eq!(display_status(&item(ItemState::Pending), &ctx(None, false, None)), DisplayStatus::Idle);
-        assert_eq!(display_status(&item(ItemState::Pending), &ctx(None, true, None)), DisplayStatus::Queued);
-        assert_eq!(display_status(&item(ItemState::Leased), &ctx(None, true, Some(true))), DisplayStatus::Pending);
-        assert_eq!(display_status(&item(ItemState::Failed), &ctx(None, true, None)), DisplayStatus::Failed);
+        assert_eq!(
+            display_status(&item(ItemState::Pending), &ctx(None, false, None)),
+            DisplayStatus::Idle
+        );
+        assert_eq!(
+            display_status(&item(ItemState::Pending), &ctx(None, true, None)),
+            DisplayStatus::Queued
+        );
+        assert_eq!(
+            display_status(&item(ItemState::Leased), &ctx(None, true, Some(true))),
+            DisplayStatus::Pending
+        );
+        assert_eq!(
+            display_status(&item(ItemState::Failed), &ctx(None, true, None)),
+            DisplayStatus::Failed
+        );
     }
 
     #[test]
     fn claimed_items_follow_their_run() {
         let c = item(ItemState::Claimed);
-        assert_eq!(display_status(&c, &ctx(None, true, Some(true))), DisplayStatus::Pending);
-        assert_eq!(display_status(&c, &ctx(None, true, Some(false))), DisplayStatus::Crashed);
-        assert_eq!(display_status(&c, &ctx(Some((RunState::Running, 10)), true, Some(true))), DisplayStatus::Running);
-        assert_eq!(display_status(&c, &ctx(Some((RunState::Running, 600)), true, Some(true))), DisplayStatus::Crashed);
-        assert_eq!(display_status(&c, &ctx(Some((RunState::Finished, 600)), false, None)), DisplayStatus::Finished);
-        assert_eq!(display_status(&c, &ctx(Some((RunState::Failed, 1)), false, None)), DisplayStatus::Failed);
-        assert_eq!(display_status(&c, &ctx(Some((RunState::Killed, 1)), false, None)), DisplayStatus::Killed);
-        assert_eq!(display_status(&c, &ctx(Some((RunState::Crashed, 1)), false, None)), DisplayStatus::Crashed);
+        assert_eq!(
+            display_status(&c, &ctx(None, true, Some(true))),
+            DisplayStatus::Pending
+        );
+        assert_eq!(
+            display_status(&c, &ctx(None, true, Some(false))),
+            DisplayStatus::Crashed
+        );
+        assert_eq!(
+            display_status(&c, &ctx(Some((RunState::Running, 10)), true, Some(true))),
+            DisplayStatus::Running
+        );
+        assert_eq!(
+            display_status(&c, &ctx(Some((RunState::Running, 600)), true, Some(true))),
+            DisplayStatus::Crashed
+        );
+        assert_eq!(
+            display_status(&c, &ctx(Some((RunState::Finished, 600)), false, None)),
+            DisplayStatus::Finished
+        );
+        assert_eq!(
+            display_status(&c, &ctx(Some((RunState::Failed, 1)), false, None)),
+            DisplayStatus::Failed
+        );
+        assert_eq!(
+            display_status(&c, &ctx(Some((RunState::Killed, 1)), false, None)),
+            DisplayStatus::Killed
+        );
+        assert_eq!(
+            display_status(&c, &ctx(Some((RunState::Crashed, 1)), false, None)),
+            DisplayStatus::Crashed
+        );
     }
 
     #[test]
     fn wait_reasons() {
-        assert_eq!(wait_reason(&[], 0).to_string(), "no agent is polling this queue");
-        assert_eq!(wait_reason(&[(1, 1), (1, 1)], 0).to_string(), "agents are busy: 2 of 2 jobs running");
-        assert_eq!(wait_reason(&[(5, -1)], 2).to_string(), "2 items ahead of it");
+        assert_eq!(
+            wait_reason(&[], 0).to_string(),
+            "no agent is polling this queue"
+        );
+        assert_eq!(
+            wait_reason(&[(1, 1), (1, 1)], 0).to_string(),
+            "agents are busy: 2 of 2 jobs running"
+        );
+        assert_eq!(
+            wait_reason(&[(5, -1)], 2).to_string(),
+            "2 items ahead of it"
+        );
         assert_eq!(wait_reason(&[(0, 1)], 0), WaitReason::AboutToStart);
     }
 }

@@ -27,37 +27,58 @@ pub fn placeholders(config: &Value) -> Vec<String> {
 pub fn validate_definitions(config: &Value, vars: &[TemplateVariable]) -> Vec<Problem> {
     let mut problems = Vec::new();
     let mut push = |path: &str, message: String| {
-        problems.push(Problem { path: path.to_owned(), message });
+        problems.push(Problem {
+            path: path.to_owned(),
+            message,
+        });
     };
     for var in vars {
         let s = var.schema();
         let name = var.name.as_str();
         if !is_identifier(name) {
-            push(name, "a template variable name may only use letters, digits, '_' and '-'".into());
+            push(
+                name,
+                "a template variable name may only use letters, digits, '_' and '-'".into(),
+            );
         }
         match s.kind {
             Some(SchemaType::String | SchemaType::Integer | SchemaType::Number) => {}
             Some(other) => push(
                 name,
-                format!("type {:?} is not allowed: use string, integer or number", other.as_str()),
+                format!(
+                    "type {:?} is not allowed: use string, integer or number",
+                    other.as_str()
+                ),
             ),
-            None => push(name, "has no type: set \"type\" to string, integer or number".into()),
+            None => push(
+                name,
+                "has no type: set \"type\" to string, integer or number".into(),
+            ),
         }
         if let (Some(min), Some(max)) = (
             s.minimum.as_ref().and_then(|n| n.as_f64()),
             s.maximum.as_ref().and_then(|n| n.as_f64()),
-        ) {
-            if min > max {
+        )
+            && min > max {
                 push(name, format!("minimum {min} is greater than maximum {max}"));
             }
-        }
         if s.kind == Some(SchemaType::String) && (s.minimum.is_some() || s.maximum.is_some()) {
-            push(name, "minimum/maximum only apply to integer and number variables".into());
+            push(
+                name,
+                "minimum/maximum only apply to integer and number variables".into(),
+            );
         }
-        let bare = JsonSchema { allowed: None, default: None, ..s.clone() };
+        let bare = JsonSchema {
+            allowed: None,
+            default: None,
+            ..s.clone()
+        };
         if let Some(allowed) = &s.allowed {
             if allowed.is_empty() {
-                push(name, "enum is empty: list at least one allowed value".into());
+                push(
+                    name,
+                    "enum is empty: list at least one allowed value".into(),
+                );
             }
             for v in allowed {
                 for p in bare.validate(v) {
@@ -123,9 +144,16 @@ pub fn resolve_values(
         if found.is_empty() {
             out.insert(var.name.clone(), value);
         }
-        problems.extend(found.into_iter().map(|p| Problem { path: var.name.clone(), ..p }));
+        problems.extend(found.into_iter().map(|p| Problem {
+            path: var.name.clone(),
+            ..p
+        }));
     }
-    if problems.is_empty() { Ok(out) } else { Err(problems) }
+    if problems.is_empty() {
+        Ok(out)
+    } else {
+        Err(problems)
+    }
 }
 
 /// Replace every `{{name}}` in the strings of `config` with the value's text.
@@ -134,9 +162,11 @@ pub fn render(config: &Value, values: &Map<String, Value>) -> Value {
     match config {
         Value::String(s) => Value::String(render_str(s, values)),
         Value::Array(items) => Value::Array(items.iter().map(|v| render(v, values)).collect()),
-        Value::Object(map) => {
-            Value::Object(map.iter().map(|(k, v)| (k.clone(), render(v, values))).collect())
-        }
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), render(v, values)))
+                .collect(),
+        ),
         other => other.clone(),
     }
 }
@@ -164,11 +194,15 @@ pub fn value_text(v: &Value) -> String {
 }
 
 fn coerce(schema: &JsonSchema, v: &Value) -> Value {
-    let Some(text) = v.as_str() else { return v.clone() };
+    let Some(text) = v.as_str() else {
+        return v.clone();
+    };
     match schema.kind {
-        Some(SchemaType::Integer) => {
-            text.trim().parse::<i64>().map(Value::from).unwrap_or_else(|_| v.clone())
-        }
+        Some(SchemaType::Integer) => text
+            .trim()
+            .parse::<i64>()
+            .map(Value::from)
+            .unwrap_or_else(|_| v.clone()),
         Some(SchemaType::Number) => text
             .trim()
             .parse::<f64>()
@@ -176,7 +210,10 @@ fn coerce(schema: &JsonSchema, v: &Value) -> Value {
             .and_then(serde_json::Number::from_f64)
             .map(|n| {
                 // keep integers integral: "4" -> 4, not 4.0
-                text.trim().parse::<i64>().map(Value::from).unwrap_or(Value::Number(n))
+                text.trim()
+                    .parse::<i64>()
+                    .map(Value::from)
+                    .unwrap_or(Value::Number(n))
             })
             .unwrap_or_else(|| v.clone()),
         _ => v.clone(),
@@ -188,7 +225,9 @@ fn scan(s: &str) -> Vec<(usize, usize, String)> {
     let mut found = Vec::new();
     let mut from = 0;
     while let Some(open) = s[from..].find("{{").map(|i| i + from) {
-        let Some(close) = s[open + 2..].find("}}").map(|i| i + open + 2) else { break };
+        let Some(close) = s[open + 2..].find("}}").map(|i| i + open + 2) else {
+            break;
+        };
         let name = s[open + 2..close].trim();
         if is_identifier(name) {
             found.push((open, close + 2, name.to_owned()));
@@ -201,7 +240,10 @@ fn scan(s: &str) -> Vec<(usize, usize, String)> {
 }
 
 fn is_identifier(name: &str) -> bool {
-    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
 }
 
 fn walk_strings(v: &Value, f: &mut impl FnMut(&str)) {
@@ -215,7 +257,11 @@ fn walk_strings(v: &Value, f: &mut impl FnMut(&str)) {
 
 /// A one-line summary of problems, for errors that must fit in one message.
 pub fn summarize(problems: &[Problem]) -> String {
-    problems.iter().map(ToString::to_string).collect::<Vec<_>>().join("; ")
+    problems
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
 }
 
 #[doc(hidden)]
@@ -247,7 +293,8 @@ mod tests {
 
     #[test]
     fn renders_values_as_text() {
-        let cfg = json!({"limits": {"cpu": "{{cpu}}", "mem": "{{memory}}", "x": "{{other}}"}, "n": 3});
+        let cfg =
+            json!({"limits": {"cpu": "{{cpu}}", "mem": "{{memory}}", "x": "{{other}}"}, "n": 3});
         let mut values = Map::new();
         values.insert("cpu".into(), json!(4));
         values.insert("memory".into(), json!("16Gi"));
@@ -294,8 +341,10 @@ mod tests {
         }))
         .unwrap();
         let cfg = json!({"x": "{{a}} {{d}}"});
-        let text: Vec<String> =
-            validate_definitions(&cfg, &vars).iter().map(ToString::to_string).collect();
+        let text: Vec<String> = validate_definitions(&cfg, &vars)
+            .iter()
+            .map(ToString::to_string)
+            .collect();
         assert_eq!(
             text,
             vec![

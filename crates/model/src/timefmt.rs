@@ -9,9 +9,8 @@ pub fn parse(text: &str) -> Option<OffsetDateTime> {
     if let Ok(t) = OffsetDateTime::parse(text, &Rfc3339) {
         return Some(t);
     }
-    let with_frac = format_description!(
-        "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond]"
-    );
+    let with_frac =
+        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond]");
     let plain = format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
     PrimitiveDateTime::parse(text, with_frac)
         .or_else(|_| PrimitiveDateTime::parse(text, plain))
@@ -21,7 +20,10 @@ pub fn parse(text: &str) -> Option<OffsetDateTime> {
 
 /// Format as RFC 3339 in UTC with second precision, e.g. `2026-11-28T22:44:12Z`.
 pub fn format(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC).replace_nanosecond(0).unwrap_or(t);
+    let t = t
+        .to_offset(time::UtcOffset::UTC)
+        .replace_nanosecond(0)
+        .unwrap_or(t);
     t.format(&Rfc3339).unwrap_or_default()
 }
 

@@ -20,7 +20,12 @@ pub fn hash_key(key: &str) -> String {
 /// Keys must look like keys; a clear message otherwise.
 pub fn validate_key(key: &str) -> Result<(), String> {
     let k = key.trim();
-    if k.len() < 16 || k.len() > 128 || !k.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+    if k.len() < 16
+        || k.len() > 128
+        || !k
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    {
         return Err("an API key is 16 to 128 letters, digits, '-' or '_' (Liftoff generates 40 hex characters)".into());
     }
     Ok(())
@@ -30,13 +35,21 @@ pub fn validate_key(key: &str) -> Result<(), String> {
 /// `api`), or Bearer.
 pub fn key_from_header(value: &str) -> Option<String> {
     let value = value.trim();
-    if let Some(token) = value.strip_prefix("Basic ").or_else(|| value.strip_prefix("basic ")) {
-        let raw = base64::engine::general_purpose::STANDARD.decode(token.trim()).ok()?;
+    if let Some(token) = value
+        .strip_prefix("Basic ")
+        .or_else(|| value.strip_prefix("basic "))
+    {
+        let raw = base64::engine::general_purpose::STANDARD
+            .decode(token.trim())
+            .ok()?;
         let text = String::from_utf8(raw).ok()?;
         let (_, key) = text.split_once(':')?;
         return (!key.is_empty()).then(|| key.to_owned());
     }
-    if let Some(token) = value.strip_prefix("Bearer ").or_else(|| value.strip_prefix("bearer ")) {
+    if let Some(token) = value
+        .strip_prefix("Bearer ")
+        .or_else(|| value.strip_prefix("bearer "))
+    {
         return (!token.trim().is_empty()).then(|| token.trim().to_owned());
     }
     None
@@ -54,7 +67,10 @@ mod tests {
         assert!(validate_key("short").is_err());
         assert_eq!(hash_key(&k).len(), 64);
         assert_ne!(hash_key(&k), k);
-        assert_eq!(key_from_header("Basic YXBpOmsxMjM=").as_deref(), Some("k123"));
+        assert_eq!(
+            key_from_header("Basic YXBpOmsxMjM=").as_deref(),
+            Some("k123")
+        );
         assert_eq!(key_from_header("Bearer abc").as_deref(), Some("abc"));
         assert_eq!(key_from_header("Basic !!!"), None);
         assert_eq!(key_from_header("Digest x"), None);

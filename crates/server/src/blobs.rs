@@ -23,7 +23,10 @@ impl Blobs {
 
     fn path(&self, key: &str) -> std::io::Result<PathBuf> {
         if !is_safe_key(key) {
-            return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, "unsafe object key"));
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                "unsafe object key",
+            ));
         }
         Ok(self.root.join(key))
     }
@@ -60,7 +63,10 @@ impl Blobs {
 }
 
 fn temp_path(path: &Path) -> PathBuf {
-    let mut name = path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+    let mut name = path
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_default();
     name.push(format!(".tmp{}", rand::random::<u32>()));
     path.with_file_name(name)
 }

@@ -32,7 +32,11 @@ impl ApiError {
     /// What the client is told.
     pub fn message(&self) -> String {
         match self {
-            Self::NotFound(m) | Self::Invalid(m) | Self::Conflict(m) | Self::Forbidden(m) | Self::Unauthenticated(m) => m.clone(),
+            Self::NotFound(m)
+            | Self::Invalid(m)
+            | Self::Conflict(m)
+            | Self::Forbidden(m)
+            | Self::Unauthenticated(m) => m.clone(),
             Self::Internal(_) => "internal error; the server log has the details".to_owned(),
         }
     }

@@ -5,8 +5,8 @@ use std::time::Duration;
 use liftoff_model::json::JsonString;
 use liftoff_model::push::merge_for_push;
 use liftoff_model::queue::{
-    DefaultResourceConfig, ExternalLinks, PrioritizationMode, QueueAccess, ResourceType, TemplateVariable,
-    template_variables_from_input, validate_queue_name,
+    DefaultResourceConfig, ExternalLinks, PrioritizationMode, QueueAccess, ResourceType,
+    TemplateVariable, template_variables_from_input, validate_queue_name,
 };
 use liftoff_model::schema::JsonSchema;
 use liftoff_model::spec::LaunchSpec;
@@ -37,13 +37,19 @@ pub fn stored_template_variables(text: &str) -> Vec<TemplateVariable> {
 }
 
 fn store_template_variables(vars: &[TemplateVariable]) -> String {
-    let list: Vec<Value> = vars.iter().map(|v| json!({"name": v.name, "schema": v.schema()})).collect();
+    let list: Vec<Value> = vars
+        .iter()
+        .map(|v| json!({"name": v.name, "schema": v.schema()}))
+        .collect();
     Value::Array(list).to_string()
 }
 
 /// A stored resource config as the model sees it.
 pub fn resource_config(row: &store::ResourceConfig) -> ApiResult<DefaultResourceConfig> {
-    let resource: ResourceType = row.resource.parse().map_err(|e| ApiError::Internal(format!("stored resource: {e}")))?;
+    let resource: ResourceType = row
+        .resource
+        .parse()
+        .map_err(|e| ApiError::Internal(format!("stored resource: {e}")))?;
     Ok(DefaultResourceConfig {
         id: Some(ids::encode("DefaultResourceConfig", row.id)),
         resource,
@@ -54,16 +60,27 @@ pub fn resource_config(row: &store::ResourceConfig) -> ApiResult<DefaultResource
 
 /// Validate a resource config input (`{"resource_args": {<resource>: {...}}}`
 /// as a JSON string) and its template variables; every problem listed.
-fn parse_config(resource: &str, config: &Value, template_variables: Option<&Value>) -> ApiResult<(ResourceType, Value, Vec<TemplateVariable>)> {
-    let resource: ResourceType = resource.parse().map_err(|e: liftoff_model::queue::ParseResourceError| ApiError::invalid(e.to_string()))?;
+fn parse_config(
+    resource: &str,
+    config: &Value,
+    template_variables: Option<&Value>,
+) -> ApiResult<(ResourceType, Value, Vec<TemplateVariable>)> {
+    let resource: ResourceType = resource
+        .parse()
+        .map_err(|e: liftoff_model::queue::ParseResourceError| ApiError::invalid(e.to_string()))?;
     let Some(args) = config.get("resource_args") else {
         return Err(ApiError::invalid(format!(
             "the resource config must look like {{\"resource_args\": {{\"{resource}\": {{...}}}}}}"
         )));
     };
-    let inner = args.get(resource.as_str()).cloned().unwrap_or_else(|| json!({}));
+    let inner = args
+        .get(resource.as_str())
+        .cloned()
+        .unwrap_or_else(|| json!({}));
     if !inner.is_object() {
-        return Err(ApiError::invalid(format!("resource_args.{resource} must be an object")));
+        return Err(ApiError::invalid(format!(
+            "resource_args.{resource} must be an object"
+        )));
     }
     let vars = match template_variables {
         None | Some(Value::Null) => vec![],
@@ -71,24 +88,48 @@ fn parse_config(resource: &str, config: &Value, template_variables: Option<&Valu
     };
     let problems = validate_definitions(&inner, &vars);
     if !problems.is_empty() {
-        return Err(ApiError::invalid(format!("invalid queue config: {}", summarize(&problems))));
+        return Err(ApiError::invalid(format!(
+            "invalid queue config: {}",
+            summarize(&problems)
+        )));
     }
     Ok((resource, DefaultResourceConfig::wrap(resource, inner), vars))
 }
 
-pub async fn create_resource_config(state: &AppState, caller: &Caller, entity: &str, resource: &str, config: &Value, template_variables: Option<&Value>) -> ApiResult<i64> {
+pub async fn create_resource_config(
+    state: &AppState,
+    caller: &Caller,
+    entity: &str,
+    resource: &str,
+    config: &Value,
+    template_variables: Option<&Value>,
+) -> ApiResult<i64> {
     let entity = access::entity(state, caller, Some(entity)).await?;
     let (resource, config, vars) = parse_config(resource, config, template_variables)?;
     let row = state
         .store
-        .resource_config_create(entity.id, resource.as_str(), &config.to_string(), &store_template_variables(&vars), state.now())
+        .resource_config_create(
+            entity.id,
+            resource.as_str(),
+            &config.to_string(),
+            &store_template_variables(&vars),
+            state.now(),
+        )
         .await?;
     Ok(row.id)
 }
 
-fn queue_fields(access: QueueAccess, mode: PrioritizationMode, config_id: Option<i64>, links: &ExternalLinks) -> QueueFields {
+fn queue_fields(
+    access: QueueAccess,
+    mode: PrioritizationMode,
+    config_id: Option<i64>,
+    links: &ExternalLinks,
+) -> QueueFields {
     QueueFields {
-        access: serde_json::to_value(access).ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_else(|| "PROJECT".into()),
+        access: serde_json::to_value(access)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_else(|| "PROJECT".into()),
         prioritization_mode: mode.as_str().to_owned(),
         resource_config_id: config_id,
         external_links: serde_json::to_string(links).unwrap_or_else(|_| "{\"links\":[]}".into()),
@@ -106,15 +147,31 @@ fn launch_project_name(project: Option<&str>) -> ApiResult<&str> {
 }
 
 #[allow(clippy::too_many_arguments)]
-pub async fn create_queue(state: &AppState, caller: &Caller, entity: &str, project: Option<&str>, name: &str, access: QueueAccess, mode: Option<PrioritizationMode>, config_id: Option<&str>) -> ApiResult<Queue> {
+pub async fn create_queue(
+    state: &AppState,
+    caller: &Caller,
+    entity: &str,
+    project: Option<&str>,
+    name: &str,
+    access: QueueAccess,
+    mode: Option<PrioritizationMode>,
+    config_id: Option<&str>,
+) -> ApiResult<Queue> {
     validate_queue_name(name).map_err(ApiError::invalid)?;
     let project = launch_project_name(project)?;
-    let (entity, project) = access::project(state, caller, Some(entity), project).await?.ok_or_else(|| denied("project"))?;
+    let (entity, project) = access::project(state, caller, Some(entity), project)
+        .await?
+        .ok_or_else(|| denied("project"))?;
     let config_id = match config_id {
         Some(text) => {
-            let id = ids::decode("DefaultResourceConfig", text)
-                .ok_or_else(|| ApiError::invalid(format!("{text:?} is not a resource config id")))?;
-            let row = state.store.resource_config_get(id).await?.ok_or_else(|| denied("resource config"))?;
+            let id = ids::decode("DefaultResourceConfig", text).ok_or_else(|| {
+                ApiError::invalid(format!("{text:?} is not a resource config id"))
+            })?;
+            let row = state
+                .store
+                .resource_config_get(id)
+                .await?
+                .ok_or_else(|| denied("resource config"))?;
             if row.entity_id != entity.id {
                 return Err(denied("resource config"));
             }
@@ -122,13 +179,27 @@ pub async fn create_queue(state: &AppState, caller: &Caller, entity: &str, proje
         }
         None => None,
     };
-    let fields = queue_fields(access, mode.unwrap_or_default(), config_id, &ExternalLinks::default());
+    let fields = queue_fields(
+        access,
+        mode.unwrap_or_default(),
+        config_id,
+        &ExternalLinks::default(),
+    );
     let queue = state
         .store
-        .queue_create(project.id, name, &fields, &caller.user.username, state.now())
+        .queue_create(
+            project.id,
+            name,
+            &fields,
+            &caller.user.username,
+            state.now(),
+        )
         .await
         .map_err(|e| match e {
-            store::Error::Conflict(_) => ApiError::Conflict(format!("queue {name:?} already exists in entity {:?}", entity.name)),
+            store::Error::Conflict(_) => ApiError::Conflict(format!(
+                "queue {name:?} already exists in entity {:?}",
+                entity.name
+            )),
             other => other.into(),
         })?;
     Ok(queue)
@@ -136,7 +207,18 @@ pub async fn create_queue(state: &AppState, caller: &Caller, entity: &str, proje
 
 /// Create or replace a queue with its config (`upsertRunQueue`).
 #[allow(clippy::too_many_arguments)]
-pub async fn upsert_queue(state: &AppState, caller: &Caller, entity: &str, project: Option<&str>, name: &str, resource: &str, config: &Value, template_variables: Option<&Value>, mode: Option<PrioritizationMode>, links: Option<&Value>) -> ApiResult<Queue> {
+pub async fn upsert_queue(
+    state: &AppState,
+    caller: &Caller,
+    entity: &str,
+    project: Option<&str>,
+    name: &str,
+    resource: &str,
+    config: &Value,
+    template_variables: Option<&Value>,
+    mode: Option<PrioritizationMode>,
+    links: Option<&Value>,
+) -> ApiResult<Queue> {
     validate_queue_name(name).map_err(ApiError::invalid)?;
     let project = launch_project_name(project)?;
     let (resource, config, vars) = parse_config(resource, config, template_variables)?;
@@ -145,48 +227,117 @@ pub async fn upsert_queue(state: &AppState, caller: &Caller, entity: &str, proje
         Some(v) => serde_json::from_value(v.clone())
             .map_err(|e| ApiError::invalid(format!("externalLinks must look like {{\"links\": [{{\"label\": ..., \"url\": ...}}]}}: {e}")))?,
     };
-    let (entity, project) = access::project(state, caller, Some(entity), project).await?.ok_or_else(|| denied("project"))?;
+    let (entity, project) = access::project(state, caller, Some(entity), project)
+        .await?
+        .ok_or_else(|| denied("project"))?;
     let vars_text = store_template_variables(&vars);
     let mode = mode.unwrap_or_default();
     match state.store.queue_get(project.id, name).await? {
         Some(existing) => {
             let config_id = match existing.resource_config_id {
                 Some(id) => {
-                    state.store.resource_config_update(id, resource.as_str(), &config.to_string(), &vars_text).await?;
+                    state
+                        .store
+                        .resource_config_update(
+                            id,
+                            resource.as_str(),
+                            &config.to_string(),
+                            &vars_text,
+                        )
+                        .await?;
                     id
                 }
-                None => state.store.resource_config_create(entity.id, resource.as_str(), &config.to_string(), &vars_text, state.now()).await?.id,
+                None => {
+                    state
+                        .store
+                        .resource_config_create(
+                            entity.id,
+                            resource.as_str(),
+                            &config.to_string(),
+                            &vars_text,
+                            state.now(),
+                        )
+                        .await?
+                        .id
+                }
             };
-            let access: QueueAccess = serde_json::from_value(json!(existing.access)).unwrap_or_default();
+            let access: QueueAccess =
+                serde_json::from_value(json!(existing.access)).unwrap_or_default();
             let mut fields = queue_fields(access, mode, Some(config_id), &links);
             fields.max_retries = existing.max_retries;
             state.store.queue_update(existing.id, &fields).await?;
-            Ok(state.store.queue_by_id(existing.id).await?.ok_or_else(|| denied("queue"))?)
+            Ok(state
+                .store
+                .queue_by_id(existing.id)
+                .await?
+                .ok_or_else(|| denied("queue"))?)
         }
         None => {
-            let row = state.store.resource_config_create(entity.id, resource.as_str(), &config.to_string(), &vars_text, state.now()).await?;
+            let row = state
+                .store
+                .resource_config_create(
+                    entity.id,
+                    resource.as_str(),
+                    &config.to_string(),
+                    &vars_text,
+                    state.now(),
+                )
+                .await?;
             let fields = queue_fields(QueueAccess::Project, mode, Some(row.id), &links);
-            Ok(state.store.queue_create(project.id, name, &fields, &caller.user.username, state.now()).await?)
+            Ok(state
+                .store
+                .queue_create(
+                    project.id,
+                    name,
+                    &fields,
+                    &caller.user.username,
+                    state.now(),
+                )
+                .await?)
         }
     }
 }
 
 /// A queue by entity and name.
-pub async fn queue(state: &AppState, caller: &Caller, entity: &str, project: Option<&str>, name: &str) -> ApiResult<(Entity, Queue)> {
+pub async fn queue(
+    state: &AppState,
+    caller: &Caller,
+    entity: &str,
+    project: Option<&str>,
+    name: &str,
+) -> ApiResult<(Entity, Queue)> {
     let project = launch_project_name(project)?;
-    let (entity, project) = access::project(state, caller, Some(entity), project).await?.ok_or_else(|| denied("project"))?;
+    let (entity, project) = access::project(state, caller, Some(entity), project)
+        .await?
+        .ok_or_else(|| denied("project"))?;
     match state.store.queue_get(project.id, name).await? {
         Some(q) => Ok((entity, q)),
         None => {
-            let known: Vec<String> = state.store.queues_of_project(project.id).await?.into_iter().map(|q| q.name).collect();
-            let hint = if known.is_empty() { "it has no queues yet".to_owned() } else { format!("known queues: {}", known.join(", ")) };
-            Err(ApiError::NotFound(format!("queue {name:?} not found in entity {:?}; {hint}", entity.name)))
+            let known: Vec<String> = state
+                .store
+                .queues_of_project(project.id)
+                .await?
+                .into_iter()
+                .map(|q| q.name)
+                .collect();
+            let hint = if known.is_empty() {
+                "it has no queues yet".to_owned()
+            } else {
+                format!("known queues: {}", known.join(", "))
+            };
+            Err(ApiError::NotFound(format!(
+                "queue {name:?} not found in entity {:?}; {hint}",
+                entity.name
+            )))
         }
     }
 }
 
 /// The queue's default resource config, if it has one.
-pub async fn queue_config(state: &AppState, queue: &Queue) -> ApiResult<Option<DefaultResourceConfig>> {
+pub async fn queue_config(
+    state: &AppState,
+    queue: &Queue,
+) -> ApiResult<Option<DefaultResourceConfig>> {
     match queue.resource_config_id {
         Some(id) => match state.store.resource_config_get(id).await? {
             Some(row) => Ok(Some(resource_config(&row)?)),
@@ -198,17 +349,34 @@ pub async fn queue_config(state: &AppState, queue: &Queue) -> ApiResult<Option<D
 
 /// Push a spec: validate, merge with the queue's config, store, wake pollers.
 /// Answers the item and the merged spec.
-pub async fn push(state: &AppState, caller: &Caller, entity: &Entity, queue: &Queue, run_spec: &str, priority: Option<i64>, template_values: Option<&str>) -> ApiResult<(Item, Value)> {
+pub async fn push(
+    state: &AppState,
+    caller: &Caller,
+    entity: &Entity,
+    queue: &Queue,
+    run_spec: &str,
+    priority: Option<i64>,
+    template_values: Option<&str>,
+) -> ApiResult<(Item, Value)> {
     if run_spec.len() > MAX_SPEC_BYTES {
-        return Err(ApiError::invalid(format!("the run spec is {} bytes; the limit is {MAX_SPEC_BYTES}", run_spec.len())));
+        return Err(ApiError::invalid(format!(
+            "the run spec is {} bytes; the limit is {MAX_SPEC_BYTES}",
+            run_spec.len()
+        )));
     }
     let mut spec = LaunchSpec::from_json(run_spec).map_err(|e| ApiError::invalid(e.to_string()))?;
-    spec.validate_source().map_err(|e| ApiError::invalid(e.to_string()))?;
-    let mode: PrioritizationMode = serde_json::from_value(json!(queue.prioritization_mode)).unwrap_or_default();
+    spec.validate_source()
+        .map_err(|e| ApiError::invalid(e.to_string()))?;
+    let mode: PrioritizationMode =
+        serde_json::from_value(json!(queue.prioritization_mode)).unwrap_or_default();
     let priority = match priority {
         None => Priority::Medium,
         Some(level) => {
-            let p = Priority::from_level(level).ok_or_else(|| ApiError::invalid(format!("priority {level} is out of range: use 0 (critical) to 3 (low)")))?;
+            let p = Priority::from_level(level).ok_or_else(|| {
+                ApiError::invalid(format!(
+                    "priority {level} is out of range: use 0 (critical) to 3 (low)"
+                ))
+            })?;
             if p != Priority::Medium && !mode.enabled() {
                 return Err(ApiError::invalid(format!(
                     "queue {:?} does not use priorities (prioritization is DISABLED); push without a priority or enable prioritization on the queue",
@@ -223,17 +391,36 @@ pub async fn push(state: &AppState, caller: &Caller, entity: &Entity, queue: &Qu
         Some(text) => match serde_json::from_str::<Value>(text) {
             Ok(Value::Object(m)) => m,
             Ok(Value::Null) => Map::new(),
-            Ok(_) => return Err(ApiError::invalid("templateVariableValues must be a JSON object like {\"cpu\": 4}")),
-            Err(e) => return Err(ApiError::invalid(format!("templateVariableValues is not valid JSON: {e}"))),
+            Ok(_) => {
+                return Err(ApiError::invalid(
+                    "templateVariableValues must be a JSON object like {\"cpu\": 4}",
+                ));
+            }
+            Err(e) => {
+                return Err(ApiError::invalid(format!(
+                    "templateVariableValues is not valid JSON: {e}"
+                )));
+            }
         },
     };
     let config = queue_config(state, queue).await?;
-    merge_for_push(&mut spec, &queue.name, config.as_ref(), &values)
-        .map_err(|problems| ApiError::invalid(format!("cannot push to queue {:?}: {}", queue.name, summarize(&problems))))?;
+    merge_for_push(&mut spec, &queue.name, config.as_ref(), &values).map_err(|problems| {
+        ApiError::invalid(format!(
+            "cannot push to queue {:?}: {}",
+            queue.name,
+            summarize(&problems)
+        ))
+    })?;
     let merged = spec.to_value();
     let item = state
         .store
-        .item_push(queue.id, &merged.to_string(), priority.level(), &caller.user.username, state.now())
+        .item_push(
+            queue.id,
+            &merged.to_string(),
+            priority.level(),
+            &caller.user.username,
+            state.now(),
+        )
         .await?;
     state.notify_queue(queue.id);
     let _ = entity;
@@ -241,7 +428,12 @@ pub async fn push(state: &AppState, caller: &Caller, entity: &Entity, queue: &Qu
 }
 
 /// Lease the next item; with `wait`, hold the call until one arrives.
-pub async fn pop(state: &AppState, queue: &Queue, agent_id: Option<i64>, wait: Duration) -> ApiResult<Option<Item>> {
+pub async fn pop(
+    state: &AppState,
+    queue: &Queue,
+    agent_id: Option<i64>,
+    wait: Duration,
+) -> ApiResult<Option<Item>> {
     let deadline = tokio::time::Instant::now() + wait;
     let prioritized = queue.prioritization_mode == "V0";
     let waiter = state.queue_waiter(queue.id);
@@ -249,7 +441,17 @@ pub async fn pop(state: &AppState, queue: &Queue, agent_id: Option<i64>, wait: D
         let notified = waiter.notified();
         tokio::pin!(notified);
         notified.as_mut().enable();
-        if let Some(item) = state.store.item_pop(queue.id, agent_id, prioritized, state.now(), state.config.lease_ms).await? {
+        if let Some(item) = state
+            .store
+            .item_pop(
+                queue.id,
+                agent_id,
+                prioritized,
+                state.now(),
+                state.config.lease_ms,
+            )
+            .await?
+        {
             return Ok(Some(item));
         }
         let now = tokio::time::Instant::now();
@@ -263,30 +465,57 @@ pub async fn pop(state: &AppState, queue: &Queue, agent_id: Option<i64>, wait: D
 }
 
 /// An item by (possibly leased) id, with its queue, if the caller may use it.
-pub async fn item(state: &AppState, caller: &Caller, id: &str) -> ApiResult<(Item, Option<i64>, Queue, Entity)> {
-    let (item_id, lease) = ids::decode_item(id).ok_or_else(|| ApiError::invalid(format!("{id:?} is not a run queue item id")))?;
-    let item = state.store.item_get(item_id).await?.ok_or_else(|| denied("run queue item"))?;
-    let (entity, queue) = access::queue_by_id(state, caller, item.queue_id).await.map_err(|_| denied("run queue item"))?;
+pub async fn item(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> ApiResult<(Item, Option<i64>, Queue, Entity)> {
+    let (item_id, lease) = ids::decode_item(id)
+        .ok_or_else(|| ApiError::invalid(format!("{id:?} is not a run queue item id")))?;
+    let item = state
+        .store
+        .item_get(item_id)
+        .await?
+        .ok_or_else(|| denied("run queue item"))?;
+    let (entity, queue) = access::queue_by_id(state, caller, item.queue_id)
+        .await
+        .map_err(|_| denied("run queue item"))?;
     Ok((item, lease, queue, entity))
 }
 
 /// An item by (possibly leased) id, checking only that the caller may use
 /// its queue (the agent's hot path: ack, fail, warn).
-pub async fn item_for_agent(state: &AppState, caller: &Caller, id: &str) -> ApiResult<(Item, Option<i64>)> {
-    let (item_id, lease) = ids::decode_item(id).ok_or_else(|| ApiError::invalid(format!("{id:?} is not a run queue item id")))?;
-    let item = state.store.item_get(item_id).await?.ok_or_else(|| denied("run queue item"))?;
-    access::queue_entity_id(state, caller, item.queue_id).await.map_err(|_| denied("run queue item"))?;
+pub async fn item_for_agent(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> ApiResult<(Item, Option<i64>)> {
+    let (item_id, lease) = ids::decode_item(id)
+        .ok_or_else(|| ApiError::invalid(format!("{id:?} is not a run queue item id")))?;
+    let item = state
+        .store
+        .item_get(item_id)
+        .await?
+        .ok_or_else(|| denied("run queue item"))?;
+    access::queue_entity_id(state, caller, item.queue_id)
+        .await
+        .map_err(|_| denied("run queue item"))?;
     Ok((item, lease))
 }
 
 /// The display form of a stored item state: an expired lease is waiting.
 pub fn item_state(item: &Item, now: i64) -> &str {
-    if item.state == "LEASED" && item.lease_expires_at.is_some_and(|t| t < now) { "PENDING" } else { &item.state }
+    if item.state == "LEASED" && item.lease_expires_at.is_some_and(|t| t < now) {
+        "PENDING"
+    } else {
+        &item.state
+    }
 }
 
 /// Decode the JSONString inputs of a push.
 pub fn parse_json_input(name: &str, text: &str) -> ApiResult<Value> {
-    serde_json::from_str(text).map_err(|e| ApiError::invalid(format!("{name} is not valid JSON: {e}")))
+    serde_json::from_str(text)
+        .map_err(|e| ApiError::invalid(format!("{name} is not valid JSON: {e}")))
 }
 
 /// A template variable map from the `templateVariables` JSONString input.
@@ -299,13 +528,18 @@ pub fn parse_template_variables(text: Option<&str>) -> ApiResult<Option<Value>> 
 }
 
 pub fn encode_schema(schema: &JsonSchema) -> String {
-    serde_json::to_string(&JsonString(schema.clone())).ok().and_then(|s| serde_json::from_str::<String>(&s).ok()).unwrap_or_default()
+    serde_json::to_string(&JsonString(schema.clone()))
+        .ok()
+        .and_then(|s| serde_json::from_str::<String>(&s).ok())
+        .unwrap_or_default()
 }
 
 /// A failed run is pushed again while the queue allows retries
 /// (`maxRetries`, a Liftoff setting, 0 by default).
 pub async fn retry_if_allowed(state: &AppState, item: &Item) -> ApiResult<Option<Item>> {
-    let Some(queue) = state.store.queue_by_id(item.queue_id).await? else { return Ok(None) };
+    let Some(queue) = state.store.queue_by_id(item.queue_id).await? else {
+        return Ok(None);
+    };
     if item.retries >= queue.max_retries {
         return Ok(None);
     }
@@ -313,9 +547,27 @@ pub async fn retry_if_allowed(state: &AppState, item: &Item) -> ApiResult<Option
     if let Some(o) = spec.as_object_mut() {
         o.remove("run_id");
     }
-    let copy = state.store.item_push_retry(queue.id, &spec.to_string(), item.priority, &item.created_by, item.retries + 1, state.now()).await?;
-    let note = format!("retry {} of {} pushed as item {}", item.retries + 1, queue.max_retries, ids::encode("RunQueueItem", copy.id));
-    state.store.item_warning_add(item.id, &note, "retry", "[]", state.now()).await?;
+    let copy = state
+        .store
+        .item_push_retry(
+            queue.id,
+            &spec.to_string(),
+            item.priority,
+            &item.created_by,
+            item.retries + 1,
+            state.now(),
+        )
+        .await?;
+    let note = format!(
+        "retry {} of {} pushed as item {}",
+        item.retries + 1,
+        queue.max_retries,
+        ids::encode("RunQueueItem", copy.id)
+    );
+    state
+        .store
+        .item_warning_add(item.id, &note, "retry", "[]", state.now())
+        .await?;
     state.notify_queue(queue.id);
     Ok(Some(copy))
 }

@@ -54,26 +54,46 @@ pub struct Bootstrap {
 
 /// The default data directory: `~/.local/share/liftoff` (or the platform's).
 pub fn default_data_dir() -> PathBuf {
-    dirs::data_dir().unwrap_or_else(|| PathBuf::from(".")).join("liftoff")
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("liftoff")
 }
 
 /// Open the store named by `database_url`, or the SQLite file in `data_dir`.
-pub async fn open_store(data_dir: &Path, database_url: Option<&str>) -> anyhow::Result<Arc<dyn store::Store>> {
+pub async fn open_store(
+    data_dir: &Path,
+    database_url: Option<&str>,
+) -> anyhow::Result<Arc<dyn store::Store>> {
     match database_url {
         Some(url) => store::open(url).await,
         None => {
-            std::fs::create_dir_all(data_dir).with_context(|| format!("cannot create the data directory {}", data_dir.display()))?;
-            store::open(&format!("sqlite://{}", data_dir.join("liftoff.db").display())).await
+            std::fs::create_dir_all(data_dir).with_context(|| {
+                format!("cannot create the data directory {}", data_dir.display())
+            })?;
+            store::open(&format!(
+                "sqlite://{}",
+                data_dir.join("liftoff.db").display()
+            ))
+            .await
         }
     }
 }
 
 /// Create the admin user on a fresh store: key from `LIFTOFF_ADMIN_API_KEY`
 /// or generated, written to `<data dir>/admin-api-key` (mode 0600).
-pub async fn bootstrap(store: &dyn store::Store, data_dir: &Path, env_key: Option<&str>, now: i64) -> anyhow::Result<Bootstrap> {
+pub async fn bootstrap(
+    store: &dyn store::Store,
+    data_dir: &Path,
+    env_key: Option<&str>,
+    now: i64,
+) -> anyhow::Result<Bootstrap> {
     let key_file = data_dir.join("admin-api-key");
     if store.user_count().await? > 0 {
-        return Ok(Bootstrap { username: "admin".into(), new_key: None, key_file });
+        return Ok(Bootstrap {
+            username: "admin".into(),
+            new_key: None,
+            key_file,
+        });
     }
     let key = match env_key {
         Some(k) => {
@@ -85,13 +105,25 @@ pub async fn bootstrap(store: &dyn store::Store, data_dir: &Path, env_key: Optio
     let user = match store.user_create("admin", None, true, now).await {
         Ok(u) => u,
         // Another replica bootstrapped at the same moment.
-        Err(store::Error::Conflict(_)) => return Ok(Bootstrap { username: "admin".into(), new_key: None, key_file }),
+        Err(store::Error::Conflict(_)) => {
+            return Ok(Bootstrap {
+                username: "admin".into(),
+                new_key: None,
+                key_file,
+            });
+        }
         Err(e) => return Err(e.into()),
     };
-    store.api_key_add(user.id, &auth::hash_key(&key), "admin", now).await?;
+    store
+        .api_key_add(user.id, &auth::hash_key(&key), "admin", now)
+        .await?;
     std::fs::create_dir_all(data_dir)?;
     write_private(&key_file, &format!("{key}\n"))?;
-    Ok(Bootstrap { username: user.username, new_key: Some(key), key_file })
+    Ok(Bootstrap {
+        username: user.username,
+        new_key: Some(key),
+        key_file,
+    })
 }
 
 /// Write a file only its owner can read.
@@ -103,23 +135,39 @@ pub fn write_private(path: &Path, text: &str) -> anyhow::Result<()> {
     opts.write(true).create(true).truncate(true);
     #[cfg(unix)]
     opts.mode(0o600);
-    let mut f = opts.open(path).with_context(|| format!("cannot write {}", path.display()))?;
+    let mut f = opts
+        .open(path)
+        .with_context(|| format!("cannot write {}", path.display()))?;
     f.write_all(text.as_bytes())?;
     Ok(())
 }
 
 /// The state for a store: loads (or creates) the shared URL signing key.
-pub async fn state(store: Arc<dyn store::Store>, config: ServerConfig) -> anyhow::Result<Arc<AppState>> {
+pub async fn state(
+    store: Arc<dyn store::Store>,
+    config: ServerConfig,
+) -> anyhow::Result<Arc<AppState>> {
     let fresh = hex::encode(rand::random::<[u8; 32]>());
     let key = store.setting_init("signing_key", &fresh).await?;
     let key = hex::decode(key).context("the stored signing key is corrupt")?;
-    Ok(Arc::new(AppState::new(store, Arc::new(SystemClock), config, key)))
+    Ok(Arc::new(AppState::new(
+        store,
+        Arc::new(SystemClock),
+        config,
+        key,
+    )))
 }
 
 /// Run the server until `shutdown` resolves.
-pub async fn serve(state: Arc<AppState>, listener: tokio::net::TcpListener, shutdown: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn serve(
+    state: Arc<AppState>,
+    listener: tokio::net::TcpListener,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let sweeper = tokio::spawn(sweep_leases(state.clone()));
-    let result = axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await;
+    let result = axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await;
     sweeper.abort();
     result.context("the server stopped with an error")
 }
@@ -135,10 +183,17 @@ async fn sweep_leases(state: Arc<AppState>) {
         if let Err(e) = state.store.item_release_expired(state.now()).await {
             tracing::warn!(error = %e, "cannot release expired leases");
         }
-        if n % 10 == 0 {
-            match state.store.runs_mark_crashed(state.now() - state.config.run_crashed_after_ms).await {
+        if n.is_multiple_of(10) {
+            match state
+                .store
+                .runs_mark_crashed(state.now() - state.config.run_crashed_after_ms)
+                .await
+            {
                 Ok(0) => {}
-                Ok(k) => tracing::info!("{k} run(s) sent nothing for {} s: marked crashed", state.config.run_crashed_after_ms / 1000),
+                Ok(k) => tracing::info!(
+                    "{k} run(s) sent nothing for {} s: marked crashed",
+                    state.config.run_crashed_after_ms / 1000
+                ),
                 Err(e) => tracing::warn!(error = %e, "cannot check for crashed runs"),
             }
         }
@@ -146,26 +201,47 @@ async fn sweep_leases(state: Arc<AppState>) {
 }
 
 /// Admin: create a user and a key for them; answers the key.
-pub async fn user_create(store: &dyn store::Store, username: &str, admin: bool, now: i64) -> anyhow::Result<String> {
+pub async fn user_create(
+    store: &dyn store::Store,
+    username: &str,
+    admin: bool,
+    now: i64,
+) -> anyhow::Result<String> {
     validate_entity_name(username)?;
-    let user = store.user_create(username, None, admin, now).await.map_err(|e| match e {
-        store::Error::Conflict(_) => anyhow::anyhow!("a user or team named {username:?} already exists"),
-        other => other.into(),
-    })?;
+    let user = store
+        .user_create(username, None, admin, now)
+        .await
+        .map_err(|e| match e {
+            store::Error::Conflict(_) => {
+                anyhow::anyhow!("a user or team named {username:?} already exists")
+            }
+            other => other.into(),
+        })?;
     let key = auth::generate_key();
-    store.api_key_add(user.id, &auth::hash_key(&key), "default", now).await?;
+    store
+        .api_key_add(user.id, &auth::hash_key(&key), "default", now)
+        .await?;
     Ok(key)
 }
 
 /// Admin: create a team with members (users that must exist).
-pub async fn team_create(store: &dyn store::Store, name: &str, members: &[String], now: i64) -> anyhow::Result<()> {
+pub async fn team_create(
+    store: &dyn store::Store,
+    name: &str,
+    members: &[String],
+    now: i64,
+) -> anyhow::Result<()> {
     validate_entity_name(name)?;
     let mut users = Vec::new();
     for m in members {
-        users.push(store.user_by_name(m).await?.ok_or_else(|| anyhow::anyhow!("no user named {m:?}; create it first with `liftoff user create {m}`"))?);
+        users.push(store.user_by_name(m).await?.ok_or_else(|| {
+            anyhow::anyhow!("no user named {m:?}; create it first with `liftoff user create {m}`")
+        })?);
     }
     let team = store.team_create(name, now).await.map_err(|e| match e {
-        store::Error::Conflict(_) => anyhow::anyhow!("a user or team named {name:?} already exists"),
+        store::Error::Conflict(_) => {
+            anyhow::anyhow!("a user or team named {name:?} already exists")
+        }
         other => other.into(),
     })?;
     for u in users {
@@ -178,9 +254,13 @@ pub async fn team_create(store: &dyn store::Store, name: &str, members: &[String
 pub fn validate_entity_name(name: &str) -> anyhow::Result<()> {
     let ok = !name.is_empty()
         && name.len() <= 64
-        && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
     if !ok {
-        anyhow::bail!("{name:?} is not a valid name: use 1 to 64 lowercase letters, digits, '-' or '_'");
+        anyhow::bail!(
+            "{name:?} is not a valid name: use 1 to 64 lowercase letters, digits, '-' or '_'"
+        );
     }
     Ok(())
 }

@@ -33,9 +33,16 @@ struct Token {
 }
 
 pub fn sign(key: &[u8], grant: Grant, expires_at_ms: i64) -> String {
-    let payload = serde_json::to_vec(&Token { grant, exp: expires_at_ms }).unwrap_or_default();
+    let payload = serde_json::to_vec(&Token {
+        grant,
+        exp: expires_at_ms,
+    })
+    .unwrap_or_default();
     let body = URL_SAFE_NO_PAD.encode(&payload);
-    format!("{body}.{}", URL_SAFE_NO_PAD.encode(mac(key, body.as_bytes())))
+    format!(
+        "{body}.{}",
+        URL_SAFE_NO_PAD.encode(mac(key, body.as_bytes()))
+    )
 }
 
 /// The grant of a valid, unexpired token.
@@ -44,7 +51,8 @@ pub fn verify(key: &[u8], token: &str, now_ms: i64) -> Result<Grant, &'static st
     let sig = URL_SAFE_NO_PAD.decode(sig).map_err(|_| "malformed link")?;
     let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key).map_err(|_| "bad key")?;
     m.update(body.as_bytes());
-    m.verify_slice(&sig).map_err(|_| "this link's signature is not valid")?;
+    m.verify_slice(&sig)
+        .map_err(|_| "this link's signature is not valid")?;
     let payload = URL_SAFE_NO_PAD.decode(body).map_err(|_| "malformed link")?;
     let token: Token = serde_json::from_slice(&payload).map_err(|_| "malformed link")?;
     if token.exp < now_ms {
@@ -65,10 +73,16 @@ mod tests {
 
     #[test]
     fn signs_and_verifies() {
-        let g = Grant::RunFile { r: 3, name: "output.log".into() };
+        let g = Grant::RunFile {
+            r: 3,
+            name: "output.log".into(),
+        };
         let t = sign(b"k", g.clone(), 100);
         assert_eq!(verify(b"k", &t, 50), Ok(g));
-        assert_eq!(verify(b"k", &t, 101), Err("this link has expired; ask for a new one"));
+        assert_eq!(
+            verify(b"k", &t, 101),
+            Err("this link has expired; ask for a new one")
+        );
         assert!(verify(b"other", &t, 50).is_err());
         let mut forged = t.clone();
         forged.replace_range(0..1, "X");

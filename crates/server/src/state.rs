@@ -97,7 +97,12 @@ pub struct AppState {
 const KEY_CACHE_TTL: Duration = Duration::from_secs(30);
 
 impl AppState {
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: ServerConfig, signing_key: Vec<u8>) -> Self {
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        config: ServerConfig,
+        signing_key: Vec<u8>,
+    ) -> Self {
         let blobs = Blobs::new(config.objects_dir.clone());
         Self {
             store,
@@ -130,17 +135,22 @@ impl AppState {
     }
 
     /// The entity `name` if `user_id` is a member (cached for a short while).
-    pub async fn member_entity(&self, user_id: i64, name: &str) -> Result<Option<crate::store::Entity>, crate::store::Error> {
+    pub async fn member_entity(
+        &self,
+        user_id: i64,
+        name: &str,
+    ) -> Result<Option<crate::store::Entity>, crate::store::Error> {
         let key = (user_id, name.to_owned());
         {
             let cache = self.members.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((e, at)) = cache.get(&key) {
-                if at.elapsed() < KEY_CACHE_TTL {
+            if let Some((e, at)) = cache.get(&key)
+                && at.elapsed() < KEY_CACHE_TTL {
                     return Ok(Some(e.clone()));
                 }
-            }
         }
-        let Some(entity) = self.store.entity_by_name(name).await? else { return Ok(None) };
+        let Some(entity) = self.store.entity_by_name(name).await? else {
+            return Ok(None);
+        };
         if !self.store.member_is(entity.id, user_id).await? {
             return Ok(None);
         }
@@ -153,21 +163,41 @@ impl AppState {
     }
 
     /// `(project id, entity name)` of a queue.
-    pub async fn queue_home(&self, queue_id: i64) -> Result<Option<(i64, String)>, crate::store::Error> {
-        if let Some(h) = self.queue_homes.lock().unwrap_or_else(|p| p.into_inner()).get(&queue_id) {
+    pub async fn queue_home(
+        &self,
+        queue_id: i64,
+    ) -> Result<Option<(i64, String)>, crate::store::Error> {
+        if let Some(h) = self
+            .queue_homes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&queue_id)
+        {
             return Ok(Some(h.clone()));
         }
-        let Some(q) = self.store.queue_by_id(queue_id).await? else { return Ok(None) };
-        let Some(p) = self.store.project_by_id(q.project_id).await? else { return Ok(None) };
-        let Some(e) = self.store.entity_by_id(p.entity_id).await? else { return Ok(None) };
+        let Some(q) = self.store.queue_by_id(queue_id).await? else {
+            return Ok(None);
+        };
+        let Some(p) = self.store.project_by_id(q.project_id).await? else {
+            return Ok(None);
+        };
+        let Some(e) = self.store.entity_by_id(p.entity_id).await? else {
+            return Ok(None);
+        };
         let home = (p.id, e.name);
-        self.queue_homes.lock().unwrap_or_else(|p| p.into_inner()).insert(queue_id, home.clone());
+        self.queue_homes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(queue_id, home.clone());
         Ok(Some(home))
     }
 
     /// Forget a deleted queue.
     pub fn forget_queue(&self, queue_id: i64) {
-        self.queue_homes.lock().unwrap_or_else(|p| p.into_inner()).remove(&queue_id);
+        self.queue_homes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .remove(&queue_id);
     }
 
     /// The user an API key belongs to (cached for a short while).
@@ -175,11 +205,10 @@ impl AppState {
         let hash = crate::auth::hash_key(key);
         {
             let cache = self.keys.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((user, at)) = cache.get(&hash) {
-                if at.elapsed() < KEY_CACHE_TTL {
+            if let Some((user, at)) = cache.get(&hash)
+                && at.elapsed() < KEY_CACHE_TTL {
                     return Ok(Some(user.clone()));
                 }
-            }
         }
         let user = self.store.user_by_key_hash(&hash).await?;
         if let Some(u) = &user {

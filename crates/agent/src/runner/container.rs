@@ -32,7 +32,10 @@ impl ContainerRunner {
         let cli = match configured {
             Some(c) => c.to_owned(),
             None => {
-                let installed: Vec<&str> = ["docker", "podman"].into_iter().filter(|c| which(c)).collect();
+                let installed: Vec<&str> = ["docker", "podman"]
+                    .into_iter()
+                    .filter(|c| which(c))
+                    .collect();
                 match installed.iter().find(|c| engine_works(c)) {
                     Some(c) => (*c).to_owned(),
                     None if installed.is_empty() => {
@@ -47,24 +50,40 @@ impl ContainerRunner {
                 }
             }
         };
-        Ok(Self { cli, base_image: DEFAULT_BASE_IMAGE.into() })
+        Ok(Self {
+            cli,
+            base_image: DEFAULT_BASE_IMAGE.into(),
+        })
     }
 
     fn is_podman(&self) -> bool {
-        Path::new(&self.cli).file_name().is_some_and(|n| n.to_string_lossy().contains("podman"))
+        Path::new(&self.cli)
+            .file_name()
+            .is_some_and(|n| n.to_string_lossy().contains("podman"))
     }
 
     async fn build(&self, ctx: &JobContext, source: &Path) -> Result<String, StageError> {
-        let dockerfile = match ctx.job.as_ref().and_then(|j| j.source.dockerfile.clone()).or_else(|| ctx.spec.overrides().dockerfile) {
-            Some(f) => std::fs::read_to_string(source.join(&f)).map_err(|e| StageError::build(format!("cannot read the job's {f}: {e}")))?,
-            None if source.join("Dockerfile.wandb").is_file() => std::fs::read_to_string(source.join("Dockerfile.wandb")).map_err(|e| StageError::build(e.to_string()))?,
+        let dockerfile = match ctx
+            .job
+            .as_ref()
+            .and_then(|j| j.source.dockerfile.clone())
+            .or_else(|| ctx.spec.overrides().dockerfile)
+        {
+            Some(f) => std::fs::read_to_string(source.join(&f))
+                .map_err(|e| StageError::build(format!("cannot read the job's {f}: {e}")))?,
+            None if source.join("Dockerfile.wandb").is_file() => {
+                std::fs::read_to_string(source.join("Dockerfile.wandb"))
+                    .map_err(|e| StageError::build(e.to_string()))?
+            }
             None => generated_dockerfile(ctx, &self.base_image),
         };
         let mut h = Sha256::new();
         h.update(dockerfile.as_bytes());
         hash_dir(&mut h, source);
         let tag = &hex::encode(h.finalize())[..8];
-        let name = ctx.spec.job.as_deref().map_or("liftoff-job".into(), |j| docker_safe(j.split(':').next().unwrap_or(j)));
+        let name = ctx.spec.job.as_deref().map_or("liftoff-job".into(), |j| {
+            docker_safe(j.split(':').next().unwrap_or(j))
+        });
         let image = format!("localhost/{name}:{tag}");
         if self.image_exists(&image).await {
             ctx.log.note(&format!("image {image} already built"));
@@ -84,7 +103,13 @@ impl ContainerRunner {
     }
 
     async fn image_exists(&self, image: &str) -> bool {
-        Command::new(&self.cli).args(["image", "inspect", image]).stdout(std::process::Stdio::null()).stderr(std::process::Stdio::null()).status().await.is_ok_and(|s| s.success())
+        Command::new(&self.cli)
+            .args(["image", "inspect", image])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status()
+            .await
+            .is_ok_and(|s| s.success())
     }
 }
 
@@ -98,11 +123,22 @@ fn engine_works(cli: &str) -> bool {
 }
 
 fn which(program: &str) -> bool {
-    std::env::var_os("PATH").is_some_and(|path| std::env::split_paths(&path).any(|d| d.join(program).is_file()))
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|d| d.join(program).is_file()))
 }
 
 fn docker_safe(s: &str) -> String {
-    let t: String = s.to_ascii_lowercase().chars().map(|c| if c.is_ascii_alphanumeric() || c == '.' || c == '-' { c } else { '-' }).collect();
+    let t: String = s
+        .to_ascii_lowercase()
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '.' || c == '-' {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
     t.trim_matches('-').chars().take(100).collect()
 }
 
@@ -110,7 +146,12 @@ fn hash_dir(h: &mut Sha256, dir: &Path) {
     let mut entries: Vec<_> = walk(dir);
     entries.sort();
     for p in entries {
-        h.update(p.strip_prefix(dir).unwrap_or(&p).to_string_lossy().as_bytes());
+        h.update(
+            p.strip_prefix(dir)
+                .unwrap_or(&p)
+                .to_string_lossy()
+                .as_bytes(),
+        );
         if let Ok(bytes) = std::fs::read(&p) {
             h.update(&bytes);
         }
@@ -137,7 +178,11 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
 /// A Dockerfile for a code or git job: the code in `/home/launch`, its
 /// requirements installed (when it has some), the job's entry point.
 pub fn generated_dockerfile(ctx: &JobContext, default_base: &str) -> String {
-    let base = ctx.job.as_ref().and_then(|j| j.source.base_image.clone()).unwrap_or_else(|| default_base.to_owned());
+    let base = ctx
+        .job
+        .as_ref()
+        .and_then(|j| j.source.base_image.clone())
+        .unwrap_or_else(|| default_base.to_owned());
     let entry = serde_json::to_string(&ctx.entry_point).unwrap_or_else(|_| "[]".into());
     let src = ctx.source_dir.as_deref();
     let install = ["requirements.frozen.txt", "requirements.txt"]
@@ -159,14 +204,26 @@ impl Runner for ContainerRunner {
             (Some(image), _) => (image.clone(), false),
             (None, Some(src)) => {
                 if let Some(req) = &ctx.requirements {
-                    std::fs::write(src.join("requirements.frozen.txt"), req).map_err(|e| StageError::build(e.to_string()))?;
+                    std::fs::write(src.join("requirements.frozen.txt"), req)
+                        .map_err(|e| StageError::build(e.to_string()))?;
                 }
                 (self.build(ctx, src).await?, true)
             }
-            (None, None) => return Err(StageError::agent("a local-container job needs an image or code: this spec has neither")),
+            (None, None) => {
+                return Err(StageError::agent(
+                    "a local-container job needs an image or code: this spec has neither",
+                ));
+            }
         };
         let name = format!("liftoff-{}", ctx.run_id.to_ascii_lowercase());
-        let mut args: Vec<String> = vec!["run".into(), "--rm".into(), "--name".into(), name.clone(), "--network".into(), "host".into()];
+        let mut args: Vec<String> = vec![
+            "run".into(),
+            "--rm".into(),
+            "--name".into(),
+            name.clone(),
+            "--network".into(),
+            "host".into(),
+        ];
         for (k, v) in &ctx.env {
             args.push("-e".into());
             args.push(format!("{k}={v}"));
@@ -183,12 +240,28 @@ impl Runner for ContainerRunner {
         args.push(image.clone());
         args.extend(tail);
         args.extend(ctx.args.iter().cloned());
-        let shown: Vec<String> = args.iter().map(|a| if a.starts_with("WANDB_API_KEY=") { "WANDB_API_KEY=<redacted>".into() } else { a.clone() }).collect();
-        ctx.log.note(&format!("{} {}", self.cli, shell_words(&shown)));
+        let shown: Vec<String> = args
+            .iter()
+            .map(|a| {
+                if a.starts_with("WANDB_API_KEY=") {
+                    "WANDB_API_KEY=<redacted>".into()
+                } else {
+                    a.clone()
+                }
+            })
+            .collect();
+        ctx.log
+            .note(&format!("{} {}", self.cli, shell_words(&shown)));
         let mut cmd = Command::new(&self.cli);
         cmd.args(&args);
-        let child = spawn_captured(cmd, &ctx.log).map_err(|e| StageError::run(format!("cannot run {}: {e}", self.cli)))?;
-        Ok(Box::new(ContainerWorkload { inner: ProcessWorkload::new(child, ctx.log.clone()), cli: self.cli.clone(), name, log: ctx.log.clone() }))
+        let child = spawn_captured(cmd, &ctx.log)
+            .map_err(|e| StageError::run(format!("cannot run {}: {e}", self.cli)))?;
+        Ok(Box::new(ContainerWorkload {
+            inner: ProcessWorkload::new(child, ctx.log.clone()),
+            cli: self.cli.clone(),
+            name,
+            log: ctx.log.clone(),
+        }))
     }
 }
 

@@ -9,8 +9,8 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use liftoff_model::spec::LaunchSpec;
 use liftoff_model::JobSpec;
+use liftoff_model::spec::LaunchSpec;
 use serde_json::Value;
 
 use crate::log::JobLog;
@@ -42,13 +42,22 @@ pub struct StageError {
 
 impl StageError {
     pub fn agent(m: impl Into<String>) -> Self {
-        Self { stage: Stage::Agent, message: m.into() }
+        Self {
+            stage: Stage::Agent,
+            message: m.into(),
+        }
     }
     pub fn build(m: impl Into<String>) -> Self {
-        Self { stage: Stage::Build, message: m.into() }
+        Self {
+            stage: Stage::Build,
+            message: m.into(),
+        }
     }
     pub fn run(m: impl Into<String>) -> Self {
-        Self { stage: Stage::Run, message: m.into() }
+        Self {
+            stage: Stage::Run,
+            message: m.into(),
+        }
     }
 }
 
@@ -125,7 +134,10 @@ pub trait Runner: Send + Sync {
 pub fn python_command(cmd: &[String], python: &str, log: &JobLog) -> Vec<String> {
     let mut out = cmd.to_vec();
     if let Some(first) = out.first_mut() {
-        let is_python = first == "python" || first == "python3" || (first.starts_with("python") && first[6..].chars().all(|c| c.is_ascii_digit() || c == '.'));
+        let is_python = first == "python"
+            || first == "python3"
+            || (first.starts_with("python")
+                && first[6..].chars().all(|c| c.is_ascii_digit() || c == '.'));
         let broken = first.starts_with("python") && !is_python && first.contains(' ');
         if broken {
             log.note(&format!("the job's entry point names the interpreter {first:?}, which is not a program; running it with {python}"));

@@ -22,7 +22,9 @@ pub struct ProcessRunner {
 
 impl Default for ProcessRunner {
     fn default() -> Self {
-        Self { python: "python3".into() }
+        Self {
+            python: "python3".into(),
+        }
     }
 }
 
@@ -39,30 +41,51 @@ impl Runner for ProcessRunner {
             ));
         }
         if ctx.entry_point.is_empty() {
-            return Err(StageError::agent("the job has no entry point: set one with --entry-point"));
+            return Err(StageError::agent(
+                "the job has no entry point: set one with --entry-point",
+            ));
         }
-        let cwd = ctx.source_dir.clone().unwrap_or_else(|| ctx.work_dir.clone());
-        let requirements = ctx.requirements.clone().or_else(|| std::fs::read(cwd.join("requirements.txt")).ok());
+        let cwd = ctx
+            .source_dir
+            .clone()
+            .unwrap_or_else(|| ctx.work_dir.clone());
+        let requirements = ctx
+            .requirements
+            .clone()
+            .or_else(|| std::fs::read(cwd.join("requirements.txt")).ok());
         let python = match &requirements {
             Some(req) if !req.iter().all(u8::is_ascii_whitespace) => {
-                ensure_venv(&ctx.cache_dir.join("venvs"), &self.python, req, &ctx.log).await?.display().to_string()
+                ensure_venv(&ctx.cache_dir.join("venvs"), &self.python, req, &ctx.log)
+                    .await?
+                    .display()
+                    .to_string()
             }
             _ => self.python.clone(),
         };
         let mut cmd = python_command(&ctx.entry_point, &python, &ctx.log);
         cmd.extend(ctx.args.iter().cloned());
-        ctx.log.note(&format!("running {} in {}", shell_words(&cmd), cwd.display()));
+        ctx.log.note(&format!(
+            "running {} in {}",
+            shell_words(&cmd),
+            cwd.display()
+        ));
         let mut command = Command::new(&cmd[0]);
-        command.args(&cmd[1..]).current_dir(&cwd).envs(ctx.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+        command
+            .args(&cmd[1..])
+            .current_dir(&cwd)
+            .envs(ctx.env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
         if python != self.python {
             // The venv's bin first, as an activated venv would have it.
             if let Some(bin) = Path::new(&python).parent() {
                 let path = std::env::var("PATH").unwrap_or_default();
-                command.env("PATH", format!("{}:{path}", bin.display())).env("VIRTUAL_ENV", bin.parent().unwrap_or(bin));
+                command
+                    .env("PATH", format!("{}:{path}", bin.display()))
+                    .env("VIRTUAL_ENV", bin.parent().unwrap_or(bin));
             }
         }
         command.env("PYTHONUNBUFFERED", "1");
-        let child = spawn_captured(command, &ctx.log).map_err(|e| StageError::run(format!("cannot start {:?}: {e}", cmd[0])))?;
+        let child = spawn_captured(command, &ctx.log)
+            .map_err(|e| StageError::run(format!("cannot start {:?}: {e}", cmd[0])))?;
         Ok(Box::new(ProcessWorkload::new(child, ctx.log.clone())))
     }
 }
@@ -70,14 +93,24 @@ impl Runner for ProcessRunner {
 /// Quote a command for display.
 pub fn shell_words(cmd: &[String]) -> String {
     cmd.iter()
-        .map(|w| if w.is_empty() || w.contains([' ', '"', '\'', '$']) { format!("'{}'", w.replace('\'', "'\\''")) } else { w.clone() })
+        .map(|w| {
+            if w.is_empty() || w.contains([' ', '"', '\'', '$']) {
+                format!("'{}'", w.replace('\'', "'\\''"))
+            } else {
+                w.clone()
+            }
+        })
         .collect::<Vec<_>>()
         .join(" ")
 }
 
 /// Start `command` in its own process group with stdout/stderr going to `log`.
 pub fn spawn_captured(mut command: Command, log: &JobLog) -> std::io::Result<Child> {
-    command.stdin(Stdio::null()).stdout(Stdio::piped()).stderr(Stdio::piped()).kill_on_drop(false);
+    command
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(false);
     #[cfg(unix)]
     command.process_group(0);
     let mut child = command.spawn()?;
@@ -113,13 +146,24 @@ pub struct ProcessWorkload {
 impl ProcessWorkload {
     pub fn new(child: Child, log: JobLog) -> Self {
         let pid = child.id();
-        Self { child, pid, stopped: false, log }
+        Self {
+            child,
+            pid,
+            stopped: false,
+            log,
+        }
     }
 }
 
 /// Send `signal` to a process group (via kill(1): no unsafe code here).
 async fn signal_group(pid: u32, signal: &str) {
-    let _ = Command::new("kill").arg(format!("-{signal}")).arg("--").arg(format!("-{pid}")).stderr(Stdio::null()).status().await;
+    let _ = Command::new("kill")
+        .arg(format!("-{signal}"))
+        .arg("--")
+        .arg(format!("-{pid}"))
+        .stderr(Stdio::null())
+        .status()
+        .await;
 }
 
 #[async_trait]
@@ -136,7 +180,10 @@ impl Workload for ProcessWorkload {
                     #[cfg(unix)]
                     {
                         use std::os::unix::process::ExitStatusExt;
-                        Outcome::Signaled(s.signal().map_or("a signal".into(), |n| format!("signal {n}")))
+                        Outcome::Signaled(
+                            s.signal()
+                                .map_or("a signal".into(), |n| format!("signal {n}")),
+                        )
                     }
                     #[cfg(not(unix))]
                     Outcome::Signaled("a signal".into())
@@ -149,25 +196,46 @@ impl Workload for ProcessWorkload {
     async fn stop(&mut self, grace: Duration) {
         self.stopped = true;
         let Some(pid) = self.pid else { return };
-        self.log.note(&format!("stopping the job (SIGTERM, SIGKILL after {} s)", grace.as_secs()));
+        self.log.note(&format!(
+            "stopping the job (SIGTERM, SIGKILL after {} s)",
+            grace.as_secs()
+        ));
         signal_group(pid, "TERM").await;
-        if tokio::time::timeout(grace, self.child.wait()).await.is_err() {
+        if tokio::time::timeout(grace, self.child.wait())
+            .await
+            .is_err()
+        {
             signal_group(pid, "KILL").await;
             let _ = self.child.kill().await;
         }
     }
 
     fn describe(&self) -> String {
-        self.pid.map_or("a process".into(), |p| format!("process {p}"))
+        self.pid
+            .map_or("a process".into(), |p| format!("process {p}"))
     }
 }
 
-static VENV_LOCKS: LazyLock<tokio::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> = LazyLock::new(Default::default);
+static VENV_LOCKS: LazyLock<tokio::sync::Mutex<HashMap<String, Arc<tokio::sync::Mutex<()>>>>> =
+    LazyLock::new(Default::default);
 
 /// A venv with `requirements` installed: `<root>/<sha256[..16]>`, made once
 /// and reused by every job with the same requirements and interpreter.
-pub async fn ensure_venv(root: &Path, python: &str, requirements: &[u8], log: &JobLog) -> Result<PathBuf, StageError> {
-    let version = Command::new(python).arg("--version").output().await.map_err(|e| StageError::build(format!("cannot run {python}: {e}; install Python 3 or set runner.python")))?;
+pub async fn ensure_venv(
+    root: &Path,
+    python: &str,
+    requirements: &[u8],
+    log: &JobLog,
+) -> Result<PathBuf, StageError> {
+    let version = Command::new(python)
+        .arg("--version")
+        .output()
+        .await
+        .map_err(|e| {
+            StageError::build(format!(
+                "cannot run {python}: {e}; install Python 3 or set runner.python"
+            ))
+        })?;
     let mut h = Sha256::new();
     h.update(&version.stdout);
     h.update(&version.stderr);
@@ -175,38 +243,72 @@ pub async fn ensure_venv(root: &Path, python: &str, requirements: &[u8], log: &J
     let key = hex::encode(h.finalize())[..16].to_owned();
     let dir = root.join(&key);
     let python_bin = dir.join("bin").join("python");
-    let lock = VENV_LOCKS.lock().await.entry(key.clone()).or_default().clone();
+    let lock = VENV_LOCKS
+        .lock()
+        .await
+        .entry(key.clone())
+        .or_default()
+        .clone();
     let _held = lock.lock().await;
     if dir.join(".liftoff-ready").is_file() {
         log.note(&format!("reusing venv {}", dir.display()));
         return Ok(python_bin);
     }
     let _ = tokio::fs::remove_dir_all(&dir).await;
-    tokio::fs::create_dir_all(root).await.map_err(|e| StageError::build(format!("cannot create {}: {e}", root.display())))?;
+    tokio::fs::create_dir_all(root)
+        .await
+        .map_err(|e| StageError::build(format!("cannot create {}: {e}", root.display())))?;
     let started = std::time::Instant::now();
     log.note(&format!("creating venv {} ...", dir.display()));
     let mut venv = Command::new(python);
     venv.args(["-m", "venv"]).arg(&dir);
     run_step(venv, log, "python -m venv").await?;
     let req_file = dir.join("requirements.frozen.txt");
-    tokio::fs::write(&req_file, requirements).await.map_err(|e| StageError::build(e.to_string()))?;
-    let n = String::from_utf8_lossy(requirements).lines().filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#')).count();
+    tokio::fs::write(&req_file, requirements)
+        .await
+        .map_err(|e| StageError::build(e.to_string()))?;
+    let n = String::from_utf8_lossy(requirements)
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
+        .count();
     log.note(&format!("installing {n} requirements ..."));
     let mut pip = Command::new(&python_bin);
-    pip.args(["-m", "pip", "install", "--disable-pip-version-check", "--no-input", "-q", "-r"]).arg(&req_file);
+    pip.args([
+        "-m",
+        "pip",
+        "install",
+        "--disable-pip-version-check",
+        "--no-input",
+        "-q",
+        "-r",
+    ])
+    .arg(&req_file);
     run_step(pip, log, "pip install").await?;
-    tokio::fs::write(dir.join(".liftoff-ready"), b"").await.map_err(|e| StageError::build(e.to_string()))?;
-    log.note(&format!("venv ready in {:.1} s", started.elapsed().as_secs_f64()));
+    tokio::fs::write(dir.join(".liftoff-ready"), b"")
+        .await
+        .map_err(|e| StageError::build(e.to_string()))?;
+    log.note(&format!(
+        "venv ready in {:.1} s",
+        started.elapsed().as_secs_f64()
+    ));
     Ok(python_bin)
 }
 
 pub async fn run_step(command: Command, log: &JobLog, what: &str) -> Result<(), StageError> {
-    let child = spawn_captured(command, log).map_err(|e| StageError::build(format!("{what}: {e}")))?;
-    let out = child.wait_with_output().await.map_err(|e| StageError::build(format!("{what}: {e}")))?;
+    let child =
+        spawn_captured(command, log).map_err(|e| StageError::build(format!("{what}: {e}")))?;
+    let out = child
+        .wait_with_output()
+        .await
+        .map_err(|e| StageError::build(format!("{what}: {e}")))?;
     tokio::time::sleep(Duration::from_millis(50)).await;
     if out.status.success() {
         Ok(())
     } else {
-        Err(StageError::build(format!("{what} failed ({}):\n{}", out.status, log.tail())))
+        Err(StageError::build(format!(
+            "{what} failed ({}):\n{}",
+            out.status,
+            log.tail()
+        )))
     }
 }

@@ -39,7 +39,8 @@ fn every_run_spec_round_trips_and_has_one_source() {
         let raw = json_file(&format!("run-spec/{name}"));
         let spec = LaunchSpec::from_value(raw.clone()).unwrap();
         assert_eq!(spec.to_value(), raw, "{name}");
-        spec.validate_source().unwrap_or_else(|e| panic!("{name}: {e}"));
+        spec.validate_source()
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
     }
 }
 
@@ -48,7 +49,10 @@ fn push_variables_carry_the_spec_as_a_json_string() {
     for name in files("run-spec", ".push-variables.json") {
         let vars = json_file(&format!("run-spec/{name}"));
         let spec: JsonString<LaunchSpec> = serde_json::from_value(vars["runSpec"].clone()).unwrap();
-        let decoded = json_file(&format!("run-spec/{}", name.replace(".push-variables.json", ".runSpec.json")));
+        let decoded = json_file(&format!(
+            "run-spec/{}",
+            name.replace(".push-variables.json", ".runSpec.json")
+        ));
         assert_eq!(spec.0.to_value(), decoded, "{name}");
         if let Some(p) = vars.get("priority") {
             assert!(Priority::from_level(p.as_i64().unwrap()).is_some());
@@ -64,26 +68,48 @@ fn every_job_file_round_trips() {
         let job = JobSpec::from_json(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
         assert_eq!(serde_json::to_value(&job).unwrap(), raw, "{name}");
     }
-    let job = JobSpec::from_json(&read("wandb-job/code-artifact-job.cli-created.wandb-job.json")).unwrap();
+    let job = JobSpec::from_json(&read(
+        "wandb-job/code-artifact-job.cli-created.wandb-job.json",
+    ))
+    .unwrap();
     assert_eq!(job.code_artifact_id(), Some("QXJ0aWZhY3Q6NTAx"));
     assert_eq!(job.entrypoint(), ["python", "train.py"]);
-    let from_run = JobSpec::from_json(&read("wandb-job/code-artifact-job.from-run.wandb-job.json")).unwrap();
-    assert_eq!(from_run.input_names(), ["epochs", "lr", "optimizer", "layers"]);
+    let from_run =
+        JobSpec::from_json(&read("wandb-job/code-artifact-job.from-run.wandb-job.json")).unwrap();
+    assert_eq!(
+        from_run.input_names(),
+        ["epochs", "lr", "optimizer", "layers"]
+    );
 }
 
 #[test]
 fn job_metadata_gives_a_config_schema() {
-    for name in files("wandb-job", ".json").into_iter().filter(|n| n.starts_with("job-artifact-metadata")) {
+    for name in files("wandb-job", ".json")
+        .into_iter()
+        .filter(|n| n.starts_with("job-artifact-metadata"))
+    {
         let raw = json_file(&format!("wandb-job/{name}"));
         let meta: JobMetadata = serde_json::from_value(raw.clone()).unwrap();
         assert_eq!(serde_json::to_value(&meta).unwrap(), raw, "{name}");
     }
-    let meta: JobMetadata = serde_json::from_value(json_file("wandb-job/job-artifact-metadata.cli-input-schemas.json")).unwrap();
+    let meta: JobMetadata = serde_json::from_value(json_file(
+        "wandb-job/job-artifact-metadata.cli-input-schemas.json",
+    ))
+    .unwrap();
     let schema = meta.config_schema().unwrap();
     let problems = schema.validate(&json!({"lr": 5, "epochs": 3, "optimizer": "adam"}));
     let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
-    assert_eq!(text, ["lr: must be at most 1, got 5", "epochs: must be one of 1, 5, 10, got 3"]);
-    let partial: JobMetadata = serde_json::from_value(json_file("wandb-job/job-artifact-metadata.cli-partial.json")).unwrap();
+    assert_eq!(
+        text,
+        [
+            "lr: must be at most 1, got 5",
+            "epochs: must be one of 1, 5, 10, got 3"
+        ]
+    );
+    let partial: JobMetadata = serde_json::from_value(json_file(
+        "wandb-job/job-artifact-metadata.cli-partial.json",
+    ))
+    .unwrap();
     assert_eq!(partial.partial, Some(true));
     assert!(partial.config_schema().is_none());
 }
@@ -97,7 +123,11 @@ fn launch_configs_match_what_the_sdk_resolves() {
         match outcome["result"].as_str().unwrap() {
             "valid" => {
                 let cfg = parsed.unwrap_or_else(|e| panic!("{file}: {e}"));
-                assert_eq!(cfg.resolved(), outcome["resolved_config_sent_as_agentConfig"], "{file}");
+                assert_eq!(
+                    cfg.resolved(),
+                    outcome["resolved_config_sent_as_agentConfig"],
+                    "{file}"
+                );
             }
             _ => {
                 let err = parsed.expect_err(file).to_string();
@@ -132,19 +162,29 @@ fn push_renders_the_kubernetes_queue_as_the_server_does() {
     let cfg = queue_config("kubernetes.json");
     let q = json_file("queue-config/kubernetes.json");
     // The wire forms the SDK sends and reads back.
-    let wrapped: JsonString<Value> = serde_json::from_value(q["CreateDefaultResourceConfig.variables"]["config"].clone()).unwrap();
+    let wrapped: JsonString<Value> =
+        serde_json::from_value(q["CreateDefaultResourceConfig.variables"]["config"].clone())
+            .unwrap();
     assert_eq!(wrapped.0, cfg.config);
     let served = &q["GetDefaultResourceConfig.response"]["data"]["entity"]["defaultResourceConfig"];
-    assert_eq!(serde_json::to_value(&cfg.template_variables).unwrap(), served["templateVariables"]);
+    assert_eq!(
+        serde_json::to_value(&cfg.template_variables).unwrap(),
+        served["templateVariables"]
+    );
 
     let vars = json_file("run-spec/image-job-template-variables.push-variables.json");
     let mut spec = LaunchSpec::from_json(vars["runSpec"].as_str().unwrap()).unwrap();
-    let values: Map<String, Value> = serde_json::from_str(vars["templateVariableValues"].as_str().unwrap()).unwrap();
+    let values: Map<String, Value> =
+        serde_json::from_str(vars["templateVariableValues"].as_str().unwrap()).unwrap();
     merge_for_push(&mut spec, "gpu-queue", Some(&cfg), &values).unwrap();
     let popped = json_file("pop/popFromRunQueue.image-job-k8s-templated.response.json");
-    assert_eq!(spec.to_value(), popped["data"]["popFromRunQueue"]["runSpec"]);
+    assert_eq!(
+        spec.to_value(),
+        popped["data"]["popFromRunQueue"]["runSpec"]
+    );
     let pushed = json_file("pop/pushToRunQueueByName.image-job-k8s-templated.response.json");
-    let as_string: JsonString<Value> = serde_json::from_value(pushed["data"]["pushToRunQueueByName"]["runSpec"].clone()).unwrap();
+    let as_string: JsonString<Value> =
+        serde_json::from_value(pushed["data"]["pushToRunQueueByName"]["runSpec"].clone()).unwrap();
     assert_eq!(as_string.0, spec.to_value());
 }
 
@@ -156,15 +196,26 @@ fn push_merges_spec_resource_args_over_the_queue_config() {
         config: DefaultResourceConfig::wrap(ResourceType::LocalContainer, json!({"memory": "8g"})),
         template_variables: vec![],
     };
-    let mut spec = LaunchSpec::from_value(json_file("run-spec/artifact-job-local-container.runSpec.json")).unwrap();
+    let mut spec = LaunchSpec::from_value(json_file(
+        "run-spec/artifact-job-local-container.runSpec.json",
+    ))
+    .unwrap();
     merge_for_push(&mut spec, "default", Some(&cfg), &Map::new()).unwrap();
     let popped = json_file("pop/popFromRunQueue.artifact-job-local-container.response.json");
-    assert_eq!(spec.to_value(), popped["data"]["popFromRunQueue"]["runSpec"]);
+    assert_eq!(
+        spec.to_value(),
+        popped["data"]["popFromRunQueue"]["runSpec"]
+    );
 
     // A spec for another resource is refused, with the reason.
-    let mut other = LaunchSpec::from_value(json!({"job": "a/b/c:v0", "resource": "kubernetes"})).unwrap();
+    let mut other =
+        LaunchSpec::from_value(json!({"job": "a/b/c:v0", "resource": "kubernetes"})).unwrap();
     let err = merge_for_push(&mut other, "default", Some(&cfg), &Map::new()).unwrap_err();
-    assert!(err[0].message.contains("runs local-container jobs, but the spec asks for kubernetes"));
+    assert!(
+        err[0]
+            .message
+            .contains("runs local-container jobs, but the spec asks for kubernetes")
+    );
     // Template values for a queue without variables are refused.
     let mut values = Map::new();
     values.insert("cpu".into(), json!(1));
@@ -179,7 +230,13 @@ fn manifests_round_trip() {
         let m: ArtifactManifest = serde_json::from_value(raw.clone()).unwrap();
         assert_eq!(serde_json::to_value(&m).unwrap(), raw, "{name}");
     }
-    let uploaded: ArtifactManifest = serde_json::from_value(json_file("artifact-manifest/job-artifact.as-uploaded-by-wandb-core.json")).unwrap();
+    let uploaded: ArtifactManifest = serde_json::from_value(json_file(
+        "artifact-manifest/job-artifact.as-uploaded-by-wandb-core.json",
+    ))
+    .unwrap();
     let served = json_file("artifact-manifest/job-artifact.as-served-for-download.json");
-    assert_eq!(serde_json::to_value(uploaded.for_download()).unwrap(), served);
+    assert_eq!(
+        serde_json::to_value(uploaded.for_download()).unwrap(),
+        served
+    );
 }

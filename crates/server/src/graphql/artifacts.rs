@@ -22,7 +22,10 @@ pub const LINK_TTL_MS: i64 = 60 * 60 * 1000;
 
 /// The object key of stored file content, by its MD5.
 pub fn content_key(md5_b64: &str) -> Option<String> {
-    let raw = base64::engine::general_purpose::STANDARD.decode(md5_b64).ok().filter(|r| r.len() == 16)?;
+    let raw = base64::engine::general_purpose::STANDARD
+        .decode(md5_b64)
+        .ok()
+        .filter(|r| r.len() == 16)?;
     Some(format!("artifacts/md5/{}", hex::encode(raw)))
 }
 
@@ -31,7 +34,14 @@ pub fn manifest_key(artifact_id: i64) -> String {
 }
 
 pub fn download_url(state: &AppState, base: &str, key: &str, name: &str) -> String {
-    let token = sign(&state.signing_key, Grant::Get { key: key.to_owned(), name: name.to_owned() }, state.now() + LINK_TTL_MS);
+    let token = sign(
+        &state.signing_key,
+        Grant::Get {
+            key: key.to_owned(),
+            name: name.to_owned(),
+        },
+        state.now() + LINK_TTL_MS,
+    );
     let file = name.rsplit('/').next().unwrap_or(name);
     format!("{base}/files/download/{token}/{}", urlencode(file))
 }
@@ -44,7 +54,9 @@ pub fn upload_url(state: &AppState, base: &str, grant: Grant) -> String {
 fn urlencode(s: &str) -> String {
     s.bytes()
         .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
             other => format!("%{other:02X}"),
         })
         .collect()
@@ -60,9 +72,18 @@ pub struct Home {
 
 impl Home {
     async fn of(state: &AppState, caller: &Caller, a: &Artifact) -> ApiResult<Self> {
-        let collection = state.store.collection_by_id(a.collection_id).await?.ok_or_else(|| denied("artifact"))?;
-        let (entity, project) = access::project_by_id(state, caller, collection.project_id, "artifact").await?;
-        Ok(Self { entity, project, collection })
+        let collection = state
+            .store
+            .collection_by_id(a.collection_id)
+            .await?
+            .ok_or_else(|| denied("artifact"))?;
+        let (entity, project) =
+            access::project_by_id(state, caller, collection.project_id, "artifact").await?;
+        Ok(Self {
+            entity,
+            project,
+            collection,
+        })
     }
 }
 
@@ -74,7 +95,11 @@ fn split_name(name: &str) -> (&str, &str) {
     }
 }
 
-async fn resolve_version(state: &AppState, collection: &Collection, alias: &str) -> ApiResult<Option<Artifact>> {
+async fn resolve_version(
+    state: &AppState,
+    collection: &Collection,
+    alias: &str,
+) -> ApiResult<Option<Artifact>> {
     if let Some(v) = alias.strip_prefix('v').and_then(|n| n.parse::<i64>().ok()) {
         return Ok(state.store.artifact_by_version(collection.id, v).await?);
     }
@@ -110,7 +135,9 @@ impl ArtifactObj {
         self.artifact.version_index
     }
     async fn artifact_type(&self) -> ArtifactTypeName {
-        ArtifactTypeName { name: self.home.collection.type_name.clone() }
+        ArtifactTypeName {
+            name: self.home.collection.type_name.clone(),
+        }
     }
     async fn description(&self) -> Option<&str> {
         self.artifact.description.as_deref()
@@ -143,7 +170,9 @@ impl ArtifactObj {
         DigestAlgorithm::ManifestMd5
     }
     async fn commit_hash(&self) -> Option<String> {
-        self.artifact.version_index.map(|_| format!("{:012x}", self.artifact.id))
+        self.artifact
+            .version_index
+            .map(|_| format!("{:012x}", self.artifact.id))
     }
     async fn file_count(&self) -> Int64 {
         Int64(self.artifact.file_count)
@@ -164,39 +193,81 @@ impl ArtifactObj {
         let url = download_url(state, &caller(ctx).base_url, &key, "wandb_manifest.json");
         Some(ArtifactManifestObj {
             id: ids::encode("ArtifactManifest", self.artifact.id).into(),
-            file: FileObj::link(ids::encode("File", self.artifact.id), "wandb_manifest.json", url),
+            file: FileObj::link(
+                ids::encode("File", self.artifact.id),
+                "wandb_manifest.json",
+                url,
+            ),
         })
     }
     /// Liftoff: the runs that used this artifact (for a job: its launches).
     async fn used_by(&self, ctx: &Context<'_>) -> ApiResult<Vec<crate::graphql::runs::RunObj>> {
         let state = st(ctx);
-        let runs = state.store.runs_using_artifacts(&[self.artifact.id]).await?;
+        let runs = state
+            .store
+            .runs_using_artifacts(&[self.artifact.id])
+            .await?;
         let mut out = Vec::new();
         for (_, run) in runs {
-            if let Ok((e, p)) = access::project_by_id(state, caller(ctx), run.project_id, "run").await {
+            if let Ok((e, p)) =
+                access::project_by_id(state, caller(ctx), run.project_id, "run").await
+            {
                 out.push(crate::graphql::runs::RunObj::new(run, e, p));
             }
         }
         Ok(out)
     }
-    async fn files(&self, ctx: &Context<'_>, names: Option<Vec<Option<String>>>, after: Option<String>, first: Option<i32>) -> ApiResult<FileConnection> {
-        FileConnection::load(st(ctx), caller(ctx), &self.artifact, flat(names), after, first).await
+    async fn files(
+        &self,
+        ctx: &Context<'_>,
+        names: Option<Vec<Option<String>>>,
+        after: Option<String>,
+        first: Option<i32>,
+    ) -> ApiResult<FileConnection> {
+        FileConnection::load(
+            st(ctx),
+            caller(ctx),
+            &self.artifact,
+            flat(names),
+            after,
+            first,
+        )
+        .await
     }
 }
 
 /// `[String]` arguments: nulls dropped, an empty list means no filter.
 pub fn flat(names: Option<Vec<Option<String>>>) -> Option<Vec<String>> {
-    names.map(|n| n.into_iter().flatten().collect::<Vec<_>>()).filter(|n| !n.is_empty())
+    names
+        .map(|n| n.into_iter().flatten().collect::<Vec<_>>())
+        .filter(|n| !n.is_empty())
 }
 
-async fn aliases_of(state: &AppState, a: &Artifact, home: &Home, with_version: bool) -> ApiResult<Vec<AliasObj>> {
-    let mut names: Vec<String> = state.store.artifact_aliases(&[a.id]).await?.into_iter().map(|(_, n)| n).collect();
-    if with_version {
-        if let Some(v) = a.version_index {
+async fn aliases_of(
+    state: &AppState,
+    a: &Artifact,
+    home: &Home,
+    with_version: bool,
+) -> ApiResult<Vec<AliasObj>> {
+    let mut names: Vec<String> = state
+        .store
+        .artifact_aliases(&[a.id])
+        .await?
+        .into_iter()
+        .map(|(_, n)| n)
+        .collect();
+    if with_version
+        && let Some(v) = a.version_index {
             names.push(format!("v{v}"));
         }
-    }
-    Ok(names.into_iter().map(|alias| AliasObj { alias, artifact_id: a.id, home: home.clone() }).collect())
+    Ok(names
+        .into_iter()
+        .map(|alias| AliasObj {
+            alias,
+            artifact_id: a.id,
+            home: home.clone(),
+        })
+        .collect())
 }
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -261,28 +332,60 @@ impl ArtifactSequenceObj {
         datetime(self.0.collection.created_at)
     }
     async fn project(&self) -> ProjectObj {
-        ProjectObj { entity: self.0.entity.clone(), project: self.0.project.clone() }
+        ProjectObj {
+            entity: self.0.entity.clone(),
+            project: self.0.project.clone(),
+        }
     }
     async fn latest_artifact(&self, ctx: &Context<'_>) -> ApiResult<Option<VersionIndexRef>> {
-        let a = st(ctx).store.artifact_by_alias(self.0.collection.id, "latest").await?;
-        Ok(a.map(|a| VersionIndexRef { id: ids::encode("Artifact", a.id).into(), version_index: a.version_index }))
+        let a = st(ctx)
+            .store
+            .artifact_by_alias(self.0.collection.id, "latest")
+            .await?;
+        Ok(a.map(|a| VersionIndexRef {
+            id: ids::encode("Artifact", a.id).into(),
+            version_index: a.version_index,
+        }))
     }
     /// Committed versions, oldest first (as W&B lists them).
     async fn artifacts(&self, ctx: &Context<'_>) -> ApiResult<ArtifactConnection> {
-        let list = st(ctx).store.artifacts_of_collection(self.0.collection.id).await?;
+        let list = st(ctx)
+            .store
+            .artifacts_of_collection(self.0.collection.id)
+            .await?;
         let total = list.len() as i64;
         Ok(ArtifactConnection {
             edges: list
                 .into_iter()
-                .map(|a| ArtifactEdge { cursor: ids::encode("Cursor", a.id), node: ArtifactObj { artifact: a, home: self.0.clone() } })
+                .map(|a| ArtifactEdge {
+                    cursor: ids::encode("Cursor", a.id),
+                    node: ArtifactObj {
+                        artifact: a,
+                        home: self.0.clone(),
+                    },
+                })
                 .collect(),
-            page_info: PageInfo { end_cursor: None, has_next_page: false },
+            page_info: PageInfo {
+                end_cursor: None,
+                has_next_page: false,
+            },
             total_count: total,
         })
     }
-    async fn artifact_membership(&self, ctx: &Context<'_>, alias_name: String) -> ApiResult<Option<MembershipObj>> {
-        let Some(a) = resolve_version(st(ctx), &self.0.collection, &alias_name).await? else { return Ok(None) };
-        Ok(Some(MembershipObj { artifact: ArtifactObj { artifact: a, home: self.0.clone() } }))
+    async fn artifact_membership(
+        &self,
+        ctx: &Context<'_>,
+        alias_name: String,
+    ) -> ApiResult<Option<MembershipObj>> {
+        let Some(a) = resolve_version(st(ctx), &self.0.collection, &alias_name).await? else {
+            return Ok(None);
+        };
+        Ok(Some(MembershipObj {
+            artifact: ArtifactObj {
+                artifact: a,
+                home: self.0.clone(),
+            },
+        }))
     }
 }
 
@@ -295,16 +398,31 @@ impl ArtifactSequenceObj {
     field(name = "name", ty = "&str"),
     field(name = "project", ty = "ProjectObj"),
     field(name = "artifacts", ty = "ApiResult<ArtifactConnection>"),
-    field(name = "artifact_membership", ty = "ApiResult<Option<MembershipObj>>", arg(name = "alias_name", ty = "String"))
+    field(
+        name = "artifact_membership",
+        ty = "ApiResult<Option<MembershipObj>>",
+        arg(name = "alias_name", ty = "String")
+    )
 )]
 pub enum ArtifactCollectionIface {
     ArtifactSequence(ArtifactSequenceObj),
 }
 
 impl ArtifactCollectionIface {
-    pub async fn by_name(state: &AppState, entity: &Entity, project: &Project, name: &str) -> ApiResult<Option<Self>> {
-        let Some(c) = state.store.collection_get(project.id, name).await? else { return Ok(None) };
-        Ok(Some(Self::ArtifactSequence(ArtifactSequenceObj(Home { entity: entity.clone(), project: project.clone(), collection: c }))))
+    pub async fn by_name(
+        state: &AppState,
+        entity: &Entity,
+        project: &Project,
+        name: &str,
+    ) -> ApiResult<Option<Self>> {
+        let Some(c) = state.store.collection_get(project.id, name).await? else {
+            return Ok(None);
+        };
+        Ok(Some(Self::ArtifactSequence(ArtifactSequenceObj(Home {
+            entity: entity.clone(),
+            project: project.clone(),
+            collection: c,
+        }))))
     }
 }
 
@@ -313,12 +431,27 @@ pub struct MembershipObj {
 }
 
 impl MembershipObj {
-    pub async fn by_name(state: &AppState, entity: &Entity, project: &Project, name: &str) -> ApiResult<Option<Self>> {
+    pub async fn by_name(
+        state: &AppState,
+        entity: &Entity,
+        project: &Project,
+        name: &str,
+    ) -> ApiResult<Option<Self>> {
         let (collection, alias) = split_name(name);
-        let Some(c) = state.store.collection_get(project.id, collection).await? else { return Ok(None) };
-        let Some(a) = resolve_version(state, &c, alias).await? else { return Ok(None) };
-        let home = Home { entity: entity.clone(), project: project.clone(), collection: c };
-        Ok(Some(Self { artifact: ArtifactObj { artifact: a, home } }))
+        let Some(c) = state.store.collection_get(project.id, collection).await? else {
+            return Ok(None);
+        };
+        let Some(a) = resolve_version(state, &c, alias).await? else {
+            return Ok(None);
+        };
+        let home = Home {
+            entity: entity.clone(),
+            project: project.clone(),
+            collection: c,
+        };
+        Ok(Some(Self {
+            artifact: ArtifactObj { artifact: a, home },
+        }))
     }
 }
 
@@ -340,10 +473,27 @@ impl MembershipObj {
         ArtifactCollectionIface::ArtifactSequence(ArtifactSequenceObj(self.artifact.home.clone()))
     }
     async fn artifact(&self) -> ArtifactObj {
-        ArtifactObj { artifact: self.artifact.artifact.clone(), home: self.artifact.home.clone() }
+        ArtifactObj {
+            artifact: self.artifact.artifact.clone(),
+            home: self.artifact.home.clone(),
+        }
     }
-    async fn files(&self, ctx: &Context<'_>, names: Option<Vec<Option<String>>>, after: Option<String>, first: Option<i32>) -> ApiResult<FileConnection> {
-        FileConnection::load(st(ctx), caller(ctx), &self.artifact.artifact, flat(names), after, first).await
+    async fn files(
+        &self,
+        ctx: &Context<'_>,
+        names: Option<Vec<Option<String>>>,
+        after: Option<String>,
+        first: Option<i32>,
+    ) -> ApiResult<FileConnection> {
+        FileConnection::load(
+            st(ctx),
+            caller(ctx),
+            &self.artifact.artifact,
+            flat(names),
+            after,
+            first,
+        )
+        .await
     }
 }
 
@@ -409,34 +559,57 @@ pub struct FileConnection {
 }
 
 impl FileConnection {
-    async fn load(state: &AppState, caller: &Caller, a: &Artifact, names: Option<Vec<String>>, after: Option<String>, first: Option<i32>) -> ApiResult<Self> {
+    async fn load(
+        state: &AppState,
+        caller: &Caller,
+        a: &Artifact,
+        names: Option<Vec<String>>,
+        after: Option<String>,
+        first: Option<i32>,
+    ) -> ApiResult<Self> {
         let mut files = state.store.artifact_files(a.id).await?;
         if let Some(names) = names {
             files.retain(|f| names.contains(&f.name));
         }
         let total = files.len() as i64;
         let start = match after.as_deref() {
-            Some(c) if !c.is_empty() => ids::decode("Cursor", c).ok_or_else(|| ApiError::invalid(format!("{c:?} is not a cursor")))? as usize,
+            Some(c) if !c.is_empty() => ids::decode("Cursor", c)
+                .ok_or_else(|| ApiError::invalid(format!("{c:?} is not a cursor")))?
+                as usize,
             _ => 0,
         };
         let per = usize::try_from(first.unwrap_or(50).clamp(1, 10_000)).unwrap_or(50);
-        let page: Vec<_> = files.into_iter().enumerate().skip(start).take(per).collect();
+        let page: Vec<_> = files
+            .into_iter()
+            .enumerate()
+            .skip(start)
+            .take(per)
+            .collect();
         let next = page.last().map(|(i, _)| i + 1).unwrap_or(start);
         let mut edges = Vec::new();
         for (i, f) in page {
-            let Some(key) = content_key(&f.md5) else { continue };
+            let Some(key) = content_key(&f.md5) else {
+                continue;
+            };
             let url = download_url(state, &caller.base_url, &key, &f.name);
-            let mut node = FileObj::link(ids::encode("File", a.id * 100_000 + i as i64), &f.name, url);
+            let mut node =
+                FileObj::link(ids::encode("File", a.id * 100_000 + i as i64), &f.name, url);
             node.size_bytes = f.size.map(Int64);
             node.digest = Some(f.md5.clone());
             node.md5 = Some(f.md5.clone());
             node.storage_path = Some(key);
-            edges.push(FileEdge { node, cursor: ids::encode("Cursor", i as i64 + 1) });
+            edges.push(FileEdge {
+                node,
+                cursor: ids::encode("Cursor", i as i64 + 1),
+            });
         }
         let has_next_page = (next as i64) < total;
         Ok(Self {
             edges,
-            page_info: PageInfo { end_cursor: Some(ids::encode("Cursor", next as i64)), has_next_page },
+            page_info: PageInfo {
+                end_cursor: Some(ids::encode("Cursor", next as i64)),
+                has_next_page,
+            },
             total_count: total,
         })
     }
@@ -465,20 +638,39 @@ pub struct ArtifactTypeObj {
 }
 
 impl ArtifactTypeObj {
-    pub async fn load(state: &AppState, entity: &Entity, project: &Project, name: &str) -> ApiResult<Option<Self>> {
+    pub async fn load(
+        state: &AppState,
+        entity: &Entity,
+        project: &Project,
+        name: &str,
+    ) -> ApiResult<Option<Self>> {
         let cs = state.store.collections_of_type(project.id, name).await?;
         if cs.is_empty() {
             return Ok(None);
         }
-        let collections = cs.into_iter().map(|c| Home { entity: entity.clone(), project: project.clone(), collection: c }).collect();
-        Ok(Some(Self { name: name.to_owned(), collections }))
+        let collections = cs
+            .into_iter()
+            .map(|c| Home {
+                entity: entity.clone(),
+                project: project.clone(),
+                collection: c,
+            })
+            .collect();
+        Ok(Some(Self {
+            name: name.to_owned(),
+            collections,
+        }))
     }
 }
 
 #[Object(name = "ArtifactType")]
 impl ArtifactTypeObj {
     async fn id(&self) -> ID {
-        ids::encode("ArtifactType", self.collections.first().map_or(0, |h| h.project.id)).into()
+        ids::encode(
+            "ArtifactType",
+            self.collections.first().map_or(0, |h| h.project.id),
+        )
+        .into()
     }
     async fn name(&self) -> &str {
         &self.name
@@ -488,7 +680,9 @@ impl ArtifactTypeObj {
             edges: self
                 .collections
                 .iter()
-                .map(|h| CollectionEdge { node: ArtifactCollectionIface::ArtifactSequence(ArtifactSequenceObj(h.clone())) })
+                .map(|h| CollectionEdge {
+                    node: ArtifactCollectionIface::ArtifactSequence(ArtifactSequenceObj(h.clone())),
+                })
                 .collect(),
         }
     }
@@ -501,8 +695,12 @@ pub struct ArtifactQuery;
 impl ArtifactQuery {
     async fn artifact(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<ArtifactObj>> {
         let state = st(ctx);
-        let Some(aid) = ids::decode("Artifact", &id) else { return Ok(None) };
-        let Some(a) = state.store.artifact_by_id(aid).await? else { return Ok(None) };
+        let Some(aid) = ids::decode("Artifact", &id) else {
+            return Ok(None);
+        };
+        let Some(a) = state.store.artifact_by_id(aid).await? else {
+            return Ok(None);
+        };
         match Home::of(state, caller(ctx), &a).await {
             Ok(home) => Ok(Some(ArtifactObj { artifact: a, home })),
             Err(ApiError::NotFound(_)) => Ok(None),
@@ -737,15 +935,31 @@ pub struct CreateRunFilesPayload {
 
 /// Artifact and collection names: W&B's safe characters, at most 128.
 pub fn validate_artifact_name(name: &str) -> ApiResult<()> {
-    if name.is_empty() || name.len() > 128 || !name.chars().all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c)) {
-        return Err(ApiError::invalid(format!("artifact name {name:?} must be 1 to 128 letters, digits, '_', '.' or '-'")));
+    if name.is_empty()
+        || name.len() > 128
+        || !name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
+    {
+        return Err(ApiError::invalid(format!(
+            "artifact name {name:?} must be 1 to 128 letters, digits, '_', '.' or '-'"
+        )));
     }
     Ok(())
 }
 
-async fn artifact_for_write(state: &AppState, caller: &Caller, id: &str) -> ApiResult<(Artifact, Home)> {
-    let aid = ids::decode("Artifact", id).ok_or_else(|| ApiError::invalid(format!("{id:?} is not an artifact id")))?;
-    let a = state.store.artifact_by_id(aid).await?.ok_or_else(|| denied("artifact"))?;
+async fn artifact_for_write(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> ApiResult<(Artifact, Home)> {
+    let aid = ids::decode("Artifact", id)
+        .ok_or_else(|| ApiError::invalid(format!("{id:?} is not an artifact id")))?;
+    let a = state
+        .store
+        .artifact_by_id(aid)
+        .await?
+        .ok_or_else(|| denied("artifact"))?;
     let home = Home::of(state, caller, &a).await?;
     Ok((a, home))
 }
@@ -763,61 +977,123 @@ pub struct ArtifactMutation;
 
 #[Object]
 impl ArtifactMutation {
-    async fn create_artifact(&self, ctx: &Context<'_>, input: CreateArtifactInput) -> ApiResult<CreateArtifactPayload> {
+    async fn create_artifact(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateArtifactInput,
+    ) -> ApiResult<CreateArtifactPayload> {
         let state = st(ctx);
         let caller = caller(ctx);
-        let type_name = input.artifact_type_name.filter(|t| !t.is_empty()).ok_or_else(|| ApiError::invalid("artifactTypeName is required"))?;
+        let type_name = input
+            .artifact_type_name
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| ApiError::invalid("artifactTypeName is required"))?;
         validate_artifact_name(&type_name)?;
         let collection = input
             .artifact_collection_name
-            .or_else(|| input.artifact_collection_names.and_then(|n| n.into_iter().next()))
+            .or_else(|| {
+                input
+                    .artifact_collection_names
+                    .and_then(|n| n.into_iter().next())
+            })
             .ok_or_else(|| ApiError::invalid("artifactCollectionName is required"))?;
         validate_artifact_name(&collection)?;
         let digest = input.digest.unwrap_or_default();
         if digest.len() > 128 {
             return Err(ApiError::invalid("digest is too long"));
         }
-        let project_name = input.project_name.filter(|p| !p.is_empty()).ok_or_else(|| ApiError::invalid("projectName is required"))?;
+        let project_name = input
+            .project_name
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| ApiError::invalid("projectName is required"))?;
         let entity = access::entity(state, caller, input.entity_name.as_deref()).await?;
-        let (project, _) = state.store.project_upsert(entity.id, &project_name, state.now()).await?;
-        let c = state.store.collection_get_or_create(project.id, &collection, &type_name, state.now()).await?;
+        let (project, _) = state
+            .store
+            .project_upsert(entity.id, &project_name, state.now())
+            .await?;
+        let c = state
+            .store
+            .collection_get_or_create(project.id, &collection, &type_name, state.now())
+            .await?;
         if c.type_name != type_name {
-            return Err(ApiError::Conflict(format!("artifact {collection:?} is of type {:?}, not {type_name:?}", c.type_name)));
+            return Err(ApiError::Conflict(format!(
+                "artifact {collection:?} is of type {:?}, not {type_name:?}",
+                c.type_name
+            )));
         }
         let mut aliases: Vec<String> = Vec::new();
         for a in input.aliases.unwrap_or_default() {
-            if a.artifact_collection_name.as_deref().is_some_and(|n| n != collection) {
+            if a.artifact_collection_name
+                .as_deref()
+                .is_some_and(|n| n != collection)
+            {
                 continue;
             }
             validate_artifact_name(&a.alias)?;
             if a.alias.starts_with('v') && a.alias[1..].parse::<u64>().is_ok() {
-                return Err(ApiError::invalid(format!("alias {:?} is reserved for versions", a.alias)));
+                return Err(ApiError::invalid(format!(
+                    "alias {:?} is reserved for versions",
+                    a.alias
+                )));
             }
             aliases.push(a.alias);
         }
         let metadata = metadata_text(input.metadata)?;
-        let home = Home { entity, project, collection: c.clone() };
+        let home = Home {
+            entity,
+            project,
+            collection: c.clone(),
+        };
         // The same client id is the same version: the SDK sends it twice.
-        if let Some(client_id) = input.client_id.as_deref() {
-            if let Some(existing) = state.store.artifact_by_client_id(client_id).await?.filter(|a| a.collection_id == c.id) {
+        if let Some(client_id) = input.client_id.as_deref()
+            && let Some(existing) = state
+                .store
+                .artifact_by_client_id(client_id)
+                .await?
+                .filter(|a| a.collection_id == c.id)
+            {
                 if let Some(m) = metadata.as_deref() {
-                    state.store.artifact_set_metadata(existing.id, m, state.now()).await?;
+                    state
+                        .store
+                        .artifact_set_metadata(existing.id, m, state.now())
+                        .await?;
                 }
                 if existing.state == "COMMITTED" {
-                    state.store.artifact_alias_set(c.id, existing.id, &aliases).await?;
+                    state
+                        .store
+                        .artifact_alias_set(c.id, existing.id, &aliases)
+                        .await?;
                 }
-                let artifact = state.store.artifact_by_id(existing.id).await?.unwrap_or(existing);
-                return Ok(CreateArtifactPayload { artifact: ArtifactObj { artifact, home }, client_mutation_id: input.client_mutation_id });
+                let artifact = state
+                    .store
+                    .artifact_by_id(existing.id)
+                    .await?
+                    .unwrap_or(existing);
+                return Ok(CreateArtifactPayload {
+                    artifact: ArtifactObj { artifact, home },
+                    client_mutation_id: input.client_mutation_id,
+                });
             }
-        }
-        if input.enable_digest_deduplication.unwrap_or(false) && !digest.is_empty() {
-            if let Some(existing) = state.store.artifact_committed_by_digest(c.id, &digest).await? {
+        if input.enable_digest_deduplication.unwrap_or(false) && !digest.is_empty()
+            && let Some(existing) = state
+                .store
+                .artifact_committed_by_digest(c.id, &digest)
+                .await?
+            {
                 let mut all = aliases.clone();
                 all.push("latest".into());
-                state.store.artifact_alias_set(c.id, existing.id, &all).await?;
-                return Ok(CreateArtifactPayload { artifact: ArtifactObj { artifact: existing, home }, client_mutation_id: input.client_mutation_id });
+                state
+                    .store
+                    .artifact_alias_set(c.id, existing.id, &all)
+                    .await?;
+                return Ok(CreateArtifactPayload {
+                    artifact: ArtifactObj {
+                        artifact: existing,
+                        home,
+                    },
+                    client_mutation_id: input.client_mutation_id,
+                });
             }
-        }
         let new = NewArtifact {
             collection_id: c.id,
             digest,
@@ -829,36 +1105,70 @@ impl ArtifactMutation {
             pending_aliases: serde_json::to_string(&aliases).unwrap_or_else(|_| "[]".into()),
         };
         let artifact = state.store.artifact_create(&new, state.now()).await?;
-        Ok(CreateArtifactPayload { artifact: ArtifactObj { artifact, home }, client_mutation_id: input.client_mutation_id })
-    }
-
-    async fn create_artifact_manifest(&self, ctx: &Context<'_>, input: CreateArtifactManifestInput) -> ApiResult<CreateArtifactManifestPayload> {
-        let state = st(ctx);
-        let id = input.artifact_id.ok_or_else(|| ApiError::invalid("artifactID is required"))?;
-        let (a, _) = artifact_for_write(state, caller(ctx), &id).await?;
-        let url = upload_url(state, &caller(ctx).base_url, Grant::Manifest { a: a.id });
-        let mut file = FileObj::link(ids::encode("File", a.id), input.name.as_deref().unwrap_or("wandb_manifest.json"), url.clone());
-        file.direct_url = None;
-        file.url = None;
-        file.upload_url = Some(url);
-        Ok(CreateArtifactManifestPayload {
-            artifact_manifest: ArtifactManifestObj { id: ids::encode("ArtifactManifest", a.id).into(), file },
+        Ok(CreateArtifactPayload {
+            artifact: ArtifactObj { artifact, home },
             client_mutation_id: input.client_mutation_id,
         })
     }
 
-    async fn update_artifact_manifest(&self, ctx: &Context<'_>, #[graphql(name = "input")] input: UpdateArtifactManifestInput) -> ApiResult<CreateArtifactManifestPayload> {
+    async fn create_artifact_manifest(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateArtifactManifestInput,
+    ) -> ApiResult<CreateArtifactManifestPayload> {
         let state = st(ctx);
-        let id = input.artifact_manifest_id.ok_or_else(|| ApiError::invalid("artifactManifestID is required"))?;
-        let aid = ids::decode("ArtifactManifest", &id).ok_or_else(|| ApiError::invalid("not an artifact manifest id"))?;
-        let (a, _) = artifact_for_write(state, caller(ctx), &ids::encode("Artifact", aid)).await?;
+        let id = input
+            .artifact_id
+            .ok_or_else(|| ApiError::invalid("artifactID is required"))?;
+        let (a, _) = artifact_for_write(state, caller(ctx), &id).await?;
         let url = upload_url(state, &caller(ctx).base_url, Grant::Manifest { a: a.id });
-        let mut file = FileObj::link(ids::encode("File", a.id), "wandb_manifest.json", url.clone());
+        let mut file = FileObj::link(
+            ids::encode("File", a.id),
+            input.name.as_deref().unwrap_or("wandb_manifest.json"),
+            url.clone(),
+        );
+        file.direct_url = None;
+        file.url = None;
         file.upload_url = Some(url);
-        Ok(CreateArtifactManifestPayload { artifact_manifest: ArtifactManifestObj { id, file }, client_mutation_id: input.client_mutation_id })
+        Ok(CreateArtifactManifestPayload {
+            artifact_manifest: ArtifactManifestObj {
+                id: ids::encode("ArtifactManifest", a.id).into(),
+                file,
+            },
+            client_mutation_id: input.client_mutation_id,
+        })
     }
 
-    async fn create_artifact_files(&self, ctx: &Context<'_>, input: CreateArtifactFilesInput) -> ApiResult<CreateArtifactFilesPayload> {
+    async fn update_artifact_manifest(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(name = "input")] input: UpdateArtifactManifestInput,
+    ) -> ApiResult<CreateArtifactManifestPayload> {
+        let state = st(ctx);
+        let id = input
+            .artifact_manifest_id
+            .ok_or_else(|| ApiError::invalid("artifactManifestID is required"))?;
+        let aid = ids::decode("ArtifactManifest", &id)
+            .ok_or_else(|| ApiError::invalid("not an artifact manifest id"))?;
+        let (a, _) = artifact_for_write(state, caller(ctx), &ids::encode("Artifact", aid)).await?;
+        let url = upload_url(state, &caller(ctx).base_url, Grant::Manifest { a: a.id });
+        let mut file = FileObj::link(
+            ids::encode("File", a.id),
+            "wandb_manifest.json",
+            url.clone(),
+        );
+        file.upload_url = Some(url);
+        Ok(CreateArtifactManifestPayload {
+            artifact_manifest: ArtifactManifestObj { id, file },
+            client_mutation_id: input.client_mutation_id,
+        })
+    }
+
+    async fn create_artifact_files(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateArtifactFilesInput,
+    ) -> ApiResult<CreateArtifactFilesPayload> {
         let state = st(ctx);
         let caller = caller(ctx);
         let _ = (input.storage_layout, input.cloud_region_id);
@@ -869,102 +1179,210 @@ impl ArtifactMutation {
         let mut edges = Vec::new();
         let mut checked: Option<(String, i64)> = None;
         for f in specs {
-            let aid_text = f.artifact_id.ok_or_else(|| ApiError::invalid("artifactID is required"))?;
+            let aid_text = f
+                .artifact_id
+                .ok_or_else(|| ApiError::invalid("artifactID is required"))?;
             let aid = match &checked {
                 Some((text, id)) if *text == aid_text.0 => *id,
                 _ => {
                     let (a, _) = artifact_for_write(state, caller, &aid_text).await?;
                     if a.state != "PENDING" {
-                        return Err(ApiError::invalid("files can only be added to an artifact before it is committed"));
+                        return Err(ApiError::invalid(
+                            "files can only be added to an artifact before it is committed",
+                        ));
                     }
                     checked = Some((aid_text.0.clone(), a.id));
                     a.id
                 }
             };
-            let name = f.name.ok_or_else(|| ApiError::invalid("name is required"))?;
+            let name = f
+                .name
+                .ok_or_else(|| ApiError::invalid("name is required"))?;
             if !liftoff_model::artifact::is_safe_artifact_path(&name) {
-                return Err(ApiError::invalid(format!("artifact file name {name:?} must be a relative path without '..'")));
+                return Err(ApiError::invalid(format!(
+                    "artifact file name {name:?} must be a relative path without '..'"
+                )));
             }
             let md5 = f.md5.ok_or_else(|| ApiError::invalid("md5 is required"))?;
-            let key = content_key(&md5).ok_or_else(|| ApiError::invalid(format!("md5 {md5:?} is not a base64 MD5 digest")))?;
+            let key = content_key(&md5).ok_or_else(|| {
+                ApiError::invalid(format!("md5 {md5:?} is not a base64 MD5 digest"))
+            })?;
             let _ = (f.mimetype, f.upload_parts_input, f.artifact_manifest_id);
             let have = state.blobs.exists(&key).await;
-            let size = if have { tokio::fs::metadata(state.config.objects_dir.join(&key)).await.ok().map(|m| m.len() as i64) } else { None };
-            state.store.artifact_file_add(aid, &name, &md5, size).await?;
-            let upload = (!have).then(|| upload_url(state, &caller.base_url, Grant::ArtifactFile { a: aid, name: name.clone(), md5: md5.clone() }));
+            let size = if have {
+                tokio::fs::metadata(state.config.objects_dir.join(&key))
+                    .await
+                    .ok()
+                    .map(|m| m.len() as i64)
+            } else {
+                None
+            };
+            state
+                .store
+                .artifact_file_add(aid, &name, &md5, size)
+                .await?;
+            let upload = (!have).then(|| {
+                upload_url(
+                    state,
+                    &caller.base_url,
+                    Grant::ArtifactFile {
+                        a: aid,
+                        name: name.clone(),
+                        md5: md5.clone(),
+                    },
+                )
+            });
             edges.push(FileUploadEdge {
                 node: FileUploadObj {
                     storage_path: key,
                     upload_url: upload,
                     upload_headers: vec![],
                     upload_multipart_urls: None,
-                    artifact: UploadedFileArtifact { id: ids::encode("Artifact", aid).into() },
+                    artifact: UploadedFileArtifact {
+                        id: ids::encode("Artifact", aid).into(),
+                    },
                 },
             });
         }
-        Ok(CreateArtifactFilesPayload { files: FileUploadConnection { edges }, client_mutation_id: input.client_mutation_id })
+        Ok(CreateArtifactFilesPayload {
+            files: FileUploadConnection { edges },
+            client_mutation_id: input.client_mutation_id,
+        })
     }
 
-    async fn commit_artifact(&self, ctx: &Context<'_>, input: CommitArtifactInput) -> ApiResult<ArtifactPayload> {
+    async fn commit_artifact(
+        &self,
+        ctx: &Context<'_>,
+        input: CommitArtifactInput,
+    ) -> ApiResult<ArtifactPayload> {
         let state = st(ctx);
-        let id = input.artifact_id.ok_or_else(|| ApiError::invalid("artifactID is required"))?;
+        let id = input
+            .artifact_id
+            .ok_or_else(|| ApiError::invalid("artifactID is required"))?;
         let (a, home) = artifact_for_write(state, caller(ctx), &id).await?;
         if a.state == "PENDING" {
             if a.manifest_key.is_none() {
-                return Err(ApiError::invalid("upload the artifact's manifest before committing it"));
+                return Err(ApiError::invalid(
+                    "upload the artifact's manifest before committing it",
+                ));
             }
             for f in state.store.artifact_files(a.id).await? {
-                let uploaded = content_key(&f.md5).is_some_and(|k| !k.is_empty()) && state.blobs.exists(&content_key(&f.md5).unwrap_or_default()).await;
+                let uploaded = content_key(&f.md5).is_some_and(|k| !k.is_empty())
+                    && state
+                        .blobs
+                        .exists(&content_key(&f.md5).unwrap_or_default())
+                        .await;
                 if !uploaded {
-                    return Err(ApiError::invalid(format!("file {:?} of the artifact was never uploaded", f.name)));
+                    return Err(ApiError::invalid(format!(
+                        "file {:?} of the artifact was never uploaded",
+                        f.name
+                    )));
                 }
             }
         }
         let artifact = state.store.artifact_commit(a.id, state.now()).await?;
-        Ok(ArtifactPayload { artifact: ArtifactObj { artifact, home }, client_mutation_id: input.client_mutation_id })
+        Ok(ArtifactPayload {
+            artifact: ArtifactObj { artifact, home },
+            client_mutation_id: input.client_mutation_id,
+        })
     }
 
-    async fn use_artifact(&self, ctx: &Context<'_>, input: UseArtifactInput) -> ApiResult<ArtifactPayload> {
+    async fn use_artifact(
+        &self,
+        ctx: &Context<'_>,
+        input: UseArtifactInput,
+    ) -> ApiResult<ArtifactPayload> {
         let state = st(ctx);
         let caller = caller(ctx);
-        let id = input.artifact_id.ok_or_else(|| ApiError::invalid("artifactID is required"))?;
+        let id = input
+            .artifact_id
+            .ok_or_else(|| ApiError::invalid("artifactID is required"))?;
         let (a, home) = artifact_for_write(state, caller, &id).await?;
-        let run_name = input.run_name.filter(|r| !r.is_empty()).ok_or_else(|| ApiError::invalid("runName is required"))?;
+        let run_name = input
+            .run_name
+            .filter(|r| !r.is_empty())
+            .ok_or_else(|| ApiError::invalid("runName is required"))?;
         validate_run_name(&run_name)?;
-        let project = input.project_name.filter(|p| !p.is_empty()).ok_or_else(|| ApiError::invalid("projectName is required"))?;
-        let (_, project) = access::project(state, caller, input.entity_name.as_deref(), &project).await?.ok_or_else(|| denied("project"))?;
-        let run = state.store.run_get(project.id, &run_name).await?.ok_or_else(|| denied(&format!("run {run_name:?}")))?;
+        let project = input
+            .project_name
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| ApiError::invalid("projectName is required"))?;
+        let (_, project) = access::project(state, caller, input.entity_name.as_deref(), &project)
+            .await?
+            .ok_or_else(|| denied("project"))?;
+        let run = state
+            .store
+            .run_get(project.id, &run_name)
+            .await?
+            .ok_or_else(|| denied(&format!("run {run_name:?}")))?;
         let _ = (input.artifact_entity_name, input.artifact_project_name);
-        state.store.artifact_use(run.id, a.id, input.used_as.as_deref()).await?;
-        Ok(ArtifactPayload { artifact: ArtifactObj { artifact: a, home }, client_mutation_id: input.client_mutation_id })
+        state
+            .store
+            .artifact_use(run.id, a.id, input.used_as.as_deref())
+            .await?;
+        Ok(ArtifactPayload {
+            artifact: ArtifactObj { artifact: a, home },
+            client_mutation_id: input.client_mutation_id,
+        })
     }
 
-    async fn update_artifact(&self, ctx: &Context<'_>, input: UpdateArtifactInput) -> ApiResult<ArtifactPayload> {
+    async fn update_artifact(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateArtifactInput,
+    ) -> ApiResult<ArtifactPayload> {
         let state = st(ctx);
-        let id = input.artifact_id.ok_or_else(|| ApiError::invalid("artifactID is required"))?;
+        let id = input
+            .artifact_id
+            .ok_or_else(|| ApiError::invalid("artifactID is required"))?;
         let (a, home) = artifact_for_write(state, caller(ctx), &id).await?;
         if let Some(m) = metadata_text(input.metadata)? {
-            state.store.artifact_set_metadata(a.id, &m, state.now()).await?;
+            state
+                .store
+                .artifact_set_metadata(a.id, &m, state.now())
+                .await?;
         }
         if let Some(aliases) = input.aliases {
             let names: Vec<String> = aliases.into_iter().map(|x| x.alias).collect();
             for n in &names {
                 validate_artifact_name(n)?;
             }
-            state.store.artifact_alias_set(home.collection.id, a.id, &names).await?;
+            state
+                .store
+                .artifact_alias_set(home.collection.id, a.id, &names)
+                .await?;
         }
         let _ = input.description;
         let artifact = state.store.artifact_by_id(a.id).await?.unwrap_or(a);
-        Ok(ArtifactPayload { artifact: ArtifactObj { artifact, home }, client_mutation_id: input.client_mutation_id })
+        Ok(ArtifactPayload {
+            artifact: ArtifactObj { artifact, home },
+            client_mutation_id: input.client_mutation_id,
+        })
     }
 
-    async fn create_run_files(&self, ctx: &Context<'_>, input: CreateRunFilesInput) -> ApiResult<CreateRunFilesPayload> {
+    async fn create_run_files(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateRunFilesInput,
+    ) -> ApiResult<CreateRunFilesPayload> {
         let state = st(ctx);
         let caller = caller(ctx);
-        let project = input.project_name.filter(|p| !p.is_empty()).ok_or_else(|| ApiError::invalid("projectName is required"))?;
-        let run_name = input.run_name.filter(|r| !r.is_empty()).ok_or_else(|| ApiError::invalid("runName is required"))?;
-        let (_, project) = access::project(state, caller, input.entity_name.as_deref(), &project).await?.ok_or_else(|| denied("project"))?;
-        let run = state.store.run_get(project.id, &run_name).await?.ok_or_else(|| denied(&format!("run {run_name:?}")))?;
+        let project = input
+            .project_name
+            .filter(|p| !p.is_empty())
+            .ok_or_else(|| ApiError::invalid("projectName is required"))?;
+        let run_name = input
+            .run_name
+            .filter(|r| !r.is_empty())
+            .ok_or_else(|| ApiError::invalid("runName is required"))?;
+        let (_, project) = access::project(state, caller, input.entity_name.as_deref(), &project)
+            .await?
+            .ok_or_else(|| denied("project"))?;
+        let run = state
+            .store
+            .run_get(project.id, &run_name)
+            .await?
+            .ok_or_else(|| denied(&format!("run {run_name:?}")))?;
         let files = input.files.unwrap_or_default();
         if files.len() > 10_000 {
             return Err(ApiError::invalid("at most 10,000 files per call"));
@@ -972,13 +1390,30 @@ impl ArtifactMutation {
         let mut out = Vec::new();
         for name in files {
             if !liftoff_model::artifact::is_safe_artifact_path(&name) {
-                return Err(ApiError::invalid(format!("run file name {name:?} must be a relative path without '..'")));
+                return Err(ApiError::invalid(format!(
+                    "run file name {name:?} must be a relative path without '..'"
+                )));
             }
             state.store.run_file_add(run.id, &name, state.now()).await?;
-            let url = upload_url(state, &caller.base_url, Grant::RunFile { r: run.id, name: name.clone() });
-            out.push(RunFileUpload { name, upload_url: Some(url) });
+            let url = upload_url(
+                state,
+                &caller.base_url,
+                Grant::RunFile {
+                    r: run.id,
+                    name: name.clone(),
+                },
+            );
+            out.push(RunFileUpload {
+                name,
+                upload_url: Some(url),
+            });
         }
-        Ok(CreateRunFilesPayload { run_id: ids::encode("Run", run.id).into(), upload_headers: vec![], files: out, client_mutation_id: input.client_mutation_id })
+        Ok(CreateRunFilesPayload {
+            run_id: ids::encode("Run", run.id).into(),
+            upload_headers: vec![],
+            files: out,
+            client_mutation_id: input.client_mutation_id,
+        })
     }
 }
 
@@ -994,7 +1429,11 @@ pub struct UpdateArtifactManifestInput {
 
 /// Manifest entries become the artifact's file list when the manifest is
 /// uploaded (files the client did not register are added).
-pub async fn register_manifest(state: &AppState, artifact_id: i64, manifest: &liftoff_model::ArtifactManifest) -> ApiResult<()> {
+pub async fn register_manifest(
+    state: &AppState,
+    artifact_id: i64,
+    manifest: &liftoff_model::ArtifactManifest,
+) -> ApiResult<()> {
     let known: Map<String, Value> = state
         .store
         .artifact_files(artifact_id)
@@ -1003,10 +1442,16 @@ pub async fn register_manifest(state: &AppState, artifact_id: i64, manifest: &li
         .map(|f| (f.name, Value::String(f.md5)))
         .collect();
     for (name, entry) in manifest.contents.iter() {
-        if entry.reference.is_some() || known.contains_key(name) || !liftoff_model::artifact::is_safe_artifact_path(name) {
+        if entry.reference.is_some()
+            || known.contains_key(name)
+            || !liftoff_model::artifact::is_safe_artifact_path(name)
+        {
             continue;
         }
-        state.store.artifact_file_add(artifact_id, name, &entry.digest, entry.size).await?;
+        state
+            .store
+            .artifact_file_add(artifact_id, name, &entry.digest, entry.size)
+            .await?;
     }
     Ok(())
 }

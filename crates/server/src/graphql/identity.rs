@@ -7,7 +7,9 @@ use serde_json::json;
 
 use crate::access::{self, Caller};
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::artifacts::{ArtifactCollectionIface, ArtifactObj, ArtifactTypeObj, MembershipObj};
+use crate::graphql::artifacts::{
+    ArtifactCollectionIface, ArtifactObj, ArtifactTypeObj, MembershipObj,
+};
 use crate::graphql::launch::{DefaultResourceConfigObj, LaunchAgentObj, RunQueueObj};
 use crate::graphql::runs::{RunConnection, RunObj};
 use crate::graphql::scalars::{JsonString, datetime};
@@ -104,12 +106,24 @@ impl UserObj {
     async fn teams(&self, ctx: &Context<'_>) -> ApiResult<TeamConnection> {
         let entities = st(ctx).store.entities_of_user(self.0.id).await?;
         Ok(TeamConnection {
-            edges: entities.into_iter().filter(|e| e.is_team).map(|e| TeamEdge { node: TeamName { name: e.name } }).collect(),
+            edges: entities
+                .into_iter()
+                .filter(|e| e.is_team)
+                .map(|e| TeamEdge {
+                    node: TeamName { name: e.name },
+                })
+                .collect(),
         })
     }
     /// Liftoff: every entity the user may use (their own first).
     async fn entities(&self, ctx: &Context<'_>) -> ApiResult<Vec<EntityObj>> {
-        Ok(st(ctx).store.entities_of_user(self.0.id).await?.into_iter().map(EntityObj).collect())
+        Ok(st(ctx)
+            .store
+            .entities_of_user(self.0.id)
+            .await?
+            .into_iter()
+            .map(EntityObj)
+            .collect())
     }
 }
 
@@ -130,10 +144,18 @@ impl EntityObj {
     async fn organization(&self) -> Option<Organization> {
         None
     }
-    async fn default_resource_config(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<DefaultResourceConfigObj>> {
-        let Some(id) = ids::decode("DefaultResourceConfig", &id) else { return Ok(None) };
+    async fn default_resource_config(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> ApiResult<Option<DefaultResourceConfigObj>> {
+        let Some(id) = ids::decode("DefaultResourceConfig", &id) else {
+            return Ok(None);
+        };
         let row = st(ctx).store.resource_config_get(id).await?;
-        Ok(row.filter(|r| r.entity_id == self.0.id).map(DefaultResourceConfigObj))
+        Ok(row
+            .filter(|r| r.entity_id == self.0.id)
+            .map(DefaultResourceConfigObj))
     }
 }
 
@@ -162,14 +184,24 @@ pub struct ServerInfo;
 #[Object]
 impl ServerInfo {
     async fn features(&self) -> Vec<ServerFeature> {
-        FEATURES.iter().map(|f| ServerFeature { name: (*f).to_owned(), is_enabled: true }).collect()
+        FEATURES
+            .iter()
+            .map(|f| ServerFeature {
+                name: (*f).to_owned(),
+                is_enabled: true,
+            })
+            .collect()
     }
     async fn cli_version_info(&self) -> async_graphql::Json<serde_json::Value> {
         async_graphql::Json(json!({}))
     }
     async fn latest_local_version_info(&self) -> LocalVersionInfo {
         let v = env!("CARGO_PKG_VERSION").to_owned();
-        LocalVersionInfo { out_of_date: false, latest_version_string: v.clone(), version_on_this_instance_string: v }
+        LocalVersionInfo {
+            out_of_date: false,
+            latest_version_string: v.clone(),
+            version_on_this_instance_string: v,
+        }
     }
 }
 
@@ -209,23 +241,54 @@ impl ProjectObj {
     }
     async fn run_queues(&self, ctx: &Context<'_>) -> ApiResult<Vec<RunQueueObj>> {
         let queues = st(ctx).store.queues_of_project(self.project.id).await?;
-        Ok(queues.into_iter().map(|q| RunQueueObj { queue: q, entity: self.entity.clone() }).collect())
+        Ok(queues
+            .into_iter()
+            .map(|q| RunQueueObj {
+                queue: q,
+                entity: self.entity.clone(),
+            })
+            .collect())
     }
     async fn run_queue(&self, ctx: &Context<'_>, name: String) -> ApiResult<Option<RunQueueObj>> {
         let q = st(ctx).store.queue_get(self.project.id, &name).await?;
-        Ok(q.map(|q| RunQueueObj { queue: q, entity: self.entity.clone() }))
+        Ok(q.map(|q| RunQueueObj {
+            queue: q,
+            entity: self.entity.clone(),
+        }))
     }
     /// Liftoff: the agents of this entity.
     async fn launch_agents(&self, ctx: &Context<'_>) -> ApiResult<Vec<LaunchAgentObj>> {
         let agents = st(ctx).store.agents_of_entity(self.entity.id).await?;
-        Ok(agents.into_iter().map(|a| LaunchAgentObj { agent: a, entity: self.entity.clone() }).collect())
+        Ok(agents
+            .into_iter()
+            .map(|a| LaunchAgentObj {
+                agent: a,
+                entity: self.entity.clone(),
+            })
+            .collect())
     }
     async fn run(&self, ctx: &Context<'_>, name: String) -> ApiResult<Option<RunObj>> {
         let run = st(ctx).store.run_get(self.project.id, &name).await?;
         Ok(run.map(|r| RunObj::new(r, self.entity.clone(), self.project.clone())))
     }
-    async fn runs(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>, order: Option<String>, filters: Option<JsonString>) -> ApiResult<RunConnection> {
-        RunConnection::load(st(ctx), &self.entity, &self.project, first, after, order, filters.as_ref().map(|f| &f.0)).await
+    async fn runs(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+        order: Option<String>,
+        filters: Option<JsonString>,
+    ) -> ApiResult<RunConnection> {
+        RunConnection::load(
+            st(ctx),
+            &self.entity,
+            &self.project,
+            first,
+            after,
+            order,
+            filters.as_ref().map(|f| &f.0),
+        )
+        .await
     }
     async fn run_count(&self, ctx: &Context<'_>, filters: Option<JsonString>) -> ApiResult<i64> {
         let _ = filters;
@@ -235,7 +298,12 @@ impl ProjectObj {
         false
     }
     /// The run `name` (W&B's older name for a run is a bucket).
-    async fn bucket(&self, ctx: &Context<'_>, name: String, missing_ok: Option<bool>) -> ApiResult<Option<RunObj>> {
+    async fn bucket(
+        &self,
+        ctx: &Context<'_>,
+        name: String,
+        missing_ok: Option<bool>,
+    ) -> ApiResult<Option<RunObj>> {
         let _ = missing_ok;
         let run = st(ctx).store.run_get(self.project.id, &name).await?;
         Ok(run.map(|r| RunObj::new(r, self.entity.clone(), self.project.clone())))
@@ -243,17 +311,33 @@ impl ProjectObj {
     async fn sweep(&self, #[graphql(name = "sweepName")] _sweep_name: String) -> Option<SweepObj> {
         None
     }
-    async fn artifact_type(&self, ctx: &Context<'_>, name: String) -> ApiResult<Option<ArtifactTypeObj>> {
+    async fn artifact_type(
+        &self,
+        ctx: &Context<'_>,
+        name: String,
+    ) -> ApiResult<Option<ArtifactTypeObj>> {
         ArtifactTypeObj::load(st(ctx), &self.entity, &self.project, &name).await
     }
-    async fn artifact_collection_membership(&self, ctx: &Context<'_>, name: String) -> ApiResult<Option<MembershipObj>> {
+    async fn artifact_collection_membership(
+        &self,
+        ctx: &Context<'_>,
+        name: String,
+    ) -> ApiResult<Option<MembershipObj>> {
         MembershipObj::by_name(st(ctx), &self.entity, &self.project, &name).await
     }
-    async fn artifact_collection(&self, ctx: &Context<'_>, name: String) -> ApiResult<Option<ArtifactCollectionIface>> {
+    async fn artifact_collection(
+        &self,
+        ctx: &Context<'_>,
+        name: String,
+    ) -> ApiResult<Option<ArtifactCollectionIface>> {
         ArtifactCollectionIface::by_name(st(ctx), &self.entity, &self.project, &name).await
     }
     async fn artifact(&self, ctx: &Context<'_>, name: String) -> ApiResult<Option<ArtifactObj>> {
-        Ok(MembershipObj::by_name(st(ctx), &self.entity, &self.project, &name).await?.map(|m| m.artifact))
+        Ok(
+            MembershipObj::by_name(st(ctx), &self.entity, &self.project, &name)
+                .await?
+                .map(|m| m.artifact),
+        )
     }
 }
 
@@ -276,7 +360,11 @@ impl IdentityQuery {
     async fn server_info(&self) -> ServerInfo {
         ServerInfo
     }
-    async fn entity(&self, ctx: &Context<'_>, name: Option<String>) -> ApiResult<Option<EntityObj>> {
+    async fn entity(
+        &self,
+        ctx: &Context<'_>,
+        name: Option<String>,
+    ) -> ApiResult<Option<EntityObj>> {
         match access::entity(st(ctx), caller(ctx), name.as_deref()).await {
             Ok(e) => Ok(Some(EntityObj(e))),
             Err(ApiError::NotFound(_)) => Ok(None),
@@ -284,17 +372,33 @@ impl IdentityQuery {
         }
     }
     /// W&B's older name for `project`.
-    async fn model(&self, ctx: &Context<'_>, name: Option<String>, entity_name: Option<String>) -> ApiResult<Option<ProjectObj>> {
+    async fn model(
+        &self,
+        ctx: &Context<'_>,
+        name: Option<String>,
+        entity_name: Option<String>,
+    ) -> ApiResult<Option<ProjectObj>> {
         project_of(ctx, name, entity_name).await
     }
-    async fn project(&self, ctx: &Context<'_>, name: Option<String>, entity_name: Option<String>) -> ApiResult<Option<ProjectObj>> {
+    async fn project(
+        &self,
+        ctx: &Context<'_>,
+        name: Option<String>,
+        entity_name: Option<String>,
+    ) -> ApiResult<Option<ProjectObj>> {
         project_of(ctx, name, entity_name).await
     }
 }
 
-async fn project_of(ctx: &Context<'_>, name: Option<String>, entity_name: Option<String>) -> ApiResult<Option<ProjectObj>> {
+async fn project_of(
+    ctx: &Context<'_>,
+    name: Option<String>,
+    entity_name: Option<String>,
+) -> ApiResult<Option<ProjectObj>> {
     {
-        let Some(name) = name.filter(|n| !n.is_empty()) else { return Ok(None) };
+        let Some(name) = name.filter(|n| !n.is_empty()) else {
+            return Ok(None);
+        };
         match access::project(st(ctx), caller(ctx), entity_name.as_deref(), &name).await {
             Ok(Some((entity, project))) => Ok(Some(ProjectObj { entity, project })),
             Ok(None) | Err(ApiError::NotFound(_)) => Ok(None),
@@ -329,16 +433,31 @@ pub struct IdentityMutation;
 #[Object]
 impl IdentityMutation {
     /// Create a project if absent (idempotent).
-    async fn upsert_model(&self, ctx: &Context<'_>, input: UpsertModelInput) -> ApiResult<UpsertModelPayload> {
+    async fn upsert_model(
+        &self,
+        ctx: &Context<'_>,
+        input: UpsertModelInput,
+    ) -> ApiResult<UpsertModelPayload> {
         let state = st(ctx);
-        let name = input.name.filter(|n| !n.trim().is_empty()).ok_or_else(|| ApiError::invalid("upsertModel needs a project name"))?;
+        let name = input
+            .name
+            .filter(|n| !n.trim().is_empty())
+            .ok_or_else(|| ApiError::invalid("upsertModel needs a project name"))?;
         if name.len() > 128 || name.contains('/') {
-            return Err(ApiError::invalid(format!("project name {name:?} must be at most 128 characters without '/'")));
+            return Err(ApiError::invalid(format!(
+                "project name {name:?} must be at most 128 characters without '/'"
+            )));
         }
         let entity = access::entity(state, caller(ctx), input.entity_name.as_deref()).await?;
-        let (project, inserted) = state.store.project_upsert(entity.id, &name, state.now()).await?;
+        let (project, inserted) = state
+            .store
+            .project_upsert(entity.id, &name, state.now())
+            .await?;
         Ok(UpsertModelPayload {
-            project: ProjectObj { entity: entity.clone(), project: project.clone() },
+            project: ProjectObj {
+                entity: entity.clone(),
+                project: project.clone(),
+            },
             model: ProjectObj { entity, project },
             inserted,
             client_mutation_id: input.client_mutation_id,

@@ -76,7 +76,10 @@ impl DefaultResourceConfigObj {
     async fn template_variables(&self) -> Vec<TemplateVariable> {
         svc::stored_template_variables(&self.0.template_variables)
             .into_iter()
-            .map(|v| TemplateVariable { schema: svc::encode_schema(v.schema()), name: v.name })
+            .map(|v| TemplateVariable {
+                schema: svc::encode_schema(v.schema()),
+                name: v.name,
+            })
             .collect()
     }
 }
@@ -135,27 +138,51 @@ impl RunQueueObj {
     }
     #[graphql(name = "defaultResourceConfigID")]
     async fn default_resource_config_id(&self) -> Option<ID> {
-        self.queue.resource_config_id.map(|id| ids::encode("DefaultResourceConfig", id).into())
+        self.queue
+            .resource_config_id
+            .map(|id| ids::encode("DefaultResourceConfig", id).into())
     }
-    async fn default_resource_config(&self, ctx: &Context<'_>) -> ApiResult<Option<DefaultResourceConfigObj>> {
-        let Some(id) = self.queue.resource_config_id else { return Ok(None) };
-        Ok(st(ctx).store.resource_config_get(id).await?.map(DefaultResourceConfigObj))
+    async fn default_resource_config(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Option<DefaultResourceConfigObj>> {
+        let Some(id) = self.queue.resource_config_id else {
+            return Ok(None);
+        };
+        Ok(st(ctx)
+            .store
+            .resource_config_get(id)
+            .await?
+            .map(DefaultResourceConfigObj))
     }
     async fn external_links(&self) -> Json<Value> {
-        Json(serde_json::from_str(&self.queue.external_links).unwrap_or_else(|_| json!({"links": []})))
+        Json(
+            serde_json::from_str(&self.queue.external_links)
+                .unwrap_or_else(|_| json!({"links": []})),
+        )
     }
     /// Liftoff: how many failed runs an item is retried (0: never).
     async fn max_retries(&self) -> i64 {
         self.queue.max_retries
     }
     /// Items, newest first. `after` is the cursor of the last item seen.
-    async fn run_queue_items(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> ApiResult<RunQueueItemConnection> {
+    async fn run_queue_items(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> ApiResult<RunQueueItemConnection> {
         let limit = i64::from(first.unwrap_or(100).clamp(1, 1000));
         let before = match after.as_deref() {
-            Some(c) if !c.is_empty() => Some(ids::decode("Cursor", c).ok_or_else(|| ApiError::invalid(format!("{c:?} is not a cursor from this server")))?),
+            Some(c) if !c.is_empty() => Some(ids::decode("Cursor", c).ok_or_else(|| {
+                ApiError::invalid(format!("{c:?} is not a cursor from this server"))
+            })?),
             _ => None,
         };
-        let mut items = st(ctx).store.items_of_queue(self.queue.id, limit + 1, before).await?;
+        let mut items = st(ctx)
+            .store
+            .items_of_queue(self.queue.id, limit + 1, before)
+            .await?;
         let has_next_page = items.len() as i64 > limit;
         items.truncate(limit as usize);
         let end_cursor = items.last().map(|i| ids::encode("Cursor", i.id));
@@ -164,21 +191,37 @@ impl RunQueueObj {
                 .into_iter()
                 .map(|item| RunQueueItemEdge {
                     cursor: ids::encode("Cursor", item.id),
-                    node: RunQueueItemObj { item, queue: self.queue.clone(), entity: self.entity.clone(), id_override: None },
+                    node: RunQueueItemObj {
+                        item,
+                        queue: self.queue.clone(),
+                        entity: self.entity.clone(),
+                        id_override: None,
+                    },
                 })
                 .collect(),
-            page_info: PageInfo { end_cursor, has_next_page },
+            page_info: PageInfo {
+                end_cursor,
+                has_next_page,
+            },
         })
     }
-    async fn run_queue_item(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<RunQueueItemObj>> {
-        let Some((item_id, _)) = ids::decode_item(&id) else { return Ok(None) };
+    async fn run_queue_item(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> ApiResult<Option<RunQueueItemObj>> {
+        let Some((item_id, _)) = ids::decode_item(&id) else {
+            return Ok(None);
+        };
         let item = st(ctx).store.item_get(item_id).await?;
-        Ok(item.filter(|i| i.queue_id == self.queue.id).map(|item| RunQueueItemObj {
-            item,
-            queue: self.queue.clone(),
-            entity: self.entity.clone(),
-            id_override: None,
-        }))
+        Ok(item
+            .filter(|i| i.queue_id == self.queue.id)
+            .map(|item| RunQueueItemObj {
+                item,
+                queue: self.queue.clone(),
+                entity: self.entity.clone(),
+                id_override: None,
+            }))
     }
     /// Liftoff: the agents polling this queue.
     async fn launch_agents(&self, ctx: &Context<'_>) -> ApiResult<Vec<LaunchAgentObj>> {
@@ -186,14 +229,20 @@ impl RunQueueObj {
         Ok(agents
             .into_iter()
             .filter(|a| queue_ids(a).contains(&self.queue.id))
-            .map(|a| LaunchAgentObj { agent: a, entity: self.entity.clone() })
+            .map(|a| LaunchAgentObj {
+                agent: a,
+                entity: self.entity.clone(),
+            })
             .collect())
     }
     /// Liftoff: item counts by state (expired leases count as PENDING).
     async fn item_counts(&self, ctx: &Context<'_>) -> ApiResult<Vec<ItemCount>> {
         let state = st(ctx);
         let counts = state.store.item_counts(self.queue.id, state.now()).await?;
-        Ok(counts.into_iter().map(|(state, count)| ItemCount { state, count }).collect())
+        Ok(counts
+            .into_iter()
+            .map(|(state, count)| ItemCount { state, count })
+            .collect())
     }
 }
 
@@ -226,7 +275,10 @@ pub struct RunQueueItemWarning {
 #[Object(name = "RunQueueItem")]
 impl RunQueueItemObj {
     async fn id(&self) -> ID {
-        self.id_override.clone().unwrap_or_else(|| ids::encode("RunQueueItem", self.item.id)).into()
+        self.id_override
+            .clone()
+            .unwrap_or_else(|| ids::encode("RunQueueItem", self.item.id))
+            .into()
     }
     /// PENDING, LEASED, CLAIMED or FAILED (an expired lease reads PENDING).
     async fn state(&self, ctx: &Context<'_>) -> String {
@@ -251,14 +303,20 @@ impl RunQueueItemObj {
         self.item.claimed_at.map(datetime)
     }
     async fn launch_agent_id(&self) -> Option<ID> {
-        self.item.agent_id.map(|a| ids::encode("LaunchAgent", a).into())
+        self.item
+            .agent_id
+            .map(|a| ids::encode("LaunchAgent", a).into())
     }
     async fn retries(&self) -> i64 {
         self.item.retries
     }
     async fn error(&self) -> Option<RunQueueItemError> {
         let e: ItemError = serde_json::from_str(self.item.error.as_deref()?).ok()?;
-        Some(RunQueueItemError { message: e.message, stage: e.stage, file_paths: e.file_paths })
+        Some(RunQueueItemError {
+            message: e.message,
+            stage: e.stage,
+            file_paths: e.file_paths,
+        })
     }
     async fn warnings(&self, ctx: &Context<'_>) -> ApiResult<Vec<RunQueueItemWarning>> {
         let rows = st(ctx).store.item_warnings(&[self.item.id]).await?;
@@ -274,13 +332,32 @@ impl RunQueueItemObj {
     }
     /// Liftoff: the run the item started (in the spec's entity and project).
     async fn run(&self, ctx: &Context<'_>) -> ApiResult<Option<RunObj>> {
-        let Some(name) = &self.item.associated_run_id else { return Ok(None) };
+        let Some(name) = &self.item.associated_run_id else {
+            return Ok(None);
+        };
         let spec: Value = serde_json::from_str(&self.item.run_spec).unwrap_or(Value::Null);
-        let entity = spec.get("entity").and_then(Value::as_str).unwrap_or(&self.entity.name);
-        let Some(project) = spec.get("project").and_then(Value::as_str).filter(|p| !p.is_empty()) else { return Ok(None) };
+        let entity = spec
+            .get("entity")
+            .and_then(Value::as_str)
+            .unwrap_or(&self.entity.name);
+        let Some(project) = spec
+            .get("project")
+            .and_then(Value::as_str)
+            .filter(|p| !p.is_empty())
+        else {
+            return Ok(None);
+        };
         let state = st(ctx);
-        let Ok(Some((entity, project))) = access::project(state, caller(ctx), Some(entity), project).await else { return Ok(None) };
-        Ok(state.store.run_get(project.id, name).await?.map(|r| RunObj::new(r, entity, project)))
+        let Ok(Some((entity, project))) =
+            access::project(state, caller(ctx), Some(entity), project).await
+        else {
+            return Ok(None);
+        };
+        Ok(state
+            .store
+            .run_get(project.id, name)
+            .await?
+            .map(|r| RunObj::new(r, entity, project)))
     }
 }
 
@@ -298,7 +375,10 @@ impl LaunchAgentObj {
         &self.agent.name
     }
     async fn run_queues(&self) -> Vec<ID> {
-        queue_ids(&self.agent).into_iter().map(|q| ids::encode("RunQueue", q).into()).collect()
+        queue_ids(&self.agent)
+            .into_iter()
+            .map(|q| ids::encode("RunQueue", q).into())
+            .collect()
     }
     async fn hostname(&self) -> &str {
         &self.agent.hostname
@@ -332,11 +412,21 @@ pub struct LaunchQuery;
 #[Object]
 impl LaunchQuery {
     async fn launch_agent(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<LaunchAgentObj>> {
-        let Some(id) = ids::decode("LaunchAgent", &id) else { return Ok(None) };
+        let Some(id) = ids::decode("LaunchAgent", &id) else {
+            return Ok(None);
+        };
         let state = st(ctx);
-        let Some(agent) = state.store.agent_get(id).await? else { return Ok(None) };
-        let Some(entity) = state.store.entity_by_id(agent.entity_id).await? else { return Ok(None) };
-        if !state.store.member_is(entity.id, caller(ctx).user.id).await? {
+        let Some(agent) = state.store.agent_get(id).await? else {
+            return Ok(None);
+        };
+        let Some(entity) = state.store.entity_by_id(agent.entity_id).await? else {
+            return Ok(None);
+        };
+        if !state
+            .store
+            .member_is(entity.id, caller(ctx).user.id)
+            .await?
+        {
             return Ok(None);
         }
         Ok(Some(LaunchAgentObj { agent, entity }))
@@ -417,7 +507,10 @@ pub struct SuccessPayload {
 
 impl SuccessPayload {
     fn of(success: bool, client_mutation_id: Option<String>) -> Self {
-        Self { success, client_mutation_id }
+        Self {
+            success,
+            client_mutation_id,
+        }
     }
 }
 
@@ -566,7 +659,9 @@ fn required<T>(value: Option<T>, field: &str) -> ApiResult<T> {
 }
 
 fn required_str(value: Option<String>, field: &str) -> ApiResult<String> {
-    value.filter(|v| !v.trim().is_empty()).ok_or_else(|| ApiError::invalid(format!("{field} is required")))
+    value
+        .filter(|v| !v.trim().is_empty())
+        .ok_or_else(|| ApiError::invalid(format!("{field} is required")))
 }
 
 /// Cap free text stored from agents (messages, stages).
@@ -586,12 +681,27 @@ pub struct LaunchMutation;
 
 #[Object]
 impl LaunchMutation {
-    async fn create_default_resource_config(&self, ctx: &Context<'_>, input: CreateDefaultResourceConfigInput) -> ApiResult<CreateDefaultResourceConfigPayload> {
+    async fn create_default_resource_config(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateDefaultResourceConfigInput,
+    ) -> ApiResult<CreateDefaultResourceConfigPayload> {
         let entity = required_str(input.entity_name, "entityName")?;
         let resource = required_str(input.resource, "resource")?;
         let config = required(input.config, "config")?;
-        let vars = input.template_variables.map(|t| t.0).filter(|v| !v.is_null());
-        let id = svc::create_resource_config(st(ctx), caller(ctx), &entity, &resource, &config.0, vars.as_ref()).await?;
+        let vars = input
+            .template_variables
+            .map(|t| t.0)
+            .filter(|v| !v.is_null());
+        let id = svc::create_resource_config(
+            st(ctx),
+            caller(ctx),
+            &entity,
+            &resource,
+            &config.0,
+            vars.as_ref(),
+        )
+        .await?;
         Ok(CreateDefaultResourceConfigPayload {
             default_resource_config_id: Some(ids::encode("DefaultResourceConfig", id).into()),
             success: true,
@@ -599,7 +709,11 @@ impl LaunchMutation {
         })
     }
 
-    async fn create_run_queue(&self, ctx: &Context<'_>, input: CreateRunQueueInput) -> ApiResult<CreateRunQueuePayload> {
+    async fn create_run_queue(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateRunQueueInput,
+    ) -> ApiResult<CreateRunQueuePayload> {
         let entity = required_str(input.entity_name, "entityName")?;
         let name = required_str(input.queue_name, "queueName")?;
         let access = input.access.map(QueueAccess::from).unwrap_or_default();
@@ -611,18 +725,32 @@ impl LaunchMutation {
             &name,
             access,
             input.prioritization_mode.map(Into::into),
-            input.default_resource_config_id.as_ref().map(|i| i.as_str()),
+            input
+                .default_resource_config_id
+                .as_ref()
+                .map(|i| i.as_str()),
         )
         .await?;
-        Ok(CreateRunQueuePayload { success: Some(true), queue_id: Some(ids::encode("RunQueue", queue.id).into()), client_mutation_id: input.client_mutation_id })
+        Ok(CreateRunQueuePayload {
+            success: Some(true),
+            queue_id: Some(ids::encode("RunQueue", queue.id).into()),
+            client_mutation_id: input.client_mutation_id,
+        })
     }
 
-    async fn upsert_run_queue(&self, ctx: &Context<'_>, input: UpsertRunQueueInput) -> ApiResult<UpsertRunQueuePayload> {
+    async fn upsert_run_queue(
+        &self,
+        ctx: &Context<'_>,
+        input: UpsertRunQueueInput,
+    ) -> ApiResult<UpsertRunQueuePayload> {
         let entity = required_str(input.entity_name, "entityName")?;
         let name = required_str(input.queue_name, "queueName")?;
         let resource = required_str(input.resource_type, "resourceType")?;
         let config = required(input.resource_config, "resourceConfig")?;
-        let vars = input.template_variables.map(|t| t.0).filter(|v| !v.is_null());
+        let vars = input
+            .template_variables
+            .map(|t| t.0)
+            .filter(|v| !v.is_null());
         let links = input.external_links.map(|t| t.0);
         svc::upsert_queue(
             st(ctx),
@@ -637,16 +765,26 @@ impl LaunchMutation {
             links.as_ref(),
         )
         .await?;
-        Ok(UpsertRunQueuePayload { success: Some(true), config_schema_validation_errors: Some(vec![]), client_mutation_id: input.client_mutation_id })
+        Ok(UpsertRunQueuePayload {
+            success: Some(true),
+            config_schema_validation_errors: Some(vec![]),
+            client_mutation_id: input.client_mutation_id,
+        })
     }
 
-    async fn delete_run_queues(&self, ctx: &Context<'_>, input: DeleteRunQueuesInput) -> ApiResult<SuccessPayload> {
+    async fn delete_run_queues(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteRunQueuesInput,
+    ) -> ApiResult<SuccessPayload> {
         let state = st(ctx);
         let ids_in = required(input.queue_ids, "queueIDs")?;
         // Check every queue first: all or nothing.
         let mut queues = Vec::new();
         for id in &ids_in {
-            let qid = ids::decode("RunQueue", id).ok_or_else(|| ApiError::invalid(format!("{:?} is not a run queue id", id.as_str())))?;
+            let qid = ids::decode("RunQueue", id).ok_or_else(|| {
+                ApiError::invalid(format!("{:?} is not a run queue id", id.as_str()))
+            })?;
             queues.push(access::queue_by_id(state, caller(ctx), qid).await?.1);
         }
         for q in queues {
@@ -656,27 +794,53 @@ impl LaunchMutation {
         Ok(SuccessPayload::of(true, input.client_mutation_id))
     }
 
-    async fn delete_from_run_queue(&self, ctx: &Context<'_>, input: DeleteFromRunQueueInput) -> ApiResult<SuccessPayload> {
+    async fn delete_from_run_queue(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteFromRunQueueInput,
+    ) -> ApiResult<SuccessPayload> {
         let state = st(ctx);
         let item_id = required(input.run_queue_item_id, "runQueueItemId")?;
         let (item, _, queue, _) = svc::item(state, caller(ctx), &item_id).await?;
-        if let Some(q) = input.queue_id.as_deref().and_then(|q| ids::decode("RunQueue", q)) {
-            if q != queue.id {
+        if let Some(q) = input
+            .queue_id
+            .as_deref()
+            .and_then(|q| ids::decode("RunQueue", q))
+            && q != queue.id {
                 return Err(ApiError::invalid("that item is not in that queue"));
             }
-        }
         let deleted = state.store.item_delete(item.id).await?;
         Ok(SuccessPayload::of(deleted, input.client_mutation_id))
     }
 
-    async fn push_to_run_queue_by_name(&self, ctx: &Context<'_>, input: PushToRunQueueByNameInput) -> ApiResult<PushToRunQueueByNamePayload> {
+    async fn push_to_run_queue_by_name(
+        &self,
+        ctx: &Context<'_>,
+        input: PushToRunQueueByNameInput,
+    ) -> ApiResult<PushToRunQueueByNamePayload> {
         let state = st(ctx);
         let entity = required_str(input.entity_name, "entityName")?;
         let name = required_str(input.queue_name, "queueName")?;
         let spec = required(input.run_spec, "runSpec")?;
-        let (entity, queue) = svc::queue(state, caller(ctx), &entity, input.project_name.as_deref(), &name).await?;
+        let (entity, queue) = svc::queue(
+            state,
+            caller(ctx),
+            &entity,
+            input.project_name.as_deref(),
+            &name,
+        )
+        .await?;
         let tv = input.template_variable_values.map(|t| t.0.to_string());
-        let (item, merged) = svc::push(state, caller(ctx), &entity, &queue, &spec.0.to_string(), input.priority, tv.as_deref()).await?;
+        let (item, merged) = svc::push(
+            state,
+            caller(ctx),
+            &entity,
+            &queue,
+            &spec.0.to_string(),
+            input.priority,
+            tv.as_deref(),
+        )
+        .await?;
         Ok(PushToRunQueueByNamePayload {
             run_queue_item_id: ids::encode("RunQueueItem", item.id).into(),
             run_spec: JsonString(merged),
@@ -684,26 +848,60 @@ impl LaunchMutation {
         })
     }
 
-    async fn push_to_run_queue(&self, ctx: &Context<'_>, input: PushToRunQueueInput) -> ApiResult<PushToRunQueuePayload> {
+    async fn push_to_run_queue(
+        &self,
+        ctx: &Context<'_>,
+        input: PushToRunQueueInput,
+    ) -> ApiResult<PushToRunQueuePayload> {
         let state = st(ctx);
         let qid = required(input.queue_id, "queueID")?;
-        let qid = ids::decode("RunQueue", &qid).ok_or_else(|| ApiError::invalid(format!("{:?} is not a run queue id", qid.as_str())))?;
+        let qid = ids::decode("RunQueue", &qid).ok_or_else(|| {
+            ApiError::invalid(format!("{:?} is not a run queue id", qid.as_str()))
+        })?;
         let spec = required(input.run_spec, "runSpec")?;
         let (entity, queue) = access::queue_by_id(state, caller(ctx), qid).await?;
         let tv = input.template_variable_values.map(|t| t.0.to_string());
-        let (item, _) = svc::push(state, caller(ctx), &entity, &queue, &spec.0.to_string(), input.priority, tv.as_deref()).await?;
-        Ok(PushToRunQueuePayload { run_queue_item_id: ids::encode("RunQueueItem", item.id).into(), client_mutation_id: input.client_mutation_id })
+        let (item, _) = svc::push(
+            state,
+            caller(ctx),
+            &entity,
+            &queue,
+            &spec.0.to_string(),
+            input.priority,
+            tv.as_deref(),
+        )
+        .await?;
+        Ok(PushToRunQueuePayload {
+            run_queue_item_id: ids::encode("RunQueueItem", item.id).into(),
+            client_mutation_id: input.client_mutation_id,
+        })
     }
 
-    async fn pop_from_run_queue(&self, ctx: &Context<'_>, input: PopFromRunQueueInput) -> ApiResult<Option<PopFromRunQueuePayload>> {
+    async fn pop_from_run_queue(
+        &self,
+        ctx: &Context<'_>,
+        input: PopFromRunQueueInput,
+    ) -> ApiResult<Option<PopFromRunQueuePayload>> {
         let state = st(ctx);
         let entity = required_str(input.entity_name, "entityName")?;
         let name = required_str(input.queue_name, "queueName")?;
-        let (entity, queue) = svc::queue(state, caller(ctx), &entity, input.project_name.as_deref(), &name).await?;
+        let (entity, queue) = svc::queue(
+            state,
+            caller(ctx),
+            &entity,
+            input.project_name.as_deref(),
+            &name,
+        )
+        .await?;
         let agent_id = match input.launch_agent_id.as_deref() {
             Some(a) => {
-                let id = ids::decode("LaunchAgent", a).ok_or_else(|| ApiError::invalid(format!("{a:?} is not a launch agent id")))?;
-                let agent = state.store.agent_get(id).await?.ok_or_else(|| denied("launch agent"))?;
+                let id = ids::decode("LaunchAgent", a)
+                    .ok_or_else(|| ApiError::invalid(format!("{a:?} is not a launch agent id")))?;
+                let agent = state
+                    .store
+                    .agent_get(id)
+                    .await?
+                    .ok_or_else(|| denied("launch agent"))?;
                 if agent.entity_id != entity.id {
                     return Err(denied("launch agent"));
                 }
@@ -712,8 +910,14 @@ impl LaunchMutation {
             None => None,
         };
         let max = state.config.long_poll_max_secs;
-        let wait = Duration::from_secs(u64::try_from(input.wait_seconds.unwrap_or(0)).unwrap_or(0).min(max));
-        let Some(item) = svc::pop(state, &queue, agent_id, wait).await? else { return Ok(None) };
+        let wait = Duration::from_secs(
+            u64::try_from(input.wait_seconds.unwrap_or(0))
+                .unwrap_or(0)
+                .min(max),
+        );
+        let Some(item) = svc::pop(state, &queue, agent_id, wait).await? else {
+            return Ok(None);
+        };
         Ok(Some(PopFromRunQueuePayload {
             run_queue_item_id: ids::encode_leased_item(item.id, item.lease_seq).into(),
             run_spec: Json(serde_json::from_str(&item.run_spec).unwrap_or(Value::Null)),
@@ -721,55 +925,104 @@ impl LaunchMutation {
         }))
     }
 
-    async fn ack_run_queue_item(&self, ctx: &Context<'_>, input: AckRunQueueItemInput) -> ApiResult<SuccessPayload> {
+    async fn ack_run_queue_item(
+        &self,
+        ctx: &Context<'_>,
+        input: AckRunQueueItemInput,
+    ) -> ApiResult<SuccessPayload> {
         let state = st(ctx);
         let id = required(input.run_queue_item_id, "runQueueItemId")?;
         let run = required_str(input.run_name, "runName")?;
         if run == "None" || run.len() > 128 {
-            return Err(ApiError::invalid(format!("runName {run:?} is not a run id")));
+            return Err(ApiError::invalid(format!(
+                "runName {run:?} is not a run id"
+            )));
         }
         let (item, lease) = svc::item_for_agent(state, caller(ctx), &id).await?;
-        let ok = state.store.item_ack_if_leased(item.id, lease, &run, state.now()).await?;
+        let ok = state
+            .store
+            .item_ack_if_leased(item.id, lease, &run, state.now())
+            .await?;
         Ok(SuccessPayload::of(ok, input.client_mutation_id))
     }
 
-    async fn fail_run_queue_item(&self, ctx: &Context<'_>, input: FailRunQueueItemInput) -> ApiResult<SuccessPayload> {
+    async fn fail_run_queue_item(
+        &self,
+        ctx: &Context<'_>,
+        input: FailRunQueueItemInput,
+    ) -> ApiResult<SuccessPayload> {
         let state = st(ctx);
         let id = required(input.run_queue_item_id, "runQueueItemId")?;
         let message = required(input.message, "message")?;
         let stage = required_str(input.stage, "stage")?;
         let (item, lease) = svc::item_for_agent(state, caller(ctx), &id).await?;
-        let error = ItemError { message: clip(&message, 64 << 10), stage: clip(&stage, 64), file_paths: input.file_paths.unwrap_or_default() };
-        let ok = state.store.item_fail_if_owned(item.id, lease, &json!(error).to_string(), state.now()).await?;
+        let error = ItemError {
+            message: clip(&message, 64 << 10),
+            stage: clip(&stage, 64),
+            file_paths: input.file_paths.unwrap_or_default(),
+        };
+        let ok = state
+            .store
+            .item_fail_if_owned(item.id, lease, &json!(error).to_string(), state.now())
+            .await?;
         if ok && stage == "run" {
             svc::retry_if_allowed(state, &item).await?;
         }
         Ok(SuccessPayload::of(ok, input.client_mutation_id))
     }
 
-    async fn update_run_queue_item_warning(&self, ctx: &Context<'_>, input: UpdateRunQueueItemWarningInput) -> ApiResult<SuccessPayload> {
+    async fn update_run_queue_item_warning(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateRunQueueItemWarningInput,
+    ) -> ApiResult<SuccessPayload> {
         let state = st(ctx);
         let id = required(input.run_queue_item_id, "runQueueItemId")?;
         let message = required(input.message, "message")?;
         let stage = required_str(input.stage, "stage")?;
         let (item, _) = svc::item_for_agent(state, caller(ctx), &id).await?;
         let paths = json!(input.file_paths.unwrap_or_default()).to_string();
-        let ok = state.store.item_warning_add(item.id, &clip(&message, 64 << 10), &clip(&stage, 64), &paths, state.now()).await?;
+        let ok = state
+            .store
+            .item_warning_add(
+                item.id,
+                &clip(&message, 64 << 10),
+                &clip(&stage, 64),
+                &paths,
+                state.now(),
+            )
+            .await?;
         Ok(SuccessPayload::of(ok, input.client_mutation_id))
     }
 
-    async fn create_launch_agent(&self, ctx: &Context<'_>, input: CreateLaunchAgentInput) -> ApiResult<CreateLaunchAgentPayload> {
+    async fn create_launch_agent(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateLaunchAgentInput,
+    ) -> ApiResult<CreateLaunchAgentPayload> {
         let state = st(ctx);
         let entity = required_str(input.entity_name, "entityName")?;
-        let (entity, project) = access::project(state, caller(ctx), Some(&entity), input.project_name.as_deref().unwrap_or(liftoff_model::LAUNCH_PROJECT))
-            .await?
-            .ok_or_else(|| denied("project"))?;
+        let (entity, project) = access::project(
+            state,
+            caller(ctx),
+            Some(&entity),
+            input
+                .project_name
+                .as_deref()
+                .unwrap_or(liftoff_model::LAUNCH_PROJECT),
+        )
+        .await?
+        .ok_or_else(|| denied("project"))?;
         let mut queue_ids = Vec::new();
         for q in input.run_queues.unwrap_or_default() {
-            let id = ids::decode("RunQueue", &q).ok_or_else(|| ApiError::invalid(format!("{:?} is not a run queue id", q.as_str())))?;
+            let id = ids::decode("RunQueue", &q).ok_or_else(|| {
+                ApiError::invalid(format!("{:?} is not a run queue id", q.as_str()))
+            })?;
             let (qe, _) = access::queue_by_id(state, caller(ctx), id).await?;
             if qe.id != entity.id {
-                return Err(ApiError::invalid("an agent polls queues of its own entity only"));
+                return Err(ApiError::invalid(
+                    "an agent polls queues of its own entity only",
+                ));
             }
             queue_ids.push(id);
         }
@@ -777,28 +1030,58 @@ impl LaunchMutation {
         let config = input.agent_config.map(|c| c.0).unwrap_or_else(|| json!({}));
         // Run-id and label safe: `<host>-<6 base36 chars>` (from the clock, so
         // names sort by creation; retried on the rare clash).
-        let host = safe_agent_name(&hostname).chars().take(48).collect::<String>();
+        let host = safe_agent_name(&hostname)
+            .chars()
+            .take(48)
+            .collect::<String>();
         let mut attempt = 0;
         let agent = loop {
             let name = format!("{host}-{}", base36_suffix(state.now() + attempt));
             match state
                 .store
-                .agent_create(entity.id, project.id, &name, &hostname, &json!(queue_ids).to_string(), &config.to_string(), input.version.as_deref(), state.now())
+                .agent_create(
+                    entity.id,
+                    project.id,
+                    &name,
+                    &hostname,
+                    &json!(queue_ids).to_string(),
+                    &config.to_string(),
+                    input.version.as_deref(),
+                    state.now(),
+                )
                 .await
             {
                 Err(crate::store::Error::Conflict(_)) if attempt < 16 => attempt += 1,
                 other => break other?,
             }
         };
-        Ok(CreateLaunchAgentPayload { launch_agent_id: ids::encode("LaunchAgent", agent.id).into(), name: agent.name, client_mutation_id: input.client_mutation_id })
+        Ok(CreateLaunchAgentPayload {
+            launch_agent_id: ids::encode("LaunchAgent", agent.id).into(),
+            name: agent.name,
+            client_mutation_id: input.client_mutation_id,
+        })
     }
 
-    async fn update_launch_agent(&self, ctx: &Context<'_>, input: UpdateLaunchAgentInput) -> ApiResult<SuccessPayload> {
+    async fn update_launch_agent(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateLaunchAgentInput,
+    ) -> ApiResult<SuccessPayload> {
         let state = st(ctx);
         let id = required(input.launch_agent_id, "launchAgentId")?;
-        let id = ids::decode("LaunchAgent", &id).ok_or_else(|| ApiError::invalid(format!("{:?} is not a launch agent id", id.as_str())))?;
-        let agent = state.store.agent_get(id).await?.ok_or_else(|| denied("launch agent"))?;
-        if !state.store.member_is(agent.entity_id, caller(ctx).user.id).await? {
+        let id = ids::decode("LaunchAgent", &id).ok_or_else(|| {
+            ApiError::invalid(format!("{:?} is not a launch agent id", id.as_str()))
+        })?;
+        let agent = state
+            .store
+            .agent_get(id)
+            .await?
+            .ok_or_else(|| denied("launch agent"))?;
+        if !state
+            .store
+            .member_is(agent.entity_id, caller(ctx).user.id)
+            .await?
+        {
             return Err(denied("launch agent"));
         }
         if input.stop_polling == Some(true) {
@@ -807,9 +1090,14 @@ impl LaunchMutation {
         if let Some(status) = input.agent_status.as_deref() {
             let status = status.trim().to_ascii_uppercase();
             if status.is_empty() || status.len() > 32 {
-                return Err(ApiError::invalid("agentStatus must be POLLING, RUNNING or KILLED"));
+                return Err(ApiError::invalid(
+                    "agentStatus must be POLLING, RUNNING or KILLED",
+                ));
             }
-            state.store.agent_heartbeat(id, Some(&status), state.now()).await?;
+            state
+                .store
+                .agent_heartbeat(id, Some(&status), state.now())
+                .await?;
         } else if input.stop_polling.is_none() {
             state.store.agent_heartbeat(id, None, state.now()).await?;
         }
@@ -817,10 +1105,15 @@ impl LaunchMutation {
     }
 
     /// Liftoff: change a queue's settings (retries, prioritization).
-    async fn update_run_queue(&self, ctx: &Context<'_>, input: UpdateRunQueueInput) -> ApiResult<SuccessPayload> {
+    async fn update_run_queue(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateRunQueueInput,
+    ) -> ApiResult<SuccessPayload> {
         let state = st(ctx);
         let id = required(input.queue_id, "queueID")?;
-        let qid = ids::decode("RunQueue", &id).ok_or_else(|| ApiError::invalid(format!("{:?} is not a run queue id", id.as_str())))?;
+        let qid = ids::decode("RunQueue", &id)
+            .ok_or_else(|| ApiError::invalid(format!("{:?} is not a run queue id", id.as_str())))?;
         let (_, queue) = access::queue_by_id(state, caller(ctx), qid).await?;
         let mut fields = crate::store::QueueFields {
             access: queue.access.clone(),
@@ -831,7 +1124,9 @@ impl LaunchMutation {
         };
         if let Some(n) = input.max_retries {
             if !(0..=10).contains(&n) {
-                return Err(ApiError::invalid(format!("maxRetries {n} is out of range: use 0 to 10")));
+                return Err(ApiError::invalid(format!(
+                    "maxRetries {n} is out of range: use 0 to 10"
+                )));
             }
             fields.max_retries = n;
         }
@@ -843,45 +1138,94 @@ impl LaunchMutation {
     }
 
     /// Liftoff: change the priority of a waiting item.
-    async fn update_run_queue_item_priority(&self, ctx: &Context<'_>, input: UpdateRunQueueItemPriorityInput) -> ApiResult<SuccessPayload> {
+    async fn update_run_queue_item_priority(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateRunQueueItemPriorityInput,
+    ) -> ApiResult<SuccessPayload> {
         let state = st(ctx);
         let id = required(input.run_queue_item_id, "runQueueItemId")?;
         let level = required(input.priority, "priority")?;
-        let p = liftoff_model::Priority::from_level(level).ok_or_else(|| ApiError::invalid(format!("priority {level} is out of range: use 0 (critical) to 3 (low)")))?;
+        let p = liftoff_model::Priority::from_level(level).ok_or_else(|| {
+            ApiError::invalid(format!(
+                "priority {level} is out of range: use 0 (critical) to 3 (low)"
+            ))
+        })?;
         let (item, _, queue, _) = svc::item(state, caller(ctx), &id).await?;
         if queue.prioritization_mode != "V0" && p != liftoff_model::Priority::Medium {
-            return Err(ApiError::invalid(format!("queue {:?} does not use priorities; enable prioritization first", queue.name)));
+            return Err(ApiError::invalid(format!(
+                "queue {:?} does not use priorities; enable prioritization first",
+                queue.name
+            )));
         }
         if item_state(&item, state.now()) != "PENDING" {
-            return Err(ApiError::invalid("only a waiting item's priority can change"));
+            return Err(ApiError::invalid(
+                "only a waiting item's priority can change",
+            ));
         }
-        Ok(SuccessPayload::of(state.store.item_set_priority(item.id, p.level()).await?, None))
+        Ok(SuccessPayload::of(
+            state.store.item_set_priority(item.id, p.level()).await?,
+            None,
+        ))
     }
 
     /// Liftoff: cancel an item: a waiting one is removed; a running one has
     /// its run stopped.
-    async fn cancel_run_queue_item(&self, ctx: &Context<'_>, input: RunQueueItemIdInput) -> ApiResult<SuccessPayload> {
+    async fn cancel_run_queue_item(
+        &self,
+        ctx: &Context<'_>,
+        input: RunQueueItemIdInput,
+    ) -> ApiResult<SuccessPayload> {
         let state = st(ctx);
         let id = required(input.run_queue_item_id, "runQueueItemId")?;
         let (item, _, _, entity) = svc::item(state, caller(ctx), &id).await?;
-        if state.store.item_delete_if_waiting(item.id, state.now()).await? {
+        if state
+            .store
+            .item_delete_if_waiting(item.id, state.now())
+            .await?
+        {
             return Ok(SuccessPayload::of(true, None));
         }
         let Some(run_name) = &item.associated_run_id else {
-            return Err(ApiError::invalid("the item was just taken by an agent; try again in a moment"));
+            return Err(ApiError::invalid(
+                "the item was just taken by an agent; try again in a moment",
+            ));
         };
         let spec: Value = serde_json::from_str(&item.run_spec).unwrap_or(Value::Null);
-        let run_entity = spec.get("entity").and_then(Value::as_str).unwrap_or(&entity.name);
-        let project = spec.get("project").and_then(Value::as_str).unwrap_or_default();
-        let Some((_, project)) = access::project(state, caller(ctx), Some(run_entity), project).await? else {
-            return Err(ApiError::not_found(format!("the item's run {run_name} has not started yet")));
+        let run_entity = spec
+            .get("entity")
+            .and_then(Value::as_str)
+            .unwrap_or(&entity.name);
+        let project = spec
+            .get("project")
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        let Some((_, project)) =
+            access::project(state, caller(ctx), Some(run_entity), project).await?
+        else {
+            return Err(ApiError::not_found(format!(
+                "the item's run {run_name} has not started yet"
+            )));
         };
-        let run = state.store.run_get(project.id, run_name).await?.ok_or_else(|| ApiError::not_found(format!("the item's run {run_name} has not started yet")))?;
-        Ok(SuccessPayload::of(state.store.run_stop(run.id).await?, None))
+        let run = state
+            .store
+            .run_get(project.id, run_name)
+            .await?
+            .ok_or_else(|| {
+                ApiError::not_found(format!("the item's run {run_name} has not started yet"))
+            })?;
+        Ok(SuccessPayload::of(
+            state.store.run_stop(run.id).await?,
+            None,
+        ))
     }
 
     /// Liftoff: push a copy of an item's spec to its queue again.
-    async fn requeue_run_queue_item(&self, ctx: &Context<'_>, input: RunQueueItemIdInput) -> ApiResult<RequeuePayload> {
+    async fn requeue_run_queue_item(
+        &self,
+        ctx: &Context<'_>,
+        input: RunQueueItemIdInput,
+    ) -> ApiResult<RequeuePayload> {
         let state = st(ctx);
         let id = required(input.run_queue_item_id, "runQueueItemId")?;
         let (item, _, queue, _) = svc::item(state, caller(ctx), &id).await?;
@@ -889,9 +1233,21 @@ impl LaunchMutation {
         if let Some(obj) = spec.as_object_mut() {
             obj.remove("run_id");
         }
-        let new = state.store.item_push(queue.id, &spec.to_string(), item.priority, &caller(ctx).user.username, state.now()).await?;
+        let new = state
+            .store
+            .item_push(
+                queue.id,
+                &spec.to_string(),
+                item.priority,
+                &caller(ctx).user.username,
+                state.now(),
+            )
+            .await?;
         state.notify_queue(queue.id);
-        Ok(RequeuePayload { success: true, run_queue_item_id: Some(ids::encode("RunQueueItem", new.id).into()) })
+        Ok(RequeuePayload {
+            success: true,
+            run_queue_item_id: Some(ids::encode("RunQueueItem", new.id).into()),
+        })
     }
 }
 
@@ -906,4 +1262,3 @@ fn base36_suffix(n: i64) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
-

@@ -17,11 +17,20 @@ use crate::state::AppState;
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(identity::IdentityQuery, launch::LaunchQuery, artifacts::ArtifactQuery);
+pub struct QueryRoot(
+    identity::IdentityQuery,
+    launch::LaunchQuery,
+    artifacts::ArtifactQuery,
+);
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(identity::IdentityMutation, launch::LaunchMutation, runs::RunMutation, artifacts::ArtifactMutation);
+pub struct MutationRoot(
+    identity::IdentityMutation,
+    launch::LaunchMutation,
+    runs::RunMutation,
+    artifacts::ArtifactMutation,
+);
 
 pub type LiftoffSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
 
@@ -30,18 +39,28 @@ pub const MAX_DEPTH: usize = 20;
 pub const MAX_COMPLEXITY: usize = 5_000;
 
 pub fn schema(state: Arc<AppState>) -> LiftoffSchema {
-    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
-        .data(state)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .limit_recursive_depth(64)
-        .limit_directives(32)
-        .finish()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .data(state)
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .limit_recursive_depth(64)
+    .limit_directives(32)
+    .finish()
 }
 
 /// The schema in SDL (committed as `schema.graphql`, checked by a test).
 pub fn sdl() -> String {
-    Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription).finish().sdl()
+    Schema::build(
+        QueryRoot::default(),
+        MutationRoot::default(),
+        EmptySubscription,
+    )
+    .finish()
+    .sdl()
 }
 
 /// A request body that is not a GraphQL request: what to tell the client.
@@ -53,24 +72,34 @@ pub fn bad_request(message: &str) -> Value {
 /// `operationName: ""` means none, undeclared variables are ignored, and
 /// errors are answered in the `errors` array (HTTP 200) with a stable code.
 pub async fn execute(schema: &LiftoffSchema, caller: Caller, body: &[u8]) -> Result<Value, Value> {
-    let envelope: Value = serde_json::from_slice(body).map_err(|e| bad_request(&format!("the request body is not valid JSON: {e}")))?;
+    let envelope: Value = serde_json::from_slice(body)
+        .map_err(|e| bad_request(&format!("the request body is not valid JSON: {e}")))?;
     let Some(query) = envelope.get("query").and_then(Value::as_str) else {
-        return Err(bad_request("the request body needs a \"query\" string: {\"query\": \"...\", \"variables\": {...}}"));
+        return Err(bad_request(
+            "the request body needs a \"query\" string: {\"query\": \"...\", \"variables\": {...}}",
+        ));
     };
-    let operation_name = envelope.get("operationName").and_then(Value::as_str).filter(|n| !n.is_empty());
+    let operation_name = envelope
+        .get("operationName")
+        .and_then(Value::as_str)
+        .filter(|n| !n.is_empty());
     let variables = match envelope.get("variables") {
         None | Some(Value::Null) => Value::Object(Default::default()),
         Some(v @ Value::Object(_)) => v.clone(),
         Some(_) => return Err(bad_request("\"variables\" must be a JSON object")),
     };
-    let mut request = async_graphql::Request::new(query).variables(async_graphql::Variables::from_json(variables)).data(caller);
+    let mut request = async_graphql::Request::new(query)
+        .variables(async_graphql::Variables::from_json(variables))
+        .data(caller);
     if let Some(name) = operation_name {
         request = request.operation_name(name);
     }
     let response = schema.execute(request).await;
     let mut out = serde_json::to_value(&response).unwrap_or_else(|_| json!({"data": null}));
     if let Some(errors) = out.get_mut("errors").and_then(Value::as_array_mut) {
-        let name = operation_name.map(str::to_owned).unwrap_or_else(|| document_name(query));
+        let name = operation_name
+            .map(str::to_owned)
+            .unwrap_or_else(|| document_name(query));
         for e in errors.iter_mut() {
             rewrite(e, &name, query);
         }
@@ -81,28 +110,49 @@ pub async fn execute(schema: &LiftoffSchema, caller: Caller, body: &[u8]) -> Res
 /// graphql-js wording for unknown fields (the SDK matches on it), and a
 /// `code` on every error.
 fn rewrite(error: &mut Value, operation: &str, query: &str) {
-    let message = error.get("message").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let message = error
+        .get("message")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
     let (message, code) = if let Some(rest) = message.strip_prefix("Unknown field ") {
         tracing::warn!(operation, document = %truncate(query, 2000), "a client sent an operation this server does not implement: {message}");
-        (format!("Cannot query field {rest}"), "GRAPHQL_VALIDATION_FAILED")
-    } else if message.contains("recursion limit") || message.contains("nested too deep") || message.contains("too complex") {
         (
-            format!("the query is nested too deep or is too complex (at most {MAX_DEPTH} levels and complexity {MAX_COMPLEXITY}); ask for fewer nested fields"),
+            format!("Cannot query field {rest}"),
+            "GRAPHQL_VALIDATION_FAILED",
+        )
+    } else if message.contains("recursion limit")
+        || message.contains("nested too deep")
+        || message.contains("too complex")
+    {
+        (
+            format!(
+                "the query is nested too deep or is too complex (at most {MAX_DEPTH} levels and complexity {MAX_COMPLEXITY}); ask for fewer nested fields"
+            ),
             "QUERY_TOO_COMPLEX",
         )
-    } else if message.starts_with("Unknown operation") || message.starts_with("Unknown argument") || message.contains("is not defined by type") {
+    } else if message.starts_with("Unknown operation")
+        || message.starts_with("Unknown argument")
+        || message.contains("is not defined by type")
+    {
         tracing::warn!(operation, document = %truncate(query, 2000), "unsupported operation: {message}");
         (message, "GRAPHQL_VALIDATION_FAILED")
-    } else if error.get("locations").is_some() && error.pointer("/extensions/code").is_none() && error.get("path").is_none() {
+    } else if error.get("locations").is_some()
+        && error.pointer("/extensions/code").is_none()
+        && error.get("path").is_none()
+    {
         (message, "GRAPHQL_VALIDATION_FAILED")
     } else {
         (message, "")
     };
     error["message"] = Value::String(message);
     if !code.is_empty() {
-        let ext = error.as_object_mut().map(|o| o.entry("extensions").or_insert_with(|| json!({})));
+        let ext = error
+            .as_object_mut()
+            .map(|o| o.entry("extensions").or_insert_with(|| json!({})));
         if let Some(Value::Object(ext)) = ext {
-            ext.entry("code").or_insert_with(|| Value::String(code.into()));
+            ext.entry("code")
+                .or_insert_with(|| Value::String(code.into()));
             ext.insert("operation".into(), Value::String(operation.into()));
         }
     }
@@ -121,7 +171,10 @@ fn document_name(query: &str) -> String {
     for keyword in ["query", "mutation", "subscription"] {
         if let Some(i) = query.find(keyword) {
             let rest = query[i + keyword.len()..].trim_start();
-            let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
             if !name.is_empty() {
                 return name;
             }

@@ -24,7 +24,10 @@ impl ScalarType for JsonString {
                 .map(JsonString)
                 .map_err(|e| InputValueError::custom(format!("not valid JSON: {e}"))),
             GqlValue::Null => Ok(JsonString(Value::Null)),
-            other => other.into_json().map(JsonString).map_err(|e| InputValueError::custom(e.to_string())),
+            other => other
+                .into_json()
+                .map(JsonString)
+                .map_err(|e| InputValueError::custom(e.to_string())),
         }
     }
 
@@ -41,8 +44,14 @@ pub struct Int64(pub i64);
 impl ScalarType for Int64 {
     fn parse(value: GqlValue) -> InputValueResult<Self> {
         match &value {
-            GqlValue::Number(n) => n.as_i64().map(Int64).ok_or_else(|| InputValueError::custom("not a 64-bit integer")),
-            GqlValue::String(s) => s.parse().map(Int64).map_err(|_| InputValueError::custom("not a 64-bit integer")),
+            GqlValue::Number(n) => n
+                .as_i64()
+                .map(Int64)
+                .ok_or_else(|| InputValueError::custom("not a 64-bit integer")),
+            GqlValue::String(s) => s
+                .parse()
+                .map(Int64)
+                .map_err(|_| InputValueError::custom("not a 64-bit integer")),
             _ => Err(InputValueError::expected_type(value)),
         }
     }

@@ -4,11 +4,11 @@
 
 use std::collections::BTreeMap;
 
+use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -46,22 +46,41 @@ fn fail(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({"error": message}))).into_response()
 }
 
-pub async fn post(State(http): State<Http>, Path((entity, project_name, run_name)): Path<(String, String, String)>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn post(
+    State(http): State<Http>,
+    Path((entity, project_name, run_name)): Path<(String, String, String)>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let state = &http.state;
     let caller = match caller(state, &headers).await {
         Ok(c) => c,
         Err(r) => return r,
     };
-    if headers.get("content-encoding").is_some_and(|v| v.as_bytes() != b"identity") {
-        return fail(StatusCode::UNSUPPORTED_MEDIA_TYPE, "compressed file_stream bodies are not supported by this server");
+    if headers
+        .get("content-encoding")
+        .is_some_and(|v| v.as_bytes() != b"identity")
+    {
+        return fail(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "compressed file_stream bodies are not supported by this server",
+        );
     }
     let req: Request = match serde_json::from_slice(&body) {
         Ok(r) => r,
-        Err(e) => return fail(StatusCode::BAD_REQUEST, &format!("the body is not a file_stream request: {e}")),
+        Err(e) => {
+            return fail(
+                StatusCode::BAD_REQUEST,
+                &format!("the body is not a file_stream request: {e}"),
+            );
+        }
     };
     for (name, chunk) in &req.files {
         if chunk.offset < 0 || chunk.offset > 1 << 40 {
-            return fail(StatusCode::BAD_REQUEST, &format!("{name}: offset {} is out of range", chunk.offset));
+            return fail(
+                StatusCode::BAD_REQUEST,
+                &format!("{name}: offset {} is out of range", chunk.offset),
+            );
         }
     }
     let project = match access::project(state, &caller, Some(&entity), &project_name).await {
@@ -88,20 +107,47 @@ pub async fn post(State(http): State<Http>, Path((entity, project_name, run_name
                         Ok(e) => e,
                         Err(e) => return fail(StatusCode::NOT_FOUND, &e.message()),
                     };
-                    match state.store.project_upsert(entity_row.id, &project_name, now).await {
+                    match state
+                        .store
+                        .project_upsert(entity_row.id, &project_name, now)
+                        .await
+                    {
                         Ok((p, _)) => p,
                         Err(e) => return internal(e),
                     }
                 }
             };
-            match state.store.run_upsert(p.id, &run_name, &RunFields { state: Some("running".into()), ..Default::default() }, &caller.user.username, now).await {
+            match state
+                .store
+                .run_upsert(
+                    p.id,
+                    &run_name,
+                    &RunFields {
+                        state: Some("running".into()),
+                        ..Default::default()
+                    },
+                    &caller.user.username,
+                    now,
+                )
+                .await
+            {
                 Ok((r, _)) => r,
                 Err(e) => return internal(e),
             }
         }
-        None => return fail(StatusCode::NOT_FOUND, &format!("run {entity}/{project_name}/{run_name} does not exist: create it with upsertBucket first")),
+        None => {
+            return fail(
+                StatusCode::NOT_FOUND,
+                &format!(
+                    "run {entity}/{project_name}/{run_name} does not exist: create it with upsertBucket first"
+                ),
+            );
+        }
     };
-    let mut update = LiveUpdate { preempting: req.preempting, ..Default::default() };
+    let mut update = LiveUpdate {
+        preempting: req.preempting,
+        ..Default::default()
+    };
     for (name, chunk) in &req.files {
         let which = match name.as_str() {
             "wandb-history.jsonl" => Lines::History,
@@ -112,23 +158,43 @@ pub async fn post(State(http): State<Http>, Path((entity, project_name, run_name
                 if let Some(last) = chunk.content.last() {
                     match serde_json::from_str::<Value>(last) {
                         Ok(v @ Value::Object(_)) => update.summary = Some(v.to_string()),
-                        _ => return fail(StatusCode::BAD_REQUEST, "wandb-summary.json must hold one JSON object"),
+                        _ => {
+                            return fail(
+                                StatusCode::BAD_REQUEST,
+                                "wandb-summary.json must hold one JSON object",
+                            );
+                        }
                     }
                 }
                 continue;
             }
             other => {
-                tracing::debug!(file = other, "ignoring a file_stream file this server does not keep");
+                tracing::debug!(
+                    file = other,
+                    "ignoring a file_stream file this server does not keep"
+                );
                 continue;
             }
         };
-        if let Err(e) = state.store.run_lines_put(run.id, which, chunk.offset, &chunk.content).await {
+        if let Err(e) = state
+            .store
+            .run_lines_put(run.id, which, chunk.offset, &chunk.content)
+            .await
+        {
             return internal(e);
         }
     }
     for f in &req.uploaded {
         if liftoff_model::artifact::is_safe_artifact_path(f) {
-            let size = tokio::fs::metadata(state.config.objects_dir.join(format!("runs/{}/{f}", run.id))).await.map(|m| m.len() as i64).unwrap_or(0);
+            let size = tokio::fs::metadata(
+                state
+                    .config
+                    .objects_dir
+                    .join(format!("runs/{}/{f}", run.id)),
+            )
+            .await
+            .map(|m| m.len() as i64)
+            .unwrap_or(0);
             if let Err(e) = state.store.run_file_uploaded(run.id, f, size, now).await {
                 return internal(e);
             }
@@ -136,15 +202,23 @@ pub async fn post(State(http): State<Http>, Path((entity, project_name, run_name
     }
     if req.complete {
         let code = req.exitcode.unwrap_or(0);
-        update.finish = Some((if code == 0 { "finished" } else { "failed" }.to_owned(), code));
+        update.finish = Some((
+            if code == 0 { "finished" } else { "failed" }.to_owned(),
+            code,
+        ));
     }
     match state.store.run_live(run.id, &update, now).await {
-        Ok(r) => Json(json!({"exitcode": null, "limits": {}, "stopped": r.stopped})).into_response(),
+        Ok(r) => {
+            Json(json!({"exitcode": null, "limits": {}, "stopped": r.stopped})).into_response()
+        }
         Err(e) => internal(e),
     }
 }
 
 fn internal(e: crate::store::Error) -> Response {
     tracing::error!(error = %e, "file_stream failed");
-    fail(StatusCode::SERVICE_UNAVAILABLE, "the server could not store this; retry")
+    fail(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "the server could not store this; retry",
+    )
 }

@@ -29,11 +29,19 @@ pub async fn upload(State(http): State<Http>, Path(token): Path<String>, body: B
         },
         Grant::Manifest { a } => manifest_key(*a),
         Grant::RunFile { r, name } => format!("runs/{r}/{name}"),
-        Grant::Get { .. } => return fail(StatusCode::METHOD_NOT_ALLOWED, "this link is for downloads"),
+        Grant::Get { .. } => {
+            return fail(StatusCode::METHOD_NOT_ALLOWED, "this link is for downloads");
+        }
     };
     // Stream to a temp file, hashing as we go.
-    let tmp = state.config.objects_dir.join("tmp").join(format!("up-{}", rand::random::<u64>()));
-    if let Err(e) = tokio::fs::create_dir_all(tmp.parent().unwrap_or(&state.config.objects_dir)).await {
+    let tmp = state
+        .config
+        .objects_dir
+        .join("tmp")
+        .join(format!("up-{}", rand::random::<u64>()));
+    if let Err(e) =
+        tokio::fs::create_dir_all(tmp.parent().unwrap_or(&state.config.objects_dir)).await
+    {
         tracing::error!(error = %e, "cannot create the upload directory");
         return fail(StatusCode::INTERNAL_SERVER_ERROR, "cannot store the file");
     }
@@ -46,7 +54,10 @@ pub async fn upload(State(http): State<Http>, Path(token): Path<String>, body: B
             let chunk = chunk.map_err(|e| std::io::Error::other(e.to_string()))?;
             size += chunk.len();
             if size > state.config.max_upload_bytes {
-                return Err(std::io::Error::new(std::io::ErrorKind::FileTooLarge, "too large"));
+                return Err(std::io::Error::new(
+                    std::io::ErrorKind::FileTooLarge,
+                    "too large",
+                ));
             }
             hasher.update(&chunk);
             file.write_all(&chunk).await?;
@@ -60,34 +71,47 @@ pub async fn upload(State(http): State<Http>, Path(token): Path<String>, body: B
         Err(e) => {
             let _ = tokio::fs::remove_file(&tmp).await;
             if e.kind() == std::io::ErrorKind::FileTooLarge {
-                return fail(StatusCode::PAYLOAD_TOO_LARGE, &format!("the file is larger than {} bytes", state.config.max_upload_bytes));
+                return fail(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    &format!(
+                        "the file is larger than {} bytes",
+                        state.config.max_upload_bytes
+                    ),
+                );
             }
             return fail(StatusCode::BAD_REQUEST, "the upload was interrupted");
         }
     };
     use base64::Engine as _;
     let digest_b64 = base64::engine::general_purpose::STANDARD.encode(digest);
-    if let Grant::ArtifactFile { md5, .. } = &grant {
-        if *md5 != digest_b64 {
+    if let Grant::ArtifactFile { md5, .. } = &grant
+        && *md5 != digest_b64 {
             let _ = tokio::fs::remove_file(&tmp).await;
-            return fail(StatusCode::BAD_REQUEST, &format!("the content's MD5 is {digest_b64}, the link was made for {md5}"));
+            return fail(
+                StatusCode::BAD_REQUEST,
+                &format!("the content's MD5 is {digest_b64}, the link was made for {md5}"),
+            );
         }
-    }
     if let Grant::Manifest { .. } = &grant {
         let text = tokio::fs::read(&tmp).await.unwrap_or_default();
         match serde_json::from_slice::<liftoff_model::ArtifactManifest>(&text) {
             Ok(manifest) => {
-                if let Grant::Manifest { a } = &grant {
-                    if let Err(e) = register_manifest(state, *a, &manifest).await {
+                if let Grant::Manifest { a } = &grant
+                    && let Err(e) = register_manifest(state, *a, &manifest).await {
                         let _ = tokio::fs::remove_file(&tmp).await;
                         tracing::error!(error = ?e, "cannot register the manifest");
-                        return fail(StatusCode::INTERNAL_SERVER_ERROR, "cannot store the manifest");
+                        return fail(
+                            StatusCode::INTERNAL_SERVER_ERROR,
+                            "cannot store the manifest",
+                        );
                     }
-                }
             }
             Err(e) => {
                 let _ = tokio::fs::remove_file(&tmp).await;
-                return fail(StatusCode::BAD_REQUEST, &format!("the manifest is not a W&B artifact manifest: {e}"));
+                return fail(
+                    StatusCode::BAD_REQUEST,
+                    &format!("the manifest is not a W&B artifact manifest: {e}"),
+                );
             }
         }
     }
@@ -98,19 +122,37 @@ pub async fn upload(State(http): State<Http>, Path(token): Path<String>, body: B
     }
     let now = state.now();
     let recorded = match &grant {
-        Grant::ArtifactFile { a, name, md5 } => state.store.artifact_file_add(*a, name, md5, Some(size as i64)).await,
+        Grant::ArtifactFile { a, name, md5 } => {
+            state
+                .store
+                .artifact_file_add(*a, name, md5, Some(size as i64))
+                .await
+        }
         Grant::Manifest { a } => state.store.artifact_set_manifest(*a, &key, now).await,
-        Grant::RunFile { r, name } => state.store.run_file_uploaded(*r, name, size as i64, now).await,
+        Grant::RunFile { r, name } => {
+            state
+                .store
+                .run_file_uploaded(*r, name, size as i64, now)
+                .await
+        }
         Grant::Get { .. } => Ok(()),
     };
     if let Err(e) = recorded {
         tracing::error!(error = %e, "cannot record an upload");
         return fail(StatusCode::INTERNAL_SERVER_ERROR, "cannot record the file");
     }
-    (StatusCode::OK, [(header::ETAG, format!("\"{}\"", hex::encode(digest)))], "").into_response()
+    (
+        StatusCode::OK,
+        [(header::ETAG, format!("\"{}\"", hex::encode(digest)))],
+        "",
+    )
+        .into_response()
 }
 
-pub async fn download(State(http): State<Http>, Path((token, _name)): Path<(String, String)>) -> Response {
+pub async fn download(
+    State(http): State<Http>,
+    Path((token, _name)): Path<(String, String)>,
+) -> Response {
     let state = &http.state;
     let key = match verify(&state.signing_key, &token, state.now()) {
         Ok(Grant::Get { key, .. }) => key,
@@ -118,7 +160,12 @@ pub async fn download(State(http): State<Http>, Path((token, _name)): Path<(Stri
         Err(msg) => return fail(StatusCode::FORBIDDEN, msg),
     };
     match state.blobs.get(&key).await {
-        Ok(Some(bytes)) => (StatusCode::OK, [(header::CONTENT_TYPE, "application/octet-stream")], bytes).into_response(),
+        Ok(Some(bytes)) => (
+            StatusCode::OK,
+            [(header::CONTENT_TYPE, "application/octet-stream")],
+            bytes,
+        )
+            .into_response(),
         Ok(None) => fail(StatusCode::NOT_FOUND, "the file was never uploaded"),
         Err(e) => {
             tracing::error!(error = %e, "cannot read an object");

@@ -33,17 +33,32 @@ pub struct Http {
 pub fn router(state: Arc<AppState>) -> Router {
     if let Some(base) = state.config.upstream.clone() {
         match upstream::router(&base) {
-            Ok(api) => return api.merge(web::router(state.config.web_dir.clone())).layer(cors(&state.config.cors_origins)),
-            Err(e) => tracing::error!(error = %e, "cannot set up the upstream proxy; answering locally"),
+            Ok(api) => {
+                return api
+                    .merge(web::router(state.config.web_dir.clone()))
+                    .layer(cors(&state.config.cors_origins));
+            }
+            Err(e) => {
+                tracing::error!(error = %e, "cannot set up the upstream proxy; answering locally")
+            }
         }
     }
     let schema = graphql::schema(state.clone());
-    let http = Http { state: state.clone(), schema };
+    let http = Http {
+        state: state.clone(),
+        schema,
+    };
     let api = Router::new()
         .route("/graphql", post(graphql_post).get(graphql_get))
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
-        .route("/files/{entity}/{project}/{run}/file_stream", post(file_stream::post))
-        .route("/files/upload/{token}", put(files::upload).layer(DefaultBodyLimit::disable()))
+        .route(
+            "/files/{entity}/{project}/{run}/file_stream",
+            post(file_stream::post),
+        )
+        .route(
+            "/files/upload/{token}",
+            put(files::upload).layer(DefaultBodyLimit::disable()),
+        )
         .route("/files/download/{token}/{*name}", get(files::download))
         .route("/healthz", get(|| async { "ok" }))
         .with_state(http);
@@ -78,27 +93,50 @@ pub fn base_url(state: &AppState, headers: &HeaderMap) -> String {
     if let Some(u) = &state.config.public_url {
         return u.trim_end_matches('/').to_owned();
     }
-    let host = headers.get(header::HOST).and_then(|h| h.to_str().ok()).unwrap_or("127.0.0.1");
-    let proto = headers.get("x-forwarded-proto").and_then(|h| h.to_str().ok()).unwrap_or("http");
+    let host = headers
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("127.0.0.1");
+    let proto = headers
+        .get("x-forwarded-proto")
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("http");
     format!("{proto}://{host}")
 }
 
 fn unauthorized(message: &str) -> Response {
     let body = json!({"errors": [{"message": message, "extensions": {"code": "UNAUTHENTICATED"}}]});
-    (StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Basic realm=\"liftoff\"")], Json(body)).into_response()
+    (
+        StatusCode::UNAUTHORIZED,
+        [(header::WWW_AUTHENTICATE, "Basic realm=\"liftoff\"")],
+        Json(body),
+    )
+        .into_response()
 }
 
 /// Authenticate a request's API key.
 pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, Response> {
-    let Some(value) = headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok()) else {
-        return Err(unauthorized("no API key: send `Authorization: Basic base64(api:<key>)` (set WANDB_API_KEY or run `liftoff login`)"));
+    let Some(value) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return Err(unauthorized(
+            "no API key: send `Authorization: Basic base64(api:<key>)` (set WANDB_API_KEY or run `liftoff login`)",
+        ));
     };
     let Some(key) = auth::key_from_header(value) else {
-        return Err(unauthorized("the Authorization header must be Basic base64(api:<key>) or Bearer <key>"));
+        return Err(unauthorized(
+            "the Authorization header must be Basic base64(api:<key>) or Bearer <key>",
+        ));
     };
     match state.user_for_key(&key).await {
-        Ok(Some(user)) => Ok(Caller { user, base_url: base_url(state, headers) }),
-        Ok(None) => Err(unauthorized("this API key is not valid on this server: check WANDB_API_KEY, or ask an admin for a key (`liftoff user create`)")),
+        Ok(Some(user)) => Ok(Caller {
+            user,
+            base_url: base_url(state, headers),
+        }),
+        Ok(None) => Err(unauthorized(
+            "this API key is not valid on this server: check WANDB_API_KEY, or ask an admin for a key (`liftoff user create`)",
+        )),
         Err(e) => {
             tracing::error!(error = %e, "key lookup failed");
             Err((StatusCode::SERVICE_UNAVAILABLE, Json(json!({"errors": [{"message": "the database is unavailable; retry shortly", "extensions": {"code": "UNAVAILABLE"}}]}))).into_response())
@@ -118,5 +156,11 @@ async fn graphql_post(State(http): State<Http>, headers: HeaderMap, body: Bytes)
 }
 
 async fn graphql_get() -> Response {
-    (StatusCode::METHOD_NOT_ALLOWED, Json(graphql::bad_request("send GraphQL requests with POST /graphql"))).into_response()
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        Json(graphql::bad_request(
+            "send GraphQL requests with POST /graphql",
+        )),
+    )
+        .into_response()
 }

@@ -21,14 +21,24 @@ struct Upstream {
 static CRYPTO: Once = Once::new();
 
 /// Headers passed through to the upstream (never cookies).
-const FORWARDED: &[header::HeaderName] = &[header::AUTHORIZATION, header::CONTENT_TYPE, header::ACCEPT, header::USER_AGENT];
+const FORWARDED: &[header::HeaderName] = &[
+    header::AUTHORIZATION,
+    header::CONTENT_TYPE,
+    header::ACCEPT,
+    header::USER_AGENT,
+];
 
 pub fn router(base: &str) -> anyhow::Result<Router> {
     CRYPTO.call_once(|| {
         let _ = rustls::crypto::ring::default_provider().install_default();
     });
-    let client = reqwest::Client::builder().timeout(Duration::from_secs(120)).build()?;
-    let up = Upstream { base: base.trim_end_matches('/').into(), client };
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(120))
+        .build()?;
+    let up = Upstream {
+        base: base.trim_end_matches('/').into(),
+        client,
+    };
     Ok(Router::new()
         .route("/graphql", any(forward))
         .route("/files/{*rest}", any(forward))
@@ -36,7 +46,13 @@ pub fn router(base: &str) -> anyhow::Result<Router> {
         .with_state(up))
 }
 
-async fn forward(State(up): State<Upstream>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> Response {
+async fn forward(
+    State(up): State<Upstream>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let path = uri.path_and_query().map_or(uri.path(), |p| p.as_str());
     let url = format!("{}{path}", up.base);
     let Ok(m) = reqwest::Method::from_bytes(method.as_str().as_bytes()) else {
@@ -50,8 +66,13 @@ async fn forward(State(up): State<Upstream>, method: Method, uri: Uri, headers: 
     }
     match req.send().await {
         Ok(resp) => {
-            let status = StatusCode::from_u16(resp.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
-            let ctype = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).map(str::to_owned);
+            let status =
+                StatusCode::from_u16(resp.status().as_u16()).unwrap_or(StatusCode::BAD_GATEWAY);
+            let ctype = resp
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
             match resp.bytes().await {
                 Ok(b) => {
                     let mut r = Response::new(Body::from(b));

@@ -9,8 +9,10 @@ use tower_http::services::{ServeDir, ServeFile};
 
 pub fn router(dir: Option<PathBuf>) -> Router {
     match dir.filter(|d| d.join("index.html").is_file()) {
-        Some(d) => Router::new().fallback_service(ServeDir::new(&d).fallback(ServeFile::new(d.join("index.html")))),
-        None => Router::new().fallback(|| async { (StatusCode::NOT_FOUND, Html(NOT_BUILT)).into_response() }),
+        Some(d) => Router::new()
+            .fallback_service(ServeDir::new(&d).fallback(ServeFile::new(d.join("index.html")))),
+        None => Router::new()
+            .fallback(|| async { (StatusCode::NOT_FOUND, Html(NOT_BUILT)).into_response() }),
     }
 }
 

@@ -300,7 +300,13 @@ pub trait Store: Send + Sync {
     // users, entities, keys
     async fn user_count(&self) -> Result<i64>;
     /// A user and their personal entity of the same name.
-    async fn user_create(&self, username: &str, email: Option<&str>, admin: bool, now: i64) -> Result<User>;
+    async fn user_create(
+        &self,
+        username: &str,
+        email: Option<&str>,
+        admin: bool,
+        now: i64,
+    ) -> Result<User>;
     async fn user_by_name(&self, username: &str) -> Result<Option<User>>;
     async fn user_by_id(&self, id: i64) -> Result<Option<User>>;
     async fn user_by_key_hash(&self, key_hash: &str) -> Result<Option<User>>;
@@ -314,17 +320,38 @@ pub trait Store: Send + Sync {
 
     // projects
     /// Create if absent; `(project, inserted)`.
-    async fn project_upsert(&self, entity_id: i64, name: &str, now: i64) -> Result<(Project, bool)>;
+    async fn project_upsert(&self, entity_id: i64, name: &str, now: i64)
+    -> Result<(Project, bool)>;
     async fn project_get(&self, entity_id: i64, name: &str) -> Result<Option<Project>>;
     async fn project_by_id(&self, id: i64) -> Result<Option<Project>>;
 
     // default resource configs
-    async fn resource_config_create(&self, entity_id: i64, resource: &str, config: &str, template_variables: &str, now: i64) -> Result<ResourceConfig>;
+    async fn resource_config_create(
+        &self,
+        entity_id: i64,
+        resource: &str,
+        config: &str,
+        template_variables: &str,
+        now: i64,
+    ) -> Result<ResourceConfig>;
     async fn resource_config_get(&self, id: i64) -> Result<Option<ResourceConfig>>;
-    async fn resource_config_update(&self, id: i64, resource: &str, config: &str, template_variables: &str) -> Result<()>;
+    async fn resource_config_update(
+        &self,
+        id: i64,
+        resource: &str,
+        config: &str,
+        template_variables: &str,
+    ) -> Result<()>;
 
     // queues
-    async fn queue_create(&self, project_id: i64, name: &str, fields: &QueueFields, created_by: &str, now: i64) -> Result<Queue>;
+    async fn queue_create(
+        &self,
+        project_id: i64,
+        name: &str,
+        fields: &QueueFields,
+        created_by: &str,
+        now: i64,
+    ) -> Result<Queue>;
     async fn queue_update(&self, id: i64, fields: &QueueFields) -> Result<()>;
     async fn queue_get(&self, project_id: i64, name: &str) -> Result<Option<Queue>>;
     async fn queue_by_id(&self, id: i64) -> Result<Option<Queue>>;
@@ -333,22 +360,66 @@ pub trait Store: Send + Sync {
     async fn queue_delete(&self, id: i64) -> Result<bool>;
 
     // items
-    async fn item_push(&self, queue_id: i64, run_spec: &str, priority: i64, created_by: &str, now: i64) -> Result<Item>;
+    async fn item_push(
+        &self,
+        queue_id: i64,
+        run_spec: &str,
+        priority: i64,
+        created_by: &str,
+        now: i64,
+    ) -> Result<Item>;
     /// Lease the next waiting item (priority first when `prioritized`, then
     /// FIFO). Expired leases count as waiting.
-    async fn item_pop(&self, queue_id: i64, agent_id: Option<i64>, prioritized: bool, now: i64, lease_ms: i64) -> Result<Option<Item>>;
+    async fn item_pop(
+        &self,
+        queue_id: i64,
+        agent_id: Option<i64>,
+        prioritized: bool,
+        now: i64,
+        lease_ms: i64,
+    ) -> Result<Option<Item>>;
     /// Claim a leased item whose lease is current (and, with `lease_seq`,
     /// is that lease). Answers whether it was claimed.
-    async fn item_ack_if_leased(&self, id: i64, lease_seq: Option<i64>, run_name: &str, now: i64) -> Result<bool>;
+    async fn item_ack_if_leased(
+        &self,
+        id: i64,
+        lease_seq: Option<i64>,
+        run_name: &str,
+        now: i64,
+    ) -> Result<bool>;
     /// Fail a leased (current lease) or claimed item.
-    async fn item_fail_if_owned(&self, id: i64, lease_seq: Option<i64>, error: &str, now: i64) -> Result<bool>;
-    async fn item_warning_add(&self, id: i64, message: &str, stage: &str, file_paths: &str, now: i64) -> Result<bool>;
+    async fn item_fail_if_owned(
+        &self,
+        id: i64,
+        lease_seq: Option<i64>,
+        error: &str,
+        now: i64,
+    ) -> Result<bool>;
+    async fn item_warning_add(
+        &self,
+        id: i64,
+        message: &str,
+        stage: &str,
+        file_paths: &str,
+        now: i64,
+    ) -> Result<bool>;
     async fn item_warnings(&self, ids: &[i64]) -> Result<Vec<ItemWarning>>;
     async fn item_get(&self, id: i64) -> Result<Option<Item>>;
     /// A page of a queue's items, newest first, after `before_id`.
-    async fn items_of_queue(&self, queue_id: i64, limit: i64, before_id: Option<i64>) -> Result<Vec<Item>>;
+    async fn items_of_queue(
+        &self,
+        queue_id: i64,
+        limit: i64,
+        before_id: Option<i64>,
+    ) -> Result<Vec<Item>>;
     /// Waiting items in service order (for positions).
-    async fn items_waiting(&self, queue_id: i64, prioritized: bool, now: i64, limit: i64) -> Result<Vec<Item>>;
+    async fn items_waiting(
+        &self,
+        queue_id: i64,
+        prioritized: bool,
+        now: i64,
+        limit: i64,
+    ) -> Result<Vec<Item>>;
     /// `(state, count)` of a queue's items; expired leases count as PENDING.
     async fn item_counts(&self, queue_id: i64, now: i64) -> Result<Vec<(String, i64)>>;
     /// Remove an item that is still waiting (PENDING or an expired lease).
@@ -356,7 +427,15 @@ pub trait Store: Send + Sync {
     async fn item_delete(&self, id: i64) -> Result<bool>;
     async fn item_set_priority(&self, id: i64, priority: i64) -> Result<bool>;
     /// Push a copy of an item's spec with `retries` set (a retry of a failed run).
-    async fn item_push_retry(&self, queue_id: i64, run_spec: &str, priority: i64, created_by: &str, retries: i64, now: i64) -> Result<Item>;
+    async fn item_push_retry(
+        &self,
+        queue_id: i64,
+        run_spec: &str,
+        priority: i64,
+        created_by: &str,
+        retries: i64,
+        now: i64,
+    ) -> Result<Item>;
     /// Put expired leases back to PENDING; answers how many.
     async fn item_release_expired(&self, now: i64) -> Result<u64>;
     /// Claimed items whose agent is one of `agent_ids`.
@@ -364,7 +443,17 @@ pub trait Store: Send + Sync {
 
     // agents
     #[allow(clippy::too_many_arguments)]
-    async fn agent_create(&self, entity_id: i64, project_id: i64, name: &str, hostname: &str, queue_ids: &str, config: &str, version: Option<&str>, now: i64) -> Result<Agent>;
+    async fn agent_create(
+        &self,
+        entity_id: i64,
+        project_id: i64,
+        name: &str,
+        hostname: &str,
+        queue_ids: &str,
+        config: &str,
+        version: Option<&str>,
+        now: i64,
+    ) -> Result<Agent>;
     async fn agent_get(&self, id: i64) -> Result<Option<Agent>>;
     async fn agent_heartbeat(&self, id: i64, status: Option<&str>, now: i64) -> Result<bool>;
     async fn agent_stop_polling(&self, id: i64) -> Result<bool>;
@@ -372,23 +461,54 @@ pub trait Store: Send + Sync {
 
     // runs
     /// Create or update a run by name; `(run, inserted)`.
-    async fn run_upsert(&self, project_id: i64, name: &str, fields: &RunFields, created_by: &str, now: i64) -> Result<(Run, bool)>;
+    async fn run_upsert(
+        &self,
+        project_id: i64,
+        name: &str,
+        fields: &RunFields,
+        created_by: &str,
+        now: i64,
+    ) -> Result<(Run, bool)>;
     async fn run_get(&self, project_id: i64, name: &str) -> Result<Option<Run>>;
     async fn run_by_id(&self, id: i64) -> Result<Option<Run>>;
     async fn run_stop(&self, id: i64) -> Result<bool>;
     async fn run_delete(&self, id: i64) -> Result<bool>;
     async fn runs_by_names(&self, project_id: i64, names: &[String]) -> Result<Vec<Run>>;
     /// A page of a project's runs, newest first, before `before_id`.
-    async fn runs_of_project(&self, project_id: i64, limit: i64, before_id: Option<i64>) -> Result<Vec<Run>>;
+    async fn runs_of_project(
+        &self,
+        project_id: i64,
+        limit: i64,
+        before_id: Option<i64>,
+    ) -> Result<Vec<Run>>;
     async fn run_count(&self, project_id: i64) -> Result<i64>;
     /// Store lines at `offset` (replacing any there) and grow the count.
-    async fn run_lines_put(&self, run_id: i64, which: Lines, offset: i64, lines: &[String]) -> Result<()>;
+    async fn run_lines_put(
+        &self,
+        run_id: i64,
+        which: Lines,
+        offset: i64,
+        lines: &[String],
+    ) -> Result<()>;
     /// Lines `from..from+limit` of a stream, as `(line number, text)`.
-    async fn run_lines(&self, run_id: i64, which: Lines, from: i64, limit: i64) -> Result<Vec<(i64, String)>>;
+    async fn run_lines(
+        &self,
+        run_id: i64,
+        which: Lines,
+        from: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, String)>>;
     /// The last `n` lines of a stream, in order.
-    async fn run_lines_tail(&self, run_id: i64, which: Lines, n: i64) -> Result<Vec<(i64, String)>>;
+    async fn run_lines_tail(&self, run_id: i64, which: Lines, n: i64)
+    -> Result<Vec<(i64, String)>>;
     /// History rows with `min_step <= _step < max_step`, at most `limit`.
-    async fn run_history_steps(&self, run_id: i64, min_step: i64, max_step: i64, limit: i64) -> Result<Vec<String>>;
+    async fn run_history_steps(
+        &self,
+        run_id: i64,
+        min_step: i64,
+        max_step: i64,
+        limit: i64,
+    ) -> Result<Vec<String>>;
     /// Every `stride`-th history row plus the last one (downsampling).
     async fn run_history_sample(&self, run_id: i64, stride: i64) -> Result<Vec<String>>;
     /// A file_stream request: heartbeat, summary, completion.
@@ -397,15 +517,33 @@ pub trait Store: Send + Sync {
     async fn runs_mark_crashed(&self, before: i64) -> Result<u64>;
 
     // artifacts
-    async fn collection_get_or_create(&self, project_id: i64, name: &str, type_name: &str, now: i64) -> Result<Collection>;
+    async fn collection_get_or_create(
+        &self,
+        project_id: i64,
+        name: &str,
+        type_name: &str,
+        now: i64,
+    ) -> Result<Collection>;
     async fn collection_get(&self, project_id: i64, name: &str) -> Result<Option<Collection>>;
     async fn collection_by_id(&self, id: i64) -> Result<Option<Collection>>;
-    async fn collections_of_type(&self, project_id: i64, type_name: &str) -> Result<Vec<Collection>>;
+    async fn collections_of_type(
+        &self,
+        project_id: i64,
+        type_name: &str,
+    ) -> Result<Vec<Collection>>;
     async fn artifact_create(&self, a: &NewArtifact, now: i64) -> Result<Artifact>;
     async fn artifact_by_id(&self, id: i64) -> Result<Option<Artifact>>;
     async fn artifact_by_client_id(&self, client_id: &str) -> Result<Option<Artifact>>;
-    async fn artifact_committed_by_digest(&self, collection_id: i64, digest: &str) -> Result<Option<Artifact>>;
-    async fn artifact_by_version(&self, collection_id: i64, version: i64) -> Result<Option<Artifact>>;
+    async fn artifact_committed_by_digest(
+        &self,
+        collection_id: i64,
+        digest: &str,
+    ) -> Result<Option<Artifact>>;
+    async fn artifact_by_version(
+        &self,
+        collection_id: i64,
+        version: i64,
+    ) -> Result<Option<Artifact>>;
     async fn artifact_by_alias(&self, collection_id: i64, alias: &str) -> Result<Option<Artifact>>;
     async fn artifacts_of_collection(&self, collection_id: i64) -> Result<Vec<Artifact>>;
     async fn artifact_set_metadata(&self, id: i64, metadata: &str, now: i64) -> Result<()>;
@@ -414,11 +552,27 @@ pub trait Store: Send + Sync {
     /// aliases (and `latest`) to it. Idempotent.
     async fn artifact_commit(&self, id: i64, now: i64) -> Result<Artifact>;
     /// Point aliases at a version (moving them from others).
-    async fn artifact_alias_set(&self, collection_id: i64, artifact_id: i64, aliases: &[String]) -> Result<()>;
+    async fn artifact_alias_set(
+        &self,
+        collection_id: i64,
+        artifact_id: i64,
+        aliases: &[String],
+    ) -> Result<()>;
     async fn artifact_aliases(&self, artifact_ids: &[i64]) -> Result<Vec<(i64, String)>>;
-    async fn artifact_file_add(&self, artifact_id: i64, name: &str, md5: &str, size: Option<i64>) -> Result<()>;
+    async fn artifact_file_add(
+        &self,
+        artifact_id: i64,
+        name: &str,
+        md5: &str,
+        size: Option<i64>,
+    ) -> Result<()>;
     async fn artifact_files(&self, artifact_id: i64) -> Result<Vec<ArtifactFile>>;
-    async fn artifact_use(&self, run_id: i64, artifact_id: i64, used_as: Option<&str>) -> Result<()>;
+    async fn artifact_use(
+        &self,
+        run_id: i64,
+        artifact_id: i64,
+        used_as: Option<&str>,
+    ) -> Result<()>;
     async fn runs_using_artifacts(&self, artifact_ids: &[i64]) -> Result<Vec<(i64, Run)>>;
 
     // run files
@@ -433,8 +587,12 @@ pub async fn open(url: &str) -> anyhow::Result<std::sync::Arc<dyn Store>> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         Ok(std::sync::Arc::new(postgres::PgStore::open(url).await?))
     } else if let Some(path) = url.strip_prefix("sqlite://") {
-        Ok(std::sync::Arc::new(sqlite::SqliteStore::open(std::path::Path::new(path)).await?))
+        Ok(std::sync::Arc::new(
+            sqlite::SqliteStore::open(std::path::Path::new(path)).await?,
+        ))
     } else {
-        anyhow::bail!("unsupported database URL {url:?}: use sqlite:///path/to/liftoff.db or postgres://user@host:port/db")
+        anyhow::bail!(
+            "unsupported database URL {url:?}: use sqlite:///path/to/liftoff.db or postgres://user@host:port/db"
+        )
     }
 }

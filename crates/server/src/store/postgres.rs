@@ -9,7 +9,10 @@ use crate::store::common::{Pop, impl_store};
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/postgres/0001_init.sql")),
-    (2, include_str!("../../migrations/postgres/0002_run_tracking.sql")),
+    (
+        2,
+        include_str!("../../migrations/postgres/0002_run_tracking.sql"),
+    ),
 ];
 /// Serialises migrations of replicas starting together.
 const MIGRATION_LOCK: i64 = 0x6c69_6674_6f66;
@@ -33,16 +36,23 @@ impl PgStore {
 
 async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
     let mut tx = pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock($1)").bind(MIGRATION_LOCK).execute(&mut *tx).await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(MIGRATION_LOCK)
+        .execute(&mut *tx)
+        .await?;
     sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
         .execute(&mut *tx)
         .await?;
-    let done: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations").fetch_all(&mut *tx).await?;
+    let done: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations")
+        .fetch_all(&mut *tx)
+        .await?;
     for (version, sql) in MIGRATIONS {
         if done.contains(version) {
             continue;
         }
-        sqlx::raw_sql(sqlx::AssertSqlSafe(*sql)).execute(&mut *tx).await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(*sql))
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, (extract(epoch from now()) * 1000)::bigint)")
             .bind(version)
             .execute(&mut *tx)
@@ -52,4 +62,10 @@ async fn migrate(pool: &PgPool) -> anyhow::Result<()> {
     Ok(())
 }
 
-impl_store!(PgStore, Postgres, "postgres", pop = Pop::POSTGRES, begin = |pool| pool.begin());
+impl_store!(
+    PgStore,
+    Postgres,
+    "postgres",
+    pop = Pop::POSTGRES,
+    begin = |pool| pool.begin()
+);

@@ -11,7 +11,10 @@ use crate::store::common::{Pop, impl_store};
 
 const MIGRATIONS: &[(i64, &str)] = &[
     (1, include_str!("../../migrations/sqlite/0001_init.sql")),
-    (2, include_str!("../../migrations/sqlite/0002_run_tracking.sql")),
+    (
+        2,
+        include_str!("../../migrations/sqlite/0002_run_tracking.sql"),
+    ),
 ];
 
 pub struct SqliteStore {
@@ -48,12 +51,16 @@ async fn migrate(pool: &SqlitePool) -> anyhow::Result<()> {
     sqlx::query("CREATE TABLE IF NOT EXISTS schema_migrations (version BIGINT PRIMARY KEY, applied_at BIGINT NOT NULL)")
         .execute(&mut *tx)
         .await?;
-    let done: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations").fetch_all(&mut *tx).await?;
+    let done: Vec<i64> = sqlx::query_scalar("SELECT version FROM schema_migrations")
+        .fetch_all(&mut *tx)
+        .await?;
     for (version, sql) in MIGRATIONS {
         if done.contains(version) {
             continue;
         }
-        sqlx::raw_sql(sqlx::AssertSqlSafe(*sql)).execute(&mut *tx).await?;
+        sqlx::raw_sql(sqlx::AssertSqlSafe(*sql))
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("INSERT INTO schema_migrations (version, applied_at) VALUES ($1, strftime('%s','now') * 1000)")
             .bind(version)
             .execute(&mut *tx)
@@ -63,4 +70,10 @@ async fn migrate(pool: &SqlitePool) -> anyhow::Result<()> {
     Ok(())
 }
 
-impl_store!(SqliteStore, Sqlite, "sqlite", pop = Pop::SQLITE, begin = |pool| pool.begin_with("BEGIN IMMEDIATE"));
+impl_store!(
+    SqliteStore,
+    Sqlite,
+    "sqlite",
+    pop = Pop::SQLITE,
+    begin = |pool| pool.begin_with("BEGIN IMMEDIATE")
+);

@@ -15,7 +15,10 @@ struct Transcript<'a> {
 
 impl<'a> Transcript<'a> {
     fn new(api: &'a Api) -> Self {
-        Self { api, text: String::new() }
+        Self {
+            api,
+            text: String::new(),
+        }
     }
 
     async fn step(&mut self, name: &str, vars: Value) -> Value {

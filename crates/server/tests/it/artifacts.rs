@@ -37,29 +37,63 @@ async fn a_job_uploaded_is_listed_and_fetched_back() {
         assert_eq!(again.id, first.id);
         let mut v2 = v.clone();
         v2.aliases = vec![];
-        v2.files.push(("requirements.frozen.txt".into(), b"numpy==2.0\n".to_vec()));
+        v2.files
+            .push(("requirements.frozen.txt".into(), b"numpy==2.0\n".to_vec()));
         client.upload_version(&v2).await.unwrap();
 
-        let listed = client.call(ArtifactOfType { entity: "admin".into(), project: "proj".into(), type_name: "job".into() }).await.unwrap();
+        let listed = client
+            .call(ArtifactOfType {
+                entity: "admin".into(),
+                project: "proj".into(),
+                type_name: "job".into(),
+            })
+            .await
+            .unwrap();
         assert_eq!(listed.len(), 1);
         assert_eq!(listed[0].name, "job-busybox");
-        let aliases: Vec<Vec<String>> = listed[0].versions.iter().map(|x| x.aliases.clone()).collect();
-        assert_eq!(aliases, [vec!["1.36".to_owned(), "v0".into()], vec!["latest".into(), "v1".into()]]);
+        let aliases: Vec<Vec<String>> = listed[0]
+            .versions
+            .iter()
+            .map(|x| x.aliases.clone())
+            .collect();
+        assert_eq!(
+            aliases,
+            [
+                vec!["1.36".to_owned(), "v0".into()],
+                vec!["latest".into(), "v1".into()]
+            ]
+        );
 
-        let job = client.fetch_job(&JobRef::parse("admin/proj/job-busybox:latest").unwrap()).await.unwrap();
+        let job = client
+            .fetch_job(&JobRef::parse("admin/proj/job-busybox:latest").unwrap())
+            .await
+            .unwrap();
         assert_eq!(job.info.version_index, Some(1));
         assert_eq!(job.spec.source.image.as_deref(), Some("busybox:1.36"));
         let names: Vec<&str> = job.files.iter().map(|(n, _)| n.as_str()).collect();
         assert_eq!(names, ["requirements.frozen.txt", "wandb-job.json"]);
-        let old = client.fetch_job(&JobRef::parse("admin/proj/job-busybox:1.36").unwrap()).await.unwrap();
+        let old = client
+            .fetch_job(&JobRef::parse("admin/proj/job-busybox:1.36").unwrap())
+            .await
+            .unwrap();
         assert_eq!(old.info.version_index, Some(0));
         assert_eq!(old.info.metadata.get("_partial"), Some(&json!(true)));
 
         // another user cannot fetch it
         let bob = api.user("bob").await;
-        let err = api.client(&bob).fetch_job(&JobRef::parse("admin/proj/job-busybox:latest").unwrap()).await.unwrap_err();
-        assert!(err.to_string().contains("not found or access denied"), "{err}");
-        let err = client.fetch_job(&JobRef::parse("admin/proj/job-nope:latest").unwrap()).await.unwrap_err();
+        let err = api
+            .client(&bob)
+            .fetch_job(&JobRef::parse("admin/proj/job-busybox:latest").unwrap())
+            .await
+            .unwrap_err();
+        assert!(
+            err.to_string().contains("not found or access denied"),
+            "{err}"
+        );
+        let err = client
+            .fetch_job(&JobRef::parse("admin/proj/job-nope:latest").unwrap())
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains("not found"), "{err}");
     })
     .await;
@@ -70,16 +104,42 @@ async fn upload_links_are_checked() {
     let backend = crate::backends::sqlite().await;
     let api = Api::new(backend.store.clone()).await;
     // a forged or expired link, or content that does not match its digest
-    let (status, _) = api.raw("PUT", "/files/upload/not-a-token", None, b"x".to_vec()).await;
+    let (status, _) = api
+        .raw("PUT", "/files/upload/not-a-token", None, b"x".to_vec())
+        .await;
     assert_eq!(status, axum::http::StatusCode::FORBIDDEN);
-    let (status, _) = api.raw("GET", "/files/download/abc.def/x.txt", None, vec![]).await;
+    let (status, _) = api
+        .raw("GET", "/files/download/abc.def/x.txt", None, vec![])
+        .await;
     assert_eq!(status, axum::http::StatusCode::FORBIDDEN);
-    let token = liftoff_server::signing::sign(b"test-signing-key", liftoff_server::signing::Grant::ArtifactFile { a: 1, name: "f".into(), md5: liftoff_client::artifacts::md5_b64(b"good") }, crate::harness::T0 + 1000);
-    let (status, body) = api.raw("PUT", &format!("/files/upload/{token}"), None, b"evil".to_vec()).await;
+    let token = liftoff_server::signing::sign(
+        b"test-signing-key",
+        liftoff_server::signing::Grant::ArtifactFile {
+            a: 1,
+            name: "f".into(),
+            md5: liftoff_client::artifacts::md5_b64(b"good"),
+        },
+        crate::harness::T0 + 1000,
+    );
+    let (status, body) = api
+        .raw(
+            "PUT",
+            &format!("/files/upload/{token}"),
+            None,
+            b"evil".to_vec(),
+        )
+        .await;
     assert_eq!(status, axum::http::StatusCode::BAD_REQUEST);
     assert!(String::from_utf8_lossy(&body).contains("MD5"));
     api.advance(2000);
-    let (status, body) = api.raw("PUT", &format!("/files/upload/{token}"), None, b"good".to_vec()).await;
+    let (status, body) = api
+        .raw(
+            "PUT",
+            &format!("/files/upload/{token}"),
+            None,
+            b"good".to_vec(),
+        )
+        .await;
     assert_eq!(status, axum::http::StatusCode::FORBIDDEN);
     assert!(String::from_utf8_lossy(&body).contains("expired"));
 }

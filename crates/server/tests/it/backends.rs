@@ -19,7 +19,11 @@ pub async fn sqlite() -> Backend {
     let dir = tempfile::tempdir().unwrap();
     let url = format!("sqlite://{}", dir.path().join("liftoff.db").display());
     let store = store::open(&url).await.unwrap();
-    Backend { store, url, _dir: Some(dir) }
+    Backend {
+        store,
+        url,
+        _dir: Some(dir),
+    }
 }
 
 static DB_SEQ: AtomicU32 = AtomicU32::new(0);
@@ -27,14 +31,32 @@ static DB_SEQ: AtomicU32 = AtomicU32::new(0);
 /// A new, empty database on the test PostgreSQL server, if one is configured.
 pub async fn postgres() -> Option<Backend> {
     let admin = std::env::var("LIFTOFF_TEST_POSTGRES_URL").ok()?;
-    let name = format!("liftoff_test_{}_{}", std::process::id(), DB_SEQ.fetch_add(1, Ordering::SeqCst));
-    let mut conn = sqlx::PgConnection::connect(&admin).await.expect("LIFTOFF_TEST_POSTGRES_URL is not reachable");
-    sqlx::query(sqlx::AssertSqlSafe(format!("DROP DATABASE IF EXISTS {name}"))).execute(&mut conn).await.unwrap();
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&mut conn).await.unwrap();
+    let name = format!(
+        "liftoff_test_{}_{}",
+        std::process::id(),
+        DB_SEQ.fetch_add(1, Ordering::SeqCst)
+    );
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .expect("LIFTOFF_TEST_POSTGRES_URL is not reachable");
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "DROP DATABASE IF EXISTS {name}"
+    )))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
     let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
     let url = format!("{base}/{name}");
     let store = store::open(&url).await.unwrap();
-    Some(Backend { store, url, _dir: None })
+    Some(Backend {
+        store,
+        url,
+        _dir: None,
+    })
 }
 
 /// Every configured backend, for a conformance test to run against.

@@ -34,39 +34,102 @@ fn image_spec() -> Value {
 async fn envelope_quirks() {
     let (_b, api) = api().await;
     // operationName "" runs the only operation; undeclared variables are ignored.
-    let (status, v) = api.gql_as(&api.key, &doc("GetDefaultEntity"), json!({"unused": 1}), "").await;
+    let (status, v) = api
+        .gql_as(&api.key, &doc("GetDefaultEntity"), json!({"unused": 1}), "")
+        .await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(v["data"]["viewer"]["entity"], "admin");
     // an unknown field: graphql-js wording, HTTP 200, a code and the operation name
-    let (status, v) = api.gql_as(&api.key, "query Mine { viewer { shoeSize } }", json!({}), "").await;
+    let (status, v) = api
+        .gql_as(
+            &api.key,
+            "query Mine { viewer { shoeSize } }",
+            json!({}),
+            "",
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(v["errors"][0]["message"], "Cannot query field \"shoeSize\" on type \"User\".");
-    assert_eq!(v["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED");
+    assert_eq!(
+        v["errors"][0]["message"],
+        "Cannot query field \"shoeSize\" on type \"User\"."
+    );
+    assert_eq!(
+        v["errors"][0]["extensions"]["code"],
+        "GRAPHQL_VALIDATION_FAILED"
+    );
     assert_eq!(v["errors"][0]["extensions"]["operation"], "Mine");
-    let (_, v) = api.gql_as(&api.key, "mutation Fancy { teleport(input: {}) { ok } }", json!({}), "").await;
-    assert_eq!(v["errors"][0]["message"], "Cannot query field \"teleport\" on type \"Mutation\".");
+    let (_, v) = api
+        .gql_as(
+            &api.key,
+            "mutation Fancy { teleport(input: {}) { ok } }",
+            json!({}),
+            "",
+        )
+        .await;
+    assert_eq!(
+        v["errors"][0]["message"],
+        "Cannot query field \"teleport\" on type \"Mutation\"."
+    );
     // malformed envelopes are a 400 with a message, never a 500
-    for body in [b"{not json".to_vec(), b"[]".to_vec(), br#"{"query": 5}"#.to_vec(), br#"{"query": "{viewer{id}}", "variables": [1]}"#.to_vec(), vec![0xff, 0xfe]] {
+    for body in [
+        b"{not json".to_vec(),
+        b"[]".to_vec(),
+        br#"{"query": 5}"#.to_vec(),
+        br#"{"query": "{viewer{id}}", "variables": [1]}"#.to_vec(),
+        vec![0xff, 0xfe],
+    ] {
         let (status, bytes) = api.raw("POST", "/graphql", Some(&api.key), body).await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
         let v: Value = serde_json::from_slice(&bytes).unwrap();
         assert_eq!(v["errors"][0]["extensions"]["code"], "BAD_REQUEST");
     }
     // no key / a bad key: 401 with a message saying what to do
-    let (status, bytes) = api.raw("POST", "/graphql", None, br#"{"query":"{viewer{id}}"}"#.to_vec()).await;
+    let (status, bytes) = api
+        .raw(
+            "POST",
+            "/graphql",
+            None,
+            br#"{"query":"{viewer{id}}"}"#.to_vec(),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(String::from_utf8_lossy(&bytes).contains("WANDB_API_KEY"));
-    let (status, _) = api.raw("POST", "/graphql", Some("ffffffffffffffffffffffffffffffffffffffff"), br#"{"query":"{viewer{id}}"}"#.to_vec()).await;
+    let (status, _) = api
+        .raw(
+            "POST",
+            "/graphql",
+            Some("ffffffffffffffffffffffffffffffffffffffff"),
+            br#"{"query":"{viewer{id}}"}"#.to_vec(),
+        )
+        .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     // deep queries are refused
     let mut q = String::from("name");
     for _ in 0..30 {
-        q = format!("project {{ entity {{ name }} runQueue(name: \"x\") {{ id }} run(name: \"r\") {{ project {{ {q} }} }} }}");
+        q = format!(
+            "project {{ entity {{ name }} runQueue(name: \"x\") {{ id }} run(name: \"r\") {{ project {{ {q} }} }} }}"
+        );
     }
-    let (status, v) = api.gql_as(&api.key, &format!("query Deep {{ project(name: \"p\") {{ {q} }} }}"), json!({}), "").await;
+    let (status, v) = api
+        .gql_as(
+            &api.key,
+            &format!("query Deep {{ project(name: \"p\") {{ {q} }} }}"),
+            json!({}),
+            "",
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
-    assert_eq!(v["errors"][0]["extensions"]["code"], "QUERY_TOO_COMPLEX", "{v}");
-    assert!(v["errors"][0]["message"].as_str().unwrap().contains("nested too deep"), "{v}");
+    assert_eq!(
+        v["errors"][0]["extensions"]["code"], "QUERY_TOO_COMPLEX",
+        "{v}"
+    );
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("nested too deep"),
+        "{v}"
+    );
 }
 
 #[tokio::test]
@@ -75,24 +138,87 @@ async fn users_see_only_their_entities() {
     let bob = api.user("bob").await;
     queue(&api, "admin", &api.key, "private", "DISABLED").await;
     // bob cannot see, push to, pop from or create in admin's entity
-    let (_, v) = api.gql_as(&bob, &doc("ProjectRunQueues"), json!({"entity": "admin", "projectName": "model-registry"}), "").await;
+    let (_, v) = api
+        .gql_as(
+            &bob,
+            &doc("ProjectRunQueues"),
+            json!({"entity": "admin", "projectName": "model-registry"}),
+            "",
+        )
+        .await;
     assert_eq!(v["data"]["project"], Value::Null);
-    let (_, v) = api.gql_as(&bob, &doc("pushToRunQueueByName (no optional args)"), push_vars("private", image_spec()), "").await;
-    assert_eq!(v["errors"][0]["message"], "entity \"admin\" not found or access denied");
+    let (_, v) = api
+        .gql_as(
+            &bob,
+            &doc("pushToRunQueueByName (no optional args)"),
+            push_vars("private", image_spec()),
+            "",
+        )
+        .await;
+    assert_eq!(
+        v["errors"][0]["message"],
+        "entity \"admin\" not found or access denied"
+    );
     assert_eq!(v["errors"][0]["extensions"]["code"], "NOT_FOUND");
-    let (_, v) = api.gql_as(&bob, &doc("popFromRunQueue"), json!({"entity": "admin", "project": "model-registry", "queueName": "private"}), "").await;
-    assert!(v["errors"][0]["message"].as_str().unwrap().contains("not found or access denied"));
-    let (_, v) = api.gql_as(&bob, &doc("EntityIsTeam"), json!({"entity": "admin"}), "").await;
+    let (_, v) = api
+        .gql_as(
+            &bob,
+            &doc("popFromRunQueue"),
+            json!({"entity": "admin", "project": "model-registry", "queueName": "private"}),
+            "",
+        )
+        .await;
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not found or access denied")
+    );
+    let (_, v) = api
+        .gql_as(&bob, &doc("EntityIsTeam"), json!({"entity": "admin"}), "")
+        .await;
     assert_eq!(v["data"]["entity"], Value::Null);
     // an item id from admin's queue is refused to bob
-    let pushed = api.ok("pushToRunQueueByName (no optional args)", push_vars("private", image_spec())).await;
+    let pushed = api
+        .ok(
+            "pushToRunQueueByName (no optional args)",
+            push_vars("private", image_spec()),
+        )
+        .await;
     let item = pushed["pushToRunQueueByName"]["runQueueItemId"].clone();
-    let (_, v) = api.gql_as(&bob, &doc("ackRunQueueItem"), json!({"itemId": item, "runId": "r1"}), "").await;
-    assert!(v["errors"][0]["message"].as_str().unwrap().contains("not found or access denied"), "{v}");
+    let (_, v) = api
+        .gql_as(
+            &bob,
+            &doc("ackRunQueueItem"),
+            json!({"itemId": item, "runId": "r1"}),
+            "",
+        )
+        .await;
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("not found or access denied"),
+        "{v}"
+    );
     // a shared team is visible to both
-    liftoff_server::team_create(&*api.state.store, "ml-team", &["admin".into(), "bob".into()], 0).await.unwrap();
+    liftoff_server::team_create(
+        &*api.state.store,
+        "ml-team",
+        &["admin".into(), "bob".into()],
+        0,
+    )
+    .await
+    .unwrap();
     queue(&api, "ml-team", &api.key, "shared", "DISABLED").await;
-    let (_, v) = api.gql_as(&bob, &doc("ProjectRunQueues"), json!({"entity": "ml-team", "projectName": "model-registry"}), "").await;
+    let (_, v) = api
+        .gql_as(
+            &bob,
+            &doc("ProjectRunQueues"),
+            json!({"entity": "ml-team", "projectName": "model-registry"}),
+            "",
+        )
+        .await;
     assert_eq!(v["data"]["project"]["runQueues"][0]["name"], "shared");
 }
 
@@ -100,19 +226,41 @@ async fn users_see_only_their_entities() {
 async fn leases_expire_and_stale_acks_are_refused() {
     let (_b, api) = api().await;
     queue(&api, "admin", &api.key, "q", "DISABLED").await;
-    api.ok("pushToRunQueueByName (no optional args)", push_vars("q", image_spec())).await;
+    api.ok(
+        "pushToRunQueueByName (no optional args)",
+        push_vars("q", image_spec()),
+    )
+    .await;
     let pop = json!({"entity": "admin", "project": "model-registry", "queueName": "q"});
-    let first = api.ok("popFromRunQueue", pop.clone()).await["popFromRunQueue"]["runQueueItemId"].clone();
-    assert_eq!(api.ok("popFromRunQueue", pop.clone()).await["popFromRunQueue"], Value::Null, "leased items are not handed out twice");
+    let first =
+        api.ok("popFromRunQueue", pop.clone()).await["popFromRunQueue"]["runQueueItemId"].clone();
+    assert_eq!(
+        api.ok("popFromRunQueue", pop.clone()).await["popFromRunQueue"],
+        Value::Null,
+        "leased items are not handed out twice"
+    );
     api.advance(61_000);
-    let second = api.ok("popFromRunQueue", pop.clone()).await["popFromRunQueue"]["runQueueItemId"].clone();
+    let second =
+        api.ok("popFromRunQueue", pop.clone()).await["popFromRunQueue"]["runQueueItemId"].clone();
     assert_ne!(first, second, "a new lease has a new id");
-    let stale = api.ok("ackRunQueueItem", json!({"itemId": first, "runId": "a"})).await;
+    let stale = api
+        .ok("ackRunQueueItem", json!({"itemId": first, "runId": "a"}))
+        .await;
     assert_eq!(stale["ackRunQueueItem"]["success"], false);
-    let fresh = api.ok("ackRunQueueItem", json!({"itemId": second, "runId": "b"})).await;
+    let fresh = api
+        .ok("ackRunQueueItem", json!({"itemId": second, "runId": "b"}))
+        .await;
     assert_eq!(fresh["ackRunQueueItem"]["success"], true);
-    let failed_late = api.ok("failRunQueueItem", json!({"runQueueItemId": first, "message": "x", "stage": "agent"})).await;
-    assert_eq!(failed_late["failRunQueueItem"]["success"], false, "a stale lease cannot fail the item");
+    let failed_late = api
+        .ok(
+            "failRunQueueItem",
+            json!({"runQueueItemId": first, "message": "x", "stage": "agent"}),
+        )
+        .await;
+    assert_eq!(
+        failed_late["failRunQueueItem"]["success"], false,
+        "a stale lease cannot fail the item"
+    );
 }
 
 #[tokio::test]
@@ -121,7 +269,14 @@ async fn pushes_are_validated_with_every_problem_listed() {
     let q = crate::harness::fixture("queue-config/kubernetes.json");
     let mut vars = q["CreateDefaultResourceConfig.variables"].clone();
     vars["entityName"] = json!("admin");
-    let (_, c) = api.gql_as(&api.key, &doc("CreateDefaultResourceConfig"), vars, "CreateDefaultResourceConfig").await;
+    let (_, c) = api
+        .gql_as(
+            &api.key,
+            &doc("CreateDefaultResourceConfig"),
+            vars,
+            "CreateDefaultResourceConfig",
+        )
+        .await;
     let id = c["data"]["createDefaultResourceConfig"]["defaultResourceConfigID"].clone();
     api.gql_as(&api.key, &doc("CreateRunQueue"), json!({"entity": "admin", "project": "model-registry", "queueName": "k8s", "access": "PROJECT", "defaultResourceConfigID": id}), "CreateRunQueue").await;
     let mut vars = push_vars("k8s", image_spec());
@@ -140,23 +295,59 @@ async fn pushes_are_validated_with_every_problem_listed() {
     for (spec, want) in [
         (json!("[1,2]"), "must be a JSON object"),
         (json!("{\"entity\": \"admin\"}"), "names no source"),
-        (json!("{\"job\": \"nope\"}"), "is not of the form entity/project/name:alias"),
-        (json!("{\"job\": \"a/b/c:v0\", \"overrides\": {\"args\": \"--x\"}}"), "wrong type"),
+        (
+            json!("{\"job\": \"nope\"}"),
+            "is not of the form entity/project/name:alias",
+        ),
+        (
+            json!("{\"job\": \"a/b/c:v0\", \"overrides\": {\"args\": \"--x\"}}"),
+            "wrong type",
+        ),
     ] {
         let vars = json!({"entityName": "admin", "projectName": "model-registry", "queueName": "k8s", "runSpec": spec});
-        let msg = api.err("pushToRunQueueByName (no optional args)", vars).await;
+        let msg = api
+            .err("pushToRunQueueByName (no optional args)", vars)
+            .await;
         assert!(msg.contains(want), "{msg}");
     }
     let vars = json!({"entityName": "admin", "projectName": "model-registry", "queueName": "nope", "runSpec": image_spec().to_string()});
-    let msg = api.err("pushToRunQueueByName (no optional args)", vars).await;
-    assert_eq!(msg, "queue \"nope\" not found in entity \"admin\"; known queues: k8s");
+    let msg = api
+        .err("pushToRunQueueByName (no optional args)", vars)
+        .await;
+    assert_eq!(
+        msg,
+        "queue \"nope\" not found in entity \"admin\"; known queues: k8s"
+    );
     // bad queue configs are refused with the problems
     let vars = json!({"entityName": "admin", "resource": "kubernetes", "config": "{\"resource_args\":{\"kubernetes\":{\"cpu\":\"{{cpu}}\"}}}", "templateVariables": "{\"cpu\":{\"schema\":{\"type\":\"object\"}}}"});
-    let (_, v) = api.gql_as(&api.key, &doc("CreateDefaultResourceConfig"), vars, "CreateDefaultResourceConfig").await;
-    assert_eq!(v["errors"][0]["message"], "invalid queue config: cpu: type \"object\" is not allowed: use string, integer or number");
+    let (_, v) = api
+        .gql_as(
+            &api.key,
+            &doc("CreateDefaultResourceConfig"),
+            vars,
+            "CreateDefaultResourceConfig",
+        )
+        .await;
+    assert_eq!(
+        v["errors"][0]["message"],
+        "invalid queue config: cpu: type \"object\" is not allowed: use string, integer or number"
+    );
     let vars = json!({"entityName": "admin", "resource": "slurm", "config": "{}", "templateVariables": null});
-    let (_, v) = api.gql_as(&api.key, &doc("CreateDefaultResourceConfig"), vars, "CreateDefaultResourceConfig").await;
-    assert!(v["errors"][0]["message"].as_str().unwrap().contains("unknown resource \"slurm\""), "{v}");
+    let (_, v) = api
+        .gql_as(
+            &api.key,
+            &doc("CreateDefaultResourceConfig"),
+            vars,
+            "CreateDefaultResourceConfig",
+        )
+        .await;
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("unknown resource \"slurm\""),
+        "{v}"
+    );
 }
 
 #[tokio::test]
@@ -173,7 +364,12 @@ async fn priorities_order_the_queue() {
     let pop = json!({"entity": "admin", "project": "model-registry", "queueName": "p"});
     let mut order = vec![];
     for _ in 0..3 {
-        order.push(api.ok("popFromRunQueue", pop.clone()).await["popFromRunQueue"]["runSpec"]["run_id"].as_str().unwrap().to_owned());
+        order.push(
+            api.ok("popFromRunQueue", pop.clone()).await["popFromRunQueue"]["runSpec"]["run_id"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
     }
     assert_eq!(order, ["crit", "med", "low"]);
 }
@@ -182,15 +378,27 @@ async fn priorities_order_the_queue() {
 async fn long_poll_pop_returns_as_soon_as_an_item_arrives() {
     let (_b, api) = api().await;
     queue(&api, "admin", &api.key, "lp", "DISABLED").await;
-    let wait = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../client/src/documents/liftoff/LiftoffPopWait.graphql")).unwrap();
+    let wait = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../client/src/documents/liftoff/LiftoffPopWait.graphql"),
+    )
+    .unwrap();
     let vars = json!({"entity": "admin", "project": "model-registry", "queueName": "lp", "waitSeconds": 10});
     let started = Instant::now();
     let (popped, _) = tokio::join!(api.gql_as(&api.key, &wait, vars, "LiftoffPopWait"), async {
         tokio::time::sleep(Duration::from_millis(300)).await;
-        api.ok("pushToRunQueueByName (no optional args)", push_vars("lp", image_spec())).await
+        api.ok(
+            "pushToRunQueueByName (no optional args)",
+            push_vars("lp", image_spec()),
+        )
+        .await
     });
     let elapsed = started.elapsed();
-    assert!(popped.1["data"]["popFromRunQueue"]["runQueueItemId"].is_string(), "{}", popped.1);
+    assert!(
+        popped.1["data"]["popFromRunQueue"]["runQueueItemId"].is_string(),
+        "{}",
+        popped.1
+    );
     assert!(elapsed < Duration::from_secs(3), "took {elapsed:?}");
     // with nothing pushed it waits, then answers null
     let vars = json!({"entity": "admin", "project": "model-registry", "queueName": "lp", "waitSeconds": 1});
@@ -204,54 +412,184 @@ async fn long_poll_pop_returns_as_soon_as_an_item_arrives() {
 async fn items_can_be_cancelled_reprioritised_and_requeued() {
     let (_b, api) = api().await;
     queue(&api, "admin", &api.key, "c", "V0").await;
-    let doc_of = |n: &str| std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../client/src/documents/liftoff/{n}.graphql"))).unwrap();
-    let a = api.ok("pushToRunQueueByName (no optional args)", push_vars("c", image_spec())).await["pushToRunQueueByName"]["runQueueItemId"].clone();
-    let (_, v) = api.gql_as(&api.key, &doc_of("LiftoffSetItemPriority"), json!({"runQueueItemId": a, "priority": 0}), "").await;
-    assert_eq!(v["data"]["updateRunQueueItemPriority"]["success"], true, "{v}");
-    let (_, v) = api.gql_as(&api.key, &doc_of("LiftoffSetItemPriority"), json!({"runQueueItemId": a, "priority": 9}), "").await;
-    assert!(v["errors"][0]["message"].as_str().unwrap().contains("out of range"));
-    let (_, v) = api.gql_as(&api.key, &doc_of("LiftoffCancelItem"), json!({"runQueueItemId": a}), "").await;
+    let doc_of = |n: &str| {
+        std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join(format!("../client/src/documents/liftoff/{n}.graphql")),
+        )
+        .unwrap()
+    };
+    let a = api
+        .ok(
+            "pushToRunQueueByName (no optional args)",
+            push_vars("c", image_spec()),
+        )
+        .await["pushToRunQueueByName"]["runQueueItemId"]
+        .clone();
+    let (_, v) = api
+        .gql_as(
+            &api.key,
+            &doc_of("LiftoffSetItemPriority"),
+            json!({"runQueueItemId": a, "priority": 0}),
+            "",
+        )
+        .await;
+    assert_eq!(
+        v["data"]["updateRunQueueItemPriority"]["success"], true,
+        "{v}"
+    );
+    let (_, v) = api
+        .gql_as(
+            &api.key,
+            &doc_of("LiftoffSetItemPriority"),
+            json!({"runQueueItemId": a, "priority": 9}),
+            "",
+        )
+        .await;
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("out of range")
+    );
+    let (_, v) = api
+        .gql_as(
+            &api.key,
+            &doc_of("LiftoffCancelItem"),
+            json!({"runQueueItemId": a}),
+            "",
+        )
+        .await;
     assert_eq!(v["data"]["cancelRunQueueItem"]["success"], true);
-    let items = api.ok("GetRunQueueItems", json!({"entityName": "admin", "projectName": "model-registry", "runQueue": "c"})).await;
-    assert_eq!(items["project"]["runQueue"]["runQueueItems"]["edges"], json!([]));
+    let items = api
+        .ok(
+            "GetRunQueueItems",
+            json!({"entityName": "admin", "projectName": "model-registry", "runQueue": "c"}),
+        )
+        .await;
+    assert_eq!(
+        items["project"]["runQueue"]["runQueueItems"]["edges"],
+        json!([])
+    );
     // a running item: cancel stops its run
     let mut spec = image_spec();
     spec["run_id"] = json!("r9");
-    api.ok("pushToRunQueueByName (no optional args)", push_vars("c", spec)).await;
-    let popped = api.ok("popFromRunQueue", json!({"entity": "admin", "project": "model-registry", "queueName": "c"})).await;
+    api.ok(
+        "pushToRunQueueByName (no optional args)",
+        push_vars("c", spec),
+    )
+    .await;
+    let popped = api
+        .ok(
+            "popFromRunQueue",
+            json!({"entity": "admin", "project": "model-registry", "queueName": "c"}),
+        )
+        .await;
     let item = popped["popFromRunQueue"]["runQueueItemId"].clone();
-    api.ok("ackRunQueueItem", json!({"itemId": item, "runId": "r9"})).await;
+    api.ok("ackRunQueueItem", json!({"itemId": item, "runId": "r9"}))
+        .await;
     let up = json!({"name": "r9", "project": "proj", "entity": "admin"});
-    let (_, v) = api.gql_as(&api.key, &doc("UpsertBucket"), up, "UpsertBucket").await;
+    let (_, v) = api
+        .gql_as(&api.key, &doc("UpsertBucket"), up, "UpsertBucket")
+        .await;
     assert!(v.get("errors").is_none(), "{v}");
-    let (_, v) = api.gql_as(&api.key, &doc_of("LiftoffCancelItem"), json!({"runQueueItemId": item}), "").await;
+    let (_, v) = api
+        .gql_as(
+            &api.key,
+            &doc_of("LiftoffCancelItem"),
+            json!({"runQueueItemId": item}),
+            "",
+        )
+        .await;
     assert_eq!(v["data"]["cancelRunQueueItem"]["success"], true, "{v}");
-    let stopped = api.ok("RunStoppedStatus", json!({"projectName": "proj", "entityName": "admin", "runId": "r9"})).await;
+    let stopped = api
+        .ok(
+            "RunStoppedStatus",
+            json!({"projectName": "proj", "entityName": "admin", "runId": "r9"}),
+        )
+        .await;
     assert_eq!(stopped["project"]["run"]["stopped"], true);
-    let (_, v) = api.gql_as(&api.key, &doc_of("LiftoffRequeueItem"), json!({"runQueueItemId": item}), "").await;
-    assert!(v["data"]["requeueRunQueueItem"]["runQueueItemId"].is_string(), "{v}");
+    let (_, v) = api
+        .gql_as(
+            &api.key,
+            &doc_of("LiftoffRequeueItem"),
+            json!({"runQueueItemId": item}),
+            "",
+        )
+        .await;
+    assert!(
+        v["data"]["requeueRunQueueItem"]["runQueueItemId"].is_string(),
+        "{v}"
+    );
 }
 
 #[tokio::test]
 async fn failed_runs_are_retried_when_the_queue_allows_it() {
     let (_b, api) = api().await;
     let qid = queue(&api, "admin", &api.key, "r", "DISABLED").await;
-    let doc = std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../client/src/documents/liftoff/LiftoffUpdateRunQueue.graphql")).unwrap();
-    let (_, v) = api.gql_as(&api.key, &doc, json!({"queueID": qid, "maxRetries": 11}), "").await;
-    assert!(v["errors"][0]["message"].as_str().unwrap().contains("out of range"), "{v}");
-    let (_, v) = api.gql_as(&api.key, &doc, json!({"queueID": qid, "maxRetries": 1}), "").await;
+    let doc = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../client/src/documents/liftoff/LiftoffUpdateRunQueue.graphql"),
+    )
+    .unwrap();
+    let (_, v) = api
+        .gql_as(
+            &api.key,
+            &doc,
+            json!({"queueID": qid, "maxRetries": 11}),
+            "",
+        )
+        .await;
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("out of range"),
+        "{v}"
+    );
+    let (_, v) = api
+        .gql_as(&api.key, &doc, json!({"queueID": qid, "maxRetries": 1}), "")
+        .await;
     assert_eq!(v["data"]["updateRunQueue"]["success"], true, "{v}");
     let mut spec = image_spec();
     spec["run_id"] = json!("first");
-    api.ok("pushToRunQueueByName (no optional args)", push_vars("r", spec)).await;
+    api.ok(
+        "pushToRunQueueByName (no optional args)",
+        push_vars("r", spec),
+    )
+    .await;
     let pop = json!({"entity": "admin", "project": "model-registry", "queueName": "r"});
     for attempt in 0..2 {
-        let item = api.ok("popFromRunQueue", pop.clone()).await["popFromRunQueue"]["runQueueItemId"].clone();
-        let failed = api.ok("failRunQueueItem", json!({"runQueueItemId": item, "message": "exit 1", "stage": "run"})).await;
-        assert_eq!(failed["failRunQueueItem"]["success"], true, "attempt {attempt}");
+        let item =
+            api.ok("popFromRunQueue", pop.clone()).await["popFromRunQueue"]["runQueueItemId"]
+                .clone();
+        let failed = api
+            .ok(
+                "failRunQueueItem",
+                json!({"runQueueItemId": item, "message": "exit 1", "stage": "run"}),
+            )
+            .await;
+        assert_eq!(
+            failed["failRunQueueItem"]["success"], true,
+            "attempt {attempt}"
+        );
     }
     // one retry, then no more
-    assert_eq!(api.ok("popFromRunQueue", pop).await["popFromRunQueue"], Value::Null);
-    let items = api.ok("GetRunQueueItems", json!({"entityName": "admin", "projectName": "model-registry", "runQueue": "r"})).await;
-    assert_eq!(items["project"]["runQueue"]["runQueueItems"]["edges"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        api.ok("popFromRunQueue", pop).await["popFromRunQueue"],
+        Value::Null
+    );
+    let items = api
+        .ok(
+            "GetRunQueueItems",
+            json!({"entityName": "admin", "projectName": "model-registry", "runQueue": "r"}),
+        )
+        .await;
+    assert_eq!(
+        items["project"]["runQueue"]["runQueueItems"]["edges"]
+            .as_array()
+            .unwrap()
+            .len(),
+        2
+    );
 }

@@ -8,7 +8,11 @@ use crate::harness::{Api, doc};
 
 /// Documents this server does not answer: multipart uploads (it never
 /// offers them) and sweeps.
-const NOT_YET: &[&str] = &["CompleteMultipartUploadArtifact", "SweepWithRuns", "UpsertSweep"];
+const NOT_YET: &[&str] = &[
+    "CompleteMultipartUploadArtifact",
+    "SweepWithRuns",
+    "UpsertSweep",
+];
 
 fn validation_errors(answer: &Value) -> Vec<String> {
     answer["errors"]
@@ -18,7 +22,9 @@ fn validation_errors(answer: &Value) -> Vec<String> {
                 .filter(|e| {
                     let m = e["message"].as_str().unwrap_or_default();
                     // Missing variable values are fine here; schema mismatches are not.
-                    !(m.contains("was not provided") || m.contains("is required") || e.get("path").is_some())
+                    !(m.contains("was not provided")
+                        || m.contains("is required")
+                        || e.get("path").is_some())
                 })
                 .map(|e| e["message"].as_str().unwrap_or_default().to_owned())
                 .collect()
@@ -31,7 +37,11 @@ async fn every_sdk_document_validates() {
     let backend = crate::backends::sqlite().await;
     let api = Api::new(backend.store.clone()).await;
     let texts: Value = serde_json::from_str(
-        &std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../spec/operations/wire-texts.json")).unwrap(),
+        &std::fs::read_to_string(
+            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("../../spec/operations/wire-texts.json"),
+        )
+        .unwrap(),
     )
     .unwrap();
     let mut failures = Vec::new();
@@ -41,7 +51,14 @@ async fn every_sdk_document_validates() {
         let errs = validation_errors(&answer);
         let expected_missing = NOT_YET.contains(&name.as_str());
         if errs.is_empty() == expected_missing {
-            failures.push(format!("{name}: {}", if expected_missing { "now validates: remove it from NOT_YET".into() } else { errs.join("; ") }));
+            failures.push(format!(
+                "{name}: {}",
+                if expected_missing {
+                    "now validates: remove it from NOT_YET".into()
+                } else {
+                    errs.join("; ")
+                }
+            ));
         }
         checked += 1;
     }
@@ -53,7 +70,8 @@ async fn every_sdk_document_validates() {
 async fn liftoff_client_documents_validate() {
     let backend = crate::backends::sqlite().await;
     let api = Api::new(backend.store.clone()).await;
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../client/src/documents/liftoff");
+    let dir =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../client/src/documents/liftoff");
     let mut n = 0;
     for entry in std::fs::read_dir(dir).unwrap() {
         let path = entry.unwrap().path();

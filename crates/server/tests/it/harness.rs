@@ -26,15 +26,22 @@ pub struct Api {
 pub fn doc(name: &str) -> String {
     static TEXTS: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
     let texts = TEXTS.get_or_init(|| {
-        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../spec/operations/wire-texts.json");
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../spec/operations/wire-texts.json");
         serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
     });
-    texts[name].as_str().unwrap_or_else(|| panic!("no document {name}")).to_owned()
+    texts[name]
+        .as_str()
+        .unwrap_or_else(|| panic!("no document {name}"))
+        .to_owned()
 }
 
 pub fn fixture(rel: &str) -> Value {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../spec/fixtures").join(rel);
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{rel}: {e}"))).unwrap()
+    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../spec/fixtures")
+        .join(rel);
+    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{rel}: {e}")))
+        .unwrap()
 }
 
 impl Api {
@@ -45,10 +52,23 @@ impl Api {
         let mut config = ServerConfig::new(dir.path().join("objects"));
         config.public_url = Some("http://liftoff.test".into());
         let key = "0123456789abcdef0123456789abcdef01234567".to_owned();
-        liftoff_server::bootstrap(&*store, dir.path(), Some(&key), T0).await.unwrap();
-        let state = Arc::new(AppState::new(store, clock.clone(), config, b"test-signing-key".to_vec()));
+        liftoff_server::bootstrap(&*store, dir.path(), Some(&key), T0)
+            .await
+            .unwrap();
+        let state = Arc::new(AppState::new(
+            store,
+            clock.clone(),
+            config,
+            b"test-signing-key".to_vec(),
+        ));
         let app = liftoff_server::app(state.clone());
-        Self { app, state, clock, key, _dir: dir }
+        Self {
+            app,
+            state,
+            clock,
+            key,
+            _dir: dir,
+        }
     }
 
     pub fn advance(&self, ms: i64) {
@@ -57,26 +77,61 @@ impl Api {
 
     /// A second user (with their own entity) and their key.
     pub async fn user(&self, name: &str) -> String {
-        liftoff_server::user_create(&*self.state.store, name, false, T0).await.unwrap()
+        liftoff_server::user_create(&*self.state.store, name, false, T0)
+            .await
+            .unwrap()
     }
 
-    pub async fn raw(&self, method: &str, uri: &str, key: Option<&str>, body: Vec<u8>) -> (StatusCode, Vec<u8>) {
-        let mut req = Request::builder().method(method).uri(uri).header("host", "liftoff.test");
+    pub async fn raw(
+        &self,
+        method: &str,
+        uri: &str,
+        key: Option<&str>,
+        body: Vec<u8>,
+    ) -> (StatusCode, Vec<u8>) {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("host", "liftoff.test");
         if let Some(k) = key {
             let token = base64::engine::general_purpose::STANDARD.encode(format!("api:{k}"));
             req = req.header("authorization", format!("Basic {token}"));
         }
-        let resp = self.app.clone().oneshot(req.body(Body::from(body)).unwrap()).await.unwrap();
+        let resp = self
+            .app
+            .clone()
+            .oneshot(req.body(Body::from(body)).unwrap())
+            .await
+            .unwrap();
         let status = resp.status();
-        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX).await.unwrap();
+        let bytes = axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .unwrap();
         (status, bytes.to_vec())
     }
 
     /// POST a GraphQL request as `key`; answers (status, JSON).
-    pub async fn gql_as(&self, key: &str, query: &str, variables: Value, operation_name: &str) -> (StatusCode, Value) {
+    pub async fn gql_as(
+        &self,
+        key: &str,
+        query: &str,
+        variables: Value,
+        operation_name: &str,
+    ) -> (StatusCode, Value) {
         let body = json!({"query": query, "variables": variables, "operationName": operation_name});
-        let (status, bytes) = self.raw("POST", "/graphql", Some(key), serde_json::to_vec(&body).unwrap()).await;
-        (status, serde_json::from_slice(&bytes).unwrap_or_else(|_| json!({"raw": String::from_utf8_lossy(&bytes)})))
+        let (status, bytes) = self
+            .raw(
+                "POST",
+                "/graphql",
+                Some(key),
+                serde_json::to_vec(&body).unwrap(),
+            )
+            .await;
+        (
+            status,
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| json!({"raw": String::from_utf8_lossy(&bytes)})),
+        )
     }
 
     /// A request that must succeed: answers `data`.
@@ -91,7 +146,10 @@ impl Api {
     pub async fn err(&self, name: &str, variables: Value) -> String {
         let (status, v) = self.gql_as(&self.key, &doc(name), variables, "").await;
         assert_eq!(status, StatusCode::OK, "{name}: {v}");
-        v["errors"][0]["message"].as_str().unwrap_or_else(|| panic!("{name} did not fail: {v}")).to_owned()
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_else(|| panic!("{name} did not fail: {v}"))
+            .to_owned()
     }
 }
 
@@ -100,22 +158,53 @@ impl Api {
 pub struct AppTransport(pub Router);
 
 impl liftoff_client::Transport for AppTransport {
-    async fn send(&self, request: liftoff_client::HttpRequest) -> Result<liftoff_client::HttpResponse, String> {
-        let path = request.url.strip_prefix("http://liftoff.test").ok_or_else(|| format!("not this server: {}", request.url))?;
-        let mut req = Request::builder().method(request.method).uri(path).header("host", "liftoff.test");
+    async fn send(
+        &self,
+        request: liftoff_client::HttpRequest,
+    ) -> Result<liftoff_client::HttpResponse, String> {
+        let path = request
+            .url
+            .strip_prefix("http://liftoff.test")
+            .ok_or_else(|| format!("not this server: {}", request.url))?;
+        let mut req = Request::builder()
+            .method(request.method)
+            .uri(path)
+            .header("host", "liftoff.test");
         for (k, v) in &request.headers {
             req = req.header(k.as_str(), v.as_str());
         }
-        let resp = self.0.clone().oneshot(req.body(Body::from(request.body)).map_err(|e| e.to_string())?).await.map_err(|e| e.to_string())?;
+        let resp = self
+            .0
+            .clone()
+            .oneshot(
+                req.body(Body::from(request.body))
+                    .map_err(|e| e.to_string())?,
+            )
+            .await
+            .map_err(|e| e.to_string())?;
         let status = resp.status().as_u16();
-        let headers = resp.headers().iter().map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_owned())).collect();
-        let body = axum::body::to_bytes(resp.into_body(), usize::MAX).await.map_err(|e| e.to_string())?.to_vec();
-        Ok(liftoff_client::HttpResponse { status, headers, body })
+        let headers = resp
+            .headers()
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_str().unwrap_or_default().to_owned()))
+            .collect();
+        let body = axum::body::to_bytes(resp.into_body(), usize::MAX)
+            .await
+            .map_err(|e| e.to_string())?
+            .to_vec();
+        Ok(liftoff_client::HttpResponse {
+            status,
+            headers,
+            body,
+        })
     }
 }
 
 impl Api {
     pub fn client(&self, key: &str) -> liftoff_client::Client<AppTransport> {
-        liftoff_client::Client::new(AppTransport(self.app.clone()), liftoff_client::Credentials::new("http://liftoff.test", key))
+        liftoff_client::Client::new(
+            AppTransport(self.app.clone()),
+            liftoff_client::Credentials::new("http://liftoff.test", key),
+        )
     }
 }

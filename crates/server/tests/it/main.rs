@@ -2,6 +2,8 @@
 //! always, PostgreSQL when `LIFTOFF_TEST_POSTGRES_URL` names a server), and
 //! the GraphQL API through `app()`.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod api;
 mod artifacts;
 mod backends;

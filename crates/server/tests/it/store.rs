@@ -22,25 +22,48 @@ fn fields(mode: &str) -> QueueFields {
 async fn queue(s: &dyn Store, mode: &str) -> i64 {
     let user = s.user_create("alice", None, false, 1).await.unwrap();
     let entity = s.entity_by_name(&user.username).await.unwrap().unwrap();
-    let (project, inserted) = s.project_upsert(entity.id, "model-registry", 1).await.unwrap();
+    let (project, inserted) = s
+        .project_upsert(entity.id, "model-registry", 1)
+        .await
+        .unwrap();
     assert!(inserted);
-    s.queue_create(project.id, "default", &fields(mode), "alice", 1).await.unwrap().id
+    s.queue_create(project.id, "default", &fields(mode), "alice", 1)
+        .await
+        .unwrap()
+        .id
 }
 
 #[tokio::test]
 async fn users_entities_and_membership() {
     each(|s| async move {
-        let alice = s.user_create("alice", Some("a@example.com"), true, 1).await.unwrap();
+        let alice = s
+            .user_create("alice", Some("a@example.com"), true, 1)
+            .await
+            .unwrap();
         let bob = s.user_create("bob", None, false, 1).await.unwrap();
-        assert!(matches!(s.user_create("alice", None, false, 2).await, Err(liftoff_server::store::Error::Conflict(_))));
-        s.api_key_add(alice.id, "hash-a", "default", 1).await.unwrap();
-        assert_eq!(s.user_by_key_hash("hash-a").await.unwrap().unwrap().id, alice.id);
+        assert!(matches!(
+            s.user_create("alice", None, false, 2).await,
+            Err(liftoff_server::store::Error::Conflict(_))
+        ));
+        s.api_key_add(alice.id, "hash-a", "default", 1)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.user_by_key_hash("hash-a").await.unwrap().unwrap().id,
+            alice.id
+        );
         assert!(s.user_by_key_hash("nope").await.unwrap().is_none());
         let team = s.team_create("ml-team", 1).await.unwrap();
         assert!(team.is_team);
         s.member_add(team.id, alice.id).await.unwrap();
         s.member_add(team.id, alice.id).await.unwrap();
-        let names: Vec<String> = s.entities_of_user(alice.id).await.unwrap().into_iter().map(|e| e.name).collect();
+        let names: Vec<String> = s
+            .entities_of_user(alice.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.name)
+            .collect();
         assert_eq!(names, ["alice", "ml-team"]);
         assert!(!s.member_is(team.id, bob.id).await.unwrap());
         assert_eq!(s.user_count().await.unwrap(), 2);
@@ -75,22 +98,59 @@ async fn ack_is_fenced_by_lease_and_happens_once() {
     each(|s| async move {
         let q = queue(&*s, "DISABLED").await;
         let item = s.item_push(q, "{}", 2, "alice", 0).await.unwrap();
-        let first = s.item_pop(q, Some(1), false, 1_000, LEASE).await.unwrap().unwrap();
+        let first = s
+            .item_pop(q, Some(1), false, 1_000, LEASE)
+            .await
+            .unwrap()
+            .unwrap();
         // Not acked within the lease: another agent gets it with a new lease.
-        assert!(s.item_pop(q, Some(2), false, 1_000 + LEASE - 1, LEASE).await.unwrap().is_none());
-        let second = s.item_pop(q, Some(2), false, 1_000 + LEASE + 1, LEASE).await.unwrap().unwrap();
+        assert!(
+            s.item_pop(q, Some(2), false, 1_000 + LEASE - 1, LEASE)
+                .await
+                .unwrap()
+                .is_none()
+        );
+        let second = s
+            .item_pop(q, Some(2), false, 1_000 + LEASE + 1, LEASE)
+            .await
+            .unwrap()
+            .unwrap();
         assert_eq!(second.id, item.id);
         assert!(second.lease_seq > first.lease_seq);
         // The first agent's late ack is refused; the current lease's is taken, once.
         let now = 1_000 + LEASE + 2;
-        assert!(!s.item_ack_if_leased(item.id, Some(first.lease_seq), "run-a", now).await.unwrap());
-        assert!(s.item_ack_if_leased(item.id, Some(second.lease_seq), "run-b", now).await.unwrap());
-        assert!(!s.item_ack_if_leased(item.id, Some(second.lease_seq), "run-b", now).await.unwrap());
-        assert!(!s.item_ack_if_leased(item.id, None, "run-c", now).await.unwrap());
+        assert!(
+            !s.item_ack_if_leased(item.id, Some(first.lease_seq), "run-a", now)
+                .await
+                .unwrap()
+        );
+        assert!(
+            s.item_ack_if_leased(item.id, Some(second.lease_seq), "run-b", now)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !s.item_ack_if_leased(item.id, Some(second.lease_seq), "run-b", now)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !s.item_ack_if_leased(item.id, None, "run-c", now)
+                .await
+                .unwrap()
+        );
         let got = s.item_get(item.id).await.unwrap().unwrap();
-        assert_eq!((got.state.as_str(), got.associated_run_id.as_deref()), ("CLAIMED", Some("run-b")));
+        assert_eq!(
+            (got.state.as_str(), got.associated_run_id.as_deref()),
+            ("CLAIMED", Some("run-b"))
+        );
         // A claimed item is not popped again.
-        assert!(s.item_pop(q, Some(3), false, now + 10 * LEASE, LEASE).await.unwrap().is_none());
+        assert!(
+            s.item_pop(q, Some(3), false, now + 10 * LEASE, LEASE)
+                .await
+                .unwrap()
+                .is_none()
+        );
     })
     .await;
 }
@@ -100,15 +160,36 @@ async fn fail_works_on_leased_and_claimed_items_only() {
     each(|s| async move {
         let q = queue(&*s, "DISABLED").await;
         let waiting = s.item_push(q, "{}", 2, "alice", 0).await.unwrap();
-        assert!(!s.item_fail_if_owned(waiting.id, None, "{}", 1).await.unwrap(), "a waiting item has no owner");
-        let leased = s.item_pop(q, Some(1), false, 1, LEASE).await.unwrap().unwrap();
+        assert!(
+            !s.item_fail_if_owned(waiting.id, None, "{}", 1)
+                .await
+                .unwrap(),
+            "a waiting item has no owner"
+        );
+        let leased = s
+            .item_pop(q, Some(1), false, 1, LEASE)
+            .await
+            .unwrap()
+            .unwrap();
         let err = r#"{"message":"bad spec","stage":"agent","filePaths":[]}"#;
-        assert!(s.item_fail_if_owned(leased.id, Some(leased.lease_seq), err, 2).await.unwrap());
+        assert!(
+            s.item_fail_if_owned(leased.id, Some(leased.lease_seq), err, 2)
+                .await
+                .unwrap()
+        );
         let got = s.item_get(leased.id).await.unwrap().unwrap();
         assert_eq!(got.state, "FAILED");
         assert_eq!(got.error.as_deref(), Some(err));
-        assert!(s.item_warning_add(got.id, "careful", "build", "[]", 3).await.unwrap());
-        assert!(!s.item_warning_add(999_999, "x", "build", "[]", 3).await.unwrap());
+        assert!(
+            s.item_warning_add(got.id, "careful", "build", "[]", 3)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !s.item_warning_add(999_999, "x", "build", "[]", 3)
+                .await
+                .unwrap()
+        );
         assert_eq!(s.item_warnings(&[got.id]).await.unwrap().len(), 1);
     })
     .await;
@@ -122,10 +203,19 @@ async fn counts_deletes_and_priority_changes() {
         let b = s.item_push(q, "{}", 2, "alice", 1).await.unwrap();
         let leased = s.item_pop(q, None, true, 5, LEASE).await.unwrap().unwrap();
         assert_eq!(leased.id, a.id);
-        assert_eq!(s.item_counts(q, 10).await.unwrap(), [("LEASED".to_owned(), 1), ("PENDING".to_owned(), 1)]);
+        assert_eq!(
+            s.item_counts(q, 10).await.unwrap(),
+            [("LEASED".to_owned(), 1), ("PENDING".to_owned(), 1)]
+        );
         // after expiry the lease counts as waiting
-        assert_eq!(s.item_counts(q, 5 + LEASE + 1).await.unwrap(), [("PENDING".to_owned(), 2)]);
-        assert!(!s.item_delete_if_waiting(a.id, 10).await.unwrap(), "a live lease is not deleted");
+        assert_eq!(
+            s.item_counts(q, 5 + LEASE + 1).await.unwrap(),
+            [("PENDING".to_owned(), 2)]
+        );
+        assert!(
+            !s.item_delete_if_waiting(a.id, 10).await.unwrap(),
+            "a live lease is not deleted"
+        );
         assert!(s.item_delete_if_waiting(b.id, 10).await.unwrap());
         assert!(s.item_set_priority(a.id, 0).await.unwrap());
         assert_eq!(s.item_release_expired(5 + LEASE + 1).await.unwrap(), 1);
@@ -151,8 +241,16 @@ async fn sixteen_pollers_drain_ten_thousand_items_exactly_once() {
             let s: Arc<dyn Store> = s.clone();
             tasks.push(tokio::spawn(async move {
                 let mut got = Vec::new();
-                while let Some(item) = s.item_pop(q, Some(agent), true, 1_000_000, LEASE).await.unwrap() {
-                    assert!(s.item_ack_if_leased(item.id, Some(item.lease_seq), "r", 1_000_001).await.unwrap());
+                while let Some(item) = s
+                    .item_pop(q, Some(agent), true, 1_000_000, LEASE)
+                    .await
+                    .unwrap()
+                {
+                    assert!(
+                        s.item_ack_if_leased(item.id, Some(item.lease_seq), "r", 1_000_001)
+                            .await
+                            .unwrap()
+                    );
                     got.push(item.id);
                 }
                 got
@@ -175,14 +273,33 @@ async fn agents_heartbeat_and_stop() {
         let user = s.user_create("alice", None, false, 1).await.unwrap();
         let e = s.entity_by_name(&user.username).await.unwrap().unwrap();
         let (p, _) = s.project_upsert(e.id, "model-registry", 1).await.unwrap();
-        let a = s.agent_create(e.id, p.id, "vm-1", "vm", "[1]", "{}", Some("liftoff@0.1.0"), 5).await.unwrap();
+        let a = s
+            .agent_create(
+                e.id,
+                p.id,
+                "vm-1",
+                "vm",
+                "[1]",
+                "{}",
+                Some("liftoff@0.1.0"),
+                5,
+            )
+            .await
+            .unwrap();
         assert_eq!((a.status.as_str(), a.heartbeat_at), ("POLLING", 5));
         assert!(s.agent_heartbeat(a.id, Some("RUNNING"), 9).await.unwrap());
         assert!(s.agent_heartbeat(a.id, None, 10).await.unwrap());
         assert!(s.agent_stop_polling(a.id).await.unwrap());
         let got = s.agent_get(a.id).await.unwrap().unwrap();
-        assert_eq!((got.status.as_str(), got.heartbeat_at, got.stop_polling), ("RUNNING", 10, true));
-        assert!(s.agent_create(e.id, p.id, "vm-1", "vm", "[1]", "{}", None, 5).await.is_err());
+        assert_eq!(
+            (got.status.as_str(), got.heartbeat_at, got.stop_polling),
+            ("RUNNING", 10, true)
+        );
+        assert!(
+            s.agent_create(e.id, p.id, "vm-1", "vm", "[1]", "{}", None, 5)
+                .await
+                .is_err()
+        );
         assert_eq!(s.agents_of_entity(e.id).await.unwrap().len(), 1);
     })
     .await;
@@ -194,17 +311,38 @@ async fn runs_upsert_and_stop() {
         let user = s.user_create("alice", None, false, 1).await.unwrap();
         let e = s.entity_by_name(&user.username).await.unwrap().unwrap();
         let (p, _) = s.project_upsert(e.id, "proj", 1).await.unwrap();
-        let f = RunFields { config: Some("{\"lr\":{\"value\":0.1}}".into()), ..Default::default() };
-        let (run, inserted) = s.run_upsert(p.id, "ab12cd34", &f, "alice", 5).await.unwrap();
+        let f = RunFields {
+            config: Some("{\"lr\":{\"value\":0.1}}".into()),
+            ..Default::default()
+        };
+        let (run, inserted) = s
+            .run_upsert(p.id, "ab12cd34", &f, "alice", 5)
+            .await
+            .unwrap();
         assert!(inserted);
         assert_eq!(run.state, "running");
-        let f = RunFields { state: Some("finished".into()), ..Default::default() };
-        let (run, inserted) = s.run_upsert(p.id, "ab12cd34", &f, "alice", 6).await.unwrap();
+        let f = RunFields {
+            state: Some("finished".into()),
+            ..Default::default()
+        };
+        let (run, inserted) = s
+            .run_upsert(p.id, "ab12cd34", &f, "alice", 6)
+            .await
+            .unwrap();
         assert!(!inserted);
-        assert_eq!((run.state.as_str(), run.config.as_str(), run.heartbeat_at), ("finished", "{\"lr\":{\"value\":0.1}}", 6));
+        assert_eq!(
+            (run.state.as_str(), run.config.as_str(), run.heartbeat_at),
+            ("finished", "{\"lr\":{\"value\":0.1}}", 6)
+        );
         assert!(s.run_stop(run.id).await.unwrap());
         assert!(s.run_get(p.id, "ab12cd34").await.unwrap().unwrap().stopped);
-        assert_eq!(s.runs_by_names(p.id, &["ab12cd34".into(), "zz".into()]).await.unwrap().len(), 1);
+        assert_eq!(
+            s.runs_by_names(p.id, &["ab12cd34".into(), "zz".into()])
+                .await
+                .unwrap()
+                .len(),
+            1
+        );
     })
     .await;
 }
@@ -215,8 +353,17 @@ async fn artifacts_commit_versions_and_move_aliases() {
         let user = s.user_create("alice", None, false, 1).await.unwrap();
         let e = s.entity_by_name(&user.username).await.unwrap().unwrap();
         let (p, _) = s.project_upsert(e.id, "proj", 1).await.unwrap();
-        let c = s.collection_get_or_create(p.id, "job-x", "job", 1).await.unwrap();
-        assert_eq!(s.collection_get_or_create(p.id, "job-x", "job", 2).await.unwrap().id, c.id);
+        let c = s
+            .collection_get_or_create(p.id, "job-x", "job", 1)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.collection_get_or_create(p.id, "job-x", "job", 2)
+                .await
+                .unwrap()
+                .id,
+            c.id
+        );
         let new = |digest: &str, aliases: &str| NewArtifact {
             collection_id: c.id,
             digest: digest.into(),
@@ -227,26 +374,70 @@ async fn artifacts_commit_versions_and_move_aliases() {
             run_name: None,
             pending_aliases: aliases.into(),
         };
-        let v0 = s.artifact_create(&new("d0", "[\"prod\"]"), 3).await.unwrap();
+        let v0 = s
+            .artifact_create(&new("d0", "[\"prod\"]"), 3)
+            .await
+            .unwrap();
         assert_eq!((v0.state.as_str(), v0.version_index), ("PENDING", None));
-        s.artifact_file_add(v0.id, "wandb-job.json", "md5a", Some(10)).await.unwrap();
-        s.artifact_file_add(v0.id, "requirements.frozen.txt", "md5b", Some(5)).await.unwrap();
+        s.artifact_file_add(v0.id, "wandb-job.json", "md5a", Some(10))
+            .await
+            .unwrap();
+        s.artifact_file_add(v0.id, "requirements.frozen.txt", "md5b", Some(5))
+            .await
+            .unwrap();
         let v0 = s.artifact_commit(v0.id, 4).await.unwrap();
         assert_eq!((v0.version_index, v0.size, v0.file_count), (Some(0), 15, 2));
-        assert_eq!(s.artifact_commit(v0.id, 5).await.unwrap().version_index, Some(0), "idempotent");
+        assert_eq!(
+            s.artifact_commit(v0.id, 5).await.unwrap().version_index,
+            Some(0),
+            "idempotent"
+        );
         let v1 = s.artifact_create(&new("d1", "[]"), 6).await.unwrap();
         let v1 = s.artifact_commit(v1.id, 7).await.unwrap();
         assert_eq!(v1.version_index, Some(1));
-        assert_eq!(s.artifact_by_alias(c.id, "latest").await.unwrap().unwrap().id, v1.id);
-        assert_eq!(s.artifact_by_alias(c.id, "prod").await.unwrap().unwrap().id, v0.id);
-        assert_eq!(s.artifact_by_version(c.id, 0).await.unwrap().unwrap().id, v0.id);
-        assert_eq!(s.artifact_committed_by_digest(c.id, "d0").await.unwrap().unwrap().id, v0.id);
-        assert_eq!(s.artifact_by_client_id("client-d1").await.unwrap().unwrap().id, v1.id);
+        assert_eq!(
+            s.artifact_by_alias(c.id, "latest")
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+            v1.id
+        );
+        assert_eq!(
+            s.artifact_by_alias(c.id, "prod").await.unwrap().unwrap().id,
+            v0.id
+        );
+        assert_eq!(
+            s.artifact_by_version(c.id, 0).await.unwrap().unwrap().id,
+            v0.id
+        );
+        assert_eq!(
+            s.artifact_committed_by_digest(c.id, "d0")
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+            v0.id
+        );
+        assert_eq!(
+            s.artifact_by_client_id("client-d1")
+                .await
+                .unwrap()
+                .unwrap()
+                .id,
+            v1.id
+        );
         let aliases = s.artifact_aliases(&[v0.id, v1.id]).await.unwrap();
-        assert_eq!(aliases, [(v1.id, "latest".to_owned()), (v0.id, "prod".to_owned())]);
+        assert_eq!(
+            aliases,
+            [(v1.id, "latest".to_owned()), (v0.id, "prod".to_owned())]
+        );
         assert_eq!(s.artifacts_of_collection(c.id).await.unwrap().len(), 2);
         assert_eq!(s.collections_of_type(p.id, "job").await.unwrap().len(), 1);
-        let (run, _) = s.run_upsert(p.id, "r1", &RunFields::default(), "alice", 8).await.unwrap();
+        let (run, _) = s
+            .run_upsert(p.id, "r1", &RunFields::default(), "alice", 8)
+            .await
+            .unwrap();
         s.artifact_use(run.id, v1.id, Some("job")).await.unwrap();
         s.artifact_use(run.id, v1.id, Some("job")).await.unwrap();
         let used = s.runs_using_artifacts(&[v1.id]).await.unwrap();

@@ -1,0 +1,385 @@
+//! Form fields generated from a JSON schema: the Launch drawer's config
+//! overrides (a job's `input_schemas`) and a queue's template variables.
+//! A field is typed text in, a JSON value out; every check is the schema's
+//! own ([`JsonSchema::validate`]), so the form refuses what the server would.
+
+use serde_json::{Map, Value};
+
+use crate::queue::TemplateVariable;
+use crate::schema::{JsonSchema, Problem, SchemaType};
+
+/// How a field is edited.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FieldKind {
+    Text,
+    Integer,
+    Number,
+    /// A checkbox.
+    Boolean,
+    /// A select of the schema's `enum` values.
+    Choice(Vec<Value>),
+    /// Anything else (lists, untyped values): JSON text.
+    Json,
+}
+
+/// One input of a generated form.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Field {
+    /// `lr`, `optimizer.name`: where the value goes in the config.
+    pub path: String,
+    /// The schema's `title`, else the last part of the path.
+    pub label: String,
+    pub description: Option<String>,
+    pub kind: FieldKind,
+    pub required: bool,
+    /// The schema of this value alone.
+    pub schema: JsonSchema,
+}
+
+impl Field {
+    fn new(path: String, key: &str, schema: &JsonSchema, required: bool) -> Self {
+        let kind = match (&schema.allowed, schema.kind) {
+            (Some(values), _) if !values.is_empty() => FieldKind::Choice(values.clone()),
+            (_, Some(SchemaType::String)) => FieldKind::Text,
+            (_, Some(SchemaType::Integer)) => FieldKind::Integer,
+            (_, Some(SchemaType::Number)) => FieldKind::Number,
+            (_, Some(SchemaType::Boolean)) => FieldKind::Boolean,
+            _ => FieldKind::Json,
+        };
+        Self {
+            path,
+            label: schema.title.clone().unwrap_or_else(|| key.to_owned()),
+            description: schema.description.clone(),
+            kind,
+            required,
+            schema: schema.clone(),
+        }
+    }
+
+    /// The field of a queue's template variable (its path is its name).
+    pub fn for_variable(var: &TemplateVariable) -> Self {
+        Self::new(var.name.clone(), &var.name, var.schema(), false)
+    }
+
+    pub fn minimum(&self) -> Option<f64> {
+        self.schema.minimum.as_ref().and_then(serde_json::Number::as_f64)
+    }
+
+    pub fn maximum(&self) -> Option<f64> {
+        self.schema.maximum.as_ref().and_then(serde_json::Number::as_f64)
+    }
+
+    /// The text of the schema's default ("" without one).
+    pub fn default_text(&self) -> String {
+        self.schema.default.as_ref().map(text_of).unwrap_or_default()
+    }
+
+    /// A short hint for the input: `integer, 1 to 16`, `one of: a, b`.
+    pub fn hint(&self) -> String {
+        let kind = match &self.kind {
+            FieldKind::Choice(_) => return String::new(),
+            FieldKind::Text => "text",
+            FieldKind::Integer => "integer",
+            FieldKind::Number => "number",
+            FieldKind::Boolean => return String::new(),
+            FieldKind::Json => "JSON",
+        };
+        match (self.minimum(), self.maximum()) {
+            (Some(lo), Some(hi)) => format!("{kind}, {} to {}", num(lo), num(hi)),
+            (Some(lo), None) => format!("{kind}, at least {}", num(lo)),
+            (None, Some(hi)) => format!("{kind}, at most {}", num(hi)),
+            (None, None) => kind.to_owned(),
+        }
+    }
+
+    /// Parse what was typed: `Ok(None)` for a blank input (the default
+    /// applies), else the typed value or why it cannot be one. Bounds and
+    /// enums are not checked here: see [`Field::check`].
+    pub fn parse(&self, text: &str) -> Result<Option<Value>, String> {
+        let t = text.trim();
+        if t.is_empty() {
+            return Ok(None);
+        }
+        let value = match &self.kind {
+            FieldKind::Text => Value::String(text.to_owned()),
+            FieldKind::Integer => t
+                .parse::<i64>()
+                .map(Value::from)
+                .map_err(|_| format!("must be a whole number, got {t:?}"))?,
+            FieldKind::Number => t
+                .parse::<f64>()
+                .ok()
+                .filter(|f| f.is_finite())
+                .map(|f| match t.parse::<i64>() {
+                    Ok(i) => Value::from(i),
+                    Err(_) => Value::from(f),
+                })
+                .ok_or_else(|| format!("must be a number, got {t:?}"))?,
+            FieldKind::Boolean => match t {
+                "true" => Value::Bool(true),
+                "false" => Value::Bool(false),
+                _ => return Err(format!("must be true or false, got {t:?}")),
+            },
+            FieldKind::Choice(values) => values
+                .iter()
+                .find(|v| text_of(v) == t)
+                .cloned()
+                .ok_or_else(|| {
+                    let list: Vec<String> = values.iter().map(text_of).collect();
+                    format!("must be one of {}, got {t:?}", list.join(", "))
+                })?,
+            FieldKind::Json => {
+                serde_json::from_str(t).map_err(|e| format!("is not valid JSON: {e}"))?
+            }
+        };
+        Ok(Some(value))
+    }
+
+    /// The first problem with what was typed, for showing next to the input.
+    pub fn check(&self, text: &str) -> Option<String> {
+        match self.parse(text) {
+            Err(message) => Some(message),
+            Ok(None) if self.required && self.schema.default.is_none() => {
+                Some("is required".to_owned())
+            }
+            Ok(None) => None,
+            Ok(Some(v)) => self
+                .schema
+                .validate(&v)
+                .into_iter()
+                .next()
+                .map(|p| p.message),
+        }
+    }
+}
+
+/// The fields of an object schema, nested objects flattened into dotted
+/// paths, in declaration order. A schema that is not an object with
+/// properties has no fields (edit it as JSON).
+pub fn fields(schema: &JsonSchema) -> Vec<Field> {
+    let mut out = Vec::new();
+    collect(schema, "", &mut out);
+    out
+}
+
+fn collect(schema: &JsonSchema, prefix: &str, out: &mut Vec<Field>) {
+    let Some(props) = &schema.properties else {
+        return;
+    };
+    let required = schema.required.clone().unwrap_or_default();
+    for (key, sub) in props.iter() {
+        let path = if prefix.is_empty() {
+            key.clone()
+        } else {
+            format!("{prefix}.{key}")
+        };
+        if sub.properties.as_ref().is_some_and(|p| !p.is_empty()) {
+            collect(sub, &path, out);
+        } else {
+            out.push(Field::new(path, key, sub, required.contains(key)));
+        }
+    }
+}
+
+/// A value as a form shows it: strings bare, everything else as JSON.
+pub fn text_of(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+/// The value at a dotted path of a config.
+pub fn get_path<'a>(config: &'a Map<String, Value>, path: &str) -> Option<&'a Value> {
+    let mut parts = path.split('.');
+    let mut cur = config.get(parts.next()?)?;
+    for part in parts {
+        cur = cur.as_object()?.get(part)?;
+    }
+    Some(cur)
+}
+
+/// Set the value at a dotted path, making the objects on the way.
+pub fn set_path(config: &mut Map<String, Value>, path: &str, value: Value) {
+    match path.split_once('.') {
+        None => {
+            config.insert(path.to_owned(), value);
+        }
+        Some((head, rest)) => {
+            let entry = config
+                .entry(head.to_owned())
+                .or_insert_with(|| Value::Object(Map::new()));
+            if !entry.is_object() {
+                *entry = Value::Object(Map::new());
+            }
+            if let Value::Object(inner) = entry {
+                set_path(inner, rest, value);
+            }
+        }
+    }
+}
+
+/// The texts a form shows for a config (e.g. a past run's, to launch it
+/// again): one per field, "" where the config has no value.
+pub fn texts_for(fields: &[Field], config: &Map<String, Value>) -> Vec<(String, String)> {
+    fields
+        .iter()
+        .map(|f| {
+            let text = get_path(config, &f.path).map(text_of).unwrap_or_default();
+            (f.path.clone(), text)
+        })
+        .collect()
+}
+
+/// Build the config from the texts of a form and check it against the
+/// schema. Blank fields are left out (the job's defaults apply). Problems
+/// carry the field's path; one per field at most.
+pub fn assemble(
+    fields: &[Field],
+    texts: &[(String, String)],
+    schema: &JsonSchema,
+) -> Result<Map<String, Value>, Vec<Problem>> {
+    let mut config = Map::new();
+    let mut problems: Vec<Problem> = Vec::new();
+    for field in fields {
+        let text = texts
+            .iter()
+            .find(|(p, _)| p == &field.path)
+            .map_or("", |(_, t)| t.as_str());
+        match field.parse(text) {
+            Ok(Some(v)) => set_path(&mut config, &field.path, v),
+            Ok(None) => {}
+            Err(message) => problems.push(Problem {
+                path: field.path.clone(),
+                message,
+            }),
+        }
+    }
+    for p in schema.validate(&Value::Object(config.clone())) {
+        if !problems.iter().any(|q| q.path == p.path) {
+            problems.push(p);
+        }
+    }
+    if problems.is_empty() {
+        Ok(config)
+    } else {
+        Err(problems)
+    }
+}
+
+fn num(n: f64) -> String {
+    if n.fract() == 0.0 && n.abs() < 1e15 {
+        format!("{}", n as i64)
+    } else {
+        format!("{n}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn schema() -> JsonSchema {
+        serde_json::from_value(json!({
+            "type": "object",
+            "required": ["epochs"],
+            "properties": {
+                "lr": {"type": "number", "minimum": 0.0001, "maximum": 1, "title": "Learning rate"},
+                "epochs": {"type": "integer", "minimum": 1, "maximum": 100},
+                "optimizer": {"type": "object", "properties": {
+                    "name": {"type": "string", "enum": ["adam", "sgd"], "default": "adam"}
+                }},
+                "layers": {"type": "array", "items": {"type": "integer"}},
+                "verbose": {"type": "boolean"}
+            }
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn flattens_objects_and_picks_inputs() {
+        let f = fields(&schema());
+        let shape: Vec<(&str, &str, &FieldKind)> = f
+            .iter()
+            .map(|f| (f.path.as_str(), f.label.as_str(), &f.kind))
+            .collect();
+        assert_eq!(
+            shape,
+            vec![
+                ("lr", "Learning rate", &FieldKind::Number),
+                ("epochs", "epochs", &FieldKind::Integer),
+                (
+                    "optimizer.name",
+                    "name",
+                    &FieldKind::Choice(vec![json!("adam"), json!("sgd")])
+                ),
+                ("layers", "layers", &FieldKind::Json),
+                ("verbose", "verbose", &FieldKind::Boolean),
+            ]
+        );
+        assert!(f[1].required);
+        assert_eq!(f[0].hint(), "number, 0.0001 to 1");
+        assert_eq!(f[2].default_text(), "adam");
+        assert!(fields(&JsonSchema::of(SchemaType::String)).is_empty());
+    }
+
+    #[test]
+    fn checks_each_input_with_the_schema() {
+        let f = fields(&schema());
+        assert_eq!(f[0].check("2"), Some("must be at most 1, got 2".into()));
+        assert_eq!(f[0].check("fast"), Some("must be a number, got \"fast\"".into()));
+        assert_eq!(f[0].check("0.5"), None);
+        assert_eq!(f[1].check(""), Some("is required".into()));
+        assert_eq!(f[1].check("2.5"), Some("must be a whole number, got \"2.5\"".into()));
+        assert_eq!(f[2].check("rmsprop").unwrap(), "must be one of adam, sgd, got \"rmsprop\"");
+        assert_eq!(f[3].check("[1, 2"), Some("is not valid JSON: EOF while parsing a list at line 1 column 5".into()));
+        assert_eq!(f[3].check("[1, 2]"), None);
+    }
+
+    #[test]
+    fn assembles_a_nested_config_and_lists_problems_by_field() {
+        let s = schema();
+        let f = fields(&s);
+        let texts = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
+            pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+        };
+        let config = assemble(
+            &f,
+            &texts(&[("lr", "0.01"), ("epochs", "5"), ("optimizer.name", "sgd"), ("verbose", "true")]),
+            &s,
+        )
+        .unwrap();
+        assert_eq!(
+            Value::Object(config.clone()),
+            json!({"lr": 0.01, "epochs": 5, "optimizer": {"name": "sgd"}, "verbose": true})
+        );
+        assert_eq!(
+            texts_for(&f, &config),
+            texts(&[("lr", "0.01"), ("epochs", "5"), ("optimizer.name", "sgd"), ("layers", ""), ("verbose", "true")])
+        );
+        let problems = assemble(&f, &texts(&[("lr", "3"), ("layers", "[1, \"x\"]")]), &s).unwrap_err();
+        let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            text,
+            vec![
+                "lr: must be at most 1, got 3",
+                "layers[1]: must be an integer, got a string \"x\"",
+                "epochs: is required",
+            ]
+        );
+    }
+
+    #[test]
+    fn template_variables_become_fields() {
+        let var = crate::queue::template_variables_from_input(
+            &json!({"cpu": {"schema": {"type": "integer", "minimum": 1, "maximum": 8, "default": 2}}}),
+        )
+        .unwrap()
+        .remove(0);
+        let f = Field::for_variable(&var);
+        assert_eq!((f.path.as_str(), &f.kind), ("cpu", &FieldKind::Integer));
+        assert_eq!(f.default_text(), "2");
+        assert_eq!(f.check("9"), Some("must be at most 8, got 9".into()));
+    }
+}

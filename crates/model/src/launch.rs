@@ -1,0 +1,358 @@
+//! The Launch drawer as data: what a user chose for a job (version, config
+//! overrides, queue, priority, template variables, destination project)
+//! checked and turned into the push a queue receives. Nothing is sent when
+//! [`LaunchForm::build`] answers problems; each names the field it is about.
+
+use serde_json::{Map, Value};
+
+use crate::form::{self, Field};
+use crate::priority::Priority;
+use crate::queue::{PrioritizationMode, TemplateVariable};
+use crate::schema::{JsonSchema, Problem};
+use crate::spec::{JobRef, LaunchSpec, Overrides};
+use crate::template;
+
+/// How the config overrides were entered.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConfigInput {
+    /// One text per field of [`form::fields`] of the job's schema, by path.
+    Fields(Vec<(String, String)>),
+    /// A JSON object typed in the editor ("" for none).
+    Json(String),
+}
+
+/// The queue a launch goes to, as far as the form needs it.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct QueueChoice {
+    pub entity: String,
+    pub name: String,
+    pub prioritization: PrioritizationMode,
+    pub template_variables: Vec<TemplateVariable>,
+}
+
+/// Everything the drawer collects.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LaunchForm {
+    /// `entity/project/name` of the job.
+    pub job: String,
+    /// `latest`, `v2` or another alias.
+    pub version: String,
+    pub config: ConfigInput,
+    pub priority: Option<Priority>,
+    /// Text typed for each template variable, by name; blank takes the default.
+    pub template_values: Vec<(String, String)>,
+    /// Where the run is created.
+    pub entity: String,
+    pub project: String,
+    /// Who launched it (the viewer's username).
+    pub author: Option<String>,
+}
+
+/// A checked launch: push `spec` to `queue` with these arguments.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LaunchRequest {
+    pub queue_entity: String,
+    pub queue: String,
+    pub spec: LaunchSpec,
+    pub priority: Option<Priority>,
+    pub template_values: Option<Map<String, Value>>,
+}
+
+/// Field paths of the problems [`LaunchForm::build`] reports.
+pub mod paths {
+    pub const JOB: &str = "job";
+    pub const VERSION: &str = "version";
+    pub const CONFIG: &str = "config";
+    pub const QUEUE: &str = "queue";
+    pub const PRIORITY: &str = "priority";
+    pub const PROJECT: &str = "project";
+    /// `template.<name>` for each variable.
+    pub const TEMPLATE: &str = "template";
+}
+
+fn problem(path: impl Into<String>, message: impl Into<String>) -> Problem {
+    Problem {
+        path: path.into(),
+        message: message.into(),
+    }
+}
+
+fn prefixed(prefix: &str, problems: Vec<Problem>) -> impl Iterator<Item = Problem> + '_ {
+    problems.into_iter().map(move |p| Problem {
+        path: if p.path.is_empty() {
+            prefix.to_owned()
+        } else {
+            format!("{prefix}.{}", p.path)
+        },
+        message: p.message,
+    })
+}
+
+/// An entity or project name: not empty, no `/` or spaces at the ends.
+fn check_name(what: &str, name: &str) -> Option<String> {
+    if name.trim().is_empty() {
+        Some(format!("choose a {what}"))
+    } else if name.contains('/') || name.trim() != name {
+        Some(format!("{what} {name:?} may not contain '/' or start or end with spaces"))
+    } else {
+        None
+    }
+}
+
+impl LaunchForm {
+    /// Check every input and build the push. `schema` is the job version's
+    /// config schema (`JobMetadata::config_schema`), `queue` the chosen queue.
+    pub fn build(
+        &self,
+        schema: Option<&JsonSchema>,
+        queue: Option<&QueueChoice>,
+    ) -> Result<LaunchRequest, Vec<Problem>> {
+        let mut problems = Vec::new();
+
+        let version = self.version.trim();
+        let job = if version.is_empty() || version.contains(['/', ':']) {
+            problems.push(problem(paths::VERSION, "choose a version (latest, v0, v1, ...)"));
+            None
+        } else {
+            match JobRef::parse(&format!("{}:{version}", self.job.trim())) {
+                Ok(job) => Some(job),
+                Err(e) => {
+                    problems.push(problem(paths::JOB, e.to_string()));
+                    None
+                }
+            }
+        };
+
+        let run_config = match (&self.config, schema) {
+            (ConfigInput::Fields(texts), Some(schema)) => {
+                match form::assemble(&form::fields(schema), texts, schema) {
+                    Ok(config) => Some(config),
+                    Err(found) => {
+                        problems.extend(prefixed(paths::CONFIG, found));
+                        None
+                    }
+                }
+            }
+            (ConfigInput::Fields(_), None) => Some(Map::new()),
+            (ConfigInput::Json(text), schema) => match parse_config_json(text) {
+                Ok(config) => {
+                    let found = schema.map_or_else(Vec::new, |s| {
+                        s.validate(&Value::Object(config.clone()))
+                    });
+                    if found.is_empty() {
+                        Some(config)
+                    } else {
+                        problems.extend(prefixed(paths::CONFIG, found));
+                        None
+                    }
+                }
+                Err(message) => {
+                    problems.push(problem(paths::CONFIG, message));
+                    None
+                }
+            },
+        };
+
+        for (path, what, name) in [
+            (paths::PROJECT, "project", &self.project),
+            (paths::PROJECT, "entity", &self.entity),
+        ] {
+            if let Some(message) = check_name(what, name) {
+                problems.push(problem(path, message));
+            }
+        }
+
+        let mut template_values = None;
+        match queue {
+            None => problems.push(problem(paths::QUEUE, "choose a queue")),
+            Some(q) => {
+                if self.priority.is_some() && !q.prioritization.enabled() {
+                    problems.push(problem(
+                        paths::PRIORITY,
+                        format!("queue {:?} does not use priorities", q.name),
+                    ));
+                }
+                let given: Map<String, Value> = self
+                    .template_values
+                    .iter()
+                    .filter(|(_, text)| !text.trim().is_empty())
+                    .map(|(name, text)| (name.clone(), typed_variable(&q.template_variables, name, text)))
+                    .collect();
+                match template::resolve_values(&q.template_variables, &given) {
+                    Ok(values) if q.template_variables.is_empty() => drop(values),
+                    Ok(values) => template_values = Some(values),
+                    Err(found) => problems.extend(prefixed(paths::TEMPLATE, found)),
+                }
+            }
+        }
+
+        let (Some(job), Some(run_config), Some(q), true) = (job, run_config, queue, problems.is_empty()) else {
+            return Err(problems);
+        };
+        let overrides = (!run_config.is_empty()).then(|| Overrides {
+            run_config: Some(run_config),
+            ..Overrides::default()
+        });
+        Ok(LaunchRequest {
+            queue_entity: q.entity.clone(),
+            queue: q.name.clone(),
+            spec: LaunchSpec {
+                job: Some(job.to_string()),
+                entity: Some(self.entity.clone()),
+                project: Some(self.project.clone()),
+                author: self.author.clone(),
+                overrides,
+                ..LaunchSpec::default()
+            },
+            priority: self.priority,
+            template_values,
+        })
+    }
+}
+
+/// A variable's text as its field parses it (numbers as numbers); text
+/// that does not parse stays a string, and the schema check names it.
+fn typed_variable(vars: &[TemplateVariable], name: &str, text: &str) -> Value {
+    vars.iter()
+        .find(|v| v.name == name)
+        .and_then(|v| Field::for_variable(v).parse(text).ok().flatten())
+        .unwrap_or_else(|| Value::String(text.to_owned()))
+}
+
+/// The JSON editor's text as a config object ("" is none).
+pub fn parse_config_json(text: &str) -> Result<Map<String, Value>, String> {
+    if text.trim().is_empty() {
+        return Ok(Map::new());
+    }
+    match serde_json::from_str::<Value>(text) {
+        Ok(Value::Object(map)) => Ok(map),
+        Ok(other) => Err(format!(
+            "must be a JSON object like {{\"lr\": 0.01}}, got {}",
+            crate::spec::json_kind(&other)
+        )),
+        Err(e) => Err(format!("is not valid JSON: {e}")),
+    }
+}
+
+/// The problem about a field, if any (for showing next to it).
+pub fn problem_at<'a>(problems: &'a [Problem], path: &str) -> Option<&'a str> {
+    problems
+        .iter()
+        .find(|p| p.path == path)
+        .map(|p| p.message.as_str())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::queue::template_variables_from_input;
+    use serde_json::json;
+
+    fn form() -> LaunchForm {
+        LaunchForm {
+            job: "alice/mnist/job-train".into(),
+            version: "latest".into(),
+            config: ConfigInput::Fields(vec![("lr".into(), "0.1".into())]),
+            priority: None,
+            template_values: vec![],
+            entity: "alice".into(),
+            project: "mnist".into(),
+            author: Some("alice".into()),
+        }
+    }
+
+    fn schema() -> JsonSchema {
+        serde_json::from_value(json!({"type": "object", "properties": {
+            "lr": {"type": "number", "maximum": 1},
+            "epochs": {"type": "integer", "default": 3}
+        }}))
+        .unwrap()
+    }
+
+    fn queue(prioritized: bool) -> QueueChoice {
+        QueueChoice {
+            entity: "team".into(),
+            name: "gpu".into(),
+            prioritization: if prioritized {
+                PrioritizationMode::V0
+            } else {
+                PrioritizationMode::Disabled
+            },
+            template_variables: template_variables_from_input(&json!({
+                "cpu": {"schema": {"type": "integer", "minimum": 1, "maximum": 8, "default": 2}}
+            }))
+            .unwrap(),
+        }
+    }
+
+    #[test]
+    fn builds_the_push() {
+        let mut f = form();
+        f.priority = Some(Priority::High);
+        f.template_values = vec![("cpu".into(), "4".into())];
+        let req = f.build(Some(&schema()), Some(&queue(true))).unwrap();
+        assert_eq!((req.queue_entity.as_str(), req.queue.as_str()), ("team", "gpu"));
+        assert_eq!(req.priority, Some(Priority::High));
+        assert_eq!(req.template_values, Some(json!({"cpu": 4}).as_object().unwrap().clone()));
+        assert_eq!(
+            req.spec.to_value(),
+            json!({"job": "alice/mnist/job-train:latest", "entity": "alice", "project": "mnist",
+                   "author": "alice", "overrides": {"run_config": {"lr": 0.1}}})
+        );
+    }
+
+    #[test]
+    fn a_blank_form_takes_the_defaults() {
+        let mut f = form();
+        f.config = ConfigInput::Json(" ".into());
+        let mut q = queue(false);
+        q.template_variables.clear();
+        let req = f.build(None, Some(&q)).unwrap();
+        assert_eq!(req.spec.overrides, None);
+        assert_eq!(req.template_values, None);
+        let f = LaunchForm { template_values: vec![], ..form() };
+        let req = f.build(Some(&schema()), Some(&queue(false))).unwrap();
+        assert_eq!(req.template_values, Some(json!({"cpu": 2}).as_object().unwrap().clone()));
+    }
+
+    #[test]
+    fn every_problem_names_its_field() {
+        let f = LaunchForm {
+            version: "".into(),
+            config: ConfigInput::Fields(vec![("lr".into(), "5".into())]),
+            priority: Some(Priority::Low),
+            template_values: vec![("cpu".into(), "99".into())],
+            project: "".into(),
+            ..form()
+        };
+        let problems = f.build(Some(&schema()), Some(&queue(false))).unwrap_err();
+        let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            text,
+            vec![
+                "version: choose a version (latest, v0, v1, ...)",
+                "config.lr: must be at most 1, got 5",
+                "project: choose a project",
+                "priority: queue \"gpu\" does not use priorities",
+                "template.cpu: must be at most 8, got 99",
+            ]
+        );
+        assert_eq!(problem_at(&problems, "config.lr"), Some("must be at most 1, got 5"));
+        let none = form().build(None, None).unwrap_err();
+        assert_eq!(none[0].to_string(), "queue: choose a queue");
+    }
+
+    #[test]
+    fn the_json_editor_wants_an_object() {
+        let mut f = form();
+        f.config = ConfigInput::Json("[1]".into());
+        let p = f.build(None, Some(&queue(false))).unwrap_err();
+        assert_eq!(p[0].to_string(), "config: must be a JSON object like {\"lr\": 0.01}, got a list");
+        f.config = ConfigInput::Json("{\"lr\": 2}".into());
+        let p = f.build(Some(&schema()), Some(&queue(false))).unwrap_err();
+        assert_eq!(p[0].to_string(), "config.lr: must be at most 1, got 2");
+        f.config = ConfigInput::Json("{\"lr\": 0.5, \"extra\": [1]}".into());
+        let req = f.build(Some(&schema()), Some(&queue(false))).unwrap();
+        assert_eq!(req.spec.overrides.unwrap().run_config.unwrap()["extra"], json!([1]));
+    }
+}
