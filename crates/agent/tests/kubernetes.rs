@@ -294,6 +294,8 @@ struct Script {
     log: String,
     /// Refuse to create the Job with this status.
     refuse_job: Option<(u16, &'static str, &'static str)>,
+    /// A Secret of that name is left over from an earlier launch agent.
+    stale_secret: bool,
     deleted: bool,
 }
 
@@ -364,7 +366,18 @@ impl Cluster {
         let jobs = format!("/apis/batch/v1/namespaces/{NS}/jobs");
         let pods = format!("/api/v1/namespaces/{NS}/pods");
         let (code, body) = match (call.method.as_str(), call.path.as_str()) {
+            ("POST", p) if p == secrets && script.stale_secret => status(
+                409,
+                "AlreadyExists",
+                "secrets \"wandb-api-key-img0001a\" already exists",
+            ),
             ("POST", p) if p == secrets => (201, call.body.clone()),
+            ("GET", p) if p.starts_with(&secrets) && script.stale_secret => (
+                200,
+                json!({"apiVersion": "v1", "kind": "Secret", "type": "kubernetes.io/basic-auth",
+                    "metadata": {"name": "wandb-api-key-img0001a", "labels": {"wandb.ai/created-by": "launch-agent"}},
+                    "data": {"password": "b2xkLWtleQ=="}}),
+            ),
             ("POST", p) if p == jobs => match script.refuse_job {
                 Some((code, reason, message)) => status(code, reason, message),
                 None => {
@@ -394,7 +407,10 @@ impl Cluster {
                 script.deleted = true;
                 status(200, "", "")
             }
-            ("DELETE", p) if p.starts_with(&secrets) => status(200, "", ""),
+            ("DELETE", p) if p.starts_with(&secrets) => {
+                script.stale_secret = false;
+                status(200, "", "")
+            }
             _ => status(404, "NotFound", &format!("{} not found", call.path)),
         };
         (code, body.to_string())
@@ -758,6 +774,29 @@ async fn a_job_the_cluster_refuses_fails_at_run_and_leaves_no_secret() {
     assert_eq!(e.stage, Stage::Run);
     assert!(e.message.starts_with("cannot create the Kubernetes Job for run img0001a in namespace ml-jobs: 403 Forbidden: jobs.batch is forbidden"), "{}", e.message);
     assert_secret_deleted_last(&cluster);
+}
+
+#[tokio::test]
+async fn a_stale_secret_of_a_launch_agent_is_replaced() {
+    let cluster = Cluster::new(Script {
+        stale_secret: true,
+        job: [complete()].into(),
+        ..Default::default()
+    });
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (mut workload, _, _) = start(&cluster, dir.path()).await;
+    assert_eq!(wait(&mut workload).await, Outcome::Exited(0));
+    let secrets = format!("/api/v1/namespaces/{NS}/secrets");
+    assert_eq!(
+        cluster.lines()[..5],
+        [
+            format!("POST {secrets}"),
+            format!("GET {}", secret_path()),
+            format!("DELETE {}", secret_path()),
+            format!("POST {secrets}"),
+            format!("POST /apis/batch/v1/namespaces/{NS}/jobs"),
+        ]
+    );
 }
 
 #[tokio::test]

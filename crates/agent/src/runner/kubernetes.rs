@@ -880,6 +880,11 @@ impl Runner for KubernetesRunner {
                 "WANDB_BASE_URL is {url}: pods in a cluster usually cannot reach a loopback address; give the agent a base URL the cluster can reach"
             ));
         }
+        let object: DynamicObject = serde_json::from_value(plan.workload.clone()).map_err(|e| {
+            StageError::agent(format!(
+                "resource_args.kubernetes is not a valid Kubernetes object: {e}"
+            ))
+        })?;
         let ns = plan.namespace.clone();
         let secret_name = plan.secret_name();
         if let Some(secret) = &plan.secret {
@@ -891,32 +896,22 @@ impl Runner for KubernetesRunner {
                     ))
                 })?;
         }
-        let resource = plan.kind.api_resource();
-        let objects: Api<DynamicObject> = Api::namespaced_with(client.clone(), &ns, &resource);
-        let created = match serde_json::from_value::<DynamicObject>(plan.workload.clone()) {
-            Ok(object) => objects
-                .create(&PostParams::default(), &object)
-                .await
-                .map_err(|e| {
-                    StageError::run(format!(
-                        "cannot create the Kubernetes {} for run {} in namespace {ns}: {}",
-                        plan.kind.label(),
-                        ctx.run_id,
-                        api_error(&e)
-                    ))
-                }),
-            Err(e) => Err(StageError::agent(format!(
-                "resource_args.kubernetes is not a valid Kubernetes object: {e}"
+        let objects: Api<DynamicObject> =
+            Api::namespaced_with(client.clone(), &ns, &plan.kind.api_resource());
+        let created = match objects.create(&PostParams::default(), &object).await {
+            Ok(created) => created
+                .metadata
+                .name
+                .ok_or_else(|| StageError::run("the cluster answered the create without a name")),
+            Err(e) => Err(StageError::run(format!(
+                "cannot create the Kubernetes {} for run {} in namespace {ns}: {}",
+                plan.kind.label(),
+                ctx.run_id,
+                api_error(&e)
             ))),
         };
-        let name = match created.map(|o| o.metadata.name) {
-            Ok(Some(name)) => name,
-            Ok(None) => {
-                delete_secret(&client, &ns, secret_name.as_deref(), &ctx.log).await;
-                return Err(StageError::run(
-                    "the cluster created the job without a name",
-                ));
-            }
+        let name = match created {
+            Ok(name) => name,
             Err(e) => {
                 delete_secret(&client, &ns, secret_name.as_deref(), &ctx.log).await;
                 return Err(e);
