@@ -96,6 +96,10 @@ pub struct ServerArgs {
     /// Seconds a popped item stays leased to an agent before it is handed out again.
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub lease_secs: u64,
+    /// Seconds without a heartbeat after which an agent is gone: its claimed
+    /// items fail and their runs are marked crashed (default: 3 heartbeats).
+    #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub agent_gone_after_secs: u64,
 }
 
 #[derive(Subcommand, Debug)]

@@ -41,8 +41,9 @@ pub async fn entity(
         return Ok(e.to_owned());
     }
     if let Ok(e) = std::env::var("WANDB_ENTITY")
-        && !e.is_empty() {
-            return Ok(e);
-        }
+        && !e.is_empty()
+    {
+        return Ok(e);
+    }
     Ok(client.call(GetDefaultEntity).await?)
 }

@@ -47,6 +47,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         config.upstream = Some(up.trim_end_matches('/').to_owned());
     }
     config.lease_ms = i64::try_from(args.lease_secs).unwrap_or(60) * 1000;
+    config.agent_gone_after_ms = i64::try_from(args.agent_gone_after_secs).unwrap_or(60) * 1000;
     let web = config.web_dir.clone();
     let state = state(store.clone(), config).await?;
     let listener = tokio::net::TcpListener::bind(args.addr)

@@ -357,3 +357,92 @@ async fn launch_without_a_queue_runs_here_and_exits_with_the_job() {
         "{err}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_dead_agent_is_noticed_its_item_fails_and_its_run_crashes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(
+        &tmp.path().join("server"),
+        &["--agent-gone-after-secs", "3"],
+    );
+    queue(&server, tmp.path(), "default");
+    let work = tmp.path().join("agent");
+    std::fs::create_dir_all(&work).unwrap();
+    let mut agent = {
+        // heartbeats every second, so three missed ones take 3 s
+        let out = std::fs::File::create(work.join("agent.out")).unwrap();
+        let child = std::process::Command::new(crate::harness::bin())
+            .args(["agent", "-q", "default", "--work-dir"])
+            .arg(&work)
+            .env("WANDB_BASE_URL", &server.url)
+            .env("WANDB_API_KEY", ADMIN_KEY)
+            .env("LIFTOFF_AGENT_HEARTBEAT_SECS", "1")
+            .stdout(out.try_clone().unwrap())
+            .stderr(out)
+            .spawn()
+            .unwrap();
+        AgentProcess {
+            child,
+            out: work.join("agent.out"),
+        }
+    };
+    let (status, _, err) = liftoff(
+        &server,
+        tmp.path(),
+        &[
+            "launch",
+            "-E",
+            "sleep 120",
+            "--queue",
+            "default",
+            "-p",
+            "proj",
+        ],
+    );
+    assert!(status.success(), "{err}");
+    let claimed = eventually(
+        Duration::from_secs(30),
+        "the item to be claimed",
+        || async {
+            items(&server, "default")
+                .await
+                .into_iter()
+                .find(|i| i.item.state == ItemState::Claimed && i.run.is_some())
+        },
+    )
+    .await;
+    let _ = agent.child.kill(); // kill -9
+    let killed_at = Instant::now();
+    let failed = eventually(Duration::from_secs(20), "the item to fail", || async {
+        items(&server, "default")
+            .await
+            .into_iter()
+            .find(|i| i.item.state == ItemState::Failed)
+    })
+    .await;
+    assert_eq!(failed.item.id, claimed.item.id);
+    let e = failed.item.error.unwrap();
+    assert_eq!(e.stage, "agent");
+    assert!(
+        e.message.contains("stopped sending heartbeats") && e.message.contains("marked crashed"),
+        "{}",
+        e.message
+    );
+    assert_eq!(failed.run.unwrap().state, State::Crashed);
+    assert!(
+        killed_at.elapsed() < Duration::from_secs(10),
+        "noticed after {:?}",
+        killed_at.elapsed()
+    );
+    // the orphaned job is ours to clean up
+    if let Some(pid) = agent
+        .output()
+        .lines()
+        .find_map(|l| l.split("started process ").nth(1))
+        .map(|p| p.trim().to_owned())
+    {
+        let _ = std::process::Command::new("kill")
+            .args(["-9", &pid])
+            .status();
+    }
+}

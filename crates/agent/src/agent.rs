@@ -73,7 +73,13 @@ impl AgentOptions {
             stop_jobs_on_exit: false,
             env: std::env::vars().collect(),
             poll_interval: Duration::from_secs(10),
-            heartbeat_interval: Duration::from_secs(20),
+            heartbeat_interval: Duration::from_secs(
+                std::env::var("LIFTOFF_AGENT_HEARTBEAT_SECS")
+                    .ok()
+                    .and_then(|v| v.parse().ok())
+                    .filter(|n| *n > 0)
+                    .unwrap_or(20),
+            ),
             stop_check_interval: Duration::from_secs(5),
             stop_grace: Duration::from_secs(10),
             echo_jobs: true,
@@ -193,8 +199,9 @@ pub async fn run(
         name: me.name.clone(),
         ..Default::default()
     };
-    let mut last_heartbeat = tokio::time::Instant::now();
-    let mut status = AgentStatus::Polling;
+    // Heartbeats run on their own clock; the loop only says what to report.
+    let (status_tx, status_rx) = watch::channel(AgentStatus::Polling);
+    let beat = tokio::spawn(heartbeats(shared.clone(), status_rx));
     summary.reason = loop {
         while let Some(done) = jobs.try_join_next() {
             if let Err(e) = done {
@@ -202,16 +209,16 @@ pub async fn run(
             }
         }
         let running = jobs.len() as i64;
-        let now_status = if running > 0 {
-            AgentStatus::Running
-        } else {
-            AgentStatus::Polling
-        };
-        if now_status != status || last_heartbeat.elapsed() >= shared.opts.heartbeat_interval {
-            status = now_status;
-            heartbeat(&shared, status.clone()).await;
-            last_heartbeat = tokio::time::Instant::now();
-        }
+        status_tx.send_if_modified(|s| {
+            let now = if running > 0 {
+                AgentStatus::Running
+            } else {
+                AgentStatus::Polling
+            };
+            let changed = *s != now;
+            *s = now;
+            changed
+        });
         match shared
             .client
             .call(LaunchAgent {
@@ -246,11 +253,11 @@ pub async fn run(
         match popped {
             Some((queue, item)) => {
                 summary.jobs_started += 1;
-                if status != AgentStatus::Running {
-                    status = AgentStatus::Running;
-                    heartbeat(&shared, status.clone()).await;
-                    last_heartbeat = tokio::time::Instant::now();
-                }
+                status_tx.send_if_modified(|s| {
+                    let changed = *s != AgentStatus::Running;
+                    *s = AgentStatus::Running;
+                    changed
+                });
                 let shared = shared.clone();
                 jobs.spawn(async move { handle_item(shared, queue, item).await });
             }
@@ -265,6 +272,7 @@ pub async fn run(
         }
     };
     println!("Agent {} stopping: {}", summary.name, summary.reason);
+    beat.abort();
     heartbeat(&shared, AgentStatus::Killed).await;
     if !jobs.is_empty() {
         if shared.opts.stop_jobs_on_exit {
@@ -355,6 +363,18 @@ fn console_time() -> String {
         "[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]"
     );
     now.format(fmt).unwrap_or_default()
+}
+
+/// Report the agent's status every heartbeat interval, and at once when it changes.
+async fn heartbeats(shared: Arc<Shared>, mut status: watch::Receiver<AgentStatus>) {
+    loop {
+        let current = status.borrow_and_update().clone();
+        heartbeat(&shared, current).await;
+        tokio::select! {
+            changed = status.changed() => if changed.is_err() { return },
+            () = tokio::time::sleep(shared.opts.heartbeat_interval) => {},
+        }
+    }
 }
 
 async fn heartbeat(shared: &Shared, status: AgentStatus) {
@@ -473,6 +493,35 @@ pub fn new_run_id() -> String {
         .collect()
 }
 
+/// How long the agent keeps trying to report an outcome while the server
+/// is unreachable (it may be restarting).
+const REPORT_PATIENCE: Duration = Duration::from_secs(600);
+
+/// Run `op` until it succeeds or fails for good: transient errors (network,
+/// 429, 5xx) are retried with backoff (1 s doubling to 30 s) for `patience`.
+pub async fn with_retry<T, F, Fut>(
+    what: &str,
+    patience: Duration,
+    mut op: F,
+) -> Result<T, ClientError>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<T, ClientError>>,
+{
+    let deadline = tokio::time::Instant::now() + patience;
+    let mut wait = Duration::from_secs(1);
+    loop {
+        match op().await {
+            Err(e) if e.is_transient() && tokio::time::Instant::now() + wait < deadline => {
+                tracing::warn!(error = %e, "{what}: the server is unreachable; retrying in {} s", wait.as_secs());
+                tokio::time::sleep(wait).await;
+                wait = (wait * 2).min(Duration::from_secs(30));
+            }
+            other => return other,
+        }
+    }
+}
+
 async fn fail(shared: &Shared, item_id: &str, e: &StageError) {
     tracing::warn!(
         item = item_id,
@@ -486,7 +535,11 @@ async fn fail(shared: &Shared, item_id: &str, e: &StageError) {
         stage: e.stage.as_str().to_owned(),
         file_paths: vec![],
     };
-    if let Err(err) = shared.client.call(call).await {
+    if let Err(err) = with_retry("reporting a failure", REPORT_PATIENCE, || {
+        shared.client.call(call.clone())
+    })
+    .await
+    {
         tracing::error!(error = %err, "cannot report the failure");
     }
 }
@@ -636,16 +689,20 @@ async fn set_run_state(
     state: State,
     _exit: Option<i32>,
 ) {
-    let current = shared
-        .client
-        .call(RunState {
-            entity: target.entity.clone(),
-            project: target.project.clone(),
-            name: run_id.to_owned(),
-        })
-        .await;
+    let query = RunState {
+        entity: target.entity.clone(),
+        project: target.project.clone(),
+        name: run_id.to_owned(),
+    };
+    let current = with_retry("reading the run's state", REPORT_PATIENCE, || {
+        shared.client.call(query.clone())
+    })
+    .await;
+    // A terminal state stands, except `crashed`, which the server sets when
+    // it lost this agent for a while: the agent knows better.
     if let Ok(s) = &current
         && s.is_terminal()
+        && *s != State::Crashed
         && !matches!(state, State::Killed)
     {
         return;
@@ -663,7 +720,11 @@ async fn set_run_state(
         state: Some(state.as_str().to_owned()),
         ..Default::default()
     };
-    if let Err(e) = shared.client.call(upsert).await {
+    if let Err(e) = with_retry("recording the run's state", REPORT_PATIENCE, || {
+        shared.client.call(upsert.clone())
+    })
+    .await
+    {
         tracing::warn!(run = run_id, error = %e, "cannot record the run's state");
     }
 }

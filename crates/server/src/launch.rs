@@ -571,3 +571,69 @@ pub async fn retry_if_allowed(state: &AppState, item: &Item) -> ApiResult<Option
     state.notify_queue(queue.id);
     Ok(Some(copy))
 }
+
+/// Agents that stopped heartbeating are gone: each item they claimed fails
+/// (stage `agent`, saying why) and its run, if still going, is `crashed`.
+pub async fn reap_gone_agents(state: &AppState) -> ApiResult<()> {
+    let now = state.now();
+    let gone = state
+        .store
+        .agents_stale(now - state.config.agent_gone_after_ms)
+        .await?;
+    for agent in gone {
+        state.store.agent_set_status(agent.id, "GONE").await?;
+        let last = crate::graphql::scalars::datetime(agent.heartbeat_at);
+        tracing::warn!(
+            agent = agent.name,
+            "agent stopped sending heartbeats (last at {last})"
+        );
+        for item in state.store.items_claimed_by(&[agent.id]).await? {
+            let spec: Value = serde_json::from_str(&item.run_spec).unwrap_or(Value::Null);
+            let mut crashed = false;
+            if let (Some(run_name), Some((_, home))) = (
+                &item.associated_run_id,
+                state.queue_home(item.queue_id).await?,
+            ) {
+                let entity_name = spec.get("entity").and_then(Value::as_str).unwrap_or(&home);
+                let project = spec
+                    .get("project")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default();
+                if let Some(entity) = state.store.entity_by_name(entity_name).await? {
+                    if let Some(p) = state.store.project_get(entity.id, project).await? {
+                        if let Some(run) = state.store.run_get(p.id, run_name).await? {
+                            let live = liftoff_model::RunState::parse(&run.state);
+                            if !live.is_terminal() {
+                                let f = crate::store::RunFields {
+                                    state: Some("crashed".into()),
+                                    ..Default::default()
+                                };
+                                state
+                                    .store
+                                    .run_upsert(p.id, run_name, &f, &run.created_by, now)
+                                    .await?;
+                                crashed = true;
+                            }
+                        }
+                    }
+                }
+            }
+            let message = format!(
+                "agent {} on {} stopped sending heartbeats (last at {last} UTC){}; the job may still be running there",
+                agent.name,
+                agent.hostname,
+                if crashed {
+                    " and its run was marked crashed"
+                } else {
+                    ""
+                }
+            );
+            let error = json!({"message": message, "stage": "agent", "filePaths": []});
+            state
+                .store
+                .item_fail_if_owned(item.id, None, &error.to_string(), now)
+                .await?;
+        }
+    }
+    Ok(())
+}

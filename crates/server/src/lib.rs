@@ -183,6 +183,9 @@ async fn sweep_leases(state: Arc<AppState>) {
         if let Err(e) = state.store.item_release_expired(state.now()).await {
             tracing::warn!(error = %e, "cannot release expired leases");
         }
+        if let Err(e) = launch::reap_gone_agents(&state).await {
+            tracing::warn!(error = ?e, "cannot check for gone agents");
+        }
         if n.is_multiple_of(10) {
             match state
                 .store

@@ -18,6 +18,9 @@ pub struct ServerConfig {
     /// A `running` run silent for this long is marked `crashed` (the SDK
     /// heartbeats every 30 s).
     pub run_crashed_after_ms: i64,
+    /// An agent silent for this long is gone (three of its 20 s heartbeats):
+    /// its claimed items fail and their runs are marked crashed.
+    pub agent_gone_after_ms: i64,
     /// Longest hold of a long-poll pop.
     pub long_poll_max_secs: u64,
     /// Largest GraphQL request body.
@@ -43,6 +46,7 @@ impl ServerConfig {
         Self {
             lease_ms: 60_000,
             run_crashed_after_ms: 5 * 60_000,
+            agent_gone_after_ms: liftoff_model::agent::AGENT_GONE_AFTER_SECS * 1000,
             long_poll_max_secs: 30,
             max_body_bytes: 16 << 20,
             max_upload_bytes: 1 << 30,
@@ -144,9 +148,10 @@ impl AppState {
         {
             let cache = self.members.lock().unwrap_or_else(|p| p.into_inner());
             if let Some((e, at)) = cache.get(&key)
-                && at.elapsed() < KEY_CACHE_TTL {
-                    return Ok(Some(e.clone()));
-                }
+                && at.elapsed() < KEY_CACHE_TTL
+            {
+                return Ok(Some(e.clone()));
+            }
         }
         let Some(entity) = self.store.entity_by_name(name).await? else {
             return Ok(None);
@@ -206,9 +211,10 @@ impl AppState {
         {
             let cache = self.keys.lock().unwrap_or_else(|p| p.into_inner());
             if let Some((user, at)) = cache.get(&hash)
-                && at.elapsed() < KEY_CACHE_TTL {
-                    return Ok(Some(user.clone()));
-                }
+                && at.elapsed() < KEY_CACHE_TTL
+            {
+                return Ok(Some(user.clone()));
+            }
         }
         let user = self.store.user_by_key_hash(&hash).await?;
         if let Some(u) = &user {

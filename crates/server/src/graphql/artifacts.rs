@@ -256,10 +256,9 @@ async fn aliases_of(
         .into_iter()
         .map(|(_, n)| n)
         .collect();
-    if with_version
-        && let Some(v) = a.version_index {
-            names.push(format!("v{v}"));
-        }
+    if with_version && let Some(v) = a.version_index {
+        names.push(format!("v{v}"));
+    }
     Ok(names
         .into_iter()
         .map(|alias| AliasObj {
@@ -1051,49 +1050,50 @@ impl ArtifactMutation {
                 .artifact_by_client_id(client_id)
                 .await?
                 .filter(|a| a.collection_id == c.id)
-            {
-                if let Some(m) = metadata.as_deref() {
-                    state
-                        .store
-                        .artifact_set_metadata(existing.id, m, state.now())
-                        .await?;
-                }
-                if existing.state == "COMMITTED" {
-                    state
-                        .store
-                        .artifact_alias_set(c.id, existing.id, &aliases)
-                        .await?;
-                }
-                let artifact = state
+        {
+            if let Some(m) = metadata.as_deref() {
+                state
                     .store
-                    .artifact_by_id(existing.id)
-                    .await?
-                    .unwrap_or(existing);
-                return Ok(CreateArtifactPayload {
-                    artifact: ArtifactObj { artifact, home },
-                    client_mutation_id: input.client_mutation_id,
-                });
+                    .artifact_set_metadata(existing.id, m, state.now())
+                    .await?;
             }
-        if input.enable_digest_deduplication.unwrap_or(false) && !digest.is_empty()
+            if existing.state == "COMMITTED" {
+                state
+                    .store
+                    .artifact_alias_set(c.id, existing.id, &aliases)
+                    .await?;
+            }
+            let artifact = state
+                .store
+                .artifact_by_id(existing.id)
+                .await?
+                .unwrap_or(existing);
+            return Ok(CreateArtifactPayload {
+                artifact: ArtifactObj { artifact, home },
+                client_mutation_id: input.client_mutation_id,
+            });
+        }
+        if input.enable_digest_deduplication.unwrap_or(false)
+            && !digest.is_empty()
             && let Some(existing) = state
                 .store
                 .artifact_committed_by_digest(c.id, &digest)
                 .await?
-            {
-                let mut all = aliases.clone();
-                all.push("latest".into());
-                state
-                    .store
-                    .artifact_alias_set(c.id, existing.id, &all)
-                    .await?;
-                return Ok(CreateArtifactPayload {
-                    artifact: ArtifactObj {
-                        artifact: existing,
-                        home,
-                    },
-                    client_mutation_id: input.client_mutation_id,
-                });
-            }
+        {
+            let mut all = aliases.clone();
+            all.push("latest".into());
+            state
+                .store
+                .artifact_alias_set(c.id, existing.id, &all)
+                .await?;
+            return Ok(CreateArtifactPayload {
+                artifact: ArtifactObj {
+                    artifact: existing,
+                    home,
+                },
+                client_mutation_id: input.client_mutation_id,
+            });
+        }
         let new = NewArtifact {
             collection_id: c.id,
             digest,

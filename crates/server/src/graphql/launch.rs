@@ -806,9 +806,10 @@ impl LaunchMutation {
             .queue_id
             .as_deref()
             .and_then(|q| ids::decode("RunQueue", q))
-            && q != queue.id {
-                return Err(ApiError::invalid("that item is not in that queue"));
-            }
+            && q != queue.id
+        {
+            return Err(ApiError::invalid("that item is not in that queue"));
+        }
         let deleted = state.store.item_delete(item.id).await?;
         Ok(SuccessPayload::of(deleted, input.client_mutation_id))
     }

@@ -659,12 +659,13 @@ impl RunMutation {
             }
         };
         if let Some(s) = input.state.as_deref()
-            && !RUN_STATES.contains(&s) {
-                return Err(ApiError::invalid(format!(
-                    "run state {s:?} is not one of {}",
-                    RUN_STATES.join(", ")
-                )));
-            }
+            && !RUN_STATES.contains(&s)
+        {
+            return Err(ApiError::invalid(format!(
+                "run state {s:?} is not one of {}",
+                RUN_STATES.join(", ")
+            )));
+        }
         let object = |v: Option<JsonString>, what: &str| -> ApiResult<Option<String>> {
             match v.map(|j| j.0) {
                 None | Some(Value::Null) => Ok(None),

@@ -85,26 +85,28 @@ pub async fn upload(State(http): State<Http>, Path(token): Path<String>, body: B
     use base64::Engine as _;
     let digest_b64 = base64::engine::general_purpose::STANDARD.encode(digest);
     if let Grant::ArtifactFile { md5, .. } = &grant
-        && *md5 != digest_b64 {
-            let _ = tokio::fs::remove_file(&tmp).await;
-            return fail(
-                StatusCode::BAD_REQUEST,
-                &format!("the content's MD5 is {digest_b64}, the link was made for {md5}"),
-            );
-        }
+        && *md5 != digest_b64
+    {
+        let _ = tokio::fs::remove_file(&tmp).await;
+        return fail(
+            StatusCode::BAD_REQUEST,
+            &format!("the content's MD5 is {digest_b64}, the link was made for {md5}"),
+        );
+    }
     if let Grant::Manifest { .. } = &grant {
         let text = tokio::fs::read(&tmp).await.unwrap_or_default();
         match serde_json::from_slice::<liftoff_model::ArtifactManifest>(&text) {
             Ok(manifest) => {
                 if let Grant::Manifest { a } = &grant
-                    && let Err(e) = register_manifest(state, *a, &manifest).await {
-                        let _ = tokio::fs::remove_file(&tmp).await;
-                        tracing::error!(error = ?e, "cannot register the manifest");
-                        return fail(
-                            StatusCode::INTERNAL_SERVER_ERROR,
-                            "cannot store the manifest",
-                        );
-                    }
+                    && let Err(e) = register_manifest(state, *a, &manifest).await
+                {
+                    let _ = tokio::fs::remove_file(&tmp).await;
+                    tracing::error!(error = ?e, "cannot register the manifest");
+                    return fail(
+                        StatusCode::INTERNAL_SERVER_ERROR,
+                        "cannot store the manifest",
+                    );
+                }
             }
             Err(e) => {
                 let _ = tokio::fs::remove_file(&tmp).await;

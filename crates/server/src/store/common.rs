@@ -594,6 +594,24 @@ macro_rules! impl_store {
                     .await?)
             }
 
+            async fn agents_stale(&self, before: i64) -> Result<Vec<Agent>> {
+                Ok(sqlx::query_as::<$db, Agent>(
+                    "SELECT * FROM agents WHERE status IN ('POLLING', 'RUNNING') AND heartbeat_at < $1",
+                )
+                .bind(before)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn agent_set_status(&self, id: i64, status: &str) -> Result<()> {
+                sqlx::query::<$db>("UPDATE agents SET status = $2 WHERE id = $1")
+                    .bind(id)
+                    .bind(status)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(())
+            }
+
             async fn run_upsert(&self, project_id: i64, name: &str, f: &RunFields, created_by: &str, now: i64) -> Result<(Run, bool)> {
                 let inserted = sqlx::query_scalar::<$db, i64>(
                     "INSERT INTO runs (project_id, name, state, config, summary, created_by, created_at, updated_at, heartbeat_at) \

@@ -458,6 +458,10 @@ pub trait Store: Send + Sync {
     async fn agent_heartbeat(&self, id: i64, status: Option<&str>, now: i64) -> Result<bool>;
     async fn agent_stop_polling(&self, id: i64) -> Result<bool>;
     async fn agents_of_entity(&self, entity_id: i64) -> Result<Vec<Agent>>;
+    /// Agents that say they are polling or running but sent no heartbeat since `before`.
+    async fn agents_stale(&self, before: i64) -> Result<Vec<Agent>>;
+    /// Set an agent's status without touching its heartbeat.
+    async fn agent_set_status(&self, id: i64, status: &str) -> Result<()>;
 
     // runs
     /// Create or update a run by name; `(run, inserted)`.
