@@ -10,4 +10,5 @@ mod backends;
 mod behaviour;
 mod coverage;
 mod harness;
+mod isolation;
 mod store;
