@@ -7,7 +7,8 @@ pub mod launch;
 pub mod runs;
 pub mod scalars;
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use async_graphql::{EmptySubscription, MergedObject, Schema};
 use serde_json::{Value, json};
@@ -91,6 +92,9 @@ pub async fn execute(schema: &LiftoffSchema, caller: Caller, body: &[u8]) -> Res
     let mut request = async_graphql::Request::new(query)
         .variables(async_graphql::Variables::from_json(variables))
         .data(caller);
+    if let Some(doc) = parsed(query) {
+        request.set_parsed_query(doc);
+    }
     if let Some(name) = operation_name {
         request = request.operation_name(name);
     }
@@ -105,6 +109,29 @@ pub async fn execute(schema: &LiftoffSchema, caller: Caller, body: &[u8]) -> Res
         }
     }
     Ok(out)
+}
+
+/// Clients send the same few documents over and over (an agent polls with
+/// one); parse each once. Documents that do not parse are not cached (the
+/// executor reports their syntax errors).
+fn parsed(query: &str) -> Option<async_graphql::parser::types::ExecutableDocument> {
+    type Doc = async_graphql::parser::types::ExecutableDocument;
+    const MAX: usize = 512;
+    static CACHE: OnceLock<Mutex<HashMap<String, Doc>>> = OnceLock::new();
+    let cache = CACHE.get_or_init(Mutex::default);
+    if let Some(doc) = cache.lock().unwrap_or_else(|p| p.into_inner()).get(query) {
+        return Some(doc.clone());
+    }
+    if query.len() > 64 << 10 {
+        return None;
+    }
+    let doc = async_graphql::parser::parse_query(query).ok()?;
+    let mut map = cache.lock().unwrap_or_else(|p| p.into_inner());
+    if map.len() >= MAX {
+        map.clear();
+    }
+    map.insert(query.to_owned(), doc.clone());
+    Some(doc)
 }
 
 /// graphql-js wording for unknown fields (the SDK matches on it), and a
