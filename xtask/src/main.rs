@@ -1,6 +1,7 @@
 //! `cargo xtask`: Liftoff's build, dist and test orchestration, in Rust
 //! (the alias lives in .cargo/config.toml). Tool pins: `tools.rs`.
 
+mod bench;
 mod postgres;
 mod sh;
 mod stub;
@@ -20,6 +21,7 @@ usage: cargo xtask <command>
       --only a,b      only these steps (tools always runs)
   web               build the web app bundle into target/www
   extension         build the unpacked extension into target/extension and target/liftoff-extension.zip
+  bench [SUITE]     build in the dist profile and print benchmark figures (suites: server, agent)
   tools             install the pinned tools that are missing (what `test` does first)";
 
 fn main() -> ExitCode {
@@ -31,6 +33,7 @@ fn main() -> ExitCode {
         }
         Some("web") => web::web(),
         Some("extension") => web::extension(),
+        Some("bench") => bench::bench(&args[1..]),
         Some("tools") => tools::ensure(tools::Need::All).map(|()| ExitCode::SUCCESS),
         Some("help" | "-h" | "--help") => {
             println!("{USAGE}");
