@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { test } from "node:test";
 import { launch, launchWithExtension, required, serveStatic } from "./chromium.mjs";
 
-test("the web bundle renders the Liftoff shell", async () => {
+test("the web bundle renders", async () => {
   const site = await serveStatic(required("LIFTOFF_WEB_DIR"));
   const browser = await launch();
   try {
@@ -15,8 +15,9 @@ test("the web bundle renders the Liftoff shell", async () => {
     const errors = [];
     page.on("pageerror", (e) => errors.push(e.message));
     await page.goto(site.url);
-    await page.waitForSelector("header h1", { timeout: 30_000 });
-    assert.equal(await page.textContent("header h1"), "Liftoff");
+    // index.html has an empty body: any text in it was rendered by the wasm app.
+    await page.waitForFunction(() => document.body.innerText.trim().length > 0, null, { timeout: 30_000 });
+    assert.match(await page.title(), /Liftoff/);
     assert.deepEqual(errors, []);
   } finally {
     await browser.close();
