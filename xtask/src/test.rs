@@ -287,7 +287,9 @@ fn browser_suites(_: &Options, counts: &mut Counts) -> Result<()> {
         );
         return Ok(());
     }
-    run(cargo().args(["build", "-p", "liftoff"]))?;
+    // The debug `liftoff` the native tests built: building it the way they
+    // do (same packages, test features) is a no-op after the test step.
+    run(cargo().args(["test", "--no-run"]).args(NATIVE))?;
     let mut node = cmd("node");
     node.args(["--test", "--test-concurrency=1", "--test-reporter=tap"])
         .args(&suites)
