@@ -38,7 +38,7 @@ pub async fn project(
     name: &str,
 ) -> ApiResult<Option<(Entity, Project)>> {
     let entity = entity(state, caller, entity_name).await?;
-    if let Some(p) = state.store.project_get(entity.id, name).await? {
+    if let Some(p) = state.project(entity.id, name).await? {
         return Ok(Some((entity, p)));
     }
     if name == liftoff_model::LAUNCH_PROJECT {

@@ -266,6 +266,7 @@ pub async fn upsert_queue(
             let mut fields = queue_fields(access, mode, Some(config_id), &links);
             fields.max_retries = existing.max_retries;
             state.store.queue_update(existing.id, &fields).await?;
+            state.queues_changed();
             Ok(state
                 .store
                 .queue_by_id(existing.id)
@@ -310,7 +311,7 @@ pub async fn queue(
     let (entity, project) = access::project(state, caller, Some(entity), project)
         .await?
         .ok_or_else(|| denied("project"))?;
-    match state.store.queue_get(project.id, name).await? {
+    match state.queue(project.id, name).await? {
         Some(q) => Ok((entity, q)),
         None => {
             let known: Vec<String> = state
@@ -339,7 +340,7 @@ pub async fn queue_config(
     queue: &Queue,
 ) -> ApiResult<Option<DefaultResourceConfig>> {
     match queue.resource_config_id {
-        Some(id) => match state.store.resource_config_get(id).await? {
+        Some(id) => match state.resource_config(id).await? {
             Some(row) => Ok(Some(resource_config(&row)?)),
             None => Ok(None),
         },

@@ -91,11 +91,55 @@ pub struct AppState {
     /// Signs upload and download URLs (shared by replicas through the store).
     pub signing_key: Vec<u8>,
     waiters: Mutex<HashMap<i64, Arc<Notify>>>,
-    keys: Mutex<HashMap<String, (User, Instant)>>,
+    /// key hash -> its user.
+    keys: Ttl<String, User>,
     /// (user id, entity name) -> the entity, when the user is a member.
-    members: Mutex<HashMap<(i64, String), (crate::store::Entity, Instant)>>,
+    members: Ttl<(i64, String), crate::store::Entity>,
     /// queue id -> (project id, entity name): queues never move.
-    queue_homes: Mutex<HashMap<i64, (i64, String)>>,
+    queue_homes: Ttl<i64, (i64, String)>,
+    /// (entity id, name) -> project: projects are never renamed.
+    projects: Ttl<(i64, String), crate::store::Project>,
+    /// (project id, name) -> queue, briefly (cleared when this server changes a queue).
+    queues: Ttl<(i64, String), crate::store::Queue>,
+    /// id -> resource config, briefly (cleared with `queues`).
+    configs: Ttl<i64, crate::store::ResourceConfig>,
+}
+
+/// A small map whose entries expire. Other replicas' changes show after
+/// the TTL; this server's own changes clear what they touch.
+pub struct Ttl<K, V> {
+    map: Mutex<HashMap<K, (V, Instant)>>,
+    ttl: Duration,
+}
+
+impl<K: std::hash::Hash + Eq, V: Clone> Ttl<K, V> {
+    const MAX: usize = 10_000;
+
+    pub fn new(ttl: Duration) -> Self {
+        Self {
+            map: Mutex::default(),
+            ttl,
+        }
+    }
+
+    pub fn get(&self, key: &K) -> Option<V> {
+        let map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        map.get(key)
+            .filter(|(_, at)| at.elapsed() < self.ttl)
+            .map(|(v, _)| v.clone())
+    }
+
+    pub fn put(&self, key: K, value: V) {
+        let mut map = self.map.lock().unwrap_or_else(|p| p.into_inner());
+        if map.len() >= Self::MAX {
+            map.clear();
+        }
+        map.insert(key, (value, Instant::now()));
+    }
+
+    pub fn clear(&self) {
+        self.map.lock().unwrap_or_else(|p| p.into_inner()).clear();
+    }
 }
 
 const KEY_CACHE_TTL: Duration = Duration::from_secs(30);
@@ -115,9 +159,12 @@ impl AppState {
             blobs,
             signing_key,
             waiters: Mutex::default(),
-            keys: Mutex::default(),
-            members: Mutex::default(),
-            queue_homes: Mutex::default(),
+            keys: Ttl::new(KEY_CACHE_TTL),
+            members: Ttl::new(KEY_CACHE_TTL),
+            queue_homes: Ttl::new(Duration::from_secs(3600)),
+            projects: Ttl::new(KEY_CACHE_TTL),
+            queues: Ttl::new(Duration::from_secs(1)),
+            configs: Ttl::new(Duration::from_secs(1)),
         }
     }
 
@@ -145,13 +192,8 @@ impl AppState {
         name: &str,
     ) -> Result<Option<crate::store::Entity>, crate::store::Error> {
         let key = (user_id, name.to_owned());
-        {
-            let cache = self.members.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((e, at)) = cache.get(&key)
-                && at.elapsed() < KEY_CACHE_TTL
-            {
-                return Ok(Some(e.clone()));
-            }
+        if let Some(e) = self.members.get(&key) {
+            return Ok(Some(e));
         }
         let Some(entity) = self.store.entity_by_name(name).await? else {
             return Ok(None);
@@ -159,12 +201,63 @@ impl AppState {
         if !self.store.member_is(entity.id, user_id).await? {
             return Ok(None);
         }
-        let mut cache = self.members.lock().unwrap_or_else(|p| p.into_inner());
-        if cache.len() > 10_000 {
-            cache.clear();
-        }
-        cache.insert(key, (entity.clone(), Instant::now()));
+        self.members.put(key, entity.clone());
         Ok(Some(entity))
+    }
+
+    /// A project by entity and name (cached: projects are never renamed).
+    pub async fn project(
+        &self,
+        entity_id: i64,
+        name: &str,
+    ) -> Result<Option<crate::store::Project>, crate::store::Error> {
+        let key = (entity_id, name.to_owned());
+        if let Some(p) = self.projects.get(&key) {
+            return Ok(Some(p));
+        }
+        let p = self.store.project_get(entity_id, name).await?;
+        if let Some(p) = &p {
+            self.projects.put(key, p.clone());
+        }
+        Ok(p)
+    }
+
+    /// A queue by project and name (cached for a second).
+    pub async fn queue(
+        &self,
+        project_id: i64,
+        name: &str,
+    ) -> Result<Option<crate::store::Queue>, crate::store::Error> {
+        let key = (project_id, name.to_owned());
+        if let Some(q) = self.queues.get(&key) {
+            return Ok(Some(q));
+        }
+        let q = self.store.queue_get(project_id, name).await?;
+        if let Some(q) = &q {
+            self.queues.put(key, q.clone());
+        }
+        Ok(q)
+    }
+
+    /// A resource config by id (cached for a second).
+    pub async fn resource_config(
+        &self,
+        id: i64,
+    ) -> Result<Option<crate::store::ResourceConfig>, crate::store::Error> {
+        if let Some(c) = self.configs.get(&id) {
+            return Ok(Some(c));
+        }
+        let c = self.store.resource_config_get(id).await?;
+        if let Some(c) = &c {
+            self.configs.put(id, c.clone());
+        }
+        Ok(c)
+    }
+
+    /// This server changed a queue or a config: forget what was cached.
+    pub fn queues_changed(&self) {
+        self.queues.clear();
+        self.configs.clear();
     }
 
     /// `(project id, entity name)` of a queue.
@@ -172,13 +265,8 @@ impl AppState {
         &self,
         queue_id: i64,
     ) -> Result<Option<(i64, String)>, crate::store::Error> {
-        if let Some(h) = self
-            .queue_homes
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&queue_id)
-        {
-            return Ok(Some(h.clone()));
+        if let Some(h) = self.queue_homes.get(&queue_id) {
+            return Ok(Some(h));
         }
         let Some(q) = self.store.queue_by_id(queue_id).await? else {
             return Ok(None);
@@ -190,39 +278,26 @@ impl AppState {
             return Ok(None);
         };
         let home = (p.id, e.name);
-        self.queue_homes
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(queue_id, home.clone());
+        self.queue_homes.put(queue_id, home.clone());
         Ok(Some(home))
     }
 
     /// Forget a deleted queue.
     pub fn forget_queue(&self, queue_id: i64) {
-        self.queue_homes
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&queue_id);
+        self.queue_homes.clear();
+        let _ = queue_id;
+        self.queues_changed();
     }
 
     /// The user an API key belongs to (cached for a short while).
     pub async fn user_for_key(&self, key: &str) -> Result<Option<User>, crate::store::Error> {
         let hash = crate::auth::hash_key(key);
-        {
-            let cache = self.keys.lock().unwrap_or_else(|p| p.into_inner());
-            if let Some((user, at)) = cache.get(&hash)
-                && at.elapsed() < KEY_CACHE_TTL
-            {
-                return Ok(Some(user.clone()));
-            }
+        if let Some(u) = self.keys.get(&hash) {
+            return Ok(Some(u));
         }
         let user = self.store.user_by_key_hash(&hash).await?;
         if let Some(u) = &user {
-            let mut cache = self.keys.lock().unwrap_or_else(|p| p.into_inner());
-            if cache.len() > 10_000 {
-                cache.clear();
-            }
-            cache.insert(hash, (u.clone(), Instant::now()));
+            self.keys.put(hash, u.clone());
         }
         Ok(user)
     }

@@ -1135,6 +1135,7 @@ impl LaunchMutation {
             fields.prioritization_mode = PrioritizationMode::from(m).as_str().to_owned();
         }
         state.store.queue_update(qid, &fields).await?;
+        state.queues_changed();
         Ok(SuccessPayload::of(true, None))
     }
 
