@@ -21,8 +21,13 @@ pub struct Server {
 
 impl Server {
     pub fn start(data_dir: &Path, extra: &[&str]) -> Self {
-        let mut child = Command::new(bin())
-            .args(["server", "--addr", "127.0.0.1:0", "--data-dir"])
+        let mut command = Command::new(bin());
+        command.arg("server");
+        if !extra.contains(&"--addr") {
+            command.args(["--addr", "127.0.0.1:0"]);
+        }
+        let mut child = command
+            .arg("--data-dir")
             .arg(data_dir)
             .args(extra)
             .env("LIFTOFF_ADMIN_API_KEY", ADMIN_KEY)
@@ -194,4 +199,28 @@ where
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+}
+
+/// A new empty database on the test PostgreSQL server
+/// (`LIFTOFF_TEST_POSTGRES_URL`), as a URL; `None` without one.
+pub async fn fresh_postgres() -> Option<String> {
+    use sqlx::Connection;
+    let admin = std::env::var("LIFTOFF_TEST_POSTGRES_URL").ok()?;
+    let name = format!("liftoff_e2e_{}_{}", std::process::id(), rand_suffix());
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .expect("LIFTOFF_TEST_POSTGRES_URL is not reachable");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+    Some(format!("{base}/{name}"))
+}
+
+fn rand_suffix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos() as u64 % 1_000_000_007)
+        .unwrap_or(0)
 }

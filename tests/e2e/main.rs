@@ -7,4 +7,5 @@ mod agent;
 mod container;
 mod harness;
 mod server;
+mod stress;
 mod wandb_sdk;
