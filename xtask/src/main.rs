@@ -2,8 +2,11 @@
 //! (the alias lives in .cargo/config.toml). Tool pins: `tools.rs`.
 
 mod bench;
+mod containers;
 mod postgres;
+mod python;
 mod sh;
+mod stress;
 mod stub;
 mod test;
 mod tools;
@@ -21,6 +24,7 @@ usage: cargo xtask <command>
       --only a,b      only these steps (tools always runs)
   web               build the web app bundle into target/www
   extension         build the unpacked extension into target/extension and target/liftoff-extension.zip
+  stress            the minutes-long proofs: kill -9 under load, restarts, fuzzing (CI runs it after test)
   bench [SUITE]     build in the dist profile and print benchmark figures (suites: server, agent)
   tools             install the pinned tools that are missing (what `test` does first)";
 
@@ -34,6 +38,7 @@ fn main() -> ExitCode {
         Some("web") => web::web(),
         Some("extension") => web::extension(),
         Some("bench") => bench::bench(&args[1..]),
+        Some("stress") => stress::stress(&args[1..]),
         Some("tools") => tools::ensure(tools::Need::All).map(|()| ExitCode::SUCCESS),
         Some("help" | "-h" | "--help") => {
             println!("{USAGE}");

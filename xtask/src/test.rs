@@ -60,6 +60,11 @@ pub struct Options {
 }
 
 impl Options {
+    /// Everything (what `cargo xtask stress` needs around its tests).
+    pub fn full() -> Options {
+        Options::default()
+    }
+
     pub fn parse(args: &[String]) -> Result<Options> {
         let mut options = Options::default();
         let mut args = args.iter();
@@ -188,14 +193,14 @@ fn clippy_wasm(_: &Options, _: &mut Counts) -> Result<()> {
     run(cargo().arg("clippy").args(BROWSER_TEST).args(lint))
 }
 
-/// Native tests, with a throwaway PostgreSQL for the store conformance suite.
-fn native_tests(_: &Options, counts: &mut Counts) -> Result<()> {
-    let (postgres_url, _cluster) = postgres::for_tests()?;
+/// Native tests, with a throwaway PostgreSQL for the store conformance
+/// suite, the official `wandb` package for the SDK tests and podman for the
+/// local-container tests (each test says when it skips for want of one).
+fn native_tests(options: &Options, counts: &mut Counts) -> Result<()> {
+    let env = test_env(options)?;
     let cargo = || {
         let mut c = cargo();
-        if let Some(url) = &postgres_url {
-            c.env(postgres::URL_VAR, url);
-        }
+        c.envs(env.vars.iter().map(|(k, v)| (k, v)));
         c
     };
     if sh::read(cargo().args(["nextest", "--version"])).is_ok() {
@@ -213,6 +218,37 @@ fn native_tests(_: &Options, counts: &mut Counts) -> Result<()> {
             counts,
         )
     }
+}
+
+/// What the native and stress tests need around them.
+pub struct TestEnv {
+    pub vars: Vec<(String, String)>,
+    /// Keeps the PostgreSQL cluster alive.
+    _cluster: Option<postgres::Postgres>,
+}
+
+pub fn test_env(options: &Options) -> Result<TestEnv> {
+    let (postgres_url, cluster) = postgres::for_tests()?;
+    let mut vars = Vec::new();
+    if let Some(url) = postgres_url {
+        vars.push((postgres::URL_VAR.to_owned(), url));
+        vars.push(("LIFTOFF_REQUIRE_POSTGRES".to_owned(), "1".to_owned()));
+    }
+    if !options.quick {
+        let python = crate::python::wandb()?;
+        vars.push((
+            "LIFTOFF_WANDB_PYTHON".to_owned(),
+            python.display().to_string(),
+        ));
+        vars.push(("LIFTOFF_REQUIRE_WANDB".to_owned(), "1".to_owned()));
+        if let Some(podman) = crate::containers::podman_env()? {
+            vars.extend(podman);
+        }
+    }
+    Ok(TestEnv {
+        vars,
+        _cluster: cluster,
+    })
 }
 
 /// crates/client/tests/browser.rs against [`Stub`], in Chromium through

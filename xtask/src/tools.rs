@@ -46,6 +46,12 @@ const DEBIAN: &[(&str, &str, &str)] = &[
         "busybox-static",
         "a tiny rootfs for container test images",
     ),
+    (
+        "python3",
+        "python3-venv",
+        "venvs for the official wandb SDK (the reference client) and for jobs",
+    ),
+    ("git", "git", "git jobs"),
 ];
 
 /// Which tools a command needs.
