@@ -288,9 +288,10 @@ async fn bench_agent(liftoff: &str) -> anyhow::Result<()> {
         let deadline = Instant::now() + Duration::from_secs(30);
         let ns = loop {
             if let Ok(t) = std::fs::read_to_string(&mark)
-                && let Ok(n) = t.trim().parse::<u128>() {
-                    break n;
-                }
+                && let Ok(n) = t.trim().parse::<u128>()
+            {
+                break n;
+            }
             anyhow::ensure!(Instant::now() < deadline, "job {i} did not start");
             tokio::time::sleep(Duration::from_millis(5)).await;
         };

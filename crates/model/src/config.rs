@@ -196,13 +196,7 @@ impl AgentConfig {
         });
         cfg.runner = section(map, "runner", &mut p).inspect(|r| {
             unknown_keys(r, RUNNER_KEYS, "runner.", &mut p);
-            one_of(
-                r,
-                "container_cli",
-                "runner.",
-                &["docker", "podman"],
-                &mut p,
-            );
+            one_of(r, "container_cli", "runner.", &["docker", "podman"], &mut p);
             string(r, "namespace", "runner.", &mut p);
             string(r, "python", "runner.", &mut p);
             if let Some(n) = int(r, "stop_grace_seconds", "runner.", &mut p).filter(|n| *n < 0) {
@@ -518,13 +512,14 @@ fn check_builder(b: &Map<String, Value>, p: &mut Vec<ConfigProblem>) {
         p,
     );
     if let Some(dest) = string(b, "destination", "builder.", p)
-        && let (_, Some(tag)) = split_image_tag(&dest) {
-            p.push(problem(
+        && let (_, Some(tag)) = split_image_tag(&dest)
+    {
+        p.push(problem(
                 "builder.destination",
                 Some(dest.clone()),
                 &format!("may not include a tag, but ends in ':{tag}'; remove it (the agent tags each image with a hash of its source)"),
             ));
-        }
+    }
     if let Some(store) = string(b, "build-context-store", "builder.", p) {
         let ok = store.starts_with("s3://")
             || store.starts_with("gs://")

@@ -62,16 +62,26 @@ impl Field {
     }
 
     pub fn minimum(&self) -> Option<f64> {
-        self.schema.minimum.as_ref().and_then(serde_json::Number::as_f64)
+        self.schema
+            .minimum
+            .as_ref()
+            .and_then(serde_json::Number::as_f64)
     }
 
     pub fn maximum(&self) -> Option<f64> {
-        self.schema.maximum.as_ref().and_then(serde_json::Number::as_f64)
+        self.schema
+            .maximum
+            .as_ref()
+            .and_then(serde_json::Number::as_f64)
     }
 
     /// The text of the schema's default ("" without one).
     pub fn default_text(&self) -> String {
-        self.schema.default.as_ref().map(text_of).unwrap_or_default()
+        self.schema
+            .default
+            .as_ref()
+            .map(text_of)
+            .unwrap_or_default()
     }
 
     /// A short hint for the input: `integer, 1 to 16`, `one of: a, b`.
@@ -328,12 +338,24 @@ mod tests {
     fn checks_each_input_with_the_schema() {
         let f = fields(&schema());
         assert_eq!(f[0].check("2"), Some("must be at most 1, got 2".into()));
-        assert_eq!(f[0].check("fast"), Some("must be a number, got \"fast\"".into()));
+        assert_eq!(
+            f[0].check("fast"),
+            Some("must be a number, got \"fast\"".into())
+        );
         assert_eq!(f[0].check("0.5"), None);
         assert_eq!(f[1].check(""), Some("is required".into()));
-        assert_eq!(f[1].check("2.5"), Some("must be a whole number, got \"2.5\"".into()));
-        assert_eq!(f[2].check("rmsprop").unwrap(), "must be one of adam, sgd, got \"rmsprop\"");
-        assert_eq!(f[3].check("[1, 2"), Some("is not valid JSON: EOF while parsing a list at line 1 column 5".into()));
+        assert_eq!(
+            f[1].check("2.5"),
+            Some("must be a whole number, got \"2.5\"".into())
+        );
+        assert_eq!(
+            f[2].check("rmsprop").unwrap(),
+            "must be one of adam, sgd, got \"rmsprop\""
+        );
+        assert_eq!(
+            f[3].check("[1, 2"),
+            Some("is not valid JSON: EOF while parsing a list at line 1 column 5".into())
+        );
         assert_eq!(f[3].check("[1, 2]"), None);
     }
 
@@ -342,11 +364,19 @@ mod tests {
         let s = schema();
         let f = fields(&s);
         let texts = |pairs: &[(&str, &str)]| -> Vec<(String, String)> {
-            pairs.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect()
+            pairs
+                .iter()
+                .map(|(a, b)| (a.to_string(), b.to_string()))
+                .collect()
         };
         let config = assemble(
             &f,
-            &texts(&[("lr", "0.01"), ("epochs", "5"), ("optimizer.name", "sgd"), ("verbose", "true")]),
+            &texts(&[
+                ("lr", "0.01"),
+                ("epochs", "5"),
+                ("optimizer.name", "sgd"),
+                ("verbose", "true"),
+            ]),
             &s,
         )
         .unwrap();
@@ -356,9 +386,16 @@ mod tests {
         );
         assert_eq!(
             texts_for(&f, &config),
-            texts(&[("lr", "0.01"), ("epochs", "5"), ("optimizer.name", "sgd"), ("layers", ""), ("verbose", "true")])
+            texts(&[
+                ("lr", "0.01"),
+                ("epochs", "5"),
+                ("optimizer.name", "sgd"),
+                ("layers", ""),
+                ("verbose", "true")
+            ])
         );
-        let problems = assemble(&f, &texts(&[("lr", "3"), ("layers", "[1, \"x\"]")]), &s).unwrap_err();
+        let problems =
+            assemble(&f, &texts(&[("lr", "3"), ("layers", "[1, \"x\"]")]), &s).unwrap_err();
         let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
         assert_eq!(
             text,

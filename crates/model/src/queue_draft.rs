@@ -5,9 +5,7 @@
 
 use serde_json::{Map, Number, Value};
 
-use crate::queue::{
-    PrioritizationMode, ResourceType, TemplateVariable, validate_queue_name,
-};
+use crate::queue::{PrioritizationMode, ResourceType, TemplateVariable, validate_queue_name};
 use crate::resource_args::{check_kubernetes, check_local_container};
 use crate::schema::{JsonSchema, Problem, SchemaType};
 use crate::template::{placeholders, validate_definitions};
@@ -201,7 +199,12 @@ impl VariableTile {
         }
         if !self.allowed.trim().is_empty() {
             let mut list = Vec::new();
-            for part in self.allowed.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            for part in self
+                .allowed
+                .split(',')
+                .map(str::trim)
+                .filter(|p| !p.is_empty())
+            {
                 match value(part) {
                     Ok(v) => list.push(v),
                     Err(message) => bad("allowed", message),
@@ -291,7 +294,10 @@ impl QueueDraft {
         } else if taken.iter().any(|t| t == &self.name) {
             push(
                 paths::NAME,
-                format!("a queue named {:?} already exists in {:?}", self.name, self.entity),
+                format!(
+                    "a queue named {:?} already exists in {:?}",
+                    self.name, self.entity
+                ),
             );
         }
         if self.resource.is_none() {
@@ -388,13 +394,20 @@ mod tests {
             parse_config("env:\n  - A=1\ngpus: \"{{gpus}}\"\n", ConfigFormat::Yaml),
             Ok(json!({"env": ["A=1"], "gpus": "{{gpus}}"}))
         );
-        assert!(parse_config("{\"a\": ", ConfigFormat::Json).unwrap_err().starts_with("not valid JSON"));
+        assert!(
+            parse_config("{\"a\": ", ConfigFormat::Json)
+                .unwrap_err()
+                .starts_with("not valid JSON")
+        );
         assert_eq!(
             parse_config("[1]", ConfigFormat::Json),
             Err("the configuration must be a mapping of settings, got a list".into())
         );
         let c = json!({"env": ["A=1"]});
-        assert_eq!(parse_config(&print_config(&c, ConfigFormat::Yaml), ConfigFormat::Yaml), Ok(c.clone()));
+        assert_eq!(
+            parse_config(&print_config(&c, ConfigFormat::Yaml), ConfigFormat::Yaml),
+            Ok(c.clone())
+        );
         assert_eq!(print_config(&json!({}), ConfigFormat::Json), "");
     }
 
@@ -438,12 +451,26 @@ mod tests {
         let mut d = draft("{\"gpus\": ", ConfigFormat::Json);
         d.name = "gpu".into();
         let p = d.check(&["gpu".into()]).unwrap_err();
-        assert_eq!(p[0].to_string(), "name: a queue named \"gpu\" already exists in \"alice\"");
-        assert!(p[1].to_string().starts_with("config: not valid JSON: EOF while parsing"), "{}", p[1]);
+        assert_eq!(
+            p[0].to_string(),
+            "name: a queue named \"gpu\" already exists in \"alice\""
+        );
+        assert!(
+            p[1].to_string()
+                .starts_with("config: not valid JSON: EOF while parsing"),
+            "{}",
+            p[1]
+        );
 
         let d = draft("{\"privileged\": true}", ConfigFormat::Json);
         let p = d.check(&[]).unwrap_err();
-        assert!(p[0].to_string().starts_with("config: Unsupported resource_args.local-container option 'privileged'"), "{}", p[0]);
+        assert!(
+            p[0].to_string().starts_with(
+                "config: Unsupported resource_args.local-container option 'privileged'"
+            ),
+            "{}",
+            p[0]
+        );
 
         let mut d = draft("gpus: \"{{gpus}}\"\nshm: \"{{shm}}\"", ConfigFormat::Yaml);
         d.resource = Some(ResourceType::LocalProcess);

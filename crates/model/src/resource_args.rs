@@ -150,18 +150,17 @@ pub fn check_kubernetes(args: &Value) -> Result<(), String> {
                         _ => {}
                     }
                     if k == "annotations"
-                        && let Some(a) = val.as_object() {
-                            for (ak, av) in a {
-                                let low = format!("{ak}={}", text(av)).to_ascii_lowercase();
-                                if (low.contains("apparmor") || low.contains("seccomp"))
-                                    && low.contains("unconfined")
-                                {
-                                    out.push(format!(
-                                        "{p}.{ak}: unconfined profiles are not allowed"
-                                    ));
-                                }
+                        && let Some(a) = val.as_object()
+                    {
+                        for (ak, av) in a {
+                            let low = format!("{ak}={}", text(av)).to_ascii_lowercase();
+                            if (low.contains("apparmor") || low.contains("seccomp"))
+                                && low.contains("unconfined")
+                            {
+                                out.push(format!("{p}.{ak}: unconfined profiles are not allowed"));
                             }
                         }
+                    }
                     walk(val, &p, out);
                 }
             }

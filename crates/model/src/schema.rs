@@ -130,14 +130,15 @@ impl JsonSchema {
             }
         }
         if let Some(allowed) = &self.allowed
-            && !allowed.iter().any(|a| values_equal(a, value)) {
-                let list: Vec<String> = allowed.iter().map(short).collect();
-                push(format!(
-                    "must be one of {}, got {}",
-                    list.join(", "),
-                    short(value)
-                ));
-            }
+            && !allowed.iter().any(|a| values_equal(a, value))
+        {
+            let list: Vec<String> = allowed.iter().map(short).collect();
+            push(format!(
+                "must be one of {}, got {}",
+                list.join(", "),
+                short(value)
+            ));
+        }
         if let Some(n) = value.as_f64() {
             if let Some(min) = self
                 .minimum

@@ -58,10 +58,10 @@ pub fn validate_definitions(config: &Value, vars: &[TemplateVariable]) -> Vec<Pr
         if let (Some(min), Some(max)) = (
             s.minimum.as_ref().and_then(|n| n.as_f64()),
             s.maximum.as_ref().and_then(|n| n.as_f64()),
-        )
-            && min > max {
-                push(name, format!("minimum {min} is greater than maximum {max}"));
-            }
+        ) && min > max
+        {
+            push(name, format!("minimum {min} is greater than maximum {max}"));
+        }
         if s.kind == Some(SchemaType::String) && (s.minimum.is_some() || s.maximum.is_some()) {
             push(
                 name,
