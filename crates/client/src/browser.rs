@@ -4,7 +4,7 @@
 use js_sys::{Array, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
-use web_sys::{Headers, Request, RequestInit, Response};
+use web_sys::{Headers, Request, RequestCredentials, RequestInit, Response};
 
 use crate::transport::{HttpRequest, HttpResponse, Transport};
 
@@ -28,6 +28,10 @@ async fn fetch(request: HttpRequest) -> Result<HttpResponse, String> {
     }
     let init = RequestInit::new();
     init.set_method(request.method);
+    // The key travels in `Authorization`; never ambient credentials. This
+    // also keeps a 401's `WWW-Authenticate: Basic` from opening the
+    // browser's login dialog over the web app.
+    init.set_credentials(RequestCredentials::Omit);
     init.set_headers(&headers);
     if !request.body.is_empty() {
         let body = Uint8Array::from(request.body.as_slice());

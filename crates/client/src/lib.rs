@@ -13,6 +13,7 @@ pub mod error;
 pub mod graphql;
 pub mod ops;
 pub mod transport;
+pub mod view;
 
 #[cfg(target_arch = "wasm32")]
 pub mod browser;

@@ -7,7 +7,7 @@ use serde_json::{Map, Value};
 
 use crate::form::{self, Field};
 use crate::priority::Priority;
-use crate::queue::{PrioritizationMode, TemplateVariable};
+use crate::queue::{PrioritizationMode, Queue, TemplateVariable};
 use crate::schema::{JsonSchema, Problem};
 use crate::spec::{JobRef, LaunchSpec, Overrides};
 use crate::template;
@@ -28,6 +28,22 @@ pub struct QueueChoice {
     pub name: String,
     pub prioritization: PrioritizationMode,
     pub template_variables: Vec<TemplateVariable>,
+}
+
+impl QueueChoice {
+    pub fn of(queue: &Queue) -> Self {
+        Self {
+            entity: queue.entity_name.clone(),
+            name: queue.name.clone(),
+            prioritization: queue.prioritization_mode,
+            template_variables: queue.template_variables().to_vec(),
+        }
+    }
+
+    /// `entity/name`, how the drawer's select names it.
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.entity, self.name)
+    }
 }
 
 /// Everything the drawer collects.
@@ -93,7 +109,9 @@ fn check_name(what: &str, name: &str) -> Option<String> {
     if name.trim().is_empty() {
         Some(format!("choose a {what}"))
     } else if name.contains('/') || name.trim() != name {
-        Some(format!("{what} {name:?} may not contain '/' or start or end with spaces"))
+        Some(format!(
+            "{what} {name:?} may not contain '/' or start or end with spaces"
+        ))
     } else {
         None
     }
@@ -111,7 +129,10 @@ impl LaunchForm {
 
         let version = self.version.trim();
         let job = if version.is_empty() || version.contains(['/', ':']) {
-            problems.push(problem(paths::VERSION, "choose a version (latest, v0, v1, ...)"));
+            problems.push(problem(
+                paths::VERSION,
+                "choose a version (latest, v0, v1, ...)",
+            ));
             None
         } else {
             match JobRef::parse(&format!("{}:{version}", self.job.trim())) {
@@ -136,9 +157,8 @@ impl LaunchForm {
             (ConfigInput::Fields(_), None) => Some(Map::new()),
             (ConfigInput::Json(text), schema) => match parse_config_json(text) {
                 Ok(config) => {
-                    let found = schema.map_or_else(Vec::new, |s| {
-                        s.validate(&Value::Object(config.clone()))
-                    });
+                    let found = schema
+                        .map_or_else(Vec::new, |s| s.validate(&Value::Object(config.clone())));
                     if found.is_empty() {
                         Some(config)
                     } else {
@@ -176,7 +196,12 @@ impl LaunchForm {
                     .template_values
                     .iter()
                     .filter(|(_, text)| !text.trim().is_empty())
-                    .map(|(name, text)| (name.clone(), typed_variable(&q.template_variables, name, text)))
+                    .map(|(name, text)| {
+                        (
+                            name.clone(),
+                            typed_variable(&q.template_variables, name, text),
+                        )
+                    })
                     .collect();
                 match template::resolve_values(&q.template_variables, &given) {
                     Ok(values) if q.template_variables.is_empty() => drop(values),
@@ -186,7 +211,9 @@ impl LaunchForm {
             }
         }
 
-        let (Some(job), Some(run_config), Some(q), true) = (job, run_config, queue, problems.is_empty()) else {
+        let (Some(job), Some(run_config), Some(q), true) =
+            (job, run_config, queue, problems.is_empty())
+        else {
             return Err(problems);
         };
         let overrides = (!run_config.is_empty()).then(|| Overrides {
@@ -291,9 +318,15 @@ mod tests {
         f.priority = Some(Priority::High);
         f.template_values = vec![("cpu".into(), "4".into())];
         let req = f.build(Some(&schema()), Some(&queue(true))).unwrap();
-        assert_eq!((req.queue_entity.as_str(), req.queue.as_str()), ("team", "gpu"));
+        assert_eq!(
+            (req.queue_entity.as_str(), req.queue.as_str()),
+            ("team", "gpu")
+        );
         assert_eq!(req.priority, Some(Priority::High));
-        assert_eq!(req.template_values, Some(json!({"cpu": 4}).as_object().unwrap().clone()));
+        assert_eq!(
+            req.template_values,
+            Some(json!({"cpu": 4}).as_object().unwrap().clone())
+        );
         assert_eq!(
             req.spec.to_value(),
             json!({"job": "alice/mnist/job-train:latest", "entity": "alice", "project": "mnist",
@@ -310,9 +343,15 @@ mod tests {
         let req = f.build(None, Some(&q)).unwrap();
         assert_eq!(req.spec.overrides, None);
         assert_eq!(req.template_values, None);
-        let f = LaunchForm { template_values: vec![], ..form() };
+        let f = LaunchForm {
+            template_values: vec![],
+            ..form()
+        };
         let req = f.build(Some(&schema()), Some(&queue(false))).unwrap();
-        assert_eq!(req.template_values, Some(json!({"cpu": 2}).as_object().unwrap().clone()));
+        assert_eq!(
+            req.template_values,
+            Some(json!({"cpu": 2}).as_object().unwrap().clone())
+        );
     }
 
     #[test]
@@ -337,7 +376,10 @@ mod tests {
                 "template.cpu: must be at most 8, got 99",
             ]
         );
-        assert_eq!(problem_at(&problems, "config.lr"), Some("must be at most 1, got 5"));
+        assert_eq!(
+            problem_at(&problems, "config.lr"),
+            Some("must be at most 1, got 5")
+        );
         let none = form().build(None, None).unwrap_err();
         assert_eq!(none[0].to_string(), "queue: choose a queue");
     }
@@ -347,12 +389,18 @@ mod tests {
         let mut f = form();
         f.config = ConfigInput::Json("[1]".into());
         let p = f.build(None, Some(&queue(false))).unwrap_err();
-        assert_eq!(p[0].to_string(), "config: must be a JSON object like {\"lr\": 0.01}, got a list");
+        assert_eq!(
+            p[0].to_string(),
+            "config: must be a JSON object like {\"lr\": 0.01}, got a list"
+        );
         f.config = ConfigInput::Json("{\"lr\": 2}".into());
         let p = f.build(Some(&schema()), Some(&queue(false))).unwrap_err();
         assert_eq!(p[0].to_string(), "config.lr: must be at most 1, got 2");
         f.config = ConfigInput::Json("{\"lr\": 0.5, \"extra\": [1]}".into());
         let req = f.build(Some(&schema()), Some(&queue(false))).unwrap();
-        assert_eq!(req.spec.overrides.unwrap().run_config.unwrap()["extra"], json!([1]));
+        assert_eq!(
+            req.spec.overrides.unwrap().run_config.unwrap()["extra"],
+            json!([1])
+        );
     }
 }

@@ -98,6 +98,25 @@ pub struct QueueItem {
     pub retries: i64,
 }
 
+impl QueueItem {
+    /// An item in `state` that says nothing else yet (no spec, no times).
+    pub fn new(id: impl Into<String>, state: ItemState) -> Self {
+        Self {
+            id: id.into(),
+            state,
+            priority: Priority::default(),
+            run_spec: None,
+            associated_run_id: None,
+            created_at: None,
+            claimed_at: None,
+            launch_agent_id: None,
+            error: None,
+            warnings: vec![],
+            retries: 0,
+        }
+    }
+}
+
 /// What the user sees (W&B's queued-run statuses).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum DisplayStatus {
@@ -275,19 +294,7 @@ mod tests {
     use super::*;
 
     fn item(state: ItemState) -> QueueItem {
-        QueueItem {
-            id: "i".into(),
-            state,
-            priority: Priority::Medium,
-            run_spec: None,
-            associated_run_id: None,
-            created_at: None,
-            claimed_at: None,
-            launch_agent_id: None,
-            error: None,
-            warnings: vec![],
-            retries: 0,
-        }
+        QueueItem::new("i", state)
     }
 
     fn now() -> OffsetDateTime {

@@ -9,6 +9,7 @@ pub mod items;
 pub mod liftoff;
 pub mod queues;
 pub mod runs;
+pub mod web;
 
 /// Liftoff's own documents and the W&B ones, by file stem.
 macro_rules! document {

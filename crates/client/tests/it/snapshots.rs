@@ -4,7 +4,7 @@ use std::fs;
 use expect_test::expect_file;
 use liftoff_client::Operation;
 use liftoff_client::graphql::decode_response;
-use liftoff_client::ops::{agents, artifacts, identity, items, liftoff, queues, runs};
+use liftoff_client::ops::{agents, artifacts, identity, items, liftoff, queues, runs, web};
 use liftoff_model::agent::AgentStatus;
 use liftoff_model::queue::{ExternalLink, ExternalLinks, PrioritizationMode, QueueAccess, ResourceType};
 use liftoff_model::spec::LaunchSpec;
@@ -288,5 +288,77 @@ fn liftoff_extensions() {
         "LiftoffUpdateRunQueue",
         liftoff::LiftoffUpdateRunQueue { queue_id: "UnVuUXVldWU6MQ==".into(), max_retries: Some(2), prioritization_mode: Some(PrioritizationMode::V0) },
         "LiftoffUpdateRunQueue",
+    );
+}
+
+#[test]
+fn liftoff_web_reads() {
+    let (entity, project) = ("alice".to_owned(), "mnist".to_owned());
+    check(
+        "LiftoffProjectRuns",
+        web::LiftoffProjectRuns {
+            entity: entity.clone(),
+            project: project.clone(),
+            first: 50,
+            after: None,
+        },
+        "LiftoffProjectRuns",
+    );
+    check(
+        "LiftoffRunPage",
+        web::LiftoffRunPage {
+            entity: entity.clone(),
+            project: project.clone(),
+            run: "ab12cd34".into(),
+        },
+        "LiftoffRunPage",
+    );
+    check(
+        "LiftoffRunHistory",
+        web::LiftoffRunHistory {
+            entity: entity.clone(),
+            project: project.clone(),
+            run: "ab12cd34".into(),
+            keys: vec!["loss".into(), "_runtime".into()],
+            samples: 500,
+        },
+        "LiftoffRunHistory",
+    );
+    check(
+        "LiftoffRunLogLines",
+        web::LiftoffRunLogLines {
+            entity: entity.clone(),
+            project: project.clone(),
+            run: "ab12cd34".into(),
+            offset: 40,
+            limit: 1000,
+        },
+        "LiftoffRunLogLines",
+    );
+    check(
+        "LiftoffJobs",
+        web::LiftoffJobs {
+            entity: entity.clone(),
+            project: project.clone(),
+        },
+        "LiftoffJobs",
+    );
+    check(
+        "LiftoffJob",
+        web::LiftoffJob {
+            entity,
+            project,
+            name: "job-train".into(),
+        },
+        "LiftoffJob",
+    );
+    check(
+        "LiftoffArtifactFiles",
+        web::LiftoffArtifactFiles {
+            id: "QXJ0aWZhY3Q6Mw==".into(),
+            names: Some(vec!["wandb-job.json".into()]),
+            first: 10,
+        },
+        "LiftoffArtifactFiles",
     );
 }

@@ -1,0 +1,415 @@
+//! A queue page: its items as rows (display status, place in line, why
+//! they wait, duration) and its agents (liveness, heartbeat).
+
+use liftoff_model::agent::{Agent, Liveness};
+use liftoff_model::spec::LaunchSpec;
+use liftoff_model::status::{
+    DisplayStatus, ItemState, QueueItem, RunView, StatusContext, WaitReason, display_status,
+    service_order, wait_reason,
+};
+use liftoff_model::timefmt;
+use time::OffsetDateTime;
+
+use crate::ops::liftoff::{ItemRun, QueueDetail};
+
+/// One row of the Items tab.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ItemRow {
+    pub item: QueueItem,
+    pub run: Option<ItemRun>,
+    pub status: DisplayStatus,
+    /// Place in line among the waiting items (0: next).
+    pub position: Option<usize>,
+    /// Why a waiting item waits.
+    pub wait: Option<WaitReason>,
+    /// What runs: the job (`entity/project/name:alias`), else the image,
+    /// else the command.
+    pub job: Option<String>,
+    /// Where its run goes.
+    pub entity: Option<String>,
+    pub project: Option<String>,
+    pub author: Option<String>,
+    /// When it started: its run's creation, else the agent's claim.
+    pub started_at: Option<String>,
+    /// Started until finished (or until now).
+    pub duration_secs: Option<i64>,
+}
+
+impl ItemRow {
+    /// Waiting or running: it can be cancelled.
+    pub fn can_cancel(&self) -> bool {
+        self.status.is_active()
+    }
+
+    /// Done (any outcome): it can be pushed again.
+    pub fn can_requeue(&self) -> bool {
+        !self.status.is_active()
+    }
+
+    /// Still in the queue: its priority can change.
+    pub fn can_change_priority(&self) -> bool {
+        self.item.state == ItemState::Pending
+    }
+
+    /// The job's short name (`name:alias`), for a narrow column.
+    pub fn job_short(&self) -> Option<&str> {
+        self.job
+            .as_deref()
+            .map(|j| j.rsplit('/').next().unwrap_or(j))
+    }
+
+    /// The first line of the error, for the row; the whole message is behind
+    /// a disclosure.
+    pub fn error_summary(&self) -> Option<String> {
+        self.item.error.as_ref().map(|e| {
+            let first = e
+                .message
+                .lines()
+                .find(|l| !l.trim().is_empty())
+                .unwrap_or("");
+            let short: String = first.chars().take(160).collect();
+            let more = short.len() < e.message.trim().len();
+            format!("{} stage: {short}{}", e.stage, if more { " …" } else { "" })
+        })
+    }
+}
+
+fn what_runs(spec: &LaunchSpec) -> Option<String> {
+    spec.job
+        .clone()
+        .or_else(|| spec.docker_image().map(str::to_owned))
+        .or_else(|| spec.command().map(|c| c.join(" ")))
+}
+
+/// The agents as the queue page shows them.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AgentRow {
+    pub agent: Agent,
+    pub liveness: Liveness,
+    /// "12 s ago".
+    pub heartbeat: String,
+    /// Jobs of this queue it is running now.
+    pub running: i64,
+}
+
+/// Derive every row of a queue page at `now`. Rows keep the server's order
+/// (newest first); positions follow the order of service.
+pub fn item_rows(detail: &QueueDetail, now: OffsetDateTime) -> Vec<ItemRow> {
+    let liveness: Vec<(&Agent, Liveness)> =
+        detail.agents.iter().map(|a| (a, a.liveness(now))).collect();
+    let live = liveness.iter().any(|(_, l)| l.is_alive());
+    let mut rows: Vec<ItemRow> = detail
+        .items
+        .iter()
+        .map(|it| {
+            let item = &it.item;
+            let owner_alive = item.launch_agent_id.as_ref().and_then(|id| {
+                liveness
+                    .iter()
+                    .find(|(a, _)| &a.id == id)
+                    .map(|(_, l)| l.is_alive())
+            });
+            let ctx = StatusContext {
+                run: it.run.as_ref().map(|r| RunView {
+                    state: r.state.clone(),
+                    heartbeat_at: r.heartbeat_at.as_deref().and_then(timefmt::parse),
+                }),
+                queue_has_live_agent: live,
+                owner_alive,
+                now,
+            };
+            let status = display_status(item, &ctx);
+            let spec = item
+                .run_spec
+                .clone()
+                .and_then(|v| LaunchSpec::from_value(v).ok())
+                .unwrap_or_default();
+            let started_at = it
+                .run
+                .as_ref()
+                .and_then(|r| r.created_at.clone())
+                .or_else(|| item.claimed_at.clone());
+            let duration_secs = started_at
+                .as_deref()
+                .and_then(timefmt::parse)
+                .and_then(|start| {
+                    let end = if status.is_active() {
+                        Some(now)
+                    } else {
+                        it.run
+                            .as_ref()
+                            .and_then(|r| r.heartbeat_at.as_deref())
+                            .and_then(timefmt::parse)
+                    }?;
+                    Some((end - start).whole_seconds().max(0))
+                });
+            ItemRow {
+                item: item.clone(),
+                run: it.run.clone(),
+                status,
+                position: None,
+                wait: None,
+                job: what_runs(&spec),
+                entity: spec.entity.clone(),
+                project: spec.project.clone(),
+                author: spec.author.clone(),
+                started_at,
+                duration_secs,
+            }
+        })
+        .collect();
+
+    // Capacity of the live agents: (jobs of this queue they run, max_jobs).
+    let busy: Vec<(i64, i64)> = liveness
+        .iter()
+        .filter(|(_, l)| l.is_alive())
+        .map(|(a, _)| (running_for(&rows, &a.id), a.max_jobs()))
+        .collect();
+    let prioritized = detail.queue.prioritization_mode.enabled();
+    let mut waiting: Vec<usize> = (0..rows.len())
+        .filter(|&i| rows[i].item.state == ItemState::Pending)
+        .collect();
+    waiting.sort_by(|&a, &b| service_order(&rows[a].item, &rows[b].item, prioritized));
+    for (position, i) in waiting.into_iter().enumerate() {
+        rows[i].position = Some(position);
+        rows[i].wait = Some(wait_reason(&busy, position));
+    }
+    rows
+}
+
+fn running_for(rows: &[ItemRow], agent_id: &str) -> i64 {
+    rows.iter()
+        .filter(|r| r.item.launch_agent_id.as_deref() == Some(agent_id) && r.status.is_active())
+        .count() as i64
+}
+
+/// The agents of a queue page at `now`, live ones first.
+pub fn agent_rows(detail: &QueueDetail, rows: &[ItemRow], now: OffsetDateTime) -> Vec<AgentRow> {
+    let mut out: Vec<AgentRow> = detail
+        .agents
+        .iter()
+        .map(|a| AgentRow {
+            agent: a.clone(),
+            liveness: a.liveness(now),
+            heartbeat: a
+                .heartbeat()
+                .map_or_else(|| "never".to_owned(), |t| timefmt::ago(t, now)),
+            running: running_for(rows, &a.id),
+        })
+        .collect();
+    out.sort_by_key(|r| !r.liveness.is_alive());
+    out
+}
+
+/// Some agent polls the queue (else the page shows the red banner).
+pub fn has_live_agent(detail: &QueueDetail, now: OffsetDateTime) -> bool {
+    detail
+        .agents
+        .iter()
+        .any(|a| a.liveness(now).is_alive() && !a.stop_polling)
+}
+
+/// How many rows have each status, in [`DisplayStatus::ALL`] order, zeros left out.
+pub fn status_counts(rows: &[ItemRow]) -> Vec<(DisplayStatus, usize)> {
+    DisplayStatus::ALL
+        .into_iter()
+        .map(|s| (s, rows.iter().filter(|r| r.status == s).count()))
+        .filter(|(_, n)| *n > 0)
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ops::liftoff::ItemWithRun;
+    use liftoff_model::queue::Queue;
+    use liftoff_model::status::ItemError;
+    use liftoff_model::{Priority, RunState};
+    use serde_json::json;
+
+    fn now() -> OffsetDateTime {
+        timefmt::parse("2026-11-28T12:00:00Z").unwrap()
+    }
+
+    fn queue(prioritized: bool) -> Queue {
+        serde_json::from_value(json!({
+            "id": "q1", "name": "gpu", "entityName": "alice",
+            "prioritizationMode": if prioritized { "V0" } else { "DISABLED" }
+        }))
+        .unwrap()
+    }
+
+    fn agent(id: &str, ago: i64, max_jobs: i64) -> Agent {
+        let hb = timefmt::format(now() - time::Duration::seconds(ago));
+        serde_json::from_value(json!({
+            "id": id, "name": id, "agentStatus": "POLLING", "heartbeatAt": hb,
+            "runQueues": ["q1"], "hostname": "vm", "agentConfig": {"max_jobs": max_jobs}
+        }))
+        .unwrap()
+    }
+
+    fn item(id: &str, state: ItemState, created: &str, priority: Priority) -> ItemWithRun {
+        let mut item = QueueItem::new(id, state);
+        item.priority = priority;
+        item.run_spec = Some(
+            json!({"job": "alice/mnist/job-train:v2", "entity": "alice", "project": "mnist", "author": "alice"}),
+        );
+        item.created_at = Some(created.into());
+        ItemWithRun { item, run: None }
+    }
+
+    fn running(id: &str, agent: &str, run_state: RunState) -> ItemWithRun {
+        let mut it = item(
+            id,
+            ItemState::Claimed,
+            "2026-11-28T11:00:00Z",
+            Priority::Medium,
+        );
+        it.item.launch_agent_id = Some(agent.into());
+        it.item.claimed_at = Some("2026-11-28T11:58:00Z".into());
+        it.run = Some(ItemRun {
+            id: "UnVu".into(),
+            name: "run-1".into(),
+            state: run_state,
+            stopped: false,
+            heartbeat_at: Some("2026-11-28T11:59:50Z".into()),
+            created_at: Some("2026-11-28T11:58:20Z".into()),
+        });
+        it
+    }
+
+    fn detail(prioritized: bool, agents: Vec<Agent>, items: Vec<ItemWithRun>) -> QueueDetail {
+        QueueDetail {
+            queue: queue(prioritized),
+            agents,
+            items,
+            end_cursor: None,
+            has_next_page: false,
+        }
+    }
+
+    #[test]
+    fn waiting_items_get_a_place_and_a_reason() {
+        let d = detail(
+            true,
+            vec![agent("a1", 5, 1)],
+            vec![
+                item(
+                    "new-low",
+                    ItemState::Pending,
+                    "2026-11-28T11:50:00Z",
+                    Priority::Low,
+                ),
+                item(
+                    "old-high",
+                    ItemState::Pending,
+                    "2026-11-28T11:40:00Z",
+                    Priority::High,
+                ),
+                running("busy", "a1", RunState::Running),
+            ],
+        );
+        let rows = item_rows(&d, now());
+        let shape: Vec<(&str, DisplayStatus, Option<usize>, Option<String>)> = rows
+            .iter()
+            .map(|r| {
+                (
+                    r.item.id.as_str(),
+                    r.status,
+                    r.position,
+                    r.wait.as_ref().map(ToString::to_string),
+                )
+            })
+            .collect();
+        assert_eq!(
+            shape,
+            vec![
+                (
+                    "new-low",
+                    DisplayStatus::Queued,
+                    Some(1),
+                    Some("agents are busy: 1 of 1 job running".into())
+                ),
+                (
+                    "old-high",
+                    DisplayStatus::Queued,
+                    Some(0),
+                    Some("agents are busy: 1 of 1 job running".into())
+                ),
+                ("busy", DisplayStatus::Running, None, None),
+            ]
+        );
+        assert_eq!(rows[2].duration_secs, Some(100));
+        assert_eq!(rows[2].job_short(), Some("job-train:v2"));
+        assert_eq!(rows[0].project.as_deref(), Some("mnist"));
+        assert!(rows[2].can_cancel() && !rows[2].can_requeue() && !rows[2].can_change_priority());
+        assert!(rows[0].can_change_priority());
+
+        let agents = agent_rows(&d, &rows, now());
+        assert_eq!(
+            (agents[0].heartbeat.as_str(), agents[0].running),
+            ("5 s ago", 1)
+        );
+        assert!(has_live_agent(&d, now()));
+        assert_eq!(
+            status_counts(&rows),
+            vec![(DisplayStatus::Queued, 2), (DisplayStatus::Running, 1)]
+        );
+    }
+
+    #[test]
+    fn without_a_live_agent_items_are_idle() {
+        let d = detail(
+            false,
+            vec![agent("gone", 600, 1)],
+            vec![
+                item(
+                    "b",
+                    ItemState::Pending,
+                    "2026-11-28T11:50:00Z",
+                    Priority::High,
+                ),
+                item(
+                    "a",
+                    ItemState::Pending,
+                    "2026-11-28T11:40:00Z",
+                    Priority::Low,
+                ),
+            ],
+        );
+        let rows = item_rows(&d, now());
+        assert_eq!(rows[0].status, DisplayStatus::Idle);
+        // FIFO when the queue does not use priorities.
+        assert_eq!((rows[0].position, rows[1].position), (Some(1), Some(0)));
+        assert_eq!(rows[1].wait, Some(WaitReason::NoAgent));
+        assert!(!has_live_agent(&d, now()));
+        assert_eq!(agent_rows(&d, &rows, now())[0].liveness, Liveness::Gone);
+    }
+
+    #[test]
+    fn failed_and_finished_items() {
+        let mut failed = item(
+            "f",
+            ItemState::Failed,
+            "2026-11-28T11:40:00Z",
+            Priority::Medium,
+        );
+        failed.item.error = Some(ItemError {
+            message: "\nTraceback (most recent call last):\n  File \"train.py\"\nZeroDivisionError"
+                .into(),
+            stage: "run".into(),
+            file_paths: vec![],
+        });
+        let done = running("d", "a1", RunState::Finished);
+        let d = detail(false, vec![agent("a1", 5, 2)], vec![failed, done]);
+        let rows = item_rows(&d, now());
+        assert_eq!(rows[0].status, DisplayStatus::Failed);
+        assert_eq!(
+            rows[0].error_summary().as_deref(),
+            Some("run stage: Traceback (most recent call last): …")
+        );
+        assert!(rows[0].can_requeue());
+        assert_eq!(rows[1].status, DisplayStatus::Finished);
+        assert_eq!(rows[1].duration_secs, Some(90));
+    }
+}

@@ -1,0 +1,151 @@
+//! View models: pure functions from operation answers to what the web app
+//! (and the extension) shows. No IO; the current time is a parameter.
+//! Components render these values and nothing else decides for them.
+
+pub mod chart;
+pub mod items;
+pub mod queues;
+
+use crate::error::Error;
+use crate::ops::identity::{ServerFeatures, features};
+
+/// What the server lets the web app do beyond W&B's own operations.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Capabilities {
+    /// Queue details with items and their runs, item counts, cancel,
+    /// requeue, priority changes (`LIFTOFF_QUEUE_ADMIN`).
+    pub queue_admin: bool,
+    /// The agents of a queue or an entity (`LIFTOFF_LAUNCH_AGENTS`).
+    pub agents: bool,
+    /// Stop polling (`LIFTOFF_STOP_POLLING`).
+    pub stop_polling: bool,
+    /// Console lines of a run (`LIFTOFF_RUN_CONSOLE`).
+    pub console: bool,
+    /// Jobs with the runs that used each version (`Artifact.usedBy`, a
+    /// Liftoff field: any Liftoff server has it).
+    pub job_runs: bool,
+}
+
+impl Capabilities {
+    pub fn of(features: &ServerFeatures) -> Self {
+        let queue_admin = features.has(features::QUEUE_ADMIN);
+        Self {
+            queue_admin,
+            agents: features.has(features::AGENTS),
+            stop_polling: features.has(features::STOP_POLLING),
+            console: features.has(features::RUN_CONSOLE),
+            job_runs: queue_admin || features.has(features::AGENTS),
+        }
+    }
+}
+
+/// An error as the web app says it: what happened and what to do.
+pub fn explain(err: &Error) -> String {
+    match err {
+        Error::Unauthorized { url } => format!(
+            "The server at {url} refused this API key. Check the key: `liftoff server` prints the admin's on its first start (also in DATA_DIR/admin-api-key); on W&B it is at wandb.ai/authorize."
+        ),
+        Error::Network { url, message } => format!(
+            "Cannot reach {url}: is the server running, and is the address right? (The browser said: {message}.)"
+        ),
+        Error::Http {
+            status: 404 | 405,
+            operation,
+            ..
+        } => format!(
+            "{operation}: the server answered HTTP 404. Is this the base URL of a W&B-compatible server (its /graphql must exist)?"
+        ),
+        Error::Http {
+            status,
+            operation,
+            message,
+        } if *status >= 500 => format!(
+            "{operation}: the server failed (HTTP {status}). Try again; if it keeps failing, its log says why. ({message})"
+        ),
+        Error::Decode { operation, message } => format!(
+            "{operation}: the server's answer was not what a W&B-compatible server sends: {message}"
+        ),
+        Error::NotFound { what } => format!("Not found: {what} (or you may not see it)."),
+        other => other.to_string(),
+    }
+}
+
+/// `alice` -> `alice`; anything a shell would split or expand is quoted.
+pub fn shell_quote(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./:=@%+,".contains(c));
+    if plain {
+        word.to_owned()
+    } else {
+        format!("'{}'", word.replace('\'', r"'\''"))
+    }
+}
+
+/// The commands that start an agent for a queue: Liftoff's and W&B's.
+pub fn agent_commands(entity: &str, queue: &str) -> [String; 2] {
+    let (q, e) = (shell_quote(queue), shell_quote(entity));
+    [
+        format!("liftoff agent -q {q} -e {e}"),
+        format!("wandb launch-agent -q {q} -e {e}"),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capabilities_follow_the_features() {
+        let none = Capabilities::of(&ServerFeatures::default());
+        assert_eq!(none, Capabilities::default());
+        let all = Capabilities::of(&ServerFeatures {
+            enabled: vec![
+                features::QUEUE_ADMIN.into(),
+                features::AGENTS.into(),
+                features::RUN_CONSOLE.into(),
+            ],
+        });
+        assert!(all.queue_admin && all.agents && all.console && all.job_runs);
+        assert!(!all.stop_polling);
+    }
+
+    #[test]
+    fn errors_say_what_to_do() {
+        let e = Error::Network {
+            url: "http://127.0.0.1:9/graphql".into(),
+            message: "Failed to fetch".into(),
+        };
+        assert_eq!(
+            explain(&e),
+            "Cannot reach http://127.0.0.1:9/graphql: is the server running, and is the address right? (The browser said: Failed to fetch.)"
+        );
+        let e = Error::Unauthorized {
+            url: "http://x/graphql".into(),
+        };
+        assert!(explain(&e).starts_with("The server at http://x/graphql refused this API key."));
+        let e = Error::Http {
+            operation: "Viewer".into(),
+            status: 404,
+            message: "".into(),
+        };
+        assert!(explain(&e).contains("its /graphql must exist"));
+    }
+
+    #[test]
+    fn agent_commands_are_copyable() {
+        assert_eq!(
+            agent_commands("alice", "gpu"),
+            [
+                "liftoff agent -q gpu -e alice".to_owned(),
+                "wandb launch-agent -q gpu -e alice".to_owned()
+            ]
+        );
+        assert_eq!(
+            agent_commands("a", "my queue")[0],
+            "liftoff agent -q 'my queue' -e a"
+        );
+        assert_eq!(shell_quote("it's"), r"'it'\''s'");
+    }
+}
