@@ -179,6 +179,50 @@ async fn a_bad_entry_point_fails_at_the_run_stage_with_its_stderr() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_killed_mid_run_ends_crashed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("server"), &[]);
+    queue(&server, tmp.path(), "default");
+    let _agent = AgentProcess::start(&server, &tmp.path().join("agent"), &["-q", "default"]);
+    // the job starts, prints, then dies by SIGKILL (as the OOM killer would)
+    let (status, _, err) = liftoff(
+        &server,
+        tmp.path(),
+        &[
+            "launch",
+            "-E",
+            "sh -c 'echo half way; sleep 1; kill -9 $$'",
+            "--queue",
+            "default",
+            "-p",
+            "proj",
+        ],
+    );
+    assert!(status.success(), "{err}");
+    let failed = eventually(Duration::from_secs(60), "the item to fail", || async {
+        items(&server, "default")
+            .await
+            .into_iter()
+            .find(|i| i.item.state == ItemState::Failed)
+    })
+    .await;
+    let e = failed.item.error.unwrap();
+    assert_eq!(e.stage, "run");
+    assert!(e.message.contains("SIGKILL"), "{}", e.message);
+    assert!(e.message.contains("half way"), "{}", e.message);
+    let state = server
+        .client(ADMIN_KEY)
+        .call(RunState {
+            entity: "admin".into(),
+            project: "proj".into(),
+            name: failed.item.associated_run_id.clone().unwrap(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(state, State::Crashed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_agents_with_one_job_each_run_two_jobs_at_once_and_stop_polling_stops_them() {
     let tmp = tempfile::tempdir().unwrap();
     let server = Server::start(&tmp.path().join("server"), &[]);

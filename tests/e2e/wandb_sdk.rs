@@ -227,3 +227,199 @@ async fn a_launched_job_logs_to_liftoff_through_the_official_sdk() {
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("READ OK"));
 }
+
+/// The official `wandb` CLI next to the venv's python.
+fn wandb_cli(python: &str) -> std::path::PathBuf {
+    std::path::Path::new(python).with_file_name("wandb")
+}
+
+fn run_ok(cmd: &mut Command, what: &str) -> String {
+    let out = cmd.output().unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{what}: {text}");
+    text
+}
+
+/// Items of `queue` whose runs have finished.
+async fn finished_runs(server: &Server, queue: &str) -> Vec<String> {
+    let Ok(q) = server
+        .client(ADMIN_KEY)
+        .call(LiftoffRunQueue {
+            entity: "admin".into(),
+            queue: queue.into(),
+            first: 20,
+            after: None,
+        })
+        .await
+    else {
+        return vec![];
+    };
+    q.items
+        .iter()
+        .filter_map(|i| i.run.as_ref())
+        .filter(|r| r.state == liftoff_model::RunState::Finished)
+        .map(|r| r.name.clone())
+        .collect()
+}
+
+/// A child killed with its process group (the official agent starts the
+/// job and wandb-core under it).
+struct Group(std::process::Child);
+
+impl Drop for Group {
+    fn drop(&mut self) {
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.0.id())])
+            .status();
+        let _ = self.0.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_official_cli_and_launch_agent_work_with_liftoff() {
+    use std::os::unix::process::CommandExt;
+    let Some(python) = python() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("server"), &[]);
+    let (status, _, err) = crate::harness::liftoff(
+        &server,
+        tmp.path(),
+        &["queue", "create", "default", "--resource", "local-process"],
+    );
+    assert!(status.success(), "{err}");
+    let code = tmp.path().join("code");
+    std::fs::create_dir_all(&code).unwrap();
+    std::fs::write(code.join("train.py"), TRAIN).unwrap();
+    std::fs::write(code.join("requirements.txt"), "wandb\n").unwrap();
+    let wandb = |args: &[&str]| {
+        let mut c = Command::new(wandb_cli(&python));
+        c.args(args)
+            .current_dir(&code)
+            .env("WANDB_BASE_URL", &server.url)
+            .env("WANDB_API_KEY", ADMIN_KEY)
+            .env("WANDB_DIR", tmp.path())
+            .env_remove("WANDB_ENTITY")
+            .env_remove("WANDB_PROJECT");
+        c
+    };
+    // `wandb job create code` then `wandb launch -j`, and `wandb launch --uri .`
+    let out = run_ok(
+        &mut wandb(&[
+            "job",
+            "create",
+            "code",
+            ".",
+            "-p",
+            "proj",
+            "-e",
+            "admin",
+            "-n",
+            "train-job",
+            "-E",
+            "python train.py",
+        ]),
+        "wandb job create",
+    );
+    assert!(out.contains("admin/proj/train-job:v0"), "{out}");
+    run_ok(
+        &mut wandb(&[
+            "launch",
+            "-j",
+            "admin/proj/train-job:latest",
+            "-q",
+            "default",
+            "-p",
+            "proj",
+            "-e",
+            "admin",
+        ]),
+        "wandb launch -j",
+    );
+    run_ok(
+        &mut wandb(&[
+            "launch",
+            "--uri",
+            ".",
+            "-E",
+            "python train.py",
+            "-q",
+            "default",
+            "-p",
+            "proj",
+            "-e",
+            "admin",
+        ]),
+        "wandb launch --uri .",
+    );
+    // liftoff agent runs both
+    let work = tmp.path().join("agent");
+    std::fs::create_dir_all(&work).unwrap();
+    let cfg = work.join("launch-config.yaml");
+    std::fs::write(&cfg, format!("runner:\n  python: {python}\n")).unwrap();
+    let agent = crate::harness::AgentProcess::start(
+        &server,
+        &work,
+        &["-q", "default", "-c", cfg.to_str().unwrap()],
+    );
+    let ran = crate::harness::eventually(
+        std::time::Duration::from_secs(300),
+        "liftoff agent to finish both official items",
+        || async {
+            let done = finished_runs(&server, "default").await;
+            (done.len() == 2).then_some(done)
+        },
+    )
+    .await;
+    assert_eq!(
+        agent.output().matches("training done").count(),
+        2,
+        "{}",
+        agent.output()
+    );
+    drop(agent);
+    // `liftoff launch` pushes; the official `wandb launch-agent` runs it
+    let (status, out, err) = crate::harness::liftoff(
+        &server,
+        &code,
+        &["launch", "--uri", ".", "--queue", "default", "-p", "proj"],
+    );
+    assert!(status.success(), "{out}{err}");
+    let venv_bin = std::path::Path::new(&python).parent().unwrap().to_owned();
+    let path = format!(
+        "{}:{}",
+        venv_bin.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let log = tmp.path().join("wandb-agent.log");
+    let file = std::fs::File::create(&log).unwrap();
+    let py_agent = Group(
+        wandb(&["launch-agent", "-q", "default", "-e", "admin", "-j", "1"])
+            .current_dir(tmp.path())
+            .env("PATH", path)
+            .stdout(file.try_clone().unwrap())
+            .stderr(file)
+            .process_group(0)
+            .spawn()
+            .unwrap(),
+    );
+    let all = crate::harness::eventually(
+        std::time::Duration::from_secs(180),
+        "the official agent to finish liftoff's item",
+        || async {
+            let done = finished_runs(&server, "default").await;
+            (done.len() == 3).then_some(done)
+        },
+    )
+    .await;
+    let third = all.iter().find(|r| !ran.contains(r)).unwrap();
+    let text = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        text.contains("training done") && text.contains(third.as_str()),
+        "{text}"
+    );
+    drop(py_agent);
+}

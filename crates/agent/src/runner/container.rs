@@ -275,7 +275,13 @@ struct ContainerWorkload {
 #[async_trait]
 impl Workload for ContainerWorkload {
     async fn wait(&mut self) -> Outcome {
-        self.inner.wait().await
+        // the container CLI reports a signal inside as 128 + its number
+        match self.inner.wait().await {
+            Outcome::Exited(code) if (129..=128 + 31).contains(&code) => {
+                Outcome::Signaled(crate::runner::signal_name(code - 128))
+            }
+            other => other,
+        }
     }
 
     async fn stop(&mut self, grace: Duration) {

@@ -110,6 +110,26 @@ pub enum Outcome {
     Stopped,
 }
 
+/// `SIGKILL (signal 9)`: a signal as people know it.
+pub fn signal_name(n: i32) -> String {
+    let name = match n {
+        1 => "SIGHUP",
+        2 => "SIGINT",
+        3 => "SIGQUIT",
+        4 => "SIGILL",
+        6 => "SIGABRT",
+        7 => "SIGBUS",
+        8 => "SIGFPE",
+        9 => "SIGKILL",
+        11 => "SIGSEGV",
+        13 => "SIGPIPE",
+        14 => "SIGALRM",
+        15 => "SIGTERM",
+        _ => return format!("signal {n}"),
+    };
+    format!("{name} (signal {n})")
+}
+
 /// A started job.
 #[async_trait]
 pub trait Workload: Send {

@@ -182,7 +182,7 @@ impl Workload for ProcessWorkload {
                         use std::os::unix::process::ExitStatusExt;
                         Outcome::Signaled(
                             s.signal()
-                                .map_or("a signal".into(), |n| format!("signal {n}")),
+                                .map_or("a signal".into(), crate::runner::signal_name),
                         )
                     }
                     #[cfg(not(unix))]

@@ -146,6 +146,7 @@ pub async fn post(
     };
     let mut update = LiveUpdate {
         preempting: req.preempting,
+        agent_only: !req.files.is_empty() && req.files.keys().all(|k| k == AGENT_CONSOLE),
         ..Default::default()
     };
     for (name, chunk) in &req.files {

@@ -829,7 +829,7 @@ macro_rules! impl_store {
                 Ok(sqlx::query_as::<$db, Run>(
                     "UPDATE runs SET summary = COALESCE($2, summary), heartbeat_at = $3, updated_at = $3, \
                      state = CASE WHEN $4 IS NOT NULL THEN $4 WHEN $5 THEN 'preempting' \
-                                  WHEN state IN ('crashed', 'pending') THEN 'running' ELSE state END, \
+                                  WHEN state IN ('crashed', 'pending') AND NOT $7 THEN 'running' ELSE state END, \
                      exit_code = COALESCE($6, exit_code) WHERE id = $1 RETURNING *",
                 )
                 .bind(run_id)
@@ -838,6 +838,7 @@ macro_rules! impl_store {
                 .bind(state)
                 .bind(u.preempting)
                 .bind(exit)
+                .bind(u.agent_only)
                 .fetch_one(&self.pool)
                 .await?)
             }

@@ -201,6 +201,9 @@ pub struct LiveUpdate {
     /// Final state (`finished`/`failed`) and exit code.
     pub finish: Option<(String, i64)>,
     pub preempting: bool,
+    /// Only the agent's console stream: it keeps the run's heartbeat but
+    /// never brings a crashed run back to running (the job may be over).
+    pub agent_only: bool,
 }
 
 /// What an upsert may set on a run; `None` leaves a field as it is.

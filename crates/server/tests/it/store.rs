@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use liftoff_server::store::{NewArtifact, QueueFields, RunFields, Store};
+use liftoff_server::store::{LiveUpdate, NewArtifact, QueueFields, RunFields, Store};
 
 use crate::backends::each;
 
@@ -334,6 +334,28 @@ async fn runs_upsert_and_stop() {
             (run.state.as_str(), run.config.as_str(), run.heartbeat_at),
             ("finished", "{\"lr\":{\"value\":0.1}}", 6)
         );
+        // a heartbeat revives a crashed run, unless it is only the agent's console
+        let crashed = RunFields {
+            state: Some("crashed".into()),
+            ..Default::default()
+        };
+        s.run_upsert(p.id, "ab12cd34", &crashed, "alice", 7)
+            .await
+            .unwrap();
+        let agent = LiveUpdate {
+            agent_only: true,
+            ..Default::default()
+        };
+        let r = s.run_live(run.id, &agent, 8).await.unwrap();
+        assert_eq!((r.state.as_str(), r.heartbeat_at), ("crashed", 8));
+        let r = s.run_live(run.id, &LiveUpdate::default(), 9).await.unwrap();
+        assert_eq!(r.state, "running");
+        let done = LiveUpdate {
+            finish: Some(("failed".into(), 3)),
+            ..Default::default()
+        };
+        let r = s.run_live(run.id, &done, 10).await.unwrap();
+        assert_eq!((r.state.as_str(), r.exit_code), ("failed", Some(3)));
         assert!(s.run_stop(run.id).await.unwrap());
         assert!(s.run_get(p.id, "ab12cd34").await.unwrap().unwrap().stopped);
         assert_eq!(
