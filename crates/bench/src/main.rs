@@ -3,6 +3,7 @@
 //! `liftoff-bench server [--postgres-url URL]`: pushes/s, push->pop->ack
 //! cycles/s with 8 concurrent clients, and pop latency with 100,000 items
 //! waiting, on SQLite (and PostgreSQL when a URL is given).
+//! `liftoff-bench runs [--postgres-url URL]`: history ingest and chart query.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -17,6 +18,8 @@ use liftoff_model::spec::LaunchSpec;
 use liftoff_server::ServerConfig;
 use serde_json::json;
 
+mod runs;
+
 const KEY: &str = "0123456789abcdef0123456789abcdef01234567";
 const CLIENTS: usize = 8;
 
@@ -25,11 +28,7 @@ async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     match args.first().map(String::as_str) {
         Some("server") => {
-            let pg = args
-                .iter()
-                .position(|a| a == "--postgres-url")
-                .and_then(|i| args.get(i + 1))
-                .cloned();
+            let pg = flag(&args, "--postgres-url");
             let pending: usize = args
                 .iter()
                 .position(|a| a == "--pending")
@@ -46,6 +45,17 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Some("runs") => {
+            println!(
+                "| backend | history rows/s (10-row requests) | rows/s (1000-row requests) | rows/s (8 runs at once) | chart of 100,000 rows: first | p50 |"
+            );
+            println!("|---|---|---|---|---|---|");
+            runs::bench_runs("sqlite", None).await?;
+            if let Some(url) = flag(&args, "--postgres-url") {
+                runs::bench_runs("postgres", Some(url)).await?;
+            }
+            Ok(())
+        }
         Some("agent") => {
             let liftoff = args
                 .iter()
@@ -56,9 +66,16 @@ async fn main() -> anyhow::Result<()> {
             bench_agent(&liftoff).await
         }
         _ => anyhow::bail!(
-            "usage: liftoff-bench server [--postgres-url URL] [--pending N] | agent --liftoff PATH"
+            "usage: liftoff-bench server [--postgres-url URL] [--pending N] | runs [--postgres-url URL] | agent --liftoff PATH"
         ),
     }
+}
+
+fn flag(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .cloned()
 }
 
 struct Running {
