@@ -600,23 +600,20 @@ pub async fn reap_gone_agents(state: &AppState) -> ApiResult<()> {
                     .get("project")
                     .and_then(Value::as_str)
                     .unwrap_or_default();
-                if let Some(entity) = state.store.entity_by_name(entity_name).await? {
-                    if let Some(p) = state.store.project_get(entity.id, project).await? {
-                        if let Some(run) = state.store.run_get(p.id, run_name).await? {
-                            let live = liftoff_model::RunState::parse(&run.state);
-                            if !live.is_terminal() {
-                                let f = crate::store::RunFields {
-                                    state: Some("crashed".into()),
-                                    ..Default::default()
-                                };
-                                state
-                                    .store
-                                    .run_upsert(p.id, run_name, &f, &run.created_by, now)
-                                    .await?;
-                                crashed = true;
-                            }
-                        }
-                    }
+                if let Some(entity) = state.store.entity_by_name(entity_name).await?
+                    && let Some(p) = state.store.project_get(entity.id, project).await?
+                    && let Some(run) = state.store.run_get(p.id, run_name).await?
+                    && !liftoff_model::RunState::parse(&run.state).is_terminal()
+                {
+                    let f = crate::store::RunFields {
+                        state: Some("crashed".into()),
+                        ..Default::default()
+                    };
+                    state
+                        .store
+                        .run_upsert(p.id, run_name, &f, &run.created_by, now)
+                        .await?;
+                    crashed = true;
                 }
             }
             let message = format!(
