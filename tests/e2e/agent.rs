@@ -489,4 +489,86 @@ async fn a_dead_agent_is_noticed_its_item_fails_and_its_run_crashes() {
             .args(["-9", &pid])
             .status();
     }
+    // a restarted agent (same work dir) runs the next item, not the failed one
+    let restarted = AgentProcess::start(&server, &work, &["-q", "default"]);
+    let (status, _, err) = liftoff(
+        &server,
+        tmp.path(),
+        &["launch", "-E", "true", "--queue", "default", "-p", "proj"],
+    );
+    assert!(status.success(), "{err}");
+    let next = eventually(
+        Duration::from_secs(60),
+        "the next item to finish",
+        || async {
+            items(&server, "default").await.into_iter().find(|i| {
+                i.item.id != claimed.item.id
+                    && i.run.as_ref().is_some_and(|r| r.state == State::Finished)
+            })
+        },
+    )
+    .await;
+    let out = restarted.output();
+    assert_eq!(out.matches("Job ").count(), 1, "{out}");
+    assert!(
+        out.contains(next.item.associated_run_id.as_deref().unwrap()),
+        "{out}"
+    );
+    let again = items(&server, "default").await;
+    let first = again.iter().find(|i| i.item.id == claimed.item.id).unwrap();
+    assert_eq!(first.item.state, ItemState::Failed);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unacknowledged_lease_goes_back_to_pending_and_runs_once() {
+    use liftoff_client::ops::items::PopFromRunQueue;
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("server"), &["--lease-secs", "2"]);
+    queue(&server, tmp.path(), "default");
+    let marks = tmp.path().join("marks");
+    let job = format!("sh -c 'echo $WANDB_RUN_ID >> {}'", marks.display());
+    let (status, _, err) = liftoff(
+        &server,
+        tmp.path(),
+        &["launch", "-E", &job, "--queue", "default", "-p", "proj"],
+    );
+    assert!(status.success(), "{err}");
+    // an agent that pops and dies before acknowledging
+    server
+        .client(ADMIN_KEY)
+        .call(PopFromRunQueue {
+            entity: "admin".into(),
+            project: "model-registry".into(),
+            queue: "default".into(),
+            agent_id: None,
+        })
+        .await
+        .unwrap()
+        .expect("the item");
+    let leased_at = Instant::now();
+    assert_eq!(
+        items(&server, "default").await[0].item.state,
+        ItemState::Leased
+    );
+    eventually(Duration::from_secs(10), "the lease to lapse", || async {
+        (items(&server, "default").await[0].item.state == ItemState::Pending).then_some(())
+    })
+    .await;
+    let lapsed = leased_at.elapsed();
+    assert!(
+        lapsed >= Duration::from_millis(1500) && lapsed < Duration::from_secs(5),
+        "the 2 s lease lapsed after {lapsed:?}"
+    );
+    let _agent = AgentProcess::start(&server, &tmp.path().join("agent"), &["-q", "default"]);
+    eventually(Duration::from_secs(60), "the item to run", || async {
+        items(&server, "default")
+            .await
+            .into_iter()
+            .find(|i| i.run.as_ref().is_some_and(|r| r.state == State::Finished))
+    })
+    .await;
+    // run exactly once, even after another lease period
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let ran = std::fs::read_to_string(&marks).unwrap();
+    assert_eq!(ran.lines().count(), 1, "{ran}");
 }
