@@ -8,4 +8,5 @@ mod container;
 mod harness;
 mod server;
 mod stress;
+mod wandb_public_api;
 mod wandb_sdk;

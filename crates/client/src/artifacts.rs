@@ -12,8 +12,9 @@ use serde_json::Value;
 use crate::client::Client;
 use crate::error::Error;
 use crate::ops::artifacts::{
-    ArtifactFileSpec, ArtifactInfo, ArtifactMembershipByName, CommitArtifact, CreateArtifact, CreateArtifactFiles,
-    CreateArtifactManifest, FetchArtifactManifest, GetArtifactMembershipFileUrls,
+    ArtifactFileSpec, ArtifactInfo, ArtifactMembershipByName, CommitArtifact, CreateArtifact,
+    CreateArtifactFiles, CreateArtifactManifest, FetchArtifactManifest,
+    GetArtifactMembershipFileUrls,
 };
 use crate::transport::Transport;
 
@@ -55,13 +56,26 @@ pub fn manifest_of(files: &[(String, Vec<u8>)]) -> (ArtifactManifest, String) {
     for (name, bytes) in sorted {
         let digest = md5_b64(bytes);
         h.update(format!("{name}:{digest}\n").as_bytes());
-        m.contents.0.push((name.clone(), ManifestEntry { digest, size: Some(bytes.len() as i64), ..Default::default() }));
+        m.contents.0.push((
+            name.clone(),
+            ManifestEntry {
+                digest,
+                size: Some(bytes.len() as i64),
+                ..Default::default()
+            },
+        ));
     }
     (m, hex::encode(h.finalize()))
 }
 
 fn parse_headers(headers: &[String]) -> Vec<(String, String)> {
-    headers.iter().filter_map(|h| h.split_once(':').map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))).collect()
+    headers
+        .iter()
+        .filter_map(|h| {
+            h.split_once(':')
+                .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        })
+        .collect()
 }
 
 impl<T: Transport> Client<T> {
@@ -71,12 +85,24 @@ impl<T: Transport> Client<T> {
         let client_id = format!("liftoff-{}-{digest}", v.name);
         let created = self
             .call(CreateArtifact::new(
-                &v.entity, &v.project, &v.type_name, &v.name, &digest, &client_id, &client_id, &v.aliases,
-                v.description.as_deref(), v.metadata.as_ref(), None,
+                &v.entity,
+                &v.project,
+                &v.type_name,
+                &v.name,
+                &digest,
+                &client_id,
+                &client_id,
+                &v.aliases,
+                v.description.as_deref(),
+                v.metadata.as_ref(),
+                None,
             ))
             .await?;
         if created.state == "COMMITTED" {
-            return Ok(Uploaded { id: created.id, unchanged: true });
+            return Ok(Uploaded {
+                id: created.id,
+                unchanged: true,
+            });
         }
         let manifest_call = |digest: String, include_upload: bool| CreateArtifactManifest {
             artifact_id: created.id.clone(),
@@ -88,42 +114,82 @@ impl<T: Transport> Client<T> {
             include_upload,
         };
         let first = self.call(manifest_call(String::new(), false)).await?;
-        let specs: Vec<ArtifactFileSpec> = v.files.iter().map(|(name, bytes)| ArtifactFileSpec { name: name.clone(), md5: md5_b64(bytes) }).collect();
+        let specs: Vec<ArtifactFileSpec> = v
+            .files
+            .iter()
+            .map(|(name, bytes)| ArtifactFileSpec {
+                name: name.clone(),
+                md5: md5_b64(bytes),
+            })
+            .collect();
         if !specs.is_empty() {
-            let targets = self.call(CreateArtifactFiles { artifact_id: created.id.clone(), manifest_id: first.id, files: specs }).await?;
+            let targets = self
+                .call(CreateArtifactFiles {
+                    artifact_id: created.id.clone(),
+                    manifest_id: first.id,
+                    files: specs,
+                })
+                .await?;
             for ((_, bytes), target) in v.files.iter().zip(targets) {
                 if let Some(url) = target.upload_url {
-                    self.put(&url, parse_headers(&target.upload_headers), bytes.clone()).await?;
+                    self.put(&url, parse_headers(&target.upload_headers), bytes.clone())
+                        .await?;
                 }
             }
         }
         let manifest_bytes = serde_json::to_vec(&manifest).unwrap_or_default();
-        let second = self.call(manifest_call(md5_b64(&manifest_bytes), true)).await?;
+        let second = self
+            .call(manifest_call(md5_b64(&manifest_bytes), true))
+            .await?;
         let url = second.upload_url.ok_or_else(|| Error::Decode {
             operation: "CreateArtifactManifest".into(),
             message: "no upload URL for the manifest".into(),
         })?;
-        self.put(&url, parse_headers(&second.upload_headers), manifest_bytes).await?;
-        self.call(CommitArtifact { artifact_id: created.id.clone() }).await?;
-        Ok(Uploaded { id: created.id, unchanged: false })
+        self.put(&url, parse_headers(&second.upload_headers), manifest_bytes)
+            .await?;
+        self.call(CommitArtifact {
+            artifact_id: created.id.clone(),
+        })
+        .await?;
+        Ok(Uploaded {
+            id: created.id,
+            unchanged: false,
+        })
     }
 
     /// Resolve `entity/project/name:alias` and download every file.
-    pub async fn download_version(&self, entity: &str, project: &str, name_with_alias: &str) -> Result<(ArtifactInfo, Vec<(String, Vec<u8>)>), Error> {
+    pub async fn download_version(
+        &self,
+        entity: &str,
+        project: &str,
+        name_with_alias: &str,
+    ) -> Result<(ArtifactInfo, Vec<(String, Vec<u8>)>), Error> {
         let info = self
-            .call(ArtifactMembershipByName { entity: entity.into(), project: project.into(), name: name_with_alias.into() })
+            .call(ArtifactMembershipByName {
+                entity: entity.into(),
+                project: project.into(),
+                name: name_with_alias.into(),
+            })
             .await?;
         let files = self.download_files(&info).await?;
         Ok((info, files))
     }
 
     /// Download every file of a resolved artifact version.
-    pub async fn download_files(&self, info: &ArtifactInfo) -> Result<Vec<(String, Vec<u8>)>, Error> {
-        let manifest_url = self.call(FetchArtifactManifest { id: info.id.clone() }).await?;
-        let manifest: ArtifactManifest = serde_json::from_slice(&self.get(&manifest_url).await?).map_err(|e| Error::Decode {
-            operation: "artifact manifest".into(),
-            message: e.to_string(),
-        })?;
+    pub async fn download_files(
+        &self,
+        info: &ArtifactInfo,
+    ) -> Result<Vec<(String, Vec<u8>)>, Error> {
+        let manifest_url = self
+            .call(FetchArtifactManifest {
+                id: info.id.clone(),
+            })
+            .await?;
+        let manifest: ArtifactManifest = serde_json::from_slice(&self.get(&manifest_url).await?)
+            .map_err(|e| Error::Decode {
+                operation: "artifact manifest".into(),
+                message: e.to_string(),
+            })?;
         let mut urls = Vec::new();
         let mut cursor = None;
         loop {
@@ -148,12 +214,19 @@ impl<T: Transport> Client<T> {
             if entry.reference.is_some() {
                 continue;
             }
-            let url = urls.iter().find(|(n, _)| n == name).map(|(_, u)| u.clone()).ok_or_else(|| Error::NotFound {
-                what: format!("file {name:?} of artifact {}", info.versioned_name()),
-            })?;
+            let url = urls
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, u)| u.clone())
+                .ok_or_else(|| Error::NotFound {
+                    what: format!("file {name:?} of artifact {}", info.versioned_name()),
+                })?;
             let bytes = self.get(&url).await?;
             if md5_b64(&bytes) != entry.digest {
-                return Err(Error::Decode { operation: format!("download of {name}"), message: "the content does not match its digest".into() });
+                return Err(Error::Decode {
+                    operation: format!("download of {name}"),
+                    message: "the content does not match its digest".into(),
+                });
             }
             out.push((name.clone(), bytes));
         }
@@ -162,14 +235,26 @@ impl<T: Transport> Client<T> {
 
     /// Fetch a job: its artifact, `wandb-job.json` and every file.
     pub async fn fetch_job(&self, job: &JobRef) -> Result<FetchedJob, Error> {
-        let (info, files) = self.download_version(&job.entity, &job.project, &job.name_with_alias()).await?;
+        let (info, files) = self
+            .download_version(&job.entity, &job.project, &job.name_with_alias())
+            .await?;
         if info.type_name != "job" {
-            return Err(Error::NotFound { what: format!("job {job} (it is a {:?} artifact)", info.type_name) });
+            return Err(Error::NotFound {
+                what: format!("job {job} (it is a {:?} artifact)", info.type_name),
+            });
         }
-        let text = files.iter().find(|(n, _)| n == JOB_FILE).map(|(_, b)| b.clone()).ok_or_else(|| Error::NotFound {
-            what: format!("{JOB_FILE} in job {job}"),
-        })?;
-        let spec = JobSpec::from_json(&String::from_utf8_lossy(&text)).map_err(|e| Error::Decode { operation: format!("job {job}"), message: e.to_string() })?;
+        let text = files
+            .iter()
+            .find(|(n, _)| n == JOB_FILE)
+            .map(|(_, b)| b.clone())
+            .ok_or_else(|| Error::NotFound {
+                what: format!("{JOB_FILE} in job {job}"),
+            })?;
+        let spec =
+            JobSpec::from_json(&String::from_utf8_lossy(&text)).map_err(|e| Error::Decode {
+                operation: format!("job {job}"),
+                message: e.to_string(),
+            })?;
         Ok(FetchedJob { info, spec, files })
     }
 }

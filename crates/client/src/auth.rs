@@ -17,18 +17,25 @@ pub struct Credentials {
 impl std::fmt::Debug for Credentials {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         // Never print the key.
-        f.debug_struct("Credentials").field("base_url", &self.base_url).field("api_key", &"<redacted>").finish()
+        f.debug_struct("Credentials")
+            .field("base_url", &self.base_url)
+            .field("api_key", &"<redacted>")
+            .finish()
     }
 }
 
 impl Credentials {
     pub fn new(base_url: impl Into<String>, api_key: impl Into<String>) -> Self {
-        Self { base_url: normalize_base_url(&base_url.into()), api_key: api_key.into() }
+        Self {
+            base_url: normalize_base_url(&base_url.into()),
+            api_key: api_key.into(),
+        }
     }
 
     /// `Authorization: Basic base64("api:" + key)`.
     pub fn authorization(&self) -> String {
-        let token = base64::engine::general_purpose::STANDARD.encode(format!("api:{}", self.api_key));
+        let token =
+            base64::engine::general_purpose::STANDARD.encode(format!("api:{}", self.api_key));
         format!("Basic {token}")
     }
 
@@ -53,7 +60,10 @@ impl Credentials {
             .or_else(|| env("WANDB_API_KEY").filter(|s| !s.is_empty()))
             .or_else(|| netrc.and_then(|text| netrc_password(text, &host_of(&base))));
         match key {
-            Some(key) => Ok(Self { base_url: base, api_key: key.trim().to_owned() }),
+            Some(key) => Ok(Self {
+                base_url: base,
+                api_key: key.trim().to_owned(),
+            }),
             None => Err(format!(
                 "no API key for {base}: set WANDB_API_KEY, pass --api-key, or run `liftoff login --host {base}`"
             )),
@@ -69,7 +79,10 @@ pub fn normalize_base_url(url: &str) -> String {
 /// `host[:port]` of a URL, what netrc's `machine` names.
 pub fn host_of(url: &str) -> String {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    rest.split(['/', '?', '#']).next().unwrap_or(rest).to_owned()
+    rest.split(['/', '?', '#'])
+        .next()
+        .unwrap_or(rest)
+        .to_owned()
 }
 
 /// The password of `machine <host>` in netrc text (`login` is `user`/`api`).

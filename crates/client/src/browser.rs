@@ -13,7 +13,11 @@ pub struct BrowserTransport;
 
 fn js_err(v: JsValue) -> String {
     v.as_string()
-        .or_else(|| js_sys::Reflect::get(&v, &"message".into()).ok().and_then(|m| m.as_string()))
+        .or_else(|| {
+            js_sys::Reflect::get(&v, &"message".into())
+                .ok()
+                .and_then(|m| m.as_string())
+        })
         .unwrap_or_else(|| format!("{v:?}"))
 }
 
@@ -46,7 +50,11 @@ async fn fetch(request: HttpRequest) -> Result<HttpResponse, String> {
     } else {
         return Err("no fetch in this JavaScript context".into());
     };
-    let response: Response = JsFuture::from(promise).await.map_err(js_err)?.dyn_into().map_err(js_err)?;
+    let response: Response = JsFuture::from(promise)
+        .await
+        .map_err(js_err)?
+        .dyn_into()
+        .map_err(js_err)?;
     let status = response.status();
     let mut out_headers = Vec::new();
     if let Ok(Some(iter)) = js_sys::try_iter(&response.headers()) {
@@ -57,13 +65,22 @@ async fn fetch(request: HttpRequest) -> Result<HttpResponse, String> {
             }
         }
     }
-    let buffer = JsFuture::from(response.array_buffer().map_err(js_err)?).await.map_err(js_err)?;
+    let buffer = JsFuture::from(response.array_buffer().map_err(js_err)?)
+        .await
+        .map_err(js_err)?;
     let body = Uint8Array::new(&buffer).to_vec();
-    Ok(HttpResponse { status, headers: out_headers, body })
+    Ok(HttpResponse {
+        status,
+        headers: out_headers,
+        body,
+    })
 }
 
 impl Transport for BrowserTransport {
-    fn send(&self, request: HttpRequest) -> impl std::future::Future<Output = Result<HttpResponse, String>> {
+    fn send(
+        &self,
+        request: HttpRequest,
+    ) -> impl std::future::Future<Output = Result<HttpResponse, String>> {
         fetch(request)
     }
 }

@@ -13,7 +13,11 @@ pub struct Client<T> {
 
 impl<T: Transport> Client<T> {
     pub fn new(transport: T, credentials: Credentials) -> Self {
-        Self { transport, credentials, user_agent: crate::USER_AGENT.to_owned() }
+        Self {
+            transport,
+            credentials,
+            user_agent: crate::USER_AGENT.to_owned(),
+        }
     }
 
     pub fn with_user_agent(mut self, ua: impl Into<String>) -> Self {
@@ -57,12 +61,19 @@ impl<T: Transport> Client<T> {
             .transport
             .send(request)
             .await
-            .map_err(|message| Error::Network { url: url.clone(), message })?;
+            .map_err(|message| Error::Network {
+                url: url.clone(),
+                message,
+            })?;
         Self::finish(&op, &url, &response)
     }
 
     /// Decode a raw answer (exposed for transports that do their own IO).
-    pub fn finish<O: Operation>(op: &O, url: &str, response: &HttpResponse) -> Result<O::Output, Error> {
+    pub fn finish<O: Operation>(
+        op: &O,
+        url: &str,
+        response: &HttpResponse,
+    ) -> Result<O::Output, Error> {
         let data = decode_response(O::NAME, url, response.status, &response.body)?;
         op.decode(data)
     }
@@ -73,27 +84,49 @@ impl<T: Transport> Client<T> {
         if url.starts_with(&self.credentials.base_url) {
             headers.push(("Authorization".into(), self.credentials.authorization()));
         }
-        let request = HttpRequest { method: "GET", url: url.to_owned(), headers, body: vec![] };
+        let request = HttpRequest {
+            method: "GET",
+            url: url.to_owned(),
+            headers,
+            body: vec![],
+        };
         let response = self
             .transport
             .send(request)
             .await
-            .map_err(|message| Error::Network { url: url.to_owned(), message })?;
+            .map_err(|message| Error::Network {
+                url: url.to_owned(),
+                message,
+            })?;
         match response.status {
             200..=299 => Ok(response.body),
-            401 | 403 => Err(Error::Unauthorized { url: url.to_owned() }),
+            401 | 403 => Err(Error::Unauthorized {
+                url: url.to_owned(),
+            }),
             status => Err(Error::Http {
                 operation: format!("GET {url}"),
                 status,
-                message: String::from_utf8_lossy(&response.body).chars().take(300).collect(),
+                message: String::from_utf8_lossy(&response.body)
+                    .chars()
+                    .take(300)
+                    .collect(),
             }),
         }
     }
 
     /// POST a file_stream request for a run (rest.md §1); answers the
     /// server's JSON (`stopped` tells the run to stop).
-    pub async fn file_stream(&self, entity: &str, project: &str, run: &str, body: &serde_json::Value) -> Result<serde_json::Value, Error> {
-        let url = format!("{}/files/{entity}/{project}/{run}/file_stream", self.credentials.base_url);
+    pub async fn file_stream(
+        &self,
+        entity: &str,
+        project: &str,
+        run: &str,
+        body: &serde_json::Value,
+    ) -> Result<serde_json::Value, Error> {
+        let url = format!(
+            "{}/files/{entity}/{project}/{run}/file_stream",
+            self.credentials.base_url
+        );
         let request = HttpRequest {
             method: "POST",
             url: url.clone(),
@@ -104,32 +137,60 @@ impl<T: Transport> Client<T> {
             ],
             body: serde_json::to_vec(body).unwrap_or_default(),
         };
-        let response = self.transport.send(request).await.map_err(|message| Error::Network { url: url.clone(), message })?;
+        let response = self
+            .transport
+            .send(request)
+            .await
+            .map_err(|message| Error::Network {
+                url: url.clone(),
+                message,
+            })?;
         match response.status {
-            200..=299 => Ok(serde_json::from_slice(&response.body).unwrap_or(serde_json::Value::Null)),
+            200..=299 => {
+                Ok(serde_json::from_slice(&response.body).unwrap_or(serde_json::Value::Null))
+            }
             401 | 403 => Err(Error::Unauthorized { url }),
             status => Err(Error::Http {
                 operation: "file_stream".into(),
                 status,
-                message: String::from_utf8_lossy(&response.body).chars().take(300).collect(),
+                message: String::from_utf8_lossy(&response.body)
+                    .chars()
+                    .take(300)
+                    .collect(),
             }),
         }
     }
 
     /// A raw PUT to an upload URL (no `Authorization`: the URL is signed).
-    pub async fn put(&self, url: &str, headers: Vec<(String, String)>, body: Vec<u8>) -> Result<(), Error> {
-        let request = HttpRequest { method: "PUT", url: url.to_owned(), headers, body };
+    pub async fn put(
+        &self,
+        url: &str,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    ) -> Result<(), Error> {
+        let request = HttpRequest {
+            method: "PUT",
+            url: url.to_owned(),
+            headers,
+            body,
+        };
         let response = self
             .transport
             .send(request)
             .await
-            .map_err(|message| Error::Network { url: url.to_owned(), message })?;
+            .map_err(|message| Error::Network {
+                url: url.to_owned(),
+                message,
+            })?;
         match response.status {
             200..=299 => Ok(()),
             status => Err(Error::Http {
                 operation: format!("PUT {url}"),
                 status,
-                message: String::from_utf8_lossy(&response.body).chars().take(300).collect(),
+                message: String::from_utf8_lossy(&response.body)
+                    .chars()
+                    .take(300)
+                    .collect(),
             }),
         }
     }

@@ -21,10 +21,17 @@ pub enum Error {
     Unauthorized { url: String },
     /// A non-2xx answer.
     #[error("{operation}: HTTP {status}: {message}")]
-    Http { operation: String, status: u16, message: String },
+    Http {
+        operation: String,
+        status: u16,
+        message: String,
+    },
     /// HTTP 200 with an `errors` array: the whole call failed.
     #[error("{operation}: {}", join(.errors))]
-    Graphql { operation: String, errors: Vec<GraphqlError> },
+    Graphql {
+        operation: String,
+        errors: Vec<GraphqlError>,
+    },
     /// The answer does not have the expected shape.
     #[error("{operation}: unexpected answer: {message}")]
     Decode { operation: String, message: String },
@@ -38,7 +45,11 @@ pub enum Error {
 
 fn join(errors: &[GraphqlError]) -> String {
     let msgs: Vec<&str> = errors.iter().map(|e| e.message.as_str()).collect();
-    if msgs.len() == 1 { msgs[0].to_owned() } else { format!("[{}]", msgs.join("; ")) }
+    if msgs.len() == 1 {
+        msgs[0].to_owned()
+    } else {
+        format!("[{}]", msgs.join("; "))
+    }
 }
 
 impl Error {
@@ -58,7 +69,8 @@ impl Error {
             Self::Http { message, .. } => vec![message.as_str()],
             _ => vec![],
         };
-        msgs.iter().any(|m| m.contains("Cannot query field") || m.contains("Unknown argument"))
+        msgs.iter()
+            .any(|m| m.contains("Cannot query field") || m.contains("Unknown argument"))
     }
 
     /// Worth retrying later (network trouble, 429, 5xx except 501).

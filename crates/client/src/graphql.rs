@@ -32,7 +32,11 @@ pub trait Operation {
         GraphqlBody {
             query: self.document().into_owned(),
             variables: self.variables(),
-            operation_name: if Self::TYPED { Self::NAME.to_owned() } else { String::new() },
+            operation_name: if Self::TYPED {
+                Self::NAME.to_owned()
+            } else {
+                String::new()
+            },
         }
     }
 }
@@ -48,18 +52,36 @@ pub struct GraphqlBody {
 }
 
 /// Turn an HTTP answer into `data`, or the error it carries.
-pub fn decode_response(operation: &str, url: &str, status: u16, body: &[u8]) -> Result<Value, Error> {
+pub fn decode_response(
+    operation: &str,
+    url: &str,
+    status: u16,
+    body: &[u8],
+) -> Result<Value, Error> {
     let parsed: Option<Value> = serde_json::from_slice(body).ok();
-    let errors = parsed.as_ref().and_then(|v| v.get("errors")).and_then(Value::as_array).map(|list| {
-        list.iter()
-            .map(|e| GraphqlError {
-                message: e.get("message").and_then(Value::as_str).unwrap_or("(no message)").to_owned(),
-                code: e.pointer("/extensions/code").and_then(Value::as_str).map(str::to_owned),
-            })
-            .collect::<Vec<_>>()
-    });
+    let errors = parsed
+        .as_ref()
+        .and_then(|v| v.get("errors"))
+        .and_then(Value::as_array)
+        .map(|list| {
+            list.iter()
+                .map(|e| GraphqlError {
+                    message: e
+                        .get("message")
+                        .and_then(Value::as_str)
+                        .unwrap_or("(no message)")
+                        .to_owned(),
+                    code: e
+                        .pointer("/extensions/code")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned),
+                })
+                .collect::<Vec<_>>()
+        });
     if status == 401 || status == 403 {
-        return Err(Error::Unauthorized { url: url.to_owned() });
+        return Err(Error::Unauthorized {
+            url: url.to_owned(),
+        });
     }
     if !(200..300).contains(&status) {
         let message = match &errors {
@@ -69,10 +91,17 @@ pub fn decode_response(operation: &str, url: &str, status: u16, body: &[u8]) -> 
             }
             _ => String::from_utf8_lossy(body).chars().take(300).collect(),
         };
-        return Err(Error::Http { operation: operation.to_owned(), status, message });
+        return Err(Error::Http {
+            operation: operation.to_owned(),
+            status,
+            message,
+        });
     }
     if let Some(errors) = errors.filter(|e| !e.is_empty()) {
-        return Err(Error::Graphql { operation: operation.to_owned(), errors });
+        return Err(Error::Graphql {
+            operation: operation.to_owned(),
+            errors,
+        });
     }
     match parsed {
         Some(Value::Object(mut top)) => Ok(top.remove("data").unwrap_or(Value::Null)),
@@ -80,7 +109,10 @@ pub fn decode_response(operation: &str, url: &str, status: u16, body: &[u8]) -> 
             operation: operation.to_owned(),
             message: format!(
                 "the answer is not a GraphQL JSON object (is {url} a W&B-compatible server?): {}",
-                String::from_utf8_lossy(body).chars().take(120).collect::<String>()
+                String::from_utf8_lossy(body)
+                    .chars()
+                    .take(120)
+                    .collect::<String>()
             ),
         }),
     }
@@ -100,15 +132,27 @@ pub fn nodes(connection: Option<&Value>) -> Vec<&Value> {
     connection
         .and_then(|c| c.get("edges"))
         .and_then(Value::as_array)
-        .map(|edges| edges.iter().filter_map(|e| e.get("node")).filter(|n| !n.is_null()).collect())
+        .map(|edges| {
+            edges
+                .iter()
+                .filter_map(|e| e.get("node"))
+                .filter(|n| !n.is_null())
+                .collect()
+        })
         .unwrap_or_default()
 }
 
 pub(crate) fn decode_err(operation: &str, message: impl Into<String>) -> Error {
-    Error::Decode { operation: operation.to_owned(), message: message.into() }
+    Error::Decode {
+        operation: operation.to_owned(),
+        message: message.into(),
+    }
 }
 
-pub(crate) fn from_value<T: serde::de::DeserializeOwned>(operation: &str, v: &Value) -> Result<T, Error> {
+pub(crate) fn from_value<T: serde::de::DeserializeOwned>(
+    operation: &str,
+    v: &Value,
+) -> Result<T, Error> {
     serde_json::from_value(v.clone()).map_err(|e| decode_err(operation, e.to_string()))
 }
 
@@ -123,7 +167,10 @@ pub(crate) fn string_at(operation: &str, v: &Value, path: &[&str]) -> Result<Str
 pub(crate) fn success(operation: &str, v: Option<&Value>, refused: &str) -> Result<(), Error> {
     match v.and_then(|p| p.get("success")).and_then(Value::as_bool) {
         Some(true) => Ok(()),
-        _ => Err(Error::Rejected { operation: operation.to_owned(), message: refused.to_owned() }),
+        _ => Err(Error::Rejected {
+            operation: operation.to_owned(),
+            message: refused.to_owned(),
+        }),
     }
 }
 

@@ -11,6 +11,7 @@ pub mod auth;
 mod client;
 pub mod error;
 pub mod graphql;
+pub mod loads;
 pub mod ops;
 pub mod transport;
 pub mod view;
@@ -28,4 +29,8 @@ pub use transport::{HttpRequest, HttpResponse, Transport};
 
 /// The User-Agent Liftoff sends (W&B servers gate some fields on
 /// `W&B Public Client`; we say who we are after it).
-pub const USER_AGENT: &str = concat!("W&B Public Client (liftoff ", env!("CARGO_PKG_VERSION"), ")");
+pub const USER_AGENT: &str = concat!(
+    "W&B Public Client (liftoff ",
+    env!("CARGO_PKG_VERSION"),
+    ")"
+);

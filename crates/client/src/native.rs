@@ -38,7 +38,8 @@ impl NativeTransport {
 
 impl Transport for NativeTransport {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, String> {
-        let method = reqwest::Method::from_bytes(request.method.as_bytes()).map_err(|e| e.to_string())?;
+        let method =
+            reqwest::Method::from_bytes(request.method.as_bytes()).map_err(|e| e.to_string())?;
         let mut builder = self.client.request(method, &request.url);
         for (k, v) in &request.headers {
             builder = builder.header(k, v);
@@ -51,10 +52,19 @@ impl Transport for NativeTransport {
         let headers = response
             .headers()
             .iter()
-            .map(|(k, v)| (k.as_str().to_owned(), v.to_str().unwrap_or_default().to_owned()))
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    v.to_str().unwrap_or_default().to_owned(),
+                )
+            })
             .collect();
         let body = response.bytes().await.map_err(describe)?.to_vec();
-        Ok(HttpResponse { status, headers, body })
+        Ok(HttpResponse {
+            status,
+            headers,
+            body,
+        })
     }
 }
 
@@ -66,5 +76,9 @@ fn describe(e: reqwest::Error) -> String {
         text.push_str(&s.to_string());
         source = s.source();
     }
-    if e.is_timeout() { format!("timed out ({text})") } else { text }
+    if e.is_timeout() {
+        format!("timed out ({text})")
+    } else {
+        text
+    }
 }

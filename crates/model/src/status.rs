@@ -277,16 +277,20 @@ pub fn wait_reason(agents: &[(i64, i64)], position: usize) -> WaitReason {
 
 /// Order of service: priority first when the queue uses it, then FIFO.
 pub fn service_order(a: &QueueItem, b: &QueueItem, prioritized: bool) -> std::cmp::Ordering {
-    let by_priority = if prioritized {
-        a.priority.cmp(&b.priority)
+    service_key(a, prioritized).cmp(&service_key(b, prioritized))
+}
+
+/// The key [`service_order`] sorts by (compute it once per item to sort many).
+pub fn service_key(item: &QueueItem, prioritized: bool) -> (i64, Option<OffsetDateTime>) {
+    let priority = if prioritized {
+        item.priority.level()
     } else {
-        std::cmp::Ordering::Equal
+        0
     };
-    by_priority.then_with(|| {
-        let ta = a.created_at.as_deref().and_then(timefmt::parse);
-        let tb = b.created_at.as_deref().and_then(timefmt::parse);
-        ta.cmp(&tb)
-    })
+    (
+        priority,
+        item.created_at.as_deref().and_then(timefmt::parse),
+    )
 }
 
 #[cfg(test)]

@@ -172,7 +172,7 @@ impl AppState {
         self.clock.now_ms()
     }
 
-    /// The notifier of a queue, woken by every push to it.
+    /// The notifier of a queue: every push wakes one waiting pop.
     pub fn queue_waiter(&self, queue_id: i64) -> Arc<Notify> {
         let mut map = self.waiters.lock().unwrap_or_else(|p| p.into_inner());
         map.entry(queue_id).or_default().clone()
@@ -181,7 +181,12 @@ impl AppState {
     pub fn notify_queue(&self, queue_id: i64) {
         let map = self.waiters.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(n) = map.get(&queue_id) {
-            n.notify_waiters();
+            // One item, one waiter: waking every long-polling agent for
+            // each push would send them all racing for the same row. A
+            // woken pop that is dropped passes the wake-up on (tokio's
+            // `Notified` forwards it), and with no waiter the permit is kept
+            // for the next pop.
+            n.notify_one();
         }
     }
 

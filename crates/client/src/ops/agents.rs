@@ -20,8 +20,21 @@ pub struct CreateLaunchAgent {
     pub version: String,
 }
 impl CreateLaunchAgent {
-    pub fn new(entity: impl Into<String>, queue_ids: Vec<String>, hostname: impl Into<String>, agent_config: Value, version: impl Into<String>) -> Self {
-        Self { entity: entity.into(), project: LAUNCH_PROJECT.into(), queue_ids, hostname: hostname.into(), agent_config, version: version.into() }
+    pub fn new(
+        entity: impl Into<String>,
+        queue_ids: Vec<String>,
+        hostname: impl Into<String>,
+        agent_config: Value,
+        version: impl Into<String>,
+    ) -> Self {
+        Self {
+            entity: entity.into(),
+            project: LAUNCH_PROJECT.into(),
+            queue_ids,
+            hostname: hostname.into(),
+            agent_config,
+            version: version.into(),
+        }
     }
 }
 operation!(CreateLaunchAgent, "createLaunchAgent", "createLaunchAgent", typed = false, output = String,
@@ -43,11 +56,11 @@ pub struct LaunchAgent {
     pub id: String,
 }
 operation!(LaunchAgent, "LaunchAgent", "LaunchAgent", typed = false, output = Agent,
-    vars(self) { vars([("agentId", json!(self.id))]) },
-    decode(self, data) {
-        let a = at(&data, &["launchAgent"]).ok_or_else(|| Error::NotFound { what: format!("launch agent {}", self.id) })?;
-        from_value("LaunchAgent", a)
-    });
+vars(self) { vars([("agentId", json!(self.id))]) },
+decode(self, data) {
+    let a = at(&data, &["launchAgent"]).ok_or_else(|| Error::NotFound { what: format!("launch agent {}", self.id) })?;
+    from_value("LaunchAgent", a)
+});
 
 /// `mutation updateLaunchAgent`: status and heartbeat.
 #[derive(Clone, Debug)]

@@ -30,29 +30,29 @@ pub struct ArtifactOfType {
     pub type_name: String,
 }
 operation!(ArtifactOfType, "ArtifactOfType", "ArtifactOfType", typed = false, output = Vec<Collection>,
-    vars(self) { vars([("entityName", json!(self.entity)), ("projectName", json!(self.project)), ("artifactTypeName", json!(self.type_name))]) },
-    decode(self, data) {
-        let project = at(&data, &["project"]).ok_or_else(|| Error::NotFound { what: format!("project {}/{}", self.entity, self.project) })?;
-        let Some(t) = at(project, &["artifactType"]) else { return Ok(vec![]) };
-        let mut out = Vec::new();
-        for coll in nodes(t.get("artifactCollections")) {
-            let versions: Vec<VersionRef> = nodes(coll.get("artifacts"))
-                .into_iter()
-                .map(|a| VersionRef {
-                    id: a.get("id").and_then(Value::as_str).unwrap_or_default().to_owned(),
-                    state: a.get("state").and_then(Value::as_str).unwrap_or_default().to_owned(),
-                    aliases: a.get("aliases").and_then(Value::as_array).map(|l| {
-                        l.iter().filter_map(|x| x.get("alias")?.as_str().map(str::to_owned)).collect()
-                    }).unwrap_or_default(),
-                })
-                .collect();
-            let name = nodes(coll.get("artifacts")).first()
-                .and_then(|a| at(a, &["artifactSequence", "name"]))
-                .and_then(Value::as_str).unwrap_or_default().to_owned();
-            out.push(Collection { name, versions });
-        }
-        Ok(out)
-    });
+vars(self) { vars([("entityName", json!(self.entity)), ("projectName", json!(self.project)), ("artifactTypeName", json!(self.type_name))]) },
+decode(self, data) {
+    let project = at(&data, &["project"]).ok_or_else(|| Error::NotFound { what: format!("project {}/{}", self.entity, self.project) })?;
+    let Some(t) = at(project, &["artifactType"]) else { return Ok(vec![]) };
+    let mut out = Vec::new();
+    for coll in nodes(t.get("artifactCollections")) {
+        let versions: Vec<VersionRef> = nodes(coll.get("artifacts"))
+            .into_iter()
+            .map(|a| VersionRef {
+                id: a.get("id").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                state: a.get("state").and_then(Value::as_str).unwrap_or_default().to_owned(),
+                aliases: a.get("aliases").and_then(Value::as_array).map(|l| {
+                    l.iter().filter_map(|x| x.get("alias")?.as_str().map(str::to_owned)).collect()
+                }).unwrap_or_default(),
+            })
+            .collect();
+        let name = nodes(coll.get("artifacts")).first()
+            .and_then(|a| at(a, &["artifactSequence", "name"]))
+            .and_then(Value::as_str).unwrap_or_default().to_owned();
+        out.push(Collection { name, versions });
+    }
+    Ok(out)
+});
 
 /// An artifact version, as `ArtifactFragment` describes it.
 #[derive(Clone, Debug, PartialEq)]
@@ -82,7 +82,9 @@ impl ArtifactInfo {
 
 fn artifact_info(op: &str, a: &Value, aliases_from: Option<&Value>) -> Result<ArtifactInfo, Error> {
     let metadata = match a.get("metadata") {
-        Some(Value::String(t)) if !t.is_empty() => serde_json::from_str(t).map_err(|e| decode_err(op, e.to_string()))?,
+        Some(Value::String(t)) if !t.is_empty() => {
+            serde_json::from_str(t).map_err(|e| decode_err(op, e.to_string()))?
+        }
         Some(Value::Object(m)) => m.clone(),
         _ => Map::new(),
     };
@@ -102,9 +104,14 @@ fn artifact_info(op: &str, a: &Value, aliases_from: Option<&Value>) -> Result<Ar
         size: at(a, &["size"]).and_then(Value::as_i64),
         file_count: at(a, &["fileCount"]).and_then(Value::as_i64),
         created_at: s(&["createdAt"]),
-        aliases: alias_list.and_then(Value::as_array).map(|l| {
-            l.iter().filter_map(|x| x.get("alias")?.as_str().map(str::to_owned)).collect()
-        }).unwrap_or_default(),
+        aliases: alias_list
+            .and_then(Value::as_array)
+            .map(|l| {
+                l.iter()
+                    .filter_map(|x| x.get("alias")?.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default(),
     })
 }
 
@@ -117,17 +124,17 @@ pub struct ArtifactMembershipByName {
     pub name: String,
 }
 operation!(ArtifactMembershipByName, "ArtifactMembershipByName", "ArtifactMembershipByName", typed = false, output = ArtifactInfo,
-    vars(self) { vars([("entity", json!(self.entity)), ("project", json!(self.project)), ("name", json!(self.name))]) },
-    decode(self, data) {
-        let m = at(&data, &["project", "artifactCollectionMembership"])
-            .ok_or_else(|| Error::NotFound { what: format!("artifact {}/{}/{}", self.entity, self.project, self.name) })?;
-        let a = at(m, &["artifact"]).ok_or_else(|| decode_err("ArtifactMembershipByName", "membership without artifact"))?;
-        let mut info = artifact_info("ArtifactMembershipByName", a, m.get("aliases"))?;
-        if info.version_index.is_none() {
-            info.version_index = at(m, &["versionIndex"]).and_then(Value::as_i64);
-        }
-        Ok(info)
-    });
+vars(self) { vars([("entity", json!(self.entity)), ("project", json!(self.project)), ("name", json!(self.name))]) },
+decode(self, data) {
+    let m = at(&data, &["project", "artifactCollectionMembership"])
+        .ok_or_else(|| Error::NotFound { what: format!("artifact {}/{}/{}", self.entity, self.project, self.name) })?;
+    let a = at(m, &["artifact"]).ok_or_else(|| decode_err("ArtifactMembershipByName", "membership without artifact"))?;
+    let mut info = artifact_info("ArtifactMembershipByName", a, m.get("aliases"))?;
+    if info.version_index.is_none() {
+        info.version_index = at(m, &["versionIndex"]).and_then(Value::as_i64);
+    }
+    Ok(info)
+});
 
 /// `query ArtifactByID`.
 #[derive(Clone, Debug)]
@@ -135,11 +142,11 @@ pub struct ArtifactByID {
     pub id: String,
 }
 operation!(ArtifactByID, "ArtifactByID", "ArtifactByID", typed = false, output = ArtifactInfo,
-    vars(self) { vars([("id", json!(self.id))]) },
-    decode(self, data) {
-        let a = at(&data, &["artifact"]).ok_or_else(|| Error::NotFound { what: format!("artifact {}", self.id) })?;
-        artifact_info("ArtifactByID", a, None)
-    });
+vars(self) { vars([("id", json!(self.id))]) },
+decode(self, data) {
+    let a = at(&data, &["artifact"]).ok_or_else(|| Error::NotFound { what: format!("artifact {}", self.id) })?;
+    artifact_info("ArtifactByID", a, None)
+});
 
 /// `query FetchArtifactManifest`: the manifest's download URL.
 #[derive(Clone, Debug)]
@@ -147,11 +154,11 @@ pub struct FetchArtifactManifest {
     pub id: String,
 }
 operation!(FetchArtifactManifest, "FetchArtifactManifest", "FetchArtifactManifest", typed = false, output = String,
-    vars(self) { vars([("id", json!(self.id))]) },
-    decode(self, data) {
-        at(&data, &["artifact", "currentManifest", "file", "directUrl"]).and_then(Value::as_str).map(str::to_owned)
-            .ok_or_else(|| Error::NotFound { what: format!("manifest of artifact {}", self.id) })
-    });
+vars(self) { vars([("id", json!(self.id))]) },
+decode(self, data) {
+    at(&data, &["artifact", "currentManifest", "file", "directUrl"]).and_then(Value::as_str).map(str::to_owned)
+        .ok_or_else(|| Error::NotFound { what: format!("manifest of artifact {}", self.id) })
+});
 
 /// A page of file download URLs.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -173,21 +180,21 @@ pub struct GetArtifactMembershipFileUrls {
     pub per_page: i64,
 }
 operation!(GetArtifactMembershipFileUrls, "GetArtifactMembershipFileUrls", "GetArtifactMembershipFileUrls", typed = false, output = FileUrlPage,
-    vars(self) {
-        vars([("entity", json!(self.entity)), ("project", json!(self.project)), ("collection", json!(self.collection)),
-              ("alias", json!(self.alias)), ("cursor", json!(self.cursor)), ("perPage", json!(self.per_page))])
-    },
-    decode(self, data) {
-        let files = at(&data, &["project", "artifactCollection", "artifactMembership", "files"])
-            .ok_or_else(|| Error::NotFound { what: format!("artifact {}/{}/{}:{}", self.entity, self.project, self.collection, self.alias) })?;
-        Ok(FileUrlPage {
-            files: nodes(Some(files)).into_iter().filter_map(|n| {
-                Some((n.get("name")?.as_str()?.to_owned(), n.get("directUrl")?.as_str()?.to_owned()))
-            }).collect(),
-            end_cursor: at(files, &["pageInfo", "endCursor"]).and_then(Value::as_str).map(str::to_owned),
-            has_next_page: at(files, &["pageInfo", "hasNextPage"]).and_then(Value::as_bool).unwrap_or(false),
-        })
-    });
+vars(self) {
+    vars([("entity", json!(self.entity)), ("project", json!(self.project)), ("collection", json!(self.collection)),
+          ("alias", json!(self.alias)), ("cursor", json!(self.cursor)), ("perPage", json!(self.per_page))])
+},
+decode(self, data) {
+    let files = at(&data, &["project", "artifactCollection", "artifactMembership", "files"])
+        .ok_or_else(|| Error::NotFound { what: format!("artifact {}/{}/{}:{}", self.entity, self.project, self.collection, self.alias) })?;
+    Ok(FileUrlPage {
+        files: nodes(Some(files)).into_iter().filter_map(|n| {
+            Some((n.get("name")?.as_str()?.to_owned(), n.get("directUrl")?.as_str()?.to_owned()))
+        }).collect(),
+        end_cursor: at(files, &["pageInfo", "endCursor"]).and_then(Value::as_str).map(str::to_owned),
+        has_next_page: at(files, &["pageInfo", "hasNextPage"]).and_then(Value::as_bool).unwrap_or(false),
+    })
+});
 
 /// `query ArtifactType`: the type of `name:alias` if it exists.
 #[derive(Clone, Debug)]
@@ -219,49 +226,64 @@ impl CreateArtifact {
     /// The input for a new version of `collection` of `type_name`, with
     /// `latest` among its aliases, as wandb-core sends it.
     #[allow(clippy::too_many_arguments)]
-    pub fn new(entity: &str, project: &str, type_name: &str, collection: &str, digest: &str,
-               client_id: &str, sequence_client_id: &str, aliases: &[String], description: Option<&str>,
-               metadata: Option<&Value>, run_name: Option<&str>) -> Self {
+    pub fn new(
+        entity: &str,
+        project: &str,
+        type_name: &str,
+        collection: &str,
+        digest: &str,
+        client_id: &str,
+        sequence_client_id: &str,
+        aliases: &[String],
+        description: Option<&str>,
+        metadata: Option<&Value>,
+        run_name: Option<&str>,
+    ) -> Self {
         let mut all: Vec<String> = aliases.to_vec();
         if !all.iter().any(|a| a == "latest") {
             all.push("latest".into());
         }
-        let aliases: Vec<Value> = all.iter().map(|a| json!({"alias": a, "artifactCollectionName": collection})).collect();
-        Self { input: json!({
-            "aliases": aliases,
-            "artifactCollectionName": collection,
-            "artifactCollectionNames": null,
-            "artifactTypeName": type_name,
-            "clientID": client_id,
-            "clientMutationId": null,
-            "description": description,
-            "digest": digest,
-            "digestAlgorithm": "MANIFEST_MD5",
-            "distributedID": null,
-            "enableDigestDeduplication": true,
-            "entityName": entity,
-            "historyStep": null,
-            "labels": null,
-            "metadata": metadata.map(Value::to_string),
-            "projectName": project,
-            "runName": run_name,
-            "sequenceClientID": sequence_client_id,
-            "storageRegion": null,
-            "ttlDurationSeconds": null,
-        }) }
+        let aliases: Vec<Value> = all
+            .iter()
+            .map(|a| json!({"alias": a, "artifactCollectionName": collection}))
+            .collect();
+        Self {
+            input: json!({
+                "aliases": aliases,
+                "artifactCollectionName": collection,
+                "artifactCollectionNames": null,
+                "artifactTypeName": type_name,
+                "clientID": client_id,
+                "clientMutationId": null,
+                "description": description,
+                "digest": digest,
+                "digestAlgorithm": "MANIFEST_MD5",
+                "distributedID": null,
+                "enableDigestDeduplication": true,
+                "entityName": entity,
+                "historyStep": null,
+                "labels": null,
+                "metadata": metadata.map(Value::to_string),
+                "projectName": project,
+                "runName": run_name,
+                "sequenceClientID": sequence_client_id,
+                "storageRegion": null,
+                "ttlDurationSeconds": null,
+            }),
+        }
     }
 }
 operation!(CreateArtifact, "CreateArtifact", "CreateArtifact", typed = true, output = CreatedArtifact,
-    vars(self) { vars([("input", self.input.clone())]) },
-    decode(self, data) {
-        let a = at(&data, &["createArtifact", "artifact"])
-            .ok_or_else(|| Error::Rejected { operation: "CreateArtifact".into(), message: "the artifact was not created".into() })?;
-        Ok(CreatedArtifact {
-            id: string_at("CreateArtifact", a, &["id"])?,
-            state: at(a, &["state"]).and_then(Value::as_str).unwrap_or_default().to_owned(),
-            latest_id: at(a, &["artifactSequence", "latestArtifact", "id"]).and_then(Value::as_str).map(str::to_owned),
-        })
-    });
+vars(self) { vars([("input", self.input.clone())]) },
+decode(self, data) {
+    let a = at(&data, &["createArtifact", "artifact"])
+        .ok_or_else(|| Error::Rejected { operation: "CreateArtifact".into(), message: "the artifact was not created".into() })?;
+    Ok(CreatedArtifact {
+        id: string_at("CreateArtifact", a, &["id"])?,
+        state: at(a, &["state"]).and_then(Value::as_str).unwrap_or_default().to_owned(),
+        latest_id: at(a, &["artifactSequence", "latestArtifact", "id"]).and_then(Value::as_str).map(str::to_owned),
+    })
+});
 
 /// Where to PUT a file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -284,20 +306,20 @@ pub struct CreateArtifactManifest {
     pub include_upload: bool,
 }
 operation!(CreateArtifactManifest, "CreateArtifactManifest", "CreateArtifactManifest", typed = true, output = UploadTarget,
-    vars(self) {
-        vars([("artifactID", json!(self.artifact_id)), ("baseArtifactID", Value::Null), ("name", json!(self.name)),
-              ("digest", json!(self.digest)), ("entityName", json!(self.entity)), ("projectName", json!(self.project)),
-              ("runName", json!(self.run_name)), ("manifestType", json!("FULL")), ("includeUpload", json!(self.include_upload))])
-    },
-    decode(self, data) {
-        let m = at(&data, &["createArtifactManifest", "artifactManifest"])
-            .ok_or_else(|| Error::Rejected { operation: "CreateArtifactManifest".into(), message: "no manifest was created".into() })?;
-        Ok(UploadTarget {
-            id: string_at("CreateArtifactManifest", m, &["id"])?,
-            upload_url: at(m, &["file", "uploadUrl"]).and_then(Value::as_str).map(str::to_owned),
-            upload_headers: at(m, &["file", "uploadHeaders"]).and_then(|h| serde_json::from_value(h.clone()).ok()).unwrap_or_default(),
-        })
-    });
+vars(self) {
+    vars([("artifactID", json!(self.artifact_id)), ("baseArtifactID", Value::Null), ("name", json!(self.name)),
+          ("digest", json!(self.digest)), ("entityName", json!(self.entity)), ("projectName", json!(self.project)),
+          ("runName", json!(self.run_name)), ("manifestType", json!("FULL")), ("includeUpload", json!(self.include_upload))])
+},
+decode(self, data) {
+    let m = at(&data, &["createArtifactManifest", "artifactManifest"])
+        .ok_or_else(|| Error::Rejected { operation: "CreateArtifactManifest".into(), message: "no manifest was created".into() })?;
+    Ok(UploadTarget {
+        id: string_at("CreateArtifactManifest", m, &["id"])?,
+        upload_url: at(m, &["file", "uploadUrl"]).and_then(Value::as_str).map(str::to_owned),
+        upload_headers: at(m, &["file", "uploadHeaders"]).and_then(|h| serde_json::from_value(h.clone()).ok()).unwrap_or_default(),
+    })
+});
 
 /// One file to register with `CreateArtifactFiles`.
 #[derive(Clone, Debug)]
@@ -315,24 +337,24 @@ pub struct CreateArtifactFiles {
     pub files: Vec<ArtifactFileSpec>,
 }
 operation!(CreateArtifactFiles, "CreateArtifactFiles", "CreateArtifactFiles", typed = true, output = Vec<UploadTarget>,
-    vars(self) {
-        let files: Vec<Value> = self.files.iter().map(|f| json!({
-            "artifactID": self.artifact_id, "artifactManifestID": self.manifest_id, "md5": f.md5,
-            "mimetype": null, "name": f.name, "uploadPartsInput": null,
-        })).collect();
-        vars([("input", json!({"artifactFiles": files, "clientMutationId": null, "cloudRegionID": null, "storageLayout": "V2"}))])
-    },
-    decode(self, data) {
-        let list = nodes(at(&data, &["createArtifactFiles", "files"]));
-        if list.len() != self.files.len() {
-            return Err(decode_err("CreateArtifactFiles", format!("asked for {} upload URLs, got {}", self.files.len(), list.len())));
-        }
-        Ok(list.into_iter().map(|n| UploadTarget {
-            id: n.get("storagePath").and_then(Value::as_str).unwrap_or_default().to_owned(),
-            upload_url: n.get("uploadUrl").and_then(Value::as_str).map(str::to_owned),
-            upload_headers: n.get("uploadHeaders").and_then(|h| serde_json::from_value(h.clone()).ok()).unwrap_or_default(),
-        }).collect())
-    });
+vars(self) {
+    let files: Vec<Value> = self.files.iter().map(|f| json!({
+        "artifactID": self.artifact_id, "artifactManifestID": self.manifest_id, "md5": f.md5,
+        "mimetype": null, "name": f.name, "uploadPartsInput": null,
+    })).collect();
+    vars([("input", json!({"artifactFiles": files, "clientMutationId": null, "cloudRegionID": null, "storageLayout": "V2"}))])
+},
+decode(self, data) {
+    let list = nodes(at(&data, &["createArtifactFiles", "files"]));
+    if list.len() != self.files.len() {
+        return Err(decode_err("CreateArtifactFiles", format!("asked for {} upload URLs, got {}", self.files.len(), list.len())));
+    }
+    Ok(list.into_iter().map(|n| UploadTarget {
+        id: n.get("storagePath").and_then(Value::as_str).unwrap_or_default().to_owned(),
+        upload_url: n.get("uploadUrl").and_then(Value::as_str).map(str::to_owned),
+        upload_headers: n.get("uploadHeaders").and_then(|h| serde_json::from_value(h.clone()).ok()).unwrap_or_default(),
+    }).collect())
+});
 
 /// `mutation CommitArtifact`.
 #[derive(Clone, Debug)]
@@ -340,11 +362,11 @@ pub struct CommitArtifact {
     pub artifact_id: String,
 }
 operation!(CommitArtifact, "CommitArtifact", "CommitArtifact", typed = true, output = (),
-    vars(self) { vars([("artifactID", json!(self.artifact_id))]) },
-    decode(self, data) {
-        at(&data, &["commitArtifact", "artifact"]).map(|_| ())
-            .ok_or_else(|| Error::Rejected { operation: "CommitArtifact".into(), message: format!("artifact {} was not committed", self.artifact_id) })
-    });
+vars(self) { vars([("artifactID", json!(self.artifact_id))]) },
+decode(self, data) {
+    at(&data, &["commitArtifact", "artifact"]).map(|_| ())
+        .ok_or_else(|| Error::Rejected { operation: "CommitArtifact".into(), message: format!("artifact {} was not committed", self.artifact_id) })
+});
 
 /// `mutation UseArtifact` (typed): a run declares it used an artifact.
 #[derive(Clone, Debug)]
@@ -370,13 +392,13 @@ pub struct CreateRunFiles {
     pub files: Vec<String>,
 }
 operation!(CreateRunFiles, "CreateRunFiles", "CreateRunFiles", typed = true, output = (Vec<String>, Vec<(String, Option<String>)>),
-    vars(self) { vars([("entity", json!(self.entity)), ("project", json!(self.project)), ("run", json!(self.run)), ("files", json!(self.files))]) },
-    decode(self, data) {
-        let p = at(&data, &["createRunFiles"]).ok_or_else(|| Error::NotFound { what: format!("run {}/{}/{}", self.entity, self.project, self.run) })?;
-        let headers: Vec<String> = p.get("uploadHeaders").and_then(|h| serde_json::from_value(h.clone()).ok()).unwrap_or_default();
-        let files = p.get("files").and_then(Value::as_array).map(|l| l.iter().map(|f| (
-            f.get("name").and_then(Value::as_str).unwrap_or_default().to_owned(),
-            f.get("uploadUrl").and_then(Value::as_str).map(str::to_owned),
-        )).collect()).unwrap_or_default();
-        Ok((headers, files))
-    });
+vars(self) { vars([("entity", json!(self.entity)), ("project", json!(self.project)), ("run", json!(self.run)), ("files", json!(self.files))]) },
+decode(self, data) {
+    let p = at(&data, &["createRunFiles"]).ok_or_else(|| Error::NotFound { what: format!("run {}/{}/{}", self.entity, self.project, self.run) })?;
+    let headers: Vec<String> = p.get("uploadHeaders").and_then(|h| serde_json::from_value(h.clone()).ok()).unwrap_or_default();
+    let files = p.get("files").and_then(Value::as_array).map(|l| l.iter().map(|f| (
+        f.get("name").and_then(Value::as_str).unwrap_or_default().to_owned(),
+        f.get("uploadUrl").and_then(Value::as_str).map(str::to_owned),
+    )).collect()).unwrap_or_default();
+    Ok((headers, files))
+});

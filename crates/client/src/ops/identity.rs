@@ -10,18 +10,30 @@ use crate::ops::operation;
 
 fn viewer_from(op: &str, v: &Value, url_hint: &str) -> Result<ViewerInfo, Error> {
     let Some(viewer) = at(v, &["viewer"]) else {
-        return Err(Error::Unauthorized { url: url_hint.to_owned() });
+        return Err(Error::Unauthorized {
+            url: url_hint.to_owned(),
+        });
     };
     Ok(ViewerInfo {
         id: string_at(op, viewer, &["id"])?,
-        entity: at(viewer, &["entity"]).and_then(Value::as_str).unwrap_or_default().to_owned(),
-        username: at(viewer, &["username"]).and_then(Value::as_str).unwrap_or_default().to_owned(),
-        email: at(viewer, &["email"]).and_then(Value::as_str).map(str::to_owned),
+        entity: at(viewer, &["entity"])
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        username: at(viewer, &["username"])
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned(),
+        email: at(viewer, &["email"])
+            .and_then(Value::as_str)
+            .map(str::to_owned),
         teams: nodes(viewer.get("teams"))
             .into_iter()
             .filter_map(|n| n.get("name").and_then(Value::as_str).map(str::to_owned))
             .collect(),
-        admin: at(viewer, &["admin"]).and_then(Value::as_bool).unwrap_or(false),
+        admin: at(viewer, &["admin"])
+            .and_then(Value::as_bool)
+            .unwrap_or(false),
     })
 }
 
@@ -43,11 +55,11 @@ operation!(GetViewer, "GetViewer", "GetViewer", typed = false, output = ViewerIn
 #[derive(Clone, Debug, Default)]
 pub struct GetDefaultEntity;
 operation!(GetDefaultEntity, "GetDefaultEntity", "GetDefaultEntity", typed = false, output = String,
-    vars(self) { Some(json!({})) },
-    decode(self, data) {
-        at(&data, &["viewer"]).ok_or(Error::Unauthorized { url: "this server".into() })?;
-        string_at("GetDefaultEntity", &data, &["viewer", "entity"])
-    });
+vars(self) { Some(json!({})) },
+decode(self, data) {
+    at(&data, &["viewer"]).ok_or(Error::Unauthorized { url: "this server".into() })?;
+    string_at("GetDefaultEntity", &data, &["viewer", "entity"])
+});
 
 /// What a server supports (`serverInfo.features`); missing means off.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -79,18 +91,18 @@ pub mod features {
 #[derive(Clone, Debug, Default)]
 pub struct ServerFeaturesQuery;
 operation!(ServerFeaturesQuery, "ServerFeaturesQuery", "ServerFeaturesQuery", typed = true, output = ServerFeatures,
-    vars(self) { None },
-    decode(self, data) {
-        #[derive(Deserialize)]
-        #[serde(rename_all = "camelCase")]
-        struct F { name: String, is_enabled: bool }
-        let list: Vec<F> = at(&data, &["serverInfo", "features"])
-            .map(|v| serde_json::from_value(v.clone()))
-            .transpose()
-            .map_err(|e| decode_err("ServerFeaturesQuery", e.to_string()))?
-            .unwrap_or_default();
-        Ok(ServerFeatures { enabled: list.into_iter().filter(|f| f.is_enabled).map(|f| f.name).collect() })
-    });
+vars(self) { None },
+decode(self, data) {
+    #[derive(Deserialize)]
+    #[serde(rename_all = "camelCase")]
+    struct F { name: String, is_enabled: bool }
+    let list: Vec<F> = at(&data, &["serverInfo", "features"])
+        .map(|v| serde_json::from_value(v.clone()))
+        .transpose()
+        .map_err(|e| decode_err("ServerFeaturesQuery", e.to_string()))?
+        .unwrap_or_default();
+    Ok(ServerFeatures { enabled: list.into_iter().filter(|f| f.is_enabled).map(|f| f.name).collect() })
+});
 
 /// `query EntityIsTeam`.
 #[derive(Clone, Debug)]
@@ -98,11 +110,11 @@ pub struct EntityIsTeam {
     pub entity: String,
 }
 operation!(EntityIsTeam, "EntityIsTeam", "EntityIsTeam", typed = false, output = bool,
-    vars(self) { vars([("entity", json!(self.entity))]) },
-    decode(self, data) {
-        let entity = at(&data, &["entity"]).ok_or_else(|| Error::NotFound { what: format!("entity {:?}", self.entity) })?;
-        Ok(entity.get("isTeam").and_then(Value::as_bool).unwrap_or(false))
-    });
+vars(self) { vars([("entity", json!(self.entity))]) },
+decode(self, data) {
+    let entity = at(&data, &["entity"]).ok_or_else(|| Error::NotFound { what: format!("entity {:?}", self.entity) })?;
+    Ok(entity.get("isTeam").and_then(Value::as_bool).unwrap_or(false))
+});
 
 /// A project, as `upsertModel` answers.
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
@@ -120,8 +132,8 @@ pub struct CreateProject {
     pub name: String,
 }
 operation!(CreateProject, "CreateProject", "CreateProject", typed = false, output = ProjectInfo,
-    vars(self) { vars([("input", json!({"entityName": self.entity, "name": self.name}))]) },
-    decode(self, data) {
-        let p = at(&data, &["result", "project"]).ok_or_else(|| Error::NotFound { what: format!("entity {:?}", self.entity) })?;
-        crate::graphql::from_value("CreateProject", p)
-    });
+vars(self) { vars([("input", json!({"entityName": self.entity, "name": self.name}))]) },
+decode(self, data) {
+    let p = at(&data, &["result", "project"]).ok_or_else(|| Error::NotFound { what: format!("entity {:?}", self.entity) })?;
+    crate::graphql::from_value("CreateProject", p)
+});

@@ -41,12 +41,18 @@ impl PushToRunQueueByName {
         v.insert("entityName".into(), json!(self.entity));
         v.insert("projectName".into(), json!(self.project));
         v.insert("queueName".into(), json!(self.queue));
-        v.insert("runSpec".into(), json!(liftoff_model::json::to_json_string(&self.spec)));
+        v.insert(
+            "runSpec".into(),
+            json!(liftoff_model::json::to_json_string(&self.spec)),
+        );
         if let Some(p) = self.priority {
             v.insert("priority".into(), json!(p.level()));
         }
         if let Some(t) = &self.template_values {
-            v.insert("templateVariableValues".into(), json!(Value::Object(t.clone()).to_string()));
+            v.insert(
+                "templateVariableValues".into(),
+                json!(Value::Object(t.clone()).to_string()),
+            );
         }
         Value::Object(v)
     }
@@ -98,8 +104,10 @@ impl Operation for PushToRunQueueByName {
 }
 
 fn decode_pushed(data: &Value, queue: &str) -> Result<Pushed, Error> {
-    let p = at(data, &["pushToRunQueueByName"])
-        .ok_or_else(|| Error::Rejected { operation: "pushToRunQueueByName".into(), message: format!("queue {queue:?} did not accept the item") })?;
+    let p = at(data, &["pushToRunQueueByName"]).ok_or_else(|| Error::Rejected {
+        operation: "pushToRunQueueByName".into(),
+        message: format!("queue {queue:?} did not accept the item"),
+    })?;
     let item_id = string_at("pushToRunQueueByName", p, &["runQueueItemId"])?;
     let run_spec = match p.get("runSpec") {
         None | Some(Value::Null) => None,
@@ -138,19 +146,19 @@ pub struct PushToRunQueue {
     pub template_values: Option<Map<String, Value>>,
 }
 operation!(PushToRunQueue, "pushToRunQueue", "pushToRunQueue", typed = false, output = String,
-    vars(self) {
-        let mut v = Map::new();
-        v.insert("queueID".into(), json!(self.queue_id));
-        v.insert("runSpec".into(), json!(liftoff_model::json::to_json_string(&self.spec)));
-        if let Some(t) = &self.template_values {
-            v.insert("templateVariableValues".into(), json!(Value::Object(t.clone()).to_string()));
-        }
-        Some(Value::Object(v))
-    },
-    decode(self, data) {
-        at(&data, &["pushToRunQueue", "runQueueItemId"]).and_then(Value::as_str).map(str::to_owned)
-            .ok_or_else(|| Error::Rejected { operation: "pushToRunQueue".into(), message: "the queue did not accept the item".into() })
-    });
+vars(self) {
+    let mut v = Map::new();
+    v.insert("queueID".into(), json!(self.queue_id));
+    v.insert("runSpec".into(), json!(liftoff_model::json::to_json_string(&self.spec)));
+    if let Some(t) = &self.template_values {
+        v.insert("templateVariableValues".into(), json!(Value::Object(t.clone()).to_string()));
+    }
+    Some(Value::Object(v))
+},
+decode(self, data) {
+    at(&data, &["pushToRunQueue", "runQueueItemId"]).and_then(Value::as_str).map(str::to_owned)
+        .ok_or_else(|| Error::Rejected { operation: "pushToRunQueue".into(), message: "the queue did not accept the item".into() })
+});
 
 /// An item's progress, as `QueuedRun` reads it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -169,19 +177,19 @@ pub struct GetRunQueueItem {
     pub item_id: String,
 }
 operation!(GetRunQueueItem, "GetRunQueueItem", "GetRunQueueItem", typed = false, output = ItemProgress,
-    vars(self) {
-        vars([("projectName", json!(self.project)), ("entityName", json!(self.entity)), ("runQueue", json!(self.queue)), ("itemId", json!(self.item_id))])
-    },
-    decode(self, data) {
-        let item = at(&data, &["project", "runQueue", "runQueueItem"])
-            .ok_or_else(|| Error::NotFound { what: format!("item {} in queue {:?}", self.item_id, self.queue) })?;
-        let state: ItemState = crate::graphql::from_value("GetRunQueueItem", item.get("state").unwrap_or(&Value::Null))?;
-        Ok(ItemProgress {
-            id: string_at("GetRunQueueItem", item, &["id"])?,
-            state,
-            associated_run_id: at(item, &["associatedRunId"]).and_then(Value::as_str).map(str::to_owned),
-        })
-    });
+vars(self) {
+    vars([("projectName", json!(self.project)), ("entityName", json!(self.entity)), ("runQueue", json!(self.queue)), ("itemId", json!(self.item_id))])
+},
+decode(self, data) {
+    let item = at(&data, &["project", "runQueue", "runQueueItem"])
+        .ok_or_else(|| Error::NotFound { what: format!("item {} in queue {:?}", self.item_id, self.queue) })?;
+    let state: ItemState = crate::graphql::from_value("GetRunQueueItem", item.get("state").unwrap_or(&Value::Null))?;
+    Ok(ItemProgress {
+        id: string_at("GetRunQueueItem", item, &["id"])?,
+        state,
+        associated_run_id: at(item, &["associatedRunId"]).and_then(Value::as_str).map(str::to_owned),
+    })
+});
 
 /// A popped item: its id and the merged spec (a native JSON object).
 #[derive(Clone, Debug, PartialEq)]
@@ -207,13 +215,20 @@ operation!(PopFromRunQueue, "popFromRunQueue", "popFromRunQueue", typed = false,
     decode(self, data) { decode_popped("popFromRunQueue", &data) });
 
 pub(crate) fn decode_popped(op: &str, data: &Value) -> Result<Option<Popped>, Error> {
-    let Some(p) = at(data, &["popFromRunQueue"]) else { return Ok(None) };
+    let Some(p) = at(data, &["popFromRunQueue"]) else {
+        return Ok(None);
+    };
     let run_spec = match p.get("runSpec") {
-        Some(Value::String(text)) => serde_json::from_str(text).map_err(|e| decode_err(op, e.to_string()))?,
+        Some(Value::String(text)) => {
+            serde_json::from_str(text).map_err(|e| decode_err(op, e.to_string()))?
+        }
         Some(v) => v.clone(),
         None => Value::Null,
     };
-    Ok(Some(Popped { item_id: string_at(op, p, &["runQueueItemId"])?, run_spec }))
+    Ok(Some(Popped {
+        item_id: string_at(op, p, &["runQueueItemId"])?,
+        run_spec,
+    }))
 }
 
 /// `mutation ackRunQueueItem`: claim a leased item, naming its run.
@@ -223,11 +238,11 @@ pub struct AckRunQueueItem {
     pub run_id: String,
 }
 operation!(AckRunQueueItem, "ackRunQueueItem", "ackRunQueueItem", typed = false, output = (),
-    vars(self) { vars([("itemId", json!(self.item_id)), ("runId", json!(self.run_id))]) },
-    decode(self, data) {
-        success("ackRunQueueItem", data.get("ackRunQueueItem"),
-            "Error acking run queue item. Item may have already been acknowledged by another process")
-    });
+vars(self) { vars([("itemId", json!(self.item_id)), ("runId", json!(self.run_id))]) },
+decode(self, data) {
+    success("ackRunQueueItem", data.get("ackRunQueueItem"),
+        "Error acking run queue item. Item may have already been acknowledged by another process")
+});
 
 /// `mutation failRunQueueItem`: `file_paths` is left out when empty, as the SDK does.
 #[derive(Clone, Debug)]

@@ -57,9 +57,11 @@ pub struct QueueSummary {
 fn queue_from(op: &str, q: &Value) -> Result<Queue, Error> {
     let mut q = q.clone();
     // externalLinks and config are JSON (objects); tolerate JSON strings too.
-    for key in ["externalLinks"] {
+    {
+        let key = "externalLinks";
         if let Some(Value::String(t)) = q.get(key) {
-            let parsed: Value = serde_json::from_str(t).map_err(|e| decode_err(op, e.to_string()))?;
+            let parsed: Value =
+                serde_json::from_str(t).map_err(|e| decode_err(op, e.to_string()))?;
             q[key] = parsed;
         }
         if q.get(key).is_some_and(Value::is_null) {
@@ -86,7 +88,9 @@ fn agents_from(op: &str, list: Option<&Value>) -> Result<Vec<Agent>, Error> {
 fn item_from(op: &str, n: &Value) -> Result<ItemWithRun, Error> {
     let s = |k: &str| n.get(k).and_then(Value::as_str).map(str::to_owned);
     let run_spec = match n.get("runSpec") {
-        Some(Value::String(t)) => Some(serde_json::from_str(t).map_err(|e| decode_err(op, e.to_string()))?),
+        Some(Value::String(t)) => {
+            Some(serde_json::from_str(t).map_err(|e| decode_err(op, e.to_string()))?)
+        }
         Some(Value::Null) | None => None,
         Some(v) => Some(v.clone()),
     };
@@ -101,7 +105,11 @@ fn item_from(op: &str, n: &Value) -> Result<ItemWithRun, Error> {
     let item = QueueItem {
         id: s("id").ok_or_else(|| decode_err(op, "item without id"))?,
         state: from_value(op, n.get("state").unwrap_or(&Value::Null))?,
-        priority: n.get("priority").and_then(Value::as_i64).and_then(Priority::from_level).unwrap_or_default(),
+        priority: n
+            .get("priority")
+            .and_then(Value::as_i64)
+            .and_then(Priority::from_level)
+            .unwrap_or_default(),
         run_spec,
         associated_run_id: s("associatedRunId"),
         created_at: s("createdAt"),
@@ -127,22 +135,22 @@ pub struct LiftoffRunQueue {
     pub after: Option<String>,
 }
 operation!(LiftoffRunQueue, "LiftoffRunQueue", "liftoff/LiftoffRunQueue", typed = true, output = QueueDetail,
-    vars(self) {
-        vars([("entityName", json!(self.entity)), ("projectName", json!(LAUNCH_PROJECT)), ("queueName", json!(self.queue)),
-              ("first", json!(self.first)), ("after", json!(self.after))])
-    },
-    decode(self, data) {
-        let q = at(&data, &["project", "runQueue"])
-            .ok_or_else(|| Error::NotFound { what: format!("queue {:?} in entity {:?}", self.queue, self.entity) })?;
-        let conn = q.get("runQueueItems");
-        Ok(QueueDetail {
-            queue: queue_from("LiftoffRunQueue", q)?,
-            agents: agents_from("LiftoffRunQueue", q.get("launchAgents"))?,
-            items: nodes(conn).into_iter().map(|n| item_from("LiftoffRunQueue", n)).collect::<Result<_, _>>()?,
-            end_cursor: conn.and_then(|c| at(c, &["pageInfo", "endCursor"])).and_then(Value::as_str).map(str::to_owned),
-            has_next_page: conn.and_then(|c| at(c, &["pageInfo", "hasNextPage"])).and_then(Value::as_bool).unwrap_or(false),
-        })
-    });
+vars(self) {
+    vars([("entityName", json!(self.entity)), ("projectName", json!(LAUNCH_PROJECT)), ("queueName", json!(self.queue)),
+          ("first", json!(self.first)), ("after", json!(self.after))])
+},
+decode(self, data) {
+    let q = at(&data, &["project", "runQueue"])
+        .ok_or_else(|| Error::NotFound { what: format!("queue {:?} in entity {:?}", self.queue, self.entity) })?;
+    let conn = q.get("runQueueItems");
+    Ok(QueueDetail {
+        queue: queue_from("LiftoffRunQueue", q)?,
+        agents: agents_from("LiftoffRunQueue", q.get("launchAgents"))?,
+        items: nodes(conn).into_iter().map(|n| item_from("LiftoffRunQueue", n)).collect::<Result<_, _>>()?,
+        end_cursor: conn.and_then(|c| at(c, &["pageInfo", "endCursor"])).and_then(Value::as_str).map(str::to_owned),
+        has_next_page: conn.and_then(|c| at(c, &["pageInfo", "hasNextPage"])).and_then(Value::as_bool).unwrap_or(false),
+    })
+});
 
 /// `query LiftoffRunQueues`: every queue of an entity with counts and agents.
 #[derive(Clone, Debug)]
@@ -150,21 +158,21 @@ pub struct LiftoffRunQueues {
     pub entity: String,
 }
 operation!(LiftoffRunQueues, "LiftoffRunQueues", "liftoff/LiftoffRunQueues", typed = true, output = Vec<QueueSummary>,
-    vars(self) { vars([("entityName", json!(self.entity)), ("projectName", json!(LAUNCH_PROJECT))]) },
-    decode(self, data) {
-        let Some(project) = at(&data, &["project"]) else { return Ok(vec![]) };
-        let list = project.get("runQueues").and_then(Value::as_array).cloned().unwrap_or_default();
-        list.iter().map(|q| {
-            #[derive(Deserialize)]
-            struct Count { state: ItemState, count: i64 }
-            let counts: Vec<Count> = from_value("LiftoffRunQueues", q.get("itemCounts").unwrap_or(&json!([])))?;
-            Ok(QueueSummary {
-                queue: queue_from("LiftoffRunQueues", q)?,
-                agents: agents_from("LiftoffRunQueues", q.get("launchAgents"))?,
-                counts: counts.into_iter().map(|c| (c.state, c.count)).collect(),
-            })
-        }).collect()
-    });
+vars(self) { vars([("entityName", json!(self.entity)), ("projectName", json!(LAUNCH_PROJECT))]) },
+decode(self, data) {
+    let Some(project) = at(&data, &["project"]) else { return Ok(vec![]) };
+    let list = project.get("runQueues").and_then(Value::as_array).cloned().unwrap_or_default();
+    list.iter().map(|q| {
+        #[derive(Deserialize)]
+        struct Count { state: ItemState, count: i64 }
+        let counts: Vec<Count> = from_value("LiftoffRunQueues", q.get("itemCounts").unwrap_or(&json!([])))?;
+        Ok(QueueSummary {
+            queue: queue_from("LiftoffRunQueues", q)?,
+            agents: agents_from("LiftoffRunQueues", q.get("launchAgents"))?,
+            counts: counts.into_iter().map(|c| (c.state, c.count)).collect(),
+        })
+    }).collect()
+});
 
 /// `query LiftoffLaunchAgents`: every agent of an entity.
 #[derive(Clone, Debug)]
@@ -172,11 +180,11 @@ pub struct LiftoffLaunchAgents {
     pub entity: String,
 }
 operation!(LiftoffLaunchAgents, "LiftoffLaunchAgents", "liftoff/LiftoffLaunchAgents", typed = true, output = Vec<Agent>,
-    vars(self) { vars([("entityName", json!(self.entity)), ("projectName", json!(LAUNCH_PROJECT))]) },
-    decode(self, data) {
-        let Some(project) = at(&data, &["project"]) else { return Ok(vec![]) };
-        agents_from("LiftoffLaunchAgents", project.get("launchAgents"))
-    });
+vars(self) { vars([("entityName", json!(self.entity)), ("projectName", json!(LAUNCH_PROJECT))]) },
+decode(self, data) {
+    let Some(project) = at(&data, &["project"]) else { return Ok(vec![]) };
+    agents_from("LiftoffLaunchAgents", project.get("launchAgents"))
+});
 
 /// `mutation LiftoffStopPolling`: tell an agent to stop polling.
 #[derive(Clone, Debug)]
@@ -203,8 +211,13 @@ impl Operation for LiftoffPopWait {
         Cow::Borrowed(document!("liftoff/LiftoffPopWait"))
     }
     fn variables(&self) -> Option<Value> {
-        vars([("entity", json!(self.entity)), ("project", json!(LAUNCH_PROJECT)), ("queueName", json!(self.queue)),
-              ("launchAgentId", json!(self.agent_id)), ("waitSeconds", json!(self.wait_seconds))])
+        vars([
+            ("entity", json!(self.entity)),
+            ("project", json!(LAUNCH_PROJECT)),
+            ("queueName", json!(self.queue)),
+            ("launchAgentId", json!(self.agent_id)),
+            ("waitSeconds", json!(self.wait_seconds)),
+        ])
     }
     fn decode(&self, data: Value) -> Result<Option<Popped>, Error> {
         decode_popped("LiftoffPopWait", &data)
@@ -237,11 +250,11 @@ pub struct LiftoffRequeueItem {
     pub item_id: String,
 }
 operation!(LiftoffRequeueItem, "LiftoffRequeueItem", "liftoff/LiftoffRequeueItem", typed = true, output = String,
-    vars(self) { vars([("runQueueItemId", json!(self.item_id))]) },
-    decode(self, data) {
-        success("LiftoffRequeueItem", data.get("requeueRunQueueItem"), "the item was not requeued")?;
-        crate::graphql::string_at("LiftoffRequeueItem", &data, &["requeueRunQueueItem", "runQueueItemId"])
-    });
+vars(self) { vars([("runQueueItemId", json!(self.item_id))]) },
+decode(self, data) {
+    success("LiftoffRequeueItem", data.get("requeueRunQueueItem"), "the item was not requeued")?;
+    crate::graphql::string_at("LiftoffRequeueItem", &data, &["requeueRunQueueItem", "runQueueItemId"])
+});
 
 /// `mutation LiftoffUpdateRunQueue`: a queue's Liftoff settings (retries of
 /// failed runs, prioritization).

@@ -2,12 +2,13 @@
 //! they wait, duration) and its agents (liveness, heartbeat).
 
 use liftoff_model::agent::{Agent, Liveness};
-use liftoff_model::spec::LaunchSpec;
 use liftoff_model::status::{
     DisplayStatus, ItemState, QueueItem, RunView, StatusContext, WaitReason, display_status,
-    service_order, wait_reason,
+    service_key, wait_reason,
 };
 use liftoff_model::timefmt;
+use serde::Deserialize;
+use serde_json::Value;
 use time::OffsetDateTime;
 
 use crate::ops::liftoff::{ItemRun, QueueDetail};
@@ -31,6 +32,9 @@ pub struct ItemRow {
     pub author: Option<String>,
     /// When it started: its run's creation, else the agent's claim.
     pub started_at: Option<String>,
+    /// "3 min ago" for the creation and the start, at the time of the rows.
+    pub created_ago: Option<String>,
+    pub started_ago: Option<String>,
     /// Started until finished (or until now).
     pub duration_secs: Option<i64>,
 }
@@ -74,11 +78,51 @@ impl ItemRow {
     }
 }
 
-fn what_runs(spec: &LaunchSpec) -> Option<String> {
-    spec.job
-        .clone()
-        .or_else(|| spec.docker_image().map(str::to_owned))
-        .or_else(|| spec.command().map(|c| c.join(" ")))
+/// The parts of a run spec a row shows; read without copying the spec
+/// (a full `LaunchSpec` per row is slow for a thousand rows).
+#[derive(Default, Deserialize)]
+struct SpecSummary {
+    job: Option<String>,
+    entity: Option<String>,
+    project: Option<String>,
+    author: Option<String>,
+    docker: Option<Docker>,
+    image_uri: Option<String>,
+    overrides: Option<Overrides>,
+}
+
+#[derive(Default, Deserialize)]
+struct Docker {
+    docker_image: Option<String>,
+}
+
+#[derive(Default, Deserialize)]
+struct Overrides {
+    entry_point: Option<Vec<String>>,
+}
+
+impl SpecSummary {
+    fn of(spec: Option<&Value>) -> Self {
+        spec.and_then(|v| Self::deserialize(v).ok())
+            .unwrap_or_default()
+    }
+
+    /// The job, else the image, else the command.
+    fn what_runs(&self) -> Option<String> {
+        let image = self
+            .docker
+            .as_ref()
+            .and_then(|d| d.docker_image.clone())
+            .or_else(|| self.image_uri.clone())
+            .filter(|i| !i.is_empty());
+        let command = self
+            .overrides
+            .as_ref()
+            .and_then(|o| o.entry_point.as_ref())
+            .filter(|c| !c.is_empty())
+            .map(|c| c.join(" "));
+        self.job.clone().or(image).or(command)
+    }
 }
 
 /// The agents as the queue page shows them.
@@ -119,40 +163,40 @@ pub fn item_rows(detail: &QueueDetail, now: OffsetDateTime) -> Vec<ItemRow> {
                 now,
             };
             let status = display_status(item, &ctx);
-            let spec = item
-                .run_spec
-                .clone()
-                .and_then(|v| LaunchSpec::from_value(v).ok())
-                .unwrap_or_default();
+            let spec = SpecSummary::of(item.run_spec.as_ref());
             let started_at = it
                 .run
                 .as_ref()
                 .and_then(|r| r.created_at.clone())
                 .or_else(|| item.claimed_at.clone());
-            let duration_secs = started_at
-                .as_deref()
-                .and_then(timefmt::parse)
-                .and_then(|start| {
-                    let end = if status.is_active() {
-                        Some(now)
-                    } else {
-                        it.run
-                            .as_ref()
-                            .and_then(|r| r.heartbeat_at.as_deref())
-                            .and_then(timefmt::parse)
-                    }?;
-                    Some((end - start).whole_seconds().max(0))
-                });
+            let started = started_at.as_deref().and_then(timefmt::parse);
+            let duration_secs = started.and_then(|start| {
+                let end = if status.is_active() {
+                    Some(now)
+                } else {
+                    it.run
+                        .as_ref()
+                        .and_then(|r| r.heartbeat_at.as_deref())
+                        .and_then(timefmt::parse)
+                }?;
+                Some((end - start).whole_seconds().max(0))
+            });
             ItemRow {
                 item: item.clone(),
                 run: it.run.clone(),
                 status,
                 position: None,
                 wait: None,
-                job: what_runs(&spec),
-                entity: spec.entity.clone(),
-                project: spec.project.clone(),
-                author: spec.author.clone(),
+                job: spec.what_runs(),
+                entity: spec.entity,
+                project: spec.project,
+                author: spec.author,
+                created_ago: item
+                    .created_at
+                    .as_deref()
+                    .and_then(timefmt::parse)
+                    .map(|t| timefmt::ago(t, now)),
+                started_ago: started.map(|t| timefmt::ago(t, now)),
                 started_at,
                 duration_secs,
             }
@@ -166,11 +210,12 @@ pub fn item_rows(detail: &QueueDetail, now: OffsetDateTime) -> Vec<ItemRow> {
         .map(|(a, _)| (running_for(&rows, &a.id), a.max_jobs()))
         .collect();
     let prioritized = detail.queue.prioritization_mode.enabled();
-    let mut waiting: Vec<usize> = (0..rows.len())
+    let mut waiting: Vec<(_, usize)> = (0..rows.len())
         .filter(|&i| rows[i].item.state == ItemState::Pending)
+        .map(|i| (service_key(&rows[i].item, prioritized), i))
         .collect();
-    waiting.sort_by(|&a, &b| service_order(&rows[a].item, &rows[b].item, prioritized));
-    for (position, i) in waiting.into_iter().enumerate() {
+    waiting.sort();
+    for (position, (_, i)) in waiting.into_iter().enumerate() {
         rows[i].position = Some(position);
         rows[i].wait = Some(wait_reason(&busy, position));
     }
@@ -340,6 +385,8 @@ mod tests {
             ]
         );
         assert_eq!(rows[2].duration_secs, Some(100));
+        assert_eq!(rows[2].started_ago.as_deref(), Some("1 min ago"));
+        assert_eq!(rows[0].created_ago.as_deref(), Some("10 min ago"));
         assert_eq!(rows[2].job_short(), Some("job-train:v2"));
         assert_eq!(rows[0].project.as_deref(), Some("mnist"));
         assert!(rows[2].can_cancel() && !rows[2].can_requeue() && !rows[2].can_change_priority());

@@ -10,25 +10,41 @@ fn client(t: Scripted) -> Client<Scripted> {
 }
 
 fn block<F: std::future::Future>(f: F) -> F::Output {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(f)
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(f)
 }
 
 #[test]
 fn sends_basic_auth_and_the_wandb_envelope() {
-    let c = client(Scripted::answering(200, r#"{"data":{"viewer":{"id":"VXNlcjox","entity":"alice","username":"alice","email":null,"flags":null,"teams":{"edges":[]}}}}"#));
+    let c = client(Scripted::answering(
+        200,
+        r#"{"data":{"viewer":{"id":"VXNlcjox","entity":"alice","username":"alice","email":null,"flags":null,"teams":{"edges":[]}}}}"#,
+    ));
     let viewer = block(c.call(Viewer)).unwrap();
     assert_eq!(viewer.entity, "alice");
     let req = &c.transport().requests.lock().unwrap()[0];
     assert_eq!(req.url, "http://127.0.0.1:9/graphql");
-    assert!(req.headers.contains(&("Authorization".into(), "Basic YXBpOms=".into())));
+    assert!(
+        req.headers
+            .contains(&("Authorization".into(), "Basic YXBpOms=".into()))
+    );
     let body: serde_json::Value = serde_json::from_slice(&req.body).unwrap();
     assert_eq!(body["operationName"], "Viewer");
-    assert!(body.get("variables").is_none(), "typed operations without variables send none");
+    assert!(
+        body.get("variables").is_none(),
+        "typed operations without variables send none"
+    );
 }
 
 #[test]
 fn any_errors_entry_fails_the_call() {
-    let c = client(Scripted::answering(200, r#"{"data":{"viewer":null},"errors":[{"message":"boom","extensions":{"code":"INTERNAL"}}]}"#));
+    let c = client(Scripted::answering(
+        200,
+        r#"{"data":{"viewer":null},"errors":[{"message":"boom","extensions":{"code":"INTERNAL"}}]}"#,
+    ));
     let err = block(c.call(Viewer)).unwrap_err();
     assert_eq!(err.code(), Some("INTERNAL"));
     assert_eq!(err.to_string(), "Viewer: boom");
@@ -37,7 +53,10 @@ fn any_errors_entry_fails_the_call() {
 #[test]
 fn a_null_viewer_or_401_is_a_bad_key() {
     let c = client(Scripted::answering(200, r#"{"data":{"viewer":null}}"#));
-    assert!(matches!(block(c.call(Viewer)), Err(Error::Unauthorized { .. })));
+    assert!(matches!(
+        block(c.call(Viewer)),
+        Err(Error::Unauthorized { .. })
+    ));
     let c = client(Scripted::answering(401, "nope"));
     let err = block(c.call(Viewer)).unwrap_err();
     assert!(err.to_string().contains("refused the API key"), "{err}");
@@ -48,10 +67,17 @@ fn dead_servers_and_non_graphql_answers_say_so() {
     let c = client(Scripted::default());
     let err = block(c.call(Viewer)).unwrap_err();
     assert!(err.is_transient());
-    assert_eq!(err.to_string(), "cannot reach http://127.0.0.1:9/graphql: connection refused");
+    assert_eq!(
+        err.to_string(),
+        "cannot reach http://127.0.0.1:9/graphql: connection refused"
+    );
     let c = client(Scripted::answering(200, "<html>hello</html>"));
     let err = block(c.call(Viewer)).unwrap_err();
-    assert!(err.to_string().contains("is http://127.0.0.1:9/graphql a W&B-compatible server?"), "{err}");
+    assert!(
+        err.to_string()
+            .contains("is http://127.0.0.1:9/graphql a W&B-compatible server?"),
+        "{err}"
+    );
     let c = client(Scripted::answering(502, "bad gateway"));
     let err = block(c.call(Viewer)).unwrap_err();
     assert!(err.is_transient());
@@ -59,7 +85,11 @@ fn dead_servers_and_non_graphql_answers_say_so() {
 
 #[test]
 fn the_push_fallback_error_is_recognised() {
-    let body = std::fs::read_to_string(crate::repo().join("spec/fixtures/responses/pushToRunQueueByName.error-no-runSpec-field.json")).unwrap();
+    let body = std::fs::read_to_string(
+        crate::repo()
+            .join("spec/fixtures/responses/pushToRunQueueByName.error-no-runSpec-field.json"),
+    )
+    .unwrap();
     let c = client(Scripted::answering(400, &body));
     let push = PushToRunQueueByName::new("alice", "q", LaunchSpec::default());
     let err = block(c.call(push)).unwrap_err();

@@ -1,11 +1,13 @@
 //! Every operation: its document is byte-exact, its request is snapshotted,
 //! and it decodes the answer the official client accepts.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod errors;
 mod snapshots;
 
-use std::sync::Mutex;
 use std::path::PathBuf;
+use std::sync::Mutex;
 
 use liftoff_client::{HttpRequest, HttpResponse, Transport};
 
@@ -23,7 +25,11 @@ pub struct Scripted {
 impl Scripted {
     pub fn answering(status: u16, body: &str) -> Self {
         let s = Self::default();
-        s.answers.lock().unwrap().push(HttpResponse { status, headers: vec![], body: body.as_bytes().to_vec() });
+        s.answers.lock().unwrap().push(HttpResponse {
+            status,
+            headers: vec![],
+            body: body.as_bytes().to_vec(),
+        });
         s
     }
 }
@@ -32,6 +38,10 @@ impl Transport for Scripted {
     async fn send(&self, request: HttpRequest) -> Result<HttpResponse, String> {
         self.requests.lock().unwrap().push(request);
         let mut answers = self.answers.lock().unwrap();
-        if answers.is_empty() { Err("connection refused".into()) } else { Ok(answers.remove(0)) }
+        if answers.is_empty() {
+            Err("connection refused".into())
+        } else {
+            Ok(answers.remove(0))
+        }
     }
 }

@@ -2,14 +2,17 @@
 //! and agents use to fetch a job, and the write path that creates one
 //! (spec §2.6-2.8, rest.md §3-4).
 
+use std::collections::HashMap;
+
 use async_graphql::{Context, Enum, ID, InputObject, Interface, Object, SimpleObject};
 use base64::Engine as _;
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use crate::access::{self, Caller, denied};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::identity::{ProjectObj, caller, st};
 use crate::graphql::launch::PageInfo;
+use crate::graphql::paging::{ignored, offset_page, parse_order, string_matches};
 use crate::graphql::runs::validate_run_name;
 use crate::graphql::scalars::{Int64, JsonString, datetime};
 use crate::ids;
@@ -71,7 +74,7 @@ pub struct Home {
 }
 
 impl Home {
-    async fn of(state: &AppState, caller: &Caller, a: &Artifact) -> ApiResult<Self> {
+    pub(crate) async fn of(state: &AppState, caller: &Caller, a: &Artifact) -> ApiResult<Self> {
         let collection = state
             .store
             .collection_by_id(a.collection_id)
@@ -307,6 +310,8 @@ pub struct VersionIndexRef {
 pub struct ArtifactEdge {
     node: ArtifactObj,
     cursor: String,
+    /// `vN` (W&B's `VersionedArtifactEdge`); null for an uncommitted version.
+    version: Option<String>,
 }
 
 #[derive(SimpleObject)]
@@ -314,6 +319,99 @@ pub struct ArtifactConnection {
     edges: Vec<ArtifactEdge>,
     page_info: PageInfo,
     total_count: i64,
+}
+
+impl ArtifactConnection {
+    fn page(list: Vec<ArtifactObj>, after: Option<&str>, first: Option<i32>) -> ApiResult<Self> {
+        let page = offset_page(list, after, first)?;
+        Ok(Self {
+            edges: page
+                .items
+                .into_iter()
+                .map(|(cursor, node)| ArtifactEdge {
+                    version: node.artifact.version_index.map(|v| format!("v{v}")),
+                    cursor,
+                    node,
+                })
+                .collect(),
+            page_info: page.page_info,
+            total_count: page.total,
+        })
+    }
+
+    /// A run's artifacts (logged or used), oldest first. Versions in
+    /// projects the caller may not see are left out.
+    pub(crate) async fn of_run(
+        state: &AppState,
+        caller: &Caller,
+        list: Vec<Artifact>,
+        after: Option<String>,
+        first: Option<i32>,
+    ) -> ApiResult<Self> {
+        let mut homes: HashMap<i64, Option<Home>> = HashMap::new();
+        let mut nodes = Vec::new();
+        for artifact in list {
+            let home = match homes.get(&artifact.collection_id) {
+                Some(h) => h.clone(),
+                None => {
+                    let h = match Home::of(state, caller, &artifact).await {
+                        Ok(h) => Some(h),
+                        Err(ApiError::NotFound(_)) => None,
+                        Err(e) => return Err(e),
+                    };
+                    homes.insert(artifact.collection_id, h.clone());
+                    h
+                }
+            };
+            if let Some(home) = home {
+                nodes.push(ArtifactObj { artifact, home });
+            }
+        }
+        Self::page(nodes, after.as_deref(), first)
+    }
+}
+
+/// `filters` on a collection's versions: `state` is applied (only
+/// committed versions are listed, so `{"state": "COMMITTED"}`, the SDK's
+/// default, keeps them all); other conditions are ignored and logged.
+fn filter_versions(list: &mut Vec<Artifact>, filters: Option<&Value>) {
+    let Some(Value::Object(conditions)) = filters else {
+        return;
+    };
+    for (field, condition) in conditions {
+        match field.as_str() {
+            "state" => match string_matches("COMMITTED", condition) {
+                Some(true) => {}
+                Some(false) => list.retain(|a| a.state != "COMMITTED"),
+                None => ignored("artifact versions", "filter", &json!({field: condition})),
+            },
+            _ => ignored("artifact versions", "filter", &json!({field: condition})),
+        }
+    }
+}
+
+#[derive(SimpleObject)]
+#[graphql(name = "TagEdge")]
+pub struct TagEdge {
+    node: TagObj,
+}
+
+#[derive(SimpleObject)]
+#[graphql(name = "TagConnection")]
+pub struct TagConnection {
+    edges: Vec<TagEdge>,
+}
+
+#[derive(SimpleObject)]
+pub struct ArtifactAliasEdge {
+    node: AliasObj,
+    cursor: String,
+}
+
+#[derive(SimpleObject)]
+pub struct ArtifactAliasConnection {
+    edges: Vec<ArtifactAliasEdge>,
+    page_info: PageInfo,
 }
 
 #[Object(name = "ArtifactSequence")]
@@ -329,6 +427,74 @@ impl ArtifactSequenceObj {
     }
     async fn created_at(&self) -> String {
         datetime(self.0.collection.created_at)
+    }
+    /// The last change: the collection's creation or its newest version's
+    /// last update.
+    async fn updated_at(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
+        let versions = st(ctx)
+            .store
+            .artifacts_of_collection(self.0.collection.id)
+            .await?;
+        let last = versions
+            .iter()
+            .map(|a| a.updated_at)
+            .fold(self.0.collection.created_at, i64::max);
+        Ok(Some(datetime(last)))
+    }
+    async fn default_artifact_type(&self, ctx: &Context<'_>) -> ApiResult<ArtifactTypeObj> {
+        let home = &self.0;
+        let t = ArtifactTypeObj::load(
+            st(ctx),
+            &home.entity,
+            &home.project,
+            &home.collection.type_name,
+        )
+        .await?;
+        Ok(t.unwrap_or_else(|| ArtifactTypeObj {
+            entity: home.entity.clone(),
+            project: home.project.clone(),
+            name: home.collection.type_name.clone(),
+            collections: vec![home.collection.clone()],
+        }))
+    }
+    /// Liftoff collections have no tags: W&B's answer for none.
+    async fn tags(&self) -> TagConnection {
+        TagConnection { edges: vec![] }
+    }
+    /// The aliases of the collection's versions (`latest` and the ones
+    /// users set; not `vN`), by name.
+    async fn aliases(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        first: Option<i32>,
+    ) -> ApiResult<ArtifactAliasConnection> {
+        let state = st(ctx);
+        let versions = state
+            .store
+            .artifacts_of_collection(self.0.collection.id)
+            .await?;
+        let ids: Vec<i64> = versions.iter().map(|a| a.id).collect();
+        let aliases: Vec<AliasObj> = state
+            .store
+            .artifact_aliases(&ids)
+            .await?
+            .into_iter()
+            .map(|(artifact_id, alias)| AliasObj {
+                alias,
+                artifact_id,
+                home: self.0.clone(),
+            })
+            .collect();
+        let page = offset_page(aliases, after.as_deref(), first)?;
+        Ok(ArtifactAliasConnection {
+            edges: page
+                .items
+                .into_iter()
+                .map(|(cursor, node)| ArtifactAliasEdge { node, cursor })
+                .collect(),
+            page_info: page.page_info,
+        })
     }
     async fn project(&self) -> ProjectObj {
         ProjectObj {
@@ -346,30 +512,35 @@ impl ArtifactSequenceObj {
             version_index: a.version_index,
         }))
     }
-    /// Committed versions, oldest first (as W&B lists them).
-    async fn artifacts(&self, ctx: &Context<'_>) -> ApiResult<ArtifactConnection> {
-        let list = st(ctx)
+    /// Committed versions, oldest first (as W&B lists them); `order` by
+    /// `createdAt` or `versionIndex` (`-` for newest first). Other orders
+    /// and filters other than `state` are ignored (and logged).
+    async fn artifacts(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        first: Option<i32>,
+        order: Option<String>,
+        filters: Option<JsonString>,
+    ) -> ApiResult<ArtifactConnection> {
+        let mut list = st(ctx)
             .store
             .artifacts_of_collection(self.0.collection.id)
             .await?;
-        let total = list.len() as i64;
-        Ok(ArtifactConnection {
-            edges: list
-                .into_iter()
-                .map(|a| ArtifactEdge {
-                    cursor: ids::encode("Cursor", a.id),
-                    node: ArtifactObj {
-                        artifact: a,
-                        home: self.0.clone(),
-                    },
-                })
-                .collect(),
-            page_info: PageInfo {
-                end_cursor: None,
-                has_next_page: false,
-            },
-            total_count: total,
-        })
+        filter_versions(&mut list, filters.as_ref().map(|f| &f.0));
+        match parse_order(order.as_deref()) {
+            None | Some(("createdAt" | "versionIndex", false)) => {}
+            Some(("createdAt" | "versionIndex", true)) => list.reverse(),
+            Some((field, _)) => ignored("artifact versions", "order", &json!(field)),
+        }
+        let nodes = list
+            .into_iter()
+            .map(|artifact| ArtifactObj {
+                artifact,
+                home: self.0.clone(),
+            })
+            .collect();
+        ArtifactConnection::page(nodes, after.as_deref(), first)
     }
     async fn artifact_membership(
         &self,
@@ -390,13 +561,34 @@ impl ArtifactSequenceObj {
 
 /// `ArtifactCollection`: W&B's interface over sequences (and portfolios,
 /// which Liftoff does not have).
+// clippy reads the `arg(...)` lists of two fields (both paged) as one
+// attribute repeated.
+#[allow(clippy::duplicated_attributes)]
 #[derive(Interface)]
 #[graphql(
     name = "ArtifactCollection",
     field(name = "id", ty = "ID"),
     field(name = "name", ty = "&str"),
+    field(name = "description", ty = "Option<&str>"),
+    field(name = "created_at", ty = "String"),
+    field(name = "updated_at", ty = "ApiResult<Option<String>>"),
+    field(name = "default_artifact_type", ty = "ApiResult<ArtifactTypeObj>"),
+    field(name = "tags", ty = "TagConnection"),
+    field(
+        name = "aliases",
+        ty = "ApiResult<ArtifactAliasConnection>",
+        arg(name = "after", ty = "Option<String>"),
+        arg(name = "first", ty = "Option<i32>")
+    ),
     field(name = "project", ty = "ProjectObj"),
-    field(name = "artifacts", ty = "ApiResult<ArtifactConnection>"),
+    field(
+        name = "artifacts",
+        ty = "ApiResult<ArtifactConnection>",
+        arg(name = "after", ty = "Option<String>"),
+        arg(name = "first", ty = "Option<i32>"),
+        arg(name = "order", ty = "Option<String>"),
+        arg(name = "filters", ty = "Option<JsonString>")
+    ),
     field(
         name = "artifact_membership",
         ty = "ApiResult<Option<MembershipObj>>",
@@ -408,6 +600,10 @@ pub enum ArtifactCollectionIface {
 }
 
 impl ArtifactCollectionIface {
+    fn of(home: Home) -> Self {
+        Self::ArtifactSequence(ArtifactSequenceObj(home))
+    }
+
     pub async fn by_name(
         state: &AppState,
         entity: &Entity,
@@ -622,18 +818,90 @@ pub struct ArtifactManifestObj {
 }
 
 #[derive(SimpleObject)]
-pub struct CollectionEdge {
+pub struct ArtifactCollectionEdge {
     node: ArtifactCollectionIface,
+    cursor: String,
 }
 
 #[derive(SimpleObject)]
-pub struct CollectionConnection {
-    edges: Vec<CollectionEdge>,
+pub struct ArtifactCollectionConnection {
+    total_count: i64,
+    page_info: PageInfo,
+    edges: Vec<ArtifactCollectionEdge>,
 }
 
+impl ArtifactCollectionConnection {
+    /// A page of `collections`: `filters` on `name` (`"x"`, `$eq`, `$ne`,
+    /// `$in`) and `order` by `createdAt` or `name` are applied; W&B's
+    /// default order is newest first. Other conditions are ignored (and
+    /// logged).
+    pub fn load(
+        entity: &Entity,
+        project: &Project,
+        mut collections: Vec<Collection>,
+        after: Option<String>,
+        first: Option<i32>,
+        filters: Option<&Value>,
+        order: Option<&str>,
+    ) -> ApiResult<Self> {
+        if let Some(Value::Object(conditions)) = filters {
+            for (field, condition) in conditions {
+                match field.as_str() {
+                    "name" if string_matches("", condition).is_some() => {
+                        collections.retain(|c| string_matches(&c.name, condition) == Some(true));
+                    }
+                    _ => ignored("artifact collections", "filter", &json!({field: condition})),
+                }
+            }
+        }
+        match parse_order(order) {
+            None => collections.sort_by_key(|c| std::cmp::Reverse(c.id)),
+            Some(("createdAt", desc)) => {
+                collections.sort_by_key(|c| (c.created_at, c.id));
+                if desc {
+                    collections.reverse();
+                }
+            }
+            Some(("name", desc)) => {
+                collections.sort_by(|a, b| a.name.cmp(&b.name));
+                if desc {
+                    collections.reverse();
+                }
+            }
+            Some((field, _)) => {
+                ignored("artifact collections", "order", &json!(field));
+                collections.sort_by_key(|c| std::cmp::Reverse(c.id));
+            }
+        }
+        let page = offset_page(collections, after.as_deref(), first)?;
+        Ok(Self {
+            total_count: page.total,
+            page_info: page.page_info,
+            edges: page
+                .items
+                .into_iter()
+                .map(|(cursor, collection)| ArtifactCollectionEdge {
+                    node: ArtifactCollectionIface::of(Home {
+                        entity: entity.clone(),
+                        project: project.clone(),
+                        collection,
+                    }),
+                    cursor,
+                })
+                .collect(),
+        })
+    }
+}
+
+/// An artifact type of a project: Liftoff has no type table, a type exists
+/// while a collection of that type does (its first collection gives the
+/// type its id and creation time).
 pub struct ArtifactTypeObj {
+    entity: Entity,
+    project: Project,
     name: String,
-    collections: Vec<Home>,
+    /// Oldest first, never empty.
+    collections: Vec<Collection>,
 }
 
 impl ArtifactTypeObj {
@@ -643,47 +911,115 @@ impl ArtifactTypeObj {
         project: &Project,
         name: &str,
     ) -> ApiResult<Option<Self>> {
-        let cs = state.store.collections_of_type(project.id, name).await?;
-        if cs.is_empty() {
+        let collections = state.store.collections_of_type(project.id, name).await?;
+        if collections.is_empty() {
             return Ok(None);
         }
-        let collections = cs
-            .into_iter()
-            .map(|c| Home {
-                entity: entity.clone(),
-                project: project.clone(),
-                collection: c,
-            })
-            .collect();
         Ok(Some(Self {
+            entity: entity.clone(),
+            project: project.clone(),
             name: name.to_owned(),
             collections,
         }))
+    }
+
+    /// Every type of a project, in the order they first appeared.
+    pub async fn of_project(
+        state: &AppState,
+        entity: &Entity,
+        project: &Project,
+    ) -> ApiResult<Vec<Self>> {
+        let mut types: Vec<Self> = Vec::new();
+        for c in state.store.collections_of_project(project.id).await? {
+            match types.iter_mut().find(|t| t.name == c.type_name) {
+                Some(t) => t.collections.push(c),
+                None => types.push(Self {
+                    entity: entity.clone(),
+                    project: project.clone(),
+                    name: c.type_name.clone(),
+                    collections: vec![c],
+                }),
+            }
+        }
+        Ok(types)
+    }
+
+    fn first(&self) -> Option<&Collection> {
+        self.collections.first()
     }
 }
 
 #[Object(name = "ArtifactType")]
 impl ArtifactTypeObj {
     async fn id(&self) -> ID {
-        ids::encode(
-            "ArtifactType",
-            self.collections.first().map_or(0, |h| h.project.id),
-        )
-        .into()
+        ids::encode("ArtifactType", self.first().map_or(0, |c| c.id)).into()
     }
     async fn name(&self) -> &str {
         &self.name
     }
-    async fn artifact_collections(&self) -> CollectionConnection {
-        CollectionConnection {
-            edges: self
-                .collections
-                .iter()
-                .map(|h| CollectionEdge {
-                    node: ArtifactCollectionIface::ArtifactSequence(ArtifactSequenceObj(h.clone())),
-                })
+    /// Liftoff types have no description: W&B's answer for none.
+    async fn description(&self) -> Option<String> {
+        None
+    }
+    /// When the first collection of this type was created.
+    async fn created_at(&self) -> String {
+        datetime(self.first().map_or(0, |c| c.created_at))
+    }
+    async fn artifact_collection(&self, name: String) -> Option<ArtifactCollectionIface> {
+        self.collections.iter().find(|c| c.name == name).map(|c| {
+            ArtifactCollectionIface::of(Home {
+                entity: self.entity.clone(),
+                project: self.project.clone(),
+                collection: c.clone(),
+            })
+        })
+    }
+    async fn artifact_collections(
+        &self,
+        after: Option<String>,
+        first: Option<i32>,
+        filters: Option<JsonString>,
+        order: Option<String>,
+    ) -> ApiResult<ArtifactCollectionConnection> {
+        ArtifactCollectionConnection::load(
+            &self.entity,
+            &self.project,
+            self.collections.clone(),
+            after,
+            first,
+            filters.as_ref().map(|f| &f.0),
+            order.as_deref(),
+        )
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct ArtifactTypeEdge {
+    node: ArtifactTypeObj,
+    cursor: String,
+}
+
+#[derive(SimpleObject)]
+pub struct ArtifactTypeConnection {
+    edges: Vec<ArtifactTypeEdge>,
+    page_info: PageInfo,
+}
+
+impl ArtifactTypeConnection {
+    pub fn page(
+        types: Vec<ArtifactTypeObj>,
+        after: Option<&str>,
+        first: Option<i32>,
+    ) -> ApiResult<Self> {
+        let page = offset_page(types, after, first)?;
+        Ok(Self {
+            edges: page
+                .items
+                .into_iter()
+                .map(|(cursor, node)| ArtifactTypeEdge { node, cursor })
                 .collect(),
-        }
+            page_info: page.page_info,
+        })
     }
 }
 
@@ -692,6 +1028,29 @@ pub struct ArtifactQuery;
 
 #[Object]
 impl ArtifactQuery {
+    /// A collection by id (the SDK reads a collection's aliases this way).
+    async fn artifact_collection(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+    ) -> ApiResult<Option<ArtifactCollectionIface>> {
+        let state = st(ctx);
+        let Some(cid) = ids::decode("ArtifactSequence", &id) else {
+            return Ok(None);
+        };
+        let Some(collection) = state.store.collection_by_id(cid).await? else {
+            return Ok(None);
+        };
+        match access::project_by_id(state, caller(ctx), collection.project_id, "artifact").await {
+            Ok((entity, project)) => Ok(Some(ArtifactCollectionIface::of(Home {
+                entity,
+                project,
+                collection,
+            }))),
+            Err(ApiError::NotFound(_)) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
     async fn artifact(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<ArtifactObj>> {
         let state = st(ctx);
         let Some(aid) = ids::decode("Artifact", &id) else {

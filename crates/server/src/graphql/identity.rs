@@ -8,9 +8,10 @@ use serde_json::json;
 use crate::access::{self, Caller};
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::artifacts::{
-    ArtifactCollectionIface, ArtifactObj, ArtifactTypeObj, MembershipObj,
+    ArtifactCollectionConnection, ArtifactCollectionIface, ArtifactObj, ArtifactTypeConnection,
+    ArtifactTypeObj, MembershipObj,
 };
-use crate::graphql::launch::{DefaultResourceConfigObj, LaunchAgentObj, RunQueueObj};
+use crate::graphql::launch::{DefaultResourceConfigObj, LaunchAgentObj, PageInfo, RunQueueObj};
 use crate::graphql::runs::{RunConnection, RunObj};
 use crate::graphql::scalars::{JsonString, datetime};
 use crate::ids;
@@ -236,6 +237,22 @@ impl ProjectObj {
     async fn created_at(&self) -> String {
         datetime(self.project.created_at)
     }
+    /// W&B benchmarks do not exist here: every project is a plain one.
+    async fn is_benchmark(&self) -> bool {
+        false
+    }
+    /// The owner: the user of a personal entity. Liftoff does not record
+    /// who created a team's project, so a team project has none (null).
+    async fn user(&self, ctx: &Context<'_>) -> ApiResult<Option<UserObj>> {
+        if self.entity.is_team {
+            return Ok(None);
+        }
+        Ok(st(ctx)
+            .store
+            .user_by_name(&self.entity.name)
+            .await?
+            .map(UserObj))
+    }
     async fn entity(&self) -> EntityObj {
         EntityObj(self.entity.clone())
     }
@@ -318,6 +335,39 @@ impl ProjectObj {
     ) -> ApiResult<Option<ArtifactTypeObj>> {
         ArtifactTypeObj::load(st(ctx), &self.entity, &self.project, &name).await
     }
+    /// The artifact types of the project, in the order they first appeared.
+    async fn artifact_types(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        first: Option<i32>,
+    ) -> ApiResult<ArtifactTypeConnection> {
+        let types = ArtifactTypeObj::of_project(st(ctx), &self.entity, &self.project).await?;
+        ArtifactTypeConnection::page(types, after.as_deref(), first)
+    }
+    /// Every collection of the project, of any type.
+    async fn artifact_collections(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        first: Option<i32>,
+        filters: Option<JsonString>,
+        order: Option<String>,
+    ) -> ApiResult<ArtifactCollectionConnection> {
+        let collections = st(ctx)
+            .store
+            .collections_of_project(self.project.id)
+            .await?;
+        ArtifactCollectionConnection::load(
+            &self.entity,
+            &self.project,
+            collections,
+            after,
+            first,
+            filters.as_ref().map(|f| &f.0),
+            order.as_deref(),
+        )
+    }
     async fn artifact_collection_membership(
         &self,
         ctx: &Context<'_>,
@@ -339,6 +389,18 @@ impl ProjectObj {
                 .map(|m| m.artifact),
         )
     }
+}
+
+#[derive(SimpleObject)]
+pub struct ProjectEdge {
+    node: ProjectObj,
+    cursor: String,
+}
+
+#[derive(SimpleObject)]
+pub struct ProjectConnection {
+    edges: Vec<ProjectEdge>,
+    page_info: PageInfo,
 }
 
 /// Sweeps are not supported; `project.sweep` answers null.
@@ -370,6 +432,48 @@ impl IdentityQuery {
             Err(ApiError::NotFound(_)) => Ok(None),
             Err(e) => Err(e),
         }
+    }
+    /// The projects of an entity (default: the caller's own), newest first
+    /// (W&B's older name for projects is models).
+    async fn models(
+        &self,
+        ctx: &Context<'_>,
+        entity_name: Option<String>,
+        after: Option<String>,
+        first: Option<i32>,
+    ) -> ApiResult<Option<ProjectConnection>> {
+        let state = st(ctx);
+        let entity = access::entity(state, caller(ctx), entity_name.as_deref()).await?;
+        let limit = i64::from(first.unwrap_or(50).clamp(1, 1000));
+        let before = match after.as_deref() {
+            Some(c) if !c.is_empty() => Some(ids::decode("Cursor", c).ok_or_else(|| {
+                ApiError::invalid(format!("{c:?} is not a cursor from this server"))
+            })?),
+            _ => None,
+        };
+        let mut projects = state
+            .store
+            .projects_of_entity(entity.id, limit + 1, before)
+            .await?;
+        let has_next_page = projects.len() as i64 > limit;
+        projects.truncate(limit as usize);
+        let end_cursor = projects.last().map(|p| ids::encode("Cursor", p.id));
+        Ok(Some(ProjectConnection {
+            edges: projects
+                .into_iter()
+                .map(|project| ProjectEdge {
+                    cursor: ids::encode("Cursor", project.id),
+                    node: ProjectObj {
+                        entity: entity.clone(),
+                        project,
+                    },
+                })
+                .collect(),
+            page_info: PageInfo {
+                end_cursor,
+                has_next_page,
+            },
+        }))
     }
     /// W&B's older name for `project`.
     async fn model(

@@ -4,6 +4,7 @@
 pub mod artifacts;
 pub mod identity;
 pub mod launch;
+pub mod paging;
 pub mod runs;
 pub mod scalars;
 
@@ -89,10 +90,15 @@ pub async fn execute(schema: &LiftoffSchema, caller: Caller, body: &[u8]) -> Res
         Some(v @ Value::Object(_)) => v.clone(),
         Some(_) => return Err(bad_request("\"variables\" must be a JSON object")),
     };
+    let mut variables = async_graphql::Variables::from_json(variables);
+    let doc = parsed(query);
+    if let Some(doc) = &doc {
+        fill_defaults(doc, operation_name, &mut variables);
+    }
     let mut request = async_graphql::Request::new(query)
-        .variables(async_graphql::Variables::from_json(variables))
+        .variables(variables)
         .data(caller);
-    if let Some(doc) = parsed(query) {
+    if let Some(doc) = doc {
         request.set_parsed_query(doc);
     }
     if let Some(name) = operation_name {
@@ -132,6 +138,31 @@ fn parsed(query: &str) -> Option<async_graphql::parser::types::ExecutableDocumen
     }
     map.insert(query.to_owned(), doc.clone());
     Some(doc)
+}
+
+/// Give the variables a request leaves out the defaults its operation
+/// declares. async-graphql decides `@include(if: $v)` and `@skip` from the
+/// variables sent only (async-graphql PR #1827), so the SDK's artifact
+/// documents, with `$includeAliases: Boolean = true`, would lose `aliases`.
+fn fill_defaults(
+    doc: &async_graphql::parser::types::ExecutableDocument,
+    operation_name: Option<&str>,
+    variables: &mut async_graphql::Variables,
+) {
+    use async_graphql::parser::types::DocumentOperations;
+    let operation = match (&doc.operations, operation_name) {
+        (DocumentOperations::Single(op), _) => Some(op),
+        (DocumentOperations::Multiple(ops), Some(name)) => ops.get(name),
+        (DocumentOperations::Multiple(ops), None) if ops.len() == 1 => ops.values().next(),
+        (DocumentOperations::Multiple(_), None) => None,
+    };
+    for def in operation.map_or(&[][..], |op| &op.node.variable_definitions) {
+        if let Some(default) = &def.node.default_value {
+            variables
+                .entry(def.node.name.node.clone())
+                .or_insert_with(|| default.node.clone());
+        }
+    }
 }
 
 /// graphql-js wording for unknown fields (the SDK matches on it), and a

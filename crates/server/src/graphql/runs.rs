@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 
 use crate::access;
 use crate::error::{ApiError, ApiResult};
-use crate::graphql::artifacts::{FileConnection, FileEdge, FileObj};
+use crate::graphql::artifacts::{ArtifactConnection, FileConnection, FileEdge, FileObj};
 use crate::graphql::identity::{ProjectObj, caller, st};
 use crate::graphql::launch::PageInfo;
 use crate::graphql::scalars::{Int64, JsonString, datetime};
@@ -134,6 +134,33 @@ impl RunObj {
     }
     async fn sweep(&self) -> Option<crate::graphql::identity::SweepObj> {
         None
+    }
+    /// The versions this run created (`createArtifact` with its name), oldest
+    /// first. wandb-core creates a run's job without naming the run and then
+    /// declares it used, so a job shows up in `inputArtifacts`, as on W&B.
+    async fn output_artifacts(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        first: Option<i32>,
+    ) -> ApiResult<ArtifactConnection> {
+        let state = st(ctx);
+        let list = state
+            .store
+            .artifacts_logged_by_run(self.project.id, &self.run.name)
+            .await?;
+        ArtifactConnection::of_run(state, caller(ctx), list, after, first).await
+    }
+    /// The versions this run declared it used (`useArtifact`), oldest first.
+    async fn input_artifacts(
+        &self,
+        ctx: &Context<'_>,
+        after: Option<String>,
+        first: Option<i32>,
+    ) -> ApiResult<ArtifactConnection> {
+        let state = st(ctx);
+        let list = state.store.artifacts_used_by_run(self.run.id).await?;
+        ArtifactConnection::of_run(state, caller(ctx), list, after, first).await
     }
     /// History rows as JSON strings: sampled to `samples`, or the rows with
     /// `minStep <= _step < maxStep` (at most `samples`).

@@ -214,6 +214,17 @@ macro_rules! impl_store {
                     .await?)
             }
 
+            async fn projects_of_entity(&self, entity_id: i64, limit: i64, before_id: Option<i64>) -> Result<Vec<Project>> {
+                Ok(sqlx::query_as::<$db, Project>(
+                    "SELECT * FROM projects WHERE entity_id = $1 AND ($2 IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
+                )
+                .bind(entity_id)
+                .bind(before_id)
+                .bind(limit)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
             async fn resource_config_create(&self, entity_id: i64, resource: &str, config: &str, template_variables: &str, now: i64) -> Result<ResourceConfig> {
                 Ok(sqlx::query_as::<$db, ResourceConfig>(
                     "INSERT INTO resource_configs (entity_id, resource, config, template_variables, created_at) \
@@ -894,6 +905,15 @@ macro_rules! impl_store {
                 .await?)
             }
 
+            async fn collections_of_project(&self, project_id: i64) -> Result<Vec<Collection>> {
+                Ok(sqlx::query_as::<$db, Collection>(
+                    "SELECT * FROM artifact_collections WHERE project_id = $1 ORDER BY id",
+                )
+                .bind(project_id)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
             async fn artifact_create(&self, a: &NewArtifact, now: i64) -> Result<Artifact> {
                 Ok(sqlx::query_as::<$db, Artifact>(
                     "INSERT INTO artifacts (collection_id, state, digest, client_id, sequence_client_id, description, \
@@ -1125,6 +1145,29 @@ macro_rules! impl_store {
                     }
                 }
                 Ok(out)
+            }
+
+            async fn artifacts_logged_by_run(&self, project_id: i64, run_name: &str) -> Result<Vec<Artifact>> {
+                Ok(sqlx::query_as::<$db, Artifact>(
+                    "SELECT artifacts.* FROM artifacts \
+                     JOIN artifact_collections ON artifact_collections.id = artifacts.collection_id \
+                     WHERE artifact_collections.project_id = $1 AND artifacts.run_name = $2 \
+                       AND artifacts.state = 'COMMITTED' ORDER BY artifacts.id",
+                )
+                .bind(project_id)
+                .bind(run_name)
+                .fetch_all(&self.pool)
+                .await?)
+            }
+
+            async fn artifacts_used_by_run(&self, run_id: i64) -> Result<Vec<Artifact>> {
+                Ok(sqlx::query_as::<$db, Artifact>(
+                    "SELECT artifacts.* FROM artifacts JOIN artifact_usage ON artifact_usage.artifact_id = artifacts.id \
+                     WHERE artifact_usage.run_id = $1 ORDER BY artifacts.id",
+                )
+                .bind(run_id)
+                .fetch_all(&self.pool)
+                .await?)
             }
 
             async fn run_file_add(&self, run_id: i64, name: &str, now: i64) -> Result<()> {

@@ -327,6 +327,13 @@ pub trait Store: Send + Sync {
     -> Result<(Project, bool)>;
     async fn project_get(&self, entity_id: i64, name: &str) -> Result<Option<Project>>;
     async fn project_by_id(&self, id: i64) -> Result<Option<Project>>;
+    /// A page of an entity's projects, newest first, before `before_id`.
+    async fn projects_of_entity(
+        &self,
+        entity_id: i64,
+        limit: i64,
+        before_id: Option<i64>,
+    ) -> Result<Vec<Project>>;
 
     // default resource configs
     async fn resource_config_create(
@@ -538,6 +545,8 @@ pub trait Store: Send + Sync {
         project_id: i64,
         type_name: &str,
     ) -> Result<Vec<Collection>>;
+    /// Every collection of a project, of any type, oldest first.
+    async fn collections_of_project(&self, project_id: i64) -> Result<Vec<Collection>>;
     async fn artifact_create(&self, a: &NewArtifact, now: i64) -> Result<Artifact>;
     async fn artifact_by_id(&self, id: i64) -> Result<Option<Artifact>>;
     async fn artifact_by_client_id(&self, client_id: &str) -> Result<Option<Artifact>>;
@@ -581,6 +590,15 @@ pub trait Store: Send + Sync {
         used_as: Option<&str>,
     ) -> Result<()>;
     async fn runs_using_artifacts(&self, artifact_ids: &[i64]) -> Result<Vec<(i64, Run)>>;
+    /// Committed versions a run created (`createArtifact` with its
+    /// `runName`, in the run's project), oldest first.
+    async fn artifacts_logged_by_run(
+        &self,
+        project_id: i64,
+        run_name: &str,
+    ) -> Result<Vec<Artifact>>;
+    /// Versions a run declared it used (`useArtifact`), oldest first.
+    async fn artifacts_used_by_run(&self, run_id: i64) -> Result<Vec<Artifact>>;
 
     // run files
     async fn run_file_add(&self, run_id: i64, name: &str, now: i64) -> Result<()>;

@@ -7,14 +7,22 @@ use serde_json::{Value, json};
 use crate::harness::{Api, doc};
 
 fn liftoff_doc(name: &str) -> String {
-    std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(format!("../client/src/documents/liftoff/{name}.graphql"))).unwrap()
+    std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("../client/src/documents/liftoff/{name}.graphql")),
+    )
+    .unwrap()
 }
 
 /// An answer that gives nothing away: an error saying "not found or access
 /// denied", or data whose every leaf is null/empty/false.
 fn refused(v: &Value) -> bool {
     if let Some(errs) = v["errors"].as_array() {
-        return errs.iter().all(|e| e["message"].as_str().is_some_and(|m| m.contains("not found or access denied")));
+        return errs.iter().all(|e| {
+            e["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("not found or access denied"))
+        });
     }
     fn empty(v: &Value) -> bool {
         match v {
@@ -33,54 +41,191 @@ async fn no_read_or_write_crosses_entities() {
     let api = Api::new(backend.store.clone()).await;
     let a = api.key.clone(); // admin plays user A
     let b = api.user("bob").await;
-    liftoff_server::team_create(&*api.state.store, "shared", &["admin".into(), "bob".into()], 0).await.unwrap();
+    liftoff_server::team_create(
+        &*api.state.store,
+        "shared",
+        &["admin".into(), "bob".into()],
+        0,
+    )
+    .await
+    .unwrap();
     for (key, entity) in [(&a, "admin"), (&a, "shared")] {
         let (_, v) = api.gql_as(key, &doc("CreateRunQueue"), json!({"entity": entity, "project": "model-registry", "queueName": "q", "access": "PROJECT"}), "CreateRunQueue").await;
         assert!(v.get("errors").is_none(), "{v}");
     }
-    let spec = json!({"entity": "admin", "project": "p", "docker": {"docker_image": "busybox"}}).to_string();
+    let spec = json!({"entity": "admin", "project": "p", "docker": {"docker_image": "busybox"}})
+        .to_string();
     let pushed = api.ok("pushToRunQueueByName (no optional args)", json!({"entityName": "admin", "projectName": "model-registry", "queueName": "q", "runSpec": spec})).await;
     let item = pushed["pushToRunQueueByName"]["runQueueItemId"].clone();
-    let qid = api.ok("fetchRunQueuesFromProject", json!({"entityName": "admin", "projectName": "model-registry", "runQueueName": "q"})).await["project"]["runQueue"]["id"].clone();
+    let qid = api
+        .ok(
+            "fetchRunQueuesFromProject",
+            json!({"entityName": "admin", "projectName": "model-registry", "runQueueName": "q"}),
+        )
+        .await["project"]["runQueue"]["id"]
+        .clone();
     let agent = api.ok("createLaunchAgent", json!({"entity": "admin", "project": "model-registry", "queues": [qid], "hostname": "h", "agentConfig": "{}", "version": "v"})).await["createLaunchAgent"]["launchAgentId"].clone();
-    let (_, run) = api.gql_as(&a, &doc("UpsertBucket"), json!({"name": "r1", "project": "p", "entity": "admin"}), "UpsertBucket").await;
+    let (_, run) = api
+        .gql_as(
+            &a,
+            &doc("UpsertBucket"),
+            json!({"name": "r1", "project": "p", "entity": "admin"}),
+            "UpsertBucket",
+        )
+        .await;
     let run_id = run["data"]["upsertBucket"]["bucket"]["id"].clone();
 
     // B against A's entity: every operation refused.
     let attempts: Vec<(&str, String, Value)> = vec![
-        ("ProjectRunQueues", doc("ProjectRunQueues"), json!({"entity": "admin", "projectName": "model-registry"})),
-        ("GetRunQueueItems", doc("GetRunQueueItems"), json!({"entityName": "admin", "projectName": "model-registry", "runQueue": "q"})),
-        ("GetRunQueueItem", doc("GetRunQueueItem"), json!({"entityName": "admin", "projectName": "model-registry", "runQueue": "q", "itemId": item})),
-        ("EntityIsTeam", doc("EntityIsTeam"), json!({"entity": "admin"})),
-        ("push", doc("pushToRunQueueByName (no optional args)"), json!({"entityName": "admin", "projectName": "model-registry", "queueName": "q", "runSpec": spec})),
-        ("pushToRunQueue", doc("pushToRunQueue"), json!({"queueID": qid, "runSpec": spec})),
-        ("pop", doc("popFromRunQueue"), json!({"entity": "admin", "project": "model-registry", "queueName": "q"})),
-        ("ack", doc("ackRunQueueItem"), json!({"itemId": item, "runId": "x"})),
-        ("fail", doc("failRunQueueItem"), json!({"runQueueItemId": item, "message": "m", "stage": "agent"})),
-        ("warn", doc("updateRunQueueItemWarning"), json!({"runQueueItemId": item, "message": "m", "stage": "agent", "filePaths": []})),
-        ("DeleteFromRunQueue", doc("DeleteFromRunQueue"), json!({"queueID": qid, "runQueueItemId": item})),
+        (
+            "ProjectRunQueues",
+            doc("ProjectRunQueues"),
+            json!({"entity": "admin", "projectName": "model-registry"}),
+        ),
+        (
+            "GetRunQueueItems",
+            doc("GetRunQueueItems"),
+            json!({"entityName": "admin", "projectName": "model-registry", "runQueue": "q"}),
+        ),
+        (
+            "GetRunQueueItem",
+            doc("GetRunQueueItem"),
+            json!({"entityName": "admin", "projectName": "model-registry", "runQueue": "q", "itemId": item}),
+        ),
+        (
+            "EntityIsTeam",
+            doc("EntityIsTeam"),
+            json!({"entity": "admin"}),
+        ),
+        (
+            "push",
+            doc("pushToRunQueueByName (no optional args)"),
+            json!({"entityName": "admin", "projectName": "model-registry", "queueName": "q", "runSpec": spec}),
+        ),
+        (
+            "pushToRunQueue",
+            doc("pushToRunQueue"),
+            json!({"queueID": qid, "runSpec": spec}),
+        ),
+        (
+            "pop",
+            doc("popFromRunQueue"),
+            json!({"entity": "admin", "project": "model-registry", "queueName": "q"}),
+        ),
+        (
+            "ack",
+            doc("ackRunQueueItem"),
+            json!({"itemId": item, "runId": "x"}),
+        ),
+        (
+            "fail",
+            doc("failRunQueueItem"),
+            json!({"runQueueItemId": item, "message": "m", "stage": "agent"}),
+        ),
+        (
+            "warn",
+            doc("updateRunQueueItemWarning"),
+            json!({"runQueueItemId": item, "message": "m", "stage": "agent", "filePaths": []}),
+        ),
+        (
+            "DeleteFromRunQueue",
+            doc("DeleteFromRunQueue"),
+            json!({"queueID": qid, "runQueueItemId": item}),
+        ),
         ("DeleteRunQueue", doc("DeleteRunQueue"), json!({"id": qid})),
-        ("CreateRunQueue", doc("CreateRunQueue"), json!({"entity": "admin", "project": "model-registry", "queueName": "evil", "access": "PROJECT"})),
-        ("UpsertRunQueue", doc("UpsertRunQueue"), json!({"entityName": "admin", "projectName": "model-registry", "queueName": "q", "resourceType": "local-process", "resourceConfig": "{\"resource_args\":{}}"})),
-        ("CreateDefaultResourceConfig", doc("CreateDefaultResourceConfig"), json!({"entityName": "admin", "resource": "local-process", "config": "{\"resource_args\":{}}"})),
-        ("createLaunchAgent", doc("createLaunchAgent"), json!({"entity": "admin", "project": "model-registry", "queues": [qid], "hostname": "h"})),
+        (
+            "CreateRunQueue",
+            doc("CreateRunQueue"),
+            json!({"entity": "admin", "project": "model-registry", "queueName": "evil", "access": "PROJECT"}),
+        ),
+        (
+            "UpsertRunQueue",
+            doc("UpsertRunQueue"),
+            json!({"entityName": "admin", "projectName": "model-registry", "queueName": "q", "resourceType": "local-process", "resourceConfig": "{\"resource_args\":{}}"}),
+        ),
+        (
+            "CreateDefaultResourceConfig",
+            doc("CreateDefaultResourceConfig"),
+            json!({"entityName": "admin", "resource": "local-process", "config": "{\"resource_args\":{}}"}),
+        ),
+        (
+            "createLaunchAgent",
+            doc("createLaunchAgent"),
+            json!({"entity": "admin", "project": "model-registry", "queues": [qid], "hostname": "h"}),
+        ),
         ("LaunchAgent", doc("LaunchAgent"), json!({"agentId": agent})),
-        ("updateLaunchAgent", doc("updateLaunchAgent"), json!({"agentId": agent, "agentStatus": "KILLED"})),
-        ("RunState", doc("RunState"), json!({"project": "p", "entity": "admin", "name": "r1"})),
+        (
+            "updateLaunchAgent",
+            doc("updateLaunchAgent"),
+            json!({"agentId": agent, "agentStatus": "KILLED"}),
+        ),
+        (
+            "RunState",
+            doc("RunState"),
+            json!({"project": "p", "entity": "admin", "name": "r1"}),
+        ),
         ("StopRun", doc("StopRun"), json!({"id": run_id})),
         ("DeleteRun", doc("DeleteRun"), json!({"id": run_id})),
-        ("UpsertBucket (by id)", doc("UpsertBucket--public-summary"), json!({"id": run_id, "summaryMetrics": "{}"})),
-        ("UpsertBucket (by name)", doc("UpsertBucket"), json!({"name": "r1", "project": "p", "entity": "admin", "state": "killed"})),
-        ("CreateProject", doc("CreateProject"), json!({"input": {"entityName": "admin", "name": "x"}})),
-        ("ArtifactOfType", doc("ArtifactOfType"), json!({"entityName": "admin", "projectName": "p", "artifactTypeName": "job"})),
-        ("LiftoffRunQueue", liftoff_doc("LiftoffRunQueue"), json!({"entityName": "admin", "projectName": "model-registry", "queueName": "q"})),
-        ("LiftoffRunQueues", liftoff_doc("LiftoffRunQueues"), json!({"entityName": "admin", "projectName": "model-registry"})),
-        ("LiftoffLaunchAgents", liftoff_doc("LiftoffLaunchAgents"), json!({"entityName": "admin", "projectName": "model-registry"})),
-        ("LiftoffStopPolling", liftoff_doc("LiftoffStopPolling"), json!({"agentId": agent})),
-        ("LiftoffCancelItem", liftoff_doc("LiftoffCancelItem"), json!({"runQueueItemId": item})),
-        ("LiftoffSetItemPriority", liftoff_doc("LiftoffSetItemPriority"), json!({"runQueueItemId": item, "priority": 2})),
-        ("LiftoffRequeueItem", liftoff_doc("LiftoffRequeueItem"), json!({"runQueueItemId": item})),
-        ("LiftoffUpdateRunQueue", liftoff_doc("LiftoffUpdateRunQueue"), json!({"queueID": qid, "maxRetries": 3})),
+        (
+            "UpsertBucket (by id)",
+            doc("UpsertBucket--public-summary"),
+            json!({"id": run_id, "summaryMetrics": "{}"}),
+        ),
+        (
+            "UpsertBucket (by name)",
+            doc("UpsertBucket"),
+            json!({"name": "r1", "project": "p", "entity": "admin", "state": "killed"}),
+        ),
+        (
+            "CreateProject",
+            doc("CreateProject"),
+            json!({"input": {"entityName": "admin", "name": "x"}}),
+        ),
+        (
+            "ArtifactOfType",
+            doc("ArtifactOfType"),
+            json!({"entityName": "admin", "projectName": "p", "artifactTypeName": "job"}),
+        ),
+        (
+            "LiftoffRunQueue",
+            liftoff_doc("LiftoffRunQueue"),
+            json!({"entityName": "admin", "projectName": "model-registry", "queueName": "q"}),
+        ),
+        (
+            "LiftoffRunQueues",
+            liftoff_doc("LiftoffRunQueues"),
+            json!({"entityName": "admin", "projectName": "model-registry"}),
+        ),
+        (
+            "LiftoffLaunchAgents",
+            liftoff_doc("LiftoffLaunchAgents"),
+            json!({"entityName": "admin", "projectName": "model-registry"}),
+        ),
+        (
+            "LiftoffStopPolling",
+            liftoff_doc("LiftoffStopPolling"),
+            json!({"agentId": agent}),
+        ),
+        (
+            "LiftoffCancelItem",
+            liftoff_doc("LiftoffCancelItem"),
+            json!({"runQueueItemId": item}),
+        ),
+        (
+            "LiftoffSetItemPriority",
+            liftoff_doc("LiftoffSetItemPriority"),
+            json!({"runQueueItemId": item, "priority": 2}),
+        ),
+        (
+            "LiftoffRequeueItem",
+            liftoff_doc("LiftoffRequeueItem"),
+            json!({"runQueueItemId": item}),
+        ),
+        (
+            "LiftoffUpdateRunQueue",
+            liftoff_doc("LiftoffUpdateRunQueue"),
+            json!({"queueID": qid, "maxRetries": 3}),
+        ),
     ];
     let mut leaks = Vec::new();
     for (name, document, vars) in &attempts {
@@ -89,16 +234,40 @@ async fn no_read_or_write_crosses_entities() {
             leaks.push(format!("{name}: {v}"));
         }
     }
-    assert!(leaks.is_empty(), "B reached A's entity:\n{}", leaks.join("\n"));
+    assert!(
+        leaks.is_empty(),
+        "B reached A's entity:\n{}",
+        leaks.join("\n")
+    );
     // file_stream into A's run
-    let (status, _) = api.raw("POST", "/files/admin/p/r1/file_stream", Some(&b), br#"{"files": {"output.log": {"offset": 0, "content": ["x"]}}}"#.to_vec()).await;
+    let (status, _) = api
+        .raw(
+            "POST",
+            "/files/admin/p/r1/file_stream",
+            Some(&b),
+            br#"{"files": {"output.log": {"offset": 0, "content": ["x"]}}}"#.to_vec(),
+        )
+        .await;
     assert_eq!(status, axum::http::StatusCode::NOT_FOUND);
     // and nothing changed: A still sees the item pending, the run running, the agent as it was
     let state = api.ok("GetRunQueueItem", json!({"entityName": "admin", "projectName": "model-registry", "runQueue": "q", "itemId": item})).await;
-    assert_eq!(state["project"]["runQueue"]["runQueueItem"]["state"], "PENDING");
-    let rs = api.ok("RunState", json!({"project": "p", "entity": "admin", "name": "r1"})).await;
+    assert_eq!(
+        state["project"]["runQueue"]["runQueueItem"]["state"],
+        "PENDING"
+    );
+    let rs = api
+        .ok(
+            "RunState",
+            json!({"project": "p", "entity": "admin", "name": "r1"}),
+        )
+        .await;
     assert_eq!(rs["project"]["run"]["state"], "running");
-    let queues = api.ok("ProjectRunQueues", json!({"entity": "admin", "projectName": "model-registry"})).await;
+    let queues = api
+        .ok(
+            "ProjectRunQueues",
+            json!({"entity": "admin", "projectName": "model-registry"}),
+        )
+        .await;
     assert_eq!(queues["project"]["runQueues"].as_array().unwrap().len(), 1);
 
     // Both use the team's queue.
@@ -106,6 +275,16 @@ async fn no_read_or_write_crosses_entities() {
         let (_, v) = api.gql_as(key, &doc("pushToRunQueueByName (no optional args)"), json!({"entityName": "shared", "projectName": "model-registry", "queueName": "q", "runSpec": spec}), "").await;
         assert!(v.get("errors").is_none(), "{v}");
     }
-    let (_, v) = api.gql_as(&b, &doc("popFromRunQueue"), json!({"entity": "shared", "project": "model-registry", "queueName": "q"}), "").await;
-    assert!(v["data"]["popFromRunQueue"]["runQueueItemId"].is_string(), "{v}");
+    let (_, v) = api
+        .gql_as(
+            &b,
+            &doc("popFromRunQueue"),
+            json!({"entity": "shared", "project": "model-registry", "queueName": "q"}),
+            "",
+        )
+        .await;
+    assert!(
+        v["data"]["popFromRunQueue"]["runQueueItemId"].is_string(),
+        "{v}"
+    );
 }

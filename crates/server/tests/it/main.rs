@@ -11,4 +11,5 @@ mod behaviour;
 mod coverage;
 mod harness;
 mod isolation;
+mod public_api;
 mod store;

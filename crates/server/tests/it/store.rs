@@ -468,3 +468,109 @@ async fn artifacts_commit_versions_and_move_aliases() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn projects_collections_and_a_runs_artifacts_are_listed() {
+    each(|s| async move {
+        let user = s.user_create("alice", None, false, 1).await.unwrap();
+        let e = s.entity_by_name(&user.username).await.unwrap().unwrap();
+        let (p1, _) = s.project_upsert(e.id, "first", 1).await.unwrap();
+        let (p2, _) = s.project_upsert(e.id, "second", 2).await.unwrap();
+        let names = |ps: Vec<liftoff_server::store::Project>| {
+            ps.into_iter().map(|p| p.name).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            names(s.projects_of_entity(e.id, 10, None).await.unwrap()),
+            ["second", "first"]
+        );
+        assert_eq!(
+            names(s.projects_of_entity(e.id, 1, None).await.unwrap()),
+            ["second"]
+        );
+        assert_eq!(
+            names(s.projects_of_entity(e.id, 10, Some(p2.id)).await.unwrap()),
+            ["first"]
+        );
+        let job = s
+            .collection_get_or_create(p1.id, "job-x", "job", 3)
+            .await
+            .unwrap();
+        let data = s
+            .collection_get_or_create(p1.id, "data", "dataset", 4)
+            .await
+            .unwrap();
+        s.collection_get_or_create(p2.id, "other", "dataset", 5)
+            .await
+            .unwrap();
+        let listed: Vec<_> = s
+            .collections_of_project(p1.id)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|c| (c.name, c.type_name))
+            .collect();
+        assert_eq!(
+            listed,
+            [
+                ("job-x".to_owned(), "job".to_owned()),
+                ("data".to_owned(), "dataset".to_owned())
+            ]
+        );
+        let new = |collection_id: i64, digest: &str, run: Option<&str>| NewArtifact {
+            collection_id,
+            digest: digest.into(),
+            client_id: None,
+            sequence_client_id: None,
+            description: None,
+            metadata: "{}".into(),
+            run_name: run.map(str::to_owned),
+            pending_aliases: "[]".into(),
+        };
+        let logged = s
+            .artifact_create(&new(data.id, "d0", Some("r1")), 6)
+            .await
+            .unwrap();
+        let logged = s.artifact_commit(logged.id, 7).await.unwrap();
+        // still pending, another run's, and a version no run created
+        s.artifact_create(&new(data.id, "d1", Some("r1")), 8)
+            .await
+            .unwrap();
+        let theirs = s
+            .artifact_create(&new(data.id, "d2", Some("r2")), 9)
+            .await
+            .unwrap();
+        s.artifact_commit(theirs.id, 10).await.unwrap();
+        let job_v0 = s
+            .artifact_create(&new(job.id, "j0", None), 11)
+            .await
+            .unwrap();
+        let job_v0 = s.artifact_commit(job_v0.id, 12).await.unwrap();
+        let ids = |list: Vec<liftoff_server::store::Artifact>| {
+            list.into_iter().map(|a| a.id).collect::<Vec<_>>()
+        };
+        assert_eq!(
+            ids(s.artifacts_logged_by_run(p1.id, "r1").await.unwrap()),
+            [logged.id]
+        );
+        assert!(
+            s.artifacts_logged_by_run(p2.id, "r1")
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let (run, _) = s
+            .run_upsert(p1.id, "r1", &RunFields::default(), "alice", 13)
+            .await
+            .unwrap();
+        assert!(s.artifacts_used_by_run(run.id).await.unwrap().is_empty());
+        s.artifact_use(run.id, job_v0.id, None).await.unwrap();
+        s.artifact_use(run.id, theirs.id, Some("data"))
+            .await
+            .unwrap();
+        assert_eq!(
+            ids(s.artifacts_used_by_run(run.id).await.unwrap()),
+            [theirs.id, job_v0.id]
+        );
+    })
+    .await;
+}
