@@ -1,23 +1,19 @@
-//! Liftoff's web app (Leptos, client-side rendered). The app itself (queues,
-//! items, agents, jobs) arrives in issue #5; this shell proves the build:
-//! trunk, wasm-bindgen and wasm-opt, from `cargo xtask web`.
+//! Liftoff's web app (Leptos, client-side rendered): queues, items,
+//! agents, jobs, the Launch drawer and runs. Pages (`pages/`, one per route)
+//! and components (`components/`) render `liftoff-model` values and call
+//! `liftoff-client` operations; what those values mean is decided there.
 
-use leptos::prelude::*;
-
-#[component]
-fn App() -> impl IntoView {
-    view! {
-        <header class="top">
-            <span class="mark"></span>
-            <h1>"Liftoff"</h1>
-        </header>
-        <main>
-            <p>"W&B Launch, rebuilt in Rust: queues, agents and jobs."</p>
-            <p class="note">"The web app arrives in issue #5 ([4/7] The web app)."</p>
-        </main>
-    }
-}
+mod app;
+mod components;
+mod load;
+mod pages;
+mod poll;
+mod session;
 
 fn main() {
-    leptos::mount::mount_to_body(App);
+    // A bug should say what it was in the console, not just "unreachable".
+    std::panic::set_hook(Box::new(|info| {
+        web_sys::console::error_1(&format!("liftoff-www: {info}").into());
+    }));
+    leptos::mount::mount_to_body(app::App);
 }

@@ -1,0 +1,281 @@
+// The web app against a real `liftoff server` and a real `liftoff agent`:
+// connect, create a queue in the UI, launch a job through the drawer, watch
+// its row go from Queued to Finished, read its run page and console, see a
+// failing job's error on its row, and have bad input refused.
+// With LIFTOFF_SCREENSHOTS=DIR, every page is also saved there as a PNG.
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { launch, required } from "./chromium.mjs";
+import { ADMIN_KEY, eventually, liftoff, startAgent, startServer, tempDir, writeJob } from "./liftoff.mjs";
+
+const bin = required("LIFTOFF_BIN");
+const webDir = required("LIFTOFF_WEB_DIR");
+const shots = process.env.LIFTOFF_SCREENSHOTS;
+
+let server, browser, page, agent;
+const errors = [];
+
+async function shot(name, target = page) {
+  if (!shots) return;
+  mkdirSync(shots, { recursive: true });
+  await target.waitForTimeout(300);
+  await target.screenshot({ path: join(shots, `${name}.png`), fullPage: false });
+}
+
+/** The status shown on an item's row. */
+async function statusOf(itemId) {
+  return page.getAttribute(`tbody[data-item="${itemId}"]`, "data-status");
+}
+
+/** Open the Launch drawer of job `train` and wait for its form. */
+async function openDrawer() {
+  await page.goto(`${server.url}/admin/web/jobs`);
+  await page.click('button[aria-label="Launch train"]');
+  await page.waitForSelector("#config-lr", { timeout: 20_000 });
+}
+
+/** Launch with these form inputs; resolves to the new item's id (from the toast link). */
+async function launchWith(inputs) {
+  await openDrawer();
+  for (const [selector, value] of Object.entries(inputs)) {
+    const tag = await page.$eval(selector, (e) => e.tagName);
+    if (tag === "SELECT") await page.selectOption(selector, value);
+    else await page.fill(selector, value);
+  }
+  await page.click(".drawer button[type=submit]");
+  const link = await page.waitForSelector(".toast a", { timeout: 20_000 });
+  const href = await link.getAttribute("href");
+  await page.click(".toast .close");
+  return { href, item: new URL(href, server.url).searchParams.get("item") };
+}
+
+before(async () => {
+  const dir = tempDir();
+  server = await startServer({ bin, webDir, dir });
+  const job = writeJob(join(dir, "job"));
+  await liftoff(bin, server, ["job", "create", "code", job, "-e", "admin", "-p", "web", "-n", "train", "-E", "python3 train.py", "--schema", join(job, "schema.json")]);
+  browser = await launch();
+  page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  page.on("pageerror", (e) => errors.push(e.message));
+  page.on("console", (m) => { if (m.type() === "error" && m.text().startsWith("liftoff-www:")) errors.push(m.text()); });
+});
+
+after(async () => {
+  await agent?.stop();
+  await browser?.close();
+  await server?.stop();
+});
+
+test("connect: a dead server and a wrong key say so plainly; the right key shows who you are", async () => {
+  await page.goto(`${server.url}/connect`);
+  assert.equal(await page.inputValue("#base-url"), server.url, "the base URL defaults to the serving origin");
+
+  await page.fill("#base-url", "http://127.0.0.1:9");
+  await page.fill("#api-key", ADMIN_KEY);
+  await page.click("button[type=submit]");
+  await page.waitForSelector(".error-box");
+  assert.match(await page.textContent(".error-box"), /Cannot reach http:\/\/127\.0\.0\.1:9\/graphql: is the server running/);
+  await page.click("text=Forget this key");
+
+  await page.fill("#base-url", server.url);
+  await page.fill("#api-key", "f".repeat(40));
+  await page.click("button[type=submit]");
+  await page.waitForSelector(".error-box");
+  assert.match(await page.textContent(".error-box"), /refused this API key/);
+  await page.click("text=Forget this key");
+
+  await page.fill("#api-key", ADMIN_KEY);
+  await page.click("button[type=submit]");
+  await page.waitForSelector("[data-testid=connected]");
+  assert.match(await page.textContent("[data-testid=viewer]"), /admin/);
+  assert.match(await page.textContent("[data-testid=connected]"), /Entities\s*admin/);
+  await shot("connect");
+  // The key survives a reload (localStorage) until forgotten.
+  await page.reload();
+  await page.waitForSelector("[data-testid=connected]");
+});
+
+test("create queue: bad configuration is refused with a message, nothing is created", async () => {
+  await page.goto(`${server.url}/launch`);
+  await page.waitForSelector("text=No queues yet.");
+  await page.click("main button:has-text('Create queue')");
+  await page.fill("#queue-name", "web-q");
+  await page.selectOption("#queue-resource", "local-container");
+  await page.fill("#queue-config", '{"env": ["A=1"], "gpus": ');
+  await page.waitForSelector("[data-testid=config-error]:has-text('not valid JSON')");
+  await page.fill("#queue-config", '{"privileged": true}');
+  await page.waitForSelector("[data-testid=config-error]:has-text(\"Unsupported resource_args.local-container option 'privileged'\")");
+  await page.fill("#queue-config", '{"gpus": "{{gpus}}", "shm-size": "{{shm}}"}');
+  await page.waitForSelector("#var-gpus-type");
+  await page.selectOption("#var-gpus-type", "integer");
+  await page.fill("#var-gpus-min", "0");
+  await page.fill("#var-gpus-max", "four");
+  await shot("create-queue-invalid");
+  await page.click(".drawer button[type=submit]");
+  await page.waitForSelector(".drawer .field-error:has-text('\"four\" is not a number')");
+  assert.equal(new URL(page.url()).pathname, "/launch", "nothing was created");
+  await page.keyboard.press("Escape");
+  await page.waitForSelector(".drawer", { state: "detached" });
+});
+
+test("create queue through the UI: it lands on the Agents tab with the no-agent banner", async () => {
+  await page.goto(`${server.url}/launch`);
+  await page.click("main button:has-text('Create queue')");
+  await page.fill("#queue-name", "web-q");
+  await page.selectOption("#queue-resource", "local-process");
+  await page.check("#queue-prioritized");
+  await page.click(".drawer button[type=submit]");
+  await page.waitForURL(`${server.url}/launch/admin/web-q/agents`);
+  const banner = await page.waitForSelector("[data-testid=no-agent]");
+  assert.match(await banner.textContent(), /No agent is polling this queue/);
+  await page.click("text=Add an agent");
+  const commands = await page.$$eval(".command code", (els) => els.map((e) => e.textContent));
+  assert.deepEqual(commands, ["liftoff agent -q web-q -e admin", "wandb launch-agent -q web-q -e admin"]);
+  await shot("queue-agents-no-agent");
+  await page.goto(`${server.url}/launch`);
+  await page.waitForSelector("a:has-text('web-q')");
+  assert.match(await page.textContent("table.queues"), /local-process\s*Not active/);
+});
+
+test("launch drawer: invalid input is shown next to its field and nothing is sent", async () => {
+  await openDrawer();
+  await page.fill("#config-lr", "5");
+  await page.waitForSelector("#config-lr-error:has-text('must be at most 1, got 5')");
+  assert.equal(await page.getAttribute("#config-lr", "aria-invalid"), "true");
+  await page.fill("#launch-project", "");
+  await shot("launch-drawer-invalid");
+  await page.click(".drawer button[type=submit]");
+  await page.waitForSelector(".drawer .field-error:has-text('choose a project')");
+  assert.equal(await page.$(".toast"), null, "no item was pushed");
+  await page.keyboard.press("Escape");
+  await page.goto(`${server.url}/launch/admin/web-q`);
+  await page.waitForSelector("text=No items yet.");
+});
+
+test("a launched item waits Idle without an agent, then goes Queued -> Running -> Finished", async () => {
+  // The first item keeps the agent busy, so the second visibly waits in line.
+  const first = await launchWith({ "#config-steps": "12", "#config-pause": "0.4", "#launch-priority": "high" });
+  const second = await launchWith({ "#config-lr": "0.05", "#config-optimizer": "sgd" });
+  await page.goto(`${server.url}${second.href}`);
+  await page.waitForSelector(`tbody[data-item="${second.item}"].highlight`);
+  assert.equal(await statusOf(second.item), "Idle");
+  assert.match(await page.textContent(`tbody[data-item="${first.item}"] .wait-reason`), /#1 in line · no agent is polling this queue/);
+  await shot("queue-items-idle");
+
+  agent = startAgent(bin, server, ["-q", "web-q", "-e", "admin", "-j", "1"]);
+  const seen = new Set();
+  const reasons = new Set();
+  await eventually(
+    "the second item to finish",
+    async () => {
+      const s = await statusOf(second.item);
+      if (s) seen.add(s);
+      if (s === "Queued") {
+        const reason = await page.textContent(`tbody[data-item="${second.item}"] .wait-reason`).catch(() => "");
+        if (/agents are busy/.test(reason) && !reasons.has("busy")) {
+          reasons.add("busy");
+          await shot("queue-items-live");
+        }
+        reasons.add(reason);
+      }
+      return s === "Finished";
+    },
+    90_000,
+    150,
+  ).catch((e) => {
+    throw new Error(`${e.message}; statuses seen: ${[...seen]}; agent log:\n${agent.log()}`);
+  });
+  assert.ok(seen.has("Queued"), `the row showed Queued (saw ${[...seen]})`);
+  assert.ok(
+    [...reasons].some((r) => /#1 in line · agents are busy: 1 of 1 job running/.test(r)),
+    `the queued row said why it waits (saw ${[...reasons].join(" | ")})`,
+  );
+  assert.ok(seen.has("Queued"), `the row showed Queued (saw ${[...seen]})`);
+  assert.equal(await statusOf(first.item), "Finished");
+  const row = await page.textContent(`tbody[data-item="${second.item}"]`);
+  assert.match(row, /train:latest/);
+  assert.match(row, /admin\/web/);
+  await shot("queue-items-finished");
+
+  await page.goto(`${server.url}/launch/admin/web-q/agents`);
+  await page.waitForSelector("table.agents");
+  assert.match(await page.textContent("table.agents"), /Polling|Running/);
+  assert.match(await page.textContent("table.agents"), /s ago|just now/);
+  assert.equal(await page.$("[data-testid=no-agent]"), null);
+  await shot("queue-agents");
+});
+
+test("the run page shows the run's state, config and console", async () => {
+  await page.goto(`${server.url}/launch/admin/web-q`);
+  await page.waitForSelector("tbody[data-item] td:nth-child(3) a");
+  const rows = await page.$$("tbody[data-item]");
+  const last = rows[0];
+  const runLink = await last.$("td:nth-child(3) a");
+  await runLink.click();
+  await page.waitForURL(/\/admin\/web\/runs\//);
+  await page.waitForSelector("h1 [data-state]");
+  assert.equal(await page.getAttribute("h1 [data-state]", "data-state"), "finished");
+  await page.waitForSelector("pre.console:has-text('done')", { timeout: 20_000 });
+  const log = await page.textContent("pre.console");
+  assert.match(log, /config: \{.*"lr": 0\.05.*"optimizer": "sgd"/);
+  assert.match(log, /step 2: loss 0\.333/);
+  assert.match(await page.textContent("table.kv"), /optimizer\s*sgd/);
+  await shot("run");
+});
+
+test("a failing job shows its error on its row; requeue pushes it again", async () => {
+  const failing = await launchWith({ "#config-fail": "true", "#config-steps": "1" });
+  await page.goto(`${server.url}/launch/admin/web-q`);
+  await eventually("the failing item to fail", async () => (await statusOf(failing.item)) === "Failed", 90_000);
+  const error = await page.waitForSelector(`tbody[data-item="${failing.item}"] .error-row`, { timeout: 20_000 });
+  const summary = await error.textContent();
+  assert.match(summary, /Error\s+run stage:/);
+  await error.click("summary");
+  assert.match(await error.textContent(), /ValueError: the data set is empty/);
+  await shot("queue-items-failed");
+
+  await page.check(`tbody[data-item="${failing.item}"] input[type=checkbox]`);
+  await page.click(".bulk button:has-text('Requeue')");
+  await page.waitForSelector(".toast:has-text('Requeued 1 item.')");
+  await eventually("a new item", async () => (await page.$$("tbody[data-item]")).length === 4, 20_000);
+});
+
+test("the job page lists versions, details, dependencies and inputs", async () => {
+  await page.goto(`${server.url}/admin/web/jobs/train/details`);
+  await page.waitForSelector("dl.facts");
+  assert.match(await page.textContent("dl.facts"), /Source\s*code/);
+  assert.match(await page.textContent("dl.facts"), /python3 train\.py/);
+  await page.click("button.link:has-text('train.py')");
+  await page.waitForSelector("pre.code:has-text('WANDB_CONFIG')");
+  await shot("job-details");
+  await page.goto(`${server.url}/admin/web/jobs/train/inputs`);
+  await page.waitForSelector("table.data");
+  assert.match(await page.textContent("table.data"), /optimizer\s*string\s*adam, sgd/);
+  await page.goto(`${server.url}/admin/web/jobs`);
+  await page.waitForSelector("tr[data-job=train] .badge");
+  assert.match(await page.textContent("tr[data-job=train]"), /code/);
+  await shot("jobs");
+  await openDrawer();
+  await shot("launch-drawer");
+  await page.keyboard.press("Escape");
+});
+
+test("narrow screens: the queue page fits 390 px", async () => {
+  const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
+  await phone.goto(`${server.url}/connect`);
+  await phone.fill("#api-key", ADMIN_KEY);
+  await phone.click("button[type=submit]");
+  await phone.waitForSelector("[data-testid=connected]");
+  await phone.goto(`${server.url}/launch/admin/web-q`);
+  await phone.waitForSelector("tbody[data-item]");
+  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow} px (tables may scroll inside their box)`);
+  await shot("queue-items-390", phone);
+  await phone.close();
+});
+
+test("no page threw", () => {
+  assert.deepEqual(errors, []);
+});

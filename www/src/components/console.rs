@@ -1,0 +1,123 @@
+//! A run's console output that follows live: new lines are fetched from the
+//! last offset while the tab is visible and the run is not over.
+
+use std::time::Duration;
+
+use leptos::html::Pre;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use liftoff_client::Error;
+use liftoff_client::ops::web::LiftoffRunLogLines;
+
+use crate::components::feedback::ErrorView;
+use crate::poll::use_poll;
+use crate::session::use_session;
+
+const PAGE: i64 = 1000;
+
+#[component]
+pub fn Console(
+    #[prop(into)] entity: String,
+    #[prop(into)] project: String,
+    #[prop(into)] run: String,
+) -> impl IntoView {
+    let session = use_session();
+    let lines = RwSignal::new(Vec::<(i64, String)>::new());
+    let error = RwSignal::new(None::<Error>);
+    let done = RwSignal::new(false);
+    let loaded = RwSignal::new(false);
+    let busy = StoredValue::new(false);
+    let pre = NodeRef::<Pre>::new();
+    let tick = use_poll(Duration::from_secs(2));
+
+    let fetch = move || {
+        if busy.get_value() || done.get_untracked() {
+            return;
+        }
+        let Some(client) = session.client() else {
+            return;
+        };
+        busy.set_value(true);
+        let (entity, project, run) = (entity.clone(), project.clone(), run.clone());
+        spawn_local(async move {
+            loop {
+                let offset = lines.with_untracked(|l| l.last().map_or(0, |(n, _)| n + 1));
+                let page = client
+                    .call(LiftoffRunLogLines {
+                        entity: entity.clone(),
+                        project: project.clone(),
+                        run: run.clone(),
+                        offset,
+                        limit: PAGE,
+                    })
+                    .await;
+                match page {
+                    Ok(page) => {
+                        error.try_set(None);
+                        let got = page.lines.len() as i64;
+                        if got > 0 {
+                            let el = pre.get_untracked();
+                            let at_bottom = el.as_ref().is_none_or(|e| {
+                                e.scroll_top() + e.client_height() >= e.scroll_height() - 24
+                            });
+                            lines.try_update(|l| l.extend(page.lines));
+                            if let (true, Some(e)) = (at_bottom, el) {
+                                request_animation_frame(move || {
+                                    e.set_scroll_top(e.scroll_height())
+                                });
+                            }
+                        }
+                        loaded.try_set(true);
+                        if got < PAGE {
+                            if page.state.is_terminal() && got == 0 {
+                                done.try_set(true);
+                            }
+                            break;
+                        }
+                    }
+                    Err(e) => {
+                        error.try_set(Some(e));
+                        break;
+                    }
+                }
+            }
+            busy.try_set_value(false);
+        });
+    };
+    Effect::new(move |_| {
+        tick.track();
+        fetch();
+    });
+
+    view! {
+        <section class="console-wrap" aria-label="Console output">
+            <div class="console-head">
+                <h3>"Console"</h3>
+                <span class="muted">{move || {
+                    let n = lines.with(Vec::len);
+                    let state = if done.get() { "" } else { " · following" };
+                    format!("{n} line{}{state}", if n == 1 { "" } else { "s" })
+                }}</span>
+            </div>
+            {move || error.get().map(|e| view! { <ErrorView error=e/> })}
+            <pre class="console" node_ref=pre tabindex="0">
+                {move || {
+                    if !loaded.get() {
+                        return "Loading…".to_owned();
+                    }
+                    lines.with(|l| {
+                        if l.is_empty() {
+                            return "(no output yet)".to_owned();
+                        }
+                        let mut out = String::new();
+                        for (_, text) in l {
+                            out.push_str(text);
+                            out.push('\n');
+                        }
+                        out
+                    })
+                }}
+            </pre>
+        </section>
+    }
+}

@@ -1,0 +1,85 @@
+//! Loading, error and empty views: every resource shows one of them until
+//! it has data.
+
+use crate::load::Load;
+use leptos::prelude::*;
+use liftoff_client::Error;
+use liftoff_client::view::explain;
+
+#[component]
+pub fn Loading(#[prop(into, default = "Loading…".into())] what: String) -> impl IntoView {
+    view! {
+        <div class="loading" role="status" aria-live="polite">
+            <span class="spinner" aria-hidden="true"></span>
+            {what}
+        </div>
+    }
+}
+
+/// An error in plain words, with a retry button when there is something to retry.
+#[component]
+pub fn ErrorView(
+    error: Error,
+    #[prop(optional, into)] retry: Option<Callback<()>>,
+) -> impl IntoView {
+    view! {
+        <div class="error-box" role="alert">
+            <p>{explain(&error)}</p>
+            {retry.map(|r| view! {
+                <button class="btn" on:click=move |_| r.run(())>"Try again"</button>
+            })}
+        </div>
+    }
+}
+
+#[component]
+pub fn Empty(children: Children) -> impl IntoView {
+    view! { <div class="empty">{children()}</div> }
+}
+
+/// Render a resource: loading until it answers, its error with a retry, or
+/// `ok` of its value. Stale values stay on screen while it reloads.
+pub fn loaded<T, V>(
+    resource: Load<Result<T, Error>>,
+    ok: impl Fn(T) -> V + Send + Sync + 'static,
+) -> impl IntoView
+where
+    T: Clone + Send + Sync + 'static,
+    V: IntoView + 'static,
+{
+    move || match resource.get() {
+        None => view! { <Loading/> }.into_any(),
+        Some(Err(e)) => {
+            view! { <ErrorView error=e retry=Callback::new(move |()| resource.refetch())/> }
+                .into_any()
+        }
+        Some(Ok(v)) => ok(v).into_any(),
+    }
+}
+
+/// Render `children` once connected to a server that accepted the key;
+/// else say what is missing.
+#[component]
+pub fn RequireServer(children: ChildrenFn) -> impl IntoView {
+    let session = crate::session::use_session();
+    move || {
+        match (session.creds.get(), session.server.get()) {
+        (None, _) => view! {
+            <section class="page narrow">
+                <h1>"Connect first"</h1>
+                <p>"This page needs a server and an API key. "<a href="/connect">"Connect"</a>"."</p>
+            </section>
+        }
+        .into_any(),
+        (Some(_), None | Some(None)) => view! { <Loading what="Connecting…"/> }.into_any(),
+        (Some(_), Some(Some(Err(e)))) => view! {
+            <section class="page narrow">
+                <ErrorView error=e retry=Callback::new(move |()| session.server.refetch())/>
+                <p><a href="/connect">"Change the server or the key"</a></p>
+            </section>
+        }
+        .into_any(),
+        (Some(_), Some(Some(Ok(_)))) => children().into_any(),
+    }
+    }
+}

@@ -1,0 +1,387 @@
+//! The Launch drawer: pick a job version, override its config (a form made
+//! from its input schema, or JSON), paste a past run's config, pick a queue,
+//! a priority and template variables, a destination project; Launch now.
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use liftoff_client::ops::web::{Job, LiftoffProjectRuns, RunRow};
+use liftoff_client::view::explain;
+use liftoff_model::Priority;
+use liftoff_model::form::{self, Field};
+use liftoff_model::launch::{ConfigInput, LaunchForm, QueueChoice, paths, problem_at};
+use liftoff_model::schema::{JsonSchema, Problem};
+use serde_json::{Map, Value};
+
+use crate::components::drawer::Drawer;
+use crate::components::feedback::{ErrorView, Loading};
+use crate::components::fields::{FieldInputs, options_view};
+use crate::components::toast::use_toasts;
+use crate::load::Load;
+use crate::session::use_session;
+use liftoff_client::loads;
+
+/// What to launch: a job, optionally at a version.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LaunchTarget {
+    pub entity: String,
+    pub project: String,
+    pub job: String,
+    pub version: Option<String>,
+}
+
+#[component]
+pub fn LaunchDrawer(open: RwSignal<bool>, target: RwSignal<Option<LaunchTarget>>) -> impl IntoView {
+    let title = Signal::derive(move || {
+        target.with(|t| {
+            t.as_ref()
+                .map_or_else(|| "Launch".to_owned(), |t| format!("Launch {}", t.job))
+        })
+    });
+    view! {
+        <Drawer open=open title=title>
+            {move || target.get().map(|t| view! { <LaunchPanel target=t open=open/> })}
+        </Drawer>
+    }
+}
+
+/// Everything the form needs before it can show.
+#[derive(Clone, Debug, PartialEq)]
+struct Loaded {
+    job: Job,
+    queues: Vec<QueueChoice>,
+    /// Past runs to copy a config from: the job's, else the project's.
+    runs: Vec<RunRow>,
+    username: String,
+}
+
+#[component]
+fn LaunchPanel(target: LaunchTarget, open: RwSignal<bool>) -> impl IntoView {
+    let session = use_session();
+    let t = target.clone();
+    let loaded = Load::new(move || {
+        let t = t.clone();
+        let client = session.client();
+        let info = session.info();
+        async move {
+            let (Some(client), Some(info)) = (client, info) else {
+                return Err(liftoff_client::Error::Unauthorized {
+                    url: "this server".into(),
+                });
+            };
+            let job = loads::job(&client, info.caps, &t.entity, &t.project, &t.job).await?;
+            let queues = loads::queues(&client, info.caps, &info.viewer.entities()).await?;
+            let mut runs: Vec<RunRow> =
+                job.runs().into_iter().map(|(_, r)| r.run.clone()).collect();
+            if runs.is_empty() {
+                runs = client
+                    .call(LiftoffProjectRuns {
+                        entity: t.entity.clone(),
+                        project: t.project.clone(),
+                        first: 30,
+                        after: None,
+                    })
+                    .await
+                    .map(|p| p.runs)
+                    .unwrap_or_default();
+            }
+            Ok(Loaded {
+                job,
+                queues: queues.iter().map(|q| QueueChoice::of(&q.queue)).collect(),
+                runs,
+                username: info.viewer.username,
+            })
+        }
+    });
+    move || match loaded.get() {
+        None => view! { <Loading what="Loading the job and your queues…"/> }.into_any(),
+        Some(Err(e)) => {
+            view! { <ErrorView error=e retry=Callback::new(move |()| loaded.refetch())/> }
+                .into_any()
+        }
+        Some(Ok(l)) => {
+            view! { <LaunchFormView target=target.clone() loaded=l open=open/> }.into_any()
+        }
+    }
+}
+
+#[component]
+fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) -> impl IntoView {
+    let session = use_session();
+    let toasts = use_toasts();
+    let Loaded {
+        job,
+        queues,
+        runs,
+        username,
+    } = loaded;
+    let job = StoredValue::new(job);
+    let queues = StoredValue::new(queues);
+    let runs = StoredValue::new(runs);
+
+    let version = RwSignal::new(target.version.clone().unwrap_or_else(|| "latest".into()));
+    // The schema of the chosen version: from Liftoff's job read, else W&B's artifact read.
+    let (entity0, project0, name0) = (
+        target.entity.clone(),
+        target.project.clone(),
+        target.job.clone(),
+    );
+    let schema = Load::new(move || {
+        let v = version.get();
+        let from_list = job.with_value(|j| j.version(&v).map(|jv| jv.metadata.clone()));
+        let (client, caps) = (session.client(), session.caps());
+        let (e, p, n) = (entity0.clone(), project0.clone(), name0.clone());
+        async move {
+            let metadata = match (from_list, client) {
+                (Some(m), _) if caps.job_runs => m,
+                (_, Some(client)) => loads::job_metadata(&client, &e, &p, &n, &v)
+                    .await
+                    .unwrap_or_default(),
+                (m, None) => m.unwrap_or_default(),
+            };
+            metadata.config_schema()
+        }
+    });
+
+    let texts = RwSignal::new(Vec::<(String, String)>::new());
+    let json_text = RwSignal::new(String::new());
+    let use_json = RwSignal::new(false);
+    let queue_key =
+        RwSignal::new(queues.with_value(|q| q.first().map(QueueChoice::key).unwrap_or_default()));
+    let priority = RwSignal::new(String::new());
+    let vars = RwSignal::new(Vec::<(String, String)>::new());
+    let dest_entity = RwSignal::new(target.entity.clone());
+    let dest_project = RwSignal::new(target.project.clone());
+    let problems = RwSignal::new(Vec::<Problem>::new());
+    let busy = RwSignal::new(false);
+    let failure = RwSignal::new(None::<liftoff_client::Error>);
+
+    let chosen_queue = Memo::new(move |_| {
+        let key = queue_key.get();
+        queues.with_value(|q| q.iter().find(|c| c.key() == key).cloned())
+    });
+    let schema_now = move || schema.get().flatten();
+    let fields = Memo::new(move |_| schema_now().map(|s| form::fields(&s)).unwrap_or_default());
+    let json_mode = move || use_json.get() || fields.with(Vec::is_empty);
+
+    let paste = move |ev: leptos::ev::Event| {
+        let name = event_target_value(&ev);
+        let Some(config) =
+            runs.with_value(|r| r.iter().find(|x| x.name == name).map(|x| x.config.clone()))
+        else {
+            return;
+        };
+        texts.set(fields.with_untracked(|f| form::texts_for(f, &config)));
+        json_text.set(pretty(&config));
+    };
+
+    let launch = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        failure.set(None);
+        let schema: Option<JsonSchema> = schema_now();
+        let form = LaunchForm {
+            job: format!("{}/{}/{}", target.entity, target.project, target.job),
+            version: version.get_untracked(),
+            config: if json_mode() {
+                ConfigInput::Json(json_text.get_untracked())
+            } else {
+                ConfigInput::Fields(texts.get_untracked())
+            },
+            priority: priority.get_untracked().parse::<Priority>().ok(),
+            template_values: vars.get_untracked(),
+            entity: dest_entity.get_untracked(),
+            project: dest_project.get_untracked(),
+            author: Some(username.clone()),
+        };
+        let request = match form.build(schema.as_ref(), chosen_queue.get_untracked().as_ref()) {
+            Ok(r) => r,
+            Err(found) => {
+                problems.set(found);
+                return;
+            }
+        };
+        problems.set(vec![]);
+        let Some(client) = session.client() else {
+            return;
+        };
+        busy.set(true);
+        spawn_local(async move {
+            let push = loads::push_of(&request);
+            match client.call(push).await {
+                Ok(pushed) => {
+                    let job = request.spec.job.clone().unwrap_or_default();
+                    toasts.show(
+                        format!(
+                            "Launched {} to queue {}.",
+                            job.rsplit('/').next().unwrap_or(&job),
+                            request.queue
+                        ),
+                        Some((
+                            format!(
+                                "/launch/{}/{}?item={}",
+                                request.queue_entity, request.queue, pushed.item_id
+                            ),
+                            "View the item".to_owned(),
+                        )),
+                    );
+                    open.try_set(false);
+                }
+                Err(e) => {
+                    failure.try_set(Some(e));
+                }
+            }
+            busy.try_set(false);
+        });
+    };
+
+    let problem =
+        move |path: &'static str| move || problems.with(|p| problem_at(p, path).map(str::to_owned));
+    let version_options: Vec<(String, String)> = job.with_value(|j| {
+        let mut o = vec![("latest".to_owned(), "latest".to_owned())];
+        o.extend(j.versions.iter().map(|v| {
+            let extra: Vec<&str> = v
+                .aliases
+                .iter()
+                .map(String::as_str)
+                .filter(|a| *a != v.version())
+                .collect();
+            (
+                v.version(),
+                if extra.is_empty() {
+                    v.version()
+                } else {
+                    format!("{} ({})", v.version(), extra.join(", "))
+                },
+            )
+        }));
+        o
+    });
+    let queue_options: Vec<(String, String)> =
+        queues.with_value(|q| q.iter().map(|c| (c.key(), c.key())).collect());
+    let no_queues = queue_options.is_empty();
+    let run_options: Vec<(String, String)> = runs.with_value(|r| {
+        let mut o = vec![(String::new(), "Choose a run…".to_owned())];
+        o.extend(
+            r.iter()
+                .map(|x| (x.name.clone(), format!("{} ({})", x.title(), x.state))),
+        );
+        o
+    });
+    let has_runs = run_options.len() > 1;
+    let prioritized =
+        move || chosen_queue.with(|q| q.as_ref().is_some_and(|q| q.prioritization.enabled()));
+    let mut priority_options = vec![(String::new(), "medium (default)".to_owned())];
+    priority_options.extend(
+        Priority::ALL
+            .iter()
+            .map(|p| (p.as_str().to_owned(), p.as_str().to_owned())),
+    );
+
+    view! {
+        <form class="form launch-form" on:submit=launch novalidate>
+            <div class="field">
+                <label for="launch-version">"Job version"</label>
+                <select id="launch-version" on:change=move |ev| version.set(event_target_value(&ev))>
+                    {options_view(version_options, move || version.get())}
+                </select>
+                <p class="field-error">{problem(paths::VERSION)}{problem(paths::JOB)}</p>
+            </div>
+
+            <fieldset class="group">
+                <legend>"Overrides"</legend>
+                <div class="label-row">
+                    <span class="help">{move || match (schema.get(), fields.with(Vec::is_empty)) {
+                        (None, _) => "Loading the job's inputs…",
+                        (Some(_), true) => "This job declares no inputs: override its config as JSON.",
+                        (Some(_), false) => "From the job's input schema; blank fields keep their defaults.",
+                    }}</span>
+                    <Show when=move || !fields.with(Vec::is_empty)>
+                        <label class="inline">
+                            <input type="checkbox" bind:checked=use_json/>" Edit as JSON"
+                        </label>
+                    </Show>
+                </div>
+                <Show when=move || has_runs>
+                    <div class="field">
+                        <label for="launch-paste">"Paste from run"</label>
+                        <select id="launch-paste" on:change=paste>
+                            {options_view(run_options.clone(), String::new)}
+                        </select>
+                    </div>
+                </Show>
+                {move || if json_mode() {
+                    view! {
+                        <div class="field">
+                            <label for="launch-config">"Config (JSON)"</label>
+                            <textarea id="launch-config" class="mono" rows="6" spellcheck="false"
+                                placeholder="{\"lr\": 0.01}" bind:value=json_text
+                                aria-describedby="launch-config-error"></textarea>
+                            <p class="field-error" id="launch-config-error">{move || problems.with(|p| {
+                                p.iter().filter(|x| x.path == paths::CONFIG || x.path.starts_with("config."))
+                                    .map(ToString::to_string).collect::<Vec<_>>().join("; ")
+                            })}</p>
+                        </div>
+                    }.into_any()
+                } else {
+                    view! { <FieldInputs fields=fields.get() texts=texts prefix="config" problems=problems/> }.into_any()
+                }}
+            </fieldset>
+
+            <div class="field">
+                <label for="launch-queue">"Queue"</label>
+                <select id="launch-queue" on:change=move |ev| queue_key.set(event_target_value(&ev))>
+                    {options_view(queue_options, move || queue_key.get())}
+                </select>
+                {no_queues.then(|| view! { <p class="help">"No queues yet: create one on the "<a href="/launch">"Launch"</a>" page."</p> })}
+                <p class="field-error">{problem(paths::QUEUE)}</p>
+            </div>
+
+            <div class="field">
+                <label for="launch-priority">"Priority"</label>
+                <select id="launch-priority" disabled=move || !prioritized()
+                    title=move || (!prioritized()).then_some("This queue does not use priorities: turn on prioritization in its Config tab.")
+                    on:change=move |ev| priority.set(event_target_value(&ev))>
+                    {options_view(priority_options, move || priority.get())}
+                </select>
+                <p class="field-error">{problem(paths::PRIORITY)}</p>
+            </div>
+
+            {move || {
+                let q = chosen_queue.get();
+                let vs: Vec<Field> = q.map(|q| q.template_variables.iter().map(Field::for_variable).collect()).unwrap_or_default();
+                (!vs.is_empty()).then(|| view! {
+                    <fieldset class="group">
+                        <legend>"Template variables"</legend>
+                        <FieldInputs fields=vs texts=vars prefix="template" problems=problems/>
+                    </fieldset>
+                })
+            }}
+
+            <div class="field-row">
+                <div class="field">
+                    <label for="launch-entity">"Destination entity"</label>
+                    <input id="launch-entity" type="text" bind:value=dest_entity/>
+                </div>
+                <div class="field">
+                    <label for="launch-project">"Destination project"</label>
+                    <input id="launch-project" type="text" bind:value=dest_project/>
+                </div>
+            </div>
+            <p class="field-error">{problem(paths::PROJECT)}</p>
+
+            {move || failure.get().map(|e| view! { <div class="error-box" role="alert"><p>{explain(&e)}</p></div> })}
+            <div class="actions">
+                <button class="btn primary" type="submit" disabled=move || busy.get()>
+                    {move || if busy.get() { "Launching…" } else { "Launch now" }}
+                </button>
+            </div>
+        </form>
+    }
+}
+
+fn pretty(config: &Map<String, Value>) -> String {
+    if config.is_empty() {
+        String::new()
+    } else {
+        serde_json::to_string_pretty(config).unwrap_or_default()
+    }
+}

@@ -1,0 +1,14 @@
+pub mod chart;
+pub mod console;
+pub mod copy;
+pub mod drawer;
+pub mod feedback;
+pub mod fields;
+pub mod kv;
+pub mod launch_drawer;
+pub mod queue_form;
+pub mod status;
+pub mod table;
+pub mod tabs;
+pub mod time;
+pub mod toast;

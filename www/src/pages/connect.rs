@@ -1,0 +1,91 @@
+//! `/connect`: the server's base URL and your API key (kept in this
+//! browser's localStorage until you forget it); who you are there.
+
+use leptos::prelude::*;
+
+use crate::components::feedback::{ErrorView, Loading};
+use crate::session::use_session;
+
+#[component]
+pub fn ConnectPage() -> impl IntoView {
+    let session = use_session();
+    let base = RwSignal::new(session.base_url());
+    let key = RwSignal::new(String::new());
+    let show_key = RwSignal::new(false);
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        if !key.get_untracked().trim().is_empty() {
+            session.connect(&base.get_untracked(), &key.get_untracked());
+            key.set(String::new());
+        }
+    };
+    let status = move || match (session.creds.get(), session.server.get()) {
+        (None, _) => {
+            view! { <p class="muted">"Not connected. Enter an API key above."</p> }.into_any()
+        }
+        (Some(_), None | Some(None)) => view! { <Loading what="Checking the key…"/> }.into_any(),
+        (Some(_), Some(Some(Err(e)))) => view! {
+            <ErrorView error=e retry=Callback::new(move |()| session.server.refetch())/>
+            <button class="btn" on:click=move |_| session.forget()>"Forget this key"</button>
+        }
+        .into_any(),
+        (Some(_), Some(Some(Ok(info)))) => {
+            let entities = info.viewer.entities();
+            let caps = info.caps;
+            view! {
+                <div class="card connected" data-testid="connected">
+                    <h2>"Connected"</h2>
+                    <dl class="facts">
+                        <dt>"Server"</dt><dd><code>{info.base_url.clone()}</code></dd>
+                        <dt>"You"</dt><dd data-testid="viewer">{info.viewer.username.clone()}
+                            {info.viewer.email.clone().map(|e| format!(" ({e})"))}
+                            {info.viewer.admin.then_some(" · admin")}</dd>
+                        <dt>"Entities"</dt>
+                        <dd><ul class="chips">{entities.into_iter().map(|e| view! { <li>{e}</li> }).collect_view()}</ul></dd>
+                        <dt>"Liftoff extensions"</dt>
+                        <dd>{if caps.queue_admin {
+                            "yes: queue details, agents, cancel, requeue, priorities, run consoles"
+                        } else {
+                            "no: a plain W&B server. Queue lists and launches work; item details, agents and consoles need a Liftoff server."
+                        }}</dd>
+                    </dl>
+                    <div class="actions">
+                        <a class="btn primary" href="/launch">"Go to Launch"</a>
+                        <button class="btn" on:click=move |_| session.forget()>"Forget this key"</button>
+                    </div>
+                </div>
+            }.into_any()
+        }
+    };
+    view! {
+        <section class="page narrow">
+            <h1>"Connect"</h1>
+            <p class="lead">"Liftoff talks to a W&B-compatible server: this Liftoff server, or another one it forwards to."</p>
+            <form class="form card" on:submit=submit>
+                <div class="field">
+                    <label for="base-url">"Base URL"</label>
+                    <input id="base-url" type="url" autocomplete="url" bind:value=base/>
+                    <p class="help">"Defaults to where this page came from."</p>
+                </div>
+                <div class="field">
+                    <label for="api-key">"API key"</label>
+                    <div class="input-row">
+                        <input id="api-key" autocomplete="off" spellcheck="false"
+                            type=move || if show_key.get() { "text" } else { "password" }
+                            placeholder=move || if session.creds.get().is_some() { "saved (enter a new one to replace it)" } else { "40 characters" }
+                            bind:value=key/>
+                        <button type="button" class="btn" aria-pressed=move || show_key.get().to_string()
+                            on:click=move |_| show_key.update(|s| *s = !*s)>
+                            {move || if show_key.get() { "Hide" } else { "Show" }}
+                        </button>
+                    </div>
+                    <p class="help">"Kept in this browser only (localStorage), until you forget it."</p>
+                </div>
+                <div class="actions">
+                    <button class="btn primary" type="submit">"Connect"</button>
+                </div>
+            </form>
+            {status}
+        </section>
+    }
+}

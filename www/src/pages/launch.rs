@@ -1,0 +1,233 @@
+//! `/launch`: every queue of the chosen entity (or all of yours), and the
+//! Create queue drawer.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::{use_navigate, use_query_map};
+use liftoff_client::ops::queues::UpsertRunQueue;
+use liftoff_client::view::explain;
+use liftoff_client::view::queues::{queue_rows, state_label};
+use liftoff_model::LAUNCH_PROJECT;
+use liftoff_model::queue::template_variables_to_input;
+use liftoff_model::queue_draft::{QueueDraft, QueueSettings};
+
+use crate::components::drawer::Drawer;
+use crate::components::feedback::{Empty, RequireServer, loaded};
+use crate::components::queue_form::QueueForm;
+use crate::components::table::DataTable;
+use crate::load::Load;
+use crate::poll::use_poll;
+use crate::session::{now, recent_projects, use_session};
+use liftoff_client::loads;
+
+#[component]
+pub fn LaunchPage() -> impl IntoView {
+    view! { <RequireServer><LaunchHome/></RequireServer> }
+}
+
+#[component]
+fn LaunchHome() -> impl IntoView {
+    let session = use_session();
+    let query = use_query_map();
+    let navigate = use_navigate();
+    let tick = use_poll(Duration::from_secs(5));
+    let info = session.info();
+    let entities = info
+        .as_ref()
+        .map(|i| i.viewer.entities())
+        .unwrap_or_default();
+    let chosen = move || query.with(|q| q.get("entity")).filter(|e| !e.is_empty());
+    let queues = Load::new({
+        let entities = entities.clone();
+        move || {
+            tick.track();
+            let wanted: Vec<String> = match chosen() {
+                Some(e) => vec![e],
+                None => entities.clone(),
+            };
+            let (client, caps) = (session.client(), session.caps());
+            async move {
+                let Some(client) = client else {
+                    return Ok(vec![]);
+                };
+                loads::queues(&client, caps, &wanted).await
+            }
+        }
+    });
+    let taken = Signal::derive(move || {
+        queues
+            .get()
+            .and_then(Result::ok)
+            .map(|qs| {
+                qs.iter()
+                    .map(|q| (q.queue.entity_name.clone(), q.queue.name.clone()))
+                    .collect()
+            })
+            .unwrap_or_default()
+    });
+
+    let creating = RwSignal::new(false);
+    let busy = RwSignal::new(false);
+    let failure = RwSignal::new(None::<String>);
+    let save = Callback::new(move |s: QueueSettings| {
+        let Some(client) = session.client() else {
+            return;
+        };
+        busy.set(true);
+        failure.set(None);
+        let navigate = navigate.clone();
+        spawn_local(async move {
+            let (entity, name) = (s.entity.clone(), s.name.clone());
+            let result = client.call(upsert(s)).await;
+            busy.try_set(false);
+            match result {
+                Ok(_) => {
+                    creating.try_set(false);
+                    // As W&B does: a new queue opens on its Agents tab.
+                    navigate(
+                        &format!("/launch/{entity}/{name}/agents"),
+                        Default::default(),
+                    );
+                }
+                Err(e) => {
+                    failure.try_set(Some(explain(&e)));
+                }
+            }
+        });
+    });
+    let first_entity = entities.first().cloned().unwrap_or_default();
+    let form_entities = entities.clone();
+    let draft = move || QueueDraft {
+        entity: chosen().unwrap_or_else(|| first_entity.clone()),
+        ..QueueDraft::default()
+    };
+
+    let entity_links = entities.clone();
+    view! {
+        <section class="page">
+            <div class="page-head">
+                <div>
+                    <h1>"Launch"</h1>
+                    <p class="lead">"Queues of jobs, and the agents that run them."</p>
+                </div>
+                <button class="btn primary" on:click=move |_| creating.set(true)>"Create queue"</button>
+            </div>
+            <nav class="filters" aria-label="Entity">
+                <a href="/launch" aria-current=move || chosen().is_none().then_some("page")>"All entities"</a>
+                {entity_links.into_iter().map(|e| {
+                    let href = format!("/launch?entity={e}");
+                    let this = e.clone();
+                    view! { <a href=href aria-current=move || (chosen().as_deref() == Some(this.as_str())).then_some("page")>{e}</a> }
+                }).collect_view()}
+            </nav>
+            {loaded(queues, move |list| {
+                let rows = queue_rows(&list, now());
+                if rows.is_empty() {
+                    return view! {
+                        <Empty>
+                            <p><strong>"No queues yet."</strong></p>
+                            <p>"Create a queue, start an agent on it, then launch jobs from a project's Jobs page."</p>
+                        </Empty>
+                    }.into_any();
+                }
+                let caps = session.caps();
+                view! {
+                    <DataTable class="queues" caption="Queues" columns=vec![
+                        ("Queue", false), ("Entity", false), ("Resource", false), ("Status", false), ("Items", false), ("Agents", true),
+                    ]>
+                            <tbody>
+                                {rows.into_iter().map(|r| {
+                                    let href = format!("/launch/{}/{}", r.queue.entity_name, r.queue.name);
+                                    let counts = if r.counts.is_empty() {
+                                        if caps.queue_admin { "none".to_owned() } else { "—".to_owned() }
+                                    } else {
+                                        r.counts.iter().map(|(s, n)| format!("{n} {}", state_label(*s))).collect::<Vec<_>>().join(" · ")
+                                    };
+                                    view! {
+                                        <tr>
+                                            <td><a href=href class="strong">{r.queue.name.clone()}</a></td>
+                                            <td>{r.queue.entity_name.clone()}</td>
+                                            <td>{r.queue.resource().map(|x| x.as_str()).unwrap_or("—")}</td>
+                                            <td>{if r.active {
+                                                view! { <span class="badge ok">"Active"</span> }.into_any()
+                                            } else {
+                                                view! { <span class="badge muted">"Not active"</span> }.into_any()
+                                            }}</td>
+                                            <td>{counts}</td>
+                                            <td class="num">{if caps.agents { format!("{} / {}", r.live_agents, r.agents) } else { "—".into() }}</td>
+                                        </tr>
+                                    }
+                                }).collect_view()}
+                            </tbody>
+                    </DataTable>
+                }.into_any()
+            })}
+            <ProjectPicker/>
+            <Drawer open=creating title=Signal::derive(|| "Create queue".to_owned())>
+                {
+                    let form_entities = form_entities.clone();
+                    let draft = draft.clone();
+                    move || view! {
+                        <QueueForm entities=form_entities.clone() initial=draft() editing=false taken=taken
+                            on_save=save busy=busy submit_label="Create queue"/>
+                        {move || failure.get().map(|m| view! { <div class="error-box" role="alert"><p>{m}</p></div> })}
+                    }
+                }
+            </Drawer>
+        </section>
+    }
+}
+
+/// The upsert that creates (or replaces) a queue.
+pub fn upsert(s: QueueSettings) -> UpsertRunQueue {
+    UpsertRunQueue {
+        entity: s.entity,
+        project: LAUNCH_PROJECT.into(),
+        name: s.name,
+        resource: s.resource,
+        config: s.config,
+        template_variables: (!s.template_variables.is_empty())
+            .then(|| template_variables_to_input(&s.template_variables)),
+        prioritization_mode: s.prioritization,
+        external_links: None,
+    }
+}
+
+/// Jobs live in projects: open one (or a recent one).
+#[component]
+fn ProjectPicker() -> impl IntoView {
+    let session = use_session();
+    let navigate = use_navigate();
+    let entity = RwSignal::new(session.info().map(|i| i.viewer.entity).unwrap_or_default());
+    let project = RwSignal::new(String::new());
+    let open = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        let (e, p) = (entity.get_untracked(), project.get_untracked());
+        if !e.trim().is_empty() && !p.trim().is_empty() {
+            navigate(
+                &format!("/{}/{}/jobs", e.trim(), p.trim()),
+                Default::default(),
+            );
+        }
+    };
+    let recent = recent_projects();
+    view! {
+        <section class="card jobs-picker">
+            <h2>"Launch a job"</h2>
+            <p class="help">"Jobs belong to projects. Open a project's jobs and press Launch on one."</p>
+            <form class="inline-form" on:submit=open>
+                <label for="pick-entity" class="sr-only">"Entity"</label>
+                <input id="pick-entity" type="text" placeholder="entity" bind:value=entity/>
+                <span aria-hidden="true">"/"</span>
+                <label for="pick-project" class="sr-only">"Project"</label>
+                <input id="pick-project" type="text" placeholder="project" bind:value=project/>
+                <button class="btn" type="submit">"Open jobs"</button>
+            </form>
+            {(!recent.is_empty()).then(|| view! {
+                <p class="recent">"Recent: "{recent.into_iter().map(|p| view! { <a href=format!("/{p}/jobs")>{p.clone()}</a> }).collect_view()}</p>
+            })}
+        </section>
+    }
+}

@@ -1,0 +1,299 @@
+//! `/:entity/:project/runs/:run`: a run's state, charts of its history,
+//! summary, config, files and console (live), and a Stop button.
+
+use std::time::Duration;
+
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+use leptos_router::hooks::use_params_map;
+use liftoff_client::Error;
+use liftoff_client::ops::runs::StopRun;
+use liftoff_client::ops::web::{LiftoffRunHistory, RunDetail};
+use liftoff_client::view::chart::XAxis;
+use liftoff_client::view::explain;
+use serde_json::{Map, Value};
+
+use crate::components::chart::LineChart;
+use crate::components::console::Console;
+use crate::components::feedback::{Empty, ErrorView, Loading, RequireServer};
+use crate::components::kv::KeyValues;
+use crate::components::status::RunStateBadge;
+use crate::components::time::Ago;
+use crate::components::toast::use_toasts;
+use crate::load::Load;
+use crate::poll::{last_good, use_poll};
+use crate::session::use_session;
+use liftoff_client::loads;
+
+/// Rows asked per chart load (the server downsamples to this many).
+const SAMPLES: i64 = 500;
+/// Charts shown before the user picks keys.
+const FIRST_KEYS: usize = 6;
+
+#[component]
+pub fn RunPage() -> impl IntoView {
+    view! { <RequireServer><RunView/></RequireServer> }
+}
+
+#[component]
+fn RunView() -> impl IntoView {
+    let session = use_session();
+    let params = use_params_map();
+    let entity = move || params.with(|p| p.get("entity").unwrap_or_default());
+    let project = move || params.with(|p| p.get("project").unwrap_or_default());
+    let name = move || params.with(|p| p.get("run").unwrap_or_default());
+    let tick = use_poll(Duration::from_secs(3));
+    let finished = RwSignal::new(false);
+    let detail = Load::new(move || {
+        // Poll while the run is live; one last load after it ends.
+        if !finished.get() {
+            tick.track();
+        }
+        let (e, p, r) = (entity(), project(), name());
+        let (client, caps) = (session.client(), session.caps());
+        async move {
+            let Some(client) = client else {
+                return Err(Error::Unauthorized {
+                    url: "this server".into(),
+                });
+            };
+            loads::run_detail(&client, caps, &e, &p, &r).await
+        }
+    });
+    let (last_good, failure) = last_good(detail);
+    Effect::new(move |_| {
+        if last_good.with(|d| d.as_ref().is_some_and(|d| d.run.state.is_terminal())) {
+            finished.set(true);
+        }
+    });
+    let loaded = Memo::new(move |_| last_good.with(Option::is_some));
+    let summary = Memo::new(move |_| last_good.with(|d| d.as_ref().map(|d| d.run.summary.clone())));
+    let config = Memo::new(move |_| last_good.with(|d| d.as_ref().map(|d| d.run.config.clone())));
+
+    view! {
+        <section class="page">
+            <nav class="crumbs" aria-label="Breadcrumb">
+                {entity}" / "<a href=move || format!("/{}/{}/jobs", entity(), project())>{project}</a>" / runs"
+            </nav>
+            {move || match loaded.get() {
+                false => view! {
+                    {move || match failure.get() {
+                        None => view! { <Loading what="Loading the run…"/> }.into_any(),
+                        Some(e) => view! { <ErrorView error=e retry=Callback::new(move |()| detail.refetch())/> }.into_any(),
+                    }}
+                }.into_any(),
+                true => view! {
+                    <RunHeader detail=last_good refresh=Callback::new(move |()| detail.refetch())/>
+                    <Charts detail=last_good entity=entity() project=project() run=name() tick=tick/>
+                    <div class="two-col">
+                        <section aria-labelledby="summary-h">
+                            <h2 id="summary-h">"Summary"</h2>
+                            {move || summary.get().map(|m| view! { <KeyValues map=m caption="Summary" empty="No summary yet."/> })}
+                        </section>
+                        <section aria-labelledby="config-h">
+                            <h2 id="config-h">"Config"</h2>
+                            {move || config.get().map(|m| view! { <KeyValues map=m caption="Config" empty="No config."/> })}
+                        </section>
+                    </div>
+                    <Files detail=last_good/>
+                    {move || if session.caps().console {
+                        view! { <Console entity=entity() project=project() run=name()/> }.into_any()
+                    } else {
+                        view! { <Empty><p>"This server does not serve console output (a Liftoff server does)."</p></Empty> }.into_any()
+                    }}
+                }.into_any(),
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn RunHeader(detail: RwSignal<Option<RunDetail>>, refresh: Callback<()>) -> impl IntoView {
+    let session = use_session();
+    let toasts = use_toasts();
+    let stopping = RwSignal::new(false);
+    let stop = move |id: String| {
+        let Some(client) = session.client() else {
+            return;
+        };
+        stopping.set(true);
+        spawn_local(async move {
+            match client.call(StopRun { id }).await {
+                Ok(()) => toasts.show("Asked the run to stop.", None),
+                Err(e) => {
+                    stopping.try_set(false);
+                    toasts.show(explain(&e), None);
+                }
+            }
+            refresh.try_run(());
+        });
+    };
+    move || {
+        detail.get().map(|d| {
+            let r = d.run.clone();
+            let live = !r.state.is_terminal();
+            let id = r.id.clone();
+            view! {
+                <div class="page-head">
+                    <div>
+                        <h1>{r.display_name.clone().unwrap_or_else(|| r.name.clone())}" "<RunStateBadge state=r.state.clone()/></h1>
+                        <p class="meta">
+                            <span class="mono">{r.name.clone()}</span>
+                            " · created "<Ago at=r.created_at.clone()/>
+                            " · last heard from "<Ago at=r.heartbeat_at.clone()/>
+                            {d.host.clone().map(|h| format!(" · on {h}"))}
+                            {d.program.clone().map(|p| format!(" · {p}"))}
+                            {d.user.clone().map(|u| format!(" · by {u}"))}
+                            {r.exit_code.map(|c| format!(" · exit code {c}"))}
+                        </p>
+                    </div>
+                    {live.then(|| view! {
+                        <button class="btn danger" disabled=move || stopping.get() || r.stopped
+                            on:click=move |_| stop(id.clone())>
+                            {move || if stopping.get() || r.stopped { "Stopping…" } else { "Stop" }}
+                        </button>
+                    })}
+                </div>
+            }
+        })
+    }
+}
+
+#[component]
+fn Charts(
+    detail: RwSignal<Option<RunDetail>>,
+    entity: String,
+    project: String,
+    run: String,
+    tick: ReadSignal<u64>,
+) -> impl IntoView {
+    let session = use_session();
+    let keys = Memo::new(move |_| {
+        detail.with(|d| {
+            d.as_ref()
+                .map(|d| d.metric_keys.clone())
+                .unwrap_or_default()
+        })
+    });
+    let live =
+        Memo::new(move |_| detail.with(|d| d.as_ref().is_some_and(|d| !d.run.state.is_terminal())));
+    // The user's choice of keys, once made; until then the first few.
+    let picked = RwSignal::new(None::<Vec<String>>);
+    let shown = Memo::new(move |_| {
+        picked
+            .get()
+            .unwrap_or_else(|| keys.with(|k| k.iter().take(FIRST_KEYS).cloned().collect()))
+    });
+    let x = RwSignal::new(XAxis::Step);
+    let history = Load::new(move || {
+        if live.get() {
+            tick.track();
+        }
+        let wanted = shown.get();
+        let client = session.client();
+        let (e, p, r) = (entity.clone(), project.clone(), run.clone());
+        async move {
+            if wanted.is_empty() {
+                return Ok(vec![]);
+            }
+            let Some(client) = client else {
+                return Err(Error::Unauthorized {
+                    url: "this server".into(),
+                });
+            };
+            client
+                .call(LiftoffRunHistory {
+                    entity: e,
+                    project: p,
+                    run: r,
+                    keys: wanted,
+                    samples: SAMPLES,
+                })
+                .await
+        }
+    });
+    let rows = RwSignal::new(Vec::<Map<String, Value>>::new());
+    let failure = RwSignal::new(None::<Error>);
+    Effect::new(move |_| match history.get() {
+        Some(Ok(r)) => {
+            rows.set(r);
+            failure.set(None);
+        }
+        Some(Err(e)) => failure.set(Some(e)),
+        None => {}
+    });
+    let toggle = move |key: String, on: bool| {
+        let mut now = shown.get_untracked();
+        now.retain(|k| k != &key);
+        if on {
+            now.push(key);
+            now.sort();
+        }
+        picked.set(Some(now));
+    };
+    view! {
+        <section class="charts" aria-labelledby="charts-h">
+            <div class="section-head">
+                <h2 id="charts-h">"Charts"</h2>
+                <div class="segmented" role="group" aria-label="X axis">
+                    {[XAxis::Step, XAxis::Time].into_iter().map(|a| view! {
+                        <button type="button" class:selected=move || x.get() == a aria-pressed=move || (x.get() == a).to_string()
+                            on:click=move |_| x.set(a)>{a.label()}</button>
+                    }).collect_view()}
+                </div>
+            </div>
+            {move || (!keys.with(Vec::is_empty)).then(|| view! {
+                <details class="key-picker">
+                    <summary>{move || format!("Metrics: {} of {} shown", shown.with(Vec::len), keys.with(Vec::len))}</summary>
+                    <div class="key-list">
+                        {keys.get().into_iter().map(|k| {
+                            let key = k.clone();
+                            let id = format!("key-{}", k.replace(|c: char| !c.is_ascii_alphanumeric(), "-"));
+                            let label_for = id.clone();
+                            view! {
+                                <label for=label_for class="inline">
+                                    <input id=id type="checkbox" prop:checked={let k = k.clone(); move || shown.with(|s| s.contains(&k))}
+                                        on:change=move |ev| toggle(key.clone(), event_target_checked(&ev))/>
+                                    " "{k}
+                                </label>
+                            }
+                        }).collect_view()}
+                    </div>
+                </details>
+            })}
+            {move || failure.get().map(|e| view! { <ErrorView error=e/> })}
+            {move || {
+                let list = shown.get();
+                if list.is_empty() {
+                    return view! { <Empty><p>"No metrics logged yet. Numbers a run logs with "<code>"run.log"</code>" appear here."</p></Empty> }.into_any();
+                }
+                view! {
+                    <div class="chart-grid">
+                        {list.into_iter().map(|k| view! { <LineChart metric=k rows=rows x=x/> }).collect_view()}
+                    </div>
+                }.into_any()
+            }}
+        </section>
+    }
+}
+
+#[component]
+fn Files(detail: RwSignal<Option<RunDetail>>) -> impl IntoView {
+    move || {
+        let files = detail.with(|d| d.as_ref().map(|d| d.files.clone()).unwrap_or_default());
+        (!files.is_empty()).then(|| view! {
+            <section aria-labelledby="files-h">
+                <h2 id="files-h">"Files"</h2>
+                <ul class="file-list inline-list">
+                    {files.into_iter().map(|f| {
+                        let size = f.size.map(|s| format!(" ({s} B)")).unwrap_or_default();
+                        match f.url {
+                            Some(url) => view! { <li><a href=url target="_blank" rel="noopener">{f.name}</a><span class="muted small">{size}</span></li> }.into_any(),
+                            None => view! { <li>{f.name}<span class="muted small">{size}</span></li> }.into_any(),
+                        }
+                    }).collect_view()}
+                </ul>
+            </section>
+        })
+    }
+}
