@@ -1,0 +1,426 @@
+//! The in-page Launch drawer as data. The worker builds a [`DrawerModel`]
+//! (every label, option, default and prefilled text) and the content script
+//! only renders it; what the user typed comes back as a [`FormInput`] and is
+//! checked by the web app's own rules ([`LaunchForm::build`]), so both
+//! drawers accept and refuse the same things. For "Relaunch with edits" the
+//! model starts from a run's config and [`config_diff`] says what changed.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use liftoff_client::ops::web::Job;
+use liftoff_model::Priority;
+use liftoff_model::form::{self, Field, FieldKind, text_of};
+use liftoff_model::launch::{ConfigInput, LaunchForm, LaunchRequest, QueueChoice, paths};
+use liftoff_model::schema::{JsonSchema, Problem};
+
+/// A `<select>` option.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+}
+
+fn choice(value: impl Into<String>, label: impl Into<String>) -> Choice {
+    Choice {
+        value: value.into(),
+        label: label.into(),
+    }
+}
+
+/// How an input is drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Control {
+    /// `<input type=text>`.
+    Text,
+    /// `<select>` of [`FieldView::choices`].
+    Select,
+    /// `<textarea>` of JSON.
+    Json,
+}
+
+/// One generated input (a config override or a template variable).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FieldView {
+    /// `lr`, `optimizer.name`.
+    pub path: String,
+    pub label: String,
+    pub description: Option<String>,
+    pub control: Control,
+    /// Numbers get a decimal keyboard.
+    pub numeric: bool,
+    /// For selects, the blank "default" first.
+    pub choices: Vec<Choice>,
+    /// `number, 0.0001 to 1`.
+    pub hint: String,
+    pub placeholder: String,
+    pub required: bool,
+}
+
+impl FieldView {
+    /// As the web app's `FieldInputs` draws a field.
+    pub fn of(field: &Field) -> Self {
+        let default = field.default_text();
+        let (control, choices) = match &field.kind {
+            FieldKind::Choice(values) => {
+                let blank = if default.is_empty() {
+                    "—".to_owned()
+                } else {
+                    format!("default ({default})")
+                };
+                let mut list = vec![choice("", blank)];
+                list.extend(values.iter().map(|v| choice(text_of(v), text_of(v))));
+                (Control::Select, list)
+            }
+            FieldKind::Boolean => (
+                Control::Select,
+                vec![
+                    choice("", "default"),
+                    choice("true", "true"),
+                    choice("false", "false"),
+                ],
+            ),
+            FieldKind::Json => (Control::Json, vec![]),
+            _ => (Control::Text, vec![]),
+        };
+        Self {
+            path: field.path.clone(),
+            label: field.label.clone(),
+            description: field.description.clone(),
+            control,
+            numeric: matches!(field.kind, FieldKind::Integer | FieldKind::Number),
+            choices,
+            hint: field.hint(),
+            placeholder: if default.is_empty() {
+                field.hint()
+            } else {
+                format!("default: {default}")
+            },
+            required: field.required,
+        }
+    }
+}
+
+/// A queue in the drawer's select.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct QueueView {
+    /// `entity/name`.
+    pub key: String,
+    pub prioritized: bool,
+    /// Why the priority select is off.
+    pub priority_note: Option<String>,
+    pub variables: Vec<FieldView>,
+}
+
+impl QueueView {
+    pub fn of(queue: &QueueChoice) -> Self {
+        let prioritized = queue.prioritization.enabled();
+        Self {
+            key: queue.key(),
+            prioritized,
+            priority_note: (!prioritized).then(|| {
+                format!(
+                    "Queue {} does not use priorities: turn on prioritization in its config.",
+                    queue.name
+                )
+            }),
+            variables: queue
+                .template_variables
+                .iter()
+                .map(|v| FieldView::of(&Field::for_variable(v)))
+                .collect(),
+        }
+    }
+}
+
+/// The run a relaunch starts from.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Base {
+    /// The run's id (`name`), and its display name when it has one.
+    pub run: String,
+    pub title: String,
+    /// Its plain config (no `{"value"}` wrappers, no `_wandb`).
+    pub config: Map<String, Value>,
+}
+
+/// Everything the content script draws.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DrawerModel {
+    pub title: String,
+    /// `admin on http://127.0.0.1:8080`.
+    pub who: String,
+    /// `entity/project/name`; `None` until one is chosen from [`Self::jobs`].
+    pub job: Option<String>,
+    /// The project's jobs (`entity/project/name`), for choosing one.
+    pub jobs: Vec<Choice>,
+    pub versions: Vec<Choice>,
+    pub version: String,
+    pub inputs: Inputs,
+    pub queues: Vec<QueueView>,
+    pub queue: String,
+    /// Said when there is no queue to launch to.
+    pub no_queues: Option<String>,
+    pub priorities: Vec<Choice>,
+    pub entity: String,
+    pub project: String,
+    pub base: Option<Base>,
+    /// Something to know before launching (e.g. the run's job is unknown).
+    pub notice: Option<String>,
+}
+
+/// The config overrides of one job version, prefilled.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Inputs {
+    pub fields: Vec<FieldView>,
+    /// What the overrides section says about itself.
+    pub note: String,
+    /// Start in the JSON editor (no fields, or a run config the fields
+    /// cannot hold).
+    pub use_json: bool,
+    pub texts: Vec<(String, String)>,
+    pub json_text: String,
+}
+
+/// The overrides section for a version's `schema`, prefilled from `base`.
+/// Texts typed before (`kept`, e.g. before switching versions) win.
+pub fn inputs(
+    schema: Option<&JsonSchema>,
+    base: Option<&Map<String, Value>>,
+    kept: &[(String, String)],
+) -> Inputs {
+    let fields = schema.map(form::fields).unwrap_or_default();
+    let empty = Map::new();
+    let config = base.unwrap_or(&empty);
+    let mut texts = form::texts_for(&fields, config);
+    for (path, text) in &mut texts {
+        if let Some((_, typed)) = kept.iter().find(|(p, _)| p == path) {
+            text.clone_from(typed);
+        }
+    }
+    // A run config with keys outside the schema would lose them in the form.
+    let uncovered = config.keys().any(|k| {
+        !fields
+            .iter()
+            .any(|f| f.path == *k || f.path.starts_with(&format!("{k}.")))
+    });
+    let note = match (schema, fields.is_empty()) {
+        (_, false) if uncovered => {
+            "This run's config has keys the job's input schema does not declare: edit it as JSON."
+        }
+        (_, false) => "From the job's input schema; blank fields keep their defaults.",
+        (_, true) => "This job declares no inputs: override its config as JSON.",
+    };
+    Inputs {
+        use_json: fields.is_empty() || uncovered,
+        fields: fields.iter().map(FieldView::of).collect(),
+        note: note.to_owned(),
+        texts,
+        json_text: pretty(config),
+    }
+}
+
+fn pretty(config: &Map<String, Value>) -> String {
+    if config.is_empty() {
+        String::new()
+    } else {
+        serde_json::to_string_pretty(config).unwrap_or_default()
+    }
+}
+
+/// The version select: `latest`, then each version with its other aliases.
+pub fn version_choices(job: &Job) -> Vec<Choice> {
+    let mut list = vec![choice("latest", "latest")];
+    list.extend(job.versions.iter().map(|v| {
+        let extra: Vec<&str> = v
+            .aliases
+            .iter()
+            .map(String::as_str)
+            .filter(|a| *a != v.version() && *a != "latest")
+            .collect();
+        let label = if extra.is_empty() {
+            v.version()
+        } else {
+            format!("{} ({})", v.version(), extra.join(", "))
+        };
+        choice(v.version(), label)
+    }));
+    list
+}
+
+/// The priority select: blank is the queue's default.
+pub fn priority_choices() -> Vec<Choice> {
+    let mut list = vec![choice("", "medium (default)")];
+    list.extend(Priority::ALL.iter().map(|p| choice(p.as_str(), p.as_str())));
+    list
+}
+
+/// The queue chosen first: the default one when it exists, else the first.
+pub fn default_queue(queues: &[QueueChoice], entity: Option<&str>, queue: Option<&str>) -> String {
+    let wanted = queues
+        .iter()
+        .find(|q| Some(q.name.as_str()) == queue && entity.is_none_or(|e| q.entity == e));
+    wanted
+        .or(queues.first())
+        .map(QueueChoice::key)
+        .unwrap_or_default()
+}
+
+/// What the user typed, as the content script sends it back.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+pub struct FormInput {
+    /// `entity/project/name`.
+    pub job: String,
+    pub version: String,
+    pub use_json: bool,
+    #[serde(default)]
+    pub texts: Vec<(String, String)>,
+    #[serde(default)]
+    pub json_text: String,
+    /// A queue key (`entity/name`).
+    pub queue: String,
+    #[serde(default)]
+    pub priority: String,
+    #[serde(default)]
+    pub template_values: Vec<(String, String)>,
+    pub entity: String,
+    pub project: String,
+}
+
+/// One line of a relaunch's diff: `before` is the run's value, `after`
+/// what the launch sends (`None`: absent, so the job's default applies).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub path: String,
+    pub before: Option<String>,
+    pub after: Option<String>,
+}
+
+/// The verdict on a form: its problems (by field path), or the push.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Checked {
+    pub problems: Vec<Problem>,
+    /// Against the base run; empty without one or while the config is invalid.
+    pub diff: Vec<Change>,
+    pub request: Option<LaunchRequest>,
+}
+
+/// Check a form with the web app's rules. `schema` is the chosen version's,
+/// `queues` those offered, `author` the viewer.
+pub fn check(
+    input: &FormInput,
+    schema: Option<&JsonSchema>,
+    queues: &[QueueChoice],
+    author: &str,
+    base: Option<&Map<String, Value>>,
+) -> Checked {
+    let mut extra = Vec::new();
+    let priority = match input.priority.trim() {
+        "" => None,
+        text => match text.parse::<Priority>() {
+            Ok(p) => Some(p),
+            Err(e) => {
+                extra.push(Problem {
+                    path: paths::PRIORITY.to_owned(),
+                    message: e.to_string(),
+                });
+                None
+            }
+        },
+    };
+    let form = LaunchForm {
+        job: input.job.clone(),
+        version: input.version.clone(),
+        config: if input.use_json {
+            ConfigInput::Json(input.json_text.clone())
+        } else {
+            ConfigInput::Fields(input.texts.clone())
+        },
+        priority,
+        template_values: input.template_values.clone(),
+        entity: input.entity.clone(),
+        project: input.project.clone(),
+        author: (!author.is_empty()).then(|| author.to_owned()),
+    };
+    let queue = queues.iter().find(|q| q.key() == input.queue);
+    match form.build(schema, queue) {
+        Ok(request) if extra.is_empty() => Checked {
+            diff: base.map_or_else(Vec::new, |b| {
+                let after = request
+                    .spec
+                    .overrides
+                    .as_ref()
+                    .and_then(|o| o.run_config.clone())
+                    .unwrap_or_default();
+                config_diff(b, &after)
+            }),
+            problems: vec![],
+            request: Some(request),
+        },
+        Ok(_) => Checked {
+            problems: extra,
+            diff: vec![],
+            request: None,
+        },
+        Err(mut problems) => {
+            problems.extend(extra);
+            Checked {
+                problems,
+                diff: vec![],
+                request: None,
+            }
+        }
+    }
+}
+
+/// Leaves of a config by dotted path (objects are walked, lists are values).
+fn leaves(prefix: &str, config: &Map<String, Value>, out: &mut Vec<(String, Value)>) {
+    for (k, v) in config {
+        if k.starts_with('_') && prefix.is_empty() {
+            continue; // W&B's own entries (`_wandb`)
+        }
+        let path = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        match v {
+            Value::Object(inner) if !inner.is_empty() => leaves(&path, inner, out),
+            other => out.push((path, other.clone())),
+        }
+    }
+}
+
+/// What a relaunch changes, leaf by leaf, in the run's order then new keys.
+pub fn config_diff(before: &Map<String, Value>, after: &Map<String, Value>) -> Vec<Change> {
+    let (mut old, mut new) = (Vec::new(), Vec::new());
+    leaves("", before, &mut old);
+    leaves("", after, &mut new);
+    let find = |list: &[(String, Value)], path: &str| {
+        list.iter().find(|(p, _)| p == path).map(|(_, v)| v.clone())
+    };
+    let mut changes = Vec::new();
+    for (path, was) in &old {
+        match find(&new, path) {
+            Some(now) if now == *was => {}
+            now => changes.push(Change {
+                path: path.clone(),
+                before: Some(text_of(was)),
+                after: now.as_ref().map(text_of),
+            }),
+        }
+    }
+    for (path, now) in &new {
+        if find(&old, path).is_none() {
+            changes.push(Change {
+                path: path.clone(),
+                before: None,
+                after: Some(text_of(now)),
+            });
+        }
+    }
+    changes
+}
+
+#[cfg(test)]
+mod tests;

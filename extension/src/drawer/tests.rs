@@ -1,0 +1,264 @@
+use serde_json::json;
+
+use liftoff_client::ops::web::JobVersion;
+use liftoff_model::PrioritizationMode;
+use liftoff_model::job::JobMetadata;
+use liftoff_model::queue::template_variables_from_input;
+
+use super::*;
+
+fn schema() -> JsonSchema {
+    serde_json::from_value(json!({"type": "object", "properties": {
+        "lr": {"type": "number", "minimum": 0.0001, "maximum": 1, "default": 0.01},
+        "epochs": {"type": "integer", "minimum": 1, "maximum": 100, "default": 3},
+        "optimizer": {"type": "string", "enum": ["adam", "sgd"], "default": "adam"},
+        "fail": {"type": "boolean"}
+    }}))
+    .unwrap()
+}
+
+fn obj(v: Value) -> Map<String, Value> {
+    v.as_object().unwrap().clone()
+}
+
+fn queues() -> Vec<QueueChoice> {
+    vec![
+        QueueChoice {
+            entity: "admin".into(),
+            name: "q1".into(),
+            prioritization: PrioritizationMode::Disabled,
+            template_variables: vec![],
+        },
+        QueueChoice {
+            entity: "team".into(),
+            name: "gpu".into(),
+            prioritization: PrioritizationMode::V0,
+            template_variables: template_variables_from_input(&json!({
+                "gpus": {"schema": {"type": "integer", "minimum": 0, "maximum": 8, "default": 1}}
+            }))
+            .unwrap(),
+        },
+    ]
+}
+
+fn input() -> FormInput {
+    FormInput {
+        job: "admin/proj/train".into(),
+        version: "latest".into(),
+        use_json: false,
+        texts: vec![("lr".into(), "0.5".into())],
+        queue: "admin/q1".into(),
+        entity: "admin".into(),
+        project: "proj".into(),
+        ..FormInput::default()
+    }
+}
+
+#[test]
+fn fields_are_drawn_as_the_web_app_draws_them() {
+    let i = inputs(Some(&schema()), None, &[]);
+    assert!(!i.use_json);
+    let lr = &i.fields[0];
+    assert_eq!(
+        (
+            lr.control,
+            lr.numeric,
+            lr.hint.as_str(),
+            lr.placeholder.as_str()
+        ),
+        (Control::Text, true, "number, 0.0001 to 1", "default: 0.01")
+    );
+    let optimizer = &i.fields[2];
+    assert_eq!(optimizer.control, Control::Select);
+    let labels: Vec<&str> = optimizer.choices.iter().map(|c| c.label.as_str()).collect();
+    assert_eq!(labels, ["default (adam)", "adam", "sgd"]);
+    let fail = &i.fields[3];
+    let values: Vec<&str> = fail.choices.iter().map(|c| c.value.as_str()).collect();
+    assert_eq!(values, ["", "true", "false"]);
+    assert_eq!(
+        i.texts,
+        vec![
+            ("lr".to_owned(), String::new()),
+            ("epochs".to_owned(), String::new()),
+            ("optimizer".to_owned(), String::new()),
+            ("fail".to_owned(), String::new())
+        ]
+    );
+    let none = inputs(None, None, &[]);
+    assert!(none.use_json && none.fields.is_empty());
+    assert_eq!(
+        none.note,
+        "This job declares no inputs: override its config as JSON."
+    );
+}
+
+#[test]
+fn a_relaunch_starts_from_the_run_config() {
+    let run = obj(json!({"lr": 0.2, "epochs": 5}));
+    let i = inputs(
+        Some(&schema()),
+        Some(&run),
+        &[("epochs".into(), "7".into())],
+    );
+    assert!(!i.use_json);
+    assert_eq!(i.texts[0], ("lr".to_owned(), "0.2".to_owned()));
+    assert_eq!(
+        i.texts[1],
+        ("epochs".to_owned(), "7".to_owned()),
+        "typed text is kept"
+    );
+    assert_eq!(i.json_text, "{\n  \"lr\": 0.2,\n  \"epochs\": 5\n}");
+    // Keys the schema does not declare would be lost by the form: JSON it is.
+    let run = obj(json!({"lr": 0.2, "data": {"path": "/x"}}));
+    let i = inputs(Some(&schema()), Some(&run), &[]);
+    assert!(i.use_json);
+    assert!(i.note.contains("edit it as JSON"));
+}
+
+#[test]
+fn a_valid_form_becomes_the_push() {
+    let c = check(&input(), Some(&schema()), &queues(), "admin", None);
+    assert_eq!(c.problems, vec![]);
+    let r = c.request.unwrap();
+    assert_eq!((r.queue_entity.as_str(), r.queue.as_str()), ("admin", "q1"));
+    assert_eq!(
+        r.spec.to_value(),
+        json!({"job": "admin/proj/train:latest", "entity": "admin", "project": "proj",
+               "author": "admin", "overrides": {"run_config": {"lr": 0.5}}})
+    );
+}
+
+#[test]
+fn invalid_input_names_its_field_and_sends_nothing() {
+    let mut f = input();
+    f.texts = vec![("lr".into(), "5".into()), ("epochs".into(), "two".into())];
+    f.priority = "high".into();
+    f.project = String::new();
+    let c = check(&f, Some(&schema()), &queues(), "admin", None);
+    assert!(c.request.is_none());
+    let text: Vec<String> = c.problems.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        text,
+        vec![
+            "config.epochs: must be a whole number, got \"two\"",
+            "config.lr: must be at most 1, got 5",
+            "project: choose a project",
+            "priority: queue \"q1\" does not use priorities",
+        ]
+    );
+    let mut f = input();
+    f.queue = "team/gpu".into();
+    f.priority = "urgent".into();
+    f.template_values = vec![("gpus".into(), "9".into())];
+    let c = check(&f, Some(&schema()), &queues(), "admin", None);
+    let paths: Vec<&str> = c.problems.iter().map(|p| p.path.as_str()).collect();
+    assert_eq!(paths, ["template.gpus", "priority"]);
+    let mut f = input();
+    f.use_json = true;
+    f.json_text = "{\"lr\": ".into();
+    let c = check(&f, Some(&schema()), &queues(), "admin", None);
+    assert_eq!(c.problems[0].path, "config");
+    assert!(c.problems[0].message.starts_with("is not valid JSON"));
+    let mut f = input();
+    f.queue = "nobody/none".into();
+    let c = check(&f, Some(&schema()), &queues(), "admin", None);
+    assert_eq!(c.problems[0].to_string(), "queue: choose a queue");
+}
+
+#[test]
+fn a_relaunch_diff_says_what_changed() {
+    let run = obj(json!({"lr": 0.2, "epochs": 5, "optimizer": "adam", "_wandb": {"x": 1}}));
+    let mut f = input();
+    f.texts = vec![
+        ("lr".into(), "0.2".into()),
+        ("epochs".into(), "7".into()),
+        ("optimizer".into(), "".into()),
+        ("fail".into(), "true".into()),
+    ];
+    let c = check(&f, Some(&schema()), &queues(), "admin", Some(&run));
+    let lines: Vec<String> = c
+        .diff
+        .iter()
+        .map(|d| format!("{}: {:?} -> {:?}", d.path, d.before, d.after))
+        .collect();
+    assert_eq!(
+        lines,
+        vec![
+            "epochs: Some(\"5\") -> Some(\"7\")",
+            "optimizer: Some(\"adam\") -> None",
+            "fail: None -> Some(\"true\")",
+        ]
+    );
+    let unchanged = FormInput {
+        texts: vec![
+            ("lr".into(), "0.2".into()),
+            ("epochs".into(), "5".into()),
+            ("optimizer".into(), "adam".into()),
+        ],
+        ..input()
+    };
+    assert_eq!(
+        check(&unchanged, Some(&schema()), &queues(), "admin", Some(&run)).diff,
+        vec![]
+    );
+}
+
+#[test]
+fn nested_configs_diff_by_leaf() {
+    let before = obj(json!({"opt": {"name": "adam", "betas": [0.9, 0.99]}, "seed": 1}));
+    let after = obj(json!({"opt": {"name": "sgd", "betas": [0.9, 0.99]}, "seed": 1, "tag": "x"}));
+    let d = config_diff(&before, &after);
+    assert_eq!(
+        d,
+        vec![
+            Change {
+                path: "opt.name".into(),
+                before: Some("adam".into()),
+                after: Some("sgd".into())
+            },
+            Change {
+                path: "tag".into(),
+                before: None,
+                after: Some("x".into())
+            },
+        ]
+    );
+}
+
+#[test]
+fn versions_queues_and_priorities() {
+    let version = |i: i64, aliases: &[&str]| JobVersion {
+        id: format!("a{i}"),
+        version_index: i,
+        created_at: None,
+        description: None,
+        metadata: JobMetadata::default(),
+        aliases: aliases.iter().map(|a| (*a).to_owned()).collect(),
+        runs: vec![],
+    };
+    let job = Job {
+        id: "c".into(),
+        name: "train".into(),
+        description: None,
+        created_at: None,
+        versions: vec![version(1, &["latest", "v1", "prod"]), version(0, &["v0"])],
+    };
+    let labels: Vec<String> = version_choices(&job).into_iter().map(|c| c.label).collect();
+    assert_eq!(labels, ["latest", "v1 (prod)", "v0"]);
+
+    let q = queues();
+    assert_eq!(default_queue(&q, None, None), "admin/q1");
+    assert_eq!(default_queue(&q, Some("team"), Some("gpu")), "team/gpu");
+    assert_eq!(default_queue(&q, None, Some("gpu")), "team/gpu");
+    assert_eq!(default_queue(&q, Some("admin"), Some("gpu")), "admin/q1");
+    assert_eq!(default_queue(&[], None, None), "");
+    let views: Vec<QueueView> = q.iter().map(QueueView::of).collect();
+    assert!(
+        views[0]
+            .priority_note
+            .as_deref()
+            .is_some_and(|n| n.contains("q1 does not use priorities"))
+    );
+    assert_eq!(views[1].variables[0].placeholder, "default: 1");
+    assert_eq!(priority_choices().len(), 5);
+}

@@ -1,0 +1,100 @@
+// The options page: it renders what the worker answers and sends what was
+// typed. The worker checks and stores it; keys never come back here (the
+// list shows their last four characters).
+import init, { permission_pattern } from "./pkg/liftoff_extension.js";
+
+const $ = (sel) => document.querySelector(sel);
+let loaded = false;
+init({ module_or_path: "pkg/liftoff_extension_bg.wasm" }).then(() => (loaded = true));
+
+const ask = (message) => chrome.runtime.sendMessage(message).then((a) => a ?? { error: "The extension did not answer." });
+
+function el(tag, attrs = {}, ...children) {
+  const e = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (v === null || v === undefined || v === false) continue;
+    if (k.startsWith("on")) e.addEventListener(k.slice(2), v);
+    else if (k === "text") e.textContent = v;
+    else e.setAttribute(k, v === true ? "" : v);
+  }
+  e.append(...children.flat().filter((c) => c !== null && c !== undefined));
+  return e;
+}
+
+function showProblems(form, problems = []) {
+  for (const p of form.querySelectorAll("[data-problem]")) {
+    const mine = problems.filter((x) => x.path === p.dataset.problem);
+    p.textContent = mine.map((x) => x.message).join("; ");
+    form.querySelector(`[aria-describedby="${p.id}"]`)?.setAttribute("aria-invalid", mine.length ? "true" : "false");
+  }
+}
+
+function say(target, text, tone) {
+  target.replaceChildren(text ? el("p", { class: tone, text }) : "");
+}
+
+function render(view) {
+  const body = $("#servers tbody");
+  body.replaceChildren(
+    ...view.servers.map((s) =>
+      el("tr", { "data-server": s.base_url },
+        el("td", { class: "mono" }, el("a", { href: s.web_url, target: "_blank", rel: "noopener", text: s.base_url })),
+        el("td", { class: "mono", text: s.key_hint }),
+        el("td", {}, el("input", {
+          type: "radio", name: "for-wandb", checked: s.for_wandb, "aria-label": `wandb.ai pages use ${s.base_url}`,
+          onchange: async () => render((await ask({ kind: "use_for_wandb", base_url: s.base_url })).ok ?? view),
+        })),
+        el("td", {}, el("button", {
+          type: "button", class: "link", "aria-label": `Remove ${s.base_url}`, text: "Remove",
+          onclick: async () => {
+            const answer = await ask({ kind: "remove_server", base_url: s.base_url });
+            if (s.permission) await chrome.permissions.remove({ origins: [s.permission] }).catch(() => {});
+            render(answer.ok ?? view);
+          },
+        })),
+      ),
+    ),
+  );
+  $("#servers").hidden = view.servers.length === 0;
+  $("#no-servers").hidden = view.servers.length > 0;
+  $("#default-entity").value = view.default_entity;
+  $("#default-queue").value = view.default_queue;
+}
+
+$("#add").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const form = ev.currentTarget;
+  const status = $("#add-status");
+  const base_url = $("#base-url").value;
+  // Ask for the host permission while the click still counts as a gesture.
+  const pattern = loaded ? permission_pattern(base_url) : null;
+  if (pattern) {
+    const granted = await chrome.permissions.request({ origins: [pattern] }).catch(() => false);
+    if (!granted) {
+      say(status, `Liftoff needs access to ${pattern} to call this server and to add its buttons there. Nothing was saved.`, "warn");
+      return;
+    }
+  }
+  const answer = await ask({ kind: "add_server", base_url, api_key: $("#api-key").value });
+  showProblems(form, answer.problems);
+  if (answer.error) return say(status, answer.problems?.length ? "" : answer.error, "warn");
+  render(answer.ok);
+  $("#api-key").value = "";
+  if (answer.ok.warning) say(status, answer.ok.warning, "warn");
+  else say(status, answer.ok.who, "ok");
+});
+
+$("#defaults").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const form = ev.currentTarget;
+  const answer = await ask({ kind: "save_defaults", entity: $("#default-entity").value, queue: $("#default-queue").value });
+  showProblems(form, answer.problems);
+  if (answer.error) return say($("#defaults-status"), answer.problems?.length ? "" : answer.error, "warn");
+  render(answer.ok);
+  say($("#defaults-status"), "Saved.", "ok");
+});
+
+ask({ kind: "settings" }).then((answer) => {
+  if (answer.ok) render(answer.ok);
+  else say($("#add-status"), answer.error, "warn");
+});

@@ -1,0 +1,331 @@
+// The Chrome extension in a real Chromium, against a wandb-like fixture SPA
+// (wandb.ai's URL shapes, pushState navigation, a strict CSP) and a real
+// `liftoff server` with a real finished run: the Launch button appears once
+// per job and follows in-app navigation, the drawer refuses bad input and
+// launches (the item is on the server's queue), relaunch-with-edits starts
+// from a finished run's config and shows the diff, a wrong key is said
+// plainly, and the page's own scripts find the key nowhere.
+// With LIFTOFF_SCREENSHOTS=DIR, the drawer, the options page and the popup
+// are saved there as PNGs.
+import assert from "node:assert/strict";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { launchWithExtension, required } from "./chromium.mjs";
+import { serveFixture, testCopy } from "./fixtures/extension.mjs";
+import { ADMIN_KEY, eventually, liftoff, startAgent, startServer, tempDir, writeJob } from "./liftoff.mjs";
+
+const bin = required("LIFTOFF_BIN");
+const webDir = required("LIFTOFF_WEB_DIR");
+const extensionDir = required("LIFTOFF_EXTENSION_DIR");
+const shots = process.env.LIFTOFF_SCREENSHOTS;
+const WRONG_KEY = "f".repeat(40);
+
+let server, fixture, context, page, extensionId, finishedRun;
+const pageErrors = [];
+
+async function shot(name, target, options = {}) {
+  if (!shots) return;
+  mkdirSync(shots, { recursive: true });
+  await target.waitForTimeout(300);
+  await target.screenshot({ path: join(shots, `${name}.png`), ...options });
+}
+
+/** A GraphQL call to the server, as the admin. */
+async function graphql(query, variables = {}) {
+  const r = await fetch(`${server.url}/graphql`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", Authorization: `Basic ${Buffer.from(`api:${ADMIN_KEY}`).toString("base64")}` },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = await r.json();
+  if (body.errors) throw new Error(JSON.stringify(body.errors));
+  return body.data;
+}
+
+/** The items of a queue of `admin`, newest first, with their specs. */
+async function items(queue = "q1") {
+  const data = await graphql(
+    `query($q: String!) { project(name: "model-registry", entityName: "admin") { runQueue(name: $q) {
+       runQueueItems(first: 50) { edges { node { id state associatedRunId runSpec run { name state } } } } } } }`,
+    { q: queue },
+  );
+  return data.project.runQueue.runQueueItems.edges.map((e) => {
+    const n = e.node;
+    return { ...n, runSpec: typeof n.runSpec === "string" ? JSON.parse(n.runSpec) : n.runSpec };
+  });
+}
+
+/** Settle the SPA and the content script after a navigation or a change. */
+async function settle() {
+  await page.waitForTimeout(400);
+}
+
+async function options() {
+  const p = await context.newPage();
+  await p.setViewportSize({ width: 1000, height: 820 });
+  await p.goto(`chrome-extension://${extensionId}/options.html`);
+  await p.waitForSelector("#base-url");
+  return p;
+}
+
+/** Save `key` for the server through the options page; resolves to the status text. */
+async function saveKey(key) {
+  const p = await options();
+  await p.fill("#base-url", server.url);
+  await p.fill("#api-key", key);
+  await p.click("#add button[type=submit]");
+  const status = await p.waitForSelector("#add-status p");
+  const text = await status.textContent();
+  return { p, text };
+}
+
+async function openJobDrawer(job = "train") {
+  await page.click(`button[aria-label="Launch ${job}"]`);
+  await page.waitForSelector("aside.drawer form", { timeout: 20_000 });
+}
+
+before(async () => {
+  const dir = tempDir("liftoff-ext-");
+  server = await startServer({ bin, webDir, dir });
+  const job = writeJob(join(dir, "job"));
+  await liftoff(bin, server, ["job", "create", "code", job, "-e", "admin", "-p", "proj", "-n", "train", "-E", "echo hi", "--schema", join(job, "schema.json")]);
+  await liftoff(bin, server, ["job", "create", "code", job, "-e", "admin", "-p", "proj", "-n", "other", "-E", "echo other"]);
+  await liftoff(bin, server, ["queue", "create", "q1", "-e", "admin", "--resource", "local-process"]);
+  // A finished run of `train` with its own config, made the real way: launched, run by an agent.
+  await liftoff(bin, server, ["launch", "--job", "admin/proj/train:latest", "--queue", "q1", "-e", "admin", "-p", "proj",
+    "-c", JSON.stringify({ overrides: { run_config: { lr: 0.2, steps: 5 } } })]);
+  const agent = startAgent(bin, server, ["-q", "q1", "-e", "admin"]);
+  try {
+    finishedRun = await eventually("the launched run to finish", async () => {
+      const [item] = await items();
+      return item?.run?.state === "finished" && item.run.name;
+    }, 60_000);
+  } finally {
+    await agent.stop();
+  }
+
+  fixture = await serveFixture({ jobs: ["train", "other"] });
+  context = await launchWithExtension(testCopy(extensionDir, [fixture.url]));
+  const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent("serviceworker", { timeout: 30_000 }));
+  extensionId = new URL(worker.url()).host;
+  await worker.evaluate(() => self.liftoff.ready);
+  page = await context.newPage();
+  await page.setViewportSize({ width: 1280, height: 800 });
+  page.on("pageerror", (e) => pageErrors.push(e.message));
+  if (process.env.DEBUG_EXTENSION) page.on("console", (m) => console.log("PAGE", m.type(), m.text().slice(0, 300)));
+});
+
+after(async () => {
+  await context?.close();
+  fixture?.close();
+  await server?.stop();
+});
+
+test("the options page keeps a server's key, shows only its last characters, and says who you are", async () => {
+  const wrong = await saveKey(WRONG_KEY);
+  assert.match(wrong.text, /^Saved, but: The server at .* refused this API key/);
+  await wrong.p.close();
+  const { p, text } = await saveKey(ADMIN_KEY);
+  assert.equal(text, `Connected to ${server.url} as admin.`);
+  const row = p.locator(`tr[data-server="${server.url}"]`);
+  assert.equal(await row.locator("td").nth(1).textContent(), "••••4567");
+  assert.ok(await row.locator("input[type=radio]").isChecked(), "the only server serves wandb.ai pages");
+  assert.ok(!(await p.content()).includes(ADMIN_KEY), "the key is not on the options page");
+  // A bad address is refused next to its field.
+  await p.fill("#base-url", "localhost:8080");
+  await p.fill("#api-key", "k");
+  await p.click("#add button[type=submit]");
+  await p.waitForSelector("#base-url-error:has-text('must be an http(s) URL')");
+  await p.fill("#base-url", "");
+  await p.fill("#api-key", "");
+  await p.fill("#default-entity", "admin");
+  await p.fill("#default-queue", "q1");
+  await p.click("#defaults button[type=submit]");
+  await p.waitForSelector("#defaults-status:has-text('Saved.')");
+  await shot("extension-options", p, { fullPage: true });
+  await p.close();
+});
+
+test("the Launch button appears once per job and follows in-app navigation", async () => {
+  await page.goto(`${fixture.url}/admin/proj/jobs`);
+  const train = page.locator('button[aria-label="Launch train"]');
+  const other = page.locator('button[aria-label="Launch other"]');
+  await train.waitFor({ timeout: 20_000 });
+  await other.waitFor();
+  await settle();
+  assert.equal(await train.count(), 1, "two links to a job, one button");
+  assert.equal(await other.count(), 1);
+
+  // The page re-renders its table: the buttons follow, still once each.
+  for (let i = 0; i < 3; i++) await page.evaluate(() => window.fixture.rerender());
+  await settle();
+  await train.waitFor();
+  assert.equal(await train.count(), 1);
+
+  // In-app navigation to a run: the job buttons go, Relaunch comes, no reload.
+  const marker = await page.evaluate(() => (window.__notReloaded = Math.random()));
+  await page.click(`a[href="/admin/proj/artifacts/job/train/latest"]`);
+  await page.waitForSelector('button[aria-label="Launch train"]');
+  await page.evaluate((run) => window.fixture.nav(`/admin/proj/runs/${run}`), finishedRun);
+  await page.waitForSelector('button[aria-label="Relaunch with edits"]');
+  assert.equal(await train.count(), 0, "buttons are removed when leaving the page");
+  assert.equal(await page.locator('button[aria-label="Relaunch with edits"]').count(), 1);
+
+  // Back (popstate) to the Jobs tab: the buttons are back, once each.
+  await page.goBack();
+  await page.goBack();
+  await train.waitFor();
+  await settle();
+  assert.equal(await train.count(), 1);
+  assert.equal(await page.locator('button[aria-label="Relaunch with edits"]').count(), 0);
+  assert.equal(await page.evaluate(() => window.__notReloaded), marker, "the page never reloaded");
+
+  // A redesign without job links: a floating button instead, nothing broken.
+  await page.evaluate(() => window.fixture.setLayout("plain"));
+  await page.waitForSelector(".floating button:has-text('Launch a job')");
+  assert.equal(await train.count(), 0);
+  await page.evaluate(() => window.fixture.setLayout("table"));
+  await train.waitFor();
+  await settle();
+  assert.equal(await page.locator(".floating button:has-text('Launch a job')").count(), 0);
+
+  // Other pages: a sweep offers a job of its project; the Launch page lists recent launches.
+  await page.evaluate(() => window.fixture.nav("/admin/proj/sweeps/sw1"));
+  await page.waitForSelector('button[aria-label="Launch a job"]');
+  await page.evaluate(() => window.fixture.nav("/launch"));
+  await page.waitForSelector("section[aria-label='Launched with Liftoff']");
+  assert.deepEqual(pageErrors, []);
+});
+
+test("the drawer refuses invalid input next to the field and launches a valid one onto the queue", async () => {
+  await page.goto(`${fixture.url}/admin/proj/jobs`);
+  await openJobDrawer("train");
+  assert.equal(await page.textContent("#lf-title"), "Launch train");
+  assert.match(await page.textContent(".drawer .who"), new RegExp(`as admin on ${server.url}`));
+  assert.equal(await page.inputValue("#launch-queue"), "admin/q1");
+  assert.ok(await page.locator("#launch-priority").isDisabled(), "q1 does not use priorities");
+  const before = (await items()).length;
+
+  await page.fill("#config-lr", "5");
+  await page.fill("#config-steps", "two");
+  await page.waitForSelector("#config-lr-error:has-text('must be at most 1, got 5')");
+  await page.click("aside.drawer button[type=submit]");
+  await page.waitForSelector("#config-steps-error:has-text('must be a whole number')");
+  assert.equal(await page.getAttribute("#config-lr", "aria-invalid"), "true");
+  assert.equal((await items()).length, before, "nothing was sent");
+
+  await page.fill("#config-lr", "0.5");
+  await page.fill("#config-steps", "");
+  await page.selectOption("#config-optimizer", "sgd");
+  await shot("extension-drawer", page);
+  await page.click("aside.drawer button[type=submit]");
+  await page.waitForSelector("[data-testid=toast]");
+  assert.match(await page.textContent("[data-testid=toast]"), /Launched train:latest to queue admin\/q1\./);
+  assert.equal(await page.locator("aside.drawer").count(), 0, "the drawer closed");
+
+  const pushed = await eventually("the item on the queue", async () => {
+    const list = await items();
+    return list.length === before + 1 && list[0];
+  });
+  assert.equal(pushed.state, "PENDING");
+  assert.equal(pushed.runSpec.job, "admin/proj/train:latest");
+  assert.deepEqual(pushed.runSpec.overrides.run_config, { lr: 0.5, optimizer: "sgd" });
+  assert.equal(pushed.runSpec.author, "admin");
+
+  // The job's row now has a status chip linking to the item.
+  const chip = page.locator(".chip[data-item]").first();
+  await chip.waitFor();
+  assert.equal(await chip.getAttribute("data-item"), pushed.id);
+  assert.match(await chip.getAttribute("data-status"), /^(Idle|Queued)$/);
+  assert.equal(await chip.getAttribute("href"), `${server.url}/launch/admin/q1?item=${pushed.id}`);
+
+  // A job without an input schema is edited as JSON, checked the same way.
+  await openJobDrawer("other");
+  await page.waitForSelector("#launch-config");
+  await page.fill("#launch-config", '{"lr": ');
+  await page.click("aside.drawer button[type=submit]");
+  await page.waitForSelector("#launch-config-error:has-text('is not valid JSON')");
+  await page.keyboard.press("Escape");
+  await page.waitForSelector("aside.drawer", { state: "detached" });
+});
+
+test("relaunch with edits starts from a finished run's config and shows what changed", async () => {
+  await page.goto(`${fixture.url}/admin/proj/runs/${finishedRun}`);
+  await page.click('button[aria-label="Relaunch with edits"]');
+  await page.waitForSelector("aside.drawer form", { timeout: 20_000 });
+  assert.match(await page.textContent("#lf-title"), new RegExp(`^Relaunch ${finishedRun} with edits$`));
+  assert.equal(await page.inputValue("#launch-version"), "latest", "the version the run was launched with");
+  assert.equal(await page.inputValue("#config-lr"), "0.2");
+  assert.equal(await page.inputValue("#config-steps"), "5");
+  await page.waitForSelector("[data-testid=diff]:has-text('No changes yet')");
+
+  await page.fill("#config-steps", "7");
+  await page.waitForSelector('[data-testid=diff] li[data-path="steps"]');
+  assert.equal((await page.textContent('[data-testid=diff] li[data-path="steps"]')).replace(/\s+/g, " "), "steps: 5 → 7");
+  await shot("extension-relaunch", page);
+  const before = (await items()).length;
+  await page.click("aside.drawer button[type=submit]");
+  await page.waitForSelector("[data-testid=toast]");
+  const pushed = await eventually("the relaunched item", async () => {
+    const list = await items();
+    return list.length === before + 1 && list[0];
+  });
+  assert.deepEqual(pushed.runSpec.overrides.run_config, { lr: 0.2, steps: 7 });
+});
+
+test("a wrong API key is said plainly in the drawer", async () => {
+  const { p } = await saveKey(WRONG_KEY);
+  await p.close();
+  try {
+    await page.goto(`${fixture.url}/admin/proj/jobs`);
+    await page.click('button[aria-label="Launch train"]', { timeout: 20_000 });
+    const error = await page.waitForSelector("[data-testid=drawer-error]", { timeout: 20_000 });
+    assert.match(
+      await error.textContent(),
+      new RegExp(`^The server at ${server.url}/graphql refused this API key\\..*Change it in the Liftoff extension's options\\.$`),
+    );
+    assert.ok(!(await error.textContent()).includes(WRONG_KEY), "the key itself is never shown");
+  } finally {
+    const { p: again } = await saveKey(ADMIN_KEY);
+    await again.close();
+  }
+});
+
+test("the page's own scripts cannot read the key", async () => {
+  await page.goto(`${fixture.url}/admin/proj/runs/${finishedRun}`);
+  await page.click('button[aria-label="Relaunch with edits"]', { timeout: 20_000 });
+  await page.waitForSelector("aside.drawer form", { timeout: 20_000 });
+  const { found, shadowRoots } = await page.evaluate((key) => window.fixture.hunt(key), ADMIN_KEY);
+  assert.ok(shadowRoots >= 2, `the hunt looked inside the drawer's and the button's shadow roots (${shadowRoots})`);
+  assert.deepEqual(found, []);
+  // The page cannot message the extension either (no externally_connectable).
+  const reach = await page.evaluate(
+    (id) => {
+      try {
+        return typeof chrome !== "undefined" && chrome.runtime?.sendMessage ? "reachable" : "unreachable";
+      } catch (e) {
+        return `unreachable: ${e.message}`;
+      }
+    },
+    extensionId,
+  );
+  assert.match(reach, /^unreachable/);
+  await page.keyboard.press("Escape");
+});
+
+test("the popup says who you are and lists launched items with their status and links", async () => {
+  const p = await context.newPage();
+  await p.setViewportSize({ width: 380, height: 560 });
+  await p.goto(`chrome-extension://${extensionId}/popup.html`);
+  await p.waitForSelector(`li[data-server="${server.url}"]:has-text('Connected as admin')`);
+  const rows = p.locator("#items li");
+  await rows.first().waitFor();
+  assert.equal(await rows.count(), 2, "both launches from the extension");
+  const list = await items();
+  assert.equal(await rows.first().getAttribute("data-item"), list[0].id);
+  assert.match(await rows.first().locator(".chip").textContent(), /^(Idle|Queued)$/);
+  assert.equal(await rows.first().locator("a").getAttribute("href"), `${server.url}/launch/admin/q1?item=${list[0].id}`);
+  await shot("extension-popup", p, { fullPage: true });
+  await p.close();
+});
