@@ -284,6 +284,8 @@ pub struct LaunchArgs {
 }
 
 #[derive(Subcommand, Debug)]
+// Parsed once per process; boxing the variant would only add noise.
+#[allow(clippy::large_enum_variant)]
 pub enum JobCommand {
     /// Create a job from code, a git repository or an image.
     #[command(

@@ -19,7 +19,7 @@ pub async fn run(command: Command) -> anyhow::Result<()> {
         Command::Up(args) => up::run(args).await,
         Command::Agent(args) => agent::run(args).await,
         Command::Queue(cmd) => queue::run(cmd).await,
-        Command::Launch(args) => launch::run(*args).await,
+        Command::Launch(args) => Box::pin(launch::run(*args)).await,
         Command::Job(cmd) => job::run(cmd).await,
         Command::Login(args) => login::run(args).await,
         Command::User(cmd) => admin::user(cmd).await,

@@ -153,7 +153,7 @@ async fn kill9_rounds(extra: &[&str]) {
     tokio::time::sleep(Duration::from_secs(3)).await;
     let c = server.client(ADMIN_KEY);
     drain(&c, &ledger).await;
-    let ledger = ledger.lock().unwrap();
+    let ledger = std::mem::take(&mut *ledger.lock().unwrap());
     assert!(
         ledger.pushed.len() >= 5000,
         "only {} acknowledged pushes",
@@ -323,4 +323,126 @@ async fn a_server_restart_does_not_lose_running_jobs() {
         "nothing reported twice: {item:?}"
     );
     assert!(agent.output().contains("survived"), "{}", agent.output());
+}
+
+/// Item counts of queue `q` by state.
+async fn counts(server: &Server) -> HashMap<ItemState, i64> {
+    use liftoff_client::ops::liftoff::LiftoffRunQueues;
+    server
+        .client(ADMIN_KEY)
+        .call(LiftoffRunQueues {
+            entity: "admin".into(),
+        })
+        .await
+        .map(|qs| {
+            qs.into_iter()
+                .filter(|q| q.queue.name == "q")
+                .flat_map(|q| q.counts)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_replicas_on_one_postgres_run_each_item_exactly_once() {
+    if !enabled() {
+        return;
+    }
+    let Some(pg) = crate::harness::fresh_postgres().await else {
+        panic!("LIFTOFF_STRESS needs LIFTOFF_TEST_POSTGRES_URL (cargo xtask stress sets it)");
+    };
+    let items: usize = std::env::var("LIFTOFF_SCALE_ITEMS")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(10_000);
+    let dir = tempfile::tempdir().unwrap();
+    let servers = [
+        Server::start(&dir.path().join("s1"), &["--database-url", &pg]),
+        Server::start(&dir.path().join("s2"), &["--database-url", &pg]),
+    ];
+    let (status, _, err) = liftoff(
+        &servers[0],
+        dir.path(),
+        &["queue", "create", "q", "--resource", "local-process"],
+    );
+    assert!(status.success(), "{err}");
+    // every job appends its number to one file (O_APPEND: whole lines)
+    let marks = dir.path().join("marks");
+    let started = std::time::Instant::now();
+    let mut pushers = Vec::new();
+    for p in 0..16 {
+        let c = servers[p % 2].client(ADMIN_KEY);
+        let marks = marks.clone();
+        pushers.push(tokio::spawn(async move {
+            for n in (p..items).step_by(16) {
+                let spec = LaunchSpec::from_value(json!({
+                    "entity": "admin", "project": "p",
+                    "overrides": {"entry_point": ["sh", "-c", format!("echo {n} >> {}", marks.display())]},
+                }))
+                .unwrap();
+                c.call(PushToRunQueueByName::new("admin", "q", spec))
+                    .await
+                    .unwrap();
+            }
+        }));
+    }
+    for p in pushers {
+        p.await.unwrap();
+    }
+    eprintln!("pushed {items} items in {:?}", started.elapsed());
+    let agents: Vec<AgentProcess> = (0..16)
+        .map(|a| {
+            AgentProcess::start(
+                &servers[a % 2],
+                &dir.path().join(format!("agent{a}")),
+                &["-q", "q", "-j", "4"],
+            )
+        })
+        .collect();
+    let ran_at = std::time::Instant::now();
+    let last = std::sync::atomic::AtomicUsize::new(0);
+    eventually(Duration::from_secs(3600), "every item to run", || {
+        let (servers, marks, last) = (&servers, &marks, &last);
+        async move {
+            let c = counts(&servers[1]).await;
+            let claimed = c.get(&ItemState::Claimed).copied().unwrap_or(0);
+            let lines = std::fs::read_to_string(marks)
+                .map(|t| t.lines().count())
+                .unwrap_or(0);
+            let before = last.swap(lines, std::sync::atomic::Ordering::Relaxed);
+            if lines / 1000 > before / 1000 {
+                eprintln!("{lines} jobs ran after {:?}", ran_at.elapsed());
+            }
+            (claimed as usize == items && lines >= items).then_some(())
+        }
+    })
+    .await;
+    eprintln!("{items} items ran in {:?}", ran_at.elapsed());
+    // let any straggler (a second run of something) show itself
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let text = std::fs::read_to_string(&marks).unwrap();
+    let mut seen = vec![0u32; items];
+    for l in text.lines() {
+        seen[l.trim().parse::<usize>().unwrap()] += 1;
+    }
+    let twice: Vec<usize> = (0..items).filter(|&n| seen[n] > 1).collect();
+    let never: Vec<usize> = (0..items).filter(|&n| seen[n] == 0).collect();
+    assert!(
+        twice.is_empty() && never.is_empty(),
+        "ran twice: {twice:?}; never: {never:?}"
+    );
+    let c = counts(&servers[0]).await;
+    assert_eq!(c.get(&ItemState::Failed).copied().unwrap_or(0), 0, "{c:?}");
+    // both replicas handed out work
+    let per_server: Vec<usize> = agents
+        .iter()
+        .map(|a| a.output().matches("Job ").count())
+        .collect();
+    let (odd, even): (Vec<_>, Vec<_>) =
+        per_server.iter().enumerate().partition(|(i, _)| i % 2 == 1);
+    let sum = |v: Vec<(usize, &usize)>| v.into_iter().map(|(_, n)| *n).sum::<usize>();
+    let (s1, s2) = (sum(even), sum(odd));
+    assert_eq!(s1 + s2, items);
+    assert!(s1 > 0 && s2 > 0, "server 1 ran {s1}, server 2 ran {s2}");
+    eprintln!("server 1's agents ran {s1}, server 2's ran {s2}");
 }

@@ -8,7 +8,7 @@ use liftoff_client::ops::liftoff::LiftoffRunQueue;
 
 use crate::harness::{ADMIN_KEY, Server};
 
-fn python() -> Option<String> {
+pub(crate) fn python() -> Option<String> {
     match std::env::var("LIFTOFF_WANDB_PYTHON") {
         Ok(p) if !p.is_empty() => Some(p),
         _ => {
@@ -229,11 +229,11 @@ async fn a_launched_job_logs_to_liftoff_through_the_official_sdk() {
 }
 
 /// The official `wandb` CLI next to the venv's python.
-fn wandb_cli(python: &str) -> std::path::PathBuf {
+pub(crate) fn wandb_cli(python: &str) -> std::path::PathBuf {
     std::path::Path::new(python).with_file_name("wandb")
 }
 
-fn run_ok(cmd: &mut Command, what: &str) -> String {
+pub(crate) fn run_ok(cmd: &mut Command, what: &str) -> String {
     let out = cmd.output().unwrap();
     let text = format!(
         "{}{}",

@@ -1,4 +1,4 @@
-//! `cargo xtask bench [server|runs|agent] [ARGS...]`: build `liftoff` and
+//! `cargo xtask bench [server|poll|runs|agent] [ARGS...]`: build `liftoff` and
 //! `liftoff-bench` (dist profile) and print the figures; with no suite, every
 //! one. The server suite also runs on a throwaway PostgreSQL when installed.
 
@@ -10,7 +10,7 @@ use crate::postgres::Postgres;
 use crate::sh::{self, cargo, cmd, run};
 use crate::tools;
 
-const SUITES: [&str; 3] = ["server", "runs", "agent"];
+const SUITES: [&str; 4] = ["server", "poll", "runs", "agent"];
 
 pub fn bench(args: &[String]) -> Result<ExitCode> {
     let (suites, extra) = match args.first() {
@@ -36,7 +36,7 @@ pub fn bench(args: &[String]) -> Result<ExitCode> {
         // Keep the cluster alive while the suite runs.
         let mut _cluster = None;
         match suite {
-            "server" | "runs"
+            "server" | "poll" | "runs"
                 if tools::postgres_bin_dir().is_some()
                     && !extra.iter().any(|a| a == "--postgres-url") =>
             {

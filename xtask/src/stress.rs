@@ -1,6 +1,8 @@
 //! `cargo xtask stress`: the proofs that take minutes (CI runs them after
 //! `test`): kill -9 of the server under load on SQLite and PostgreSQL, a
-//! server restart under running jobs, and schemathesis fuzzing /graphql.
+//! server restart under running jobs, two replicas with 16 agents on one
+//! PostgreSQL, schemathesis fuzzing /graphql, and the cargo-fuzz targets of
+//! liftoff-model for a bounded time.
 
 use std::process::ExitCode;
 use std::time::Instant;
@@ -50,6 +52,12 @@ pub fn stress(args: &[String]) -> Result<ExitCode> {
             eprintln!("{e:#}");
             failed.push("schemathesis");
         }
+    }
+
+    println!("\n==> stress: cargo-fuzz targets of liftoff-model (fuzz/)");
+    if let Err(e) = fuzz_model(&mut counts) {
+        eprintln!("{e:#}");
+        failed.push("cargo-fuzz");
     }
 
     println!(
@@ -160,6 +168,70 @@ fn fuzz_graphql(counts: &mut Counts) -> Result<()> {
     println!(
         "schemathesis: {generated} generated cases, no 5xx, no INTERNAL error; the server stayed up"
     );
+    Ok(())
+}
+
+/// Each fuzz target, with its fixtures as seeds, for a bounded time.
+const FUZZ_TARGETS: [(&str, &str); 5] = [
+    ("run_spec", "run-spec"),
+    ("launch_config", "launch-config"),
+    ("job_spec", "wandb-job"),
+    ("queue_push", "queue-config"),
+    ("names", "run-spec"),
+];
+const FUZZ_SECONDS: u32 = 30;
+
+fn fuzz_model(counts: &mut Counts) -> Result<()> {
+    let root = sh::root();
+    let target_dir = sh::target_dir().join("fuzz");
+    if !tools::cargo_fuzz()? {
+        // the same checks over the fixtures, on stable
+        let mut c = cargo();
+        c.args(["test", "--manifest-path"])
+            .arg(root.join("fuzz/Cargo.toml"))
+            .arg("--target-dir")
+            .arg(&target_dir);
+        return run_counted(&mut c, counts);
+    }
+    for (target, seeds) in FUZZ_TARGETS {
+        let corpus = target_dir.join("corpus").join(target);
+        std::fs::create_dir_all(&corpus)?;
+        let mut c = cmd("cargo");
+        c.current_dir(&root)
+            .args(["+nightly", "fuzz", "run", "--target-dir"])
+            .arg(target_dir.join("nightly"))
+            .arg(target)
+            .arg(&corpus)
+            .arg(root.join("spec/fixtures").join(seeds))
+            .args([
+                "--",
+                &format!("-max_total_time={FUZZ_SECONDS}"),
+                "-timeout=10",
+                "-rss_limit_mb=2048",
+                "-max_len=65536",
+                "-print_final_stats=1",
+            ]);
+        let out = c.output().context("run cargo fuzz")?;
+        let err = String::from_utf8_lossy(&out.stderr);
+        let runs = err
+            .lines()
+            .find_map(|l| l.strip_prefix("stat::number_of_executed_units:"))
+            .map(|n| n.trim().to_owned())
+            .unwrap_or_else(|| "?".into());
+        if out.status.success() {
+            counts.passed += 1;
+            println!("  ok  {target}: {runs} inputs in {FUZZ_SECONDS} s, no crash");
+        } else {
+            counts.failed += 1;
+            let tail: Vec<&str> = err.lines().rev().take(40).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            bail!(
+                "fuzz target {target} failed ({}):\n{}\nreproduce: cargo +nightly fuzz run {target} <the crash file above>",
+                out.status,
+                tail.join("\n")
+            );
+        }
+    }
     Ok(())
 }
 

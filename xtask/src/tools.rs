@@ -12,6 +12,8 @@ use crate::sh::{self, cargo, cmd, is_root, read, run, which};
 
 /// Trunk, built from crates.io (0.22 needs a newer rustc).
 pub const TRUNK: &str = "0.21.14";
+/// cargo-fuzz, for the fuzz targets in fuzz/ (`cargo xtask stress`).
+pub const CARGO_FUZZ: &str = "0.13.2";
 /// The rustup target of the web app, the extension and the browser tests.
 pub const WASM_TARGET: &str = "wasm32-unknown-unknown";
 
@@ -169,6 +171,33 @@ fn trunk() -> Result<()> {
     }
     installing(&tool, &format!("{why} (~11 min, 2 GB of RAM)"));
     run(cargo().args(["install", "--locked", "trunk", "--version", TRUNK]))
+}
+
+/// cargo-fuzz and a nightly toolchain for it. `Ok(false)` (and why) when
+/// there is no nightly toolchain: libFuzzer's instrumentation needs one.
+pub fn cargo_fuzz() -> Result<bool> {
+    let why = "runs the fuzz targets in fuzz/ (libFuzzer)";
+    let tool = format!("cargo-fuzz {CARGO_FUZZ}");
+    let nightly = Command::new("rustup")
+        .args(["run", "nightly", "rustc", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !nightly {
+        println!(
+            "  --  {tool}: no nightly toolchain (`rustup toolchain install nightly`); the fuzz targets run only over the fixtures"
+        );
+        return Ok(false);
+    }
+    let current = || {
+        read(Command::new("cargo").args(["fuzz", "--version"])).is_ok_and(|out| out.trim() == tool)
+    };
+    if current() || (wait_for_install("cargo-fuzz") && current()) {
+        ok(&tool, why);
+        return Ok(true);
+    }
+    installing(&tool, &format!("{why} (~3 min)"));
+    run(cargo().args(["install", "--locked", "cargo-fuzz", "--version", CARGO_FUZZ]))?;
+    Ok(true)
 }
 
 /// If a `cargo install CRATE` is already running (another xtask, a setup

@@ -4,6 +4,7 @@
 //! cycles/s with 8 concurrent clients, and pop latency with 100,000 items
 //! waiting, on SQLite (and PostgreSQL when a URL is given).
 //! `liftoff-bench runs [--postgres-url URL]`: history ingest and chart query.
+//! `liftoff-bench poll [--postgres-url URL]`: 200 long-polling agents.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -18,6 +19,7 @@ use liftoff_model::spec::LaunchSpec;
 use liftoff_server::ServerConfig;
 use serde_json::json;
 
+mod poll;
 mod runs;
 
 const KEY: &str = "0123456789abcdef0123456789abcdef01234567";
@@ -45,6 +47,17 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
+        Some("poll") => {
+            println!(
+                "| backend | long-polling agents | pushes | push->agent has it p50 | p99 | pop round trip p99 (item waiting) |"
+            );
+            println!("|---|---|---|---|---|---|");
+            poll::bench_poll("sqlite", None).await?;
+            if let Some(url) = flag(&args, "--postgres-url") {
+                poll::bench_poll("postgres", Some(url)).await?;
+            }
+            Ok(())
+        }
         Some("runs") => {
             println!(
                 "| backend | history rows/s (10-row requests) | rows/s (1000-row requests) | rows/s (8 runs at once) | chart of 100,000 rows: first | p50 |"
@@ -66,7 +79,7 @@ async fn main() -> anyhow::Result<()> {
             bench_agent(&liftoff).await
         }
         _ => anyhow::bail!(
-            "usage: liftoff-bench server [--postgres-url URL] [--pending N] | runs [--postgres-url URL] | agent --liftoff PATH"
+            "usage: liftoff-bench server [--postgres-url URL] [--pending N] | runs [--postgres-url URL] | poll [--postgres-url URL] | agent --liftoff PATH"
         ),
     }
 }
