@@ -63,9 +63,17 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
             storage_label(&args, &data_dir)
         ),
     }
-    if let Some(key) = &boot.new_key {
-        println!("Created user `{}` with API key {key}", boot.username);
-        println!("(shown once; also saved to {})", boot.key_file.display());
+    match (&boot.new_key, &admin_key) {
+        // The operator chose the key: no need to put it in a log.
+        (Some(_), Some(_)) => println!(
+            "Created user `{}` with the API key from LIFTOFF_ADMIN_API_KEY",
+            boot.username
+        ),
+        (Some(key), None) => {
+            println!("Created user `{}` with API key {key}", boot.username);
+            println!("(shown once; also saved to {})", boot.key_file.display());
+        }
+        (None, _) => {}
     }
     match web {
         Some(dir) => println!("Web app: {url}/ (from {})", dir.display()),

@@ -15,21 +15,31 @@ export function tempDir(prefix = "liftoff-web-") {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** Start `liftoff server`; resolves to { url, dir, stop() } once it prints its URL. */
-export function startServer({ bin, webDir, dir = tempDir(), extra = [] }) {
+/**
+ * Start `liftoff server`; resolves to { url, dir, output, stop() } once it
+ * prints its URL. `output` collects every line it writes (stdout and stderr;
+ * stderr is echoed too), for tests that check what reaches the log.
+ */
+export function startServer({ bin, webDir, dir = tempDir(), extra = [], log = "warn" }) {
   const child = spawn(bin, ["server", "--addr", "127.0.0.1:0", "--data-dir", join(dir, "data"), "--web-dir", webDir, ...extra], {
-    env: { ...process.env, LIFTOFF_ADMIN_API_KEY: ADMIN_KEY, LIFTOFF_LOG: "warn" },
-    stdio: ["ignore", "pipe", "inherit"],
+    env: { ...process.env, LIFTOFF_ADMIN_API_KEY: ADMIN_KEY, LIFTOFF_LOG: log },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  const output = [];
+  createInterface({ input: child.stderr }).on("line", (line) => {
+    output.push(line);
+    process.stderr.write(`${line}\n`);
   });
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error("liftoff server did not print its URL in 30 s")), 30_000);
     child.on("exit", (code) => reject(new Error(`liftoff server exited with ${code}`)));
     const lines = createInterface({ input: child.stdout });
     lines.on("line", (line) => {
+      output.push(line);
       const m = line.match(/^Liftoff server on (\S+)/);
       if (m) {
         clearTimeout(timer);
-        resolve({ url: m[1], dir, child, stop: () => stop(child) });
+        resolve({ url: m[1], dir, child, output, stop: () => stop(child) });
       }
     });
   });

@@ -16,6 +16,10 @@ const shots = process.env.LIFTOFF_SCREENSHOTS;
 
 let server, browser, page, agent;
 const errors = [];
+// Everything that could leak the API key: every URL the page asked for or
+// navigated to, and every console message.
+const urls = [];
+const consoleLines = [];
 
 async function shot(name, target = page) {
   if (!shots) return;
@@ -53,12 +57,15 @@ async function launchWith(inputs) {
 
 before(async () => {
   const dir = tempDir();
-  server = await startServer({ bin, webDir, dir });
+  server = await startServer({ bin, webDir, dir, log: "debug,sqlx=warn,hyper=warn,hyper_util=warn,h2=warn" });
   const job = writeJob(join(dir, "job"));
   await liftoff(bin, server, ["job", "create", "code", job, "-e", "admin", "-p", "web", "-n", "train", "-E", "python3 train.py", "--schema", join(job, "schema.json")]);
   browser = await launch();
   page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
   page.on("pageerror", (e) => errors.push(e.message));
+  page.on("request", (r) => urls.push(r.url()));
+  page.on("framenavigated", (f) => urls.push(f.url()));
+  page.on("console", (m) => consoleLines.push(m.text()));
   page.on("console", (m) => { if (m.type() === "error" && m.text().startsWith("liftoff-www:")) errors.push(m.text()); });
 });
 
@@ -274,6 +281,15 @@ test("narrow screens: the queue page fits 390 px", async () => {
   assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow} px (tables may scroll inside their box)`);
   await shot("queue-items-390", phone);
   await phone.close();
+});
+
+test("the API key never appears in a URL, the console or the server's log", () => {
+  assert.ok(urls.length > 50, `the suite made requests (${urls.length})`);
+  assert.ok(server.output.length > 0, "the server logged something");
+  for (const [what, lines] of [["URL", urls], ["console message", consoleLines], ["server log line", server.output], ["agent log", [agent?.log() ?? ""]]]) {
+    const leaks = lines.filter((l) => l.includes(ADMIN_KEY) || l.includes(Buffer.from(`api:${ADMIN_KEY}`).toString("base64")));
+    assert.deepEqual(leaks, [], `a ${what} carries the key`);
+  }
 });
 
 test("no page threw", () => {

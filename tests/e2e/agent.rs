@@ -1,6 +1,7 @@
 //! `liftoff agent` and `liftoff launch` end to end: real server, real
 //! agent processes, real jobs.
 
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use liftoff_client::ops::liftoff::{ItemWithRun, LiftoffRunQueue, LiftoffStopPolling};
@@ -355,6 +356,49 @@ async fn a_stop_request_kills_the_job_and_the_run_ends_killed() {
     })
     .await;
     assert!(started.elapsed() < Duration::from_secs(20));
+}
+
+/// On a terminal (a pty from util-linux's `script`), preparation steps draw
+/// a spinner with the step, its latest output line and the elapsed time; the
+/// log lines are there as well.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_a_terminal_preparation_steps_show_spinners() {
+    if Command::new("script").arg("--version").output().is_err() {
+        eprintln!("skipped: util-linux `script` (for a pty) is not installed");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("server"), &[]);
+    let code = tmp.path().join("code");
+    std::fs::create_dir_all(&code).unwrap();
+    std::fs::write(code.join("train.py"), "print('trained')\n").unwrap();
+    // No requirements to fetch: the venv is made and pip runs on an empty list.
+    std::fs::write(code.join("requirements.txt"), "# nothing\n").unwrap();
+    let line = format!("{} launch --uri . -p proj", crate::harness::bin());
+    let out = Command::new("script")
+        .args(["-qec", &line, "/dev/null"])
+        .current_dir(&code)
+        .env("WANDB_BASE_URL", &server.url)
+        .env("WANDB_API_KEY", ADMIN_KEY)
+        .env("LIFTOFF_DATA_DIR", tmp.path().join("cli"))
+        .env("TERM", "xterm")
+        .env_remove("WANDB_ENTITY")
+        .env_remove("WANDB_PROJECT")
+        .output()
+        .unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{shown}");
+    assert!(shown.contains("trained"), "{shown}");
+    assert!(
+        shown.contains("[liftoff] creating venv") && shown.contains("venv created ("),
+        "the steps are logged: {shown}"
+    );
+    // The spinner line: `<prefix> <spinner> [0s] creating venv ...`, drawn
+    // with cursor movements a pipe would never get.
+    assert!(
+        shown.contains("\u{1b}[") && shown.contains("[0s] creating venv"),
+        "a spinner was drawn: {shown:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -606,6 +606,7 @@ async fn handle_item(shared: Arc<Shared>, queue: String, item: Popped) {
     };
     println!("Job {run_id} from queue {queue}: {}", describe(&spec));
     let target = run_target(&shared, &spec);
+    open_run(&shared, &target, &run_id, &spec).await;
     let streamer = stream_console(&shared, &target, &run_id, &log);
     let outcome = run_job(&shared, &queue, &item.item_id, &spec, &run_id, &log).await;
     match outcome {
@@ -676,6 +677,32 @@ fn run_target(shared: &Shared, spec: &LaunchSpec) -> RunTarget {
             .filter(|p| !p.is_empty())
             .or_else(|| job.map(|j| j.project))
             .unwrap_or_else(|| "uncategorized".into()),
+    }
+}
+
+/// Create the job's run with its launch config before its console streams
+/// into it (a Liftoff server only: on W&B the job's own `wandb.init` makes
+/// the run). A job that never calls `wandb.init` still shows the config it
+/// was launched with; one that does sends the same config again.
+async fn open_run(shared: &Shared, target: &RunTarget, run_id: &str, spec: &LaunchSpec) {
+    if !shared.run_console {
+        return;
+    }
+    let upsert = UpsertBucket {
+        name: run_id.to_owned(),
+        project: target.project.clone(),
+        entity: target.entity.clone(),
+        display_name: spec.name.clone(),
+        config: spec.overrides().run_config.map(|c| wrap_config(&c)),
+        host: Some(shared.opts.hostname.clone()),
+        ..Default::default()
+    };
+    if let Err(e) = with_retry("creating the job's run", Duration::from_secs(30), || {
+        shared.client.call(upsert.clone())
+    })
+    .await
+    {
+        tracing::warn!(run = run_id, error = %e, "cannot create the job's run; its console stays in the local log until it can");
     }
 }
 
@@ -963,6 +990,7 @@ pub async fn run_direct(
         return (run_id, Err(e));
     }
     let target = run_target(&shared, &spec);
+    open_run(&shared, &target, &run_id, &spec).await;
     let streamer = stream_console(&shared, &target, &run_id, &log);
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;

@@ -1,10 +1,15 @@
 //! A job's console: every line goes to its log file (kept per item) and to
 //! the agent's own output; the last lines are kept for failure reports.
+//! Preparation steps (download, venv, install) are log lines everywhere and,
+//! when the agent's output is a terminal, a live spinner too ([`Step`]).
 
 use std::collections::VecDeque;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 const TAIL_LINES: usize = 40;
 const TAIL_BYTES: usize = 8 << 10;
@@ -17,6 +22,62 @@ pub struct JobLog {
     echo: bool,
     /// Where lines are also sent (the run's console on the server).
     sink: Arc<Mutex<Option<tokio::sync::mpsc::UnboundedSender<String>>>>,
+    /// Spinners for preparation steps, when the agent's output is a terminal.
+    bars: Option<MultiProgress>,
+    /// The step in progress (its spinner and name), which shows the job's
+    /// latest line.
+    step: Arc<Mutex<Option<(ProgressBar, String)>>>,
+}
+
+/// The agent's terminal, if its standard output is one: every job's steps
+/// draw there together.
+pub fn terminal() -> Option<MultiProgress> {
+    use std::io::IsTerminal;
+    static BARS: std::sync::LazyLock<Option<MultiProgress>> = std::sync::LazyLock::new(|| {
+        std::io::stdout()
+            .is_terminal()
+            .then(|| MultiProgress::with_draw_target(ProgressDrawTarget::stdout()))
+    });
+    BARS.clone()
+}
+
+/// A preparation step in progress; [`Step::done`] logs how it ended.
+pub struct Step {
+    log: JobLog,
+    started: Instant,
+    bar: Option<ProgressBar>,
+}
+
+impl Step {
+    /// Log `summary` (with the time the step took) and clear its spinner.
+    pub fn done(mut self, summary: &str) {
+        self.clear();
+        self.log.note(&format!(
+            "{summary} ({:.1} s)",
+            self.started.elapsed().as_secs_f64()
+        ));
+    }
+
+    fn clear(&mut self) {
+        if let Some(bar) = self.bar.take() {
+            bar.finish_and_clear();
+            if let Some(m) = &self.log.bars {
+                m.remove(&bar);
+            }
+            self.log
+                .step
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .take();
+        }
+    }
+}
+
+impl Drop for Step {
+    fn drop(&mut self) {
+        // A step that failed: its error is logged by whoever saw it.
+        self.clear();
+    }
 }
 
 struct Inner {
@@ -44,7 +105,40 @@ impl JobLog {
             prefix: prefix.to_owned(),
             echo,
             sink: Arc::default(),
+            bars: if echo { terminal() } else { None },
+            step: Arc::default(),
         })
+    }
+
+    /// Draw step spinners on `bars` (tests draw on an in-memory terminal).
+    pub fn with_bars(mut self, bars: Option<MultiProgress>) -> Self {
+        self.bars = bars;
+        self
+    }
+
+    /// Start a preparation step: a log line now and, on a terminal, a
+    /// spinner with the elapsed time and the step's latest output line (cut
+    /// to the terminal's width).
+    pub fn step(&self, what: &str) -> Step {
+        self.note(&format!("{what} ..."));
+        let bar = self.bars.as_ref().map(|m| {
+            let bar = m.add(ProgressBar::new_spinner());
+            bar.set_style(
+                ProgressStyle::with_template("{prefix} {spinner} [{elapsed}] {wide_msg}")
+                    .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            );
+            bar.set_prefix(self.prefix.clone());
+            bar.set_message(what.to_owned());
+            bar.enable_steady_tick(Duration::from_millis(120));
+            *self.step.lock().unwrap_or_else(|p| p.into_inner()) =
+                Some((bar.clone(), what.to_owned()));
+            bar
+        });
+        Step {
+            log: self.clone(),
+            started: Instant::now(),
+            bar,
+        }
     }
 
     /// Also send every line (job and agent notes) to `sink`.
@@ -76,7 +170,18 @@ impl JobLog {
 
     fn push(&self, stored: String, shown: &str) {
         if self.echo {
-            println!("{} {shown}", self.prefix);
+            let line = format!("{} {shown}", self.prefix);
+            match &self.bars {
+                // Printed above the spinners, which are drawn again below.
+                Some(bars) => {
+                    let _ = bars.println(&line);
+                }
+                None => println!("{line}"),
+            }
+        }
+        if let Some((bar, what)) = self.step.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
+            let latest: String = shown.trim().chars().take(60).collect();
+            bar.set_message(format!("{what}: {latest}"));
         }
         if let Some(sink) = self.sink.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
             let _ = sink.send(stored.clone());
@@ -130,5 +235,40 @@ mod tests {
         assert_eq!(tail.lines().count(), TAIL_LINES);
         let file = std::fs::read_to_string(dir.path().join("x/item.log")).unwrap();
         assert_eq!(file.lines().count(), 101);
+    }
+
+    #[test]
+    fn a_step_spins_on_a_terminal_and_leaves_log_lines() {
+        use indicatif::InMemoryTerm;
+        let dir = tempfile::tempdir().unwrap();
+        let term = InMemoryTerm::new(10, 100);
+        let bars =
+            MultiProgress::with_draw_target(ProgressDrawTarget::term_like(Box::new(term.clone())));
+        let log = JobLog::create(&dir.path().join("item.log"), "[r1]", true)
+            .unwrap()
+            .with_bars(Some(bars));
+        let step = log.step("installing 3 requirements");
+        log.job_line("Collecting numpy", false);
+        std::thread::sleep(Duration::from_millis(300));
+        let live = term.contents();
+        assert!(
+            live.contains("[r1] [liftoff] installing 3 requirements ..."),
+            "{live}"
+        );
+        assert!(
+            live.contains("[0s] installing 3 requirements: Collecting numpy"),
+            "the spinner shows the step, its latest line and the time: {live}"
+        );
+        step.done("venv ready");
+        let after = term.contents();
+        assert!(after.contains("[r1] [liftoff] venv ready ("), "{after}");
+        assert!(
+            !after.contains("requirements: Collecting"),
+            "the spinner is cleared: {after}"
+        );
+        // Without a terminal the same step is log lines only.
+        let file = std::fs::read_to_string(dir.path().join("item.log")).unwrap();
+        assert!(file.contains("[liftoff] installing 3 requirements ..."));
+        assert!(file.contains("[liftoff] venv ready ("));
     }
 }

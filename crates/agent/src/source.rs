@@ -46,7 +46,7 @@ pub async fn materialize(
             let id = job.spec.code_artifact_id().ok_or_else(|| {
                 StageError::agent("the job names no code artifact (source.artifact)")
             })?;
-            log.note("downloading the code artifact ...");
+            let step = log.step("downloading the code artifact");
             let info = client
                 .call(ArtifactByID { id: id.to_owned() })
                 .await
@@ -64,7 +64,7 @@ pub async fn materialize(
                 .await
                 .map_err(|e| StageError::agent(format!("cannot download the code: {e}")))?;
             let bytes: usize = files.iter().map(|(_, b)| b.len()).sum();
-            log.note(&format!("downloaded {} files ({bytes} bytes)", files.len()));
+            step.done(&format!("downloaded {} files ({bytes} bytes)", files.len()));
             write_files(dir, &files)
         }
         SourceType::Repo => {
@@ -74,7 +74,7 @@ pub async fn materialize(
                 .git
                 .as_ref()
                 .ok_or_else(|| StageError::agent("the git job names no repository"))?;
-            log.note(&format!("cloning {} at {} ...", git.remote, git.commit));
+            let step = log.step(&format!("cloning {} at {}", git.remote, git.commit));
             let mut clone = Command::new("git");
             clone.args(["clone", "--quiet", &git.remote]).arg(dir);
             run_step(clone, log, "git clone")
@@ -100,6 +100,7 @@ pub async fn materialize(
                     .await
                     .map_err(|e| StageError::agent(e.message))?;
             }
+            step.done("checked out");
             Ok(())
         }
         SourceType::Image => Ok(()),

@@ -91,7 +91,7 @@ impl ContainerRunner {
         }
         let file = ctx.work_dir.join("Dockerfile.liftoff");
         std::fs::write(&file, &dockerfile).map_err(|e| StageError::build(e.to_string()))?;
-        ctx.log.note(&format!("building {image} ..."));
+        let step = ctx.log.step(&format!("building {image}"));
         let mut cmd = Command::new(&self.cli);
         cmd.arg("build");
         if self.is_podman() {
@@ -99,6 +99,7 @@ impl ContainerRunner {
         }
         cmd.arg("-t").arg(&image).arg("-f").arg(&file).arg(source);
         run_step(cmd, &ctx.log, &format!("{} build", self.cli)).await?;
+        step.done(&format!("built {image}"));
         Ok(image)
     }
 

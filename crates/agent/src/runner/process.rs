@@ -258,11 +258,11 @@ pub async fn ensure_venv(
     tokio::fs::create_dir_all(root)
         .await
         .map_err(|e| StageError::build(format!("cannot create {}: {e}", root.display())))?;
-    let started = std::time::Instant::now();
-    log.note(&format!("creating venv {} ...", dir.display()));
+    let step = log.step(&format!("creating venv {}", dir.display()));
     let mut venv = Command::new(python);
     venv.args(["-m", "venv"]).arg(&dir);
     run_step(venv, log, "python -m venv").await?;
+    step.done("venv created");
     let req_file = dir.join("requirements.frozen.txt");
     tokio::fs::write(&req_file, requirements)
         .await
@@ -271,7 +271,7 @@ pub async fn ensure_venv(
         .lines()
         .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with('#'))
         .count();
-    log.note(&format!("installing {n} requirements ..."));
+    let step = log.step(&format!("installing {n} requirements"));
     let mut pip = Command::new(&python_bin);
     pip.args([
         "-m",
@@ -279,7 +279,9 @@ pub async fn ensure_venv(
         "install",
         "--disable-pip-version-check",
         "--no-input",
-        "-q",
+        // One line per package (no bars): the spinner shows the latest.
+        "--progress-bar",
+        "off",
         "-r",
     ])
     .arg(&req_file);
@@ -287,10 +289,7 @@ pub async fn ensure_venv(
     tokio::fs::write(dir.join(".liftoff-ready"), b"")
         .await
         .map_err(|e| StageError::build(e.to_string()))?;
-    log.note(&format!(
-        "venv ready in {:.1} s",
-        started.elapsed().as_secs_f64()
-    ));
+    step.done("requirements installed, venv ready");
     Ok(python_bin)
 }
 
