@@ -324,6 +324,9 @@ fn browser_suites(_: &Options, counts: &mut Counts) -> Result<()> {
     let mut node = cmd("node");
     node.args(["--test", "--test-concurrency=1", "--test-reporter=tap"])
         .args(&suites)
+        // runs.test.mjs runs a job that uses the official `wandb` SDK.
+        .env("LIFTOFF_WANDB_PYTHON", crate::python::wandb()?)
+        .env("LIFTOFF_REQUIRE_WANDB", "1")
         .env("LIFTOFF_BIN", sh::target_dir().join("debug/liftoff"))
         .env("LIFTOFF_WEB_DIR", web::web_dir())
         .env("LIFTOFF_EXTENSION_DIR", web::extension_dir());
