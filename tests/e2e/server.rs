@@ -226,3 +226,78 @@ async fn an_upstream_proxy_forwards_the_api_with_the_callers_key() {
     // the proxy stores nothing
     assert!(!dir.path().join("proxy/admin-api-key").exists());
 }
+
+/// An operation the server does not implement (here one a newer SDK might
+/// send) gets a GraphQL error naming the field, with HTTP 200, never a 500;
+/// and the server's log says which operation it was, with its document.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unimplemented_operation_is_named_in_the_answer_and_in_the_log() {
+    use liftoff_client::{Credentials, HttpRequest, Transport};
+    use std::io::{BufRead, BufReader};
+    use std::process::Stdio;
+
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("server.log");
+    let mut child = Command::new(bin())
+        .args(["server", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .env("LIFTOFF_ADMIN_API_KEY", ADMIN_KEY)
+        .env("LIFTOFF_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    let url = loop {
+        let line = lines.next().expect("the server printed its URL").unwrap();
+        if let Some(rest) = line.strip_prefix("Liftoff server on ") {
+            break rest.split_whitespace().next().unwrap().to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    let body = json!({
+        "operationName": "RunTeleport",
+        "query": "query RunTeleport($to: String!) { teleportRun(to: $to) { id } }",
+        "variables": {"to": "mars"},
+    });
+    let answer = liftoff_client::native::NativeTransport::new()
+        .unwrap()
+        .send(HttpRequest {
+            method: "POST",
+            url: format!("{url}/graphql"),
+            headers: vec![
+                ("Content-Type".into(), "application/json".into()),
+                (
+                    "Authorization".into(),
+                    Credentials::new(&url, ADMIN_KEY).authorization(),
+                ),
+            ],
+            body: body.to_string().into_bytes(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(answer.status, 200);
+    let answer: serde_json::Value = serde_json::from_slice(&answer.body).unwrap();
+    assert_eq!(
+        answer["errors"][0]["message"],
+        "Cannot query field \"teleportRun\" on type \"Query\"."
+    );
+    assert_eq!(
+        answer["errors"][0]["extensions"]["code"],
+        "GRAPHQL_VALIDATION_FAILED"
+    );
+    let logged = (0..50)
+        .find_map(|_| {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            if text.contains("does not implement") {
+                return Some(text);
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+            None
+        })
+        .expect("the server logged the unknown operation");
+    assert!(logged.contains("RunTeleport"), "{logged}");
+    assert!(logged.contains("teleportRun"), "{logged}");
+    let _ = child.kill();
+    let _ = child.wait();
+}
