@@ -1,6 +1,8 @@
 use crate::auth::Credentials;
 use crate::error::Error;
-use crate::graphql::{Operation, decode_response};
+use serde_json::Value;
+
+use crate::graphql::{GraphqlBody, Operation, decode_response};
 use crate::transport::{HttpRequest, HttpResponse, Transport};
 
 /// A W&B-compatible server, reached through a transport.
@@ -39,7 +41,13 @@ impl<T: Transport> Client<T> {
 
     /// The HTTP request an operation becomes.
     pub fn request<O: Operation>(&self, op: &O) -> HttpRequest {
-        let body = serde_json::to_vec(&op.body()).unwrap_or_default();
+        self.graphql_request(&op.body())
+    }
+
+    /// The non-generic part of [`Client::request`] (one copy in the wasm,
+    /// not one per operation).
+    fn graphql_request(&self, body: &GraphqlBody) -> HttpRequest {
+        let body = serde_json::to_vec(body).unwrap_or_default();
         HttpRequest {
             method: "POST",
             url: self.credentials.graphql_url(),
@@ -55,7 +63,14 @@ impl<T: Transport> Client<T> {
 
     /// Send an operation and decode its answer.
     pub async fn call<O: Operation>(&self, op: O) -> Result<O::Output, Error> {
-        let request = self.request(&op);
+        let data = self.exchange(O::NAME, &op.body()).await?;
+        op.decode(data)
+    }
+
+    /// Send a GraphQL body and answer its `data`: everything of
+    /// [`Client::call`] that does not depend on the operation's type.
+    async fn exchange(&self, name: &'static str, body: &GraphqlBody) -> Result<Value, Error> {
+        let request = self.graphql_request(body);
         let url = request.url.clone();
         let response = self
             .transport
@@ -65,7 +80,7 @@ impl<T: Transport> Client<T> {
                 url: url.clone(),
                 message,
             })?;
-        Self::finish(&op, &url, &response)
+        decode_response(name, &url, response.status, &response.body)
     }
 
     /// Decode a raw answer (exposed for transports that do their own IO).

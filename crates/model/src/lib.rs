@@ -20,6 +20,7 @@ pub mod queue_draft;
 pub mod resource_args;
 pub mod run;
 pub mod schema;
+pub mod sort;
 pub mod spec;
 pub mod status;
 pub mod template;

@@ -19,7 +19,7 @@ pub fn KeyValues(
         .into_iter()
         .filter(|(k, _)| !k.starts_with('_'))
         .collect();
-    entries.sort_by(|a, b| a.0.cmp(&b.0));
+    liftoff_model::sort::sort_by(&mut entries, |a, b| a.0.cmp(&b.0));
     view! {
         <div class="table-wrap">
             <table class="kv">

@@ -149,7 +149,7 @@ fn RunsTab(job: Job, only: String) -> impl IntoView {
         .iter()
         .flat_map(|(_, r)| r.run.config.keys().cloned())
         .collect();
-    keys.sort();
+    liftoff_model::sort::sort(&mut keys);
     keys.dedup();
     keys.truncate(6);
     view! {

@@ -227,7 +227,7 @@ fn Charts(
         now.retain(|k| k != &key);
         if on {
             now.push(key);
-            now.sort();
+            liftoff_model::sort::sort(&mut now);
         }
         picked.set(Some(now));
     };

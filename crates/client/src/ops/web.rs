@@ -161,7 +161,7 @@ impl RunDetail {
             .filter(|(k, v)| !k.starts_with('_') && v.is_number())
             .map(|(k, _)| k.clone())
             .collect();
-        metric_keys.sort();
+        liftoff_model::sort::sort(&mut metric_keys);
         let last_step = run.summary.get("_step").and_then(Value::as_i64);
         let mut run = run;
         run.config = unwrap_config(&run.config);
@@ -198,7 +198,7 @@ pub fn metric_keys(history_keys: &Value) -> (Vec<String>, Option<i64>) {
                 .collect()
         })
         .unwrap_or_default();
-    keys.sort();
+    liftoff_model::sort::sort(&mut keys);
     let last = history_keys
         .get("lastStep")
         .and_then(Value::as_i64)
@@ -381,7 +381,7 @@ impl Job {
             .iter()
             .flat_map(|v| v.runs.iter().map(move |r| (v, r)))
             .collect();
-        out.sort_by(|a, b| b.1.run.created_at.cmp(&a.1.run.created_at));
+        liftoff_model::sort::sort_by(&mut out, |a, b| b.1.run.created_at.cmp(&a.1.run.created_at));
         out
     }
 
@@ -411,7 +411,7 @@ impl Job {
                 runs: vec![],
             })
             .collect();
-        versions.sort_by_key(|v| std::cmp::Reverse(v.version_index));
+        liftoff_model::sort::sort_by_key(&mut versions, |v| std::cmp::Reverse(v.version_index));
         Self {
             id: c.name.clone(),
             name: c.name.clone(),
@@ -468,7 +468,7 @@ fn job_from(op: &str, c: &Value) -> Result<Job, Error> {
             runs,
         });
     }
-    versions.sort_by_key(|v| std::cmp::Reverse(v.version_index));
+    liftoff_model::sort::sort_by_key(&mut versions, |v| std::cmp::Reverse(v.version_index));
     Ok(Job {
         id: string_at(op, c, &["id"])?,
         name: string_at(op, c, &["name"])?,
@@ -489,7 +489,7 @@ vars(self) { vars([("entityName", json!(self.entity)), ("projectName", json!(sel
 decode(self, data) {
     let Some(t) = at(&data, &["project", "artifactType"]) else { return Ok(vec![]) };
     let mut jobs = nodes(t.get("artifactCollections")).into_iter().map(|c| job_from("LiftoffJobs", c)).collect::<Result<Vec<_>, _>>()?;
-    jobs.sort_by(|a, b| a.name.cmp(&b.name));
+    liftoff_model::sort::sort_by(&mut jobs, |a, b| a.name.cmp(&b.name));
     Ok(jobs)
 });
 

@@ -40,7 +40,7 @@ pub fn series(rows: &[Map<String, Value>], key: &str, x: XAxis) -> Vec<(f64, f64
             Some((x, y))
         })
         .collect();
-    points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    liftoff_model::sort::sort_by(&mut points, |a, b| a.0.total_cmp(&b.0));
     points
 }
 

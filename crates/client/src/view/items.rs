@@ -214,7 +214,7 @@ pub fn item_rows(detail: &QueueDetail, now: OffsetDateTime) -> Vec<ItemRow> {
         .filter(|&i| rows[i].item.state == ItemState::Pending)
         .map(|i| (service_key(&rows[i].item, prioritized), i))
         .collect();
-    waiting.sort();
+    liftoff_model::sort::sort(&mut waiting);
     for (position, (_, i)) in waiting.into_iter().enumerate() {
         rows[i].position = Some(position);
         rows[i].wait = Some(wait_reason(&busy, position));
@@ -242,7 +242,7 @@ pub fn agent_rows(detail: &QueueDetail, rows: &[ItemRow], now: OffsetDateTime) -
             running: running_for(rows, &a.id),
         })
         .collect();
-    out.sort_by_key(|r| !r.liveness.is_alive());
+    liftoff_model::sort::sort_by_key(&mut out, |r| !r.liveness.is_alive());
     out
 }
 

@@ -74,7 +74,7 @@ pub fn queue_rows(summaries: &[QueueSummary], now: OffsetDateTime) -> Vec<QueueR
             }
         })
         .collect();
-    rows.sort_by(|a, b| {
+    liftoff_model::sort::sort_by(&mut rows, |a, b| {
         (a.queue.entity_name.as_str(), a.queue.name.as_str())
             .cmp(&(b.queue.entity_name.as_str(), b.queue.name.as_str()))
     });
