@@ -283,6 +283,31 @@ test("narrow screens: the queue page fits 390 px", async () => {
   await phone.close();
 });
 
+test("through `liftoff server --upstream`, the same app works on another server's data with the user's own key", async () => {
+  const proxy = await startServer({ bin, webDir, dir: tempDir("liftoff-proxy-"), extra: ["--upstream", server.url] });
+  const other = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+  other.on("pageerror", (e) => errors.push(e.message));
+  try {
+    await other.goto(`${proxy.url}/connect`);
+    assert.equal(await other.inputValue("#base-url"), proxy.url);
+    await other.fill("#api-key", "e".repeat(40));
+    await other.click("button[type=submit]");
+    await other.waitForSelector(".error-box");
+    assert.match(await other.textContent(".error-box"), /refused this API key/, "the upstream judges the key");
+    await other.click("text=Forget this key");
+    await other.fill("#api-key", ADMIN_KEY);
+    await other.click("button[type=submit]");
+    await other.waitForSelector("[data-testid=connected]");
+    await other.goto(`${proxy.url}/launch`);
+    await other.waitForSelector("a:has-text('web-q')");
+    assert.match(await other.textContent("table.queues"), /web-q/, "the queue that lives upstream");
+    assert.ok(proxy.output.every((l) => !l.includes(ADMIN_KEY)), "the proxy logs no key");
+  } finally {
+    await other.close();
+    await proxy.stop();
+  }
+});
+
 test("the API key never appears in a URL, the console or the server's log", () => {
   assert.ok(urls.length > 50, `the suite made requests (${urls.length})`);
   assert.ok(server.output.length > 0, "the server logged something");
