@@ -381,6 +381,8 @@ async fn on_a_terminal_preparation_steps_show_spinners() {
         .env("WANDB_BASE_URL", &server.url)
         .env("WANDB_API_KEY", ADMIN_KEY)
         .env("LIFTOFF_DATA_DIR", tmp.path().join("cli"))
+        // its own venv cache, so that the venv is made here, not reused
+        .env("XDG_DATA_HOME", tmp.path().join("data"))
         .env("TERM", "xterm")
         .env_remove("WANDB_ENTITY")
         .env_remove("WANDB_PROJECT")
@@ -393,10 +395,12 @@ async fn on_a_terminal_preparation_steps_show_spinners() {
         shown.contains("[liftoff] creating venv") && shown.contains("venv created ("),
         "the steps are logged: {shown}"
     );
-    // The spinner line: `<prefix> <spinner> [0s] creating venv ...`, drawn
+    // Spinner lines: `<prefix> <spinner> [0s] creating venv ...`, drawn
     // with cursor movements a pipe would never get.
     assert!(
-        shown.contains("\u{1b}[") && shown.contains("[0s] creating venv"),
+        shown.contains("\u{1b}[")
+            && shown.contains("[0s] downloading the code artifact")
+            && shown.contains("[0s] creating venv"),
         "a spinner was drawn: {shown:?}"
     );
 }
