@@ -1,6 +1,8 @@
 // `cargo xtask bench www`: how long the web app takes to render a queue page
 // with 1,000 items in headless Chromium, against a real `liftoff server`.
-// Prints `name: value` lines. Not a test suite (no `.test.mjs`).
+// Prints `name: value` lines for people and a `BENCH {json}` line per figure
+// (the shape of crates/bench's Figure) for `cargo xtask bench`'s table. Not a
+// test suite (no `.test.mjs`).
 import { launch, required } from "./chromium.mjs";
 import { ADMIN_KEY, startServer, tempDir } from "./liftoff.mjs";
 
@@ -8,6 +10,16 @@ const bin = required("LIFTOFF_BIN");
 const webDir = required("LIFTOFF_WEB_DIR");
 const items = Number(process.env.BENCH_ITEMS || 1000);
 const rounds = Number(process.env.BENCH_ROUNDS || 5);
+
+// 0.84 ms, 23.0 ms, 1,513 ms: like crates/bench's `with_unit`.
+const ms = (v) => `${Math.abs(v) >= 100 || Number.isInteger(v) ? Math.round(v).toLocaleString("en-US") : v.toFixed(Math.abs(v) >= 10 ? 1 : 2)} ms`;
+
+/** One figure for `cargo xtask bench`; `below` is the target (ms), if any. */
+function figure(name, value, below) {
+  const target = below === undefined ? null : `< ${ms(below)}`;
+  const line = { figure: name, unit: "ms", liftoff: ms(value), liftoff_value: value, python: "-", python_value: null, ratio: null, target, met: below === undefined ? null : value < below };
+  console.log(`BENCH ${JSON.stringify(line)}`);
+}
 
 async function gql(server, query, variables) {
   const res = await fetch(`${server.url}/graphql`, {
@@ -86,6 +98,9 @@ try {
   console.log(`render ${items} items (answer received -> rows in the DOM): median ${median(renders).toFixed(0)} ms over ${rounds} loads (min ${Math.min(...renders).toFixed(0)}, max ${Math.max(...renders).toFixed(0)})`);
   console.log(`  of which decoding the answer and deriving the rows (status, place in line, wait reasons): median ${median(derives).toFixed(0)} ms; building the DOM: the rest`);
   console.log(`open the queue page (navigation -> ${items} rows, incl. wasm start and the query): median ${median(loads).toFixed(0)} ms`);
+  const n = items.toLocaleString("en-US");
+  figure(`web app: render a queue page of ${n} items (answer received -> rows in the DOM), median of ${rounds} loads`, median(renders), 200);
+  figure(`web app: open a queue page of ${n} items (navigation -> rows, with wasm start and the query), median of ${rounds} loads`, median(loads));
 } finally {
   await browser.close();
   await server.stop();

@@ -25,7 +25,9 @@ usage: cargo xtask <command>
   web               build the web app bundle into target/www
   extension         build the unpacked extension into target/extension and target/liftoff-extension.zip
   stress            the minutes-long proofs: kill -9 under load, restarts, fuzzing (CI runs it after test)
-  bench [SUITE]     build in the dist profile and print benchmark figures (suites: server, poll, runs, agent)
+  bench [SUITE]     build in the dist profile, run the benchmarks and print one table of figures;
+                    without SUITE every suite runs and the table goes into README.md
+                    (suites: server, poll, runs, agent, cli, www)
   tools             install the pinned tools that are missing (what `test` does first)";
 
 fn main() -> ExitCode {

@@ -97,7 +97,7 @@ pub fn build_extension() -> Result<PathBuf> {
 }
 
 /// Every file under `dir`, sorted (so zips are reproducible).
-fn files(dir: &Path) -> Result<Vec<PathBuf>> {
+pub fn files(dir: &Path) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     let mut todo = vec![dir.to_path_buf()];
     while let Some(dir) = todo.pop() {

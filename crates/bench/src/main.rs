@@ -1,13 +1,18 @@
-//! `liftoff-bench`: measured figures, printed as Markdown rows.
+//! `liftoff-bench`: measured figures, each printed as a `BENCH {json}` line
+//! ([`figure::Figure`]) that `cargo xtask bench` turns into one table.
 //!
 //! `liftoff-bench server [--postgres-url URL]`: pushes/s, push->pop->ack
 //! cycles/s with 8 concurrent clients, and pop latency with 100,000 items
 //! waiting, on SQLite (and PostgreSQL when a URL is given).
 //! `liftoff-bench runs [--postgres-url URL]`: history ingest and chart query.
 //! `liftoff-bench poll [--postgres-url URL]`: 200 long-polling agents.
+//! `liftoff-bench agent --liftoff PATH [--wandb-python PATH]`: `liftoff
+//! agent` against the official `wandb launch-agent`.
+//! `liftoff-bench cli --liftoff PATH [--wandb-python PATH]`: `liftoff` against
+//! the official `wandb` CLI.
 
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use anyhow::Context as _;
 use liftoff_client::native::NativeTransport;
@@ -19,8 +24,13 @@ use liftoff_model::spec::LaunchSpec;
 use liftoff_server::ServerConfig;
 use serde_json::json;
 
+mod agent;
+mod cli;
+mod figure;
 mod poll;
 mod runs;
+
+use figure::{Figure, Target};
 
 const KEY: &str = "0123456789abcdef0123456789abcdef01234567";
 const CLIENTS: usize = 8;
@@ -28,60 +38,51 @@ const CLIENTS: usize = 8;
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    match args.first().map(String::as_str) {
+    let pg = flag(&args, "--postgres-url");
+    let figures = match args.first().map(String::as_str) {
         Some("server") => {
-            let pg = flag(&args, "--postgres-url");
-            let pending: usize = args
-                .iter()
-                .position(|a| a == "--pending")
-                .and_then(|i| args.get(i + 1))
+            let pending: usize = flag(&args, "--pending")
                 .and_then(|n| n.parse().ok())
                 .unwrap_or(100_000);
-            println!(
-                "| backend | pushes/s (8 clients) | push->pop->ack cycles/s (8 clients) | pop p50 | pop p99 | pending items |"
-            );
-            println!("|---|---|---|---|---|---|");
-            bench_server("sqlite", None, pending).await?;
+            let mut figures = bench_server("SQLite", None, pending).await?;
             if let Some(url) = pg {
-                bench_server("postgres", Some(url), pending).await?;
+                figures.extend(bench_server("PostgreSQL", Some(url), pending).await?);
             }
-            Ok(())
+            figures
         }
         Some("poll") => {
-            println!(
-                "| backend | long-polling agents | pushes | push->agent has it p50 | p99 | pop round trip p99 (item waiting) |"
-            );
-            println!("|---|---|---|---|---|---|");
-            poll::bench_poll("sqlite", None).await?;
-            if let Some(url) = flag(&args, "--postgres-url") {
-                poll::bench_poll("postgres", Some(url)).await?;
+            let mut figures = poll::bench_poll("SQLite", None).await?;
+            if let Some(url) = pg {
+                figures.extend(poll::bench_poll("PostgreSQL", Some(url)).await?);
             }
-            Ok(())
+            figures
         }
         Some("runs") => {
-            println!(
-                "| backend | history rows/s (10-row requests) | rows/s (1000-row requests) | rows/s (8 runs at once) | chart of 100,000 rows: first | p50 |"
-            );
-            println!("|---|---|---|---|---|---|");
-            runs::bench_runs("sqlite", None).await?;
-            if let Some(url) = flag(&args, "--postgres-url") {
-                runs::bench_runs("postgres", Some(url)).await?;
+            let mut figures = runs::bench_runs("SQLite", None).await?;
+            if let Some(url) = pg {
+                figures.extend(runs::bench_runs("PostgreSQL", Some(url)).await?);
             }
-            Ok(())
+            figures
         }
         Some("agent") => {
-            let liftoff = args
-                .iter()
-                .position(|a| a == "--liftoff")
-                .and_then(|i| args.get(i + 1))
-                .cloned()
+            let liftoff = flag(&args, "--liftoff")
                 .context("agent needs --liftoff PATH (the liftoff binary)")?;
-            bench_agent(&liftoff).await
+            agent::bench_agent(&liftoff, flag(&args, "--wandb-python").as_deref()).await?
+        }
+        Some("cli") => {
+            let liftoff = flag(&args, "--liftoff")
+                .context("cli needs --liftoff PATH (the liftoff binary)")?;
+            cli::bench_cli(&liftoff, flag(&args, "--wandb-python").as_deref()).await?
         }
         _ => anyhow::bail!(
-            "usage: liftoff-bench server [--postgres-url URL] [--pending N] | runs [--postgres-url URL] | poll [--postgres-url URL] | agent --liftoff PATH"
+            "usage: liftoff-bench server [--postgres-url URL] [--pending N] | runs [--postgres-url URL] | poll [--postgres-url URL] | agent --liftoff PATH [--wandb-python PATH] | cli --liftoff PATH [--wandb-python PATH]\n\
+             Each figure is printed as a `BENCH {{json}}` line (cargo xtask bench makes the table)."
         ),
+    };
+    for f in &figures {
+        f.emit();
     }
+    Ok(())
 }
 
 fn flag(args: &[String], name: &str) -> Option<String> {
@@ -154,7 +155,7 @@ async fn bench_server(
     label: &str,
     database_url: Option<String>,
     pending: usize,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<Figure>> {
     let server = start(database_url.as_deref()).await?;
     let c = client(&server.url)?;
     make_queue(&c, "push").await?;
@@ -251,104 +252,33 @@ async fn bench_server(
         lat.push(t.elapsed());
     }
     lat.sort();
-    let pct = |p: f64| -> Duration { lat[((lat.len() as f64 - 1.0) * p).round() as usize] };
-    println!(
-        "| {label} | {pushes:.0} | {cycles_per_s:.0} | {:.2} ms | {:.2} ms | {pending} |",
-        pct(0.5).as_secs_f64() * 1e3,
-        pct(0.99).as_secs_f64() * 1e3
-    );
-    Ok(())
-}
-
-/// `liftoff agent`: time from start to its first poll, idle memory, and
-/// time from a push to the job's process running (median of 20).
-async fn bench_agent(liftoff: &str) -> anyhow::Result<()> {
-    let server = start(None).await?;
-    let c = client(&server.url)?;
-    make_queue(&c, "bench").await?;
-    let work = tempfile::tempdir()?;
-    let started = Instant::now();
-    let mut agent = std::process::Command::new(liftoff)
-        .args(["agent", "-q", "bench", "-e", "admin", "--work-dir"])
-        .arg(work.path())
-        .env("WANDB_BASE_URL", &server.url)
-        .env("WANDB_API_KEY", KEY)
-        .env("LIFTOFF_LOG", "warn")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::inherit())
-        .spawn()
-        .context("start the agent")?;
-    // first poll: the agent is registered and has popped once (its lease-free pop waits)
-    let first_poll = loop {
-        let agents = c
-            .call(liftoff_client::ops::liftoff::LiftoffLaunchAgents {
-                entity: "admin".into(),
-            })
-            .await?;
-        if !agents.is_empty() {
-            break started.elapsed();
-        }
-        anyhow::ensure!(
-            started.elapsed() < Duration::from_secs(20),
-            "the agent did not register"
-        );
-        tokio::time::sleep(Duration::from_millis(2)).await;
+    let pct = |p: f64| -> f64 {
+        lat[((lat.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1e3
     };
-    tokio::time::sleep(Duration::from_secs(2)).await;
-    let rss_kb = std::fs::read_to_string(format!("/proc/{}/status", agent.id()))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|n| n.parse::<u64>().ok())
-        })
-        .unwrap_or(0);
-    let marks = tempfile::tempdir()?;
-    let mut latencies = Vec::new();
-    for i in 0..20 {
-        let mark = marks.path().join(format!("m{i}"));
-        let spec = LaunchSpec::from_value(json!({
-            "entity": "admin", "project": "bench", "resource": "local-process",
-            "overrides": {"entry_point": ["sh", "-c", format!("date +%s%N > {}", mark.display())]}
-        }))?;
-        let pushed_at = std::time::SystemTime::now();
-        c.call(PushToRunQueueByName::new("admin", "bench", spec))
-            .await?;
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let ns = loop {
-            if let Ok(t) = std::fs::read_to_string(&mark)
-                && let Ok(n) = t.trim().parse::<u128>()
-            {
-                break n;
-            }
-            anyhow::ensure!(Instant::now() < deadline, "job {i} did not start");
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        };
-        let pushed_ns = pushed_at.duration_since(std::time::UNIX_EPOCH)?.as_nanos();
-        latencies.push(Duration::from_nanos(
-            u64::try_from(ns.saturating_sub(pushed_ns)).unwrap_or(0),
-        ));
-        // let the job's run be recorded before the next push
-        tokio::time::sleep(Duration::from_millis(300)).await;
-    }
-    let _ = agent.kill();
-    let _ = agent.wait();
-    latencies.sort();
-    let median = latencies[latencies.len() / 2];
-    println!("| figure | liftoff agent | official Python agent | target |");
-    println!("|---|---|---|---|");
-    println!(
-        "| push -> job process started (median of 20) | {:.0} ms | pending (needs run tracking, issue 6) | <= 200 ms |",
-        median.as_secs_f64() * 1e3
-    );
-    println!(
-        "| idle RSS | {:.1} MB | pending | <= 15 MB |",
-        rss_kb as f64 / 1024.0
-    );
-    println!(
-        "| start -> registered and polling | {:.0} ms | pending | - |",
-        first_poll.as_secs_f64() * 1e3
-    );
-    Ok(())
+    let waiting = figure::with_unit(pending as f64, "");
+    Ok(vec![
+        Figure::higher(
+            format!("pushes/s, {label}, {CLIENTS} clients"),
+            "/s",
+            pushes,
+        )
+        .target(Target::AtLeast(2000.0)),
+        Figure::higher(
+            format!("push -> pop -> ack cycles/s, {label}, {CLIENTS} clients"),
+            "/s",
+            cycles_per_s,
+        )
+        .target(Target::AtLeast(1000.0)),
+        Figure::lower(
+            format!("pop p50, {label}, {waiting} items waiting"),
+            "ms",
+            pct(0.5),
+        ),
+        Figure::lower(
+            format!("pop p99, {label}, {waiting} items waiting"),
+            "ms",
+            pct(0.99),
+        )
+        .target(Target::Below(10.0)),
+    ])
 }

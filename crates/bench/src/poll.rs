@@ -12,13 +12,14 @@ use liftoff_client::ops::liftoff::LiftoffPopWait;
 use liftoff_model::spec::LaunchSpec;
 use serde_json::json;
 
+use crate::figure::{Figure, Target};
 use crate::{client, make_queue, start};
 
 const AGENTS: usize = 200;
 const ITEMS: usize = 2000;
 const PUSHES_PER_SECOND: u64 = 200;
 
-pub async fn bench_poll(label: &str, database_url: Option<String>) -> anyhow::Result<()> {
+pub async fn bench_poll(label: &str, database_url: Option<String>) -> anyhow::Result<Vec<Figure>> {
     let server = start(database_url.as_deref()).await?;
     let c = client(&server.url)?;
     make_queue(&c, "poll").await?;
@@ -90,10 +91,7 @@ pub async fn bench_poll(label: &str, database_url: Option<String>) -> anyhow::Re
     );
     let ms = |v: &mut Vec<Duration>, p: f64| {
         v.sort();
-        format!(
-            "{:.1} ms",
-            v[((v.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1e3
-        )
+        v[((v.len() as f64 - 1.0) * p).round() as usize].as_secs_f64() * 1e3
     };
     // pops that found an item already waiting (no long wait in them)
     let mut quick: Vec<Duration> = round_trips
@@ -105,11 +103,23 @@ pub async fn bench_poll(label: &str, database_url: Option<String>) -> anyhow::Re
     if quick.is_empty() {
         quick.push(Duration::ZERO);
     }
-    println!(
-        "| {label} | {AGENTS} | {PUSHES_PER_SECOND}/s | {} | {} | {} |",
-        ms(&mut handoffs, 0.5),
-        ms(&mut handoffs.clone(), 0.99),
-        ms(&mut quick, 0.99),
-    );
-    Ok(())
+    let setting = format!("{label}, {AGENTS} long-polling agents, {PUSHES_PER_SECOND} pushes/s");
+    Ok(vec![
+        Figure::lower(
+            format!("push -> an agent has it, p50, {setting}"),
+            "ms",
+            ms(&mut handoffs, 0.5),
+        ),
+        Figure::lower(
+            format!("push -> an agent has it, p99, {setting}"),
+            "ms",
+            ms(&mut handoffs, 0.99),
+        ),
+        Figure::lower(
+            format!("pop round trip p99 (item waiting), {setting}"),
+            "ms",
+            ms(&mut quick, 0.99),
+        )
+        .target(Target::Below(50.0)),
+    ])
 }

@@ -11,6 +11,7 @@ use liftoff_client::graphql::Operation;
 use liftoff_client::ops::runs::UpsertBucket;
 use serde_json::{Value, json};
 
+use crate::figure::Figure;
 use crate::{Running, client, start};
 
 /// Rows per file_stream request in the ingest figures: wandb-core flushes
@@ -93,7 +94,7 @@ async fn ingest(url: &str, run: &str, rows: usize, batch: usize) -> anyhow::Resu
     Ok(started.elapsed().as_secs_f64())
 }
 
-pub async fn bench_runs(label: &str, database_url: Option<String>) -> anyhow::Result<()> {
+pub async fn bench_runs(label: &str, database_url: Option<String>) -> anyhow::Result<Vec<Figure>> {
     let server = start(database_url.as_deref()).await?;
     let mut cells = Vec::new();
     for batch in BATCHES {
@@ -101,7 +102,11 @@ pub async fn bench_runs(label: &str, database_url: Option<String>) -> anyhow::Re
         let run = format!("ingest{batch}");
         new_run(&server, &run).await?;
         let secs = ingest(&server.url, &run, rows, batch).await?;
-        cells.push(format!("{:.0}", rows as f64 / secs));
+        cells.push(Figure::higher(
+            format!("history rows/s through file_stream, {label}, {batch}-row requests"),
+            "rows/s",
+            rows as f64 / secs,
+        ));
     }
     // 8 runs streaming at once, 1000-row requests
     let started = Instant::now();
@@ -117,7 +122,11 @@ pub async fn bench_runs(label: &str, database_url: Option<String>) -> anyhow::Re
     for t in tasks {
         t.await??;
     }
-    cells.push(format!("{:.0}", 80_000.0 / started.elapsed().as_secs_f64()));
+    cells.push(Figure::higher(
+        format!("history rows/s through file_stream, {label}, 8 runs at once"),
+        "rows/s",
+        80_000.0 / started.elapsed().as_secs_f64(),
+    ));
 
     // the chart of a 100,000-row run
     new_run(&server, "chart").await?;
@@ -141,14 +150,16 @@ pub async fn bench_runs(label: &str, database_url: Option<String>) -> anyhow::Re
     }
     let first = lat[0];
     lat.sort();
-    let ms = |d: Duration| format!("{:.1} ms", d.as_secs_f64() * 1e3);
-    println!(
-        "| {label} | {} | {} | {} | {} | {} |",
-        cells[0],
-        cells[1],
-        cells[2],
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    cells.push(Figure::lower(
+        format!("chart query of a 100,000-row run, {label}, first"),
+        "ms",
         ms(first),
-        ms(lat[lat.len() / 2])
-    );
-    Ok(())
+    ));
+    cells.push(Figure::lower(
+        format!("chart query of a 100,000-row run, {label}, p50 of 20"),
+        "ms",
+        ms(lat[lat.len() / 2]),
+    ));
+    Ok(cells)
 }
