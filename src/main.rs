@@ -24,10 +24,16 @@ impl std::error::Error for JobFailed {}
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     init_logging(cli.verbose);
-    let runtime = match tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-    {
+    // The server (and `up`, which embeds it) serves many clients at once on
+    // every core. The agent and the CLI wait on the network and on their
+    // jobs' processes: one thread does that, in less memory.
+    let mut builder = match cli.command {
+        cli::Command::Server(_) | cli::Command::Up(_) => {
+            tokio::runtime::Builder::new_multi_thread()
+        }
+        _ => tokio::runtime::Builder::new_current_thread(),
+    };
+    let runtime = match builder.enable_all().build() {
         Ok(r) => r,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");

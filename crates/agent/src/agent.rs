@@ -111,7 +111,9 @@ struct Shared {
     /// The server keeps a console for runs (`LIFTOFF_RUN_CONSOLE`).
     run_console: bool,
     process: ProcessRunner,
-    container: Result<ContainerRunner, String>,
+    /// Found on the first container job (asking docker or podman for `info`
+    /// takes a while, and most agents never run a container).
+    container: std::sync::OnceLock<Result<ContainerRunner, String>>,
     kubernetes: KubernetesRunner,
     /// Set when running jobs must stop (shutdown with --stop-jobs-on-exit).
     stop_jobs: watch::Receiver<bool>,
@@ -182,7 +184,7 @@ pub async fn run(
     let shared = Arc::new(Shared {
         run_console: server_features.has(features::RUN_CONSOLE),
         process: process_runner(&opts.config),
-        container: ContainerRunner::detect(opts.config.runner_str("container_cli")),
+        container: std::sync::OnceLock::new(),
         kubernetes: KubernetesRunner::new(
             Some(me.name.clone()),
             opts.config.runner_str("namespace").map(str::to_owned),
@@ -769,6 +771,7 @@ async fn run_job(
         "local-process" => &shared.process,
         "local-container" | "local" => shared
             .container
+            .get_or_init(|| ContainerRunner::detect(shared.opts.config.runner_str("container_cli")))
             .as_ref()
             .map_err(|e| StageError::agent(e.clone()))?,
         "kubernetes" => &shared.kubernetes,
@@ -952,7 +955,7 @@ pub async fn run_direct(
     let shared = Shared {
         run_console,
         process: process_runner(&opts.config),
-        container: ContainerRunner::detect(opts.config.runner_str("container_cli")),
+        container: std::sync::OnceLock::new(),
         kubernetes: KubernetesRunner::new(
             None,
             opts.config.runner_str("namespace").map(str::to_owned),
