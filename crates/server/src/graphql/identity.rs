@@ -12,6 +12,7 @@ use crate::graphql::artifacts::{
     ArtifactTypeObj, MembershipObj,
 };
 use crate::graphql::launch::{DefaultResourceConfigObj, LaunchAgentObj, PageInfo, RunQueueObj};
+use crate::graphql::paging::Keyset;
 use crate::graphql::runs::{RunConnection, RunObj};
 use crate::graphql::scalars::{JsonString, datetime};
 use crate::ids;
@@ -444,35 +445,24 @@ impl IdentityQuery {
     ) -> ApiResult<Option<ProjectConnection>> {
         let state = st(ctx);
         let entity = access::entity(state, caller(ctx), entity_name.as_deref()).await?;
-        let limit = i64::from(first.unwrap_or(50).clamp(1, 1000));
-        let before = match after.as_deref() {
-            Some(c) if !c.is_empty() => Some(ids::decode("Cursor", c).ok_or_else(|| {
-                ApiError::invalid(format!("{c:?} is not a cursor from this server"))
-            })?),
-            _ => None,
-        };
-        let mut projects = state
+        let keyset = Keyset::new(after.as_deref(), first)?;
+        let projects = state
             .store
-            .projects_of_entity(entity.id, limit + 1, before)
+            .projects_of_entity(entity.id, keyset.limit + 1, keyset.before)
             .await?;
-        let has_next_page = projects.len() as i64 > limit;
-        projects.truncate(limit as usize);
-        let end_cursor = projects.last().map(|p| ids::encode("Cursor", p.id));
+        let (projects, page_info) = keyset.page(projects, |p| p.id);
         Ok(Some(ProjectConnection {
             edges: projects
                 .into_iter()
-                .map(|project| ProjectEdge {
-                    cursor: ids::encode("Cursor", project.id),
+                .map(|(cursor, project)| ProjectEdge {
+                    cursor,
                     node: ProjectObj {
                         entity: entity.clone(),
                         project,
                     },
                 })
                 .collect(),
-            page_info: PageInfo {
-                end_cursor,
-                has_next_page,
-            },
+            page_info,
         }))
     }
     /// W&B's older name for `project`.

@@ -1,6 +1,7 @@
 //! Relay paging of short lists held in memory (a project's artifact types
 //! and collections, a run's artifacts, a collection's versions and aliases),
-//! and the `filters`/`order` arguments W&B's public API sends with them.
+//! keyset paging of long ones read from the store (projects, runs), and the
+//! `filters`/`order` arguments W&B's public API sends with them.
 
 use serde_json::Value;
 
@@ -96,6 +97,52 @@ pub fn ignored(what: &str, field: &str, detail: &Value) {
     tracing::warn!(
         "{what}: ignored {field} {detail} (this server applies only the conditions it documents)"
     );
+}
+
+/// A keyset page request: how many rows (`first`, 50 by default, 1 to
+/// 1,000) and the row id the page starts below (`after`, a `Cursor:<id>`).
+/// The store is asked for one row more, to know whether a next page exists.
+pub struct Keyset {
+    pub limit: i64,
+    pub before: Option<i64>,
+}
+
+impl Keyset {
+    pub fn new(after: Option<&str>, first: Option<i32>) -> ApiResult<Self> {
+        let before = match after {
+            Some(c) if !c.is_empty() => Some(ids::decode("Cursor", c).ok_or_else(|| {
+                ApiError::invalid(format!("{c:?} is not a cursor from this server"))
+            })?),
+            _ => None,
+        };
+        Ok(Self {
+            limit: i64::from(first.unwrap_or(50).clamp(1, 1000)),
+            before,
+        })
+    }
+
+    /// Cut the store's `limit + 1` rows to the page; answers each row with
+    /// its cursor, and the page info.
+    pub fn page<T>(
+        &self,
+        mut rows: Vec<T>,
+        id: impl Fn(&T) -> i64,
+    ) -> (Vec<(String, T)>, PageInfo) {
+        let has_next_page = rows.len() as i64 > self.limit;
+        rows.truncate(usize::try_from(self.limit).unwrap_or(0));
+        let rows: Vec<(String, T)> = rows
+            .into_iter()
+            .map(|r| (ids::encode("Cursor", id(&r)), r))
+            .collect();
+        let end_cursor = rows.last().map(|(c, _)| c.clone());
+        (
+            rows,
+            PageInfo {
+                end_cursor,
+                has_next_page,
+            },
+        )
+    }
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::graphql::artifacts::{ArtifactConnection, FileConnection, FileEdge, FileObj};
 use crate::graphql::identity::{ProjectObj, caller, st};
 use crate::graphql::launch::PageInfo;
+use crate::graphql::paging::Keyset;
 use crate::graphql::scalars::{Int64, JsonString, datetime};
 use crate::ids;
 use crate::state::AppState;
@@ -504,32 +505,21 @@ impl RunConnection {
                 "order {o:?} is not supported: use -created_at"
             )));
         }
-        let limit = i64::from(first.unwrap_or(50).clamp(1, 1000));
-        let before = match after.as_deref() {
-            Some(c) if !c.is_empty() => Some(ids::decode("Cursor", c).ok_or_else(|| {
-                ApiError::invalid(format!("{c:?} is not a cursor from this server"))
-            })?),
-            _ => None,
-        };
-        let mut runs = state
+        let keyset = Keyset::new(after.as_deref(), first)?;
+        let runs = state
             .store
-            .runs_of_project(project.id, limit + 1, before)
+            .runs_of_project(project.id, keyset.limit + 1, keyset.before)
             .await?;
-        let has_next_page = runs.len() as i64 > limit;
-        runs.truncate(limit as usize);
-        let end_cursor = runs.last().map(|r| ids::encode("Cursor", r.id));
+        let (runs, page_info) = keyset.page(runs, |r| r.id);
         Ok(Self {
             edges: runs
                 .into_iter()
-                .map(|r| RunEdge {
-                    cursor: ids::encode("Cursor", r.id),
+                .map(|(cursor, r)| RunEdge {
+                    cursor,
                     node: RunObj::new(r, entity.clone(), project.clone()),
                 })
                 .collect(),
-            page_info: PageInfo {
-                end_cursor,
-                has_next_page,
-            },
+            page_info,
         })
     }
 }
