@@ -23,6 +23,8 @@ const WRONG_KEY = "f".repeat(40);
 
 let server, fixture, context, page, extensionId, finishedRun;
 const pageErrors = [];
+const urls = [];
+const consoleLines = [];
 
 async function shot(name, target, options = {}) {
   if (!shots) return;
@@ -87,7 +89,7 @@ async function openJobDrawer(job = "train") {
 
 before(async () => {
   const dir = tempDir("liftoff-ext-");
-  server = await startServer({ bin, webDir, dir });
+  server = await startServer({ bin, webDir, dir, log: "debug,sqlx=warn,hyper=warn,hyper_util=warn,h2=warn" });
   const job = writeJob(join(dir, "job"));
   await liftoff(bin, server, ["job", "create", "code", job, "-e", "admin", "-p", "proj", "-n", "train", "-E", "echo hi", "--schema", join(job, "schema.json")]);
   await liftoff(bin, server, ["job", "create", "code", job, "-e", "admin", "-p", "proj", "-n", "other", "-E", "echo other"]);
@@ -107,6 +109,10 @@ before(async () => {
 
   fixture = await serveFixture({ jobs: ["train", "other"] });
   context = await launchWithExtension(testCopy(extensionDir, [fixture.url]));
+  // Everything that could leak the key: every URL asked for or navigated to
+  // (pages, the options page, the popup) and every console message.
+  context.on("request", (r) => urls.push(r.url()));
+  context.on("console", (m) => consoleLines.push(m.text()));
   const worker = context.serviceWorkers()[0] ?? (await context.waitForEvent("serviceworker", { timeout: 30_000 }));
   extensionId = new URL(worker.url()).host;
   await worker.evaluate(() => self.liftoff.ready);
@@ -328,4 +334,13 @@ test("the popup says who you are and lists launched items with their status and 
   assert.equal(await rows.first().locator("a").getAttribute("href"), `${server.url}/launch/admin/q1?item=${list[0].id}`);
   await shot("extension-popup", p, { fullPage: true });
   await p.close();
+});
+
+test("the key never appears in a URL, a console message or the server's log", () => {
+  assert.ok(urls.length > 20, `the suite made requests (${urls.length})`);
+  const basic = Buffer.from(`api:${ADMIN_KEY}`).toString("base64");
+  for (const [what, lines] of [["URL", urls], ["console message", consoleLines], ["server log line", server.output]]) {
+    const leaks = lines.filter((l) => l.includes(ADMIN_KEY) || l.includes(basic));
+    assert.deepEqual(leaks, [], `a ${what} carries the key`);
+  }
 });
