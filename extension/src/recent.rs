@@ -107,19 +107,7 @@ pub fn status_from_states(
     run: Option<RunState>,
     now: OffsetDateTime,
 ) -> DisplayStatus {
-    let item = QueueItem {
-        id: String::new(),
-        state,
-        priority: Default::default(),
-        run_spec: None,
-        associated_run_id: None,
-        created_at: None,
-        claimed_at: None,
-        launch_agent_id: None,
-        error: None,
-        warnings: vec![],
-        retries: 0,
-    };
+    let item = QueueItem::new("", state);
     let ctx = StatusContext {
         run: run.map(|state| RunView {
             state,

@@ -72,15 +72,17 @@ impl<T: Transport> Client<T> {
     async fn exchange(&self, name: &'static str, body: &GraphqlBody) -> Result<Value, Error> {
         let request = self.graphql_request(body);
         let url = request.url.clone();
-        let response = self
-            .transport
+        let response = self.send(request).await?;
+        decode_response(name, &url, response.status, &response.body)
+    }
+
+    /// Send one request; a transport failure names the URL.
+    async fn send(&self, request: HttpRequest) -> Result<HttpResponse, Error> {
+        let url = request.url.clone();
+        self.transport
             .send(request)
             .await
-            .map_err(|message| Error::Network {
-                url: url.clone(),
-                message,
-            })?;
-        decode_response(name, &url, response.status, &response.body)
+            .map_err(|message| Error::Network { url, message })
     }
 
     /// Decode a raw answer (exposed for transports that do their own IO).
@@ -152,14 +154,7 @@ impl<T: Transport> Client<T> {
             ],
             body: serde_json::to_vec(body).unwrap_or_default(),
         };
-        let response = self
-            .transport
-            .send(request)
-            .await
-            .map_err(|message| Error::Network {
-                url: url.clone(),
-                message,
-            })?;
+        let response = self.send(request).await?;
         match response.status {
             200..=299 => {
                 Ok(serde_json::from_slice(&response.body).unwrap_or(serde_json::Value::Null))
