@@ -6,6 +6,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+/// `liftoff agent --help`'s examples (also `liftoff-agent --help`'s).
+pub const AGENT_EXAMPLES: &str = "Examples:\n  liftoff agent -q default\n  liftoff agent -q gpu -q cpu -e ml-team -j 4\n  liftoff agent -c ~/.config/wandb/launch-config.yaml\n\nThe API key and server come from WANDB_API_KEY / WANDB_BASE_URL or ~/.netrc (`liftoff login`).";
+
 #[derive(Parser, Debug)]
 #[command(
     name = "liftoff",
@@ -33,9 +36,7 @@ pub enum Command {
     )]
     Server(ServerArgs),
     /// Run a launch agent: poll queues and run their jobs (like `wandb launch-agent`).
-    #[command(
-        after_help = "Examples:\n  liftoff agent -q default\n  liftoff agent -q gpu -q cpu -e ml-team -j 4\n  liftoff agent -c ~/.config/wandb/launch-config.yaml\n\nThe API key and server come from WANDB_API_KEY / WANDB_BASE_URL or ~/.netrc (`liftoff login`)."
-    )]
+    #[command(after_help = AGENT_EXAMPLES)]
     Agent(AgentArgs),
     /// Launch a job: push it to a queue, or run it here (like `wandb launch`).
     #[command(

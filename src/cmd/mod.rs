@@ -1,7 +1,7 @@
 //! One module per subcommand.
 
 mod admin;
-mod agent;
+pub mod agent;
 mod conn;
 mod job;
 mod launch;

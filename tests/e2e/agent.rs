@@ -235,11 +235,19 @@ async fn two_agents_with_one_job_each_run_two_jobs_at_once_and_stop_polling_stop
         &tmp.path().join("a"),
         &["-q", "default", "-j", "1"],
     );
-    let mut b = AgentProcess::start(
+    // `liftoff agent` hands over to the agent-only binary next to it (a
+    // tenth of the code mapped); LIFTOFF_AGENT_IN_PROCESS keeps it in
+    // `liftoff`. Both run jobs alike.
+    let mut b = AgentProcess::start_with_env(
         &server,
         &tmp.path().join("b"),
         &["-q", "default", "-j", "1"],
+        &[("LIFTOFF_AGENT_IN_PROCESS", "1")],
     );
+    eventually(Duration::from_secs(10), "the agents to start", || async {
+        (a.program() == "liftoff-agent" && b.program() == "liftoff").then_some(())
+    })
+    .await;
     for n in 0..2 {
         let cmd = format!(
             "sh -c 'touch {}/start{n}; sleep 2; touch {}/end{n}'",

@@ -130,6 +130,16 @@ pub struct AgentProcess {
 
 impl AgentProcess {
     pub fn start(server: &Server, work: &Path, args: &[&str]) -> Self {
+        Self::start_with_env(server, work, args, &[])
+    }
+
+    /// [`AgentProcess::start`] with extra environment variables.
+    pub fn start_with_env(
+        server: &Server,
+        work: &Path,
+        args: &[&str],
+        env: &[(&str, &str)],
+    ) -> Self {
         std::fs::create_dir_all(work).unwrap();
         let out = work.join("agent.out");
         let file = std::fs::File::create(&out).unwrap();
@@ -142,6 +152,7 @@ impl AgentProcess {
             .env("WANDB_API_KEY", ADMIN_KEY)
             .env("LIFTOFF_LOG", "info")
             .env("HOME", work)
+            .envs(env.iter().copied())
             .stdout(file.try_clone().unwrap())
             .stderr(file)
             .spawn()
@@ -151,6 +162,14 @@ impl AgentProcess {
 
     pub fn output(&self) -> String {
         std::fs::read_to_string(&self.out).unwrap_or_default()
+    }
+
+    /// The file name of the program the agent's process runs now.
+    pub fn program(&self) -> String {
+        std::fs::read_link(format!("/proc/{}/exe", self.child.id()))
+            .ok()
+            .and_then(|p| Some(p.file_name()?.to_string_lossy().into_owned()))
+            .unwrap_or_default()
     }
 
     /// SIGTERM; answers the exit status.

@@ -1,0 +1,156 @@
+//! The `liftoff` command line as a library, so that two binaries share it:
+//! `liftoff` (every command) and `liftoff-agent` (the agent alone, which
+//! links none of the server and so maps a tenth of the code; `liftoff agent`
+//! hands over to it when it sits next to `liftoff`, see [`exec_slim_agent`]).
+
+pub mod cli;
+pub mod cmd;
+
+use std::process::ExitCode;
+
+/// An error that means "the job failed" (exit 1) rather than "you used it wrong" (exit 2).
+#[derive(Debug)]
+pub struct JobFailed(pub String);
+
+impl std::fmt::Display for JobFailed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for JobFailed {}
+
+/// Run `work` to completion, print its error as `error: ...` and map it to
+/// the exit code (0 ok, 1 the job failed, 2 usage or setup error). The
+/// server (and `up`, which embeds it) serves many clients at once on every
+/// core (`multi_thread`); the agent and the CLI wait on the network and on
+/// their jobs' processes: one thread does that, in less memory.
+pub fn main_with(
+    verbose: u8,
+    multi_thread: bool,
+    work: impl std::future::Future<Output = anyhow::Result<()>>,
+) -> ExitCode {
+    init_logging(verbose);
+    let mut builder = if multi_thread {
+        tokio::runtime::Builder::new_multi_thread()
+    } else {
+        tokio::runtime::Builder::new_current_thread()
+    };
+    let runtime = match builder.enable_all().build() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    match runtime.block_on(work) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            if e.downcast_ref::<JobFailed>().is_some() {
+                ExitCode::from(1)
+            } else {
+                ExitCode::from(2)
+            }
+        }
+    }
+}
+
+/// The name of the agent-only binary `liftoff agent` hands over to.
+pub const SLIM_AGENT: &str = "liftoff-agent";
+
+/// `liftoff agent ARGS` becomes `liftoff-agent ARGS` (same pid, same
+/// arguments, same environment) when that binary sits next to this one and
+/// `LIFTOFF_AGENT_IN_PROCESS` is not set. Returns only if it did not hand
+/// over (no such binary, or exec failed), after which the agent runs here.
+#[cfg(unix)]
+pub fn exec_slim_agent() {
+    use std::os::unix::process::CommandExt as _;
+    if std::env::var_os("LIFTOFF_AGENT_IN_PROCESS").is_some() {
+        return;
+    }
+    let Some(slim) = std::env::current_exe()
+        .ok()
+        .and_then(|exe| Some(exe.parent()?.join(SLIM_AGENT)))
+        .filter(|p| p.is_file())
+    else {
+        return;
+    };
+    let Some(args) = agent_args(std::env::args_os().skip(1)) else {
+        return;
+    };
+    // exec only returns on failure; the agent then runs in this process.
+    let err = std::process::Command::new(&slim).args(args).exec();
+    tracing::debug!(
+        "cannot exec {}: {err}; running the agent in process",
+        slim.display()
+    );
+}
+
+#[cfg(not(unix))]
+pub fn exec_slim_agent() {}
+
+/// The arguments of `liftoff [--verbose...] agent REST` for `liftoff-agent`:
+/// the top-level flags and REST, without the word `agent`. (The only
+/// top-level options are `--verbose` flags, so the first word that is not a
+/// flag is the subcommand.)
+fn agent_args(args: impl Iterator<Item = std::ffi::OsString>) -> Option<Vec<std::ffi::OsString>> {
+    let mut out = Vec::new();
+    let mut seen = false;
+    for a in args {
+        if !seen && !a.to_string_lossy().starts_with('-') {
+            if a != "agent" {
+                return None;
+            }
+            seen = true;
+            continue;
+        }
+        out.push(a);
+    }
+    seen.then_some(out)
+}
+
+fn init_logging(verbose: u8) {
+    let default = match verbose {
+        0 => "info,sqlx=warn,tower_http=warn",
+        1 => "debug,sqlx=warn,hyper=info",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("LIFTOFF_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}
+
+#[cfg(test)]
+mod tests {
+    use super::agent_args;
+
+    fn args(s: &str) -> Option<Vec<String>> {
+        agent_args(s.split_whitespace().map(Into::into)).map(|v| {
+            v.into_iter()
+                .map(|a| a.into_string().unwrap_or_default())
+                .collect()
+        })
+    }
+
+    #[test]
+    fn agent_args_drop_the_subcommand_and_keep_everything_else() {
+        assert_eq!(
+            args("--verbose agent -q default -e agent"),
+            Some(vec![
+                "--verbose".into(),
+                "-q".into(),
+                "default".into(),
+                "-e".into(),
+                "agent".into()
+            ])
+        );
+        assert_eq!(args("agent"), Some(vec![]));
+        assert_eq!(args("server --addr x"), None);
+        assert_eq!(args("--verbose"), None);
+    }
+}
