@@ -168,6 +168,11 @@ test("a launched item waits Idle without an agent, then goes Queued -> Running -
   await page.goto(`${server.url}${second.href}`);
   await page.waitForSelector(`tbody[data-item="${second.item}"].highlight`);
   assert.equal(await statusOf(second.item), "Idle");
+  // A waiting item's priority is a button that becomes a select.
+  await page.click(`tbody[data-item="${second.item}"] button[data-priority-edit]`);
+  await page.selectOption(`select[aria-label="Priority of item ${second.item}"]`, "low");
+  await page.waitForSelector(`.toast:has-text("Priority set to low")`);
+  await page.waitForSelector(`tbody[data-item="${second.item}"] button[data-level="low"]`);
   assert.match(await page.textContent(`tbody[data-item="${first.item}"] .wait-reason`), /#1 in line · no agent is polling this queue/);
   await shot("queue-items-idle");
 

@@ -4,6 +4,7 @@ pub mod copy;
 pub mod drawer;
 pub mod feedback;
 pub mod fields;
+pub mod html_rows;
 pub mod kv;
 pub mod launch_drawer;
 pub mod queue_form;

@@ -4,7 +4,8 @@ use leptos::prelude::*;
 use liftoff_model::agent::Liveness;
 use liftoff_model::{DisplayStatus, RunState};
 
-fn tone(status: DisplayStatus) -> &'static str {
+/// The badge colour of a status (a CSS class).
+pub fn tone(status: DisplayStatus) -> &'static str {
     match status {
         DisplayStatus::Idle => "muted",
         DisplayStatus::Queued | DisplayStatus::Pending => "wait",
@@ -12,13 +13,6 @@ fn tone(status: DisplayStatus) -> &'static str {
         DisplayStatus::Finished => "ok",
         DisplayStatus::Failed | DisplayStatus::Crashed => "bad",
         DisplayStatus::Killed => "muted",
-    }
-}
-
-/// An item's status (a plain function: a queue page draws a thousand).
-pub fn status_badge(status: DisplayStatus) -> impl IntoView {
-    view! {
-        <span class=format!("badge {}", tone(status))>{status.label()}</span>
     }
 }
 

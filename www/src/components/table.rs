@@ -15,7 +15,9 @@ pub fn DataTable(
     /// A leading header cell (e.g. a select-all checkbox).
     #[prop(optional, into)]
     lead: Option<ViewFn>,
-    children: Children,
+    /// The `<tbody>`s (none: the caller draws them into the table itself).
+    #[prop(optional)]
+    children: Option<Children>,
 ) -> impl IntoView {
     view! {
         <div class="table-wrap">
@@ -28,7 +30,7 @@ pub fn DataTable(
                         l => view! { <th scope="col" class:num=num>{l}</th> }.into_any(),
                     }).collect_view()}
                 </tr></thead>
-                {children()}
+                {children.map(|c| c())}
             </table>
         </div>
     }

@@ -10,6 +10,7 @@ use liftoff_client::Error;
 use liftoff_client::ops::liftoff::{
     LiftoffCancelItem, LiftoffRequeueItem, LiftoffSetItemPriority, LiftoffStopPolling, QueueDetail,
 };
+use liftoff_client::view::html::Markup;
 use liftoff_client::view::items::{
     AgentRow, ItemRow, agent_rows, has_live_agent, item_rows, status_counts,
 };
@@ -19,12 +20,15 @@ use liftoff_model::Priority;
 use liftoff_model::queue_draft::{
     ConfigFormat, QueueDraft, QueueSettings, VariableTile, print_config,
 };
+use liftoff_model::spec::JobRef;
 use liftoff_model::timefmt;
+use wasm_bindgen::JsCast as _;
 
 use crate::components::copy::CopyCommand;
 use crate::components::feedback::{Empty, ErrorView, Loading, RequireServer};
+use crate::components::html_rows::HtmlRows;
 use crate::components::queue_form::QueueForm;
-use crate::components::status::{LivenessBadge, status_badge};
+use crate::components::status::{LivenessBadge, tone};
 use crate::components::table::DataTable;
 use crate::components::tabs::Tabs;
 use crate::components::toast::use_toasts;
@@ -224,16 +228,6 @@ fn row_key(r: &ItemRow) -> String {
     )
 }
 
-/// A time as "3 min ago" (as of the rows), the exact time on hover.
-fn at(exact: Option<String>, ago: Option<String>) -> AnyView {
-    match (exact, ago) {
-        (Some(exact), Some(ago)) => {
-            view! { <time datetime=exact.clone() title=exact>{ago}</time> }.into_any()
-        }
-        _ => view! { <span class="muted">"—"</span> }.into_any(),
-    }
-}
-
 #[component]
 fn ItemsTab(
     rows: Memo<Vec<ItemRow>>,
@@ -341,6 +335,100 @@ fn ItemsTab(
         });
     };
 
+    // The rows' checkboxes and priority buttons are plain HTML (see
+    // `item_html`): listeners on the table handle them, and one effect
+    // keeps the checkboxes in step with `selected`.
+    let table = NodeRef::<leptos::html::Div>::new();
+    let on_change = move |ev: leptos::ev::Event| {
+        let Some(el) = target_element(&ev) else {
+            return;
+        };
+        if let Some(id) = el.get_attribute("data-select") {
+            let on = event_target_checked(&ev);
+            selected.update(|s| {
+                s.retain(|x| x != &id);
+                if on {
+                    s.push(id);
+                }
+            });
+        } else if let Some(id) = el.get_attribute("data-priority") {
+            set_priority(id, event_target_value(&ev));
+        }
+    };
+    let on_click = move |ev: leptos::ev::MouseEvent| {
+        let Some(button) = target_element(&ev) else {
+            return;
+        };
+        let (Some(id), Some(cell)) = (
+            button.get_attribute("data-priority-edit"),
+            button.parent_element(),
+        ) else {
+            return;
+        };
+        let current = button
+            .get_attribute("data-level")
+            .and_then(|l| l.parse().ok());
+        cell.set_inner_html(&priority_select_html(&id, current));
+        if let Some(select) = cell
+            .first_element_child()
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = select.focus();
+        }
+    };
+    Effect::new(move |_| {
+        let chosen = selected.get();
+        let Some(boxes) = table
+            .get()
+            .and_then(|t| t.query_selector_all("input[data-select]").ok())
+        else {
+            return;
+        };
+        for i in 0..boxes.length() {
+            if let Some(input) = boxes
+                .item(i)
+                .and_then(|n| n.dyn_into::<web_sys::HtmlInputElement>().ok())
+            {
+                let id = input.get_attribute("data-select").unwrap_or_default();
+                input.set_checked(chosen.contains(&id));
+            }
+        }
+    });
+    let drawn = StoredValue::new_local(HtmlRows::default());
+    Effect::new(move |_| {
+        let (hl, can_select) = (highlight(), caps.queue_admin);
+        let can_prioritize = can_select && prioritized();
+        let Some(el) = table
+            .get()
+            .and_then(|t| t.query_selector("table").ok().flatten())
+        else {
+            return;
+        };
+        let chosen = selected.get_untracked();
+        let fresh = rows.with(|rows| {
+            drawn.try_update_value(|d| {
+                d.draw(
+                    &el,
+                    rows.iter().map(|row| {
+                        let is_hl = hl.as_deref() == Some(row.item.id.as_str());
+                        let key = format!("{}|{is_hl}|{can_select}|{can_prioritize}", row_key(row));
+                        let checked = chosen.contains(&row.item.id);
+                        (key, move || {
+                            item_html(row, is_hl, checked, can_select, can_prioritize)
+                        })
+                    }),
+                )
+            })
+        });
+        mark("liftoff:drawn");
+        if let Some(row) = fresh
+            .into_iter()
+            .flatten()
+            .find(|r| r.class_list().contains("highlight"))
+        {
+            request_animation_frame(move || row.scroll_into_view());
+        }
+    });
     let all_ids = move || rows.with(|r| r.iter().map(|x| x.item.id.clone()).collect::<Vec<_>>());
     let all_selected = move || {
         let ids = all_ids();
@@ -381,6 +469,7 @@ fn ItemsTab(
                     <p>"Launch a job from a project's Jobs page, or with "<code>"liftoff launch --queue"</code>"."</p>
                 </Empty>
             }>
+                <div node_ref=table on:change=on_change on:click=on_click>
                 <DataTable class="items" caption="Items of this queue, newest first"
                     lead=ViewFn::from(move || view! {
                         <input type="checkbox" aria-label="Select all items" prop:checked=all_selected
@@ -388,11 +477,8 @@ fn ItemsTab(
                             on:change=move |ev| selected.set(if event_target_checked(&ev) { all_ids() } else { vec![] })/>
                     })
                     columns=vec![("Status", false), ("Run", false), ("Job", false), ("Project", false), ("Priority", false),
-                                 ("Author", false), ("Created", false), ("Started", false), ("Duration", true)]>
-                        <For each=move || rows.get() key=row_key let:row>
-                            {item_row(row, selected, highlight(), caps.queue_admin, caps.queue_admin && prioritized(), set_priority)}
-                        </For>
-                </DataTable>
+                                 ("Author", false), ("Created", false), ("Started", false), ("Duration", true)]/>
+                </div>
                 <Show when=has_more>
                     <button class="btn" on:click=move |_| limit.update(|l| *l = (*l + PAGE).min(1000))>"Show more"</button>
                 </Show>
@@ -401,134 +487,233 @@ fn ItemsTab(
     }
 }
 
-/// One item: a `<tbody>` with its row and the error and warning rows under
-/// it. A plain function, not a component: a queue page draws a thousand.
-fn item_row(
-    row: ItemRow,
-    selected: RwSignal<Vec<String>>,
-    highlight: Option<String>,
+/// The element an event happened on.
+fn target_element(ev: &web_sys::Event) -> Option<web_sys::Element> {
+    ev.target()?.dyn_into().ok()
+}
+
+/// The priority select of item `id` (what its priority button becomes).
+fn priority_select_html(id: &str, current: Option<Priority>) -> String {
+    let mut m = Markup::new();
+    m.open(
+        "select",
+        &[
+            ("class", Some("compact")),
+            ("aria-label", Some(&format!("Priority of item {id}"))),
+            ("data-priority", Some(id)),
+        ],
+    );
+    for p in Priority::ALL {
+        let selected = (Some(p) == current).then_some("");
+        m.element(
+            "option",
+            &[("value", Some(p.as_str())), ("selected", selected)],
+            p.as_str(),
+        );
+    }
+    m.close("select");
+    m.into_string()
+}
+
+/// One item as HTML (every value escaped by [`Markup`]): a `<tbody>`
+/// holding its row and the error and warning rows under it. The queue page
+/// draws a thousand from one parse (see [`HtmlRows`]); their checkboxes and
+/// priority buttons are handled by [`ItemsTab`]'s listeners on the table.
+fn item_html(
+    row: &ItemRow,
+    highlight: bool,
+    checked: bool,
     can_select: bool,
     can_prioritize: bool,
-    on_priority: impl Fn(String, String) + Clone + Send + Sync + 'static,
-) -> impl IntoView {
-    let id = row.item.id.clone();
-    let is_highlighted = highlight.as_deref() == Some(id.as_str());
-    if is_highlighted {
-        let selector = format!("tbody[data-item=\"{id}\"]");
-        request_animation_frame(move || {
-            if let Ok(Some(el)) = document().query_selector(&selector) {
-                el.scroll_into_view();
-            }
-        });
-    }
-    let checked = {
-        let id = id.clone();
-        move || selected.with(|s| s.contains(&id))
+) -> String {
+    let id = row.item.id.as_str();
+    let flag = |on: bool| on.then_some("");
+    let mut m = Markup::new();
+    m.open(
+        "tbody",
+        &[
+            ("class", highlight.then_some("highlight")),
+            ("data-item", Some(id)),
+            ("data-status", Some(row.status.label())),
+        ],
+    );
+    let dash = |m: &mut Markup| {
+        m.element("span", &[("class", Some("muted"))], "—");
     };
-    let toggle = {
-        let id = id.clone();
-        move |ev: leptos::ev::Event| {
-            let on = event_target_checked(&ev);
-            selected.update(|s| {
-                s.retain(|x| x != &id);
-                if on {
-                    s.push(id.clone());
-                }
-            })
-        }
-    };
-    let run_link = match (&row.run, &row.entity, &row.project) {
-        (Some(run), Some(e), Some(p)) => Some(
-            view! { <a href=format!("/{e}/{p}/runs/{}", run.name)>{run.name.clone()}</a> }
-                .into_any(),
-        ),
-        (None, Some(e), Some(p)) => row
-            .item
-            .associated_run_id
-            .clone()
-            .map(|r| view! { <a href=format!("/{e}/{p}/runs/{r}")>{r.clone()}</a> }.into_any()),
-        _ => row.item.associated_run_id.clone().map(|r| r.into_any()),
-    };
-    let job_link = match (&row.job, row.job.as_deref().and_then(|j| liftoff_model::spec::JobRef::parse(j).ok())) {
-        (_, Some(j)) => view! {
-            <a href=format!("/{}/{}/jobs/{}", j.entity, j.project, j.name) title=j.to_string()>{j.name_with_alias()}</a>
-        }.into_any(),
-        (Some(other), None) => view! { <code class="clip" title=other.clone()>{other.clone()}</code> }.into_any(),
-        (None, None) => view! { <span class="muted">"—"</span> }.into_any(),
-    };
-    let project = match (&row.entity, &row.project) {
-        (Some(e), Some(p)) => {
-            view! { <a href=format!("/{e}/{p}/jobs")>{format!("{e}/{p}")}</a> }.into_any()
-        }
-        _ => view! { <span class="muted">"—"</span> }.into_any(),
-    };
-    let priority = if can_prioritize && row.can_change_priority() {
-        let current = row.item.priority;
-        let label = format!("Priority of item {}", row.item.id);
-        let id = id.clone();
-        view! {
-            <select class="compact" aria-label=label on:change=move |ev| on_priority(id.clone(), event_target_value(&ev))>
-                {Priority::ALL.iter().map(|p| view! { <option value=p.as_str() selected=*p == current>{p.as_str()}</option> }).collect_view()}
-            </select>
-        }.into_any()
-    } else {
-        row.item.priority.as_str().into_any()
-    };
-    let waiting = row.position.map(|p| {
+    m.open("tr", &[]);
+    m.open("td", &[("class", Some("check"))]).open(
+        "input",
+        &[
+            ("type", Some("checkbox")),
+            ("aria-label", Some(&format!("Select item {id}"))),
+            ("data-select", Some(id)),
+            ("checked", flag(checked)),
+            ("disabled", flag(!can_select)),
+        ],
+    );
+    m.close("td");
+
+    m.open("td", &[]).element(
+        "span",
+        &[("class", Some(&format!("badge {}", tone(row.status))))],
+        row.status.label(),
+    );
+    if let Some(p) = row.position {
         let reason = row
             .wait
             .as_ref()
             .map(ToString::to_string)
             .unwrap_or_default();
-        view! { <div class="wait-reason">{format!("#{} in line · {reason}", p + 1)}</div> }
-    });
-    let error = row.item.error.clone().map(|e| {
-        let summary = row.error_summary().unwrap_or_default();
-        let files = e.file_paths.join(", ");
-        view! {
-            <tr class="sub error-row">
-                <td></td>
-                <td colspan="9">
-                    <details>
-                        <summary><span class="err-label">"Error"</span>" "{summary}</summary>
-                        <pre class="error-log">{e.message.clone()}</pre>
-                        {(!files.is_empty()).then(|| view! { <p class="help">"Files: "{files}</p> })}
-                    </details>
-                </td>
-            </tr>
+        m.element(
+            "div",
+            &[("class", Some("wait-reason"))],
+            &format!("#{} in line · {reason}", p + 1),
+        );
+    }
+    m.close("td");
+
+    m.open("td", &[]);
+    let run_name = row
+        .run
+        .as_ref()
+        .map(|r| r.name.as_str())
+        .or(row.item.associated_run_id.as_deref());
+    match (run_name, &row.entity, &row.project) {
+        (Some(run), Some(e), Some(p)) => {
+            m.element("a", &[("href", Some(&format!("/{e}/{p}/runs/{run}")))], run);
         }
-    });
-    let warnings = (!row.item.warnings.is_empty()).then(|| {
-        let text = row.item.warnings.iter().map(|w| format!("{}: {}", w.stage, w.message)).collect::<Vec<_>>().join(" · ");
-        view! {
-            <tr class="sub warn-row"><td></td><td colspan="9"><span class="warn-label">"Warning"</span>" "{text}</td></tr>
+        (Some(run), _, _) => {
+            m.text(run);
         }
-    });
+        (None, _, _) => dash(&mut m),
+    }
+    m.close("td");
+
+    m.open("td", &[]);
+    match (
+        &row.job,
+        row.job.as_deref().and_then(|j| JobRef::parse(j).ok()),
+    ) {
+        (_, Some(j)) => {
+            let href = format!("/{}/{}/jobs/{}", j.entity, j.project, j.name);
+            m.element(
+                "a",
+                &[("href", Some(&href)), ("title", Some(&j.to_string()))],
+                &j.name_with_alias(),
+            );
+        }
+        (Some(other), None) => {
+            m.element(
+                "code",
+                &[("class", Some("clip")), ("title", Some(other))],
+                other,
+            );
+        }
+        (None, None) => dash(&mut m),
+    }
+    m.close("td");
+
+    m.open("td", &[]);
+    match (&row.entity, &row.project) {
+        (Some(e), Some(p)) => {
+            m.element(
+                "a",
+                &[("href", Some(&format!("/{e}/{p}/jobs")))],
+                &format!("{e}/{p}"),
+            );
+        }
+        _ => dash(&mut m),
+    }
+    m.close("td");
+
+    m.open("td", &[]);
+    let current = row.item.priority;
+    if can_prioritize && row.can_change_priority() {
+        // A button until used: a thousand <select>s took most of the render.
+        m.element(
+            "button",
+            &[
+                ("type", Some("button")),
+                ("class", Some("link prio")),
+                (
+                    "aria-label",
+                    Some(&format!("Priority of item {id}: {current}; change it")),
+                ),
+                ("data-priority-edit", Some(id)),
+                ("data-level", Some(current.as_str())),
+            ],
+            current.as_str(),
+        );
+    } else {
+        m.text(current.as_str());
+    }
+    m.close("td");
+
+    m.element("td", &[], row.author.as_deref().unwrap_or("—"));
+    for (exact, ago) in [
+        (&row.item.created_at, &row.created_ago),
+        (&row.started_at, &row.started_ago),
+    ] {
+        m.open("td", &[]);
+        match (exact, ago) {
+            (Some(exact), Some(ago)) => {
+                m.element(
+                    "time",
+                    &[("datetime", Some(exact)), ("title", Some(exact))],
+                    ago,
+                );
+            }
+            _ => dash(&mut m),
+        }
+        m.close("td");
+    }
     let duration = row
         .duration_secs
         .map(timefmt::duration)
         .unwrap_or_else(|| "—".into());
-    view! {
-        <tbody class:highlight=is_highlighted data-item=id.clone() data-status=row.status.label()>
-            <tr>
-                <td class="check">
-                    <input type="checkbox" aria-label=format!("Select item {id}") prop:checked=checked
-                        disabled=!can_select on:change=toggle/>
-                </td>
-                <td>{status_badge(row.status)}{waiting}</td>
-                <td>{run_link.unwrap_or_else(|| view! { <span class="muted">"—"</span> }.into_any())}</td>
-                <td>{job_link}</td>
-                <td>{project}</td>
-                <td>{priority}</td>
-                <td>{row.author.clone().unwrap_or_else(|| "—".into())}</td>
-                <td>{at(row.item.created_at.clone(), row.created_ago.clone())}</td>
-                <td>{at(row.started_at.clone(), row.started_ago.clone())}</td>
-                <td class="num">{duration}</td>
-            </tr>
-            {error}
-            {warnings}
-        </tbody>
+    m.element("td", &[("class", Some("num"))], &duration);
+    m.close("tr");
+
+    if let Some(e) = &row.item.error {
+        let summary = row.error_summary().unwrap_or_default();
+        m.open("tr", &[("class", Some("sub error-row"))])
+            .element("td", &[], "");
+        m.open("td", &[("colspan", Some("9"))])
+            .open("details", &[])
+            .open("summary", &[]);
+        m.element("span", &[("class", Some("err-label"))], "Error")
+            .text(" ")
+            .text(&summary);
+        m.close("summary");
+        m.element("pre", &[("class", Some("error-log"))], &e.message);
+        if !e.file_paths.is_empty() {
+            m.element(
+                "p",
+                &[("class", Some("help"))],
+                &format!("Files: {}", e.file_paths.join(", ")),
+            );
+        }
+        m.close("details").close("td").close("tr");
     }
+    if !row.item.warnings.is_empty() {
+        let text = row
+            .item
+            .warnings
+            .iter()
+            .map(|w| format!("{}: {}", w.stage, w.message))
+            .collect::<Vec<_>>()
+            .join(" · ");
+        m.open("tr", &[("class", Some("sub warn-row"))])
+            .element("td", &[], "");
+        m.open("td", &[("colspan", Some("9"))]).element(
+            "span",
+            &[("class", Some("warn-label"))],
+            "Warning",
+        );
+        m.text(" ").text(&text).close("td").close("tr");
+    }
+    m.close("tbody");
+    m.into_string()
 }
 
 #[component]

@@ -3,6 +3,7 @@
 //! Components render these values and nothing else decides for them.
 
 pub mod chart;
+pub mod html;
 pub mod items;
 pub mod queues;
 
