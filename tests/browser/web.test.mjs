@@ -231,6 +231,8 @@ test("the run page shows the run's state, config and console", async () => {
   assert.equal(await page.getAttribute("h1 [data-state]", "data-state"), "finished");
   await page.waitForSelector("pre.console:has-text('done')", { timeout: 20_000 });
   const log = await page.textContent("pre.console");
+  // A finished run's console is complete: it does not claim to follow.
+  assert.match(await page.textContent(".console-head"), /\d+ lines$/);
   assert.match(log, /config: \{.*"lr": 0\.05.*"optimizer": "sgd"/);
   assert.match(log, /step 2: loss 0\.333/);
   assert.match(await page.textContent("table.kv"), /optimizer\s*sgd/);

@@ -24,7 +24,11 @@ pub fn Console(
     let session = use_session();
     let lines = RwSignal::new(Vec::<(i64, String)>::new());
     let error = RwSignal::new(None::<Error>);
+    // `done`: the run is over and its last lines are read (polling stops);
+    // `over`: the server said the run is over (the label stops saying
+    // "following", though one more read may still bring late lines).
     let done = RwSignal::new(false);
+    let over = RwSignal::new(false);
     let loaded = RwSignal::new(false);
     let busy = StoredValue::new(false);
     let pre = NodeRef::<Pre>::new();
@@ -68,6 +72,9 @@ pub fn Console(
                             }
                         }
                         loaded.try_set(true);
+                        if page.state.is_terminal() {
+                            over.try_set(true);
+                        }
                         if got < PAGE {
                             if page.state.is_terminal() && got == 0 {
                                 done.try_set(true);
@@ -95,7 +102,7 @@ pub fn Console(
                 <h3>"Console"</h3>
                 <span class="muted">{move || {
                     let n = lines.with(Vec::len);
-                    let state = if done.get() { "" } else { " · following" };
+                    let state = if over.get() { "" } else { " · following" };
                     format!("{n} line{}{state}", if n == 1 { "" } else { "s" })
                 }}</span>
             </div>
