@@ -1,6 +1,6 @@
 //! The `liftoff` command line as a library, so that two binaries share it:
 //! `liftoff` (every command) and `liftoff-agent` (the agent alone, which
-//! links none of the server and so maps a tenth of the code; `liftoff agent`
+//! links none of the server and so maps less than half the code; `liftoff agent`
 //! hands over to it when it sits next to `liftoff`, see [`exec_slim_agent`]).
 
 pub mod cli;

@@ -1,5 +1,6 @@
-//! `liftoff`: the one binary. Wiring only: parse the command line and run the
-//! subcommand (see the library, `src/lib.rs`).
+//! `liftoff`: every command. Wiring only: parse the command line and run the
+//! subcommand (see the library, `src/lib.rs`; `liftoff agent` hands over to
+//! `liftoff-agent` when it can).
 
 use std::process::ExitCode;
 

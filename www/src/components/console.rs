@@ -72,11 +72,12 @@ pub fn Console(
                             }
                         }
                         loaded.try_set(true);
-                        if page.state.is_terminal() {
+                        let run_over = page.state.is_terminal();
+                        if run_over {
                             over.try_set(true);
                         }
                         if got < PAGE {
-                            if page.state.is_terminal() && got == 0 {
+                            if run_over && got == 0 {
                                 done.try_set(true);
                             }
                             break;

@@ -1,6 +1,6 @@
 //! Markup as text, for the one place that draws so many rows that building
-//! them node by node is too slow: the queue page's items (the web app sets
-//! each row's `innerHTML`). Every value from the server goes through
+//! them node by node is too slow: the queue page's items (the web app parses
+//! all new rows of a redraw at once). Every value from the server goes through
 //! [`escape`]; a [`Markup`] only ever holds escaped text.
 
 use std::fmt::Write as _;
