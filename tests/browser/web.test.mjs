@@ -276,6 +276,35 @@ test("the job page lists versions, details, dependencies and inputs", async () =
   await page.keyboard.press("Escape");
 });
 
+test("links, back and forward change pages without a reload; `/` leaves no history entry", async () => {
+  await page.goto(`${server.url}/connect`);
+  await page.waitForSelector("h1");
+  await page.goto(`${server.url}/`);
+  await page.waitForURL(/\/launch$/);
+  await page.evaluate(() => { window.__sameDocument = true; });
+  await page.click('a[href="/launch/admin/web-q"]');
+  await page.waitForURL(/\/launch\/admin\/web-q$/);
+  await page.waitForSelector("tbody[data-item]");
+  await page.click('nav.tabs a:has-text("Agents")');
+  await page.waitForURL(/\/web-q\/agents$/);
+  await page.goBack();
+  await page.waitForURL(/\/launch\/admin\/web-q$/);
+  await page.waitForSelector("tbody[data-item]");
+  await page.goBack();
+  await page.waitForURL(/\/launch$/);
+  await page.goForward();
+  await page.waitForURL(/\/launch\/admin\/web-q$/);
+  await page.waitForSelector("tbody[data-item]");
+  assert.equal(await page.evaluate(() => window.__sameDocument), true, "a link or back/forward reloaded the page");
+  // `/` was replaced by `/launch`: back goes to the page before it.
+  await page.goBack();
+  await page.goBack();
+  await page.waitForURL(/\/connect$/);
+  // A path no route matches says so.
+  await page.goto(`${server.url}/no/such/page/here/at/all`);
+  await page.waitForSelector("h1:has-text('not found')", { timeout: 10_000 });
+});
+
 test("narrow screens: the queue page fits 390 px", async () => {
   const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
   await phone.goto(`${server.url}/connect`);

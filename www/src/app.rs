@@ -1,9 +1,6 @@
 //! The shell (top bar, navigation, toasts) and the routes.
 
 use leptos::prelude::*;
-use leptos_router::components::{Redirect, Route, Router, Routes};
-use leptos_router::hooks::use_location;
-use leptos_router::path;
 
 use crate::components::toast::{ToastHost, Toasts};
 use crate::pages::connect::ConnectPage;
@@ -13,30 +10,54 @@ use crate::pages::launch::LaunchPage;
 use crate::pages::not_found::NotFound;
 use crate::pages::queue::QueuePage;
 use crate::pages::run::RunPage;
+use crate::router;
 use crate::session::{Session, recent_projects, use_session};
+
+/// Which component a route shows.
+#[derive(Clone, Copy, PartialEq)]
+enum Page {
+    Home,
+    Connect,
+    Launch,
+    Queue,
+    Jobs,
+    Job,
+    Run,
+}
+
+/// Tried in this order (`/launch/a/jobs` is a queue named `jobs`).
+const ROUTES: router::Routes<Page> = &[
+    ("/", Page::Home),
+    ("/connect", Page::Connect),
+    ("/launch", Page::Launch),
+    ("/launch/:entity/:queue", Page::Queue),
+    ("/launch/:entity/:queue/:tab", Page::Queue),
+    ("/:entity/:project/jobs", Page::Jobs),
+    ("/:entity/:project/jobs/:job", Page::Job),
+    ("/:entity/:project/jobs/:job/:tab", Page::Job),
+    ("/:entity/:project/runs/:run", Page::Run),
+];
 
 #[component]
 pub fn App() -> impl IntoView {
     Session::provide();
     Toasts::provide();
+    let page = router::provide(ROUTES);
+    // A page stays when only its parameters change (another tab, queue or run).
+    let shown = move || match page.get() {
+        Some(Page::Home) => view! { <Home/> }.into_any(),
+        Some(Page::Connect) => view! { <ConnectPage/> }.into_any(),
+        Some(Page::Launch) => view! { <LaunchPage/> }.into_any(),
+        Some(Page::Queue) => view! { <QueuePage/> }.into_any(),
+        Some(Page::Jobs) => view! { <JobsPage/> }.into_any(),
+        Some(Page::Job) => view! { <JobPage/> }.into_any(),
+        Some(Page::Run) => view! { <RunPage/> }.into_any(),
+        None => view! { <NotFound/> }.into_any(),
+    };
     view! {
-        <Router>
-            <TopBar/>
-            <main id="main">
-                <Routes fallback=|| view! { <NotFound/> }>
-                    <Route path=path!("/") view=Home/>
-                    <Route path=path!("/connect") view=ConnectPage/>
-                    <Route path=path!("/launch") view=LaunchPage/>
-                    <Route path=path!("/launch/:entity/:queue") view=QueuePage/>
-                    <Route path=path!("/launch/:entity/:queue/:tab") view=QueuePage/>
-                    <Route path=path!("/:entity/:project/jobs") view=JobsPage/>
-                    <Route path=path!("/:entity/:project/jobs/:job") view=JobPage/>
-                    <Route path=path!("/:entity/:project/jobs/:job/:tab") view=JobPage/>
-                    <Route path=path!("/:entity/:project/runs/:run") view=RunPage/>
-                </Routes>
-            </main>
-            <ToastHost/>
-        </Router>
+        <TopBar/>
+        <main id="main">{shown}</main>
+        <ToastHost/>
     }
 }
 
@@ -44,37 +65,28 @@ pub fn App() -> impl IntoView {
 #[component]
 fn Home() -> impl IntoView {
     let session = use_session();
-    move || {
-        if session.creds.get().is_some() {
-            view! { <Redirect path="/launch"/> }
+    Effect::new(move |_| {
+        let to = if session.creds.get().is_some() {
+            "/launch"
         } else {
-            view! { <Redirect path="/connect"/> }
-        }
-    }
+            "/connect"
+        };
+        router::redirect(to);
+    });
 }
 
 #[component]
 fn TopBar() -> impl IntoView {
     let session = use_session();
-    let location = use_location();
+    let pathname = router::use_pathname();
     let here = move |prefix: &'static str| {
-        move || {
-            location
-                .pathname
-                .with(|p| p.starts_with(prefix))
-                .then_some("page")
-        }
+        move || pathname.with(|p| p.starts_with(prefix)).then_some("page")
     };
     let jobs_href = move || {
-        location.pathname.track();
+        pathname.track();
         recent_projects().first().map(|p| format!("/{p}/jobs"))
     };
-    let jobs_current = move || {
-        location
-            .pathname
-            .with(|p| p.contains("/jobs"))
-            .then_some("page")
-    };
+    let jobs_current = move || pathname.with(|p| p.contains("/jobs")).then_some("page");
     view! {
         <a class="skip" href="#main">"Skip to content"</a>
         <header class="top">

@@ -8,6 +8,7 @@ mod components;
 mod load;
 mod pages;
 mod poll;
+mod router;
 mod session;
 
 fn main() {

@@ -26,6 +26,7 @@ pub mod status;
 pub mod template;
 pub mod timefmt;
 pub mod user;
+pub mod yaml;
 
 pub use agent::{Agent, AgentStatus};
 pub use artifact::{ArtifactManifest, ManifestEntry};

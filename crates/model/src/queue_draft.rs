@@ -37,12 +37,11 @@ pub fn parse_config(text: &str, format: ConfigFormat) -> Result<Value, String> {
             serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?
         }
         ConfigFormat::Yaml => {
-            let yaml: serde_yaml::Value =
-                serde_yaml::from_str(text).map_err(|e| format!("not valid YAML: {e}"))?;
+            let yaml = crate::yaml::from_str(text).map_err(|e| format!("not valid YAML: {e}"))?;
             if yaml.is_null() {
                 return Ok(Value::Object(Map::new()));
             }
-            serde_json::to_value(yaml).map_err(|e| format!("not valid YAML: {e}"))?
+            yaml
         }
     };
     if value.is_object() {
@@ -61,7 +60,7 @@ pub fn print_config(config: &Value, format: ConfigFormat) -> String {
     match format {
         _ if empty => String::new(),
         ConfigFormat::Json => serde_json::to_string_pretty(config).unwrap_or_default(),
-        ConfigFormat::Yaml => serde_yaml::to_string(config).unwrap_or_default(),
+        ConfigFormat::Yaml => crate::yaml::to_string(config),
     }
 }
 

@@ -2,7 +2,6 @@
 //! Details (source, code files), Dependencies and Inputs tabs.
 
 use leptos::prelude::*;
-use leptos_router::hooks::{use_params_map, use_query_map};
 use liftoff_client::Error;
 use liftoff_client::ops::web::{Job, LiftoffArtifactFiles};
 use liftoff_client::view::chart::value_text;
@@ -17,6 +16,7 @@ use crate::components::table::DataTable;
 use crate::components::tabs::Tabs;
 use crate::components::time::Ago;
 use crate::load::Load;
+use crate::router::{use_params_map, use_query_map};
 use crate::session::{remember_project, use_session};
 use liftoff_client::loads;
 

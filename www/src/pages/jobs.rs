@@ -2,7 +2,6 @@
 //! run, and a Launch button on each.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_params_map;
 
 use liftoff_client::ops::web::JobVersion;
 
@@ -12,6 +11,7 @@ use crate::components::status::RunStateBadge;
 use crate::components::table::DataTable;
 use crate::components::time::Ago;
 use crate::load::Load;
+use crate::router::use_params_map;
 use crate::session::{remember_project, use_session};
 use liftoff_client::loads;
 

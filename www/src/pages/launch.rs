@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::{use_navigate, use_query_map};
 use liftoff_client::ops::queues::UpsertRunQueue;
 use liftoff_client::view::explain;
 use liftoff_client::view::queues::{queue_rows, state_label};
@@ -19,6 +18,7 @@ use crate::components::queue_form::QueueForm;
 use crate::components::table::DataTable;
 use crate::load::Load;
 use crate::poll::use_poll;
+use crate::router::{use_navigate, use_query_map};
 use crate::session::{now, recent_projects, use_session};
 use liftoff_client::loads;
 
@@ -86,10 +86,7 @@ fn LaunchHome() -> impl IntoView {
                 Ok(_) => {
                     creating.try_set(false);
                     // As W&B does: a new queue opens on its Agents tab.
-                    navigate(
-                        &format!("/launch/{entity}/{name}/agents"),
-                        Default::default(),
-                    );
+                    navigate(&format!("/launch/{entity}/{name}/agents"));
                 }
                 Err(e) => {
                     failure.try_set(Some(explain(&e)));
@@ -206,10 +203,7 @@ fn ProjectPicker() -> impl IntoView {
         ev.prevent_default();
         let (e, p) = (entity.get_untracked(), project.get_untracked());
         if !e.trim().is_empty() && !p.trim().is_empty() {
-            navigate(
-                &format!("/{}/{}/jobs", e.trim(), p.trim()),
-                Default::default(),
-            );
+            navigate(&format!("/{}/{}/jobs", e.trim(), p.trim()));
         }
     };
     let recent = recent_projects();

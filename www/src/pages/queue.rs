@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::{use_params_map, use_query_map};
 use liftoff_client::Error;
 use liftoff_client::ops::liftoff::{
     LiftoffCancelItem, LiftoffRequeueItem, LiftoffSetItemPriority, LiftoffStopPolling, QueueDetail,
@@ -35,6 +34,7 @@ use crate::components::toast::use_toasts;
 use crate::load::Load;
 use crate::pages::launch::upsert;
 use crate::poll::{last_good, mark, use_poll};
+use crate::router::{use_params_map, use_query_map};
 use crate::session::{now, use_session};
 use liftoff_client::loads;
 

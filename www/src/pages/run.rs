@@ -5,7 +5,6 @@ use std::time::Duration;
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use leptos_router::hooks::use_params_map;
 use liftoff_client::Error;
 use liftoff_client::ops::runs::StopRun;
 use liftoff_client::ops::web::{LiftoffRunHistory, RunDetail};
@@ -22,6 +21,7 @@ use crate::components::time::Ago;
 use crate::components::toast::use_toasts;
 use crate::load::Load;
 use crate::poll::{last_good, use_poll};
+use crate::router::use_params_map;
 use crate::session::use_session;
 use liftoff_client::loads;
 

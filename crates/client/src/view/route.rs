@@ -1,0 +1,138 @@
+//! Which page a URL shows: the web app's routes as data (`/launch/:entity/:queue`),
+//! matched against a path, and the parameters of path and query string,
+//! percent-decoded. The web app's router (`www/src/router.rs`) is the IO
+//! around this.
+
+/// Named values from a path (`:entity`) or a query string (`?item=`).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Params(Vec<(String, String)>);
+
+impl Params {
+    /// The first value of `name`.
+    pub fn get(&self, name: &str) -> Option<String> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    }
+
+    /// `?a=1&b=x+y` (the leading `?` is optional); `+` is a space.
+    pub fn from_query(search: &str) -> Self {
+        let search = search.strip_prefix('?').unwrap_or(search);
+        let decode = |s: &str| percent_decode(&s.replace('+', " "));
+        Self(
+            search
+                .split('&')
+                .filter(|pair| !pair.is_empty())
+                .map(|pair| {
+                    let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
+                    (decode(k), decode(v))
+                })
+                .collect(),
+        )
+    }
+}
+
+/// The first route whose pattern matches `path`, with the values of its
+/// `:name` segments. A trailing `/` does not matter.
+pub fn match_route<P: Copy>(routes: &[(&str, P)], path: &str) -> Option<(P, Params)> {
+    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    routes.iter().find_map(|(pattern, page)| {
+        let parts: Vec<&str> = pattern.split('/').filter(|s| !s.is_empty()).collect();
+        if parts.len() != segments.len() {
+            return None;
+        }
+        let mut params = Vec::new();
+        for (part, seg) in parts.iter().zip(&segments) {
+            match part.strip_prefix(':') {
+                Some(name) => params.push((name.to_owned(), percent_decode(seg))),
+                None if part == seg => {}
+                None => return None,
+            }
+        }
+        Some((*page, Params(params)))
+    })
+}
+
+/// `%20` -> ` `; a stray `%` stays as it is; bytes that are not UTF-8
+/// become U+FFFD.
+pub fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        match (bytes[i], bytes.get(i + 1), bytes.get(i + 2)) {
+            (b'%', Some(&h), Some(&l)) if hex(h).is_some() && hex(l).is_some() => {
+                out.push((hex(h).unwrap_or(0) * 16 + hex(l).unwrap_or(0)) as u8);
+                i += 3;
+            }
+            (b, _, _) => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Clone, Copy, Debug, PartialEq)]
+    enum Page {
+        Home,
+        Queue,
+        Jobs,
+    }
+
+    const ROUTES: &[(&str, Page)] = &[
+        ("/", Page::Home),
+        ("/launch/:entity/:queue", Page::Queue),
+        ("/launch/:entity/:queue/:tab", Page::Queue),
+        ("/:entity/:project/jobs", Page::Jobs),
+    ];
+
+    #[test]
+    fn paths_pick_the_first_matching_route() {
+        assert_eq!(
+            match_route(ROUTES, "/"),
+            Some((Page::Home, Params::default()))
+        );
+        let (page, p) = match_route(ROUTES, "/launch/alice/my%20queue/").unwrap();
+        assert_eq!(page, Page::Queue);
+        assert_eq!(p.get("entity").as_deref(), Some("alice"));
+        assert_eq!(p.get("queue").as_deref(), Some("my queue"));
+        assert_eq!(p.get("tab"), None);
+        let (_, p) = match_route(ROUTES, "/launch/alice/gpu/agents").unwrap();
+        assert_eq!(p.get("tab").as_deref(), Some("agents"));
+        // Routes are tried in order: `launch` here is a queue page's literal.
+        let (page, p) = match_route(ROUTES, "/launch/alice/jobs").unwrap();
+        assert_eq!(
+            (page, p.get("queue").as_deref()),
+            (Page::Queue, Some("jobs"))
+        );
+        let (page, p) = match_route(ROUTES, "/bob/mnist/jobs").unwrap();
+        assert_eq!(
+            (page, p.get("project").as_deref()),
+            (Page::Jobs, Some("mnist"))
+        );
+        assert_eq!(match_route(ROUTES, "/bob/mnist/runs"), None);
+        assert_eq!(match_route(ROUTES, "/launch/alice"), None);
+    }
+
+    #[test]
+    fn query_strings_and_escapes_decode() {
+        let q = Params::from_query("?item=a%2Fb&entity=x+y&flag&item=second");
+        assert_eq!(q.get("item").as_deref(), Some("a/b"));
+        assert_eq!(q.get("entity").as_deref(), Some("x y"));
+        assert_eq!(q.get("flag").as_deref(), Some(""));
+        assert_eq!(q.get("missing"), None);
+        assert_eq!(Params::from_query(""), Params::default());
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz%41"), "%zzA");
+        assert_eq!(percent_decode("%C3%A9t%C3%A9"), "été");
+        assert_eq!(percent_decode("%FF"), "\u{fffd}");
+    }
+}
