@@ -112,6 +112,16 @@ test("create queue: bad configuration is refused with a message, nothing is crea
   await page.selectOption("#queue-resource", "local-container");
   await page.fill("#queue-config", '{"env": ["A=1"], "gpus": ');
   await page.waitForSelector("[data-testid=config-error]:has-text('not valid JSON')");
+  // YAML: switching converts what is written; bad YAML says where.
+  await page.fill("#queue-config", '{"env": ["A=1"], "gpus": "{{gpus}}", "shm-size": "1g"}');
+  await page.click(".drawer button:has-text('YAML')");
+  assert.equal(await page.inputValue("#queue-config"), 'env:\n  - A=1\ngpus: "{{gpus}}"\nshm-size: 1g\n');
+  await page.waitForSelector("#var-gpus-type");
+  await page.fill("#queue-config", "env:\n  - A=1\n gpus: 2\n");
+  await page.waitForSelector("[data-testid=config-error]:has-text('not valid YAML: line 3, column 2')");
+  await page.fill("#queue-config", "env: [A=1, B=2]  # two\ngpus: 2\n");
+  await page.click(".drawer button:has-text('JSON')");
+  assert.deepEqual(JSON.parse(await page.inputValue("#queue-config")), { env: ["A=1", "B=2"], gpus: 2 });
   await page.fill("#queue-config", '{"privileged": true}');
   await page.waitForSelector("[data-testid=config-error]:has-text(\"Unsupported resource_args.local-container option 'privileged'\")");
   await page.fill("#queue-config", '{"gpus": "{{gpus}}", "shm-size": "{{shm}}"}');
