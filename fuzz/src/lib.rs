@@ -7,6 +7,7 @@ use liftoff_model::job::{JobMetadata, JobSpec, artifact_safe_name, split_image_t
 use liftoff_model::macros::{MacroContext, expand};
 use liftoff_model::push::merge_for_push;
 use liftoff_model::queue::{DefaultResourceConfig, validate_queue_name};
+use liftoff_model::queue_draft::{ConfigFormat, parse_config};
 use liftoff_model::resource_args::{check_kubernetes, check_local_container};
 use liftoff_model::spec::{JobRef, LaunchSpec};
 use liftoff_model::template::{placeholders, validate_definitions};
@@ -50,6 +51,19 @@ pub fn launch_config(data: &[u8]) {
         AgentConfig::from_value(&resolved)
             .unwrap_or_else(|e| panic!("a resolved config is refused: {e}\n{resolved}"));
     }
+}
+
+/// A queue config typed as YAML (the web app's editor): what is read is
+/// printed back as YAML that reads as the same value.
+pub fn config_yaml(data: &[u8]) {
+    let Some(text) = text(data) else { return };
+    if let Ok(value) = liftoff_model::yaml::from_str(text) {
+        let printed = liftoff_model::yaml::to_string(&value);
+        let again = liftoff_model::yaml::from_str(&printed)
+            .unwrap_or_else(|e| panic!("printed YAML does not read: {e}\n{printed}"));
+        assert_eq!(again, value, "the round trip changed the value\n{printed}");
+    }
+    let _ = parse_config(text, ConfigFormat::Yaml);
 }
 
 /// `wandb-job.json` and a job artifact's metadata.
@@ -136,6 +150,7 @@ mod tests {
     fn fixtures_pass_every_check() {
         assert!(each("run-spec", super::run_spec) > 5);
         assert!(each("launch-config", super::launch_config) > 5);
+        assert!(each("launch-config", super::config_yaml) > 5);
         assert!(each("wandb-job", super::job_spec) > 5);
         assert!(each("queue-config", super::queue_push) > 2);
         super::names(b"alice/proj/job-train:v3");

@@ -172,12 +172,13 @@ fn fuzz_graphql(counts: &mut Counts) -> Result<()> {
 }
 
 /// Each fuzz target, with its fixtures as seeds, for a bounded time.
-const FUZZ_TARGETS: [(&str, &str); 5] = [
+const FUZZ_TARGETS: [(&str, &str); 6] = [
     ("run_spec", "run-spec"),
     ("launch_config", "launch-config"),
     ("job_spec", "wandb-job"),
     ("queue_push", "queue-config"),
     ("names", "run-spec"),
+    ("config_yaml", "launch-config"),
 ];
 const FUZZ_SECONDS: u32 = 30;
 
