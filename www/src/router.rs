@@ -86,7 +86,8 @@ fn follow_link(ev: &ev::MouseEvent, url: Url) {
         return;
     }
     ev.prevent_default();
-    go(url, &format!("{path}{search}{hash}"), false);
+    // A link to where the app already is adds no history entry.
+    go(url, &format!("{path}{search}{hash}"), same_page);
 }
 
 fn go(url: Url, href: &str, replace: bool) {
@@ -103,9 +104,7 @@ fn go(url: Url, href: &str, replace: bool) {
         let _ = window().location().set_href(href);
         return;
     }
-    if !replace {
-        window().scroll_to_with_x_and_y(0.0, 0.0);
-    }
+    window().scroll_to_with_x_and_y(0.0, 0.0);
     url.0.set(current());
 }
 

@@ -4,9 +4,12 @@
 //! only how a person may type it, as in W&B's own editor. This reads the
 //! YAML people write for configs (YAML 1.2 core schema): block mappings and
 //! sequences, flow `[..]` / `{..}`, plain, quoted and `|` / `>` block
-//! scalars, comments, one document. Anchors, aliases, tags and complex keys
-//! are refused with a message rather than half-understood. Every error
-//! names the line and column. It is ours (not a YAML crate) because the web
+//! scalars, comments, one document; `0644` stays text, as serde_yaml (which
+//! reads `launch-config.yaml`) reads it. Anchors, aliases, tags and complex
+//! keys are refused with a message rather than half-understood. Every error
+//! names the line and column. The printer writes text of several lines as a
+//! `|` block and quotes what another YAML reader (YAML 1.1: `yes`, `0b1`)
+//! could take for something else. It is ours (not a YAML crate) because the web
 //! app ships it: a general YAML library was a tenth of the wasm bundle.
 
 use std::fmt;
@@ -40,10 +43,11 @@ pub fn from_str(text: &str) -> Result<Value, YamlError> {
         pos: 0,
         line: 1,
         line_start: 0,
+        col: 0,
     };
     p.skip_blank()?;
     if p.at_marker("---") {
-        p.pos += 3;
+        p.skip_marker();
         p.skip_blank()?;
     }
     let value = if p.eof() || p.at_marker("...") {
@@ -53,7 +57,7 @@ pub fn from_str(text: &str) -> Result<Value, YamlError> {
     };
     p.skip_blank()?;
     if p.at_marker("...") {
-        p.pos += 3;
+        p.skip_marker();
         p.skip_blank()?;
     }
     if p.at_marker("---") {
@@ -69,16 +73,14 @@ pub fn from_str(text: &str) -> Result<Value, YamlError> {
 }
 
 /// Print a value as block YAML that [`from_str`] reads back to the same
-/// value (strings that would read as something else are quoted).
+/// value: strings that could read as something else (here or in another
+/// YAML library) are quoted, text of several lines is a `|` block.
 pub fn to_string(value: &Value) -> String {
     let mut out = String::new();
     match value {
         Value::Object(m) if !m.is_empty() => write_map(m, 0, &mut out),
         Value::Array(a) if !a.is_empty() => write_seq(a, 0, &mut out),
-        v => {
-            write_scalar(v, &mut out);
-            out.push('\n');
-        }
+        v => write_scalar_line(v, 0, &mut out),
     }
     out
 }
@@ -106,8 +108,7 @@ fn write_seq(a: &[Value], indent: usize, out: &mut String) {
             }),
             v => {
                 out.push(' ');
-                write_scalar(v, out);
-                out.push('\n');
+                write_scalar_line(v, indent, out);
             }
         }
     }
@@ -133,8 +134,7 @@ fn write_value(v: &Value, indent: usize, out: &mut String) {
         }
         v => {
             out.push(' ');
-            write_scalar(v, out);
-            out.push('\n');
+            write_scalar_line(v, indent, out);
         }
     }
 }
@@ -143,37 +143,122 @@ fn push_indent(out: &mut String, n: usize) {
     out.extend(std::iter::repeat_n(' ', n));
 }
 
-fn write_scalar(v: &Value, out: &mut String) {
+/// A scalar and its line end; a block scalar's lines at `indent + 2`.
+fn write_scalar_line(v: &Value, indent: usize, out: &mut String) {
     match v {
         Value::Null => out.push_str("null"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
         Value::Number(n) => out.push_str(&n.to_string()),
+        Value::String(s) if block_is_safe(s) => return write_block(s, indent + 2, out),
         Value::String(s) => write_str(s, out),
         Value::Object(_) => out.push_str("{}"),
         Value::Array(_) => out.push_str("[]"),
     }
+    out.push('\n');
 }
 
-/// Plain when it reads back as the same string, else JSON's double quotes
-/// (a JSON string is a YAML double-quoted scalar).
+/// `|` keeps the lines as they are: fit for text of several lines whose
+/// first line does not start with a space (that would need an indentation
+/// digit) and with no line of spaces only.
+fn block_is_safe(s: &str) -> bool {
+    let body = s.trim_end_matches('\n');
+    body.contains('\n')
+        && !body.trim_start_matches('\n').starts_with(' ')
+        && !s.chars().any(|c| c != '\n' && awkward(c))
+        && body
+            .split('\n')
+            .all(|l| l.is_empty() || !l.trim().is_empty())
+}
+
+fn write_block(s: &str, indent: usize, out: &mut String) {
+    let body = s.trim_end_matches('\n');
+    let breaks = s.len() - body.len();
+    out.push_str(match breaks {
+        0 => "|-",
+        1 => "|",
+        _ => "|+",
+    });
+    out.push('\n');
+    for line in body.split('\n') {
+        if !line.is_empty() {
+            push_indent(out, indent);
+            out.push_str(line);
+        }
+        out.push('\n');
+    }
+    // `|+` keeps the blank lines after the text.
+    out.extend(std::iter::repeat_n('\n', breaks.saturating_sub(1)));
+}
+
+/// Plain when it reads back as the same string, else double-quoted.
 fn write_str(s: &str, out: &mut String) {
     if plain_is_safe(s) {
         out.push_str(s);
-    } else {
-        out.push_str(&Value::String(s.to_owned()).to_string());
+        return;
     }
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\t' => out.push_str("\\t"),
+            '\r' => out.push_str("\\r"),
+            c if awkward(c) && (c as u32) <= 0xffff => {
+                out.push_str(&format!("\\u{:04x}", c as u32));
+            }
+            c if awkward(c) => out.push_str(&format!("\\U{:08x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+/// Characters a YAML reader may take as a line break, a byte-order mark
+/// or not text at all: never written raw.
+fn awkward(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{2028}' | '\u{2029}' | '\u{feff}' | '\u{fffe}' | '\u{ffff}'
+        )
 }
 
 fn plain_is_safe(s: &str) -> bool {
-    let Some(first) = s.chars().next() else {
+    let mut chars = s.chars();
+    let (Some(first), second) = (chars.next(), chars.next()) else {
         return false;
     };
-    !"-?:,[]{}#&*!|>'\"%@`~ ".contains(first)
-        && !s.ends_with([' ', ':'])
-        && !s.contains(": ")
-        && !s.contains(" #")
-        && !s.chars().any(|c| c.is_control() || c == '\u{feff}')
+    // `-x` is text, `- x` a list item.
+    let starts_ok = if first == '-' {
+        second.is_some_and(|c| !c.is_whitespace())
+    } else {
+        !"?:,[]{}#&*!|>'\"%@`~".contains(first)
+    };
+    starts_ok
+        && !s.starts_with(char::is_whitespace)
+        && !s.ends_with(char::is_whitespace)
+        && !s.ends_with(':')
+        && !s.starts_with("---")
+        && !s.starts_with("...")
+        && ![": ", ":\t", " #", "\t#"].iter().any(|p| s.contains(p))
+        && !s.chars().any(awkward)
+        && !reads_otherwise_elsewhere(s)
         && matches!(resolve_plain(s), Ok(Value::String(_)))
+}
+
+/// Text that other YAML readers (YAML 1.1: PyYAML, W&B's SDK) take as a
+/// boolean or a number: `yes`, `off`, `0644`, `0b101`, `12:30`, `1_000`.
+fn reads_otherwise_elsewhere(s: &str) -> bool {
+    let bool_1_1 = ["y", "n", "yes", "no", "on", "off"]
+        .iter()
+        .any(|w| s.eq_ignore_ascii_case(w));
+    let unsigned = s.strip_prefix(['-', '+']).unwrap_or(s);
+    let numeric = unsigned.starts_with(|c: char| c.is_ascii_digit() || c == '.')
+        && unsigned
+            .chars()
+            .all(|c| c.is_ascii_hexdigit() || "xXoObB_.:+-".contains(c));
+    bool_1_1 || numeric
 }
 
 /// A plain scalar's meaning (YAML 1.2 core schema).
@@ -205,7 +290,9 @@ fn number(s: &str) -> Option<Number> {
     if s.starts_with("0o") {
         return radix("0o", 8);
     }
-    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+    // `0644` stays text, as other YAML readers disagree on what it is.
+    let leading_zero = digits.len() > 1 && digits.starts_with('0');
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) && !leading_zero {
         let unsigned = s.strip_prefix('+').unwrap_or(s);
         if let Ok(i) = unsigned.parse::<i64>() {
             return Some(i.into());
@@ -232,11 +319,27 @@ fn number(s: &str) -> Option<Number> {
     None
 }
 
+/// What may follow a `:` or `-` indicator: a space, a tab or a line end.
+fn separates(c: Option<char>) -> bool {
+    matches!(c, None | Some(' ' | '\t' | '\n' | '\r'))
+}
+
 struct Parser<'a> {
     s: &'a str,
     pos: usize,
     line: usize,
     line_start: usize,
+    /// Characters since `line_start` (kept, not counted: long lines).
+    col: usize,
+}
+
+/// A place in the text to come back to.
+#[derive(Clone, Copy)]
+struct Mark {
+    pos: usize,
+    line: usize,
+    line_start: usize,
+    col: usize,
 }
 
 /// Where a plain scalar stops: block context lets `,[]{}` through.
@@ -268,7 +371,7 @@ impl<'a> Parser<'a> {
     }
 
     fn column(&self) -> usize {
-        self.s[self.line_start..self.pos].chars().count()
+        self.col
     }
 
     fn rest_of_line(&self) -> &'a str {
@@ -282,8 +385,30 @@ impl<'a> Parser<'a> {
         if c == '\n' {
             self.line += 1;
             self.line_start = self.pos;
+            self.col = 0;
+        } else {
+            self.col += 1;
         }
         Some(c)
+    }
+
+    fn mark(&self) -> Mark {
+        Mark {
+            pos: self.pos,
+            line: self.line,
+            line_start: self.line_start,
+            col: self.col,
+        }
+    }
+
+    fn reset(&mut self, m: Mark) {
+        (self.pos, self.line, self.line_start, self.col) = (m.pos, m.line, m.line_start, m.col);
+    }
+
+    fn skip_marker(&mut self) {
+        for _ in 0..3 {
+            self.bump();
+        }
     }
 
     /// `---` or `...` alone at the start of a line.
@@ -339,7 +464,7 @@ impl<'a> Parser<'a> {
     }
 
     fn at_dash_entry(&self) -> bool {
-        self.peek() == Some('-') && matches!(self.peek_at(1), None | Some(' ' | '\n' | '\r'))
+        self.peek() == Some('-') && separates(self.peek_at(1))
     }
 
     fn refuse_unsupported(&self) -> Result<(), YamlError> {
@@ -347,9 +472,7 @@ impl<'a> Parser<'a> {
             Some('&') => "anchors (`&name`)",
             Some('*') => "aliases (`*name`)",
             Some('!') => "tags (`!tag`)",
-            Some('?') if matches!(self.peek_at(1), None | Some(' ' | '\n')) => {
-                "complex keys (`? key`)"
-            }
+            Some('?') if separates(self.peek_at(1)) => "complex keys (`? key`)",
             Some('%') if self.pos == self.line_start => "directives (`%YAML`)",
             Some('@' | '`') => {
                 return Err(self.error("`@` and `` ` `` are reserved in YAML: quote the value"));
@@ -380,7 +503,7 @@ impl<'a> Parser<'a> {
 
     /// Does this line start `key:`?
     fn line_has_key(&mut self) -> Result<bool, YamlError> {
-        let save = (self.pos, self.line, self.line_start);
+        let save = self.mark();
         let found = match self.peek() {
             Some('"' | '\'') => {
                 let line = self.line;
@@ -393,16 +516,16 @@ impl<'a> Parser<'a> {
                 self.plain_key_end().is_some()
             }
         };
-        (self.pos, self.line, self.line_start) = save;
+        self.reset(save);
         Ok(found)
     }
 
     /// Spaces then `:` and a space or line end.
     fn colon_follows(&mut self) -> bool {
-        while self.peek() == Some(' ') {
+        while let Some(' ' | '\t') = self.peek() {
             self.bump();
         }
-        self.peek() == Some(':') && matches!(self.peek_at(1), None | Some(' ' | '\n' | '\r'))
+        self.peek() == Some(':') && separates(self.peek_at(1))
     }
 
     /// A plain key on this line: where its `: ` is.
@@ -410,15 +533,10 @@ impl<'a> Parser<'a> {
         let line = self.rest_of_line();
         let mut prev = ' ';
         for (i, c) in line.char_indices() {
-            if c == '#' && prev == ' ' {
+            if c == '#' && (prev == ' ' || prev == '\t') {
                 return None;
             }
-            if c == ':'
-                && line[i + 1..]
-                    .chars()
-                    .next()
-                    .is_none_or(|n| n == ' ' || n == '\r')
-            {
+            if c == ':' && separates(line[i + 1..].chars().next()) {
                 return Some(i);
             }
             prev = c;
@@ -478,9 +596,12 @@ impl<'a> Parser<'a> {
                 let v = self.inline_value(indent + 1)?;
                 self.skip_inline();
                 if !block_scalar && !self.line_is_done() {
-                    return Err(self.error(
-                        "a mapping can't start after a key on the same line: put it on the next line, indented",
-                    ));
+                    let rest = self.rest_of_line().trim_end();
+                    return Err(self.error(&if rest.starts_with(':') {
+                        "a mapping can't start after a key on the same line: put it on the next line, indented".to_owned()
+                    } else {
+                        format!("unexpected `{rest}` after the value")
+                    }));
                 }
                 v
             };
@@ -510,7 +631,7 @@ impl<'a> Parser<'a> {
     fn key(&mut self) -> Result<String, YamlError> {
         if let Some('"' | '\'') = self.peek() {
             let k = self.quoted()?;
-            while self.peek() == Some(' ') {
+            while let Some(' ' | '\t') = self.peek() {
                 self.bump();
             }
             return Ok(k);
@@ -541,33 +662,36 @@ impl<'a> Parser<'a> {
     fn plain(&mut self, min: usize, ctx: Ctx) -> Result<Value, YamlError> {
         let (line, column) = (self.line, self.column());
         let mut text = self.plain_line(ctx);
-        if ctx == Ctx::Block {
-            // Continuation lines fold into one string.
-            loop {
-                let save = (self.pos, self.line, self.line_start);
-                let mut breaks = 0;
-                while let Some(c @ (' ' | '\r' | '\n' | '\t')) = self.peek() {
-                    breaks += usize::from(c == '\n');
-                    self.bump();
-                }
-                let more = breaks > 0
-                    && !self.eof()
-                    && self.column() >= min
-                    && self.peek() != Some('#')
-                    && !self.at_marker("---")
-                    && !self.at_marker("...")
-                    && self.plain_key_end().is_none();
-                if !more {
-                    (self.pos, self.line, self.line_start) = save;
-                    break;
-                }
-                if breaks == 1 {
-                    text.push(' ');
-                } else {
-                    text.extend(std::iter::repeat_n('\n', breaks - 1));
-                }
-                text.push_str(&self.plain_line(ctx));
+        // Continuation lines fold into one string.
+        loop {
+            let save = self.mark();
+            let mut breaks = 0;
+            while let Some(c @ (' ' | '\r' | '\n' | '\t')) = self.peek() {
+                breaks += usize::from(c == '\n');
+                self.bump();
             }
+            let more = breaks > 0
+                && !self.eof()
+                && self.peek() != Some('#')
+                && !self.at_marker("---")
+                && !self.at_marker("...")
+                && match ctx {
+                    Ctx::Block => self.column() >= min && self.plain_key_end().is_none(),
+                    Ctx::Flow => {
+                        !matches!(self.peek(), Some(',' | ']' | '}' | '[' | '{'))
+                            && !self.flow_colon()
+                    }
+                };
+            if !more {
+                self.reset(save);
+                break;
+            }
+            if breaks == 1 {
+                text.push(' ');
+            } else {
+                text.extend(std::iter::repeat_n('\n', breaks - 1));
+            }
+            text.push_str(&self.plain_line(ctx));
         }
         if text.is_empty() {
             return Err(self.error("expected a value"));
@@ -577,6 +701,12 @@ impl<'a> Parser<'a> {
             column: column + 1,
             message: m.to_owned(),
         })
+    }
+
+    /// At a `:` that separates a flow key from its value.
+    fn flow_colon(&self) -> bool {
+        self.peek() == Some(':')
+            && (separates(self.peek_at(1)) || matches!(self.peek_at(1), Some(',' | ']' | '}')))
     }
 
     /// The rest of a plain scalar on this line.
@@ -590,8 +720,7 @@ impl<'a> Parser<'a> {
                 '#' => prev == ' ' || prev == '\t',
                 ':' => {
                     let next = self.peek_at(1);
-                    next.is_none_or(|n| n == ' ' || n == '\n' || n == '\r')
-                        || (ctx == Ctx::Flow && matches!(next, Some(',' | ']' | '}')))
+                    separates(next) || (ctx == Ctx::Flow && matches!(next, Some(',' | ']' | '}')))
                 }
                 ',' | ']' | '}' | '[' | '{' => ctx == Ctx::Flow,
                 _ => false,
@@ -745,7 +874,7 @@ impl<'a> Parser<'a> {
         loop {
             let rest = self.rest_of_line();
             let spaces = rest.len() - rest.trim_start_matches(' ').len();
-            let blank = rest.trim().is_empty();
+            let blank = rest.trim_matches([' ', '\t', '\r']).is_empty();
             let width = match indent {
                 Some(w) => w,
                 None if blank => {
@@ -881,7 +1010,27 @@ impl<'a> Parser<'a> {
                     });
                 }
             } else {
-                items.push(self.flow_value()?);
+                let item = self.flow_value()?;
+                self.skip_blank()?;
+                // `[a: 1]` is a list holding the mapping `{a: 1}`.
+                let item = if self.flow_colon() {
+                    self.bump();
+                    self.skip_blank()?;
+                    let value = if matches!(self.peek(), Some(',' | ']')) {
+                        Value::Null
+                    } else {
+                        self.flow_value()?
+                    };
+                    let key = match item {
+                        Value::String(s) => s,
+                        Value::Null => String::new(),
+                        v => v.to_string(),
+                    };
+                    Value::Object(Map::from_iter([(key, value)]))
+                } else {
+                    item
+                };
+                items.push(item);
             }
             self.skip_blank()?;
             match self.peek() {
@@ -948,6 +1097,13 @@ mod tests {
             // Found by `agrees_with_a_yaml_library`: the last line of a block
             // scalar at the end of the text, and spaces past its indentation.
             "a: |1\n a",
+            // Found in review: tabs after `:`, leading zeros, flow values
+            // across lines, single pairs in a flow list, CRLF.
+            "env:\n  A:\t1\ngpus:\t2\n'q':\t3\nl:\n- a:\t1\nf: {b:\t1}\nt:\t|\n  x\n",
+            "mode: 0644\ntag: 007\nzero: 0\nneg: -0\n",
+            "a: [a\n b, c]\nm: {k: long\n  text}\n",
+            "a: [x: 1, y]\n",
+            "crlf: 1\r\nb:\r\n  - x\r\n",
             "1b: |1 # c\n  ",
         ];
         for doc in docs {
@@ -975,6 +1131,7 @@ mod tests {
             ("a:\n\tb: 1\n", 2, "tab"),
             ("a: .inf\n", 1, "infinity"),
             ("a: - b\n", 1, "line below its key"),
+            ("a: [b, c]]\n", 1, "unexpected `]` after the value"),
             ("a: \"\\q\"\n", 1, "unknown escape"),
             ("- a\nb: 1\n", 2, "unexpected"),
         ];
@@ -995,19 +1152,62 @@ mod tests {
             "env": ["A=1", {"k": "v", "n": [1, 2]}, [true, null]],
             "gpus": "{{gpus}}",
             "empty": {},
-            "s": ["true", "1", "", " pad", "a: b", "x #y", "line\nbreak", "- dash", "ok text"],
+            "s": ["true", "1", "", " pad", "a: b", "x #y", "- dash", "--lr", "ok text"],
+            "elsewhere": ["yes", "0644", "0b101", "12:30", "8Gi", "\u{2028}"],
+            "script": "set -e\npython train.py\n",
+            "kept": ["a\nb", "a\nb\n\n", "a\n\n", " lead\nx"],
         });
         let text = to_string(&v);
         assert_eq!(
             text,
-            "env:\n  - A=1\n  - k: v\n    n:\n      - 1\n      - 2\n  - - true\n    - null\ngpus: \"{{gpus}}\"\nempty: {}\ns:\n  - \"true\"\n  - \"1\"\n  - \"\"\n  - \" pad\"\n  - \"a: b\"\n  - \"x #y\"\n  - \"line\\nbreak\"\n  - \"- dash\"\n  - ok text\n"
+            r#"env:
+  - A=1
+  - k: v
+    "n":
+      - 1
+      - 2
+  - - true
+    - null
+gpus: "{{gpus}}"
+empty: {}
+s:
+  - "true"
+  - "1"
+  - ""
+  - " pad"
+  - "a: b"
+  - "x #y"
+  - "- dash"
+  - --lr
+  - ok text
+elsewhere:
+  - "yes"
+  - "0644"
+  - "0b101"
+  - "12:30"
+  - 8Gi
+  - "\u2028"
+script: |
+  set -e
+  python train.py
+kept:
+  - |-
+    a
+    b
+  - |+
+    a
+    b
+
+  - "a\n\n"
+  - " lead\nx"
+"#
         );
         assert_eq!(from_str(&text), Ok(v.clone()));
         assert_eq!(theirs(&text), v);
     }
 
     fn json_value() -> impl Strategy<Value = Value> {
-        let text = "[a-z0-9 :#'\"\\-{}\\[\\],.&*!|>%@\n\té]{0,12}";
+        let text = "[a-z0-9 :#'\"\\-{}\\[\\],.&*!|>%@\n\té\u{a0}\u{2028}]{0,12}";
         let leaf = prop_oneof![
             Just(Value::Null),
             any::<bool>().prop_map(Value::Bool),
