@@ -4,6 +4,7 @@
 //! script only asks "what is this page?" and "which of these links are
 //! jobs?". Pure: no DOM, no network.
 
+use liftoff_client::view::route::percent_decode;
 use serde::{Deserialize, Serialize};
 
 /// Whose pages these are.
@@ -122,33 +123,10 @@ pub fn origin_of(url: &str) -> Option<String> {
     parse_url(url).map(|u| u.origin())
 }
 
-/// `%2F` and friends decoded (invalid sequences kept as typed).
-fn decode(segment: &str) -> String {
-    let bytes = segment.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%'
-            && let (Some(h), Some(l)) = (
-                bytes.get(i + 1).copied().and_then(hex),
-                bytes.get(i + 2).copied().and_then(hex),
-            )
-        {
-            out.push((h * 16 + l) as u8);
-            i += 3;
-            continue;
-        }
-        out.push(bytes[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 fn segments(path: &str) -> Vec<String> {
     path.split('/')
         .filter(|s| !s.is_empty())
-        .map(decode)
+        .map(percent_decode)
         .collect()
 }
 

@@ -342,6 +342,21 @@ struct Mark {
     col: usize,
 }
 
+impl Mark {
+    /// `message` about what starts here.
+    fn error(self, message: impl Into<String>) -> YamlError {
+        YamlError {
+            line: self.line,
+            column: self.col + 1,
+            message: message.into(),
+        }
+    }
+
+    fn duplicate(self, key: &str) -> YamlError {
+        self.error(format!("the key `{key}` appears twice in this mapping"))
+    }
+}
+
 /// Where a plain scalar stops: block context lets `,[]{}` through.
 #[derive(Clone, Copy, PartialEq)]
 enum Ctx {
@@ -351,11 +366,7 @@ enum Ctx {
 
 impl<'a> Parser<'a> {
     fn error(&self, message: &str) -> YamlError {
-        YamlError {
-            line: self.line,
-            column: self.column() + 1,
-            message: message.to_owned(),
-        }
+        self.mark().error(message)
     }
 
     fn eof(&self) -> bool {
@@ -570,14 +581,10 @@ impl<'a> Parser<'a> {
         let mut map = Map::new();
         loop {
             self.refuse_unsupported()?;
-            let (key_line, key_col) = (self.line, self.column());
+            let at = self.mark();
             let key = self.key()?;
             if map.contains_key(&key) {
-                return Err(YamlError {
-                    line: key_line,
-                    column: key_col + 1,
-                    message: format!("the key `{key}` appears twice in this mapping"),
-                });
+                return Err(at.duplicate(&key));
             }
             self.bump(); // ':'
             self.skip_inline();
@@ -660,7 +667,7 @@ impl<'a> Parser<'a> {
     }
 
     fn plain(&mut self, min: usize, ctx: Ctx) -> Result<Value, YamlError> {
-        let (line, column) = (self.line, self.column());
+        let at = self.mark();
         let mut text = self.plain_line(ctx);
         // Continuation lines fold into one string.
         loop {
@@ -696,11 +703,7 @@ impl<'a> Parser<'a> {
         if text.is_empty() {
             return Err(self.error("expected a value"));
         }
-        resolve_plain(&text).map_err(|m| YamlError {
-            line,
-            column: column + 1,
-            message: m.to_owned(),
-        })
+        resolve_plain(&text).map_err(|m| at.error(m))
     }
 
     /// At a `:` that separates a flow key from its value.
@@ -718,10 +721,10 @@ impl<'a> Parser<'a> {
             let stop = match c {
                 '\n' | '\r' => true,
                 '#' => prev == ' ' || prev == '\t',
-                ':' => {
-                    let next = self.peek_at(1);
-                    separates(next) || (ctx == Ctx::Flow && matches!(next, Some(',' | ']' | '}')))
-                }
+                ':' => match ctx {
+                    Ctx::Block => separates(self.peek_at(1)),
+                    Ctx::Flow => self.flow_colon(),
+                },
                 ',' | ']' | '}' | '[' | '{' => ctx == Ctx::Flow,
                 _ => false,
             };
@@ -739,16 +742,12 @@ impl<'a> Parser<'a> {
     }
 
     fn quoted(&mut self) -> Result<String, YamlError> {
-        let (line, column) = (self.line, self.column());
+        let at = self.mark();
         let quote = self.bump().unwrap_or('"');
         let mut out = String::new();
         loop {
             let Some(c) = self.bump() else {
-                return Err(YamlError {
-                    line,
-                    column: column + 1,
-                    message: format!("this {quote}quoted{quote} value is never closed"),
-                });
+                return Err(at.error(format!("this {quote}quoted{quote} value is never closed")));
             };
             match c {
                 '\'' if quote == '\'' => {
@@ -957,16 +956,12 @@ impl<'a> Parser<'a> {
 
     /// `[a, b]` or `{a: 1}`, across lines if need be.
     fn flow(&mut self) -> Result<Value, YamlError> {
-        let (line, column) = (self.line, self.column());
+        let at = self.mark();
         let (open, close) = match self.bump() {
             Some('[') => ('[', ']'),
             _ => ('{', '}'),
         };
-        let unclosed = YamlError {
-            line,
-            column: column + 1,
-            message: format!("this `{open}` is never closed with `{close}`"),
-        };
+        let unclosed = at.error(format!("this `{open}` is never closed with `{close}`"));
         let mut items = Vec::new();
         let mut map = Map::new();
         loop {
@@ -981,7 +976,7 @@ impl<'a> Parser<'a> {
             }
             if close == '}' {
                 self.refuse_unsupported()?;
-                let (kl, kc) = (self.line, self.column());
+                let at = self.mark();
                 let key = match self.peek() {
                     Some('"' | '\'') => self.quoted()?,
                     _ => match self.plain(0, Ctx::Flow)? {
@@ -1003,11 +998,7 @@ impl<'a> Parser<'a> {
                     Value::Null
                 };
                 if map.insert(key.clone(), value).is_some() {
-                    return Err(YamlError {
-                        line: kl,
-                        column: kc + 1,
-                        message: format!("the key `{key}` appears twice in this mapping"),
-                    });
+                    return Err(at.duplicate(&key));
                 }
             } else {
                 let item = self.flow_value()?;

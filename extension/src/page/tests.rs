@@ -145,8 +145,8 @@ fn segments_are_decoded() {
             version: Some("b".into()),
         }
     );
-    assert_eq!(decode("100%"), "100%");
-    assert_eq!(decode("%zz%41"), "%zzA");
+    assert_eq!(percent_decode("100%"), "100%");
+    assert_eq!(percent_decode("%zz%41"), "%zzA");
 }
 
 #[test]
