@@ -122,7 +122,11 @@ pub fn names(data: &[u8]) {
     }
     let _ = validate_queue_name(text);
     let safe = artifact_safe_name(text);
-    assert_eq!(artifact_safe_name(&safe), safe, "artifact_safe_name is not stable");
+    assert_eq!(
+        artifact_safe_name(&safe),
+        safe,
+        "artifact_safe_name is not stable"
+    );
     let _ = split_image_tag(text);
     let _ = liftoff_model::timefmt::parse(text);
     let _ = liftoff_model::agent::AgentStatus::parse(text);
