@@ -16,6 +16,8 @@ const shots = process.env.LIFTOFF_SCREENSHOTS;
 
 let server, browser, page, agent;
 const errors = [];
+// Console warnings: the browser's (a preload it ignores...) and Leptos'.
+const warnings = [];
 // Everything that could leak the API key: every URL the page asked for or
 // navigated to, and every console message.
 const urls = [];
@@ -66,6 +68,7 @@ before(async () => {
   page.on("request", (r) => urls.push(r.url()));
   page.on("framenavigated", (f) => urls.push(f.url()));
   page.on("console", (m) => consoleLines.push(m.text()));
+  page.on("console", (m) => { if (m.type() === "warning") warnings.push(m.text()); });
   page.on("console", (m) => { if (m.type() === "error" && m.text().startsWith("liftoff-www:")) errors.push(m.text()); });
 });
 
@@ -315,17 +318,37 @@ test("links, back and forward change pages without a reload; `/` leaves no histo
   await page.waitForSelector("h1:has-text('not found')", { timeout: 10_000 });
 });
 
-test("narrow screens: the queue page fits 390 px", async () => {
+test("narrow screens: every page fits 390 px", async () => {
   const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
   await phone.goto(`${server.url}/connect`);
   await phone.fill("#api-key", ADMIN_KEY);
   await phone.click("button[type=submit]");
   await phone.waitForSelector("[data-testid=connected]");
+  const fits = async (what) => {
+    const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `${what} scrolls sideways by ${overflow} px (tables may scroll inside their box)`);
+  };
+  await fits("the Connect page");
   await phone.goto(`${server.url}/launch/admin/web-q`);
-  await phone.waitForSelector("tbody[data-item]");
-  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-  assert.ok(overflow <= 0, `the page scrolls sideways by ${overflow} px (tables may scroll inside their box)`);
+  await phone.waitForSelector("tbody[data-item] td:nth-child(3) a");
+  await fits("the queue page");
   await shot("queue-items-390", phone);
+  const run = await phone.getAttribute("tbody[data-item] td:nth-child(3) a", "href");
+  const pages = [
+    ["/launch", "table.data"],
+    ["/launch/admin/web-q/agents", "table.agents, [data-testid=no-agent]"],
+    ["/launch/admin/web-q/config", "dl.facts"],
+    ["/admin/web/jobs", "tr[data-job=train]"],
+    ["/admin/web/jobs/train", "nav.tabs"],
+    ["/admin/web/jobs/train/details", "dl.facts"],
+    ["/admin/web/jobs/train/inputs", "table.data"],
+    [run, "h1 [data-state]"],
+  ];
+  for (const [path, ready] of pages) {
+    await phone.goto(`${server.url}${path}`);
+    await phone.waitForSelector(ready);
+    await fits(path);
+  }
   await phone.close();
 });
 
@@ -363,6 +386,7 @@ test("the API key never appears in a URL, the console or the server's log", () =
   }
 });
 
-test("no page threw", () => {
+test("no page threw or warned", () => {
   assert.deepEqual(errors, []);
+  assert.deepEqual([...new Set(warnings)], []);
 });

@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use liftoff_client::ops::liftoff::{ItemWithRun, LiftoffRunQueue, LiftoffStopPolling};
 use liftoff_client::ops::runs::RunState;
+use liftoff_client::ops::web::LiftoffJob;
 use liftoff_model::run::RunState as State;
 use liftoff_model::status::ItemState;
 
@@ -73,6 +74,22 @@ async fn a_code_job_runs_in_a_venv_and_its_run_finishes() {
     })
     .await;
     assert_eq!(done.item.state, ItemState::Claimed);
+    // The job lists the run, though train.py never calls wandb.init.
+    let job = server
+        .client(ADMIN_KEY)
+        .call(LiftoffJob {
+            entity: "admin".into(),
+            project: "proj".into(),
+            name: "job-code".into(),
+        })
+        .await
+        .unwrap();
+    let run = done.run.as_ref().unwrap();
+    assert_eq!(
+        job.last_run().map(|r| r.run.name.as_str()),
+        Some(run.name.as_str()),
+        "{job:?}"
+    );
     let out = agent.output();
     assert!(out.contains("config {\"lr\":0.1}"), "{out}");
     assert!(out.contains("venvs/"), "the job ran in a venv: {out}");

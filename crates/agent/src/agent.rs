@@ -9,6 +9,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use liftoff_client::native::NativeTransport;
 use liftoff_client::ops::agents::{CreateLaunchAgent, LaunchAgent, UpdateLaunchAgent};
+use liftoff_client::ops::artifacts::UseArtifact;
 use liftoff_client::ops::identity::{EntityIsTeam, ServerFeaturesQuery, features};
 use liftoff_client::ops::items::{
     AckRunQueueItem, FailRunQueueItem, PopFromRunQueue, Popped, UpdateRunQueueItemWarning,
@@ -708,6 +709,29 @@ async fn open_run(shared: &Shared, target: &RunTarget, run_id: &str, spec: &Laun
     }
 }
 
+/// Link the run the agent made to the job version it runs (a Liftoff server
+/// only, as for [`open_run`]), so the job lists the run even when the job
+/// never calls `wandb.init` (whose `use_artifact` would do the same; the
+/// server keeps one link).
+async fn record_job_use(shared: &Shared, target: &RunTarget, run_id: &str, artifact_id: &str) {
+    if !shared.run_console {
+        return;
+    }
+    let used = UseArtifact {
+        artifact_id: artifact_id.to_owned(),
+        entity: target.entity.clone(),
+        project: target.project.clone(),
+        run_name: run_id.to_owned(),
+    };
+    if let Err(e) = with_retry("linking the run to its job", REPORT_PATIENCE, || {
+        shared.client.call(used.clone())
+    })
+    .await
+    {
+        tracing::warn!(run = run_id, error = %e, "cannot link the run to its job; the job's page will not list it");
+    }
+}
+
 /// Make the run's state reflect how the job ended, unless the job's own
 /// `wandb` already recorded an outcome.
 async fn set_run_state(
@@ -795,6 +819,7 @@ async fn run_job(
                 .fetch_job(&job_ref)
                 .await
                 .map_err(|e| StageError::agent(format!("cannot fetch job {job_ref}: {e}")))?;
+            record_job_use(shared, &target, run_id, &fetched.info.id).await;
             let requirements = fetched
                 .files
                 .iter()
