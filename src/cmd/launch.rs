@@ -3,6 +3,7 @@
 use anyhow::Context as _;
 use liftoff_agent::AgentOptions;
 use liftoff_agent::runner::Outcome;
+use liftoff_client::ops::identity::Viewer;
 use liftoff_client::ops::items::PushToRunQueueByName;
 use liftoff_model::Priority;
 use liftoff_model::config::AgentConfig;
@@ -159,6 +160,15 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
     match &a.queue {
         Some(queue) => {
             let queue_entity = spec.queue_entity.clone().unwrap_or_else(|| entity.clone());
+            // As `wandb launch`: the item's author is the caller (shown on the queue page).
+            if spec.author.is_none() {
+                let viewer = client.call(Viewer).await?;
+                spec.author = Some(if viewer.username.is_empty() {
+                    entity.clone()
+                } else {
+                    viewer.username
+                });
+            }
             let mut push = PushToRunQueueByName::new(queue_entity.clone(), queue.clone(), spec);
             push.project = a.project_queue.clone();
             push.priority = priority;

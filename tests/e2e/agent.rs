@@ -66,6 +66,13 @@ async fn a_code_job_runs_in_a_venv_and_its_run_finishes() {
     );
     let pending = items(&server, "default").await;
     assert_eq!(pending[0].item.state, ItemState::Pending);
+    // As `wandb launch` does, the CLI signs the item with the caller's name.
+    let author = pending[0]
+        .item
+        .run_spec
+        .as_ref()
+        .and_then(|s| s.get("author"));
+    assert_eq!(author, Some(&serde_json::json!("admin")));
     let mut agent = AgentProcess::start(&server, &tmp.path().join("agent"), &["-q", "default"]);
     let done = eventually(Duration::from_secs(180), "the run to finish", || async {
         let list = items(&server, "default").await;
