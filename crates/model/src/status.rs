@@ -84,6 +84,9 @@ pub struct QueueItem {
     pub associated_run_id: Option<String>,
     #[serde(default)]
     pub created_at: Option<String>,
+    /// Liftoff: the user who pushed it.
+    #[serde(default)]
+    pub created_by: Option<String>,
     /// When an agent acknowledged it.
     #[serde(default)]
     pub claimed_at: Option<String>,
@@ -108,6 +111,7 @@ impl QueueItem {
             run_spec: None,
             associated_run_id: None,
             created_at: None,
+            created_by: None,
             claimed_at: None,
             launch_agent_id: None,
             error: None,

@@ -113,6 +113,7 @@ fn item_from(op: &str, n: &Value) -> Result<ItemWithRun, Error> {
         run_spec,
         associated_run_id: s("associatedRunId"),
         created_at: s("createdAt"),
+        created_by: s("createdBy").filter(|c| !c.is_empty()),
         claimed_at: s("claimedAt"),
         launch_agent_id: s("launchAgentId"),
         error,

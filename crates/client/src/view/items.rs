@@ -190,7 +190,8 @@ pub fn item_rows(detail: &QueueDetail, now: OffsetDateTime) -> Vec<ItemRow> {
                 job: spec.what_runs(),
                 entity: spec.entity,
                 project: spec.project,
-                author: spec.author,
+                // The spec's author (`wandb launch` sets it), else who pushed it.
+                author: spec.author.or_else(|| item.created_by.clone()),
                 created_ago: item
                     .created_at
                     .as_deref()
@@ -331,6 +332,39 @@ mod tests {
             end_cursor: None,
             has_next_page: false,
         }
+    }
+
+    #[test]
+    fn the_author_is_the_specs_else_whoever_pushed_the_item() {
+        let signed = item(
+            "a",
+            ItemState::Pending,
+            "2026-11-28T11:00:00Z",
+            Priority::Medium,
+        );
+        let mut unsigned = item(
+            "b",
+            ItemState::Pending,
+            "2026-11-28T11:01:00Z",
+            Priority::Medium,
+        );
+        unsigned.item.run_spec = Some(json!({"job": "alice/mnist/job-train:v2"}));
+        unsigned.item.created_by = Some("bob".into());
+        let mut unknown = unsigned.clone();
+        unknown.item.id = "c".into();
+        unknown.item.created_by = None;
+        let rows = item_rows(
+            &detail(false, vec![], vec![signed, unsigned, unknown]),
+            now(),
+        );
+        let authors: Vec<(&str, Option<&str>)> = rows
+            .iter()
+            .map(|r| (r.item.id.as_str(), r.author.as_deref()))
+            .collect();
+        assert_eq!(
+            authors,
+            [("a", Some("alice")), ("b", Some("bob")), ("c", None)]
+        );
     }
 
     #[test]
