@@ -169,6 +169,9 @@ pub struct AgentArgs {
     /// Where the agent keeps job logs, job directories and venvs.
     #[arg(long, env = "LIFTOFF_AGENT_DIR", value_name = "DIR")]
     pub work_dir: Option<PathBuf>,
+    /// Where the agent's own log goes (appended; `-` for stdout; default: stderr), as wandb launch-agent's -l.
+    #[arg(short = 'l', long, value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
     #[command(flatten)]
     pub conn: ConnArgs,
 }
@@ -268,6 +271,9 @@ pub struct LaunchArgs {
     /// Push to this queue (bare --queue means `default`); without it, run here now.
     #[arg(short, long, num_args = 0..=1, default_missing_value = "default", value_name = "QUEUE")]
     pub queue: Option<String>,
+    /// Run here in the background: return at once, the job's output going to a log file (not with --queue, whose agent runs it).
+    #[arg(long = "async", conflicts_with = "queue")]
+    pub in_background: bool,
     /// A JSON/YAML file or inline JSON: resource_args, e.g. '{"local-container": {"memory": "2g"}}'.
     #[arg(short = 'R', long, value_name = "FILE_OR_JSON")]
     pub resource_args: Option<String>,

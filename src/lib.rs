@@ -27,10 +27,14 @@ impl std::error::Error for JobFailed {}
 /// their jobs' processes: one thread does that, in less memory.
 pub fn main_with(
     verbose: u8,
+    log_file: Option<&std::path::Path>,
     multi_thread: bool,
     work: impl std::future::Future<Output = anyhow::Result<()>>,
 ) -> ExitCode {
-    init_logging(verbose);
+    if let Err(e) = init_logging(verbose, log_file) {
+        eprintln!("error: {e}");
+        return ExitCode::from(2);
+    }
     let mut builder = if multi_thread {
         tokio::runtime::Builder::new_multi_thread()
     } else {
@@ -90,6 +94,19 @@ pub fn exec_slim_agent() {
 #[cfg(not(unix))]
 pub fn exec_slim_agent() {}
 
+/// The command line, with `liftoff agent -v` read as `--verbose`, as
+/// `wandb launch-agent -v` is (`-v` cannot be a global short flag: it is
+/// `launch --set-var`).
+pub fn cli_args(args: impl Iterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
+    let args: Vec<std::ffi::OsString> = args.collect();
+    if agent_args(args.iter().skip(1).cloned()).is_none() {
+        return args;
+    }
+    args.into_iter()
+        .map(|a| if a == "-v" { "--verbose".into() } else { a })
+        .collect()
+}
+
 /// The arguments of `liftoff [--verbose...] agent REST` for `liftoff-agent`:
 /// the top-level flags and REST, without the word `agent`. (The only
 /// top-level options are `--verbose` flags, so the first word that is not a
@@ -110,7 +127,10 @@ fn agent_args(args: impl Iterator<Item = std::ffi::OsString>) -> Option<Vec<std:
     seen.then_some(out)
 }
 
-fn init_logging(verbose: u8) {
+/// Logs go to stderr, or to `log_file` (appended; `-` is stdout), as
+/// `wandb launch-agent -l/--log-file` sends the agent's own log.
+fn init_logging(verbose: u8, log_file: Option<&std::path::Path>) -> Result<(), String> {
+    use tracing_subscriber::fmt::writer::BoxMakeWriter;
     let default = match verbose {
         0 => "info,sqlx=warn,tower_http=warn",
         1 => "debug,sqlx=warn,hyper=info",
@@ -118,16 +138,35 @@ fn init_logging(verbose: u8) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("LIFTOFF_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    let (writer, ansi) = match log_file {
+        None => (BoxMakeWriter::new(std::io::stderr), true),
+        Some(p) if p.as_os_str() == "-" => (BoxMakeWriter::new(std::io::stdout), true),
+        Some(p) => {
+            let file = std::fs::OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(p)
+                .map_err(|e| {
+                    format!(
+                        "--log-file {}: cannot write there ({e}); name a file in a directory that exists, or - for stdout",
+                        p.display()
+                    )
+                })?;
+            (BoxMakeWriter::new(std::sync::Mutex::new(file)), false)
+        }
+    };
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
+        .with_writer(writer)
+        .with_ansi(ansi)
         .with_target(false)
         .init();
+    Ok(())
 }
 
 #[cfg(test)]
 mod tests {
-    use super::agent_args;
+    use super::{agent_args, cli_args};
 
     fn args(s: &str) -> Option<Vec<String>> {
         agent_args(s.split_whitespace().map(Into::into)).map(|v| {
@@ -152,5 +191,23 @@ mod tests {
         assert_eq!(args("agent"), Some(vec![]));
         assert_eq!(args("server --addr x"), None);
         assert_eq!(args("--verbose"), None);
+    }
+
+    #[test]
+    fn only_the_agents_dash_v_means_verbose() {
+        let read = |s: &str| -> Vec<String> {
+            cli_args(s.split_whitespace().map(Into::into))
+                .into_iter()
+                .map(|a| a.into_string().unwrap_or_default())
+                .collect()
+        };
+        assert_eq!(
+            read("liftoff agent -q q -v"),
+            ["liftoff", "agent", "-q", "q", "--verbose"]
+        );
+        assert_eq!(
+            read("liftoff launch -E true -v a=1"),
+            ["liftoff", "launch", "-E", "true", "-v", "a=1"]
+        );
     }
 }

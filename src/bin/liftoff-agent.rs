@@ -15,8 +15,8 @@ use liftoff::cli::AgentArgs;
     after_help = liftoff::cli::AGENT_EXAMPLES
 )]
 struct Cli {
-    /// More logging (--verbose debug, twice for trace). `LIFTOFF_LOG` overrides.
-    #[arg(long, action = clap::ArgAction::Count)]
+    /// More logging (-v debug, twice for trace), as wandb launch-agent's -v. `LIFTOFF_LOG` overrides.
+    #[arg(short, long, action = clap::ArgAction::Count)]
     verbose: u8,
     #[command(flatten)]
     agent: AgentArgs,
@@ -25,5 +25,11 @@ struct Cli {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     // Only the agent: `liftoff::cmd::run` would link every command.
-    liftoff::main_with(cli.verbose, false, liftoff::cmd::agent::run(cli.agent))
+    let log_file = cli.agent.log_file.clone();
+    liftoff::main_with(
+        cli.verbose,
+        log_file.as_deref(),
+        false,
+        liftoff::cmd::agent::run(cli.agent),
+    )
 }

@@ -25,6 +25,49 @@ fn file_or_json(arg: &str, flag: &str) -> anyhow::Result<Value> {
         .with_context(|| format!("{flag} {arg:?} is neither a file nor valid JSON"))
 }
 
+/// Where a job run here keeps its directory and log: the agent's
+/// (`LIFTOFF_AGENT_DIR`, else the data directory's `agent/`).
+fn agent_dir() -> std::path::PathBuf {
+    std::env::var_os("LIFTOFF_AGENT_DIR")
+        .filter(|d| !d.is_empty())
+        .map_or_else(
+            || liftoff_server::default_data_dir().join("agent"),
+            Into::into,
+        )
+}
+
+/// `--async`: this same command without `--async`, in its own process group
+/// (a Ctrl-C here does not stop it), its output appended to a log file.
+fn run_in_background() -> anyhow::Result<()> {
+    let args: Vec<std::ffi::OsString> = std::env::args_os()
+        .skip(1)
+        .filter(|a| a != "--async")
+        .collect();
+    let dir = agent_dir().join("logs");
+    std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    let stamp = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis())
+        .unwrap_or_default();
+    let path = dir.join(format!("launch-{stamp}.log"));
+    let log = std::fs::File::create(&path)
+        .with_context(|| format!("cannot create {}", path.display()))?;
+    let mut cmd = std::process::Command::new(std::env::current_exe()?);
+    cmd.args(args)
+        .stdin(std::process::Stdio::null())
+        .stdout(log.try_clone()?)
+        .stderr(log);
+    #[cfg(unix)]
+    std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+    let child = cmd.spawn().context("cannot start the background launch")?;
+    println!(
+        "Running in the background (pid {}); its output goes to {}",
+        child.id(),
+        path.display()
+    );
+    Ok(())
+}
+
 fn looks_like_git(uri: &str) -> bool {
     uri.starts_with("git@")
         || uri.ends_with(".git")
@@ -57,6 +100,11 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
     if a.queue.is_none() {
         anyhow::ensure!(priority.is_none(), "--priority needs --queue");
         anyhow::ensure!(a.set_var.is_empty(), "--set-var needs --queue");
+    }
+    if a.in_background {
+        // A wrong key or a dead server is said here, not in the log file.
+        conn::client(&a.conn)?.call(Viewer).await?;
+        return run_in_background();
     }
     let mut template_values = Map::new();
     for kv in &a.set_var {
@@ -193,7 +241,7 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
         None => {
             let resource = spec.resource().unwrap_or("local-process").to_owned();
             spec.resource = Some(Some(resource.clone()));
-            let work_dir = liftoff_server::default_data_dir().join("agent");
+            let work_dir = agent_dir();
             let mut opts = AgentOptions::new(
                 entity.clone(),
                 AgentConfig {

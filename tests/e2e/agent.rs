@@ -457,6 +457,51 @@ async fn launch_without_a_queue_runs_here_and_exits_with_the_job() {
         out.contains("direct-run-output") && out.contains("finished"),
         "{out}"
     );
+    // --async (wandb launch's flag): return now, the run goes on in the background.
+    let (status, out, err) = liftoff(
+        &server,
+        tmp.path(),
+        &[
+            "launch",
+            "--async",
+            "-E",
+            "sh -c 'sleep 1; echo async-output'",
+            "-p",
+            "proj",
+        ],
+    );
+    assert!(status.success(), "{out}\n{err}");
+    let log = out
+        .split("its output goes to ")
+        .nth(1)
+        .map(|p| p.trim().to_owned())
+        .unwrap_or_else(|| panic!("no log path in {out:?}"));
+    assert!(
+        !std::fs::read_to_string(&log)
+            .unwrap_or_default()
+            .contains("async-output"),
+        "launch --async waited for the job"
+    );
+    let logged = eventually(
+        Duration::from_secs(60),
+        "the background run to finish",
+        || {
+            let log = log.clone();
+            async move {
+                let text = std::fs::read_to_string(&log).unwrap_or_default();
+                text.contains("finished.").then_some(text)
+            }
+        },
+    )
+    .await;
+    assert!(logged.contains("async-output"), "{logged}");
+    let (status, _, err) = liftoff(
+        &server,
+        tmp.path(),
+        &["launch", "--async", "--queue", "default", "-E", "true"],
+    );
+    assert_eq!(status.code(), Some(2));
+    assert!(err.contains("'--async' cannot be used with"), "{err}");
     let (status, _, err) = liftoff(
         &server,
         tmp.path(),
@@ -474,10 +519,31 @@ async fn launch_without_a_queue_runs_here_and_exits_with_the_job() {
         err.contains("--priority: unknown priority \"urgent\""),
         "{err}"
     );
-    let (status, _, err) = liftoff(&server, tmp.path(), &["agent", "-q", "nope"]);
+    // `-l FILE` (wandb launch-agent's flag) takes the agent's own log off
+    // stderr; `-v` is launch-agent's --verbose.
+    let log = tmp.path().join("agent.log");
+    let log_arg = log.to_str().unwrap();
+    let (status, _, err) = liftoff(
+        &server,
+        tmp.path(),
+        &["agent", "-q", "nope", "-v", "-l", log_arg],
+    );
     assert_eq!(status.code(), Some(2));
     assert!(
         err.contains("queue(s) nope not found in entity \"admin\""),
+        "{err}"
+    );
+    assert!(!err.contains("DEBUG"), "{err}");
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(logged.contains("DEBUG"), "{logged}");
+    let (status, _, err) = liftoff(
+        &server,
+        tmp.path(),
+        &["agent", "-q", "nope", "-l", "/no-such-dir/agent.log"],
+    );
+    assert_eq!(status.code(), Some(2));
+    assert!(
+        err.contains("--log-file /no-such-dir/agent.log: cannot write there"),
         "{err}"
     );
 }

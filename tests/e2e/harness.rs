@@ -111,6 +111,7 @@ pub fn liftoff(
         .env("WANDB_BASE_URL", &server.url)
         .env("WANDB_API_KEY", ADMIN_KEY)
         .env("LIFTOFF_DATA_DIR", server.data_dir.join("cli"))
+        .env("LIFTOFF_AGENT_DIR", server.data_dir.join("cli-agent"))
         .env_remove("WANDB_ENTITY")
         .env_remove("WANDB_PROJECT")
         .output()

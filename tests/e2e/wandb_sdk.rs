@@ -423,3 +423,59 @@ async fn the_official_cli_and_launch_agent_work_with_liftoff() {
     );
     drop(py_agent);
 }
+
+/// The long options a `--help` text lists (lines that start with an option).
+fn long_options(help: &str) -> std::collections::BTreeSet<String> {
+    help.lines()
+        .map(str::trim_start)
+        .filter(|l| l.starts_with('-'))
+        .flat_map(|l| {
+            l.split(|c: char| c.is_whitespace() || c == ',' || c == '=' || c == '[')
+                .take_while(|w| w.starts_with('-') || w.is_empty())
+                .map(|w| w.trim_end_matches('.'))
+                .filter(|w| {
+                    w.strip_prefix("--").is_some_and(|n| {
+                        !n.is_empty() && n.chars().all(|c| c.is_ascii_lowercase() || c == '-')
+                    }) && *w != "--help"
+                })
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+#[test]
+fn liftoff_takes_every_flag_of_wandb_launch_and_launch_agent() {
+    let Some(python) = python() else { return };
+    for (wandb_cmd, ours) in [
+        ("launch", &["launch", "--help"][..]),
+        ("launch-agent", &["agent", "--help"][..]),
+    ] {
+        let theirs = Command::new(&python)
+            .args([
+                "-c",
+                "from wandb.cli.cli import cli; cli()",
+                wandb_cmd,
+                "--help",
+            ])
+            .output()
+            .unwrap();
+        assert!(theirs.status.success(), "{theirs:?}");
+        let theirs = long_options(&String::from_utf8_lossy(&theirs.stdout));
+        assert!(
+            theirs.len() > 5,
+            "read no options from wandb {wandb_cmd} --help: {theirs:?}"
+        );
+        let mine = Command::new(crate::harness::bin())
+            .args(ours)
+            .output()
+            .unwrap();
+        let mine = long_options(&String::from_utf8_lossy(&mine.stdout));
+        let missing: Vec<&String> = theirs.difference(&mine).collect();
+        assert!(
+            missing.is_empty(),
+            "liftoff {} lacks wandb {wandb_cmd}'s {missing:?}",
+            ours[0]
+        );
+    }
+}
