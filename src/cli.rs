@@ -184,6 +184,7 @@ pub enum QueueCommand {
     )]
     Create {
         name: String,
+        /// The entity that owns the queue (default: WANDB_ENTITY, else your default entity).
         #[arg(short, long)]
         entity: Option<String>,
         /// local-process, local-container, kubernetes, sagemaker or gcp-vertex.
@@ -206,6 +207,7 @@ pub enum QueueCommand {
     },
     /// List queues.
     List {
+        /// Whose queues (default: WANDB_ENTITY, else your default entity).
         #[arg(short, long)]
         entity: Option<String>,
         #[command(flatten)]
@@ -214,6 +216,7 @@ pub enum QueueCommand {
     /// A queue's items (with their status) and agents.
     Show {
         name: String,
+        /// The entity that owns the queue (default: WANDB_ENTITY, else your default entity).
         #[arg(short, long)]
         entity: Option<String>,
         #[command(flatten)]
@@ -249,8 +252,10 @@ pub struct LaunchArgs {
     /// The run's display name.
     #[arg(long, env = "WANDB_NAME")]
     pub name: Option<String>,
+    /// The entity to launch in (default: your default entity).
     #[arg(short, long, env = "WANDB_ENTITY")]
     pub entity: Option<String>,
+    /// The project the run goes to (and a --uri job; default: the job's, else uncategorized).
     #[arg(short, long, env = "WANDB_PROJECT")]
     pub project: Option<String>,
     /// local-process, local-container, kubernetes, ... (default: the queue's).
@@ -303,29 +308,38 @@ pub enum JobCommand {
         kind: String,
         /// A directory (code), a repository URL (git) or an image (image).
         path: String,
+        /// The project the job belongs to.
         #[arg(short, long, env = "WANDB_PROJECT")]
         project: Option<String>,
+        /// The entity the job belongs to (default: your default entity).
         #[arg(short, long, env = "WANDB_ENTITY")]
         entity: Option<String>,
+        /// The job's name (default: job- and the directory, repository or image name).
         #[arg(short, long)]
         name: Option<String>,
+        /// What the job does, shown with it.
         #[arg(short, long)]
         description: Option<String>,
         /// An alias for the new version (repeatable; `latest` is always added).
         #[arg(short, long = "alias")]
         aliases: Vec<String>,
+        /// The command that runs it (shell words), e.g. 'python train.py'.
         #[arg(short = 'E', long, value_name = "COMMAND")]
         entry_point: Option<String>,
-        #[arg(short = 'g', long = "git-hash")]
+        /// The commit of a git job (default: the remote's HEAD).
+        #[arg(short = 'g', long = "git-hash", value_name = "SHA")]
         git_hash: Option<String>,
         /// Python version the job needs (3.N).
         #[arg(short, long)]
         runtime: Option<String>,
-        #[arg(short = 'b', long)]
+        /// The build context, a directory inside the source.
+        #[arg(short = 'b', long, value_name = "DIR")]
         build_context: Option<String>,
-        #[arg(short = 'B', long)]
+        /// The image to build the job's image on (code and git jobs; not with --dockerfile).
+        #[arg(short = 'B', long, value_name = "IMAGE")]
         base_image: Option<String>,
-        #[arg(short = 'D', long)]
+        /// The Dockerfile to build the job's image with, inside the build context.
+        #[arg(short = 'D', long, value_name = "FILE")]
         dockerfile: Option<String>,
         /// A JSON/YAML schema of the job's config (input_schemas["@wandb.config"]).
         #[arg(long, value_name = "FILE")]
