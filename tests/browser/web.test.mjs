@@ -242,6 +242,11 @@ test("the run page shows the run's state, config and console", async () => {
   await page.waitForURL(/\/admin\/web\/runs\//);
   await page.waitForSelector("h1 [data-state]");
   assert.equal(await page.getAttribute("h1 [data-state]", "data-state"), "finished");
+  // The run links back to the job version it was made from.
+  const jobLink = await page.waitForSelector("a.job-link");
+  assert.equal(await jobLink.textContent(), "train:v0");
+  assert.equal(await jobLink.getAttribute("href"), "/admin/web/jobs/train");
+  const runPath = new URL(page.url()).pathname;
   await page.waitForSelector("pre.console:has-text('done')", { timeout: 20_000 });
   const log = await page.textContent("pre.console");
   // A finished run's console is complete: it does not claim to follow.
@@ -250,6 +255,10 @@ test("the run page shows the run's state, config and console", async () => {
   assert.match(log, /step 2: loss 0\.333/);
   assert.match(await page.textContent("table.kv"), /optimizer\s*sgd/);
   await shot("run");
+  // ...and the job's Runs tab lists the run.
+  await page.click("a.job-link");
+  await page.waitForURL(/\/admin\/web\/jobs\/train$/);
+  await page.waitForSelector(`table.data a[href="${runPath}"]`);
 });
 
 test("a failing job shows its error on its row; requeue pushes it again", async () => {

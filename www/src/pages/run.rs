@@ -144,6 +144,10 @@ fn RunHeader(detail: RwSignal<Option<RunDetail>>, refresh: Callback<()>) -> impl
                             {d.host.clone().map(|h| format!(" · on {h}"))}
                             {d.program.clone().map(|p| format!(" · {p}"))}
                             {d.user.clone().map(|u| format!(" · by {u}"))}
+                            {d.job.clone().map(|j| view! {
+                                " · from job "
+                                <a class="job-link" href=format!("/{}/{}/jobs/{}", j.entity, j.project, j.name)>{format!("{}:{}", j.name, j.version)}</a>
+                            })}
                             {r.exit_code.map(|c| format!(" · exit code {c}"))}
                         </p>
                     </div>

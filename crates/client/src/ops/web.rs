@@ -149,6 +149,35 @@ pub struct RunDetail {
     pub metric_keys: Vec<String>,
     pub last_step: Option<i64>,
     pub files: Vec<FileLink>,
+    /// The job version the run was made from (a used artifact of type `job`).
+    pub job: Option<JobVersionRef>,
+}
+
+/// A job version a run used: where its page is, and which version.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobVersionRef {
+    pub entity: String,
+    pub project: String,
+    pub name: String,
+    /// `v0`, `v1`, ...
+    pub version: String,
+}
+
+/// The first used artifact of type `job` in an `inputArtifacts` connection.
+fn used_job(conn: Option<&Value>) -> Option<JobVersionRef> {
+    let edges = conn?.get("edges")?.as_array()?;
+    edges.iter().filter_map(|e| e.get("node")).find_map(|n| {
+        if at(n, &["artifactType", "name"])?.as_str()? != "job" {
+            return None;
+        }
+        let seq = n.get("artifactSequence")?;
+        Some(JobVersionRef {
+            entity: s(seq, &["project", "entityName"])?,
+            project: s(seq, &["project", "name"])?,
+            name: s(seq, &["name"])?,
+            version: format!("v{}", at(n, &["versionIndex"])?.as_i64()?),
+        })
+    })
 }
 
 impl RunDetail {
@@ -176,6 +205,7 @@ impl RunDetail {
             metric_keys,
             last_step,
             files: vec![],
+            job: None,
         }
     }
 }
@@ -251,6 +281,7 @@ decode(self, data) {
         metric_keys,
         last_step,
         files: file_links(r.get("files")),
+        job: used_job(r.get("inputArtifacts")),
     })
 });
 

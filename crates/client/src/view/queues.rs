@@ -25,7 +25,7 @@ pub fn state_label(state: ItemState) -> &'static str {
     match state {
         ItemState::Pending => "waiting",
         ItemState::Leased => "starting",
-        ItemState::Claimed => "claimed",
+        ItemState::Claimed => "started",
         ItemState::Failed => "failed",
     }
 }
@@ -125,6 +125,8 @@ mod tests {
             vec![(ItemState::Claimed, 3), (ItemState::Failed, 1)]
         );
         assert_eq!(state_label(rows[1].counts[0].0), "waiting");
+        // Claimed items may be running or done: an agent started them.
+        assert_eq!(state_label(rows[0].counts[0].0), "started");
 
         let bob = Viewer {
             username: "bob".into(),
