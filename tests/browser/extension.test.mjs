@@ -261,7 +261,8 @@ test("relaunch with edits starts from a finished run's config and shows what cha
   await page.click('button[aria-label="Relaunch with edits"]');
   await page.waitForSelector("aside.drawer form", { timeout: 20_000 });
   assert.match(await page.textContent("#lf-title"), new RegExp(`^Relaunch ${finishedRun} with edits$`));
-  assert.equal(await page.inputValue("#launch-version"), "latest", "the version the run was launched with");
+  // The job version the run ran (`train:latest` was v0 then): its agent linked the run to it.
+  assert.equal(await page.inputValue("#launch-version"), "v0", "the version the run ran");
   assert.equal(await page.inputValue("#config-lr"), "0.2");
   assert.equal(await page.inputValue("#config-steps"), "5");
   await page.waitForSelector("[data-testid=diff]:has-text('No changes yet')");
