@@ -26,6 +26,30 @@ async fn items(server: &Server, queue: &str) -> Vec<ItemWithRun> {
         .items
 }
 
+/// The first item of `queue` that failed, once one has (within `within`).
+async fn first_failed(server: &Server, queue: &str, within: Duration) -> ItemWithRun {
+    eventually(within, "the item to fail", || async {
+        items(server, queue)
+            .await
+            .into_iter()
+            .find(|i| i.item.state == ItemState::Failed)
+    })
+    .await
+}
+
+/// The state of run `name` in `admin/proj`.
+async fn run_state(server: &Server, name: &str) -> Option<State> {
+    server
+        .client(ADMIN_KEY)
+        .call(RunState {
+            entity: "admin".into(),
+            project: "proj".into(),
+            name: name.to_owned(),
+        })
+        .await
+        .ok()
+}
+
 fn queue(server: &Server, dir: &std::path::Path, name: &str) {
     let (status, _, err) = liftoff(
         server,
@@ -175,13 +199,7 @@ async fn a_bad_entry_point_fails_at_the_run_stage_with_its_stderr() {
         ],
     );
     assert!(status.success(), "{err}");
-    let failed = eventually(Duration::from_secs(60), "the item to fail", || async {
-        items(&server, "default")
-            .await
-            .into_iter()
-            .find(|i| i.item.state == ItemState::Failed)
-    })
-    .await;
+    let failed = first_failed(&server, "default", Duration::from_secs(60)).await;
     let e = failed.item.error.unwrap();
     assert_eq!(e.stage, "run");
     assert!(e.message.contains("exited with code 2"), "{}", e.message);
@@ -191,16 +209,8 @@ async fn a_bad_entry_point_fails_at_the_run_stage_with_its_stderr() {
         e.message
     );
     // the run reflects it too
-    let state = server
-        .client(ADMIN_KEY)
-        .call(RunState {
-            entity: "admin".into(),
-            project: "proj".into(),
-            name: failed.item.associated_run_id.clone().unwrap(),
-        })
-        .await
-        .unwrap();
-    assert_eq!(state, State::Failed);
+    let run = failed.item.associated_run_id.clone().unwrap();
+    assert_eq!(run_state(&server, &run).await, Some(State::Failed));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -224,27 +234,13 @@ async fn a_job_killed_mid_run_ends_crashed() {
         ],
     );
     assert!(status.success(), "{err}");
-    let failed = eventually(Duration::from_secs(60), "the item to fail", || async {
-        items(&server, "default")
-            .await
-            .into_iter()
-            .find(|i| i.item.state == ItemState::Failed)
-    })
-    .await;
+    let failed = first_failed(&server, "default", Duration::from_secs(60)).await;
     let e = failed.item.error.unwrap();
     assert_eq!(e.stage, "run");
     assert!(e.message.contains("SIGKILL"), "{}", e.message);
     assert!(e.message.contains("half way"), "{}", e.message);
-    let state = server
-        .client(ADMIN_KEY)
-        .call(RunState {
-            entity: "admin".into(),
-            project: "proj".into(),
-            name: failed.item.associated_run_id.clone().unwrap(),
-        })
-        .await
-        .unwrap();
-    assert_eq!(state, State::Crashed);
+    let run = failed.item.associated_run_id.clone().unwrap();
+    assert_eq!(run_state(&server, &run).await, Some(State::Crashed));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -376,15 +372,7 @@ async fn a_stop_request_kills_the_job_and_the_run_ends_killed() {
     .unwrap();
     let started = Instant::now();
     eventually(Duration::from_secs(30), "the run to be killed", || async {
-        let s = c
-            .call(RunState {
-                entity: "admin".into(),
-                project: "proj".into(),
-                name: run_id.clone(),
-            })
-            .await
-            .ok()?;
-        (s == State::Killed).then_some(())
+        (run_state(&server, &run_id).await == Some(State::Killed)).then_some(())
     })
     .await;
     assert!(started.elapsed() < Duration::from_secs(20));
@@ -603,13 +591,7 @@ async fn a_dead_agent_is_noticed_its_item_fails_and_its_run_crashes() {
     .await;
     let _ = agent.child.kill(); // kill -9
     let killed_at = Instant::now();
-    let failed = eventually(Duration::from_secs(20), "the item to fail", || async {
-        items(&server, "default")
-            .await
-            .into_iter()
-            .find(|i| i.item.state == ItemState::Failed)
-    })
-    .await;
+    let failed = first_failed(&server, "default", Duration::from_secs(20)).await;
     assert_eq!(failed.item.id, claimed.item.id);
     let e = failed.item.error.unwrap();
     assert_eq!(e.stage, "agent");
