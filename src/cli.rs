@@ -279,6 +279,9 @@ pub struct LaunchArgs {
     /// Run here in the background: return at once, the job's output going to a log file (not with --queue, whose agent runs it).
     #[arg(long = "async", conflicts_with = "queue")]
     pub in_background: bool,
+    /// Where a job run here keeps its directory and log (as the agent's --work-dir; unused with --queue).
+    #[arg(long, env = "LIFTOFF_AGENT_DIR", value_name = "DIR")]
+    pub work_dir: Option<PathBuf>,
     /// A JSON/YAML file or inline JSON: resource_args, e.g. '{"local-container": {"memory": "2g"}}'.
     #[arg(short = 'R', long, value_name = "FILE_OR_JSON")]
     pub resource_args: Option<String>,

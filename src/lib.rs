@@ -94,17 +94,24 @@ pub fn exec_slim_agent() {
 #[cfg(not(unix))]
 pub fn exec_slim_agent() {}
 
-/// The command line, with `liftoff agent -v` read as `--verbose`, as
-/// `wandb launch-agent -v` is (`-v` cannot be a global short flag: it is
-/// `launch --set-var`).
+/// The command line, with `liftoff agent -v` (or `-vv`) read as
+/// `--verbose` (twice), as `wandb launch-agent -v` is (`-v` cannot be a
+/// global short flag: it is `launch --set-var`).
 pub fn cli_args(args: impl Iterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
     let args: Vec<std::ffi::OsString> = args.collect();
     if agent_args(args.iter().skip(1).cloned()).is_none() {
         return args;
     }
-    args.into_iter()
-        .map(|a| if a == "-v" { "--verbose".into() } else { a })
-        .collect()
+    let mut out = Vec::with_capacity(args.len());
+    for a in args {
+        match a.to_str().and_then(|s| s.strip_prefix('-')) {
+            Some(vs) if !vs.is_empty() && vs.bytes().all(|b| b == b'v') => {
+                out.extend(std::iter::repeat_n("--verbose".into(), vs.len()));
+            }
+            _ => out.push(a),
+        }
+    }
+    out
 }
 
 /// The arguments of `liftoff [--verbose...] agent REST` for `liftoff-agent`:
@@ -138,9 +145,15 @@ fn init_logging(verbose: u8, log_file: Option<&std::path::Path>) -> Result<(), S
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("LIFTOFF_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
+    // Colours: the default (a terminal, unless NO_COLOR) on stderr and stdout; none in a file.
     let (writer, ansi) = match log_file {
-        None => (BoxMakeWriter::new(std::io::stderr), true),
-        Some(p) if p.as_os_str() == "-" => (BoxMakeWriter::new(std::io::stdout), true),
+        None => (BoxMakeWriter::new(std::io::stderr), None),
+        Some(p) if p.as_os_str() == "-" => {
+            use std::io::IsTerminal as _;
+            let colour = std::io::stdout().is_terminal()
+                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            (BoxMakeWriter::new(std::io::stdout), Some(colour))
+        }
         Some(p) => {
             let file = std::fs::OpenOptions::new()
                 .create(true)
@@ -152,15 +165,17 @@ fn init_logging(verbose: u8, log_file: Option<&std::path::Path>) -> Result<(), S
                         p.display()
                     )
                 })?;
-            (BoxMakeWriter::new(std::sync::Mutex::new(file)), false)
+            (BoxMakeWriter::new(std::sync::Mutex::new(file)), Some(false))
         }
     };
-    tracing_subscriber::fmt()
+    let mut logs = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)
-        .with_ansi(ansi)
-        .with_target(false)
-        .init();
+        .with_target(false);
+    if let Some(ansi) = ansi {
+        logs = logs.with_ansi(ansi);
+    }
+    logs.init();
     Ok(())
 }
 
@@ -204,6 +219,10 @@ mod tests {
         assert_eq!(
             read("liftoff agent -q q -v"),
             ["liftoff", "agent", "-q", "q", "--verbose"]
+        );
+        assert_eq!(
+            read("liftoff agent -vv -q q"),
+            ["liftoff", "agent", "--verbose", "--verbose", "-q", "q"]
         );
         assert_eq!(
             read("liftoff launch -E true -v a=1"),

@@ -41,10 +41,7 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<()> {
     };
     let mut config = config;
     config.entity = Some(entity.clone());
-    let work_dir = args
-        .work_dir
-        .clone()
-        .unwrap_or_else(|| liftoff_server::default_data_dir().join("agent"));
+    let work_dir = work_dir(args.work_dir.clone());
     let mut opts = AgentOptions::new(entity, config, work_dir);
     opts.stop_jobs_on_exit = args.stop_jobs_on_exit;
     let summary = liftoff_agent::run(client, opts, crate::cmd::server::shutdown_signal()).await?;
@@ -53,4 +50,11 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<()> {
         summary.name, summary.jobs_started
     );
     Ok(())
+}
+
+/// Where an agent (or `liftoff launch` running a job here) keeps job logs,
+/// job directories and venvs: `--work-dir` / `LIFTOFF_AGENT_DIR`, else the
+/// data directory's `agent/`.
+pub fn work_dir(flag: Option<std::path::PathBuf>) -> std::path::PathBuf {
+    flag.unwrap_or_else(|| liftoff_server::default_data_dir().join("agent"))
 }

@@ -25,37 +25,43 @@ fn file_or_json(arg: &str, flag: &str) -> anyhow::Result<Value> {
         .with_context(|| format!("{flag} {arg:?} is neither a file nor valid JSON"))
 }
 
-/// Where a job run here keeps its directory and log: the agent's
-/// (`LIFTOFF_AGENT_DIR`, else the data directory's `agent/`).
-fn agent_dir() -> std::path::PathBuf {
-    std::env::var_os("LIFTOFF_AGENT_DIR")
-        .filter(|d| !d.is_empty())
-        .map_or_else(
-            || liftoff_server::default_data_dir().join("agent"),
-            Into::into,
-        )
-}
-
-/// `--async`: this same command without `--async`, in its own process group
-/// (a Ctrl-C here does not stop it), its output appended to a log file.
-fn run_in_background() -> anyhow::Result<()> {
-    let args: Vec<std::ffi::OsString> = std::env::args_os()
-        .skip(1)
-        .filter(|a| a != "--async")
-        .collect();
-    let dir = agent_dir().join("logs");
+/// `--async`: `liftoff launch --config SPEC` with the spec built here
+/// (everything checked, a `--uri` job already created), in its own process
+/// group (a Ctrl-C here does not stop it), with this connection, its output
+/// in a log file next to the spec.
+fn run_in_background(
+    client: &liftoff_client::Client<liftoff_client::native::NativeTransport>,
+    spec: &LaunchSpec,
+    work_dir: &std::path::Path,
+) -> anyhow::Result<()> {
+    let dir = work_dir.join("logs");
     std::fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
     let stamp = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis())
         .unwrap_or_default();
-    let path = dir.join(format!("launch-{stamp}.log"));
-    let log = std::fs::File::create(&path)
-        .with_context(|| format!("cannot create {}", path.display()))?;
-    let mut cmd = std::process::Command::new(std::env::current_exe()?);
-    cmd.args(args)
+    let base = dir.join(format!("launch-{stamp}-{}", std::process::id()));
+    let (spec_path, log_path) = (base.with_extension("spec.json"), base.with_extension("log"));
+    let create = |p: &std::path::Path| {
+        std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(p)
+            .with_context(|| format!("cannot create {}", p.display()))
+    };
+    serde_json::to_writer_pretty(create(&spec_path)?, &spec.to_value())?;
+    let log = create(&log_path)?;
+    let exe = std::env::current_exe()
+        .context("cannot find the liftoff binary to run in the background")?;
+    let mut cmd = std::process::Command::new(exe);
+    cmd.arg("launch")
+        .arg("--config")
+        .arg(&spec_path)
+        .env("WANDB_BASE_URL", client.base_url())
+        .env("WANDB_API_KEY", &client.credentials().api_key)
+        .env("LIFTOFF_AGENT_DIR", work_dir)
         .stdin(std::process::Stdio::null())
-        .stdout(log.try_clone()?)
+        .stdout(log.try_clone().context("cannot share the log file")?)
         .stderr(log);
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
@@ -63,7 +69,7 @@ fn run_in_background() -> anyhow::Result<()> {
     println!(
         "Running in the background (pid {}); its output goes to {}",
         child.id(),
-        path.display()
+        log_path.display()
     );
     Ok(())
 }
@@ -100,11 +106,6 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
     if a.queue.is_none() {
         anyhow::ensure!(priority.is_none(), "--priority needs --queue");
         anyhow::ensure!(a.set_var.is_empty(), "--set-var needs --queue");
-    }
-    if a.in_background {
-        // A wrong key or a dead server is said here, not in the log file.
-        conn::client(&a.conn)?.call(Viewer).await?;
-        return run_in_background();
     }
     let mut template_values = Map::new();
     for kv in &a.set_var {
@@ -211,11 +212,7 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
             // As `wandb launch`: the item's author is the caller (shown on the queue page).
             if spec.author.is_none() {
                 let viewer = client.call(Viewer).await?;
-                spec.author = Some(if viewer.username.is_empty() {
-                    entity.clone()
-                } else {
-                    viewer.username
-                });
+                spec.author = Some(viewer.username).filter(|u| !u.is_empty());
             }
             let mut push = PushToRunQueueByName::new(queue_entity.clone(), queue.clone(), spec);
             push.project = a.project_queue.clone();
@@ -241,7 +238,10 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
         None => {
             let resource = spec.resource().unwrap_or("local-process").to_owned();
             spec.resource = Some(Some(resource.clone()));
-            let work_dir = agent_dir();
+            let work_dir = crate::cmd::agent::work_dir(a.work_dir.clone());
+            if a.in_background {
+                return run_in_background(&client, &spec, &work_dir);
+            }
             let mut opts = AgentOptions::new(
                 entity.clone(),
                 AgentConfig {

@@ -329,6 +329,8 @@ test("links, back and forward change pages without a reload; `/` leaves no histo
 
 test("narrow screens: every page fits 390 px", async () => {
   const phone = await browser.newPage({ viewport: { width: 390, height: 844 } });
+  phone.on("pageerror", (e) => errors.push(e.message));
+  phone.on("console", (m) => { if (m.type() === "warning") warnings.push(m.text()); });
   await phone.goto(`${server.url}/connect`);
   await phone.fill("#api-key", ADMIN_KEY);
   await phone.click("button[type=submit]");
@@ -344,14 +346,15 @@ test("narrow screens: every page fits 390 px", async () => {
   await shot("queue-items-390", phone);
   const run = await phone.getAttribute("tbody[data-item] td:nth-child(3) a", "href");
   const pages = [
-    ["/launch", "table.data"],
-    ["/launch/admin/web-q/agents", "table.agents, [data-testid=no-agent]"],
+    // Each waits for the page's widest content: table rows, not just the frame.
+    ["/launch", "table.data tbody tr"],
+    ["/launch/admin/web-q/agents", "table.agents tbody tr"],
     ["/launch/admin/web-q/config", "dl.facts"],
-    ["/admin/web/jobs", "tr[data-job=train]"],
-    ["/admin/web/jobs/train", "nav.tabs"],
+    ["/admin/web/jobs", "tr[data-job=train] .badge"],
+    ["/admin/web/jobs/train", `table.data a[href="${run}"]`],
     ["/admin/web/jobs/train/details", "dl.facts"],
-    ["/admin/web/jobs/train/inputs", "table.data"],
-    [run, "h1 [data-state]"],
+    ["/admin/web/jobs/train/inputs", "table.data tbody tr"],
+    [run, "pre.console"],
   ];
   for (const [path, ready] of pages) {
     await phone.goto(`${server.url}${path}`);

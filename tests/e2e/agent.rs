@@ -470,19 +470,24 @@ async fn launch_without_a_queue_runs_here_and_exits_with_the_job() {
             .contains("async-output"),
         "launch --async waited for the job"
     );
-    let logged = eventually(
-        Duration::from_secs(60),
-        "the background run to finish",
-        || {
-            let log = log.clone();
-            async move {
-                let text = std::fs::read_to_string(&log).unwrap_or_default();
-                text.contains("finished.").then_some(text)
-            }
-        },
-    )
-    .await;
-    assert!(logged.contains("async-output"), "{logged}");
+    let read = || std::fs::read_to_string(&log).unwrap_or_default();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !read().contains("finished.") {
+        assert!(
+            Instant::now() < deadline,
+            "the background run did not finish:\n{}",
+            read()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    assert!(read().contains("async-output"), "{}", read());
+    // It ran the spec built here, saved next to its log.
+    let spec = std::fs::read_to_string(log.replace(".log", ".spec.json")).unwrap();
+    assert!(spec.contains("async-output"), "{spec}");
+    // A launch with nothing to run is refused here, not in a log file.
+    let (status, out, err) = liftoff(&server, tmp.path(), &["launch", "--async", "-p", "proj"]);
+    assert_eq!(status.code(), Some(2), "{out}\n{err}");
+    assert!(!out.contains("background"), "{out}");
     let (status, _, err) = liftoff(
         &server,
         tmp.path(),

@@ -683,6 +683,10 @@ fn run_target(shared: &Shared, spec: &LaunchSpec) -> RunTarget {
     }
 }
 
+/// How long setting up a job's run (creating it, linking it to its job)
+/// may hold up the job: it is for the UI, the job runs without it.
+const RUN_SETUP_PATIENCE: Duration = Duration::from_secs(30);
+
 /// Create the job's run with its launch config before its console streams
 /// into it (a Liftoff server only: on W&B the job's own `wandb.init` makes
 /// the run). A job that never calls `wandb.init` still shows the config it
@@ -700,7 +704,7 @@ async fn open_run(shared: &Shared, target: &RunTarget, run_id: &str, spec: &Laun
         host: Some(shared.opts.hostname.clone()),
         ..Default::default()
     };
-    if let Err(e) = with_retry("creating the job's run", Duration::from_secs(30), || {
+    if let Err(e) = with_retry("creating the job's run", RUN_SETUP_PATIENCE, || {
         shared.client.call(upsert.clone())
     })
     .await
@@ -723,7 +727,7 @@ async fn record_job_use(shared: &Shared, target: &RunTarget, run_id: &str, artif
         project: target.project.clone(),
         run_name: run_id.to_owned(),
     };
-    if let Err(e) = with_retry("linking the run to its job", REPORT_PATIENCE, || {
+    if let Err(e) = with_retry("linking the run to its job", RUN_SETUP_PATIENCE, || {
         shared.client.call(used.clone())
     })
     .await
