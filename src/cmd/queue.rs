@@ -139,29 +139,29 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                     })
                     .await?;
                 println!(
-                    "{:<24} {:<16} {:<11} {:>7} {:>7} {:>7}  AGENTS",
-                    "QUEUE", "RESOURCE", "STATE", "PENDING", "LEASED", "CLAIMED"
+                    "{:<24} {:<16} {:<11} {:>6}  ITEMS",
+                    "QUEUE", "RESOURCE", "STATE", "AGENTS"
                 );
                 for q in list {
-                    let count = |s: liftoff_model::status::ItemState| {
-                        q.counts
-                            .iter()
-                            .find(|(st, _)| *st == s)
-                            .map_or(0, |(_, n)| *n)
-                    };
                     let live = q
                         .agents
                         .iter()
-                        .filter(|a| a.liveness(now).is_alive())
+                        .filter(|a| a.liveness(now).is_alive() && !a.stop_polling)
                         .count();
+                    // As the queue's items list shows them: "1 Running, 3 Finished".
+                    let items = q
+                        .statuses
+                        .iter()
+                        .map(|(status, n)| format!("{n} {status}"))
+                        .collect::<Vec<_>>()
+                        .join(", ");
                     println!(
-                        "{:<24} {:<16} {:<11} {:>7} {:>7} {:>7}  {live}",
+                        "{:<24} {:<16} {:<11} {:>6}  {}",
                         q.queue.name,
                         q.queue.resource().map_or("-".into(), |r| r.to_string()),
                         if live > 0 { "Active" } else { "Not active" },
-                        count(liftoff_model::status::ItemState::Pending),
-                        count(liftoff_model::status::ItemState::Leased),
-                        count(liftoff_model::status::ItemState::Claimed),
+                        format!("{live}/{}", q.agents.len()),
+                        if items.is_empty() { "none" } else { &items },
                     );
                 }
             } else {

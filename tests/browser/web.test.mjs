@@ -223,6 +223,11 @@ test("a launched item waits Idle without an agent, then goes Queued -> Running -
   assert.match(row, /train:latest/);
   assert.match(row, /admin\/web/);
   await shot("queue-items-finished");
+  // The Launch home counts the queue's items as the queue's rows show them.
+  await page.goto(`${server.url}/launch`);
+  await page.waitForSelector("table.queues a:has-text('web-q')");
+  assert.match(await page.textContent("table.queues"), /local-process\s*Active\s*2 Finished/);
+  await shot("launch-home");
 
   await page.goto(`${server.url}/launch/admin/web-q/agents`);
   await page.waitForSelector("table.agents");

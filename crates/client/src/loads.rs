@@ -84,6 +84,7 @@ pub async fn queues<T: Transport>(
                 },
                 agents: vec![],
                 counts: vec![],
+                statuses: vec![],
             });
         }
     }

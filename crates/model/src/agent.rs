@@ -104,6 +104,23 @@ pub enum Liveness {
 }
 
 impl Liveness {
+    /// An agent's liveness at `now` from its status and last heartbeat.
+    pub fn of(
+        status: &AgentStatus,
+        heartbeat: Option<OffsetDateTime>,
+        now: OffsetDateTime,
+    ) -> Self {
+        if *status == AgentStatus::Killed {
+            return Self::Stopped;
+        }
+        let fresh = heartbeat.is_some_and(|t| (now - t).whole_seconds() <= AGENT_GONE_AFTER_SECS);
+        match (fresh, status) {
+            (false, _) => Self::Gone,
+            (true, AgentStatus::Running) => Self::Running,
+            (true, _) => Self::Polling,
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Self::Polling => "Polling",
@@ -123,17 +140,7 @@ impl Agent {
     }
 
     pub fn liveness(&self, now: OffsetDateTime) -> Liveness {
-        if self.agent_status == AgentStatus::Killed {
-            return Liveness::Stopped;
-        }
-        let fresh = self
-            .heartbeat()
-            .is_some_and(|t| (now - t).whole_seconds() <= AGENT_GONE_AFTER_SECS);
-        match (fresh, &self.agent_status) {
-            (false, _) => Liveness::Gone,
-            (true, AgentStatus::Running) => Liveness::Running,
-            (true, _) => Liveness::Polling,
-        }
+        Liveness::of(&self.agent_status, self.heartbeat(), now)
     }
 
     /// `max_jobs` from the registered config (1 when absent, -1 unlimited).

@@ -1,18 +1,25 @@
 //! Queues, items and agents: the launch rules, independent of GraphQL.
 
+use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
+use liftoff_model::agent::{AgentStatus, Liveness};
 use liftoff_model::json::JsonString;
 use liftoff_model::push::merge_for_push;
 use liftoff_model::queue::{
     DefaultResourceConfig, ExternalLinks, PrioritizationMode, QueueAccess, ResourceType,
     TemplateVariable, template_variables_from_input, validate_queue_name,
 };
+use liftoff_model::run::RunState;
 use liftoff_model::schema::JsonSchema;
 use liftoff_model::spec::LaunchSpec;
+use liftoff_model::status::{
+    DisplayStatus, ItemState, QueueItem, RunView, StatusContext, display_status,
+};
 use liftoff_model::template::{summarize, validate_definitions};
 use liftoff_model::{LAUNCH_PROJECT, Priority};
 use serde_json::{Map, Value, json};
+use time::OffsetDateTime;
 
 use crate::access::{self, Caller, denied};
 use crate::error::{ApiError, ApiResult};
@@ -634,4 +641,130 @@ pub async fn reap_gone_agents(state: &AppState) -> ApiResult<()> {
         }
     }
     Ok(())
+}
+
+/// The queue ids an agent polls (its stored JSON list).
+pub fn queue_ids(agent: &store::Agent) -> Vec<i64> {
+    serde_json::from_str(&agent.queue_ids).unwrap_or_default()
+}
+
+fn instant(ms: i64) -> OffsetDateTime {
+    OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .unwrap_or(OffsetDateTime::UNIX_EPOCH)
+}
+
+/// Whether an agent is alive at `now` (the rule clients apply to `LaunchAgent`s).
+fn agent_alive(agent: &store::Agent, now: OffsetDateTime) -> bool {
+    let status = AgentStatus::parse(&agent.status);
+    Liveness::of(&status, Some(instant(agent.heartbeat_at)), now).is_alive()
+}
+
+/// The entity and project a spec's run goes to (its queue's entity by default).
+fn spec_project(run_spec: &str, queue_entity: &str) -> Option<(String, String)> {
+    let spec: Value = serde_json::from_str(run_spec).ok()?;
+    let entity = spec
+        .get("entity")
+        .and_then(Value::as_str)
+        .filter(|e| !e.is_empty())
+        .unwrap_or(queue_entity);
+    let project = spec
+        .get("project")
+        .and_then(Value::as_str)
+        .filter(|p| !p.is_empty())?;
+    Some((entity.to_owned(), project.to_owned()))
+}
+
+/// How many of a queue's items a user sees in each status (the queue page's
+/// Status column, counted; `liftoff_model::status::display_status` for each
+/// item): waiting items are Queued or Idle by whether an agent polls the
+/// queue, started ones follow their run. Statuses in `DisplayStatus::ALL`
+/// order, zeros left out.
+pub async fn status_counts(
+    state: &AppState,
+    caller: &Caller,
+    queue: &Queue,
+    entity: &Entity,
+) -> ApiResult<Vec<(DisplayStatus, i64)>> {
+    let now_ms = state.now();
+    let now = instant(now_ms);
+    let agents: Vec<store::Agent> = state
+        .store
+        .agents_of_entity(entity.id)
+        .await?
+        .into_iter()
+        .filter(|a| queue_ids(a).contains(&queue.id))
+        .collect();
+    let live = agents.iter().any(|a| agent_alive(a, now));
+    let mut counts = [0i64; DisplayStatus::ALL.len()];
+    let mut add = |status: DisplayStatus, n: i64| {
+        if let Some(i) = DisplayStatus::ALL.iter().position(|s| *s == status) {
+            counts[i] += n;
+        }
+    };
+    let context = |run: Option<RunView>, owner_alive: Option<bool>| StatusContext {
+        run,
+        queue_has_live_agent: live,
+        owner_alive,
+        now,
+    };
+    for (stored, n) in state.store.item_counts(queue.id, now_ms).await? {
+        let item = match stored.as_str() {
+            "PENDING" => ItemState::Pending,
+            "LEASED" => ItemState::Leased,
+            "FAILED" => ItemState::Failed,
+            // Claimed items are counted one by one below, by their runs.
+            _ => continue,
+        };
+        add(
+            display_status(&QueueItem::new("", item), &context(None, None)),
+            n,
+        );
+    }
+    let claimed = state.store.items_claimed_of_queue(queue.id).await?;
+    // Their runs, one query per project.
+    let mut by_project: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+    for item in &claimed {
+        if let (Some(name), Some(at)) = (
+            &item.associated_run_id,
+            spec_project(&item.run_spec, &entity.name),
+        ) {
+            by_project.entry(at).or_default().push(name.clone());
+        }
+    }
+    let mut runs: HashMap<(String, String, String), RunView> = HashMap::new();
+    for ((run_entity, project), names) in by_project {
+        // A project the caller cannot see (or that is gone): its runs are unknown.
+        let Ok(Some((_, found))) =
+            access::project(state, caller, Some(&run_entity), &project).await
+        else {
+            continue;
+        };
+        for run in state.store.runs_by_names(found.id, &names).await? {
+            let view = RunView {
+                state: RunState::parse(&run.state),
+                heartbeat_at: Some(instant(run.heartbeat_at)),
+            };
+            runs.insert((run_entity.clone(), project.clone(), run.name), view);
+        }
+    }
+    for item in &claimed {
+        let run = item.associated_run_id.as_ref().and_then(|name| {
+            let (e, p) = spec_project(&item.run_spec, &entity.name)?;
+            runs.get(&(e, p, name.clone())).cloned()
+        });
+        let owner_alive = item
+            .agent_id
+            .and_then(|id| agents.iter().find(|a| a.id == id))
+            .map(|a| agent_alive(a, now));
+        let ctx = context(run, owner_alive);
+        add(
+            display_status(&QueueItem::new("", ItemState::Claimed), &ctx),
+            1,
+        );
+    }
+    Ok(DisplayStatus::ALL
+        .into_iter()
+        .zip(counts)
+        .filter(|(_, n)| *n > 0)
+        .collect())
 }

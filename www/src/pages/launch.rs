@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use liftoff_client::ops::queues::UpsertRunQueue;
 use liftoff_client::view::explain;
-use liftoff_client::view::queues::{queue_rows, state_label};
+use liftoff_client::view::queues::queue_rows;
 use liftoff_model::LAUNCH_PROJECT;
 use liftoff_model::queue::template_variables_to_input;
 use liftoff_model::queue_draft::{QueueDraft, QueueSettings};
@@ -137,10 +137,10 @@ fn LaunchHome() -> impl IntoView {
                             <tbody>
                                 {rows.into_iter().map(|r| {
                                     let href = format!("/launch/{}/{}", r.queue.entity_name, r.queue.name);
-                                    let counts = if r.counts.is_empty() {
+                                    let counts = if r.statuses.is_empty() {
                                         if caps.queue_admin { "none".to_owned() } else { "—".to_owned() }
                                     } else {
-                                        r.counts.iter().map(|(s, n)| format!("{n} {}", state_label(*s))).collect::<Vec<_>>().join(" · ")
+                                        r.statuses.iter().map(|(s, n)| format!("{n} {s}")).collect::<Vec<_>>().join(" · ")
                                     };
                                     view! {
                                         <tr>

@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use liftoff_model::status::{ItemError, ItemState, ItemWarning, QueueItem};
+use liftoff_model::status::{DisplayStatus, ItemError, ItemState, ItemWarning, QueueItem};
 use liftoff_model::{Agent, LAUNCH_PROJECT, Priority, Queue, RunState};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -46,12 +46,16 @@ pub struct QueueDetail {
     pub has_next_page: bool,
 }
 
-/// Item counts of a queue by stored state.
+/// A queue with its agents and how many items it holds.
 #[derive(Clone, Debug, PartialEq)]
 pub struct QueueSummary {
     pub queue: Queue,
     pub agents: Vec<Agent>,
+    /// By stored state (`PENDING`, `LEASED`, ...).
     pub counts: Vec<(ItemState, i64)>,
+    /// By what a user sees (Queued, Running, Finished, ...), as the queue's
+    /// items list shows them.
+    pub statuses: Vec<(DisplayStatus, i64)>,
 }
 
 fn queue_from(op: &str, q: &Value) -> Result<Queue, Error> {
@@ -166,11 +170,15 @@ decode(self, data) {
     list.iter().map(|q| {
         #[derive(Deserialize)]
         struct Count { state: ItemState, count: i64 }
+        #[derive(Deserialize)]
+        struct StatusCount { status: DisplayStatus, count: i64 }
         let counts: Vec<Count> = from_value("LiftoffRunQueues", q.get("itemCounts").unwrap_or(&json!([])))?;
+        let statuses: Vec<StatusCount> = from_value("LiftoffRunQueues", q.get("statusCounts").unwrap_or(&json!([])))?;
         Ok(QueueSummary {
             queue: queue_from("LiftoffRunQueues", q)?,
             agents: agents_from("LiftoffRunQueues", q.get("launchAgents"))?,
             counts: counts.into_iter().map(|c| (c.state, c.count)).collect(),
+            statuses: statuses.into_iter().map(|c| (c.status, c.count)).collect(),
         })
     }).collect()
 });

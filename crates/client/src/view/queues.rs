@@ -2,7 +2,7 @@
 
 use liftoff_model::Viewer;
 use liftoff_model::queue::Queue;
-use liftoff_model::status::ItemState;
+use liftoff_model::status::DisplayStatus;
 use time::OffsetDateTime;
 
 use crate::ops::liftoff::QueueSummary;
@@ -16,18 +16,9 @@ pub struct QueueRow {
     /// Agents polling it now / agents that ever did.
     pub live_agents: usize,
     pub agents: usize,
-    /// Items by stored state, in lifecycle order, zeros left out.
-    pub counts: Vec<(ItemState, i64)>,
-}
-
-/// What a count of items in a state is called on the Launch home.
-pub fn state_label(state: ItemState) -> &'static str {
-    match state {
-        ItemState::Pending => "waiting",
-        ItemState::Leased => "starting",
-        ItemState::Claimed => "started",
-        ItemState::Failed => "failed",
-    }
+    /// Items by what a user sees, in `DisplayStatus::ALL` order, zeros left
+    /// out (the server's counts, so the queue page's rows add up to them).
+    pub statuses: Vec<(DisplayStatus, i64)>,
 }
 
 /// Who may edit a queue's config: an admin, its creator, or anyone in a
@@ -40,12 +31,6 @@ pub fn can_edit_queue(queue: &Queue, viewer: &Viewer) -> bool {
 
 /// The rows of the Launch home at `now`, by entity then name.
 pub fn queue_rows(summaries: &[QueueSummary], now: OffsetDateTime) -> Vec<QueueRow> {
-    let order = [
-        ItemState::Pending,
-        ItemState::Leased,
-        ItemState::Claimed,
-        ItemState::Failed,
-    ];
     let mut rows: Vec<QueueRow> = summaries
         .iter()
         .map(|s| {
@@ -59,11 +44,11 @@ pub fn queue_rows(summaries: &[QueueSummary], now: OffsetDateTime) -> Vec<QueueR
                 active: live > 0,
                 live_agents: live,
                 agents: s.agents.len(),
-                counts: order
+                statuses: DisplayStatus::ALL
                     .iter()
                     .filter_map(|st| {
                         let n: i64 = s
-                            .counts
+                            .statuses
                             .iter()
                             .filter(|(c, _)| c == st)
                             .map(|(_, n)| n)
@@ -104,15 +89,17 @@ mod tests {
                 QueueSummary {
                     queue: q("zeta"),
                     agents: vec![],
-                    counts: vec![(ItemState::Pending, 2)],
+                    counts: vec![],
+                    statuses: vec![(DisplayStatus::Idle, 2)],
                 },
                 QueueSummary {
                     queue: q("alpha"),
                     agents: vec![a],
-                    counts: vec![
-                        (ItemState::Failed, 1),
-                        (ItemState::Pending, 0),
-                        (ItemState::Claimed, 3),
+                    counts: vec![],
+                    statuses: vec![
+                        (DisplayStatus::Failed, 1),
+                        (DisplayStatus::Queued, 0),
+                        (DisplayStatus::Running, 3),
                     ],
                 },
             ],
@@ -120,13 +107,12 @@ mod tests {
         );
         assert_eq!(rows[0].queue.name, "alpha");
         assert!(rows[0].active && !rows[1].active);
+        // In the order an item goes through them, zeros left out.
         assert_eq!(
-            rows[0].counts,
-            vec![(ItemState::Claimed, 3), (ItemState::Failed, 1)]
+            rows[0].statuses,
+            vec![(DisplayStatus::Running, 3), (DisplayStatus::Failed, 1)]
         );
-        assert_eq!(state_label(rows[1].counts[0].0), "waiting");
-        // Claimed items may be running or done: an agent started them.
-        assert_eq!(state_label(rows[0].counts[0].0), "started");
+        assert_eq!(rows[1].statuses, vec![(DisplayStatus::Idle, 2)]);
 
         let bob = Viewer {
             username: "bob".into(),

@@ -14,7 +14,7 @@ use crate::graphql::identity::{caller, st};
 use crate::graphql::runs::RunObj;
 use crate::graphql::scalars::{JsonString, datetime};
 use crate::ids;
-use crate::launch::{self as svc, item_state};
+use crate::launch::{self as svc, item_state, queue_ids};
 use crate::store::{Agent, Entity, Item, Queue, ResourceConfig};
 
 #[derive(Enum, Copy, Clone, Eq, PartialEq, Debug)]
@@ -110,6 +110,13 @@ pub struct RunQueueItemConnection {
 #[derive(SimpleObject)]
 pub struct ItemCount {
     state: String,
+    count: i64,
+}
+
+/// Liftoff: how many items of a queue show a status.
+#[derive(SimpleObject)]
+pub struct StatusCount {
+    status: String,
     count: i64,
 }
 
@@ -235,6 +242,19 @@ impl RunQueueObj {
             })
             .collect())
     }
+    /// Liftoff: item counts by what a user sees (`Idle`, `Queued`, `Pending`,
+    /// `Running`, `Finished`, `Failed`, `Crashed`, `Killed`), from each item,
+    /// its run and the queue's agents, as the queue's items list shows them.
+    async fn status_counts(&self, ctx: &Context<'_>) -> ApiResult<Vec<StatusCount>> {
+        let counts = svc::status_counts(st(ctx), caller(ctx), &self.queue, &self.entity).await?;
+        Ok(counts
+            .into_iter()
+            .map(|(status, count)| StatusCount {
+                status: status.label().to_owned(),
+                count,
+            })
+            .collect())
+    }
     /// Liftoff: item counts by state (expired leases count as PENDING).
     async fn item_counts(&self, ctx: &Context<'_>) -> ApiResult<Vec<ItemCount>> {
         let state = st(ctx);
@@ -244,10 +264,6 @@ impl RunQueueObj {
             .map(|(state, count)| ItemCount { state, count })
             .collect())
     }
-}
-
-pub fn queue_ids(agent: &Agent) -> Vec<i64> {
-    serde_json::from_str(&agent.queue_ids).unwrap_or_default()
 }
 
 pub struct RunQueueItemObj {

@@ -479,6 +479,13 @@ macro_rules! impl_store {
                 Ok(rows)
             }
 
+            async fn items_claimed_of_queue(&self, queue_id: i64) -> Result<Vec<Item>> {
+                Ok(sqlx::query_as::<$db, Item>("SELECT * FROM items WHERE queue_id = $1 AND state = 'CLAIMED' ORDER BY id")
+                    .bind(queue_id)
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
             async fn item_delete_if_waiting(&self, id: i64, now: i64) -> Result<bool> {
                 let $pool = &self.pool;
                 let mut tx = $begin.await?;

@@ -432,6 +432,8 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<Item>>;
     /// `(state, count)` of a queue's items; expired leases count as PENDING.
     async fn item_counts(&self, queue_id: i64, now: i64) -> Result<Vec<(String, i64)>>;
+    /// Every CLAIMED item of a queue (their runs decide what a user sees).
+    async fn items_claimed_of_queue(&self, queue_id: i64) -> Result<Vec<Item>>;
     /// Remove an item that is still waiting (PENDING or an expired lease).
     async fn item_delete_if_waiting(&self, id: i64, now: i64) -> Result<bool>;
     async fn item_delete(&self, id: i64) -> Result<bool>;

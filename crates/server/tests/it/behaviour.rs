@@ -593,3 +593,89 @@ async fn failed_runs_are_retried_when_the_queue_allows_it() {
         2
     );
 }
+
+#[tokio::test]
+async fn queue_status_counts_are_what_the_items_list_shows() {
+    use liftoff_client::ops::liftoff::LiftoffRunQueues;
+    use liftoff_model::DisplayStatus::{Crashed, Failed, Finished, Idle, Pending, Queued, Running};
+    let (_b, api) = api().await;
+    let qid = queue(&api, "admin", &api.key, "s", "DISABLED").await;
+    for run in ["a", "b", "c", "d"] {
+        let mut spec = image_spec();
+        spec["run_id"] = json!(run);
+        api.ok(
+            "pushToRunQueueByName (no optional args)",
+            push_vars("s", spec),
+        )
+        .await;
+    }
+    let client = api.client(&api.key);
+    let counts = || async {
+        let queues = client
+            .call(LiftoffRunQueues {
+                entity: "admin".into(),
+            })
+            .await
+            .unwrap();
+        queues
+            .into_iter()
+            .find(|q| q.queue.name == "s")
+            .unwrap()
+            .statuses
+    };
+    assert_eq!(counts().await, vec![(Idle, 4)], "no agent polls the queue");
+    api.ok("createLaunchAgent", json!({"entity": "admin", "project": "model-registry", "queues": [qid], "hostname": "h", "agentConfig": "{}", "version": "v"})).await;
+    assert_eq!(counts().await, vec![(Queued, 4)]);
+
+    let pop = json!({"entity": "admin", "project": "model-registry", "queueName": "s"});
+    let popped = |_: ()| async {
+        api.ok("popFromRunQueue", pop.clone()).await["popFromRunQueue"]["runQueueItemId"].clone()
+    };
+    let a = popped(()).await;
+    assert_eq!(counts().await, vec![(Queued, 3), (Pending, 1)], "leased");
+    api.ok("ackRunQueueItem", json!({"itemId": a, "runId": "a"}))
+        .await;
+    assert_eq!(
+        counts().await,
+        vec![(Queued, 3), (Pending, 1)],
+        "claimed, its run not made yet"
+    );
+    let upsert = |name: &str, state: &str| json!({"name": name, "project": "proj", "entity": "admin", "state": state});
+    let (_, v) = api
+        .gql_as(
+            &api.key,
+            &doc("UpsertBucket"),
+            upsert("a", "running"),
+            "UpsertBucket",
+        )
+        .await;
+    assert!(v.get("errors").is_none(), "{v}");
+    assert_eq!(counts().await, vec![(Queued, 3), (Running, 1)]);
+
+    let b = popped(()).await;
+    api.ok("ackRunQueueItem", json!({"itemId": b, "runId": "b"}))
+        .await;
+    api.gql_as(
+        &api.key,
+        &doc("UpsertBucket"),
+        upsert("b", "finished"),
+        "UpsertBucket",
+    )
+    .await;
+    let c = popped(()).await;
+    api.ok(
+        "failRunQueueItem",
+        json!({"runQueueItemId": c, "message": "no such image", "stage": "build"}),
+    )
+    .await;
+    assert_eq!(
+        counts().await,
+        vec![(Queued, 1), (Running, 1), (Finished, 1), (Failed, 1)]
+    );
+    // Two minutes of silence: the agent is gone and run `a` crashed.
+    api.advance(120_000);
+    assert_eq!(
+        counts().await,
+        vec![(Idle, 1), (Finished, 1), (Failed, 1), (Crashed, 1)]
+    );
+}
