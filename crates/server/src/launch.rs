@@ -720,40 +720,43 @@ pub async fn status_counts(
             n,
         );
     }
-    let claimed = state.store.items_claimed_of_queue(queue.id).await?;
+    // Claimed items: (owner, run name, the run's entity and project).
+    let claimed: Vec<_> = state
+        .store
+        .items_claimed_of_queue(queue.id)
+        .await?
+        .into_iter()
+        .map(|(agent, run, spec)| (agent, run, spec_project(&spec, &entity.name)))
+        .collect();
     // Their runs, one query per project.
-    let mut by_project: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
-    for item in &claimed {
-        if let (Some(name), Some(at)) = (
-            &item.associated_run_id,
-            spec_project(&item.run_spec, &entity.name),
-        ) {
+    let mut by_project: BTreeMap<&(String, String), Vec<String>> = BTreeMap::new();
+    for (_, run, at) in &claimed {
+        if let (Some(name), Some(at)) = (run, at) {
             by_project.entry(at).or_default().push(name.clone());
         }
     }
-    let mut runs: HashMap<(String, String, String), RunView> = HashMap::new();
-    for ((run_entity, project), names) in by_project {
+    let mut runs: HashMap<(&(String, String), String), RunView> = HashMap::new();
+    for (at, names) in by_project {
         // A project the caller cannot see (or that is gone): its runs are unknown.
-        let Ok(Some((_, found))) =
-            access::project(state, caller, Some(&run_entity), &project).await
-        else {
+        let Ok(Some((_, found))) = access::project(state, caller, Some(&at.0), &at.1).await else {
             continue;
         };
-        for run in state.store.runs_by_names(found.id, &names).await? {
+        for (name, run_state, heartbeat) in
+            state.store.run_states_by_names(found.id, &names).await?
+        {
             let view = RunView {
-                state: RunState::parse(&run.state),
-                heartbeat_at: Some(instant(run.heartbeat_at)),
+                state: RunState::parse(&run_state),
+                heartbeat_at: Some(instant(heartbeat)),
             };
-            runs.insert((run_entity.clone(), project.clone(), run.name), view);
+            runs.insert((at, name), view);
         }
     }
-    for item in &claimed {
-        let run = item.associated_run_id.as_ref().and_then(|name| {
-            let (e, p) = spec_project(&item.run_spec, &entity.name)?;
-            runs.get(&(e, p, name.clone())).cloned()
-        });
-        let owner_alive = item
-            .agent_id
+    for (agent, run, at) in &claimed {
+        let run = match (run, at) {
+            (Some(name), Some(at)) => runs.get(&(at, name.clone())).cloned(),
+            _ => None,
+        };
+        let owner_alive = agent
             .and_then(|id| agents.iter().find(|a| a.id == id))
             .map(|a| agent_alive(a, now));
         let ctx = context(run, owner_alive);

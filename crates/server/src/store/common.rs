@@ -479,8 +479,10 @@ macro_rules! impl_store {
                 Ok(rows)
             }
 
-            async fn items_claimed_of_queue(&self, queue_id: i64) -> Result<Vec<Item>> {
-                Ok(sqlx::query_as::<$db, Item>("SELECT * FROM items WHERE queue_id = $1 AND state = 'CLAIMED' ORDER BY id")
+            async fn items_claimed_of_queue(&self, queue_id: i64) -> Result<Vec<(Option<i64>, Option<String>, String)>> {
+                Ok(sqlx::query_as::<$db, (Option<i64>, Option<String>, String)>(
+                    "SELECT agent_id, associated_run_id, run_spec FROM items WHERE queue_id = $1 AND state = 'CLAIMED' ORDER BY id",
+                )
                     .bind(queue_id)
                     .fetch_all(&self.pool)
                     .await?)
@@ -705,6 +707,19 @@ macro_rules! impl_store {
                 let n = sqlx::query::<$db>("DELETE FROM runs WHERE id = $1").bind(id).execute(&mut *tx).await?;
                 tx.commit().await?;
                 Ok(n.rows_affected() > 0)
+            }
+
+            async fn run_states_by_names(&self, project_id: i64, names: &[String]) -> Result<Vec<(String, String, i64)>> {
+                let mut out = Vec::new();
+                for chunk in names.chunks(500) {
+                    let sql = format!("SELECT name, state, heartbeat_at FROM runs WHERE project_id = $1 AND name IN {}", placeholders(2, chunk.len()));
+                    let mut q = sqlx::query_as::<$db, (String, String, i64)>(AssertSqlSafe(sql)).bind(project_id);
+                    for n in chunk {
+                        q = q.bind(n);
+                    }
+                    out.extend(q.fetch_all(&self.pool).await?);
+                }
+                Ok(out)
             }
 
             async fn runs_by_names(&self, project_id: i64, names: &[String]) -> Result<Vec<Run>> {

@@ -432,8 +432,12 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<Item>>;
     /// `(state, count)` of a queue's items; expired leases count as PENDING.
     async fn item_counts(&self, queue_id: i64, now: i64) -> Result<Vec<(String, i64)>>;
-    /// Every CLAIMED item of a queue (their runs decide what a user sees).
-    async fn items_claimed_of_queue(&self, queue_id: i64) -> Result<Vec<Item>>;
+    /// `(agent_id, associated_run_id, run_spec)` of every CLAIMED item of a
+    /// queue (their runs decide what a user sees).
+    async fn items_claimed_of_queue(
+        &self,
+        queue_id: i64,
+    ) -> Result<Vec<(Option<i64>, Option<String>, String)>>;
     /// Remove an item that is still waiting (PENDING or an expired lease).
     async fn item_delete_if_waiting(&self, id: i64, now: i64) -> Result<bool>;
     async fn item_delete(&self, id: i64) -> Result<bool>;
@@ -490,6 +494,12 @@ pub trait Store: Send + Sync {
     async fn run_stop(&self, id: i64) -> Result<bool>;
     async fn run_delete(&self, id: i64) -> Result<bool>;
     async fn runs_by_names(&self, project_id: i64, names: &[String]) -> Result<Vec<Run>>;
+    /// `(name, state, heartbeat_at)` of the named runs of a project.
+    async fn run_states_by_names(
+        &self,
+        project_id: i64,
+        names: &[String],
+    ) -> Result<Vec<(String, String, i64)>>;
     /// A page of a project's runs, newest first, before `before_id`.
     async fn runs_of_project(
         &self,

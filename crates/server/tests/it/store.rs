@@ -151,6 +151,14 @@ async fn ack_is_fenced_by_lease_and_happens_once() {
                 .unwrap()
                 .is_none()
         );
+        s.item_push(q, "{\"waiting\":1}", 2, "alice", now)
+            .await
+            .unwrap();
+        assert_eq!(
+            s.items_claimed_of_queue(q).await.unwrap(),
+            [(Some(2), Some("run-b".to_owned()), "{}".to_owned())],
+            "claimed items only"
+        );
     })
     .await;
 }
@@ -364,6 +372,12 @@ async fn runs_upsert_and_stop() {
                 .unwrap()
                 .len(),
             1
+        );
+        assert_eq!(
+            s.run_states_by_names(p.id, &["ab12cd34".into(), "zz".into()])
+                .await
+                .unwrap(),
+            [("ab12cd34".to_owned(), "failed".to_owned(), 10)]
         );
     })
     .await;
