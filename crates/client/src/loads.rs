@@ -83,7 +83,6 @@ pub async fn queues<T: Transport>(
                     external_links: meta.external_links.unwrap_or(ExternalLinks::default()),
                 },
                 agents: vec![],
-                counts: vec![],
                 statuses: vec![],
             });
         }

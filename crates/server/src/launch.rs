@@ -596,32 +596,25 @@ pub async fn reap_gone_agents(state: &AppState) -> ApiResult<()> {
             "agent stopped sending heartbeats (last at {last})"
         );
         for item in state.store.items_claimed_by(&[agent.id]).await? {
-            let spec: Value = serde_json::from_str(&item.run_spec).unwrap_or(Value::Null);
             let mut crashed = false;
             if let (Some(run_name), Some((_, home))) = (
                 &item.associated_run_id,
                 state.queue_home(item.queue_id).await?,
-            ) {
-                let entity_name = spec.get("entity").and_then(Value::as_str).unwrap_or(&home);
-                let project = spec
-                    .get("project")
-                    .and_then(Value::as_str)
-                    .unwrap_or_default();
-                if let Some(entity) = state.store.entity_by_name(entity_name).await?
-                    && let Some(p) = state.store.project_get(entity.id, project).await?
-                    && let Some(run) = state.store.run_get(p.id, run_name).await?
-                    && !liftoff_model::RunState::parse(&run.state).is_terminal()
-                {
-                    let f = crate::store::RunFields {
-                        state: Some("crashed".into()),
-                        ..Default::default()
-                    };
-                    state
-                        .store
-                        .run_upsert(p.id, run_name, &f, &run.created_by, now)
-                        .await?;
-                    crashed = true;
-                }
+            ) && let Some((entity_name, project)) = spec_project(&item.run_spec, &home)
+                && let Some(entity) = state.store.entity_by_name(&entity_name).await?
+                && let Some(p) = state.store.project_get(entity.id, &project).await?
+                && let Some(run) = state.store.run_get(p.id, run_name).await?
+                && !liftoff_model::RunState::parse(&run.state).is_terminal()
+            {
+                let f = crate::store::RunFields {
+                    state: Some("crashed".into()),
+                    ..Default::default()
+                };
+                state
+                    .store
+                    .run_upsert(p.id, run_name, &f, &run.created_by, now)
+                    .await?;
+                crashed = true;
             }
             let message = format!(
                 "agent {} on {} stopped sending heartbeats (last at {last} UTC){}; the job may still be running there",
@@ -659,8 +652,10 @@ fn agent_alive(agent: &store::Agent, now: OffsetDateTime) -> bool {
     Liveness::of(&status, Some(instant(agent.heartbeat_at)), now).is_alive()
 }
 
-/// The entity and project a spec's run goes to (its queue's entity by default).
-fn spec_project(run_spec: &str, queue_entity: &str) -> Option<(String, String)> {
+/// The entity and project an item's run goes to, from its spec (the
+/// queue's entity when the spec names none, as W&B's agent does); `None`
+/// without a project.
+pub fn spec_project(run_spec: &str, queue_entity: &str) -> Option<(String, String)> {
     let spec: Value = serde_json::from_str(run_spec).ok()?;
     let entity = spec
         .get("entity")
@@ -694,7 +689,10 @@ pub async fn status_counts(
         .into_iter()
         .filter(|a| queue_ids(a).contains(&queue.id))
         .collect();
-    let live = agents.iter().any(|a| agent_alive(a, now));
+    // As the queue page: an agent told to stop polling takes nothing new.
+    let live = agents
+        .iter()
+        .any(|a| !a.stop_polling && agent_alive(a, now));
     let mut counts = [0i64; DisplayStatus::ALL.len()];
     let mut add = |status: DisplayStatus, n: i64| {
         if let Some(i) = DisplayStatus::ALL.iter().position(|s| *s == status) {

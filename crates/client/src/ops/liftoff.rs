@@ -4,7 +4,7 @@
 
 use std::borrow::Cow;
 
-use liftoff_model::status::{DisplayStatus, ItemError, ItemState, ItemWarning, QueueItem};
+use liftoff_model::status::{DisplayStatus, ItemError, ItemWarning, QueueItem};
 use liftoff_model::{Agent, LAUNCH_PROJECT, Priority, Queue, RunState};
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -51,8 +51,6 @@ pub struct QueueDetail {
 pub struct QueueSummary {
     pub queue: Queue,
     pub agents: Vec<Agent>,
-    /// By stored state (`PENDING`, `LEASED`, ...).
-    pub counts: Vec<(ItemState, i64)>,
     /// By what a user sees (Queued, Running, Finished, ...), as the queue's
     /// items list shows them.
     pub statuses: Vec<(DisplayStatus, i64)>,
@@ -169,16 +167,16 @@ decode(self, data) {
     let list = project.get("runQueues").and_then(Value::as_array).cloned().unwrap_or_default();
     list.iter().map(|q| {
         #[derive(Deserialize)]
-        struct Count { state: ItemState, count: i64 }
-        #[derive(Deserialize)]
-        struct StatusCount { status: DisplayStatus, count: i64 }
-        let counts: Vec<Count> = from_value("LiftoffRunQueues", q.get("itemCounts").unwrap_or(&json!([])))?;
+        struct StatusCount { status: String, count: i64 }
         let statuses: Vec<StatusCount> = from_value("LiftoffRunQueues", q.get("statusCounts").unwrap_or(&json!([])))?;
         Ok(QueueSummary {
             queue: queue_from("LiftoffRunQueues", q)?,
             agents: agents_from("LiftoffRunQueues", q.get("launchAgents"))?,
-            counts: counts.into_iter().map(|c| (c.state, c.count)).collect(),
-            statuses: statuses.into_iter().map(|c| (c.status, c.count)).collect(),
+            // A status this client does not know (a newer server's) is left out.
+            statuses: statuses
+                .into_iter()
+                .filter_map(|c| DisplayStatus::ALL.into_iter().find(|s| s.label() == c.status).map(|s| (s, c.count)))
+                .collect(),
         })
     }).collect()
 });

@@ -141,7 +141,9 @@ pub struct AgentRow {
 pub fn item_rows(detail: &QueueDetail, now: OffsetDateTime) -> Vec<ItemRow> {
     let liveness: Vec<(&Agent, Liveness)> =
         detail.agents.iter().map(|a| (a, a.liveness(now))).collect();
-    let live = liveness.iter().any(|(_, l)| l.is_alive());
+    // Agents told to stop polling run what they have but take nothing new.
+    let polls = |(a, l): &&(&Agent, Liveness)| l.is_alive() && !a.stop_polling;
+    let live = liveness.iter().any(|x| polls(&x));
     let mut rows: Vec<ItemRow> = detail
         .items
         .iter()
@@ -207,7 +209,7 @@ pub fn item_rows(detail: &QueueDetail, now: OffsetDateTime) -> Vec<ItemRow> {
     // Capacity of the live agents: (jobs of this queue they run, max_jobs).
     let busy: Vec<(i64, i64)> = liveness
         .iter()
-        .filter(|(_, l)| l.is_alive())
+        .filter(polls)
         .map(|(a, _)| (running_for(&rows, &a.id), a.max_jobs()))
         .collect();
     let prioritized = detail.queue.prioritization_mode.enabled();

@@ -89,13 +89,11 @@ mod tests {
                 QueueSummary {
                     queue: q("zeta"),
                     agents: vec![],
-                    counts: vec![],
                     statuses: vec![(DisplayStatus::Idle, 2)],
                 },
                 QueueSummary {
                     queue: q("alpha"),
                     agents: vec![a],
-                    counts: vec![],
                     statuses: vec![
                         (DisplayStatus::Failed, 1),
                         (DisplayStatus::Queued, 0),

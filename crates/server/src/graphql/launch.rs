@@ -351,21 +351,13 @@ impl RunQueueItemObj {
         let Some(name) = &self.item.associated_run_id else {
             return Ok(None);
         };
-        let spec: Value = serde_json::from_str(&self.item.run_spec).unwrap_or(Value::Null);
-        let entity = spec
-            .get("entity")
-            .and_then(Value::as_str)
-            .unwrap_or(&self.entity.name);
-        let Some(project) = spec
-            .get("project")
-            .and_then(Value::as_str)
-            .filter(|p| !p.is_empty())
+        let Some((entity, project)) = svc::spec_project(&self.item.run_spec, &self.entity.name)
         else {
             return Ok(None);
         };
         let state = st(ctx);
         let Ok(Some((entity, project))) =
-            access::project(state, caller(ctx), Some(entity), project).await
+            access::project(state, caller(ctx), Some(&entity), &project).await
         else {
             return Ok(None);
         };
@@ -1209,17 +1201,10 @@ impl LaunchMutation {
                 "the item was just taken by an agent; try again in a moment",
             ));
         };
-        let spec: Value = serde_json::from_str(&item.run_spec).unwrap_or(Value::Null);
-        let run_entity = spec
-            .get("entity")
-            .and_then(Value::as_str)
-            .unwrap_or(&entity.name);
-        let project = spec
-            .get("project")
-            .and_then(Value::as_str)
-            .unwrap_or_default();
+        let (run_entity, project) =
+            svc::spec_project(&item.run_spec, &entity.name).unwrap_or_default();
         let Some((_, project)) =
-            access::project(state, caller(ctx), Some(run_entity), project).await?
+            access::project(state, caller(ctx), Some(&run_entity), &project).await?
         else {
             return Err(ApiError::not_found(format!(
                 "the item's run {run_name} has not started yet"

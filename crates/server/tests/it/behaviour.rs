@@ -596,13 +596,24 @@ async fn failed_runs_are_retried_when_the_queue_allows_it() {
 
 #[tokio::test]
 async fn queue_status_counts_are_what_the_items_list_shows() {
-    use liftoff_client::ops::liftoff::LiftoffRunQueues;
-    use liftoff_model::DisplayStatus::{Crashed, Failed, Finished, Idle, Pending, Queued, Running};
+    use liftoff_client::ops::liftoff::{LiftoffRunQueue, LiftoffRunQueues, LiftoffStopPolling};
+    use liftoff_client::view::items::{item_rows, status_counts};
+    use liftoff_model::DisplayStatus::{
+        Crashed, Failed, Finished, Idle, Killed, Pending, Queued, Running,
+    };
     let (_b, api) = api().await;
     let qid = queue(&api, "admin", &api.key, "s", "DISABLED").await;
-    for run in ["a", "b", "c", "d"] {
+    for (run, entity) in [
+        ("a", "admin"),
+        ("b", ""),
+        ("c", "admin"),
+        ("d", "admin"),
+        ("e", "admin"),
+    ] {
         let mut spec = image_spec();
         spec["run_id"] = json!(run);
+        // An empty entity means the queue's (as W&B's agent reads it).
+        spec["entity"] = json!(entity);
         api.ok(
             "pushToRunQueueByName (no optional args)",
             push_vars("s", spec),
@@ -610,72 +621,114 @@ async fn queue_status_counts_are_what_the_items_list_shows() {
         .await;
     }
     let client = api.client(&api.key);
+    // The Launch home's counts, checked against the queue page's rows.
     let counts = || async {
-        let queues = client
+        let home = client
             .call(LiftoffRunQueues {
                 entity: "admin".into(),
             })
             .await
-            .unwrap();
-        queues
+            .unwrap()
             .into_iter()
             .find(|q| q.queue.name == "s")
             .unwrap()
-            .statuses
+            .statuses;
+        let detail = client
+            .call(LiftoffRunQueue {
+                entity: "admin".into(),
+                queue: "s".into(),
+                first: 100,
+                after: None,
+            })
+            .await
+            .unwrap();
+        let ms = api.clock.0.load(std::sync::atomic::Ordering::SeqCst);
+        let now =
+            time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000).unwrap();
+        let page: Vec<_> = status_counts(&item_rows(&detail, now))
+            .into_iter()
+            .map(|(s, n)| (s, n as i64))
+            .collect();
+        assert_eq!(home, page, "the home's counts and the queue page's rows");
+        home
     };
-    assert_eq!(counts().await, vec![(Idle, 4)], "no agent polls the queue");
-    api.ok("createLaunchAgent", json!({"entity": "admin", "project": "model-registry", "queues": [qid], "hostname": "h", "agentConfig": "{}", "version": "v"})).await;
-    assert_eq!(counts().await, vec![(Queued, 4)]);
+    assert_eq!(counts().await, vec![(Idle, 5)], "no agent polls the queue");
+    let agent = api.ok("createLaunchAgent", json!({"entity": "admin", "project": "model-registry", "queues": [qid], "hostname": "h", "agentConfig": "{}", "version": "v"})).await["createLaunchAgent"]["launchAgentId"].clone();
+    assert_eq!(counts().await, vec![(Queued, 5)]);
 
     let pop = json!({"entity": "admin", "project": "model-registry", "queueName": "s"});
     let popped = |_: ()| async {
         api.ok("popFromRunQueue", pop.clone()).await["popFromRunQueue"]["runQueueItemId"].clone()
     };
     let a = popped(()).await;
-    assert_eq!(counts().await, vec![(Queued, 3), (Pending, 1)], "leased");
+    assert_eq!(counts().await, vec![(Queued, 4), (Pending, 1)], "leased");
     api.ok("ackRunQueueItem", json!({"itemId": a, "runId": "a"}))
         .await;
     assert_eq!(
         counts().await,
-        vec![(Queued, 3), (Pending, 1)],
+        vec![(Queued, 4), (Pending, 1)],
         "claimed, its run not made yet"
     );
-    let upsert = |name: &str, state: &str| json!({"name": name, "project": "proj", "entity": "admin", "state": state});
-    let (_, v) = api
-        .gql_as(
-            &api.key,
-            &doc("UpsertBucket"),
-            upsert("a", "running"),
-            "UpsertBucket",
-        )
-        .await;
-    assert!(v.get("errors").is_none(), "{v}");
-    assert_eq!(counts().await, vec![(Queued, 3), (Running, 1)]);
+    let api = &api;
+    let upsert = |name: &'static str, state: &'static str| async move {
+        let vars = json!({"name": name, "project": "proj", "entity": "admin", "state": state});
+        let (_, v) = api
+            .gql_as(&api.key, &doc("UpsertBucket"), vars, "UpsertBucket")
+            .await;
+        assert!(v.get("errors").is_none(), "{v}");
+    };
+    upsert("a", "running").await;
+    assert_eq!(counts().await, vec![(Queued, 4), (Running, 1)]);
 
-    let b = popped(()).await;
-    api.ok("ackRunQueueItem", json!({"itemId": b, "runId": "b"}))
-        .await;
-    api.gql_as(
-        &api.key,
-        &doc("UpsertBucket"),
-        upsert("b", "finished"),
-        "UpsertBucket",
-    )
-    .await;
-    let c = popped(()).await;
+    for (run, state) in [("b", "finished"), ("c", "killed")] {
+        let item = popped(()).await;
+        api.ok("ackRunQueueItem", json!({"itemId": item, "runId": run}))
+            .await;
+        upsert(run, state).await;
+    }
+    let d = popped(()).await;
     api.ok(
         "failRunQueueItem",
-        json!({"runQueueItemId": c, "message": "no such image", "stage": "build"}),
+        json!({"runQueueItemId": d, "message": "no such image", "stage": "build"}),
     )
     .await;
     assert_eq!(
         counts().await,
-        vec![(Queued, 1), (Running, 1), (Finished, 1), (Failed, 1)]
+        vec![
+            (Queued, 1),
+            (Running, 1),
+            (Finished, 1),
+            (Failed, 1),
+            (Killed, 1)
+        ]
+    );
+    // An agent told to stop polling takes nothing new: the last item is Idle.
+    client
+        .call(LiftoffStopPolling {
+            agent_id: agent.as_str().unwrap().to_owned(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        counts().await,
+        vec![
+            (Idle, 1),
+            (Running, 1),
+            (Finished, 1),
+            (Failed, 1),
+            (Killed, 1)
+        ]
     );
     // Two minutes of silence: the agent is gone and run `a` crashed.
     api.advance(120_000);
     assert_eq!(
         counts().await,
-        vec![(Idle, 1), (Finished, 1), (Failed, 1), (Crashed, 1)]
+        vec![
+            (Idle, 1),
+            (Finished, 1),
+            (Failed, 1),
+            (Crashed, 1),
+            (Killed, 1)
+        ]
     );
 }
