@@ -295,7 +295,8 @@ test("the job page lists versions, details, dependencies and inputs", async () =
   await page.waitForSelector("table.data");
   assert.match(await page.textContent("table.data"), /optimizer\s*string\s*adam, sgd/);
   await page.goto(`${server.url}/admin/web/jobs`);
-  await page.waitForSelector("tr[data-job=train] .badge");
+  // The source badge (outlined) comes from the job's spec, read after the list.
+  await page.waitForSelector("tr[data-job=train] .badge.outline");
   assert.match(await page.textContent("tr[data-job=train]"), /code/);
   await shot("jobs");
   await openDrawer();
@@ -355,7 +356,7 @@ test("narrow screens: every page fits 390 px", async () => {
     ["/launch", "table.data tbody tr"],
     ["/launch/admin/web-q/agents", "table.agents tbody tr"],
     ["/launch/admin/web-q/config", "dl.facts"],
-    ["/admin/web/jobs", "tr[data-job=train] .badge"],
+    ["/admin/web/jobs", "tr[data-job=train] .badge.outline"],
     ["/admin/web/jobs/train", `table.data a[href="${run}"]`],
     ["/admin/web/jobs/train/details", "dl.facts"],
     ["/admin/web/jobs/train/inputs", "table.data tbody tr"],
