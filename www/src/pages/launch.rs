@@ -15,6 +15,7 @@ use liftoff_model::queue_draft::{QueueDraft, QueueSettings};
 use crate::components::drawer::Drawer;
 use crate::components::feedback::{Empty, RequireServer, loaded};
 use crate::components::queue_form::QueueForm;
+use crate::components::status::tone;
 use crate::components::table::DataTable;
 use crate::load::Load;
 use crate::poll::use_poll;
@@ -138,9 +139,13 @@ fn LaunchHome() -> impl IntoView {
                                 {rows.into_iter().map(|r| {
                                     let href = format!("/launch/{}/{}", r.queue.entity_name, r.queue.name);
                                     let counts = if r.statuses.is_empty() {
-                                        if caps.queue_admin { "none".to_owned() } else { "—".to_owned() }
+                                        let none = if caps.queue_admin { "none" } else { "—" };
+                                        view! { <span class="muted">{none}</span> }.into_any()
                                     } else {
-                                        r.statuses.iter().map(|(s, n)| format!("{n} {s}")).collect::<Vec<_>>().join(" · ")
+                                        // Coloured as the queue page's Status column.
+                                        view! { <span class="counts">{r.statuses.iter().map(|(s, n)| view! {
+                                            <span class=format!("badge {}", tone(*s))>{format!("{n} {s}")}</span>
+                                        }).collect_view()}</span> }.into_any()
                                     };
                                     view! {
                                         <tr>
