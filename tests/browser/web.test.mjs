@@ -250,7 +250,7 @@ test("the run page shows the run's state, config and console", async () => {
   // The run links back to the job version it was made from.
   const jobLink = await page.waitForSelector("a.job-link");
   assert.equal(await jobLink.textContent(), "train:v0");
-  assert.equal(await jobLink.getAttribute("href"), "/admin/web/jobs/train");
+  assert.equal(await jobLink.getAttribute("href"), "/admin/web/jobs/train?version=v0");
   const runPath = new URL(page.url()).pathname;
   await page.waitForSelector("pre.console:has-text('done')", { timeout: 20_000 });
   const log = await page.textContent("pre.console");
@@ -260,10 +260,11 @@ test("the run page shows the run's state, config and console", async () => {
   assert.match(log, /step 2: loss 0\.333/);
   assert.match(await page.textContent("table.kv"), /optimizer\s*sgd/);
   await shot("run");
-  // ...and the job's Runs tab lists the run.
+  // ...and that version's Runs tab lists the run.
   await page.click("a.job-link");
-  await page.waitForURL(/\/admin\/web\/jobs\/train$/);
+  await page.waitForURL(/\/admin\/web\/jobs\/train\?version=v0$/);
   await page.waitForSelector(`table.data a[href="${runPath}"]`);
+  assert.match(await page.textContent("nav[aria-label=Versions] a[aria-current=page]"), /^v0\b/, "v0 is the version shown");
 });
 
 test("a failing job shows its error on its row; requeue pushes it again", async () => {

@@ -146,7 +146,7 @@ fn RunHeader(detail: RwSignal<Option<RunDetail>>, refresh: Callback<()>) -> impl
                             {d.user.clone().map(|u| format!(" · by {u}"))}
                             {d.job.clone().map(|j| view! {
                                 " · from job "
-                                <a class="job-link" href=format!("/{}/{}/jobs/{}", j.entity, j.project, j.name)>{format!("{}:{}", j.name, j.version)}</a>
+                                <a class="job-link" href=format!("/{}/{}/jobs/{}?version={}", j.entity, j.project, j.name, j.version)>{format!("{}:{}", j.name, j.version)}</a>
                             })}
                             {r.exit_code.map(|c| format!(" · exit code {c}"))}
                         </p>
