@@ -6,6 +6,7 @@ use anyhow::Context as _;
 use liftoff_client::ops::identity::{CreateProject, ServerFeaturesQuery, features};
 use liftoff_client::ops::liftoff::{LiftoffRunQueue, LiftoffRunQueues};
 use liftoff_client::ops::queues::{CreateDefaultResourceConfig, CreateRunQueue, ProjectRunQueues};
+use liftoff_client::view::queues::queue_rows;
 use liftoff_model::queue::{PrioritizationMode, QueueAccess, ResourceType};
 use liftoff_model::status::{RunView, StatusContext, display_status};
 use liftoff_model::{LAUNCH_PROJECT, timefmt};
@@ -142,14 +143,9 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                     "{:<24} {:<16} {:<11} {:>6}  ITEMS",
                     "QUEUE", "RESOURCE", "STATE", "AGENTS"
                 );
-                for q in list {
-                    let live = q
-                        .agents
-                        .iter()
-                        .filter(|a| a.liveness(now).is_alive() && !a.stop_polling)
-                        .count();
+                for row in queue_rows(&list, now) {
                     // As the queue's items list shows them: "1 Running, 3 Finished".
-                    let items = q
+                    let items = row
                         .statuses
                         .iter()
                         .map(|(status, n)| format!("{n} {status}"))
@@ -157,10 +153,10 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                         .join(", ");
                     println!(
                         "{:<24} {:<16} {:<11} {:>6}  {}",
-                        q.queue.name,
-                        q.queue.resource().map_or("-".into(), |r| r.to_string()),
-                        if live > 0 { "Active" } else { "Not active" },
-                        format!("{live}/{}", q.agents.len()),
+                        row.queue.name,
+                        row.queue.resource().map_or("-".into(), |r| r.to_string()),
+                        if row.active { "Active" } else { "Not active" },
+                        format!("{}/{}", row.live_agents, row.agents),
                         if items.is_empty() { "none" } else { &items },
                     );
                 }

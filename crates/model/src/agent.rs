@@ -143,6 +143,12 @@ impl Agent {
         Liveness::of(&self.agent_status, self.heartbeat(), now)
     }
 
+    /// Alive and not told to stop polling: it takes new items (an agent told
+    /// to stop runs what it has but takes nothing new).
+    pub fn polls(&self, now: OffsetDateTime) -> bool {
+        self.liveness(now).is_alive() && !self.stop_polling
+    }
+
     /// `max_jobs` from the registered config (1 when absent, -1 unlimited).
     pub fn max_jobs(&self) -> i64 {
         self.agent_config

@@ -141,9 +141,7 @@ pub struct AgentRow {
 pub fn item_rows(detail: &QueueDetail, now: OffsetDateTime) -> Vec<ItemRow> {
     let liveness: Vec<(&Agent, Liveness)> =
         detail.agents.iter().map(|a| (a, a.liveness(now))).collect();
-    // Agents told to stop polling run what they have but take nothing new.
-    let polls = |(a, l): &&(&Agent, Liveness)| l.is_alive() && !a.stop_polling;
-    let live = liveness.iter().any(|x| polls(&x));
+    let live = detail.agents.iter().any(|a| a.polls(now));
     let mut rows: Vec<ItemRow> = detail
         .items
         .iter()
@@ -207,10 +205,11 @@ pub fn item_rows(detail: &QueueDetail, now: OffsetDateTime) -> Vec<ItemRow> {
         .collect();
 
     // Capacity of the live agents: (jobs of this queue they run, max_jobs).
-    let busy: Vec<(i64, i64)> = liveness
+    let busy: Vec<(i64, i64)> = detail
+        .agents
         .iter()
-        .filter(polls)
-        .map(|(a, _)| (running_for(&rows, &a.id), a.max_jobs()))
+        .filter(|a| a.polls(now))
+        .map(|a| (running_for(&rows, &a.id), a.max_jobs()))
         .collect();
     let prioritized = detail.queue.prioritization_mode.enabled();
     let mut waiting: Vec<(_, usize)> = (0..rows.len())
@@ -251,10 +250,7 @@ pub fn agent_rows(detail: &QueueDetail, rows: &[ItemRow], now: OffsetDateTime) -
 
 /// Some agent polls the queue (else the page shows the red banner).
 pub fn has_live_agent(detail: &QueueDetail, now: OffsetDateTime) -> bool {
-    detail
-        .agents
-        .iter()
-        .any(|a| a.liveness(now).is_alive() && !a.stop_polling)
+    detail.agents.iter().any(|a| a.polls(now))
 }
 
 /// How many rows have each status, in [`DisplayStatus::ALL`] order, zeros left out.

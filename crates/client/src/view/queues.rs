@@ -34,11 +34,7 @@ pub fn queue_rows(summaries: &[QueueSummary], now: OffsetDateTime) -> Vec<QueueR
     let mut rows: Vec<QueueRow> = summaries
         .iter()
         .map(|s| {
-            let live = s
-                .agents
-                .iter()
-                .filter(|a| a.liveness(now).is_alive() && !a.stop_polling)
-                .count();
+            let live = s.agents.iter().filter(|a| a.polls(now)).count();
             QueueRow {
                 queue: s.queue.clone(),
                 active: live > 0,
