@@ -6,9 +6,9 @@ use anyhow::Context as _;
 use liftoff_client::ops::identity::{CreateProject, ServerFeaturesQuery, features};
 use liftoff_client::ops::liftoff::{LiftoffRunQueue, LiftoffRunQueues};
 use liftoff_client::ops::queues::{CreateDefaultResourceConfig, CreateRunQueue, ProjectRunQueues};
+use liftoff_client::view::items::{has_live_agent, item_rows};
 use liftoff_client::view::queues::queue_rows;
 use liftoff_model::queue::{PrioritizationMode, QueueAccess, ResourceType};
-use liftoff_model::status::{RunView, StatusContext, display_status};
 use liftoff_model::{LAUNCH_PROJECT, timefmt};
 use serde_json::{Map, Value};
 
@@ -183,20 +183,17 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                 })
                 .await?;
             let now = time::OffsetDateTime::now_utc();
-            let live: Vec<_> = d
-                .agents
-                .iter()
-                .filter(|a| a.liveness(now).is_alive())
-                .collect();
+            // Statuses as the queue page derives them (one row per item, in order).
+            let rows = item_rows(&d, now);
             println!(
                 "Queue {name} in {entity}: {} ({}), prioritization {}",
                 d.queue
                     .resource()
                     .map_or("no resource config".into(), |r| r.to_string()),
-                if live.is_empty() {
-                    "no agent polling"
-                } else {
+                if has_live_agent(&d, now) {
                     "active"
+                } else {
+                    "no agent polling"
                 },
                 d.queue.prioritization_mode.as_str()
             );
@@ -205,22 +202,8 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                 "{:<10} {:<9} {:<10} {:<20} SOURCE",
                 "STATUS", "PRIORITY", "RUN", "CREATED"
             );
-            for i in &d.items {
-                let ctx = StatusContext {
-                    run: i.run.as_ref().map(|r| RunView {
-                        state: r.state.clone(),
-                        heartbeat_at: r.heartbeat_at.as_deref().and_then(timefmt::parse),
-                    }),
-                    queue_has_live_agent: !live.is_empty(),
-                    owner_alive: i
-                        .item
-                        .launch_agent_id
-                        .as_ref()
-                        .and_then(|id| d.agents.iter().find(|a| &a.id == id))
-                        .map(|a| a.liveness(now).is_alive()),
-                    now,
-                };
-                let status = display_status(&i.item, &ctx);
+            for (i, row) in d.items.iter().zip(&rows) {
+                let status = row.status;
                 let spec = i.item.run_spec.clone().unwrap_or_default();
                 let source = spec
                     .get("job")
