@@ -641,7 +641,8 @@ pub fn queue_ids(agent: &store::Agent) -> Vec<i64> {
     serde_json::from_str(&agent.queue_ids).unwrap_or_default()
 }
 
-fn instant(ms: i64) -> OffsetDateTime {
+/// A stored time (milliseconds since the epoch; the epoch itself when out of range).
+pub fn instant(ms: i64) -> OffsetDateTime {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
         .unwrap_or(OffsetDateTime::UNIX_EPOCH)
 }

@@ -63,8 +63,7 @@ impl ScalarType for Int64 {
 
 /// Milliseconds as W&B's `DateTime` text: `2026-11-28T22:44:12` (UTC).
 pub fn datetime(ms: i64) -> String {
-    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
-        .unwrap_or(time::OffsetDateTime::UNIX_EPOCH);
+    let t = crate::launch::instant(ms);
     let fmt = time::macros::format_description!("[year]-[month]-[day]T[hour]:[minute]:[second]");
     t.format(fmt).unwrap_or_default()
 }
