@@ -185,10 +185,12 @@ impl<T: Transport> Client<T> {
                 id: info.id.clone(),
             })
             .await?;
-        let manifest: ArtifactManifest = serde_json::from_slice(&self.get(&manifest_url).await?)
-            .map_err(|e| Error::Decode {
-                operation: "artifact manifest".into(),
-                message: e.to_string(),
+        let manifest: ArtifactManifest =
+            liftoff_model::json::parse_bytes(&self.get(&manifest_url).await?).map_err(|e| {
+                Error::Decode {
+                    operation: "artifact manifest".into(),
+                    message: e.to_string(),
+                }
             })?;
         let mut urls = Vec::new();
         let mut cursor = None;

@@ -107,8 +107,7 @@ pub enum JobError {
 
 impl JobSpec {
     pub fn from_json(text: &str) -> Result<Self, JobError> {
-        let spec: Self =
-            serde_json::from_str(text).map_err(|e| JobError::Invalid(e.to_string()))?;
+        let spec: Self = crate::json::parse(text).map_err(|e| JobError::Invalid(e.to_string()))?;
         spec.check()?;
         Ok(spec)
     }

@@ -29,7 +29,7 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for JsonString<T> {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let value = Value::deserialize(d)?;
         match value {
-            Value::String(text) => serde_json::from_str(&text)
+            Value::String(text) => parse(&text)
                 .map(JsonString)
                 .map_err(|e| D::Error::custom(format!("invalid JSON in JSONString: {e}"))),
             other => serde_json::from_value(other)
@@ -37,6 +37,21 @@ impl<'de, T: DeserializeOwned> Deserialize<'de> for JsonString<T> {
                 .map_err(D::Error::custom),
         }
     }
+}
+
+/// Read JSON text into a `T` by way of [`Value`]. All types then share one
+/// text parser, `Value`'s, and only the `Value` reader is built per type:
+/// reading text straight into each type builds a second reader for each,
+/// which the web app pays for in bundle size.
+pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, serde_json::Error> {
+    serde_json::from_value(serde_json::from_str::<Value>(text)?)
+}
+
+/// [`parse`] for bytes (an HTTP body), which must be UTF-8 as JSON is.
+pub fn parse_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, serde_json::Error> {
+    let text = std::str::from_utf8(bytes)
+        .map_err(|e| serde_json::Error::custom(format!("not UTF-8 text ({e}), so not JSON")))?;
+    parse(text)
 }
 
 /// Encode a value as a compact JSON string (the `JSONString` input form).
@@ -48,7 +63,7 @@ pub fn to_json_string<T: Serialize>(value: &T) -> String {
 /// Decode a field that may arrive either as a `JSONString` or as native JSON.
 pub fn decode_lenient<T: DeserializeOwned>(value: Value) -> Result<T, serde_json::Error> {
     match value {
-        Value::String(text) => serde_json::from_str(&text),
+        Value::String(text) => parse(&text),
         other => serde_json::from_value(other),
     }
 }
@@ -97,6 +112,27 @@ pub mod double_option {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn parse_reads_text_into_a_type_as_from_str_does() {
+        #[derive(Debug, Deserialize, PartialEq)]
+        struct Spec {
+            name: String,
+            #[serde(default)]
+            tags: Vec<String>,
+        }
+        let text = r#"{"name": "train", "tags": ["a", "b"]}"#;
+        let ours: Spec = parse(text).unwrap();
+        assert_eq!(ours, serde_json::from_str::<Spec>(text).unwrap());
+        assert_eq!(parse_bytes::<Spec>(text.as_bytes()).unwrap(), ours);
+        // Wrong syntax keeps its place; a wrong shape says what was expected.
+        let syntax = parse::<Spec>(r#"{"name": }"#).unwrap_err().to_string();
+        assert!(syntax.contains("line 1 column 10"), "{syntax}");
+        let shape = parse::<Spec>(r#"{"tags": []}"#).unwrap_err().to_string();
+        assert_eq!(shape, "missing field `name`");
+        let bytes = parse_bytes::<Spec>(b"{\"name\": \"\xff\"}").unwrap_err();
+        assert!(bytes.to_string().starts_with("not UTF-8 text"), "{bytes}");
+    }
 
     #[test]
     fn json_string_encodes_as_a_string_and_decodes_both_forms() {

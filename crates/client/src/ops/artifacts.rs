@@ -83,7 +83,7 @@ impl ArtifactInfo {
 fn artifact_info(op: &str, a: &Value, aliases_from: Option<&Value>) -> Result<ArtifactInfo, Error> {
     let metadata = match a.get("metadata") {
         Some(Value::String(t)) if !t.is_empty() => {
-            serde_json::from_str(t).map_err(|e| decode_err(op, e.to_string()))?
+            liftoff_model::json::parse(t).map_err(|e| decode_err(op, e.to_string()))?
         }
         Some(Value::Object(m)) => m.clone(),
         _ => Map::new(),

@@ -18,7 +18,7 @@ fn parse_json_field(op: &str, v: Option<&Value>) -> Result<Map<String, Value>, E
         None | Some(Value::Null) => Ok(Map::new()),
         Some(Value::String(text)) if text.is_empty() => Ok(Map::new()),
         Some(Value::String(text)) => {
-            serde_json::from_str(text).map_err(|e| decode_err(op, e.to_string()))
+            liftoff_model::json::parse(text).map_err(|e| decode_err(op, e.to_string()))
         }
         Some(Value::Object(m)) => Ok(m.clone()),
         Some(other) => Err(decode_err(

@@ -311,7 +311,7 @@ decode(self, data) {
     // Rows are objects, or JSON strings of objects on some servers.
     Ok(rows.as_array().map(|l| l.iter().filter_map(|row| match row {
         Value::Object(m) => Some(m.clone()),
-        Value::String(t) => serde_json::from_str(t).ok(),
+        Value::String(t) => liftoff_model::json::parse(t).ok(),
         _ => None,
     }).collect()).unwrap_or_default())
 });
