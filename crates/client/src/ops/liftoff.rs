@@ -57,7 +57,20 @@ pub struct QueueSummary {
 }
 
 fn queue_from(op: &str, q: &Value) -> Result<Queue, Error> {
-    let mut q = q.clone();
+    // The queue's own fields: its items and agents (a thousand items on a
+    // big page) are decoded on their own and need no copy here.
+    let own = q.as_object().map(|m| {
+        m.iter()
+            .filter(|(k, _)| {
+                !matches!(
+                    k.as_str(),
+                    "runQueueItems" | "launchAgents" | "statusCounts"
+                )
+            })
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect()
+    });
+    let mut q = Value::Object(own.unwrap_or_default());
     // externalLinks and config are JSON (objects); tolerate JSON strings too.
     {
         let key = "externalLinks";
@@ -74,7 +87,7 @@ fn queue_from(op: &str, q: &Value) -> Result<Queue, Error> {
         let parsed: Value = serde_json::from_str(t).map_err(|e| decode_err(op, e.to_string()))?;
         q["defaultResourceConfig"]["config"] = parsed;
     }
-    from_value(op, &q)
+    serde_json::from_value(q).map_err(|e| decode_err(op, e.to_string()))
 }
 
 fn agents_from(op: &str, list: Option<&Value>) -> Result<Vec<Agent>, Error> {
