@@ -156,9 +156,7 @@ impl<T: Transport> Client<T> {
         };
         let response = self.send(request).await?;
         match response.status {
-            200..=299 => Ok(std::str::from_utf8(&response.body)
-                .ok()
-                .and_then(|t| serde_json::from_str(t).ok())
+            200..=299 => Ok(liftoff_model::json::value_from_bytes(&response.body)
                 .unwrap_or(serde_json::Value::Null)),
             401 | 403 => Err(Error::Unauthorized { url }),
             status => Err(Error::Http {

@@ -58,10 +58,7 @@ pub fn decode_response(
     status: u16,
     body: &[u8],
 ) -> Result<Value, Error> {
-    // Through `str`, not `from_slice`: one JSON text parser in the web app.
-    let parsed: Option<Value> = std::str::from_utf8(body)
-        .ok()
-        .and_then(|t| serde_json::from_str(t).ok());
+    let parsed: Option<Value> = liftoff_model::json::value_from_bytes(body).ok();
     let errors = parsed
         .as_ref()
         .and_then(|v| v.get("errors"))

@@ -47,11 +47,17 @@ pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, serde_json::Error> {
     serde_json::from_value(serde_json::from_str::<Value>(text)?)
 }
 
-/// [`parse`] for bytes (an HTTP body), which must be UTF-8 as JSON is.
-pub fn parse_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, serde_json::Error> {
+/// JSON bytes (an HTTP body, UTF-8 as JSON is) as a [`Value`], read by the
+/// same text parser as [`parse`] (not `from_slice`, which would be another).
+pub fn value_from_bytes(bytes: &[u8]) -> Result<Value, serde_json::Error> {
     let text = std::str::from_utf8(bytes)
         .map_err(|e| serde_json::Error::custom(format!("not UTF-8 text ({e}), so not JSON")))?;
-    parse(text)
+    serde_json::from_str(text)
+}
+
+/// [`parse`] for bytes: see [`value_from_bytes`].
+pub fn parse_bytes<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, serde_json::Error> {
+    serde_json::from_value(value_from_bytes(bytes)?)
 }
 
 /// Encode a value as a compact JSON string (the `JSONString` input form).
@@ -132,6 +138,11 @@ mod tests {
         assert_eq!(shape, "missing field `name`");
         let bytes = parse_bytes::<Spec>(b"{\"name\": \"\xff\"}").unwrap_err();
         assert!(bytes.to_string().starts_with("not UTF-8 text"), "{bytes}");
+        assert_eq!(
+            value_from_bytes(text.as_bytes()).unwrap(),
+            serde_json::from_str::<Value>(text).unwrap()
+        );
+        assert!(value_from_bytes(b"\xff").is_err());
     }
 
     #[test]
