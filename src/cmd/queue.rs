@@ -202,9 +202,8 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                 "{:<10} {:<9} {:<10} {:<20} SOURCE",
                 "STATUS", "PRIORITY", "RUN", "CREATED"
             );
-            for (i, row) in d.items.iter().zip(&rows) {
-                let status = row.status;
-                let spec = i.item.run_spec.clone().unwrap_or_default();
+            for row in &rows {
+                let spec = row.item.run_spec.clone().unwrap_or_default();
                 let source = spec
                     .get("job")
                     .and_then(Value::as_str)
@@ -230,12 +229,12 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                     .unwrap_or_else(|| "-".into());
                 println!(
                     "{:<10} {:<9} {:<10} {:<20} {source}",
-                    status.label(),
-                    i.item.priority.as_str(),
-                    i.item.associated_run_id.as_deref().unwrap_or("-"),
-                    i.item.created_at.as_deref().unwrap_or("-"),
+                    row.status.label(),
+                    row.item.priority.as_str(),
+                    row.item.associated_run_id.as_deref().unwrap_or("-"),
+                    row.item.created_at.as_deref().unwrap_or("-"),
                 );
-                if let Some(e) = &i.item.error {
+                if let Some(e) = &row.item.error {
                     println!(
                         "           {} error: {}",
                         e.stage,
