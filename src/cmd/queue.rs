@@ -203,30 +203,7 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                 "STATUS", "PRIORITY", "RUN", "CREATED"
             );
             for row in &rows {
-                let spec = row.item.run_spec.clone().unwrap_or_default();
-                let source = spec
-                    .get("job")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned)
-                    .or_else(|| {
-                        spec.pointer("/docker/docker_image")
-                            .and_then(Value::as_str)
-                            .map(|s| format!("image {s}"))
-                    })
-                    .or_else(|| {
-                        spec.pointer("/overrides/entry_point")
-                            .and_then(Value::as_array)
-                            .map(|c| {
-                                format!(
-                                    "command {}",
-                                    c.iter()
-                                        .filter_map(Value::as_str)
-                                        .collect::<Vec<_>>()
-                                        .join(" ")
-                                )
-                            })
-                    })
-                    .unwrap_or_else(|| "-".into());
+                let source = row.job.as_ref().map_or("-".into(), |r| r.to_string());
                 println!(
                     "{:<10} {:<9} {:<10} {:<20} {source}",
                     row.status.label(),

@@ -705,3 +705,35 @@ async fn an_unacknowledged_lease_goes_back_to_pending_and_runs_once() {
     let ran = std::fs::read_to_string(&marks).unwrap();
     assert_eq!(ran.lines().count(), 1, "{ran}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queue_show_says_what_each_item_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("server"), &[]);
+    queue(&server, tmp.path(), "default");
+    for args in [
+        &["--docker-image", "busybox:1.36"][..],
+        &["--entry-point", "echo hi", "--project", "proj"][..],
+    ] {
+        let mut launch = vec!["launch", "--queue", "default"];
+        launch.extend_from_slice(args);
+        let (status, out, err) = liftoff(&server, tmp.path(), &launch);
+        assert!(status.success(), "{out}\n{err}");
+    }
+    let (status, out, err) = liftoff(&server, tmp.path(), &["queue", "show", "default"]);
+    assert!(status.success(), "{err}");
+    // No agent polls: both wait as Idle, newest first, each with its source.
+    let rows: Vec<_> = out
+        .lines()
+        .skip_while(|l| !l.starts_with("STATUS"))
+        .skip(1)
+        .take_while(|l| !l.trim().is_empty())
+        .collect();
+    assert_eq!(rows.len(), 2, "{out}");
+    assert!(rows.iter().all(|r| r.starts_with("Idle")), "{out}");
+    assert!(
+        rows.iter().any(|r| r.ends_with("image busybox:1.36")),
+        "{out}"
+    );
+    assert!(rows.iter().any(|r| r.ends_with("command echo hi")), "{out}");
+}

@@ -590,10 +590,8 @@ fn item_html(
     m.close("td");
 
     m.open("td", &[]);
-    match (
-        &row.job,
-        row.job.as_deref().and_then(|j| JobRef::parse(j).ok()),
-    ) {
+    let runs = row.job.as_ref().map(|r| r.text());
+    match (runs, runs.and_then(|j| JobRef::parse(j).ok())) {
         (_, Some(j)) => {
             let href = format!("/{}/{}/jobs/{}", j.entity, j.project, j.name);
             m.element(

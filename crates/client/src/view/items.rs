@@ -23,9 +23,8 @@ pub struct ItemRow {
     pub position: Option<usize>,
     /// Why a waiting item waits.
     pub wait: Option<WaitReason>,
-    /// What runs: the job (`entity/project/name:alias`), else the image,
-    /// else the command.
-    pub job: Option<String>,
+    /// What runs: the job, else the image, else the command.
+    pub job: Option<Runs>,
     /// Where its run goes.
     pub entity: Option<String>,
     pub project: Option<String>,
@@ -55,11 +54,13 @@ impl ItemRow {
         self.item.state == ItemState::Pending
     }
 
-    /// The job's short name (`name:alias`), for a narrow column.
+    /// The job's short name (`name:alias`), else the image or command, for a
+    /// narrow column.
     pub fn job_short(&self) -> Option<&str> {
-        self.job
-            .as_deref()
-            .map(|j| j.rsplit('/').next().unwrap_or(j))
+        self.job.as_ref().map(|r| match r {
+            Runs::Job(j) => j.rsplit('/').next().unwrap_or(j),
+            other => other.text(),
+        })
     }
 
     /// The first line of the error, for the row; the whole message is behind
@@ -75,6 +76,37 @@ impl ItemRow {
             let more = short.len() < e.message.trim().len();
             format!("{} stage: {short}{}", e.stage, if more { " …" } else { "" })
         })
+    }
+}
+
+/// What an item runs, as its run spec names it (the first of these it sets).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Runs {
+    /// `entity/project/name:alias`.
+    Job(String),
+    /// A container image.
+    Image(String),
+    /// A command (`overrides.entry_point`), its words joined by spaces.
+    Command(String),
+}
+
+impl Runs {
+    /// The job, image or command itself.
+    pub fn text(&self) -> &str {
+        match self {
+            Runs::Job(s) | Runs::Image(s) | Runs::Command(s) => s,
+        }
+    }
+}
+
+/// "entity/project/train:latest", "image busybox:1.36", "command python3 train.py".
+impl std::fmt::Display for Runs {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Runs::Job(j) => f.write_str(j),
+            Runs::Image(i) => write!(f, "image {i}"),
+            Runs::Command(c) => write!(f, "command {c}"),
+        }
     }
 }
 
@@ -108,7 +140,7 @@ impl SpecSummary {
     }
 
     /// The job, else the image, else the command.
-    fn what_runs(&self) -> Option<String> {
+    fn what_runs(&self) -> Option<Runs> {
         let image = self
             .docker
             .as_ref()
@@ -121,7 +153,10 @@ impl SpecSummary {
             .and_then(|o| o.entry_point.as_ref())
             .filter(|c| !c.is_empty())
             .map(|c| c.join(" "));
-        self.job.clone().or(image).or(command)
+        let job = self.job.clone().filter(|j| !j.is_empty());
+        job.map(Runs::Job)
+            .or(image.map(Runs::Image))
+            .or(command.map(Runs::Command))
     }
 }
 
@@ -330,6 +365,26 @@ mod tests {
             end_cursor: None,
             has_next_page: false,
         }
+    }
+
+    #[test]
+    fn what_runs_is_the_job_else_the_image_else_the_command() {
+        let runs = |spec: Value| SpecSummary::of(Some(&spec)).what_runs();
+        let job = runs(json!({"job": "e/p/train:v1", "docker": {"docker_image": "x:1"}}));
+        assert_eq!(job, Some(Runs::Job("e/p/train:v1".into())));
+        assert_eq!(job.unwrap().to_string(), "e/p/train:v1");
+        // `image_uri` (a job's image) counts as the image; an empty job does not count.
+        let image = runs(json!({"job": "", "image_uri": "busybox:1.36"}));
+        assert_eq!(
+            image.as_ref().map(ToString::to_string).as_deref(),
+            Some("image busybox:1.36")
+        );
+        let command = runs(json!({"overrides": {"entry_point": ["python3", "train.py"]}}));
+        assert_eq!(
+            command.map(|c| (c.text().to_owned(), c.to_string())),
+            Some(("python3 train.py".into(), "command python3 train.py".into()))
+        );
+        assert_eq!(runs(json!({"overrides": {"entry_point": []}})), None);
     }
 
     #[test]
