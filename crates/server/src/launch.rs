@@ -706,7 +706,9 @@ pub async fn status_counts(
         owner_alive,
         now,
     };
-    for (stored, n) in state.store.item_counts(queue.id, now_ms).await? {
+    // The items in one read, so one that is claimed meanwhile counts once.
+    let census = state.store.item_census(queue.id, now_ms).await?;
+    for (stored, n) in census.counts {
         let item = match stored.as_str() {
             "PENDING" => ItemState::Pending,
             "LEASED" => ItemState::Leased,
@@ -720,10 +722,8 @@ pub async fn status_counts(
         );
     }
     // Claimed items: (owner, run name, the run's entity and project).
-    let claimed: Vec<_> = state
-        .store
-        .items_claimed_of_queue(queue.id)
-        .await?
+    let claimed: Vec<_> = census
+        .claimed
         .into_iter()
         .map(|(agent, run, spec)| (agent, run, spec_project(&spec, &entity.name)))
         .collect();

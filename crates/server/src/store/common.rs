@@ -479,13 +479,31 @@ macro_rules! impl_store {
                 Ok(rows)
             }
 
-            async fn items_claimed_of_queue(&self, queue_id: i64) -> Result<Vec<(Option<i64>, Option<String>, String)>> {
-                Ok(sqlx::query_as::<$db, (Option<i64>, Option<String>, String)>(
-                    "SELECT agent_id, associated_run_id, run_spec FROM items WHERE queue_id = $1 AND state = 'CLAIMED' ORDER BY id",
+            async fn item_census(&self, queue_id: i64, now: i64) -> Result<ItemCensus> {
+                // One statement: one snapshot on both databases.
+                type Row = (String, i64, Option<i64>, Option<String>, Option<String>, i64);
+                let rows: Vec<Row> = sqlx::query_as::<$db, Row>(
+                    "SELECT CASE WHEN state = 'LEASED' AND lease_expires_at < $2 THEN 'PENDING' ELSE state END AS s, \
+                            COUNT(*) AS n, NULL AS agent_id, NULL AS run, NULL AS spec, 0 AS id \
+                     FROM items WHERE queue_id = $1 AND state <> 'CLAIMED' GROUP BY s \
+                     UNION ALL \
+                     SELECT 'CLAIMED', 1, agent_id, associated_run_id, run_spec, id \
+                     FROM items WHERE queue_id = $1 AND state = 'CLAIMED' \
+                     ORDER BY 1, 6",
                 )
-                    .bind(queue_id)
-                    .fetch_all(&self.pool)
-                    .await?)
+                .bind(queue_id)
+                .bind(now)
+                .fetch_all(&self.pool)
+                .await?;
+                let mut census = ItemCensus::default();
+                for (state, n, agent, run, spec, _) in rows {
+                    if state == "CLAIMED" {
+                        census.claimed.push((agent, run, spec.unwrap_or_default()));
+                    } else {
+                        census.counts.push((state, n));
+                    }
+                }
+                Ok(census)
             }
 
             async fn item_delete_if_waiting(&self, id: i64, now: i64) -> Result<bool> {

@@ -122,6 +122,16 @@ pub struct Item {
     pub retries: i64,
 }
 
+/// A queue's items at one moment ([`Store::item_census`]).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ItemCensus {
+    /// `(state, count)` of the items not CLAIMED, by state; expired leases
+    /// count as PENDING.
+    pub counts: Vec<(String, i64)>,
+    /// `(agent_id, associated_run_id, run_spec)` of each CLAIMED item, oldest first.
+    pub claimed: Vec<(Option<i64>, Option<String>, String)>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, sqlx::FromRow)]
 pub struct ItemWarning {
     pub id: i64,
@@ -432,12 +442,11 @@ pub trait Store: Send + Sync {
     ) -> Result<Vec<Item>>;
     /// `(state, count)` of a queue's items; expired leases count as PENDING.
     async fn item_counts(&self, queue_id: i64, now: i64) -> Result<Vec<(String, i64)>>;
-    /// `(agent_id, associated_run_id, run_spec)` of every CLAIMED item of a
-    /// queue (their runs decide what a user sees).
-    async fn items_claimed_of_queue(
-        &self,
-        queue_id: i64,
-    ) -> Result<Vec<(Option<i64>, Option<String>, String)>>;
+    /// A queue's items at one moment, read in one statement (so an item
+    /// claimed meanwhile is not counted twice): the others counted by state
+    /// as [`Store::item_counts`], the CLAIMED ones one by one (their runs
+    /// decide what a user sees).
+    async fn item_census(&self, queue_id: i64, now: i64) -> Result<ItemCensus>;
     /// Remove an item that is still waiting (PENDING or an expired lease).
     async fn item_delete_if_waiting(&self, id: i64, now: i64) -> Result<bool>;
     async fn item_delete(&self, id: i64) -> Result<bool>;

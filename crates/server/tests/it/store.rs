@@ -3,7 +3,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use liftoff_server::store::{LiveUpdate, NewArtifact, QueueFields, RunFields, Store};
+use liftoff_server::store::{ItemCensus, LiveUpdate, NewArtifact, QueueFields, RunFields, Store};
 
 use crate::backends::each;
 
@@ -155,9 +155,12 @@ async fn ack_is_fenced_by_lease_and_happens_once() {
             .await
             .unwrap();
         assert_eq!(
-            s.items_claimed_of_queue(q).await.unwrap(),
-            [(Some(2), Some("run-b".to_owned()), "{}".to_owned())],
-            "claimed items only"
+            s.item_census(q, now).await.unwrap(),
+            ItemCensus {
+                counts: vec![("PENDING".to_owned(), 1)],
+                claimed: vec![(Some(2), Some("run-b".to_owned()), "{}".to_owned())],
+            },
+            "the waiting item counted, the claimed one listed"
         );
     })
     .await;
@@ -219,6 +222,13 @@ async fn counts_deletes_and_priority_changes() {
         assert_eq!(
             s.item_counts(q, 5 + LEASE + 1).await.unwrap(),
             [("PENDING".to_owned(), 2)]
+        );
+        assert_eq!(
+            s.item_census(q, 10).await.unwrap(),
+            ItemCensus {
+                counts: vec![("LEASED".to_owned(), 1), ("PENDING".to_owned(), 1)],
+                claimed: vec![],
+            }
         );
         assert!(
             !s.item_delete_if_waiting(a.id, 10).await.unwrap(),
@@ -585,6 +595,53 @@ async fn projects_collections_and_a_runs_artifacts_are_listed() {
             ids(s.artifacts_used_by_run(run.id).await.unwrap()),
             [theirs.id, job_v0.id]
         );
+    })
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_census_sees_each_item_once_while_agents_claim_them() {
+    each(|s| async move {
+        let q = queue(&*s, "DISABLED").await;
+        const N: i64 = 150;
+        for i in 0..N {
+            s.item_push(q, "{}", 2, "alice", i).await.unwrap();
+        }
+        // An agent takes the items one by one (leased, then claimed) while
+        // the queue page counts them: every count must add up to N.
+        let agent = {
+            let s = s.clone();
+            tokio::spawn(async move {
+                while let Some(item) = s.item_pop(q, None, false, 1_000, LEASE).await.unwrap() {
+                    let run = format!("run-{}", item.id);
+                    assert!(
+                        s.item_ack_if_leased(item.id, Some(item.lease_seq), &run, 1_001)
+                            .await
+                            .unwrap()
+                    );
+                }
+            })
+        };
+        let mut censuses = 0;
+        loop {
+            let done = agent.is_finished();
+            let census = s.item_census(q, 1_002).await.unwrap();
+            let counted: i64 = census.counts.iter().map(|(_, n)| n).sum();
+            assert_eq!(
+                counted + census.claimed.len() as i64,
+                N,
+                "census #{censuses}: {:?} and {} claimed",
+                census.counts,
+                census.claimed.len()
+            );
+            censuses += 1;
+            if done {
+                assert_eq!(census.claimed.len() as i64, N);
+                break;
+            }
+        }
+        agent.await.unwrap();
+        eprintln!("{censuses} censuses");
     })
     .await;
 }
