@@ -8,6 +8,36 @@ pub mod cmd;
 
 use std::process::ExitCode;
 
+/// `println!` for a command's output. When the reader has gone
+/// (`liftoff job list | head -1`), the command ends there, quietly and
+/// successfully, as `ls | head` does, instead of panicking.
+#[macro_export]
+macro_rules! out {
+    () => {
+        $crate::out_line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::out_line(format_args!($($arg)*))
+    };
+}
+
+#[doc(hidden)]
+pub fn out_line(args: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    match stdout
+        .write_fmt(args)
+        .and_then(|()| stdout.write_all(b"\n"))
+    {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
+        Err(e) => {
+            eprintln!("error: cannot write the output: {e}");
+            std::process::exit(2);
+        }
+    }
+}
+
 /// An error that means "the job failed" (exit 1) rather than "you used it wrong" (exit 2).
 #[derive(Debug)]
 pub struct JobFailed(pub String);

@@ -20,8 +20,8 @@ pub async fn user(cmd: UserCommand) -> anyhow::Result<()> {
         } => {
             let store = store(&args).await?;
             let key = liftoff_server::user_create(&*store, &name, admin, super::now_ms()).await?;
-            println!("Created user `{name}`. API key (shown once):");
-            println!("{key}");
+            crate::out!("Created user `{name}`. API key (shown once):");
+            crate::out!("{key}");
             Ok(())
         }
     }
@@ -37,9 +37,9 @@ pub async fn team(cmd: TeamCommand) -> anyhow::Result<()> {
             let store = store(&args).await?;
             liftoff_server::team_create(&*store, &name, &members, super::now_ms()).await?;
             if members.is_empty() {
-                println!("Created team `{name}` (no members yet).");
+                crate::out!("Created team `{name}` (no members yet).");
             } else {
-                println!("Created team `{name}` with {}.", members.join(", "));
+                crate::out!("Created team `{name}` with {}.", members.join(", "));
             }
             Ok(())
         }

@@ -45,9 +45,10 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<()> {
     let mut opts = AgentOptions::new(entity, config, work_dir);
     opts.stop_jobs_on_exit = args.stop_jobs_on_exit;
     let summary = liftoff_agent::run(client, opts, crate::cmd::server::shutdown_signal()).await?;
-    println!(
+    crate::out!(
         "Agent {} stopped after starting {} job(s).",
-        summary.name, summary.jobs_started
+        summary.name,
+        summary.jobs_started
     );
     Ok(())
 }

@@ -263,7 +263,7 @@ pub async fn create_job(client: &Client<NativeTransport>, j: &NewJob) -> anyhow:
         .await
         .context("cannot create the job")?;
     let full = format!("{}/{}/{name}:latest", j.entity, j.project);
-    println!(
+    crate::out!(
         "{} job: {full}",
         if up.unchanged {
             "No changes to"
@@ -358,7 +358,7 @@ pub async fn run(cmd: JobCommand) -> anyhow::Result<()> {
                 },
             )
             .await?;
-            println!("Jobs of {entity}/{project}: liftoff job list -e {entity} -p {project}");
+            crate::out!("Jobs of {entity}/{project}: liftoff job list -e {entity} -p {project}");
             Ok(())
         }
         JobCommand::List {
@@ -379,7 +379,7 @@ pub async fn run(cmd: JobCommand) -> anyhow::Result<()> {
                 })
                 .await?;
             if jobs.is_empty() {
-                println!("No jobs in {entity}/{project}.");
+                crate::out!("No jobs in {entity}/{project}.");
             }
             for j in jobs {
                 let mut aliases: Vec<String> = j
@@ -389,7 +389,7 @@ pub async fn run(cmd: JobCommand) -> anyhow::Result<()> {
                     .flat_map(|v| v.aliases.clone())
                     .collect();
                 aliases.dedup();
-                println!(
+                crate::out!(
                     "{} -- versions ({}): {}",
                     j.name,
                     j.versions.len(),
@@ -402,7 +402,7 @@ pub async fn run(cmd: JobCommand) -> anyhow::Result<()> {
             let job_ref = JobRef::parse(&job).map_err(|e| anyhow::anyhow!("{e}"))?;
             let client = conn::client(&c)?;
             let fetched = client.fetch_job(&job_ref).await?;
-            println!(
+            crate::out!(
                 "{} (version v{}, aliases: {})",
                 job_ref,
                 fetched.info.version_index.unwrap_or(0),
@@ -411,7 +411,7 @@ pub async fn run(cmd: JobCommand) -> anyhow::Result<()> {
             let doc = serde_json::to_value(&fetched.spec)?;
             if let Some(o) = doc.as_object() {
                 for (k, v) in o.iter().filter(|(k, _)| !k.starts_with('_')) {
-                    println!("{k}: {}", serde_json::to_string_pretty(v)?);
+                    crate::out!("{k}: {}", serde_json::to_string_pretty(v)?);
                 }
             }
             Ok(())

@@ -3,8 +3,11 @@
 use anyhow::Context as _;
 use liftoff_agent::AgentOptions;
 use liftoff_agent::runner::Outcome;
+use liftoff_client::native::NativeTransport;
+use liftoff_client::ops::artifacts::ArtifactMembershipByName;
 use liftoff_client::ops::identity::Viewer;
 use liftoff_client::ops::items::PushToRunQueueByName;
+use liftoff_client::{Client, Error as ClientError};
 use liftoff_model::Priority;
 use liftoff_model::config::AgentConfig;
 use liftoff_model::spec::LaunchSpec;
@@ -66,7 +69,7 @@ fn run_in_background(
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     let child = cmd.spawn().context("cannot start the background launch")?;
-    println!(
+    crate::out!(
         "Running in the background (pid {}); its output goes to {}",
         child.id(),
         log_path.display()
@@ -208,6 +211,9 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
 
     match &a.queue {
         Some(queue) => {
+            if let (Some(job), None) = (spec.job.as_deref(), &a.uri) {
+                job_exists(&client, job).await?;
+            }
             let queue_entity = spec.queue_entity.clone().unwrap_or_else(|| entity.clone());
             // As `wandb launch`: the item's author is the caller (shown on the queue page).
             if spec.author.is_none() {
@@ -219,17 +225,17 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
             push.priority = priority;
             push.template_values = (!template_values.is_empty()).then_some(template_values);
             let pushed = client.call(push).await?;
-            println!(
+            crate::out!(
                 "Pushed item {} to queue {queue} in {queue_entity}.",
                 pushed.item_id
             );
             if let Some(merged) = pushed.run_spec {
-                println!(
+                crate::out!(
                     "Launch spec (as the queue will run it):\n{}",
                     serde_json::to_string_pretty(&merged.to_value())?
                 );
             }
-            println!(
+            crate::out!(
                 "Watch it: liftoff queue show {queue} -e {queue_entity}   (or {}/launch/{queue_entity}/{queue})",
                 client.base_url()
             );
@@ -251,11 +257,11 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
                 work_dir,
             );
             opts.echo_jobs = true;
-            println!("Running here with {resource} (no --queue).");
+            crate::out!("Running here with {resource} (no --queue).");
             let (run_id, result) = liftoff_agent::agent::run_direct(client, opts, spec).await;
             match result {
                 Ok(Outcome::Exited(0)) => {
-                    println!("Run {run_id} finished.");
+                    crate::out!("Run {run_id} finished.");
                     Ok(())
                 }
                 Ok(Outcome::Exited(code)) => Err(JobFailed(format!(
@@ -274,5 +280,34 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
                 .into()),
             }
         }
+    }
+}
+
+/// Refuse to push a job that is not there. (`wandb launch --job J --queue Q`
+/// pushes first and looks the job up after, so a misspelt job leaves an item
+/// that fails on the agent.)
+async fn job_exists(client: &Client<NativeTransport>, job: &str) -> anyhow::Result<()> {
+    let r = liftoff_model::spec::JobRef::parse(job).map_err(|e| anyhow::anyhow!("job: {e}"))?;
+    let found = client
+        .call(ArtifactMembershipByName {
+            entity: r.entity.clone(),
+            project: r.project.clone(),
+            name: r.name_with_alias(),
+        })
+        .await;
+    match found {
+        Ok(info) if info.type_name == "job" => Ok(()),
+        Ok(info) => anyhow::bail!(
+            "{job} is a {:?} artifact, not a job; nothing was pushed",
+            info.type_name
+        ),
+        Err(ClientError::NotFound { .. }) => anyhow::bail!(
+            "job {job} not found, so nothing was pushed; see the jobs of {}/{} with `liftoff job list -e {} -p {}`",
+            r.entity,
+            r.project,
+            r.entity,
+            r.project
+        ),
+        Err(e) => Err(e.into()),
     }
 }

@@ -31,19 +31,20 @@ pub async fn run(args: LoginArgs) -> anyhow::Result<()> {
             .call(Viewer)
             .await
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-        println!(
+        crate::out!(
             "Logged in to {host} as {} (default entity {}).",
-            viewer.username, viewer.entity
+            viewer.username,
+            viewer.entity
         );
     }
     let path = netrc_path();
     let old = std::fs::read_to_string(&path).unwrap_or_default();
     liftoff_server::write_private(&path, &netrc_with_entry(&old, &host_of(&host), &key))?;
-    println!("Saved the key in {}.", path.display());
+    crate::out!("Saved the key in {}.", path.display());
     if std::env::var("WANDB_BASE_URL").ok().as_deref() != Some(host.as_str())
         && host != DEFAULT_BASE_URL
     {
-        println!("Use this server with: export WANDB_BASE_URL={host}");
+        crate::out!("Use this server with: export WANDB_BASE_URL={host}");
     }
     Ok(())
 }

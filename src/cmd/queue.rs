@@ -6,6 +6,7 @@ use anyhow::Context as _;
 use liftoff_client::ops::identity::{CreateProject, ServerFeaturesQuery, features};
 use liftoff_client::ops::liftoff::{LiftoffRunQueue, LiftoffRunQueues};
 use liftoff_client::ops::queues::{CreateDefaultResourceConfig, CreateRunQueue, ProjectRunQueues};
+use liftoff_client::view::agent_commands;
 use liftoff_client::view::items::{has_live_agent, item_rows};
 use liftoff_client::view::queues::queue_rows;
 use liftoff_model::queue::{PrioritizationMode, QueueAccess, ResourceType};
@@ -120,8 +121,9 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                         )
                     })?;
             }
-            println!("Created queue {name} ({resource}) in entity {entity}.");
-            println!("Start an agent for it: liftoff agent -q {name} -e {entity}");
+            crate::out!("Created queue {name} ({resource}) in entity {entity}.");
+            let [start, _] = agent_commands(&entity, &name);
+            crate::out!("Start an agent for it: {start}");
             Ok(())
         }
         QueueCommand::List { entity, conn: c } => {
@@ -139,9 +141,12 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                         entity: entity.clone(),
                     })
                     .await?;
-                println!(
+                crate::out!(
                     "{:<24} {:<16} {:<11} {:>6}  ITEMS",
-                    "QUEUE", "RESOURCE", "STATE", "AGENTS"
+                    "QUEUE",
+                    "RESOURCE",
+                    "STATE",
+                    "AGENTS"
                 );
                 for row in queue_rows(&list, now) {
                     // As the queue's items list shows them: "1 Running, 3 Finished".
@@ -151,7 +156,7 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                         .map(|(status, n)| format!("{n} {status}"))
                         .collect::<Vec<_>>()
                         .join(", ");
-                    println!(
+                    crate::out!(
                         "{:<24} {:<16} {:<11} {:>6}  {}",
                         row.queue.name,
                         row.queue.resource().map_or("-".into(), |r| r.to_string()),
@@ -162,7 +167,7 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                 }
             } else {
                 for q in client.call(ProjectRunQueues::new(&entity)).await? {
-                    println!("{}", q.name);
+                    crate::out!("{}", q.name);
                 }
             }
             Ok(())
@@ -185,7 +190,7 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
             let now = time::OffsetDateTime::now_utc();
             // Statuses as the queue page derives them (one row per item, in order).
             let rows = item_rows(&d, now);
-            println!(
+            crate::out!(
                 "Queue {name} in {entity}: {} ({}), prioritization {}",
                 d.queue
                     .resource()
@@ -197,14 +202,17 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                 },
                 d.queue.prioritization_mode.as_str()
             );
-            println!("\nITEMS");
-            println!(
+            crate::out!("\nITEMS");
+            crate::out!(
                 "{:<10} {:<9} {:<10} {:<20} SOURCE",
-                "STATUS", "PRIORITY", "RUN", "CREATED"
+                "STATUS",
+                "PRIORITY",
+                "RUN",
+                "CREATED"
             );
             for row in &rows {
                 let source = row.job.as_ref().map_or("-".into(), |r| r.to_string());
-                println!(
+                crate::out!(
                     "{:<10} {:<9} {:<10} {:<20} {source}",
                     row.status.label(),
                     row.item.priority.as_str(),
@@ -212,23 +220,24 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                     row.item.created_at.as_deref().unwrap_or("-"),
                 );
                 if let Some(e) = &row.item.error {
-                    println!(
+                    crate::out!(
                         "           {} error: {}",
                         e.stage,
                         e.message.lines().next().unwrap_or_default()
                     );
                 }
             }
-            println!("\nAGENTS");
+            crate::out!("\nAGENTS");
             if d.agents.is_empty() {
-                println!("none. Start one with: liftoff agent -q {name} -e {entity}");
+                let [start, _] = agent_commands(&entity, &name);
+                crate::out!("none. Start one with: {start}");
             }
             for a in &d.agents {
                 let seen = a
                     .heartbeat()
                     .map_or("never".into(), |t| timefmt::ago(t, now));
                 let state = a.liveness(now);
-                println!(
+                crate::out!(
                     "{:<28} {:<8} {:<16} last heartbeat {seen}",
                     a.name,
                     state.label(),

@@ -737,3 +737,73 @@ async fn queue_show_says_what_each_item_runs() {
     );
     assert!(rows.iter().any(|r| r.ends_with("command echo hi")), "{out}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn output_to_a_reader_that_went_away_ends_quietly() {
+    // `liftoff queue show Q | head -1`: the reader leaves before the output
+    // is written. The command stops there, exit 0, as `ls | head` would.
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("server"), &[]);
+    queue(&server, tmp.path(), "default");
+    let (reader, writer) = std::io::pipe().unwrap();
+    drop(reader);
+    let out = Command::new(crate::harness::bin())
+        .args(["queue", "show", "default"])
+        .current_dir(tmp.path())
+        .env("WANDB_BASE_URL", &server.url)
+        .env("WANDB_API_KEY", ADMIN_KEY)
+        .env_remove("WANDB_ENTITY")
+        .stdout(writer)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.code(), Some(0), "{err}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn launching_a_job_that_is_not_there_pushes_nothing() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("server"), &[]);
+    queue(&server, tmp.path(), "default");
+    // (`wandb launch` pushes first and looks the job up after.)
+    let (status, out, err) = liftoff(
+        &server,
+        tmp.path(),
+        &[
+            "launch",
+            "--job",
+            "admin/proj/nojob:latest",
+            "--queue",
+            "default",
+        ],
+    );
+    assert_eq!(status.code(), Some(2), "{out}\n{err}");
+    assert!(
+        err.contains("job admin/proj/nojob:latest not found, so nothing was pushed")
+            && err.contains("liftoff job list -e admin -p proj"),
+        "{err}"
+    );
+    assert!(items(&server, "default").await.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn queue_hints_quote_a_name_the_shell_would_split() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("server"), &[]);
+    let (status, out, err) = liftoff(
+        &server,
+        tmp.path(),
+        &["queue", "create", "my q", "--resource", "local-process"],
+    );
+    assert!(status.success(), "{err}");
+    assert!(
+        out.contains("Start an agent for it: liftoff agent -q 'my q' -e admin"),
+        "{out}"
+    );
+    let (_, out, _) = liftoff(&server, tmp.path(), &["queue", "show", "my q"]);
+    assert!(
+        out.contains("none. Start one with: liftoff agent -q 'my q' -e admin"),
+        "{out}"
+    );
+}

@@ -167,7 +167,7 @@ pub async fn run(
     let server_features = client.call(ServerFeaturesQuery).await.unwrap_or_default();
     let long_poll = server_features.has(features::LONG_POLL_POP);
     let names: Vec<&str> = queues.iter().map(|q| q.name.as_str()).collect();
-    println!(
+    crate::log::say!(
         "Agent {} polling {} in entity {entity} (max jobs: {}; {})",
         me.name,
         names.join(", "),
@@ -274,18 +274,18 @@ pub async fn run(
             None => {}
         }
     };
-    println!("Agent {} stopping: {}", summary.name, summary.reason);
+    crate::log::say!("Agent {} stopping: {}", summary.name, summary.reason);
     beat.abort();
     heartbeat(&shared, AgentStatus::Killed).await;
     if !jobs.is_empty() {
         if shared.opts.stop_jobs_on_exit {
-            println!(
+            crate::log::say!(
                 "Stopping {} running job(s) (--stop-jobs-on-exit)",
                 jobs.len()
             );
             let _ = stop_tx.send(true);
         } else {
-            println!(
+            crate::log::say!(
                 "Waiting for {} running job(s) to finish (Ctrl-C again to leave them running)",
                 jobs.len()
             );
@@ -293,7 +293,7 @@ pub async fn run(
         let drain = async { while jobs.join_next().await.is_some() {} };
         tokio::select! {
             () = drain => {},
-            _ = tokio::signal::ctrl_c() => println!("Leaving the jobs running."),
+            _ = tokio::signal::ctrl_c() => crate::log::say!("Leaving the jobs running."),
         }
     }
     Ok(summary)
@@ -607,7 +607,7 @@ async fn handle_item(shared: Arc<Shared>, queue: String, item: Popped) {
             .await;
         }
     };
-    println!("Job {run_id} from queue {queue}: {}", describe(&spec));
+    crate::log::say!("Job {run_id} from queue {queue}: {}", describe(&spec));
     let target = run_target(&shared, &spec);
     open_run(&shared, &target, &run_id, &spec).await;
     let streamer = stream_console(&shared, &target, &run_id, &log);

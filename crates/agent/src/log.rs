@@ -11,6 +11,23 @@ use std::time::{Duration, Instant};
 
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
+/// `println!` that cannot panic: when stdout's reader has gone (`liftoff
+/// agent | head`), the line is dropped and the agent goes on running its jobs.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        $crate::log::say_line(format_args!($($arg)*))
+    };
+}
+pub(crate) use say;
+
+pub(crate) fn say_line(args: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let mut stdout = std::io::stdout().lock();
+    let _ = stdout
+        .write_fmt(args)
+        .and_then(|()| stdout.write_all(b"\n"));
+}
+
 const TAIL_LINES: usize = 40;
 const TAIL_BYTES: usize = 8 << 10;
 
@@ -176,7 +193,7 @@ impl JobLog {
                 Some(bars) => {
                     let _ = bars.println(&line);
                 }
-                None => println!("{line}"),
+                None => say!("{line}"),
             }
         }
         if let Some((bar, what)) = self.step.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
