@@ -323,7 +323,10 @@ pub async fn run(cmd: JobCommand) -> anyhow::Result<()> {
                     url: path.clone(),
                     commit: git_hash,
                 },
-                "image" => JobSource::Image(path.clone()),
+                "image" => {
+                    liftoff_model::image::check_reference(&path).map_err(anyhow::Error::msg)?;
+                    JobSource::Image(path.clone())
+                }
                 other => anyhow::bail!("unknown job kind {other:?}: use code, git or image"),
             };
             let entry_point = entry_point

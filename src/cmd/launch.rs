@@ -122,6 +122,16 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("--resource: {e}"))?;
     }
     let mut spec = LaunchSpec::from_value(base).map_err(|e| anyhow::anyhow!("--config: {e}"))?;
+    // Images are checked here, before any call: a bad one would fail on the agent.
+    for (flag, image) in [
+        ("--docker-image", a.docker_image.as_deref()),
+        ("--config", spec.docker_image()),
+    ] {
+        if let Some(image) = image {
+            liftoff_model::image::check_reference(image)
+                .map_err(|e| anyhow::anyhow!("{flag}: {e}"))?;
+        }
+    }
 
     let client = conn::client(&a.conn)?;
     let entity = conn::entity(&client, a.entity.as_deref().or(spec.entity.as_deref())).await?;

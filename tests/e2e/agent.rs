@@ -762,7 +762,7 @@ async fn output_to_a_reader_that_went_away_ends_quietly() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn launching_a_job_that_is_not_there_pushes_nothing() {
+async fn launching_a_job_that_is_not_there_or_a_bad_image_pushes_nothing() {
     let tmp = tempfile::tempdir().unwrap();
     let server = Server::start(&tmp.path().join("server"), &[]);
     queue(&server, tmp.path(), "default");
@@ -782,6 +782,23 @@ async fn launching_a_job_that_is_not_there_pushes_nothing() {
     assert!(
         err.contains("job admin/proj/nojob:latest not found, so nothing was pushed")
             && err.contains("liftoff job list -e admin -p proj"),
+        "{err}"
+    );
+    // Nor an image the container engine would refuse.
+    let (status, _, err) = liftoff(
+        &server,
+        tmp.path(),
+        &[
+            "launch",
+            "--docker-image",
+            "Busybox:1.36",
+            "--queue",
+            "default",
+        ],
+    );
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(r#"--docker-image: "Busybox:1.36" is not a container image reference: repository names are lowercase"#),
         "{err}"
     );
     assert!(items(&server, "default").await.is_empty());

@@ -9,6 +9,7 @@ pub mod agent;
 pub mod artifact;
 pub mod config;
 pub mod form;
+pub mod image;
 pub mod job;
 pub mod json;
 pub mod launch;
