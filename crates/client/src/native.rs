@@ -70,15 +70,52 @@ impl Transport for NativeTransport {
 
 fn describe(e: reqwest::Error) -> String {
     let mut text = e.to_string();
-    let mut source = std::error::Error::source(&e);
-    while let Some(s) = source {
+    let mut root: &dyn std::error::Error = &e;
+    while let Some(s) = root.source() {
         text.push_str(": ");
         text.push_str(&s.to_string());
-        source = s.source();
+        root = s;
     }
     if e.is_timeout() {
         format!("timed out ({text})")
+    } else if e.is_connect() {
+        // The innermost cause says it plainly; reqwest's and hyper's wrappers add nothing.
+        let refused = root
+            .downcast_ref::<std::io::Error>()
+            .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused);
+        let why = if refused {
+            "connection refused".to_owned()
+        } else {
+            root.to_string()
+        };
+        format!(
+            "{why}; is the server running there, and is the address (WANDB_BASE_URL or --base-url) right?"
+        )
     } else {
         text
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_refused_connection_is_said_plainly() {
+        // Port 1 on loopback: nothing listens there.
+        let err = NativeTransport::new()
+            .unwrap()
+            .send(HttpRequest {
+                method: "POST",
+                url: "http://127.0.0.1:1/graphql".into(),
+                headers: vec![],
+                body: vec![],
+            })
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err,
+            "connection refused; is the server running there, and is the address (WANDB_BASE_URL or --base-url) right?"
+        );
     }
 }
