@@ -265,6 +265,12 @@ test("the run page shows the run's state, config and console", async () => {
   await page.waitForURL(/\/admin\/web\/jobs\/train\?version=v0$/);
   await page.waitForSelector(`table.data a[href="${runPath}"]`);
   assert.match(await page.textContent("nav[aria-label=Versions] a[aria-current=page]"), /^v0\b/, "v0 is the version shown");
+  // Opened straight from a link, with no project visited before, the top bar
+  // still offers this project's Jobs.
+  await page.evaluate(() => localStorage.removeItem("liftoff.recentProjects"));
+  await page.goto(`${server.url}${runPath}`);
+  await page.waitForSelector("h1 [data-state]");
+  assert.equal(await page.getAttribute('nav[aria-label=Main] a:has-text("Jobs")', "href"), "/admin/web/jobs");
 });
 
 test("a failing job shows its error on its row; requeue pushes it again", async () => {
@@ -314,6 +320,7 @@ test("links, back and forward change pages without a reload; `/` leaves no histo
   await page.click('a[href="/launch/admin/web-q"]');
   await page.waitForURL(/\/launch\/admin\/web-q$/);
   await page.waitForSelector("tbody[data-item]");
+  assert.equal((await page.textContent("nav.crumbs")).replace(/\s+/g, " ").trim(), "Launch / admin / web-q");
   await page.click('nav.tabs a:has-text("Agents")');
   await page.waitForURL(/\/web-q\/agents$/);
   await page.goBack();

@@ -82,9 +82,17 @@ fn TopBar() -> impl IntoView {
     let here = move |prefix: &'static str| {
         move || pathname.with(|p| p.starts_with(prefix)).then_some("page")
     };
+    // The project on screen (a job or run page), else the last one visited.
     let jobs_href = move || {
-        pathname.track();
-        recent_projects().first().map(|p| format!("/{p}/jobs"))
+        let here = pathname.with(|p| {
+            let parts: Vec<&str> = p.trim_matches('/').split('/').collect();
+            match parts.as_slice() {
+                [e, p, "jobs" | "runs", ..] => Some(format!("{e}/{p}")),
+                _ => None,
+            }
+        });
+        here.or_else(|| recent_projects().first().cloned())
+            .map(|p| format!("/{p}/jobs"))
     };
     let jobs_current = move || pathname.with(|p| p.contains("/jobs")).then_some("page");
     view! {

@@ -125,6 +125,7 @@ fn QueueView() -> impl IntoView {
             <nav class="crumbs" aria-label="Breadcrumb">
                 <a href="/launch">"Launch"</a>" / "
                 <a href=move || format!("/launch?entity={}", entity())>{entity}</a>" / "
+                <span aria-current="page">{queue}</span>
             </nav>
             {move || match loaded.get() {
                 false => view! {
