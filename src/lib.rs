@@ -10,7 +10,9 @@ use std::process::ExitCode;
 
 /// `println!` for a command's output. When the reader has gone
 /// (`liftoff job list | head -1`), the command ends there, quietly and
-/// successfully, as `ls | head` does, instead of panicking.
+/// successfully, as `ls | head` does, instead of panicking. Commands that go
+/// on working after they print (the server, `up`, the agent, a local
+/// `launch`) use [`note!`] instead.
 #[macro_export]
 macro_rules! out {
     () => {
@@ -20,6 +22,22 @@ macro_rules! out {
         $crate::out_line(format_args!($($arg)*))
     };
 }
+
+/// `println!` for commands that go on working after they print: when the
+/// reader has gone, the line is dropped and the work goes on (a server is
+/// not stopped, nor a job left unstarted, because `| head` closed).
+#[macro_export]
+macro_rules! note {
+    () => {
+        $crate::note_line(format_args!(""))
+    };
+    ($($arg:tt)*) => {
+        $crate::note_line(format_args!($($arg)*))
+    };
+}
+
+#[doc(hidden)]
+pub use liftoff_agent::log::say_line as note_line;
 
 #[doc(hidden)]
 pub fn out_line(args: std::fmt::Arguments<'_>) {

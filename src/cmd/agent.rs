@@ -45,7 +45,7 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<()> {
     let mut opts = AgentOptions::new(entity, config, work_dir);
     opts.stop_jobs_on_exit = args.stop_jobs_on_exit;
     let summary = liftoff_agent::run(client, opts, crate::cmd::server::shutdown_signal()).await?;
-    crate::out!(
+    crate::note!(
         "Agent {} stopped after starting {} job(s).",
         summary.name,
         summary.jobs_started

@@ -69,7 +69,7 @@ fn run_in_background(
     #[cfg(unix)]
     std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
     let child = cmd.spawn().context("cannot start the background launch")?;
-    crate::out!(
+    crate::note!(
         "Running in the background (pid {}); its output goes to {}",
         child.id(),
         log_path.display()
@@ -235,17 +235,17 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
             push.priority = priority;
             push.template_values = (!template_values.is_empty()).then_some(template_values);
             let pushed = client.call(push).await?;
-            crate::out!(
+            crate::note!(
                 "Pushed item {} to queue {queue} in {queue_entity}.",
                 pushed.item_id
             );
             if let Some(merged) = pushed.run_spec {
-                crate::out!(
+                crate::note!(
                     "Launch spec (as the queue will run it):\n{}",
                     serde_json::to_string_pretty(&merged.to_value())?
                 );
             }
-            crate::out!(
+            crate::note!(
                 "Watch it: liftoff queue show {queue} -e {queue_entity}   (or {}/launch/{queue_entity}/{queue})",
                 client.base_url()
             );
@@ -267,11 +267,11 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
                 work_dir,
             );
             opts.echo_jobs = true;
-            crate::out!("Running here with {resource} (no --queue).");
+            crate::note!("Running here with {resource} (no --queue).");
             let (run_id, result) = liftoff_agent::agent::run_direct(client, opts, spec).await;
             match result {
                 Ok(Outcome::Exited(0)) => {
-                    crate::out!("Run {run_id} finished.");
+                    crate::note!("Run {run_id} finished.");
                     Ok(())
                 }
                 Ok(Outcome::Exited(code)) => Err(JobFailed(format!(

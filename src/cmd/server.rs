@@ -56,34 +56,34 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     let url = format!("http://{}", listener.local_addr()?);
     match &args.upstream {
         Some(up) => {
-            crate::out!("Liftoff server on {url} (API forwarded to {up}; nothing stored here)")
+            crate::note!("Liftoff server on {url} (API forwarded to {up}; nothing stored here)")
         }
-        None => crate::out!(
+        None => crate::note!(
             "Liftoff server on {url} (storage: {})",
             storage_label(&args, &data_dir)
         ),
     }
     match (&boot.new_key, &admin_key) {
         // The operator chose the key: no need to put it in a log.
-        (Some(_), Some(_)) => crate::out!(
+        (Some(_), Some(_)) => crate::note!(
             "Created user `{}` with the API key from LIFTOFF_ADMIN_API_KEY",
             boot.username
         ),
         (Some(key), None) => {
-            crate::out!("Created user `{}` with API key {key}", boot.username);
-            crate::out!("(shown once; also saved to {})", boot.key_file.display());
+            crate::note!("Created user `{}` with API key {key}", boot.username);
+            crate::note!("(shown once; also saved to {})", boot.key_file.display());
         }
         (None, _) => {}
     }
     match web {
-        Some(dir) => crate::out!("Web app: {url}/ (from {})", dir.display()),
+        Some(dir) => crate::note!("Web app: {url}/ (from {})", dir.display()),
         None => {
-            crate::out!("Web app: not built (run `cargo xtask web`); the API is at {url}/graphql")
+            crate::note!("Web app: not built (run `cargo xtask web`); the API is at {url}/graphql")
         }
     }
-    crate::out!("Point W&B tools here with: export WANDB_BASE_URL={url} WANDB_API_KEY=<key>");
+    crate::note!("Point W&B tools here with: export WANDB_BASE_URL={url} WANDB_API_KEY=<key>");
     serve(state, listener, shutdown_signal()).await?;
-    crate::out!("Liftoff server stopped.");
+    crate::note!("Liftoff server stopped.");
     Ok(())
 }
 

@@ -57,18 +57,18 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         Credentials::new(&url, &key),
     );
     ensure_default_queue(&client).await?;
-    crate::out!();
-    crate::out!("  Liftoff is up: {url}/");
-    crate::out!("  API key (user admin): {key}");
+    crate::note!();
+    crate::note!("  Liftoff is up: {url}/");
+    crate::note!("  API key (user admin): {key}");
     match &web {
-        Some(_) => crate::out!("  Open the URL and paste the key to sign in."),
-        None => crate::out!(
+        Some(_) => crate::note!("  Open the URL and paste the key to sign in."),
+        None => crate::note!(
             "  (the web app is not built: `cargo xtask web`; the API works at {url}/graphql)"
         ),
     }
-    crate::out!("  CLI: export WANDB_BASE_URL={url} WANDB_API_KEY={key}");
-    crate::out!("       liftoff launch --uri . --entry-point 'python train.py' --queue default");
-    crate::out!();
+    crate::note!("  CLI: export WANDB_BASE_URL={url} WANDB_API_KEY={key}");
+    crate::note!("       liftoff launch --uri . --entry-point 'python train.py' --queue default");
+    crate::note!();
     let result = if args.no_agent {
         shutdown_signal().await;
         Ok(())
@@ -86,7 +86,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     };
     let _ = stop_tx.send(true);
     server.await.context("the server task failed")??;
-    crate::out!("Liftoff stopped.");
+    crate::note!("Liftoff stopped.");
     result
 }
 
@@ -113,6 +113,6 @@ async fn ensure_default_queue(client: &Client<NativeTransport>) -> anyhow::Resul
             default_resource_config_id: Some(config_id),
         })
         .await?;
-    crate::out!("Created the queue `default` (local-process) for user admin.");
+    crate::note!("Created the queue `default` (local-process) for user admin.");
     Ok(())
 }

@@ -10,7 +10,7 @@ use liftoff_client::ops::web::LiftoffJob;
 use liftoff_model::run::RunState as State;
 use liftoff_model::status::ItemState;
 
-use crate::harness::{ADMIN_KEY, AgentProcess, Server, eventually, liftoff};
+use crate::harness::{ADMIN_KEY, AgentProcess, Server, eventually, liftoff, liftoff_command};
 
 async fn items(server: &Server, queue: &str) -> Vec<ItemWithRun> {
     server
@@ -745,17 +745,19 @@ async fn output_to_a_reader_that_went_away_ends_quietly() {
     let tmp = tempfile::tempdir().unwrap();
     let server = Server::start(&tmp.path().join("server"), &[]);
     queue(&server, tmp.path(), "default");
+    ends_quietly_with_stdout_closed(liftoff_command(
+        &server,
+        tmp.path(),
+        &["queue", "show", "default"],
+    ));
+}
+
+/// Run `command` with its stdout a pipe nobody reads (`| head` after it
+/// left): it must neither panic nor fail.
+fn ends_quietly_with_stdout_closed(mut command: Command) {
     let (reader, writer) = std::io::pipe().unwrap();
     drop(reader);
-    let out = Command::new(crate::harness::bin())
-        .args(["queue", "show", "default"])
-        .current_dir(tmp.path())
-        .env("WANDB_BASE_URL", &server.url)
-        .env("WANDB_API_KEY", ADMIN_KEY)
-        .env_remove("WANDB_ENTITY")
-        .stdout(writer)
-        .output()
-        .unwrap();
+    let out = command.stdout(writer).output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("panicked"), "{err}");
     assert_eq!(out.status.code(), Some(0), "{err}");
@@ -823,4 +825,19 @@ async fn queue_hints_quote_a_name_the_shell_would_split() {
         out.contains("none. Start one with: liftoff agent -q 'my q' -e admin"),
         "{out}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_local_launch_runs_its_job_though_the_reader_went_away() {
+    // `liftoff launch -E ... | head -1`: the output is dropped, the job still runs.
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("server"), &[]);
+    let marker = tmp.path().join("ran");
+    let command = format!("sh -c 'echo ran > {}'", marker.display());
+    ends_quietly_with_stdout_closed(liftoff_command(
+        &server,
+        tmp.path(),
+        &["launch", "--project", "proj", "--entry-point", &command],
+    ));
+    assert_eq!(std::fs::read_to_string(&marker).unwrap(), "ran\n");
 }

@@ -105,15 +105,7 @@ pub fn liftoff(
     dir: &Path,
     args: &[&str],
 ) -> (std::process::ExitStatus, String, String) {
-    let out = Command::new(bin())
-        .args(args)
-        .current_dir(dir)
-        .env("WANDB_BASE_URL", &server.url)
-        .env("WANDB_API_KEY", ADMIN_KEY)
-        .env("LIFTOFF_DATA_DIR", server.data_dir.join("cli"))
-        .env("LIFTOFF_AGENT_DIR", server.data_dir.join("cli-agent"))
-        .env_remove("WANDB_ENTITY")
-        .env_remove("WANDB_PROJECT")
+    let out = liftoff_command(server, dir, args)
         .output()
         .expect("run liftoff");
     (
@@ -121,6 +113,21 @@ pub fn liftoff(
         String::from_utf8_lossy(&out.stdout).into_owned(),
         String::from_utf8_lossy(&out.stderr).into_owned(),
     )
+}
+
+/// `liftoff ARGS` in `dir`, as the admin of `server`, not yet started.
+pub fn liftoff_command(server: &Server, dir: &Path, args: &[&str]) -> Command {
+    let mut command = Command::new(bin());
+    command
+        .args(args)
+        .current_dir(dir)
+        .env("WANDB_BASE_URL", &server.url)
+        .env("WANDB_API_KEY", ADMIN_KEY)
+        .env("LIFTOFF_DATA_DIR", server.data_dir.join("cli"))
+        .env("LIFTOFF_AGENT_DIR", server.data_dir.join("cli-agent"))
+        .env_remove("WANDB_ENTITY")
+        .env_remove("WANDB_PROJECT");
+    command
 }
 
 /// A running `liftoff agent`.

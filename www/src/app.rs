@@ -87,7 +87,8 @@ fn TopBar() -> impl IntoView {
         let here = pathname.with(|p| {
             let parts: Vec<&str> = p.trim_matches('/').split('/').collect();
             match parts.as_slice() {
-                [e, p, "jobs" | "runs", ..] => Some(format!("{e}/{p}")),
+                // (`/launch/E/Q` is a queue page, whatever the queue's name.)
+                [e, p, "jobs" | "runs", ..] if *e != "launch" => Some(format!("{e}/{p}")),
                 _ => None,
             }
         });

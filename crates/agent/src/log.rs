@@ -20,7 +20,7 @@ macro_rules! say {
 }
 pub(crate) use say;
 
-pub(crate) fn say_line(args: std::fmt::Arguments<'_>) {
+pub fn say_line(args: std::fmt::Arguments<'_>) {
     use std::io::Write as _;
     let mut stdout = std::io::stdout().lock();
     let _ = stdout

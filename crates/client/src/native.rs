@@ -79,18 +79,19 @@ fn describe(e: reqwest::Error) -> String {
     if e.is_timeout() {
         format!("timed out ({text})")
     } else if e.is_connect() {
-        // The innermost cause says it plainly; reqwest's and hyper's wrappers add nothing.
+        // The innermost cause says it plainly; reqwest's and hyper's wrappers
+        // add nothing. Only a refusal or an unknown host calls for the hint.
         let refused = root
             .downcast_ref::<std::io::Error>()
             .is_some_and(|io| io.kind() == std::io::ErrorKind::ConnectionRefused);
-        let why = if refused {
-            "connection refused".to_owned()
+        let cause = root.to_string();
+        if refused {
+            "connection refused; is a server running at that address?".to_owned()
+        } else if text.contains("dns error") || cause.contains("lookup address") {
+            format!("{cause}; is the host name right?")
         } else {
-            root.to_string()
-        };
-        format!(
-            "{why}; is the server running there, and is the address (WANDB_BASE_URL or --base-url) right?"
-        )
+            cause
+        }
     } else {
         text
     }
@@ -115,7 +116,7 @@ mod tests {
             .unwrap_err();
         assert_eq!(
             err,
-            "connection refused; is the server running there, and is the address (WANDB_BASE_URL or --base-url) right?"
+            "connection refused; is a server running at that address?"
         );
     }
 }

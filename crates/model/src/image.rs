@@ -25,16 +25,23 @@ pub fn check_reference(image: &str) -> Result<(), String> {
         None => (image, None),
     };
     if let Some(d) = digest {
+        // The algorithms engines accept, each with its exact length of lowercase hex.
         let ok = d.split_once(':').is_some_and(|(algo, hex)| {
-            !algo.is_empty()
-                && algo
+            let len = match algo {
+                "sha256" => 64,
+                "sha384" => 96,
+                "sha512" => 128,
+                _ => return false,
+            };
+            hex.len() == len
+                && hex
                     .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || "+._-".contains(c))
-                && hex.len() >= 32
-                && hex.chars().all(|c| c.is_ascii_hexdigit())
+                    .all(|c| c.is_ascii_digit() || ('a'..='f').contains(&c))
         });
         if !ok {
-            return fail("a digest is written @algorithm:hex, e.g. @sha256:<64 hex digits>");
+            return fail(
+                "a digest is @sha256:<64 lowercase hex digits> (or sha384:<96>, sha512:<128>)",
+            );
         }
     }
     // A tag follows the last ':' that comes after the last '/' (a ':' before
@@ -57,24 +64,18 @@ pub fn check_reference(image: &str) -> Result<(), String> {
             );
         }
     }
+    if name.len() > 255 {
+        return fail("the name (before any tag) is longer than 255 characters");
+    }
     let mut parts: Vec<&str> = name.split('/').collect();
-    // The first part is a registry when it looks like a host: it has a '.'
-    // or a port, or is localhost.
-    if parts.len() > 1 && (parts[0].contains(['.', ':']) || parts[0] == "localhost") {
+    // The first part is a registry when it looks like a host: it has a '.',
+    // a port or a capital letter, is an IPv6 address in brackets, or is localhost.
+    let looks_like_host = |p: &str| {
+        p.contains(['.', ':', '[']) || p.chars().any(|c| c.is_ascii_uppercase()) || p == "localhost"
+    };
+    if parts.len() > 1 && looks_like_host(parts[0]) {
         let host = parts.remove(0);
-        let (domain, port) = match host.split_once(':') {
-            Some((d, p)) => (d, Some(p)),
-            None => (host, None),
-        };
-        let domain_ok = domain.split('.').all(|label| {
-            !label.is_empty()
-                && !label.starts_with('-')
-                && !label.ends_with('-')
-                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
-        });
-        if !domain_ok
-            || port.is_some_and(|p| p.is_empty() || !p.chars().all(|c| c.is_ascii_digit()))
-        {
+        if !host_ok(host) {
             return fail(&format!("{host:?} is not a registry host[:port]"));
         }
     }
@@ -84,6 +85,40 @@ pub fn check_reference(image: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// `registry.example.com`, `localhost:5000`, `[::1]:5000`.
+fn host_ok(host: &str) -> bool {
+    let (domain_ok, port) = if let Some(inner) = host.strip_prefix('[') {
+        let Some((addr, after)) = inner.split_once(']') else {
+            return false;
+        };
+        let ok = addr.contains(':')
+            && addr
+                .chars()
+                .all(|c| c.is_ascii_hexdigit() || c == ':' || c == '.');
+        let port = match after {
+            "" => None,
+            p => match p.strip_prefix(':') {
+                Some(port) => Some(port),
+                None => return false,
+            },
+        };
+        (ok, port)
+    } else {
+        let (domain, port) = match host.split_once(':') {
+            Some((d, p)) => (d, Some(p)),
+            None => (host, None),
+        };
+        let ok = domain.split('.').all(|label| {
+            !label.is_empty()
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+                && label.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        });
+        (ok, port)
+    };
+    domain_ok && port.is_none_or(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// What is wrong with one `/`-separated part of a repository path, if anything.
@@ -140,6 +175,12 @@ mod tests {
             "python@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
             "python:3.12@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
             "my-org/my---image",
+            "docker.io/library/python:3.12",
+            "registry:5000/x",
+            "Myregistry/x",
+            "Registry.Example.COM/x:LATEST",
+            "[::1]:5000/foo",
+            "[2001:db8::1]/foo:tag",
         ] {
             assert_eq!(check_reference(good), Ok(()), "{good}");
         }
@@ -158,6 +199,22 @@ mod tests {
         assert!(why("busybox:").contains("a tag is"));
         assert!(why("busybox:-x").contains("a tag is"));
         assert!(why("busybox@sha256:xyz").contains("a digest"));
+        let hex = "0123456789abcdef".repeat(4);
+        for digest in [
+            format!("sha256:{}", &hex[..32]),
+            format!("sha256:{hex}00"),
+            format!("sha256:{}", hex.to_uppercase()),
+            format!("md5:{hex}"),
+            format!("sha256+b64:{hex}"),
+        ] {
+            assert!(
+                why(&format!("busybox@{digest}")).contains("a digest is @sha256"),
+                "{digest}"
+            );
+        }
+        assert!(why(&"a".repeat(256)).contains("longer than 255"));
+        assert!(why("[::1/foo").contains("registry host"));
+        assert!(why("[::1]x/foo").contains("registry host"));
         assert!(why("org//train").contains("empty path part"));
         assert!(why("train/").contains("empty path part"));
         assert!(why("-train").contains("must start and end"));
