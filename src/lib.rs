@@ -41,12 +41,7 @@ pub use liftoff_agent::log::say_line as note_line;
 
 #[doc(hidden)]
 pub fn out_line(args: std::fmt::Arguments<'_>) {
-    use std::io::Write as _;
-    let mut stdout = std::io::stdout().lock();
-    match stdout
-        .write_fmt(args)
-        .and_then(|()| stdout.write_all(b"\n"))
-    {
+    match liftoff_agent::log::write_line(args) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
         Err(e) => {

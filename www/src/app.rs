@@ -55,7 +55,7 @@ pub fn App() -> impl IntoView {
         None => view! { <NotFound/> }.into_any(),
     };
     view! {
-        <TopBar/>
+        <TopBar page/>
         <main id="main">{shown}</main>
         <ToastHost/>
     }
@@ -76,26 +76,23 @@ fn Home() -> impl IntoView {
 }
 
 #[component]
-fn TopBar() -> impl IntoView {
+fn TopBar(page: Memo<Option<Page>>) -> impl IntoView {
     let session = use_session();
     let pathname = router::use_pathname();
     let here = move |prefix: &'static str| {
         move || pathname.with(|p| p.starts_with(prefix)).then_some("page")
     };
-    // The project on screen (a job or run page), else the last one visited.
+    // The project on screen (the routes with a `:project`: jobs, a job, a
+    // run), else the last one visited.
+    let params = router::use_params_map();
     let jobs_href = move || {
-        let here = pathname.with(|p| {
-            let parts: Vec<&str> = p.trim_matches('/').split('/').collect();
-            match parts.as_slice() {
-                // (`/launch/E/Q` is a queue page, whatever the queue's name.)
-                [e, p, "jobs" | "runs", ..] if *e != "launch" => Some(format!("{e}/{p}")),
-                _ => None,
-            }
-        });
-        here.or_else(|| recent_projects().first().cloned())
+        let on_screen =
+            params.with(|p| Some(format!("{}/{}", p.get("entity")?, p.get("project")?)));
+        on_screen
+            .or_else(|| recent_projects().first().cloned())
             .map(|p| format!("/{p}/jobs"))
     };
-    let jobs_current = move || pathname.with(|p| p.contains("/jobs")).then_some("page");
+    let jobs_current = move || matches!(page.get(), Some(Page::Jobs | Page::Job)).then_some("page");
     view! {
         <a class="skip" href="#main">"Skip to content"</a>
         <header class="top">

@@ -21,11 +21,14 @@ macro_rules! say {
 pub(crate) use say;
 
 pub fn say_line(args: std::fmt::Arguments<'_>) {
-    use std::io::Write as _;
+    let _ = write_line(args);
+}
+
+/// One line on stdout, or why it could not be written.
+pub fn write_line(args: std::fmt::Arguments<'_>) -> std::io::Result<()> {
     let mut stdout = std::io::stdout().lock();
-    let _ = stdout
-        .write_fmt(args)
-        .and_then(|()| stdout.write_all(b"\n"));
+    stdout.write_fmt(args)?;
+    stdout.write_all(b"\n")
 }
 
 const TAIL_LINES: usize = 40;

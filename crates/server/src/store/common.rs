@@ -25,6 +25,15 @@ pub fn placeholders(first: usize, n: usize) -> String {
     format!("({})", list.join(", "))
 }
 
+/// The state a user sees, in SQL: an expired lease (`$2` is now) is waiting
+/// again. One expression for the counts and the census.
+macro_rules! shown_state {
+    () => {
+        "CASE WHEN state = 'LEASED' AND lease_expires_at < $2 THEN 'PENDING' ELSE state END"
+    };
+}
+pub(crate) use shown_state;
+
 macro_rules! impl_store {
     ($store:ty, $db:ty, $backend:literal, pop = $pop:expr, begin = |$pool:ident| $begin:expr) => {
         use async_trait::async_trait;
@@ -469,8 +478,10 @@ macro_rules! impl_store {
 
             async fn item_counts(&self, queue_id: i64, now: i64) -> Result<Vec<(String, i64)>> {
                 let rows: Vec<(String, i64)> = sqlx::query_as::<$db, (String, i64)>(
-                    "SELECT CASE WHEN state = 'LEASED' AND lease_expires_at < $2 THEN 'PENDING' ELSE state END AS s, COUNT(*) \
-                     FROM items WHERE queue_id = $1 GROUP BY s ORDER BY s",
+                    concat!(
+                        "SELECT ", $crate::store::common::shown_state!(), " AS s, COUNT(*) \
+                         FROM items WHERE queue_id = $1 GROUP BY s ORDER BY s"
+                    ),
                 )
                 .bind(queue_id)
                 .bind(now)
@@ -483,13 +494,15 @@ macro_rules! impl_store {
                 // One statement: one snapshot on both databases.
                 type Row = (String, i64, Option<i64>, Option<String>, Option<String>, i64);
                 let rows: Vec<Row> = sqlx::query_as::<$db, Row>(
-                    "SELECT CASE WHEN state = 'LEASED' AND lease_expires_at < $2 THEN 'PENDING' ELSE state END AS s, \
-                            COUNT(*) AS n, NULL AS agent_id, NULL AS run, NULL AS spec, 0 AS id \
-                     FROM items WHERE queue_id = $1 AND state <> 'CLAIMED' GROUP BY s \
-                     UNION ALL \
-                     SELECT 'CLAIMED', 1, agent_id, associated_run_id, run_spec, id \
-                     FROM items WHERE queue_id = $1 AND state = 'CLAIMED' \
-                     ORDER BY 1, 6",
+                    concat!(
+                        "SELECT ", $crate::store::common::shown_state!(), " AS s, \
+                                COUNT(*) AS n, NULL AS agent_id, NULL AS run, NULL AS spec, 0 AS id \
+                         FROM items WHERE queue_id = $1 AND state <> 'CLAIMED' GROUP BY s \
+                         UNION ALL \
+                         SELECT 'CLAIMED', 1, agent_id, associated_run_id, run_spec, id \
+                         FROM items WHERE queue_id = $1 AND state = 'CLAIMED' \
+                         ORDER BY 1, 6"
+                    ),
                 )
                 .bind(queue_id)
                 .bind(now)
