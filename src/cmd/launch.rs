@@ -122,15 +122,14 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("--resource: {e}"))?;
     }
     let mut spec = LaunchSpec::from_value(base).map_err(|e| anyhow::anyhow!("--config: {e}"))?;
-    // Images are checked here, before any call: a bad one would fail on the agent.
-    for (flag, image) in [
-        ("--docker-image", a.docker_image.as_deref()),
-        ("--config", spec.docker_image()),
-    ] {
-        if let Some(image) = image {
-            liftoff_model::image::check_reference(image)
-                .map_err(|e| anyhow::anyhow!("{flag}: {e}"))?;
-        }
+    // The image is checked here, before any call: a bad one would fail on the
+    // agent. `--docker-image` replaces the config's, so only it is checked then.
+    let image = match a.docker_image.as_deref() {
+        Some(image) => Some(("--docker-image", image)),
+        None => spec.docker_image().map(|image| ("--config", image)),
+    };
+    if let Some((flag, image)) = image {
+        liftoff_model::image::check_reference(image).map_err(|e| anyhow::anyhow!("{flag}: {e}"))?;
     }
 
     let client = conn::client(&a.conn)?;

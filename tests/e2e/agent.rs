@@ -710,7 +710,19 @@ async fn an_unacknowledged_lease_goes_back_to_pending_and_runs_once() {
 async fn queue_show_says_what_each_item_runs() {
     let tmp = tempfile::tempdir().unwrap();
     let server = Server::start(&tmp.path().join("server"), &[]);
-    queue(&server, tmp.path(), "default");
+    // (A container queue: a local-process one refuses images.)
+    let (status, _, err) = liftoff(
+        &server,
+        tmp.path(),
+        &[
+            "queue",
+            "create",
+            "default",
+            "--resource",
+            "local-container",
+        ],
+    );
+    assert!(status.success(), "{err}");
     for args in [
         &["--docker-image", "busybox:1.36"][..],
         &["--entry-point", "echo hi", "--project", "proj"][..],
@@ -801,6 +813,29 @@ async fn launching_a_job_that_is_not_there_or_a_bad_image_pushes_nothing() {
     assert_eq!(status.code(), Some(2), "{err}");
     assert!(
         err.contains(r#"--docker-image: "Busybox:1.36" is not a container image reference: repository names are lowercase"#),
+        "{err}"
+    );
+    // A good image replaces the config's bad one, so only it is checked; the
+    // server then refuses an image for a local-process queue at the push.
+    let (status, _, err) = liftoff(
+        &server,
+        tmp.path(),
+        &[
+            "launch",
+            "-c",
+            r#"{"docker": {"docker_image": "Bad:1"}}"#,
+            "--docker-image",
+            "busybox:1.36",
+            "--queue",
+            "default",
+        ],
+    );
+    assert_ne!(status.code(), Some(0), "{err}");
+    assert!(
+        !err.contains("Bad:1")
+            && err.contains(
+                r#"queue "default" runs local-process jobs, which cannot run a container image (busybox:1.36)"#
+            ),
         "{err}"
     );
     assert!(items(&server, "default").await.is_empty());

@@ -6,7 +6,7 @@
 use serde_json::{Map, Value};
 
 use crate::json::deep_merge;
-use crate::queue::DefaultResourceConfig;
+use crate::queue::{DefaultResourceConfig, ResourceType};
 use crate::schema::Problem;
 use crate::spec::LaunchSpec;
 use crate::template;
@@ -41,6 +41,16 @@ pub fn merge_for_push(
             path: "resource".into(),
             message: format!(
                 "queue {queue_name:?} runs {resource} jobs, but the spec asks for {asked}; push to a {asked} queue or drop `resource`"
+            ),
+        }]);
+    }
+    // The agent would fail it at once ("a local-process queue cannot run an
+    // image job"); say so now, while the user is still at the push.
+    if let (ResourceType::LocalProcess, Some(image)) = (cfg.resource, spec.docker_image()) {
+        return Err(vec![Problem {
+            path: "docker.docker_image".into(),
+            message: format!(
+                "queue {queue_name:?} runs local-process jobs, which cannot run a container image ({image}); push to a local-container or kubernetes queue, or launch a command or a code job instead"
             ),
         }]);
     }

@@ -216,6 +216,23 @@ fn push_merges_spec_resource_args_over_the_queue_config() {
             .message
             .contains("runs local-container jobs, but the spec asks for kubernetes")
     );
+    // An image cannot run on a local-process queue: refused, not left to fail on the agent.
+    let process = DefaultResourceConfig {
+        id: None,
+        resource: ResourceType::LocalProcess,
+        config: DefaultResourceConfig::wrap(ResourceType::LocalProcess, json!({})),
+        template_variables: vec![],
+    };
+    let mut image =
+        LaunchSpec::from_value(json!({"docker": {"docker_image": "busybox:1.36"}})).unwrap();
+    let err = merge_for_push(&mut image, "cpu", Some(&process), &Map::new()).unwrap_err();
+    assert_eq!(err[0].path, "docker.docker_image");
+    assert!(err[0].message.contains(
+        "queue \"cpu\" runs local-process jobs, which cannot run a container image (busybox:1.36)"
+    ));
+    let mut command =
+        LaunchSpec::from_value(json!({"overrides": {"entry_point": ["echo", "hi"]}})).unwrap();
+    merge_for_push(&mut command, "cpu", Some(&process), &Map::new()).unwrap();
     // Template values for a queue without variables are refused.
     let mut values = Map::new();
     values.insert("cpu".into(), json!(1));
