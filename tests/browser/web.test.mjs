@@ -154,6 +154,10 @@ test("create queue through the UI: it lands on the Agents tab with the no-agent 
   const commands = await page.$$eval(".command code", (els) => els.map((e) => e.textContent));
   assert.deepEqual(commands, ["liftoff agent -q web-q -e admin", "wandb launch-agent -q web-q -e admin"]);
   await shot("queue-agents-no-agent");
+  // No project opened yet: Jobs leads to the Launch home's project picker, ready to type in.
+  await page.click('nav[aria-label=Main] a:has-text("Jobs")');
+  await page.waitForURL(`${server.url}/launch#pick-project`);
+  await page.waitForFunction(() => document.activeElement?.id === "pick-project");
   await page.goto(`${server.url}/launch`);
   await page.waitForSelector("a:has-text('web-q')");
   assert.match(await page.textContent("table.queues"), /local-process\s*Not active/);

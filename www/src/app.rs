@@ -6,7 +6,7 @@ use crate::components::toast::{ToastHost, Toasts};
 use crate::pages::connect::ConnectPage;
 use crate::pages::job::JobPage;
 use crate::pages::jobs::JobsPage;
-use crate::pages::launch::LaunchPage;
+use crate::pages::launch::{LaunchPage, PICK_PROJECT};
 use crate::pages::not_found::NotFound;
 use crate::pages::queue::QueuePage;
 use crate::pages::run::RunPage;
@@ -83,14 +83,17 @@ fn TopBar(page: Memo<Option<Page>>) -> impl IntoView {
         move || pathname.with(|p| p.starts_with(prefix)).then_some("page")
     };
     // The project on screen (the routes with a `:project`: jobs, a job, a
-    // run), else the last one visited.
+    // run), else the last one visited, else the Launch home's project picker.
     let params = router::use_params_map();
     let jobs_href = move || {
         let on_screen =
             params.with(|p| Some(format!("{}/{}", p.get("entity")?, p.get("project")?)));
         on_screen
             .or_else(|| recent_projects().first().cloned())
-            .map(|p| format!("/{p}/jobs"))
+            .map_or_else(
+                || format!("/launch#{PICK_PROJECT}"),
+                |p| format!("/{p}/jobs"),
+            )
     };
     let jobs_current = move || matches!(page.get(), Some(Page::Jobs | Page::Job)).then_some("page");
     view! {
@@ -99,7 +102,7 @@ fn TopBar(page: Memo<Option<Page>>) -> impl IntoView {
             <a class="brand" href="/launch"><span class="mark" aria-hidden="true"></span>"Liftoff"</a>
             <nav aria-label="Main">
                 <a href="/launch" aria-current=here("/launch")>"Launch"</a>
-                {move || jobs_href().map(|href| view! { <a href=href aria-current=jobs_current>"Jobs"</a> })}
+                <a href=jobs_href aria-current=jobs_current>"Jobs"</a>
             </nav>
             <a class="who" href="/connect" aria-current=here("/connect")>
                 {move || match session.info() {

@@ -197,6 +197,10 @@ pub fn upsert(s: QueueSettings) -> UpsertRunQueue {
     }
 }
 
+/// The project field of the Launch home's picker: the top bar's Jobs link
+/// goes to `/launch#pick-project` before any project was opened.
+pub const PICK_PROJECT: &str = "pick-project";
+
 /// Jobs live in projects: open one (or a recent one).
 #[component]
 fn ProjectPicker() -> impl IntoView {
@@ -204,6 +208,17 @@ fn ProjectPicker() -> impl IntoView {
     let navigate = use_navigate();
     let entity = RwSignal::new(session.info().map(|i| i.viewer.entity).unwrap_or_default());
     let project = RwSignal::new(String::new());
+    // Sent here by that link: the project is what to type.
+    let project_input = NodeRef::<leptos::html::Input>::new();
+    Effect::new(move |_| {
+        let asked = window()
+            .location()
+            .hash()
+            .is_ok_and(|h| h.strip_prefix('#') == Some(PICK_PROJECT));
+        if let (true, Some(input)) = (asked, project_input.get()) {
+            let _ = input.focus();
+        }
+    });
     let open = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (e, p) = (entity.get_untracked(), project.get_untracked());
@@ -220,8 +235,8 @@ fn ProjectPicker() -> impl IntoView {
                 <label for="pick-entity" class="sr-only">"Entity"</label>
                 <input id="pick-entity" type="text" placeholder="entity" bind:value=entity/>
                 <span aria-hidden="true">"/"</span>
-                <label for="pick-project" class="sr-only">"Project"</label>
-                <input id="pick-project" type="text" placeholder="project" bind:value=project/>
+                <label for=PICK_PROJECT class="sr-only">"Project"</label>
+                <input id=PICK_PROJECT type="text" placeholder="project" bind:value=project node_ref=project_input/>
                 <button class="btn" type="submit">"Open jobs"</button>
             </form>
             {(!recent.is_empty()).then(|| view! {

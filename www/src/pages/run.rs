@@ -137,9 +137,11 @@ fn RunHeader(detail: RwSignal<Option<RunDetail>>, refresh: Callback<()>) -> impl
                 <div class="page-head">
                     <div>
                         <h1>{r.display_name.clone().unwrap_or_else(|| r.name.clone())}" "<RunStateBadge state=r.state.clone()/></h1>
-                        <p class="meta">
-                            <span class="mono">{r.name.clone()}</span>
-                            " · created "<Ago at=r.created_at.clone()/>
+                        <p class="meta-line">
+                            {r.display_name.as_ref().filter(|d| **d != r.name).map(|_| view! {
+                                <span class="mono">{r.name.clone()}</span>" · "
+                            })}
+                            "created "<Ago at=r.created_at.clone()/>
                             " · last heard from "<Ago at=r.heartbeat_at.clone()/>
                             {d.host.clone().map(|h| format!(" · on {h}"))}
                             {d.program.clone().map(|p| format!(" · {p}"))}
