@@ -509,10 +509,7 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
                     .unwrap_or_default();
                 let chosen = match job {
                     Some(path) => Some(parse_job(&path, "latest")?),
-                    None => {
-                        let entities = self.entities(&session).await?;
-                        loads::run_job(c, caps, &all, &entities, &entity, &project, &run).await
-                    }
+                    None => loads::run_job(c, caps, &all, &entity, &project, &run).await,
                 };
                 let found = match &chosen {
                     Some(j) => match all

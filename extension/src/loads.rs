@@ -4,14 +4,13 @@
 //! through the client's [`Transport`]; what answers mean is decided in
 //! `liftoff-model`, `liftoff-client` and this crate's pure modules.
 
-use serde_json::Value;
 use time::OffsetDateTime;
 
 use liftoff_client::ops::identity::{ServerFeaturesQuery, Viewer};
 use liftoff_client::ops::items::{GetRunQueueItem, Pushed};
-use liftoff_client::ops::liftoff::{LiftoffRunQueue, LiftoffRunQueues};
+use liftoff_client::ops::liftoff::LiftoffRunQueue;
 use liftoff_client::ops::runs::{Run, RunState as RunStateQuery};
-use liftoff_client::ops::web::Job;
+use liftoff_client::ops::web::{Job, LiftoffRunPage};
 use liftoff_client::view::Capabilities;
 use liftoff_client::{Client, Error, Transport};
 use liftoff_model::launch::{LaunchRequest, QueueChoice};
@@ -103,12 +102,12 @@ pub async fn run_base<T: Transport>(
 }
 
 /// The job (and version) a run was launched from: a job version that
-/// lists the run among its users, else a queue item that started it.
+/// lists the run among its users, else what a Liftoff server knows of the
+/// run (the job it used, or the spec of the queue item that started it).
 pub async fn run_job<T: Transport>(
     client: &Client<T>,
     caps: Capabilities,
     jobs: &[Job],
-    entities: &[String],
     entity: &str,
     project: &str,
     run: &str,
@@ -125,50 +124,27 @@ pub async fn run_job<T: Transport>(
             }
         }
     }
-    if !caps.queue_admin {
+    if !caps.console {
         return None;
     }
-    for queue_entity in entities {
-        let Ok(list) = client
-            .call(LiftoffRunQueues {
-                entity: queue_entity.clone(),
-            })
-            .await
-        else {
-            continue;
-        };
-        for summary in list {
-            let Ok(detail) = client
-                .call(LiftoffRunQueue {
-                    entity: queue_entity.clone(),
-                    queue: summary.queue.name.clone(),
-                    first: 200,
-                    after: None,
-                })
-                .await
-            else {
-                continue;
-            };
-            let found = detail.items.iter().find_map(|i| {
-                let started = i.item.associated_run_id.as_deref() == Some(run)
-                    || i.run.as_ref().is_some_and(|r| r.name == run);
-                let spec = i.item.run_spec.as_ref()?;
-                let job = spec.get("job")?.as_str()?;
-                let lands = |k: &str, want: &str| {
-                    spec.get(k)
-                        .and_then(Value::as_str)
-                        .is_none_or(|v| v == want)
-                };
-                (started && lands("entity", entity) && lands("project", project))
-                    .then(|| JobRef::parse(job).ok())
-                    .flatten()
-            });
-            if found.is_some() {
-                return found;
-            }
-        }
+    let detail = client
+        .call(LiftoffRunPage {
+            entity: entity.into(),
+            project: project.into(),
+            run: run.into(),
+        })
+        .await
+        .ok()?;
+    match (detail.job, detail.launched.and_then(|l| l.job)) {
+        (Some(used), _) => Some(JobRef {
+            entity: used.entity,
+            project: used.project,
+            name: used.name,
+            alias: used.version,
+        }),
+        (None, Some(pushed)) => JobRef::parse(&pushed).ok(),
+        (None, None) => None,
     }
-    None
 }
 
 /// Push a checked launch.

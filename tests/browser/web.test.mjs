@@ -255,6 +255,8 @@ test("the run page shows the run's state, config and console", async () => {
   const jobLink = await page.waitForSelector("a.job-link");
   assert.equal(await jobLink.textContent(), "train:v0");
   assert.equal(await jobLink.getAttribute("href"), "/admin/web/jobs/train?version=v0");
+  // ...and to the queue it was launched from.
+  assert.equal(await page.getAttribute("a.queue-link", "href"), "/launch/admin/web-q");
   const runPath = new URL(page.url()).pathname;
   await page.waitForSelector("pre.console:has-text('done')", { timeout: 20_000 });
   const log = await page.textContent("pre.console");

@@ -103,7 +103,8 @@ impl Scripted {
             "Viewer" => json!({"viewer": {"id": "VXNlcjox", "entity": "admin", "username": "admin",
                                           "email": null, "flags": null, "teams": {"edges": []}}}),
             "ServerFeaturesQuery" => json!({"serverInfo": {"features": [
-                {"name": "LIFTOFF_QUEUE_ADMIN", "isEnabled": true}, {"name": "LIFTOFF_LAUNCH_AGENTS", "isEnabled": true}]}}),
+                {"name": "LIFTOFF_QUEUE_ADMIN", "isEnabled": true}, {"name": "LIFTOFF_LAUNCH_AGENTS", "isEnabled": true},
+                {"name": "LIFTOFF_RUN_CONSOLE", "isEnabled": true}]}}),
             "LiftoffJob" => json!({"project": {"artifactCollection": job_collection()}}),
             "LiftoffJobs" => {
                 json!({"project": {"artifactType": {"artifactCollections": {"edges": [{"node": job_collection()}]}}}})
@@ -115,8 +116,16 @@ impl Scripted {
             "pushToRunQueueByName" => {
                 json!({"pushToRunQueueByName": {"runQueueItemId": "UnVuUXVldWVJdGVtOjE=", "runSpec": null}})
             }
+            // r2 used no job version: only its queue item's spec names the job.
+            "LiftoffRunPage" => {
+                json!({"project": {"run": {"id": "UnVuOjI=", "name": "r2", "state": "finished",
+                "config": "{}", "summaryMetrics": "{}", "inputArtifacts": {"edges": []},
+                "launchItem": {"id": "UnVuUXVldWVJdGVtOjk=", "runSpec": {"job": "admin/proj/train:v0"},
+                               "runQueue": {"name": "q1", "entityName": "admin"}}}}})
+            }
             "Run" => {
-                json!({"project": {"run": {"id": "UnVuOjE=", "name": "r1", "displayName": "brave-cat", "state": "finished",
+                let name = body["variables"]["name"].as_str().unwrap_or_default();
+                json!({"project": {"run": {"id": "UnVuOjE=", "name": name, "displayName": "brave-cat", "state": "finished",
                 "createdAt": "2026-11-28T09:10:00Z", "heartbeatAt": "2026-11-28T09:11:00Z",
                 "config": "{\"lr\": {\"value\": 0.2}, \"epochs\": {\"value\": 5}, \"_wandb\": {\"value\": {}}}",
                 "summaryMetrics": "{}"}}})
@@ -385,6 +394,24 @@ fn relaunch_with_edits_starts_from_the_run() {
     assert_eq!(
         checked["ok"]["diff"],
         json!([{"path": "epochs", "before": "5", "after": "7"}])
+    );
+}
+
+#[test]
+fn relaunch_finds_the_job_of_a_run_through_the_item_that_started_it() {
+    let w = World::new().with_server(KEY);
+    let target = json!({"mode": "run", "entity": "admin", "project": "proj", "run": "r2"});
+    let model = &w.page(
+        "/admin/proj/runs/r2",
+        json!({"kind": "drawer", "target": target}),
+    )["ok"];
+    assert_eq!(model["job"], "admin/proj/train", "{model}");
+    assert_eq!(model["version"], "v0");
+    let ops = w.server.ops();
+    assert!(ops.contains(&"LiftoffRunPage".to_owned()), "{ops:?}");
+    assert!(
+        !ops.iter().any(|op| op == "LiftoffRunQueue"),
+        "no queue is scanned: {ops:?}"
     );
 }
 

@@ -150,6 +150,10 @@ fn RunHeader(detail: RwSignal<Option<RunDetail>>, refresh: Callback<()>) -> impl
                                 " · from job "
                                 <a class="job-link" href=format!("/{}/{}/jobs/{}?version={}", j.entity, j.project, j.name, j.version)>{format!("{}:{}", j.name, j.version)}</a>
                             })}
+                            {d.launched.clone().map(|l| {
+                                let href = format!("/launch/{}/{}", l.entity, l.queue);
+                                view! { " · from queue "<a class="queue-link" href=href>{l.queue}</a> }
+                            })}
                             {r.exit_code.map(|c| format!(" · exit code {c}"))}
                         </p>
                     </div>

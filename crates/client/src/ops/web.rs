@@ -151,6 +151,33 @@ pub struct RunDetail {
     pub files: Vec<FileLink>,
     /// The job version the run was made from (a used artifact of type `job`).
     pub job: Option<JobVersionRef>,
+    /// The queue item that started the run (Liftoff servers say).
+    pub launched: Option<LaunchedFrom>,
+}
+
+/// The queue item a run was started from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LaunchedFrom {
+    /// The queue's entity.
+    pub entity: String,
+    pub queue: String,
+    pub item_id: String,
+    /// The spec's `job` (`entity/project/name:alias`), when it ran one.
+    pub job: Option<String>,
+}
+
+fn launched_from(item: Option<&Value>) -> Option<LaunchedFrom> {
+    let item = item?;
+    let spec = match item.get("runSpec")? {
+        Value::String(text) => serde_json::from_str(text).ok()?,
+        v => v.clone(),
+    };
+    Some(LaunchedFrom {
+        entity: s(item, &["runQueue", "entityName"])?,
+        queue: s(item, &["runQueue", "name"])?,
+        item_id: s(item, &["id"])?,
+        job: s(&spec, &["job"]).filter(|j| !j.is_empty()),
+    })
 }
 
 /// A job version a run used: where its page is, and which version.
@@ -206,6 +233,7 @@ impl RunDetail {
             last_step,
             files: vec![],
             job: None,
+            launched: None,
         }
     }
 }
@@ -282,6 +310,7 @@ decode(self, data) {
         last_step,
         files: file_links(r.get("files")),
         job: used_job(r.get("inputArtifacts")),
+        launched: launched_from(r.get("launchItem")),
     })
 });
 

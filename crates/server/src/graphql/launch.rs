@@ -346,6 +346,13 @@ impl RunQueueItemObj {
             })
             .collect())
     }
+    /// Liftoff: the queue the item is in.
+    async fn run_queue(&self) -> RunQueueObj {
+        RunQueueObj {
+            queue: self.queue.clone(),
+            entity: self.entity.clone(),
+        }
+    }
     /// Liftoff: the run the item started (in the spec's entity and project).
     async fn run(&self, ctx: &Context<'_>) -> ApiResult<Option<RunObj>> {
         let Some(name) = &self.item.associated_run_id else {

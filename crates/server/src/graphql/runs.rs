@@ -7,7 +7,7 @@ use crate::access;
 use crate::error::{ApiError, ApiResult};
 use crate::graphql::artifacts::{ArtifactConnection, FileConnection, FileEdge, FileObj};
 use crate::graphql::identity::{ProjectObj, caller, st};
-use crate::graphql::launch::PageInfo;
+use crate::graphql::launch::{PageInfo, RunQueueItemObj};
 use crate::graphql::paging::Keyset;
 use crate::graphql::scalars::{Int64, JsonString, datetime};
 use crate::ids;
@@ -387,6 +387,28 @@ impl RunObj {
             .into_iter()
             .map(|(line_no, text)| LogLine { line_no, text })
             .collect())
+    }
+    /// Liftoff: the queue item that started this run (its queue, its spec),
+    /// if the caller may see that queue.
+    async fn launch_item(&self, ctx: &Context<'_>) -> ApiResult<Option<RunQueueItemObj>> {
+        let state = st(ctx);
+        let here = Some((self.entity.name.clone(), self.project.name.clone()));
+        // Run names are unique per project only: the spec says which project.
+        for item in state.store.items_of_run(&self.run.name, 20).await? {
+            let Ok((entity, queue)) = access::queue_by_id(state, caller(ctx), item.queue_id).await
+            else {
+                continue;
+            };
+            if crate::launch::spec_project(&item.run_spec, &entity.name) == here {
+                return Ok(Some(RunQueueItemObj {
+                    item,
+                    queue,
+                    entity,
+                    id_override: None,
+                }));
+            }
+        }
+        Ok(None)
     }
     /// Liftoff: console lines the agent captured.
     async fn agent_log_line_count(&self) -> i64 {

@@ -425,6 +425,9 @@ pub trait Store: Send + Sync {
     ) -> Result<bool>;
     async fn item_warnings(&self, ids: &[i64]) -> Result<Vec<ItemWarning>>;
     async fn item_get(&self, id: i64) -> Result<Option<Item>>;
+    /// The items that started a run of this name (in any project: the
+    /// caller matches the spec's), newest first, at most `limit`.
+    async fn items_of_run(&self, run_name: &str, limit: i64) -> Result<Vec<Item>>;
     /// A page of a queue's items, newest first, after `before_id`.
     async fn items_of_queue(
         &self,

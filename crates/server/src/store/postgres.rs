@@ -13,6 +13,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         2,
         include_str!("../../migrations/postgres/0002_run_tracking.sql"),
     ),
+    (
+        3,
+        include_str!("../../migrations/postgres/0003_items_run.sql"),
+    ),
 ];
 /// Serialises migrations of replicas starting together.
 const MIGRATION_LOCK: i64 = 0x6c69_6674_6f66;

@@ -15,6 +15,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         2,
         include_str!("../../migrations/sqlite/0002_run_tracking.sql"),
     ),
+    (
+        3,
+        include_str!("../../migrations/sqlite/0003_items_run.sql"),
+    ),
 ];
 
 pub struct SqliteStore {

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use axum::http::StatusCode;
 use serde_json::{Value, json};
 
-use crate::harness::{Api, doc};
+use crate::harness::{Api, doc, liftoff_doc};
 
 async fn api() -> (crate::backends::Backend, Api) {
     let backend = crate::backends::sqlite().await;
@@ -202,14 +202,7 @@ async fn users_see_only_their_entities() {
         "{v}"
     );
     // a shared team is visible to both
-    liftoff_server::team_create(
-        &*api.state.store,
-        "ml-team",
-        &["admin".into(), "bob".into()],
-        0,
-    )
-    .await
-    .unwrap();
+    api.team("ml-team", &["admin", "bob"]).await;
     queue(&api, "ml-team", &api.key, "shared", "DISABLED").await;
     let (_, v) = api
         .gql_as(
@@ -378,11 +371,7 @@ async fn priorities_order_the_queue() {
 async fn long_poll_pop_returns_as_soon_as_an_item_arrives() {
     let (_b, api) = api().await;
     queue(&api, "admin", &api.key, "lp", "DISABLED").await;
-    let wait = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../client/src/documents/liftoff/LiftoffPopWait.graphql"),
-    )
-    .unwrap();
+    let wait = liftoff_doc("LiftoffPopWait");
     let vars = json!({"entity": "admin", "project": "model-registry", "queueName": "lp", "waitSeconds": 10});
     let started = Instant::now();
     let (popped, _) = tokio::join!(api.gql_as(&api.key, &wait, vars, "LiftoffPopWait"), async {
@@ -412,13 +401,6 @@ async fn long_poll_pop_returns_as_soon_as_an_item_arrives() {
 async fn items_can_be_cancelled_reprioritised_and_requeued() {
     let (_b, api) = api().await;
     queue(&api, "admin", &api.key, "c", "V0").await;
-    let doc_of = |n: &str| {
-        std::fs::read_to_string(
-            std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-                .join(format!("../client/src/documents/liftoff/{n}.graphql")),
-        )
-        .unwrap()
-    };
     let a = api
         .ok(
             "pushToRunQueueByName (no optional args)",
@@ -429,7 +411,7 @@ async fn items_can_be_cancelled_reprioritised_and_requeued() {
     let (_, v) = api
         .gql_as(
             &api.key,
-            &doc_of("LiftoffSetItemPriority"),
+            &liftoff_doc("LiftoffSetItemPriority"),
             json!({"runQueueItemId": a, "priority": 0}),
             "",
         )
@@ -441,7 +423,7 @@ async fn items_can_be_cancelled_reprioritised_and_requeued() {
     let (_, v) = api
         .gql_as(
             &api.key,
-            &doc_of("LiftoffSetItemPriority"),
+            &liftoff_doc("LiftoffSetItemPriority"),
             json!({"runQueueItemId": a, "priority": 9}),
             "",
         )
@@ -455,7 +437,7 @@ async fn items_can_be_cancelled_reprioritised_and_requeued() {
     let (_, v) = api
         .gql_as(
             &api.key,
-            &doc_of("LiftoffCancelItem"),
+            &liftoff_doc("LiftoffCancelItem"),
             json!({"runQueueItemId": a}),
             "",
         )
@@ -496,7 +478,7 @@ async fn items_can_be_cancelled_reprioritised_and_requeued() {
     let (_, v) = api
         .gql_as(
             &api.key,
-            &doc_of("LiftoffCancelItem"),
+            &liftoff_doc("LiftoffCancelItem"),
             json!({"runQueueItemId": item}),
             "",
         )
@@ -512,7 +494,7 @@ async fn items_can_be_cancelled_reprioritised_and_requeued() {
     let (_, v) = api
         .gql_as(
             &api.key,
-            &doc_of("LiftoffRequeueItem"),
+            &liftoff_doc("LiftoffRequeueItem"),
             json!({"runQueueItemId": item}),
             "",
         )
@@ -527,11 +509,7 @@ async fn items_can_be_cancelled_reprioritised_and_requeued() {
 async fn failed_runs_are_retried_when_the_queue_allows_it() {
     let (_b, api) = api().await;
     let qid = queue(&api, "admin", &api.key, "r", "DISABLED").await;
-    let doc = std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join("../client/src/documents/liftoff/LiftoffUpdateRunQueue.graphql"),
-    )
-    .unwrap();
+    let doc = liftoff_doc("LiftoffUpdateRunQueue");
     let (_, v) = api
         .gql_as(
             &api.key,
@@ -731,4 +709,66 @@ async fn queue_status_counts_are_what_the_items_list_shows() {
             (Killed, 1)
         ]
     );
+}
+
+#[tokio::test]
+async fn a_run_names_the_item_that_started_it_to_those_who_may_see_its_queue() {
+    let (_b, api) = api().await;
+    let bob = api.user("bob").await;
+    api.team("shared", &["admin", "bob"]).await;
+    // Admin's own queue runs a job into the team's project, which bob sees.
+    queue(&api, "admin", &api.key, "mine", "DISABLED").await;
+    let spec = json!({"entity": "shared", "project": "p", "job": "shared/p/train:latest"});
+    let pushed = api
+        .ok(
+            "pushToRunQueueByName (no optional args)",
+            push_vars("mine", spec),
+        )
+        .await;
+    let pop = json!({"entity": "admin", "project": "model-registry", "queueName": "mine"});
+    let leased = api.ok("popFromRunQueue", pop).await["popFromRunQueue"]["runQueueItemId"].clone();
+    let acked = api
+        .ok("ackRunQueueItem", json!({"itemId": leased, "runId": "r1"}))
+        .await;
+    assert_eq!(acked["ackRunQueueItem"]["success"], true);
+    for run in ["r1", "r2"] {
+        let (_, v) = api
+            .gql_as(
+                &api.key,
+                &doc("UpsertBucket"),
+                json!({"name": run, "project": "p", "entity": "shared"}),
+                "UpsertBucket",
+            )
+            .await;
+        assert!(v.get("errors").is_none(), "{v}");
+    }
+    let page = liftoff_doc("LiftoffRunPage");
+    let launch_item = |key: String, run: &'static str| {
+        let (api, page) = (&api, &page);
+        async move {
+            let (_, v) = api
+                .gql_as(
+                    &key,
+                    page,
+                    json!({"entityName": "shared", "projectName": "p", "runName": run}),
+                    "",
+                )
+                .await;
+            assert!(v.get("errors").is_none(), "{v}");
+            v["data"]["project"]["run"]["launchItem"].clone()
+        }
+    };
+    let item = launch_item(api.key.clone(), "r1").await;
+    assert_eq!(
+        item["id"], pushed["pushToRunQueueByName"]["runQueueItemId"],
+        "{item}"
+    );
+    assert_eq!(
+        item["runQueue"],
+        json!({"name": "mine", "entityName": "admin"})
+    );
+    assert_eq!(item["runSpec"]["job"], "shared/p/train:latest");
+    // Bob sees the run but not admin's queue; a run no item started has none.
+    assert_eq!(launch_item(bob, "r1").await, Value::Null);
+    assert_eq!(launch_item(api.key.clone(), "r2").await, Value::Null);
 }

@@ -22,6 +22,15 @@ pub struct Api {
     pub _dir: tempfile::TempDir,
 }
 
+/// One of Liftoff's own documents (`client/src/documents/liftoff/NAME.graphql`).
+pub fn liftoff_doc(name: &str) -> String {
+    std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join(format!("../client/src/documents/liftoff/{name}.graphql")),
+    )
+    .unwrap_or_else(|e| panic!("no Liftoff document {name}: {e}"))
+}
+
 /// The byte-exact document the SDK sends, by its `wire-texts.json` key.
 pub fn doc(name: &str) -> String {
     static TEXTS: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
@@ -80,6 +89,14 @@ impl Api {
         liftoff_server::user_create(&*self.state.store, name, false, T0)
             .await
             .unwrap()
+    }
+
+    /// A team entity of these users.
+    pub async fn team(&self, name: &str, members: &[&str]) {
+        let members: Vec<String> = members.iter().map(|m| (*m).to_owned()).collect();
+        liftoff_server::team_create(&*self.state.store, name, &members, 0)
+            .await
+            .unwrap();
     }
 
     pub async fn raw(

@@ -4,15 +4,7 @@
 
 use serde_json::{Value, json};
 
-use crate::harness::{Api, doc};
-
-fn liftoff_doc(name: &str) -> String {
-    std::fs::read_to_string(
-        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-            .join(format!("../client/src/documents/liftoff/{name}.graphql")),
-    )
-    .unwrap()
-}
+use crate::harness::{Api, doc, liftoff_doc};
 
 /// An answer that gives nothing away: an error saying "not found or access
 /// denied", or data whose every leaf is null/empty/false.
@@ -41,14 +33,7 @@ async fn no_read_or_write_crosses_entities() {
     let api = Api::new(backend.store.clone()).await;
     let a = api.key.clone(); // admin plays user A
     let b = api.user("bob").await;
-    liftoff_server::team_create(
-        &*api.state.store,
-        "shared",
-        &["admin".into(), "bob".into()],
-        0,
-    )
-    .await
-    .unwrap();
+    api.team("shared", &["admin", "bob"]).await;
     for (key, entity) in [(&a, "admin"), (&a, "shared")] {
         let (_, v) = api.gql_as(key, &doc("CreateRunQueue"), json!({"entity": entity, "project": "model-registry", "queueName": "q", "access": "PROJECT"}), "CreateRunQueue").await;
         assert!(v.get("errors").is_none(), "{v}");
