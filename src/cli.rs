@@ -258,7 +258,7 @@ pub struct LaunchArgs {
     /// The project the run goes to (and a --uri job; default: the job's, else uncategorized).
     #[arg(short, long, env = "WANDB_PROJECT")]
     pub project: Option<String>,
-    /// local-process, local-container, kubernetes, ... (default: the queue's).
+    /// local-process, local-container, kubernetes, ... (default: the queue's; run here: local-container for an image, else local-process).
     #[arg(short, long)]
     pub resource: Option<String>,
     /// A container image to run.

@@ -251,7 +251,13 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
             Ok(())
         }
         None => {
-            let resource = spec.resource().unwrap_or("local-process").to_owned();
+            // Run here: an image needs a container engine; the rest runs as a process.
+            let fallback = if spec.docker_image().is_some() {
+                "local-container"
+            } else {
+                "local-process"
+            };
+            let resource = spec.resource().unwrap_or(fallback).to_owned();
             spec.resource = Some(Some(resource.clone()));
             let work_dir = crate::cmd::agent::work_dir(a.work_dir.clone());
             if a.in_background {

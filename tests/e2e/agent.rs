@@ -834,7 +834,7 @@ async fn launching_a_job_that_is_not_there_or_a_bad_image_pushes_nothing() {
     assert!(
         !err.contains("Bad:1")
             && err.contains(
-                r#"queue "default" runs local-process jobs, which cannot run a container image (busybox:1.36)"#
+                r#"cannot push to queue "default": docker.docker_image: a local-process queue cannot run container image busybox:1.36"#
             ),
         "{err}"
     );

@@ -115,6 +115,34 @@ async fn image_and_code_jobs_run_in_containers() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_launched_here_runs_in_a_container() {
+    let Some(image) = image() else { return };
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("server"), &[]);
+    // No --queue, no --resource: an image runs as local-container (a
+    // process could not run it).
+    let (status, out, err) = liftoff(
+        &server,
+        tmp.path(),
+        &[
+            "launch",
+            "--docker-image",
+            &image,
+            "-E",
+            "echo ran-here-in-a-container",
+            "-p",
+            "proj",
+        ],
+    );
+    assert!(status.success(), "{out}\n{err}");
+    assert!(
+        out.contains("Running here with local-container (no --queue).")
+            && out.contains("ran-here-in-a-container"),
+        "{out}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_official_cli_pushes_what_liftoff_agent_runs() {
     let Some(image) = image() else { return };
     let Ok(python) = std::env::var("LIFTOFF_WANDB_PYTHON") else {

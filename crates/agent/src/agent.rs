@@ -667,20 +667,13 @@ struct RunTarget {
 }
 
 fn run_target(shared: &Shared, spec: &LaunchSpec) -> RunTarget {
-    let job = spec.job.as_deref().and_then(|j| JobRef::parse(j).ok());
-    RunTarget {
-        entity: spec
-            .entity
-            .clone()
-            .filter(|e| !e.is_empty())
-            .unwrap_or_else(|| shared.opts.entity.clone()),
-        project: spec
-            .project
-            .clone()
-            .filter(|p| !p.is_empty())
-            .or_else(|| job.map(|j| j.project))
-            .unwrap_or_else(|| "uncategorized".into()),
-    }
+    let (entity, project) = liftoff_model::spec::run_home(
+        spec.entity.as_deref(),
+        spec.project.as_deref(),
+        spec.job.as_deref(),
+        &shared.opts.entity,
+    );
+    RunTarget { entity, project }
 }
 
 /// How long setting up a job's run (creating it, linking it to its job)

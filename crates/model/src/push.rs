@@ -47,10 +47,20 @@ pub fn merge_for_push(
     // The agent would fail it at once ("a local-process queue cannot run an
     // image job"); say so now, while the user is still at the push.
     if let (ResourceType::LocalProcess, Some(image)) = (cfg.resource, spec.docker_image()) {
+        let from_docker = spec
+            .docker
+            .as_ref()
+            .and_then(|d| d.docker_image.as_deref())
+            .is_some_and(|i| !i.is_empty());
         return Err(vec![Problem {
-            path: "docker.docker_image".into(),
+            path: if from_docker {
+                "docker.docker_image"
+            } else {
+                "image_uri"
+            }
+            .into(),
             message: format!(
-                "queue {queue_name:?} runs local-process jobs, which cannot run a container image ({image}); push to a local-container or kubernetes queue, or launch a command or a code job instead"
+                "a local-process queue cannot run container image {image}; push it to a local-container or kubernetes queue, or launch code or an --entry-point command instead"
             ),
         }]);
     }

@@ -222,6 +222,29 @@ impl LaunchSpec {
     }
 }
 
+/// The project a run goes to when its spec names none (nor a job), as
+/// `wandb launch` has it.
+pub const DEFAULT_PROJECT: &str = "uncategorized";
+
+/// Where a spec's run lives: its `entity` (else `default_entity`, the
+/// queue's or the agent's) and its `project`, else its job's project, else
+/// [`DEFAULT_PROJECT`]. The agent creates the run there and the server looks
+/// it up there, so both take it from here.
+pub fn run_home(
+    entity: Option<&str>,
+    project: Option<&str>,
+    job: Option<&str>,
+    default_entity: &str,
+) -> (String, String) {
+    let entity = entity.filter(|e| !e.is_empty()).unwrap_or(default_entity);
+    let project = project
+        .filter(|p| !p.is_empty())
+        .map(str::to_owned)
+        .or_else(|| JobRef::parse(job?).ok().map(|j| j.project))
+        .unwrap_or_else(|| DEFAULT_PROJECT.to_owned());
+    (entity.to_owned(), project)
+}
+
 /// `entity/project/name:alias`, as in a spec's `job`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct JobRef {
@@ -314,6 +337,23 @@ fn field_error(message: &str) -> SpecError {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_run_lives_in_the_specs_project_else_its_jobs_else_uncategorized() {
+        let home = |e, p, j| run_home(e, p, j, "queue-owner");
+        assert_eq!(
+            home(Some("team"), Some("proj"), Some("a/b/train:v1")),
+            ("team".into(), "proj".into())
+        );
+        assert_eq!(
+            home(None, Some(""), Some("a/b/train:v1")),
+            ("queue-owner".into(), "b".into())
+        );
+        assert_eq!(
+            home(Some(""), None, Some("not a job")),
+            ("queue-owner".into(), DEFAULT_PROJECT.into())
+        );
+    }
 
     #[test]
     fn unknown_keys_and_explicit_nulls_survive_a_round_trip() {

@@ -653,21 +653,18 @@ fn agent_alive(agent: &store::Agent, now: OffsetDateTime) -> bool {
     Liveness::of(&status, Some(instant(agent.heartbeat_at)), now).is_alive()
 }
 
-/// The entity and project an item's run goes to, from its spec (the
-/// queue's entity when the spec names none, as W&B's agent does); `None`
-/// without a project.
+/// The entity and project an item's run goes to, from its spec (where the
+/// agent creates it: `liftoff_model::spec::run_home`, with the queue's
+/// entity when the spec names none); `None` when the spec is not JSON.
 pub fn spec_project(run_spec: &str, queue_entity: &str) -> Option<(String, String)> {
     let spec: Value = serde_json::from_str(run_spec).ok()?;
-    let entity = spec
-        .get("entity")
-        .and_then(Value::as_str)
-        .filter(|e| !e.is_empty())
-        .unwrap_or(queue_entity);
-    let project = spec
-        .get("project")
-        .and_then(Value::as_str)
-        .filter(|p| !p.is_empty())?;
-    Some((entity.to_owned(), project.to_owned()))
+    let field = |k: &str| spec.get(k).and_then(Value::as_str);
+    Some(liftoff_model::spec::run_home(
+        field("entity"),
+        field("project"),
+        field("job"),
+        queue_entity,
+    ))
 }
 
 /// How many of a queue's items a user sees in each status (the queue page's

@@ -151,7 +151,7 @@ fn RunHeader(detail: RwSignal<Option<RunDetail>>, refresh: Callback<()>) -> impl
                                 <a class="job-link" href=format!("/{}/{}/jobs/{}?version={}", j.entity, j.project, j.name, j.version)>{format!("{}:{}", j.name, j.version)}</a>
                             })}
                             {d.launched.clone().map(|l| {
-                                let href = format!("/launch/{}/{}", l.entity, l.queue);
+                                let href = format!("/launch/{}/{}?item={}", l.entity, l.queue, l.item_id);
                                 view! { " · from queue "<a class="queue-link" href=href>{l.queue}</a> }
                             })}
                             {r.exit_code.map(|c| format!(" · exit code {c}"))}

@@ -168,9 +168,11 @@ pub struct LaunchedFrom {
 
 fn launched_from(item: Option<&Value>) -> Option<LaunchedFrom> {
     let item = item?;
-    let spec = match item.get("runSpec")? {
-        Value::String(text) => serde_json::from_str(text).ok()?,
-        v => v.clone(),
+    // A spec that does not parse loses only the job, not the queue.
+    let spec = match item.get("runSpec") {
+        Some(Value::String(text)) => serde_json::from_str(text).unwrap_or(Value::Null),
+        Some(v) => v.clone(),
+        None => Value::Null,
     };
     Some(LaunchedFrom {
         entity: s(item, &["runQueue", "entityName"])?,

@@ -227,9 +227,14 @@ fn push_merges_spec_resource_args_over_the_queue_config() {
         LaunchSpec::from_value(json!({"docker": {"docker_image": "busybox:1.36"}})).unwrap();
     let err = merge_for_push(&mut image, "cpu", Some(&process), &Map::new()).unwrap_err();
     assert_eq!(err[0].path, "docker.docker_image");
-    assert!(err[0].message.contains(
-        "queue \"cpu\" runs local-process jobs, which cannot run a container image (busybox:1.36)"
-    ));
+    assert!(
+        err[0]
+            .message
+            .starts_with("a local-process queue cannot run container image busybox:1.36; push it to a local-container or kubernetes queue")
+    );
+    let mut by_uri = LaunchSpec::from_value(json!({"image_uri": "busybox:1.36"})).unwrap();
+    let err = merge_for_push(&mut by_uri, "cpu", Some(&process), &Map::new()).unwrap_err();
+    assert_eq!(err[0].path, "image_uri");
     let mut command =
         LaunchSpec::from_value(json!({"overrides": {"entry_point": ["echo", "hi"]}})).unwrap();
     merge_for_push(&mut command, "cpu", Some(&process), &Map::new()).unwrap();

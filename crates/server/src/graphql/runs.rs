@@ -394,7 +394,9 @@ impl RunObj {
         let state = st(ctx);
         let here = Some((self.entity.name.clone(), self.project.name.clone()));
         // Run names are unique per project only: the spec says which project.
-        for item in state.store.items_of_run(&self.run.name, 20).await? {
+        // (Anyone may ack an item of their own queue with any run name, so
+        // look well past the newest few.)
+        for item in state.store.items_of_run(&self.run.name, 200).await? {
             let Ok((entity, queue)) = access::queue_by_id(state, caller(ctx), item.queue_id).await
             else {
                 continue;

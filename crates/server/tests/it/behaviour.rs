@@ -731,6 +731,19 @@ async fn a_run_names_the_item_that_started_it_to_those_who_may_see_its_queue() {
         .ok("ackRunQueueItem", json!({"itemId": leased, "runId": "r1"}))
         .await;
     assert_eq!(acked["ackRunQueueItem"]["success"], true);
+    // An item whose run of the same name lives in another project.
+    let elsewhere = json!({"entity": "shared", "project": "other", "job": "shared/p/train:latest"});
+    api.ok(
+        "pushToRunQueueByName (no optional args)",
+        push_vars("mine", elsewhere),
+    )
+    .await;
+    let pop = json!({"entity": "admin", "project": "model-registry", "queueName": "mine"});
+    let leased = api.ok("popFromRunQueue", pop).await["popFromRunQueue"]["runQueueItemId"].clone();
+    let acked = api
+        .ok("ackRunQueueItem", json!({"itemId": leased, "runId": "r2"}))
+        .await;
+    assert_eq!(acked["ackRunQueueItem"]["success"], true);
     for run in ["r1", "r2"] {
         let (_, v) = api
             .gql_as(
@@ -768,7 +781,8 @@ async fn a_run_names_the_item_that_started_it_to_those_who_may_see_its_queue() {
         json!({"name": "mine", "entityName": "admin"})
     );
     assert_eq!(item["runSpec"]["job"], "shared/p/train:latest");
-    // Bob sees the run but not admin's queue; a run no item started has none.
+    // Bob sees the run but not admin's queue; r2 of this project was started
+    // by no item (the r2 item ran in shared/other).
     assert_eq!(launch_item(bob, "r1").await, Value::Null);
     assert_eq!(launch_item(api.key.clone(), "r2").await, Value::Null);
 }
