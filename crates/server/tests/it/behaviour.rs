@@ -718,32 +718,31 @@ async fn a_run_names_the_item_that_started_it_to_those_who_may_see_its_queue() {
     api.team("shared", &["admin", "bob"]).await;
     // Admin's own queue runs a job into the team's project, which bob sees.
     queue(&api, "admin", &api.key, "mine", "DISABLED").await;
-    let spec = json!({"entity": "shared", "project": "p", "job": "shared/p/train:latest"});
-    let pushed = api
-        .ok(
-            "pushToRunQueueByName (no optional args)",
-            push_vars("mine", spec),
-        )
-        .await;
-    let pop = json!({"entity": "admin", "project": "model-registry", "queueName": "mine"});
-    let leased = api.ok("popFromRunQueue", pop).await["popFromRunQueue"]["runQueueItemId"].clone();
-    let acked = api
-        .ok("ackRunQueueItem", json!({"itemId": leased, "runId": "r1"}))
-        .await;
-    assert_eq!(acked["ackRunQueueItem"]["success"], true);
-    // An item whose run of the same name lives in another project.
-    let elsewhere = json!({"entity": "shared", "project": "other", "job": "shared/p/train:latest"});
-    api.ok(
-        "pushToRunQueueByName (no optional args)",
-        push_vars("mine", elsewhere),
-    )
-    .await;
-    let pop = json!({"entity": "admin", "project": "model-registry", "queueName": "mine"});
-    let leased = api.ok("popFromRunQueue", pop).await["popFromRunQueue"]["runQueueItemId"].clone();
-    let acked = api
-        .ok("ackRunQueueItem", json!({"itemId": leased, "runId": "r2"}))
-        .await;
-    assert_eq!(acked["ackRunQueueItem"]["success"], true);
+    // Push a spec to that queue, and claim it for a run of this name.
+    let claim = |project: &'static str, run: &'static str| {
+        let api = &api;
+        async move {
+            let spec =
+                json!({"entity": "shared", "project": project, "job": "shared/p/train:latest"});
+            let pushed = api
+                .ok(
+                    "pushToRunQueueByName (no optional args)",
+                    push_vars("mine", spec),
+                )
+                .await;
+            let pop = json!({"entity": "admin", "project": "model-registry", "queueName": "mine"});
+            let leased =
+                api.ok("popFromRunQueue", pop).await["popFromRunQueue"]["runQueueItemId"].clone();
+            let acked = api
+                .ok("ackRunQueueItem", json!({"itemId": leased, "runId": run}))
+                .await;
+            assert_eq!(acked["ackRunQueueItem"]["success"], true);
+            pushed["pushToRunQueueByName"]["runQueueItemId"].clone()
+        }
+    };
+    let item_id = claim("p", "r1").await;
+    // The item of a run of the same name in another project.
+    claim("other", "r2").await;
     for run in ["r1", "r2"] {
         let (_, v) = api
             .gql_as(
@@ -772,10 +771,7 @@ async fn a_run_names_the_item_that_started_it_to_those_who_may_see_its_queue() {
         }
     };
     let item = launch_item(api.key.clone(), "r1").await;
-    assert_eq!(
-        item["id"], pushed["pushToRunQueueByName"]["runQueueItemId"],
-        "{item}"
-    );
+    assert_eq!(item["id"], item_id, "{item}");
     assert_eq!(
         item["runQueue"],
         json!({"name": "mine", "entityName": "admin"})
