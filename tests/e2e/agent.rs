@@ -876,3 +876,30 @@ async fn a_local_launch_runs_its_job_though_the_reader_went_away() {
     ));
     assert_eq!(std::fs::read_to_string(&marker).unwrap(), "ran\n");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_image_run_here_as_a_process_says_how_to_run_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("server"), &[]);
+    let (status, out, err) = liftoff(
+        &server,
+        tmp.path(),
+        &[
+            "launch",
+            "--docker-image",
+            "busybox:1.36",
+            "-E",
+            "echo hi",
+            "--resource",
+            "local-process",
+            "-p",
+            "proj",
+        ],
+    );
+    assert!(!status.success(), "{out}\n{err}");
+    assert!(
+        err.contains("local-process cannot run container image busybox:1.36")
+            && err.contains("pass --resource local-container"),
+        "{out}\n{err}"
+    );
+}

@@ -35,10 +35,10 @@ impl Runner for ProcessRunner {
     }
 
     async fn start(&self, ctx: &JobContext) -> Result<Box<dyn Workload>, StageError> {
-        if ctx.image.is_some() {
-            return Err(StageError::agent(
-                "a local-process queue cannot run an image job: push it to a local-container or kubernetes queue",
-            ));
+        if let Some(image) = &ctx.image {
+            return Err(StageError::agent(format!(
+                "local-process cannot run container image {image}: push it to a local-container or kubernetes queue (or, run here, pass --resource local-container)"
+            )));
         }
         if ctx.entry_point.is_empty() {
             return Err(StageError::agent(
