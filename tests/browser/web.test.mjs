@@ -158,7 +158,11 @@ test("create queue through the UI: it lands on the Agents tab with the no-agent 
   await page.click('nav[aria-label=Main] a:has-text("Jobs")');
   await page.waitForURL(`${server.url}/launch#pick-project`);
   await page.waitForFunction(() => document.activeElement?.id === "pick-project");
+  // The same from the Launch home itself, where only the hash changes.
   await page.goto(`${server.url}/launch`);
+  await page.waitForSelector("#pick-project");
+  await page.click('nav[aria-label=Main] a:has-text("Jobs")');
+  await page.waitForFunction(() => document.activeElement?.id === "pick-project");
   await page.waitForSelector("a:has-text('web-q')");
   assert.match(await page.textContent("table.queues"), /local-process\s*Not active/);
 });

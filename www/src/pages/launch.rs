@@ -208,17 +208,24 @@ fn ProjectPicker() -> impl IntoView {
     let navigate = use_navigate();
     let entity = RwSignal::new(session.info().map(|i| i.viewer.entity).unwrap_or_default());
     let project = RwSignal::new(String::new());
-    // Sent here by that link: the project is what to type.
+    // Sent here by that link (from another page, or from this one, where
+    // only the hash changes): the project is what to type.
     let project_input = NodeRef::<leptos::html::Input>::new();
-    Effect::new(move |_| {
+    let focus_if_asked = move || {
         let asked = window()
             .location()
             .hash()
             .is_ok_and(|h| h.strip_prefix('#') == Some(PICK_PROJECT));
-        if let (true, Some(input)) = (asked, project_input.get()) {
+        if let (true, Some(input)) = (asked, project_input.get_untracked()) {
             let _ = input.focus();
         }
+    };
+    Effect::new(move |_| {
+        project_input.track();
+        focus_if_asked();
     });
+    let on_hash = window_event_listener(leptos::ev::hashchange, move |_| focus_if_asked());
+    on_cleanup(move || on_hash.remove());
     let open = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (e, p) = (entity.get_untracked(), project.get_untracked());
