@@ -120,6 +120,9 @@ test("a job that uses the wandb SDK shows its charts, summary, config and consol
   });
   await openRun(runId);
   assert.equal(await page.getAttribute("h1 [data-state]", "data-state"), "finished");
+  // The script by its name, its full path on hover.
+  assert.equal(await page.textContent(".meta-line .program"), "train.py");
+  assert.match(await page.getAttribute(".meta-line .program", "title"), /^\/.+\/train\.py$/);
   // one line chart per numeric metric, drawn from the history
   await page.waitForSelector("figure.chart:has(figcaption:has-text('loss')) path.line[d^='M']", { timeout: 20_000 });
   await page.waitForSelector("figure.chart:has(figcaption:has-text('acc')) path.line[d^='M']");

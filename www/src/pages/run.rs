@@ -144,7 +144,11 @@ fn RunHeader(detail: RwSignal<Option<RunDetail>>, refresh: Callback<()>) -> impl
                             "created "<Ago at=r.created_at.clone()/>
                             " · last heard from "<Ago at=r.heartbeat_at.clone()/>
                             {d.host.clone().map(|h| format!(" · on {h}"))}
-                            {d.program.clone().map(|p| format!(" · {p}"))}
+                            {d.program.clone().map(|p| {
+                                // The script's name; its full path on hover.
+                                let name = p.rsplit(['/', '\\']).next().unwrap_or(&p).to_owned();
+                                view! { " · "<span class="program" title=p>{name}</span> }
+                            })}
                             {d.user.clone().map(|u| format!(" · by {u}"))}
                             {d.job.clone().map(|j| view! {
                                 " · from job "
