@@ -46,19 +46,9 @@ pub fn merge_for_push(
     }
     // The agent would fail it at once ("a local-process queue cannot run an
     // image job"); say so now, while the user is still at the push.
-    if let (ResourceType::LocalProcess, Some(image)) = (cfg.resource, spec.docker_image()) {
-        let from_docker = spec
-            .docker
-            .as_ref()
-            .and_then(|d| d.docker_image.as_deref())
-            .is_some_and(|i| !i.is_empty());
+    if let (ResourceType::LocalProcess, Some((field, image))) = (cfg.resource, spec.image_field()) {
         return Err(vec![Problem {
-            path: if from_docker {
-                "docker.docker_image"
-            } else {
-                "image_uri"
-            }
-            .into(),
+            path: field.into(),
             message: format!(
                 "a local-process queue cannot run container image {image}; push it to a local-container or kubernetes queue, or launch code or an --entry-point command instead"
             ),

@@ -166,11 +166,17 @@ impl LaunchSpec {
 
     /// The container image named by the spec, if any.
     pub fn docker_image(&self) -> Option<&str> {
-        self.docker
-            .as_ref()
-            .and_then(|d| d.docker_image.as_deref())
-            .or(self.image_uri.as_deref())
-            .filter(|s| !s.is_empty())
+        self.image_field().map(|(_, image)| image)
+    }
+
+    /// The container image named by the spec and the field that names it
+    /// (`docker.docker_image`, else `image_uri`), if any.
+    pub fn image_field(&self) -> Option<(&'static str, &str)> {
+        let (field, image) = match self.docker.as_ref().and_then(|d| d.docker_image.as_deref()) {
+            Some(image) => ("docker.docker_image", image),
+            None => ("image_uri", self.image_uri.as_deref()?),
+        };
+        (!image.is_empty()).then_some((field, image))
     }
 
     /// The resource, if set and not null.
