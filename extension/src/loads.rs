@@ -132,6 +132,7 @@ pub async fn run_job<T: Transport>(
             entity: entity.into(),
             project: project.into(),
             run: run.into(),
+            launch_item: caps.launch_item,
         })
         .await
         .ok()?;

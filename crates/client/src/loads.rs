@@ -271,6 +271,7 @@ pub async fn run_detail<T: Transport>(
                 entity: entity.into(),
                 project: project.into(),
                 run: run.into(),
+                launch_item: caps.launch_item,
             })
             .await;
     }

@@ -104,7 +104,7 @@ impl Scripted {
                                           "email": null, "flags": null, "teams": {"edges": []}}}),
             "ServerFeaturesQuery" => json!({"serverInfo": {"features": [
                 {"name": "LIFTOFF_QUEUE_ADMIN", "isEnabled": true}, {"name": "LIFTOFF_LAUNCH_AGENTS", "isEnabled": true},
-                {"name": "LIFTOFF_RUN_CONSOLE", "isEnabled": true}]}}),
+                {"name": "LIFTOFF_RUN_CONSOLE", "isEnabled": true}, {"name": "LIFTOFF_RUN_LAUNCH_ITEM", "isEnabled": true}]}}),
             "LiftoffJob" => json!({"project": {"artifactCollection": job_collection()}}),
             "LiftoffJobs" => {
                 json!({"project": {"artifactType": {"artifactCollections": {"edges": [{"node": job_collection()}]}}}})
@@ -117,11 +117,15 @@ impl Scripted {
                 json!({"pushToRunQueueByName": {"runQueueItemId": "UnVuUXVldWVJdGVtOjE=", "runSpec": null}})
             }
             // r2 used no job version: only its queue item's spec names the job.
+            // (Its item only when asked for, as a GraphQL server answers.)
             "LiftoffRunPage" => {
-                json!({"project": {"run": {"id": "UnVuOjI=", "name": "r2", "state": "finished",
-                "config": "{}", "summaryMetrics": "{}", "inputArtifacts": {"edges": []},
-                "launchItem": {"id": "UnVuUXVldWVJdGVtOjk=", "runSpec": {"job": "admin/proj/train:v0"},
-                               "runQueue": {"name": "q1", "entityName": "admin"}}}}})
+                let mut run = json!({"id": "UnVuOjI=", "name": "r2", "state": "finished",
+                "config": "{}", "summaryMetrics": "{}", "inputArtifacts": {"edges": []}});
+                if query.contains("launchItem") {
+                    run["launchItem"] = json!({"id": "UnVuUXVldWVJdGVtOjk=", "runSpec": {"job": "admin/proj/train:v0"},
+                                               "runQueue": {"name": "q1", "entityName": "admin"}});
+                }
+                json!({"project": {"run": run}})
             }
             "Run" => {
                 let name = body["variables"]["name"].as_str().unwrap_or_default();

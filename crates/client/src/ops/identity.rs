@@ -85,6 +85,8 @@ pub mod features {
     pub const QUEUE_ADMIN: &str = "LIFTOFF_QUEUE_ADMIN";
     /// The agent may stream a job's console as its run's output.
     pub const RUN_CONSOLE: &str = "LIFTOFF_RUN_CONSOLE";
+    /// `Run.launchItem`: the queue item that started a run.
+    pub const RUN_LAUNCH_ITEM: &str = "LIFTOFF_RUN_LAUNCH_ITEM";
 }
 
 /// `query ServerFeaturesQuery`.

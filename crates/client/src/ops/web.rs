@@ -3,14 +3,16 @@
 //! also has; `logLines` and `Artifact.usedBy` are Liftoff's: use those only
 //! against a server that advertises Liftoff's features.
 
+use std::borrow::Cow;
+
 use liftoff_model::job::JobMetadata;
 use liftoff_model::run::{Run as RunInfo, RunState, unwrap_config};
 use serde_json::{Map, Value, json};
 
 use crate::error::Error;
-use crate::graphql::{at, decode_err, nodes, string_at, vars};
+use crate::graphql::{Operation, at, decode_err, nodes, string_at, vars};
 use crate::ops::artifacts::Collection;
-use crate::ops::operation;
+use crate::ops::{document, operation};
 
 fn s(v: &Value, path: &[&str]) -> Option<String> {
     at(v, path).and_then(Value::as_str).map(str::to_owned)
@@ -266,19 +268,45 @@ pub fn metric_keys(history_keys: &Value) -> (Vec<String>, Option<i64>) {
     (keys, last)
 }
 
-/// `query LiftoffRunPage`: a run's state, config, summary, keys and files.
+/// `query LiftoffRunPage`: a run's state, config, summary, keys and files,
+/// and the queue item that started it where the server knows it.
 #[derive(Clone, Debug)]
 pub struct LiftoffRunPage {
     pub entity: String,
     pub project: String,
     pub run: String,
+    /// Ask for `Run.launchItem` (`LIFTOFF_RUN_LAUNCH_ITEM`): a Liftoff
+    /// server from before it would refuse the whole query.
+    pub launch_item: bool,
 }
-operation!(LiftoffRunPage, "LiftoffRunPage", "liftoff/LiftoffRunPage", typed = true, output = RunDetail,
-vars(self) { vars([("entityName", json!(self.entity)), ("projectName", json!(self.project)), ("runName", json!(self.run))]) },
-decode(self, data) {
+
+impl Operation for LiftoffRunPage {
+    type Output = RunDetail;
+    const NAME: &'static str = "LiftoffRunPage";
+    const TYPED: bool = true;
+    fn document(&self) -> Cow<'static, str> {
+        Cow::Borrowed(if self.launch_item {
+            document!("liftoff/LiftoffRunPage")
+        } else {
+            document!("liftoff/LiftoffRunPage--no-launch-item")
+        })
+    }
+    fn variables(&self) -> Option<Value> {
+        vars([
+            ("entityName", json!(self.entity)),
+            ("projectName", json!(self.project)),
+            ("runName", json!(self.run)),
+        ])
+    }
+    fn decode(&self, data: Value) -> Result<RunDetail, Error> {
+        decode_run_page(self, &data)
+    }
+}
+
+fn decode_run_page(page: &LiftoffRunPage, data: &Value) -> Result<RunDetail, Error> {
     const OP: &str = "LiftoffRunPage";
-    let r = at(&data, &["project", "run"]).ok_or_else(|| Error::NotFound {
-        what: format!("run {}/{}/{}", self.entity, self.project, self.run),
+    let r = at(data, &["project", "run"]).ok_or_else(|| Error::NotFound {
+        what: format!("run {}/{}/{}", page.entity, page.project, page.run),
     })?;
     let count = |k: &str| at(r, &[k]).and_then(Value::as_i64).unwrap_or(0);
     let history_keys = match r.get("historyKeys") {
@@ -293,11 +321,13 @@ decode(self, data) {
             name: string_at(OP, r, &["name"])?,
             display_name: s(r, &["displayName"]).filter(|d| !d.is_empty()),
             state: state_of(r),
-            stopped: at(r, &["stopped"]).and_then(Value::as_bool).unwrap_or(false),
+            stopped: at(r, &["stopped"])
+                .and_then(Value::as_bool)
+                .unwrap_or(false),
             created_at: s(r, &["createdAt"]),
             heartbeat_at: s(r, &["heartbeatAt"]),
-            project: Some(self.project.clone()),
-            entity: Some(self.entity.clone()),
+            project: Some(page.project.clone()),
+            entity: Some(page.entity.clone()),
             config: unwrap_config(&json_object(OP, r.get("config"))?),
             summary: json_object(OP, r.get("summaryMetrics"))?,
             exit_code: at(r, &["exitcode"]).and_then(Value::as_i64),
@@ -314,7 +344,7 @@ decode(self, data) {
         job: used_job(r.get("inputArtifacts")),
         launched: launched_from(r.get("launchItem")),
     })
-});
+}
 
 /// `query LiftoffRunHistory`: up to `samples` history rows (the server
 /// downsamples), each with `_step`, `_timestamp` and the asked `keys`.
@@ -589,6 +619,22 @@ decode(self, data) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn run_page_asks_for_its_launch_item_only_where_advertised() {
+        let page = |launch_item| LiftoffRunPage {
+            entity: "alice".into(),
+            project: "mnist".into(),
+            run: "r1".into(),
+            launch_item,
+        };
+        let with = page(true).document();
+        let without = page(false).document();
+        assert!(with.contains("launchItem {"), "{with}");
+        // The same document without that line.
+        let expected: Vec<&str> = with.lines().filter(|l| !l.contains("launchItem")).collect();
+        assert_eq!(without.lines().collect::<Vec<_>>(), expected);
+    }
 
     #[test]
     fn jobs_from_wandb_collections() {

@@ -23,6 +23,8 @@ pub struct Capabilities {
     pub stop_polling: bool,
     /// Console lines of a run (`LIFTOFF_RUN_CONSOLE`).
     pub console: bool,
+    /// The queue item that started a run (`LIFTOFF_RUN_LAUNCH_ITEM`).
+    pub launch_item: bool,
     /// Jobs with the runs that used each version (`Artifact.usedBy`, a
     /// Liftoff field: any Liftoff server has it).
     pub job_runs: bool,
@@ -36,6 +38,7 @@ impl Capabilities {
             agents: features.has(features::AGENTS),
             stop_polling: features.has(features::STOP_POLLING),
             console: features.has(features::RUN_CONSOLE),
+            launch_item: features.has(features::RUN_LAUNCH_ITEM),
             job_runs: queue_admin || features.has(features::AGENTS),
         }
     }
@@ -110,7 +113,11 @@ mod tests {
             ],
         });
         assert!(all.queue_admin && all.agents && all.console && all.job_runs);
-        assert!(!all.stop_polling);
+        assert!(!all.stop_polling && !all.launch_item);
+        let launch_item = Capabilities::of(&ServerFeatures {
+            enabled: vec![features::RUN_LAUNCH_ITEM.into()],
+        });
+        assert!(launch_item.launch_item && !launch_item.console);
     }
 
     #[test]

@@ -704,6 +704,7 @@ fn liftoff_web_reads() {
             entity: entity.clone(),
             project: project.clone(),
             run: "ab12cd34".into(),
+            launch_item: true,
         },
         "LiftoffRunPage",
     );

@@ -34,6 +34,7 @@ pub const FEATURES: &[&str] = &[
     "LIFTOFF_LONG_POLL_POP",
     "LIFTOFF_QUEUE_ADMIN",
     "LIFTOFF_RUN_CONSOLE",
+    "LIFTOFF_RUN_LAUNCH_ITEM",
 ];
 
 pub struct UserObj(pub User);

@@ -781,4 +781,26 @@ async fn a_run_names_the_item_that_started_it_to_those_who_may_see_its_queue() {
     // by no item (the r2 item ran in shared/other).
     assert_eq!(launch_item(bob, "r1").await, Value::Null);
     assert_eq!(launch_item(api.key.clone(), "r2").await, Value::Null);
+    // The page as a client asks a server that does not advertise
+    // LIFTOFF_RUN_LAUNCH_ITEM: still a valid query, the run without its item.
+    let plain = liftoff_client::ops::web::LiftoffRunPage {
+        entity: "shared".into(),
+        project: "p".into(),
+        run: "r1".into(),
+        launch_item: false,
+    };
+    let (_, v) = api
+        .gql_as(
+            &api.key,
+            &liftoff_client::graphql::Operation::document(&plain),
+            json!({"entityName": "shared", "projectName": "p", "runName": "r1"}),
+            "",
+        )
+        .await;
+    assert!(v.get("errors").is_none(), "{v}");
+    assert_eq!(v["data"]["project"]["run"]["name"], "r1");
+    assert!(
+        v["data"]["project"]["run"].get("launchItem").is_none(),
+        "{v}"
+    );
 }
