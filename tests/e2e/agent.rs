@@ -838,6 +838,42 @@ async fn launching_a_job_that_is_not_there_or_a_bad_image_pushes_nothing() {
             ),
         "{err}"
     );
+    // Nor an image job: the server reads the job's wandb-job.json at the push.
+    let (status, _, err) = liftoff(
+        &server,
+        tmp.path(),
+        &[
+            "job",
+            "create",
+            "image",
+            "busybox:1.36",
+            "-p",
+            "proj",
+            "-n",
+            "img",
+            "-E",
+            "echo hi",
+        ],
+    );
+    assert!(status.success(), "{err}");
+    let (status, _, err) = liftoff(
+        &server,
+        tmp.path(),
+        &[
+            "launch",
+            "--job",
+            "admin/proj/img:latest",
+            "--queue",
+            "default",
+        ],
+    );
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(
+            r#"cannot push to queue "default": job: a local-process queue cannot run container image busybox:1.36 (job admin/proj/img:latest is an image job)"#
+        ),
+        "{err}"
+    );
     assert!(items(&server, "default").await.is_empty());
 }
 

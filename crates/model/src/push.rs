@@ -5,11 +5,32 @@
 
 use serde_json::{Map, Value};
 
+use crate::job::{JobSpec, SourceType};
 use crate::json::deep_merge;
 use crate::queue::{DefaultResourceConfig, ResourceType};
 use crate::schema::Problem;
 use crate::spec::LaunchSpec;
 use crate::template;
+
+/// A job a queue's runner cannot run, known only once the job is read (the
+/// spec names it, `job_spec` is its `wandb-job.json`): an image job on a
+/// local-process queue. A spec that names its own image was already
+/// checked by [`merge_for_push`]; this is for the image a job brings.
+pub fn check_job(resource: ResourceType, job: &str, job_spec: &JobSpec) -> Result<(), Problem> {
+    match (
+        resource,
+        job_spec.source_type,
+        job_spec.source.image.as_deref(),
+    ) {
+        (ResourceType::LocalProcess, SourceType::Image, Some(image)) => Err(Problem {
+            path: "job".into(),
+            message: format!(
+                "a local-process queue cannot run container image {image} (job {job} is an image job); push it to a local-container or kubernetes queue"
+            ),
+        }),
+        _ => Ok(()),
+    }
+}
 
 /// Merge a pushed spec with its queue's config. Returns every problem.
 ///

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use liftoff_model::agent::{AgentStatus, Liveness};
 use liftoff_model::json::JsonString;
-use liftoff_model::push::merge_for_push;
+use liftoff_model::push::{check_job, merge_for_push};
 use liftoff_model::queue::{
     DefaultResourceConfig, ExternalLinks, PrioritizationMode, QueueAccess, ResourceType,
     TemplateVariable, template_variables_from_input, validate_queue_name,
@@ -419,6 +419,22 @@ pub async fn push(
             summarize(&problems)
         ))
     })?;
+    // The image a job brings, once the job is read (its spec named none).
+    if let (Some(cfg), None, Some(job)) = (
+        config.as_ref(),
+        spec.image_field(),
+        spec.job.as_deref().filter(|j| !j.is_empty()),
+    ) && cfg.resource == ResourceType::LocalProcess
+        && let Some(job_spec) = crate::graphql::artifacts::job_spec(state, caller, job).await?
+    {
+        check_job(cfg.resource, job, &job_spec).map_err(|problem| {
+            ApiError::invalid(format!(
+                "cannot push to queue {:?}: {}",
+                queue.name,
+                summarize(&[problem])
+            ))
+        })?;
+    }
     let merged = spec.to_value();
     let item = state
         .store

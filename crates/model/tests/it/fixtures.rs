@@ -4,7 +4,7 @@ use std::path::PathBuf;
 use liftoff_model::config::AgentConfig;
 use liftoff_model::job::{JobMetadata, JobSpec};
 use liftoff_model::json::JsonString;
-use liftoff_model::push::merge_for_push;
+use liftoff_model::push::{check_job, merge_for_push};
 use liftoff_model::queue::{DefaultResourceConfig, ResourceType, template_variables_from_input};
 use liftoff_model::spec::LaunchSpec;
 use liftoff_model::{ArtifactManifest, Priority};
@@ -238,6 +238,37 @@ fn push_merges_spec_resource_args_over_the_queue_config() {
     let mut command =
         LaunchSpec::from_value(json!({"overrides": {"entry_point": ["echo", "hi"]}})).unwrap();
     merge_for_push(&mut command, "cpu", Some(&process), &Map::new()).unwrap();
+    // Nor an image job, once its wandb-job.json is read; code jobs may go anywhere.
+    let image_job =
+        JobSpec::from_json(r#"{"source_type": "image", "source": {"image": "busybox:1.36"}}"#)
+            .unwrap();
+    let err = check_job(
+        ResourceType::LocalProcess,
+        "a/p/job-busybox:latest",
+        &image_job,
+    )
+    .unwrap_err();
+    assert_eq!(err.path, "job");
+    assert_eq!(
+        err.message,
+        "a local-process queue cannot run container image busybox:1.36 (job a/p/job-busybox:latest is an image job); push it to a local-container or kubernetes queue"
+    );
+    check_job(
+        ResourceType::LocalContainer,
+        "a/p/job-busybox:latest",
+        &image_job,
+    )
+    .unwrap();
+    let code_job = JobSpec::from_json(
+        r#"{"source_type": "artifact", "source": {"artifact": "wandb-artifact://_id/QXJ0aWZhY3Q6MQ==", "entrypoint": ["python", "train.py"]}}"#,
+    )
+    .unwrap();
+    check_job(
+        ResourceType::LocalProcess,
+        "a/p/job-train:latest",
+        &code_job,
+    )
+    .unwrap();
     // Template values for a queue without variables are refused.
     let mut values = Map::new();
     values.insert("cpu".into(), json!(1));

@@ -109,6 +109,43 @@ async fn resolve_version(
     Ok(state.store.artifact_by_alias(collection.id, alias).await?)
 }
 
+/// The `wandb-job.json` of the job a spec names (`entity/project/name:alias`),
+/// read from storage; `None` where the caller cannot see it, it is not
+/// there (yet) or does not parse: pushes of those go on as W&B's do.
+pub(crate) async fn job_spec(
+    state: &AppState,
+    caller: &Caller,
+    job: &str,
+) -> ApiResult<Option<liftoff_model::job::JobSpec>> {
+    let Ok(r) = liftoff_model::spec::JobRef::parse(job) else {
+        return Ok(None);
+    };
+    let Ok(Some((_, project))) = access::project(state, caller, Some(&r.entity), &r.project).await
+    else {
+        return Ok(None);
+    };
+    let Some(collection) = state.store.collection_get(project.id, &r.name).await? else {
+        return Ok(None);
+    };
+    let Some(artifact) = resolve_version(state, &collection, &r.alias).await? else {
+        return Ok(None);
+    };
+    let files = state.store.artifact_files(artifact.id).await?;
+    let Some(key) = files
+        .iter()
+        .find(|f| f.name == "wandb-job.json")
+        .and_then(|f| content_key(&f.md5))
+    else {
+        return Ok(None);
+    };
+    let Ok(Some(bytes)) = state.blobs.get(&key).await else {
+        return Ok(None);
+    };
+    Ok(std::str::from_utf8(&bytes)
+        .ok()
+        .and_then(|text| liftoff_model::job::JobSpec::from_json(text).ok()))
+}
+
 #[derive(SimpleObject)]
 pub struct ArtifactTypeName {
     name: String,
