@@ -17,15 +17,11 @@ use crate::template;
 /// local-process queue. A spec that names its own image was already
 /// checked by [`merge_for_push`]; this is for the image a job brings.
 pub fn check_job(resource: ResourceType, job: &str, job_spec: &JobSpec) -> Result<(), Problem> {
-    match (
-        resource,
-        job_spec.source_type,
-        job_spec.source.image.as_deref(),
-    ) {
-        (ResourceType::LocalProcess, SourceType::Image, Some(image)) => Err(Problem {
+    match (job_spec.source_type, job_spec.source.image.as_deref()) {
+        (SourceType::Image, Some(image)) if !resource.runs_images() => Err(Problem {
             path: "job".into(),
             message: format!(
-                "a local-process queue cannot run container image {image} (job {job} is an image job); push it to a local-container or kubernetes queue"
+                "a {resource} queue cannot run container image {image} (job {job} is an image job); push it to a local-container or kubernetes queue"
             ),
         }),
         _ => Ok(()),
@@ -67,11 +63,11 @@ pub fn merge_for_push(
     }
     // The agent would fail it at once ("a local-process queue cannot run an
     // image job"); say so now, while the user is still at the push.
-    if let (ResourceType::LocalProcess, Some((field, image))) = (cfg.resource, spec.image_field()) {
+    if let Some((field, image)) = spec.image_field().filter(|_| !cfg.resource.runs_images()) {
         return Err(vec![Problem {
             path: field.into(),
             message: format!(
-                "a local-process queue cannot run container image {image}; push it to a local-container or kubernetes queue, or launch code or an --entry-point command instead"
+                "a {resource} queue cannot run container image {image}; push it to a local-container or kubernetes queue, or launch code or an --entry-point command instead"
             ),
         }]);
     }

@@ -68,6 +68,11 @@ impl ResourceType {
         }
     }
 
+    /// Whether its runner can run a container image (every one but local-process).
+    pub fn runs_images(self) -> bool {
+        self != Self::LocalProcess
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Self::LocalProcess => "Local process",

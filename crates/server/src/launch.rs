@@ -11,7 +11,7 @@ use liftoff_model::queue::{
     TemplateVariable, template_variables_from_input, validate_queue_name,
 };
 use liftoff_model::run::RunState;
-use liftoff_model::schema::JsonSchema;
+use liftoff_model::schema::{JsonSchema, Problem};
 use liftoff_model::spec::LaunchSpec;
 use liftoff_model::status::{
     DisplayStatus, ItemState, QueueItem, RunView, StatusContext, display_status,
@@ -412,28 +412,22 @@ pub async fn push(
         },
     };
     let config = queue_config(state, queue).await?;
-    merge_for_push(&mut spec, &queue.name, config.as_ref(), &values).map_err(|problems| {
+    let refused = |problems: &[Problem]| {
         ApiError::invalid(format!(
             "cannot push to queue {:?}: {}",
             queue.name,
-            summarize(&problems)
+            summarize(problems)
         ))
-    })?;
-    // The image a job brings, once the job is read (its spec named none).
-    if let (Some(cfg), None, Some(job)) = (
-        config.as_ref(),
-        spec.image_field(),
-        spec.job.as_deref().filter(|j| !j.is_empty()),
-    ) && cfg.resource == ResourceType::LocalProcess
+    };
+    merge_for_push(&mut spec, &queue.name, config.as_ref(), &values)
+        .map_err(|problems| refused(&problems))?;
+    // The image a job brings, once the job is read (its spec named none);
+    // read only for a queue that could not run one.
+    if let (Some(cfg), None, Some(job)) = (config.as_ref(), spec.image_field(), spec.job.as_deref())
+        && !cfg.resource.runs_images()
         && let Some(job_spec) = crate::graphql::artifacts::job_spec(state, caller, job).await?
     {
-        check_job(cfg.resource, job, &job_spec).map_err(|problem| {
-            ApiError::invalid(format!(
-                "cannot push to queue {:?}: {}",
-                queue.name,
-                summarize(&[problem])
-            ))
-        })?;
+        check_job(cfg.resource, job, &job_spec).map_err(|problem| refused(&[problem]))?;
     }
     let merged = spec.to_value();
     let item = state

@@ -299,51 +299,47 @@ impl Operation for LiftoffRunPage {
         ])
     }
     fn decode(&self, data: Value) -> Result<RunDetail, Error> {
-        decode_run_page(self, &data)
+        const OP: &str = "LiftoffRunPage";
+        let r = at(&data, &["project", "run"]).ok_or_else(|| Error::NotFound {
+            what: format!("run {}/{}/{}", self.entity, self.project, self.run),
+        })?;
+        let count = |k: &str| at(r, &[k]).and_then(Value::as_i64).unwrap_or(0);
+        let history_keys = match r.get("historyKeys") {
+            Some(Value::String(t)) => serde_json::from_str(t).unwrap_or(Value::Null),
+            Some(v) => v.clone(),
+            None => Value::Null,
+        };
+        let (metric_keys, last_step) = metric_keys(&history_keys);
+        Ok(RunDetail {
+            run: RunInfo {
+                id: string_at(OP, r, &["id"])?,
+                name: string_at(OP, r, &["name"])?,
+                display_name: s(r, &["displayName"]).filter(|d| !d.is_empty()),
+                state: state_of(r),
+                stopped: at(r, &["stopped"])
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false),
+                created_at: s(r, &["createdAt"]),
+                heartbeat_at: s(r, &["heartbeatAt"]),
+                project: Some(self.project.clone()),
+                entity: Some(self.entity.clone()),
+                config: unwrap_config(&json_object(OP, r.get("config"))?),
+                summary: json_object(OP, r.get("summaryMetrics"))?,
+                exit_code: at(r, &["exitcode"]).and_then(Value::as_i64),
+            },
+            host: s(r, &["host"]).filter(|h| !h.is_empty()),
+            program: s(r, &["program"]).filter(|p| !p.is_empty()),
+            job_type: s(r, &["jobType"]).filter(|j| !j.is_empty()),
+            user: s(r, &["user", "username"]),
+            history_line_count: count("historyLineCount"),
+            log_line_count: count("logLineCount").max(count("agentLogLineCount")),
+            metric_keys,
+            last_step,
+            files: file_links(r.get("files")),
+            job: used_job(r.get("inputArtifacts")),
+            launched: launched_from(r.get("launchItem")),
+        })
     }
-}
-
-fn decode_run_page(page: &LiftoffRunPage, data: &Value) -> Result<RunDetail, Error> {
-    const OP: &str = "LiftoffRunPage";
-    let r = at(data, &["project", "run"]).ok_or_else(|| Error::NotFound {
-        what: format!("run {}/{}/{}", page.entity, page.project, page.run),
-    })?;
-    let count = |k: &str| at(r, &[k]).and_then(Value::as_i64).unwrap_or(0);
-    let history_keys = match r.get("historyKeys") {
-        Some(Value::String(t)) => serde_json::from_str(t).unwrap_or(Value::Null),
-        Some(v) => v.clone(),
-        None => Value::Null,
-    };
-    let (metric_keys, last_step) = metric_keys(&history_keys);
-    Ok(RunDetail {
-        run: RunInfo {
-            id: string_at(OP, r, &["id"])?,
-            name: string_at(OP, r, &["name"])?,
-            display_name: s(r, &["displayName"]).filter(|d| !d.is_empty()),
-            state: state_of(r),
-            stopped: at(r, &["stopped"])
-                .and_then(Value::as_bool)
-                .unwrap_or(false),
-            created_at: s(r, &["createdAt"]),
-            heartbeat_at: s(r, &["heartbeatAt"]),
-            project: Some(page.project.clone()),
-            entity: Some(page.entity.clone()),
-            config: unwrap_config(&json_object(OP, r.get("config"))?),
-            summary: json_object(OP, r.get("summaryMetrics"))?,
-            exit_code: at(r, &["exitcode"]).and_then(Value::as_i64),
-        },
-        host: s(r, &["host"]).filter(|h| !h.is_empty()),
-        program: s(r, &["program"]).filter(|p| !p.is_empty()),
-        job_type: s(r, &["jobType"]).filter(|j| !j.is_empty()),
-        user: s(r, &["user", "username"]),
-        history_line_count: count("historyLineCount"),
-        log_line_count: count("logLineCount").max(count("agentLogLineCount")),
-        metric_keys,
-        last_step,
-        files: file_links(r.get("files")),
-        job: used_job(r.get("inputArtifacts")),
-        launched: launched_from(r.get("launchItem")),
-    })
 }
 
 /// `query LiftoffRunHistory`: up to `samples` history rows (the server

@@ -120,17 +120,16 @@ pub(crate) async fn job_spec(
     let Ok(r) = liftoff_model::spec::JobRef::parse(job) else {
         return Ok(None);
     };
-    let Ok(Some((_, project))) = access::project(state, caller, Some(&r.entity), &r.project).await
+    let Ok(Some((entity, project))) =
+        access::project(state, caller, Some(&r.entity), &r.project).await
     else {
         return Ok(None);
     };
-    let Some(collection) = state.store.collection_get(project.id, &r.name).await? else {
+    let Some(job) = MembershipObj::by_name(state, &entity, &project, &r.name_with_alias()).await?
+    else {
         return Ok(None);
     };
-    let Some(artifact) = resolve_version(state, &collection, &r.alias).await? else {
-        return Ok(None);
-    };
-    let files = state.store.artifact_files(artifact.id).await?;
+    let files = state.store.artifact_files(job.artifact.artifact.id).await?;
     let Some(key) = files
         .iter()
         .find(|f| f.name == "wandb-job.json")
