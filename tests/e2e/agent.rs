@@ -868,6 +868,8 @@ async fn launching_a_job_that_is_not_there_or_a_bad_image_pushes_nothing() {
         ],
     );
     assert_eq!(status.code(), Some(2), "{err}");
+    // The server's words, without the operation's name in front.
+    assert!(!err.contains("pushToRunQueueByName"), "{err}");
     assert!(
         err.contains(
             r#"cannot push to queue "default": job: a local-process queue cannot run container image busybox:1.36 (job admin/proj/img:latest is an image job)"#

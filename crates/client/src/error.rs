@@ -26,8 +26,11 @@ pub enum Error {
         status: u16,
         message: String,
     },
-    /// HTTP 200 with an `errors` array: the whole call failed.
-    #[error("{operation}: {}", join(.errors))]
+    /// HTTP 200 with an `errors` array: the whole call failed. Errors the
+    /// caller can act on (bad input, a conflict, not found, forbidden: the
+    /// codes a Liftoff server sets) read as the server's words alone; any
+    /// other is prefixed with the operation, which helps with a server's bug.
+    #[error("{}", graphql_message(.operation, .errors))]
     Graphql {
         operation: String,
         errors: Vec<GraphqlError>,
@@ -41,6 +44,22 @@ pub enum Error {
     /// The server answered `success: false`.
     #[error("{operation} was refused: {message}")]
     Rejected { operation: String, message: String },
+}
+
+/// `extensions.code`s that mean "you asked for something wrong": the
+/// message says what and how to fix it, so the operation's name adds nothing.
+const USER_CODES: [&str; 4] = ["INVALID_INPUT", "CONFLICT", "NOT_FOUND", "FORBIDDEN"];
+
+fn graphql_message(operation: &str, errors: &[GraphqlError]) -> String {
+    let for_the_user = !errors.is_empty()
+        && errors
+            .iter()
+            .all(|e| e.code.as_deref().is_some_and(|c| USER_CODES.contains(&c)));
+    if for_the_user {
+        join(errors)
+    } else {
+        format!("{operation}: {}", join(errors))
+    }
 }
 
 fn join(errors: &[GraphqlError]) -> String {
@@ -80,5 +99,42 @@ impl Error {
             Self::Http { status, .. } => *status == 429 || (*status >= 500 && *status != 501),
             _ => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn graphql(codes: &[Option<&str>]) -> Error {
+        Error::Graphql {
+            operation: "pushToRunQueueByName".into(),
+            errors: codes
+                .iter()
+                .enumerate()
+                .map(|(i, code)| GraphqlError {
+                    message: format!("problem {i}"),
+                    code: code.map(str::to_owned),
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn errors_the_user_can_fix_read_without_the_operation() {
+        assert_eq!(graphql(&[Some("INVALID_INPUT")]).to_string(), "problem 0");
+        assert_eq!(
+            graphql(&[Some("CONFLICT"), Some("NOT_FOUND")]).to_string(),
+            "[problem 0; problem 1]"
+        );
+        // A server's own failure, or an error without a code (W&B's), keeps it.
+        assert_eq!(
+            graphql(&[Some("INTERNAL")]).to_string(),
+            "pushToRunQueueByName: problem 0"
+        );
+        assert_eq!(
+            graphql(&[Some("FORBIDDEN"), None]).to_string(),
+            "pushToRunQueueByName: [problem 0; problem 1]"
+        );
     }
 }
