@@ -614,8 +614,12 @@ pub async fn reap_gone_agents(state: &AppState) -> ApiResult<()> {
                 && let Some(entity) = state.store.entity_by_name(&entity_name).await?
                 && let Some(p) = state.store.project_get(entity.id, &project).await?
                 && let Some(run) = state.store.run_get(p.id, run_name).await?
-                && !liftoff_model::RunState::parse(&run.state).is_terminal()
             {
+                if liftoff_model::RunState::parse(&run.state).is_terminal() {
+                    // The job ended before its agent went (W&B's agent never
+                    // acks a finished item): the item shows its run's end.
+                    continue;
+                }
                 let f = crate::store::RunFields {
                     state: Some("crashed".into()),
                     ..Default::default()

@@ -634,7 +634,7 @@ async fn queue_status_counts_are_what_the_items_list_shows() {
     let agent = api.ok("createLaunchAgent", json!({"entity": "admin", "project": "model-registry", "queues": [qid], "hostname": "h", "agentConfig": "{}", "version": "v"})).await["createLaunchAgent"]["launchAgentId"].clone();
     assert_eq!(counts().await, vec![(Queued, 5)]);
 
-    let pop = json!({"entity": "admin", "project": "model-registry", "queueName": "s"});
+    let pop = json!({"entity": "admin", "project": "model-registry", "queueName": "s", "launchAgentId": agent});
     let popped = |_: ()| async {
         api.ok("popFromRunQueue", pop.clone()).await["popFromRunQueue"]["runQueueItemId"].clone()
     };
@@ -699,15 +699,24 @@ async fn queue_status_counts_are_what_the_items_list_shows() {
     );
     // Two minutes of silence: the agent is gone and run `a` crashed.
     api.advance(120_000);
+    let after = vec![
+        (Idle, 1),
+        (Finished, 1),
+        (Failed, 1),
+        (Crashed, 1),
+        (Killed, 1),
+    ];
+    assert_eq!(counts().await, after);
+    // The sweeper fails the gone agent's unfinished item (`a`, its run
+    // crashed); the items whose runs had ended (W&B's agent never acks them
+    // further) keep their runs' end.
+    liftoff_server::launch::reap_gone_agents(&api.state)
+        .await
+        .unwrap();
     assert_eq!(
         counts().await,
-        vec![
-            (Idle, 1),
-            (Finished, 1),
-            (Failed, 1),
-            (Crashed, 1),
-            (Killed, 1)
-        ]
+        vec![(Idle, 1), (Finished, 1), (Failed, 2), (Killed, 1)],
+        "after the gone agent was reaped"
     );
 }
 
