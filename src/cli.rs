@@ -49,7 +49,7 @@ pub enum Command {
     /// Manage queues.
     #[command(subcommand)]
     Queue(QueueCommand),
-    /// Save an API key for a server in ~/.netrc (like `wandb login`).
+    /// Save an API key for a server in ~/.netrc and use that server from now on (like `wandb login`).
     #[command(
         after_help = "Examples:\n  liftoff login --host http://127.0.0.1:8080\n  echo $KEY | liftoff login --host https://api.wandb.ai"
     )]
@@ -369,7 +369,7 @@ pub enum JobCommand {
 
 #[derive(Args, Debug)]
 pub struct LoginArgs {
-    /// The server (default: WANDB_BASE_URL or https://api.wandb.ai).
+    /// The server (default: WANDB_BASE_URL, else the host of the last login, else https://api.wandb.ai).
     #[arg(long, env = "WANDB_BASE_URL")]
     pub host: Option<String>,
     /// The key (default: read from stdin).

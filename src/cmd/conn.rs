@@ -1,6 +1,8 @@
-//! Connecting to a server as `wandb` does: WANDB_BASE_URL / WANDB_API_KEY,
-//! else the ~/.netrc entry of the host.
+//! Connecting to a server as `wandb` does: WANDB_BASE_URL, else the
+//! `base_url` that `liftoff login --host` (or `wandb login --host`) saved in
+//! wandb's settings file; WANDB_API_KEY, else the ~/.netrc entry of the host.
 
+use liftoff_client::auth::Files;
 use liftoff_client::native::NativeTransport;
 use liftoff_client::ops::identity::GetDefaultEntity;
 use liftoff_client::{Client, Credentials};
@@ -13,6 +15,16 @@ pub fn netrc_path() -> std::path::PathBuf {
         .unwrap_or_else(|| dirs_home().join(".netrc"))
 }
 
+/// wandb's settings file: `$WANDB_CONFIG_DIR/settings`, else
+/// `~/.config/wandb/settings`.
+pub fn settings_path() -> std::path::PathBuf {
+    std::env::var_os("WANDB_CONFIG_DIR")
+        .filter(|d| !d.is_empty())
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| dirs_home().join(".config/wandb"))
+        .join("settings")
+}
+
 pub fn dirs_home() -> std::path::PathBuf {
     std::env::var_os("HOME")
         .map(std::path::PathBuf::from)
@@ -21,11 +33,16 @@ pub fn dirs_home() -> std::path::PathBuf {
 
 pub fn client(args: &ConnArgs) -> anyhow::Result<Client<NativeTransport>> {
     let netrc = std::fs::read_to_string(netrc_path()).ok();
+    let settings = std::fs::read_to_string(settings_path()).ok();
+    let files = Files {
+        netrc: netrc.as_deref(),
+        settings: settings.as_deref(),
+    };
     let creds = Credentials::resolve(
         args.base_url.as_deref(),
         args.api_key.as_deref(),
         &|k| std::env::var(k).ok(),
-        netrc.as_deref(),
+        &files,
     )
     .map_err(anyhow::Error::msg)?;
     let transport = NativeTransport::new().map_err(anyhow::Error::msg)?;

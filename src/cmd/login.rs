@@ -2,15 +2,26 @@
 
 use std::io::Read as _;
 
-use liftoff_client::auth::{DEFAULT_BASE_URL, host_of, netrc_with_entry, normalize_base_url};
+use anyhow::Context as _;
+use liftoff_client::auth::{
+    DEFAULT_BASE_URL, host_of, netrc_with_entry, normalize_base_url, settings_base_url,
+    settings_with_base_url,
+};
 use liftoff_client::ops::identity::Viewer;
 use liftoff_client::{Client, Credentials};
 
 use crate::cli::LoginArgs;
-use crate::cmd::conn::netrc_path;
+use crate::cmd::conn::{netrc_path, settings_path};
 
 pub async fn run(args: LoginArgs) -> anyhow::Result<()> {
-    let host = normalize_base_url(args.host.as_deref().unwrap_or(DEFAULT_BASE_URL));
+    let settings = settings_path();
+    let old_settings = std::fs::read_to_string(&settings).unwrap_or_default();
+    let host = args
+        .host
+        .as_deref()
+        .map(normalize_base_url)
+        .or_else(|| settings_base_url(&old_settings))
+        .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
     let key = match args.key {
         Some(k) => k,
         None => {
@@ -41,10 +52,23 @@ pub async fn run(args: LoginArgs) -> anyhow::Result<()> {
     let old = std::fs::read_to_string(&path).unwrap_or_default();
     liftoff_server::write_private(&path, &netrc_with_entry(&old, &host_of(&host), &key))?;
     crate::out!("Saved the key in {}.", path.display());
-    if std::env::var("WANDB_BASE_URL").ok().as_deref() != Some(host.as_str())
-        && host != DEFAULT_BASE_URL
+    // As `wandb login --host`: later commands use this host.
+    if let Some(dir) = settings.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    std::fs::write(&settings, settings_with_base_url(&old_settings, &host))
+        .with_context(|| format!("cannot write {}", settings.display()))?;
+    crate::out!(
+        "Commands now use {host} (base_url in {}).",
+        settings.display()
+    );
+    if let Some(env) = std::env::var("WANDB_BASE_URL")
+        .ok()
+        .filter(|e| !e.is_empty() && normalize_base_url(e) != host)
     {
-        crate::out!("Use this server with: export WANDB_BASE_URL={host}");
+        crate::out!(
+            "WANDB_BASE_URL={env} still overrides it in this shell: unset it to use {host}."
+        );
     }
     Ok(())
 }

@@ -191,6 +191,54 @@ async fn the_first_start_writes_the_admin_key_privately() {
     drop(server);
 }
 
+/// `liftoff login --host URL KEY` as a user with a fresh home and no
+/// WANDB_* variables: stdout, stderr and the exit status.
+fn as_fresh_user(home: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let out = Command::new(bin())
+        .args(args)
+        .env("HOME", home)
+        .env_remove("WANDB_BASE_URL")
+        .env_remove("WANDB_API_KEY")
+        .env_remove("WANDB_CONFIG_DIR")
+        .env_remove("NETRC")
+        .env_remove("WANDB_ENTITY")
+        .output()
+        .unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status.success(), text(&out.stdout), text(&out.stderr))
+}
+
+#[tokio::test]
+async fn login_makes_its_host_the_default_as_wandb_login_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("data"), &[]);
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    // A wrong key is refused and nothing is saved.
+    let (ok, _, err) = as_fresh_user(&home, &["login", "--host", &server.url, "0bad"]);
+    assert!(!ok && err.contains("refused the API key"), "{err}");
+    assert!(!home.join(".netrc").exists() && !home.join(".config").exists());
+    let (ok, out, err) = as_fresh_user(&home, &["login", "--host", &server.url, ADMIN_KEY]);
+    assert!(ok, "{err}");
+    assert!(
+        out.contains(&format!("Commands now use {}", server.url)),
+        "{out}"
+    );
+    let settings = std::fs::read_to_string(home.join(".config/wandb/settings")).unwrap();
+    assert_eq!(settings, format!("[default]\nbase_url = {}\n", server.url));
+    // Later commands reach that server with the saved key, with no variables.
+    let (ok, _, err) = as_fresh_user(&home, &["queue", "create", "cpu", "-r", "local-process"]);
+    assert!(ok, "{err}");
+    let (ok, out, err) = as_fresh_user(&home, &["queue", "list"]);
+    assert!(ok && out.contains("cpu"), "{out}{err}");
+    // `liftoff login` with neither --host nor WANDB_BASE_URL keeps that host.
+    let (ok, out, err) = as_fresh_user(&home, &["login", ADMIN_KEY]);
+    assert!(
+        ok && out.contains(&format!("Logged in to {} as admin", server.url)),
+        "{out}{err}"
+    );
+}
+
 #[tokio::test]
 async fn an_upstream_proxy_forwards_the_api_with_the_callers_key() {
     let dir = tempfile::tempdir().unwrap();

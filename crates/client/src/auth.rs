@@ -1,7 +1,9 @@
-//! Where the base URL and API key come from, as `wandb` does it:
-//! `WANDB_BASE_URL` / `WANDB_API_KEY`, else the `~/.netrc` entry for the
-//! API host, else the default `https://api.wandb.ai`. Pure: the caller passes
-//! the environment and the netrc text.
+//! Where the base URL and API key come from, as `wandb` does it: the base
+//! URL from `WANDB_BASE_URL`, else `base_url` in wandb's settings file
+//! (`~/.config/wandb/settings`, written by `wandb login --host` and
+//! `liftoff login`), else `https://api.wandb.ai`; the key from
+//! `WANDB_API_KEY`, else the `~/.netrc` entry for that host. Pure: the caller
+//! passes the environment and the files' text.
 
 use base64::Engine as _;
 
@@ -43,17 +45,20 @@ impl Credentials {
         format!("{}/graphql", self.base_url)
     }
 
-    /// Resolve from explicit values, the environment and a netrc file's text.
+    /// Resolve from explicit values, the environment and the text of the
+    /// netrc and wandb settings files.
     pub fn resolve(
         base_url: Option<&str>,
         api_key: Option<&str>,
         env: &dyn Fn(&str) -> Option<String>,
-        netrc: Option<&str>,
+        files: &Files<'_>,
     ) -> Result<Self, String> {
         let base = base_url
             .map(str::to_owned)
             .or_else(|| env("WANDB_BASE_URL").filter(|s| !s.is_empty()))
+            .or_else(|| files.settings.and_then(settings_base_url))
             .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
+        let netrc = files.netrc;
         let base = normalize_base_url(&base);
         let key = api_key
             .map(str::to_owned)
@@ -69,6 +74,77 @@ impl Credentials {
             )),
         }
     }
+}
+
+/// The text of the files credentials come from (`None`: no such file).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Files<'a> {
+    /// `~/.netrc` (or `$NETRC`).
+    pub netrc: Option<&'a str>,
+    /// wandb's settings file, `~/.config/wandb/settings` (or
+    /// `$WANDB_CONFIG_DIR/settings`): INI, `base_url` in `[default]`.
+    pub settings: Option<&'a str>,
+}
+
+/// The `base_url` of the settings file's `[default]` section, if set.
+pub fn settings_base_url(text: &str) -> Option<String> {
+    let mut in_default = false;
+    for line in text.lines().map(str::trim) {
+        if let Some(section) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            in_default = section.trim() == "default";
+        } else if in_default
+            && let Some((key, value)) = line.split_once(['=', ':'])
+            && key.trim() == "base_url"
+        {
+            let value = value.trim();
+            return (!value.is_empty()).then(|| normalize_base_url(value));
+        }
+    }
+    None
+}
+
+/// The settings file's text with `base_url` in `[default]` set to `url`,
+/// everything else kept (as `wandb login --host` writes it).
+pub fn settings_with_base_url(text: &str, url: &str) -> String {
+    let entry = format!("base_url = {url}");
+    let mut out: Vec<String> = Vec::new();
+    let (mut in_default, mut seen_default, mut written) = (false, false, false);
+    for line in text.lines() {
+        let t = line.trim();
+        if let Some(section) = t.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+            if in_default && !written {
+                out.push(entry.clone());
+                written = true;
+            }
+            in_default = section.trim() == "default";
+            seen_default |= in_default;
+        } else if in_default
+            && t.split_once(['=', ':'])
+                .is_some_and(|(k, _)| k.trim() == "base_url")
+        {
+            if !written {
+                out.push(entry.clone());
+                written = true;
+            }
+            continue;
+        }
+        out.push(line.to_owned());
+    }
+    if in_default && !written {
+        out.push(entry.clone());
+        written = true;
+    }
+    if !seen_default || !written {
+        while out.last().is_some_and(|l| l.trim().is_empty()) {
+            out.pop();
+        }
+        if !out.is_empty() {
+            out.push(String::new());
+        }
+        out.push("[default]".into());
+        out.push(entry);
+    }
+    out.join("\n") + "\n"
 }
 
 /// Strip trailing slashes (the public API does).
@@ -141,13 +217,59 @@ mod tests {
             _ => None,
         };
         let netrc = "machine api.wandb.ai\n  login user\n  password wrong\nmachine 127.0.0.1\n  login user\n  password k123\n";
-        let c = Credentials::resolve(None, None, &env, Some(netrc)).unwrap();
+        let files = Files {
+            netrc: Some(netrc),
+            settings: Some("[default]\nbase_url = https://elsewhere.example\n"),
+        };
+        let c = Credentials::resolve(None, None, &env, &files).unwrap();
         assert_eq!(c.base_url, "http://127.0.0.1:8080");
         assert_eq!(c.api_key, "k123");
         assert_eq!(c.authorization(), "Basic YXBpOmsxMjM=");
         assert!(!format!("{c:?}").contains("k123"));
-        let none = Credentials::resolve(None, None, &|_| None, None).unwrap_err();
+        // Without WANDB_BASE_URL, the host `login --host` saved, and its key.
+        let files = Files {
+            netrc: Some(netrc),
+            settings: Some("[default]\nbase_url = http://127.0.0.1:8080/\n"),
+        };
+        let c = Credentials::resolve(None, None, &|_| None, &files).unwrap();
+        assert_eq!(
+            (c.base_url.as_str(), c.api_key.as_str()),
+            ("http://127.0.0.1:8080", "k123")
+        );
+        let none = Credentials::resolve(None, None, &|_| None, &Files::default()).unwrap_err();
         assert!(none.contains("WANDB_API_KEY"), "{none}");
+    }
+
+    #[test]
+    fn settings_keep_everything_but_the_base_url() {
+        assert_eq!(settings_base_url("[default]\nentity = x\n"), None);
+        assert_eq!(
+            settings_base_url("[other]\nbase_url = a\n[default]\nbase_url: http://h:1/\n")
+                .as_deref(),
+            Some("http://h:1")
+        );
+        assert_eq!(
+            settings_with_base_url("", "http://h:1"),
+            "[default]\nbase_url = http://h:1\n"
+        );
+        let wandb = "[default]\nentity = me\nbase_url = https://api.wandb.ai\n\n[other]\nx = 1\n";
+        let updated = settings_with_base_url(wandb, "http://h:1");
+        assert_eq!(
+            updated,
+            "[default]\nentity = me\nbase_url = http://h:1\n\n[other]\nx = 1\n"
+        );
+        let added =
+            settings_with_base_url("[default]\nentity = me\n[other]\nx = 1\n", "http://h:1");
+        assert_eq!(settings_base_url(&added).as_deref(), Some("http://h:1"));
+        assert!(
+            added.contains("entity = me") && added.contains("x = 1"),
+            "{added}"
+        );
+        let no_default = settings_with_base_url("[other]\nx = 1\n", "http://h:1");
+        assert_eq!(
+            no_default,
+            "[other]\nx = 1\n\n[default]\nbase_url = http://h:1\n"
+        );
     }
 
     #[test]
