@@ -2,7 +2,7 @@
 
 use axum::body::Body;
 use axum::extract::{Path, State};
-use axum::http::{StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
 use md5::{Digest, Md5};
@@ -151,6 +151,83 @@ pub async fn upload(State(http): State<Http>, Path(token): Path<String>, body: B
         .into_response()
 }
 
+/// The SDK's download fallback for an artifact file it has no link for
+/// (`ArtifactManifestEntry.download()`, e.g. a launched run reading its
+/// job's `wandb-job.json`), layout V1: `GET /artifacts/{entity}/{hex md5}`,
+/// with the caller's key.
+pub async fn by_digest_v1(
+    State(http): State<Http>,
+    Path((entity, md5_hex)): Path<(String, String)>,
+    headers: HeaderMap,
+) -> Response {
+    by_digest(&http, &headers, &entity, &md5_hex).await
+}
+
+/// Layout V2: `GET /artifactsV2/{region}/{entity}/{project}/{collection}/
+/// [{artifact id}/]{birth artifact id}/{hex md5}/{file name}`.
+pub async fn by_digest_v2(
+    State(http): State<Http>,
+    Path(rest): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let parts: Vec<&str> = rest.split('/').collect();
+    let md5_hex = parts.iter().skip(4).find(|p| is_md5_hex(p));
+    match (parts.get(1), md5_hex) {
+        (Some(entity), Some(md5_hex)) => by_digest(&http, &headers, entity, md5_hex).await,
+        _ => fail(
+            StatusCode::NOT_FOUND,
+            "expected /artifactsV2/REGION/ENTITY/PROJECT/COLLECTION/[ARTIFACT_ID/]BIRTH_ID/MD5_HEX/NAME",
+        ),
+    }
+}
+
+fn is_md5_hex(s: &str) -> bool {
+    s.len() == 32 && s.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+async fn by_digest(http: &Http, headers: &HeaderMap, entity: &str, md5_hex: &str) -> Response {
+    let state = &http.state;
+    let caller = match super::caller(state, headers).await {
+        Ok(c) => c,
+        Err(response) => return response,
+    };
+    use base64::Engine as _;
+    let Some(md5) = hex::decode(md5_hex)
+        .ok()
+        .filter(|raw| raw.len() == 16)
+        .map(|raw| base64::engine::general_purpose::STANDARD.encode(raw))
+    else {
+        return fail(
+            StatusCode::BAD_REQUEST,
+            &format!("{md5_hex:?} is not a hex MD5 digest (32 hex digits)"),
+        );
+    };
+    let not_found = || {
+        fail(
+            StatusCode::NOT_FOUND,
+            &format!("no artifact file with MD5 {md5_hex} in entity {entity:?} (or access denied)"),
+        )
+    };
+    let found = async {
+        let Ok(e) = crate::access::entity(state, &caller, Some(entity)).await else {
+            return Ok(false);
+        };
+        state.store.artifact_file_in_entity(e.id, &md5).await
+    };
+    match found.await {
+        Ok(true) => {}
+        Ok(false) => return not_found(),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot look up an artifact file");
+            return fail(StatusCode::INTERNAL_SERVER_ERROR, "cannot look up the file");
+        }
+    }
+    match content_key(&md5) {
+        Some(key) => serve(state, &key).await,
+        None => not_found(),
+    }
+}
+
 pub async fn download(
     State(http): State<Http>,
     Path((token, _name)): Path<(String, String)>,
@@ -161,7 +238,11 @@ pub async fn download(
         Ok(_) => return fail(StatusCode::METHOD_NOT_ALLOWED, "this link is for uploads"),
         Err(msg) => return fail(StatusCode::FORBIDDEN, msg),
     };
-    match state.blobs.get(&key).await {
+    serve(state, &key).await
+}
+
+async fn serve(state: &crate::state::AppState, key: &str) -> Response {
+    match state.blobs.get(key).await {
         Ok(Some(bytes)) => (
             StatusCode::OK,
             [(header::CONTENT_TYPE, "application/octet-stream")],

@@ -60,6 +60,8 @@ pub fn router(state: Arc<AppState>) -> Router {
             put(files::upload).layer(DefaultBodyLimit::disable()),
         )
         .route("/files/download/{token}/{*name}", get(files::download))
+        .route("/artifacts/{entity}/{md5}", get(files::by_digest_v1))
+        .route("/artifactsV2/{*rest}", get(files::by_digest_v2))
         .route("/healthz", get(|| async { "ok" }))
         .with_state(http);
     let web = web::router(state.config.web_dir.clone());

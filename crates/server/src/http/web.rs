@@ -3,17 +3,58 @@
 use std::path::PathBuf;
 
 use axum::Router;
-use axum::http::StatusCode;
+use axum::handler::HandlerWithoutStateExt as _;
+use axum::http::{StatusCode, Uri};
 use axum::response::{Html, IntoResponse};
-use tower_http::services::{ServeDir, ServeFile};
+use tower_http::services::ServeDir;
 
 pub fn router(dir: Option<PathBuf>) -> Router {
     match dir.filter(|d| d.join("index.html").is_file()) {
-        Some(d) => Router::new()
-            .fallback_service(ServeDir::new(&d).fallback(ServeFile::new(d.join("index.html")))),
+        Some(d) => {
+            let index = d.join("index.html");
+            let app = move |uri: Uri| {
+                let index = index.clone();
+                async move {
+                    // Any path gets the app (it draws its own "not found"),
+                    // but only the app's pages answer 200: an API client that
+                    // asks for a path we do not serve gets a 404.
+                    let status = if is_app_path(uri.path()) {
+                        StatusCode::OK
+                    } else {
+                        StatusCode::NOT_FOUND
+                    };
+                    match tokio::fs::read_to_string(&index).await {
+                        Ok(html) => (status, Html(html)).into_response(),
+                        Err(_) => (StatusCode::NOT_FOUND, Html(NOT_BUILT)).into_response(),
+                    }
+                }
+            };
+            Router::new().fallback_service(ServeDir::new(&d).fallback(app.into_service()))
+        }
         None => Router::new()
             .fallback(|| async { (StatusCode::NOT_FOUND, Html(NOT_BUILT)).into_response() }),
     }
+}
+
+/// The paths the web app draws a page for (`ROUTES` in www/src/app.rs):
+/// `/`, `/connect`, `/launch[/E/Q[/TAB]]`, `/E/P/jobs[/J[/TAB]]`, `/E/P/runs/R`.
+fn is_app_path(path: &str) -> bool {
+    let parts: Vec<&str> = path
+        .trim_matches('/')
+        .split('/')
+        .filter(|p| !p.is_empty())
+        .collect();
+    matches!(
+        parts.as_slice(),
+        [] | ["connect"]
+            | ["launch"]
+            | ["launch", _, _]
+            | ["launch", _, _, _]
+            | [_, _, "jobs"]
+            | [_, _, "jobs", _]
+            | [_, _, "jobs", _, _]
+            | [_, _, "runs", _]
+    )
 }
 
 const NOT_BUILT: &str = "<!doctype html><html><head><meta charset=utf-8><title>Liftoff</title></head>\
@@ -21,3 +62,32 @@ const NOT_BUILT: &str = "<!doctype html><html><head><meta charset=utf-8><title>L
 <h1>Liftoff</h1><p>The API is running at <code>/graphql</code>, but the web app is not built.</p>\
 <p>Build it with <code>cargo xtask web</code> (or run everything with <code>cargo xtask up</code>), \
 or point the server at a build with <code>liftoff server --web-dir DIR</code>.</p></body></html>";
+
+#[cfg(test)]
+mod tests {
+    /// Every route of the web app is a page here (read from its source, so
+    /// a new route that this list misses fails).
+    #[test]
+    fn the_app_routes_are_pages() {
+        let app = include_str!("../../../../www/src/app.rs");
+        let routes: Vec<String> = app
+            .lines()
+            .filter_map(|l| l.trim().strip_prefix("(\"/"))
+            .filter_map(|l| l.split('"').next())
+            .map(|r| format!("/{}", r.replace(':', "x")))
+            .collect();
+        assert!(routes.len() >= 9, "{routes:?}");
+        for route in &routes {
+            assert!(super::is_app_path(route), "{route} is a page of the app");
+        }
+        for api in [
+            "/api/nope",
+            "/graphql/x",
+            "/files/a/b",
+            "/launch/x",
+            "/a/b/c/d/e/f",
+        ] {
+            assert!(!super::is_app_path(api), "{api}");
+        }
+    }
+}

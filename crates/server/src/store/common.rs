@@ -1177,6 +1177,21 @@ macro_rules! impl_store {
                     .await?)
             }
 
+            async fn artifact_file_in_entity(&self, entity_id: i64, md5: &str) -> Result<bool> {
+                Ok(sqlx::query_scalar::<$db, i64>(
+                    "SELECT f.artifact_id FROM artifact_files f \
+                     JOIN artifacts a ON a.id = f.artifact_id \
+                     JOIN artifact_collections c ON c.id = a.collection_id \
+                     JOIN projects p ON p.id = c.project_id \
+                     WHERE p.entity_id = $1 AND f.md5 = $2 LIMIT 1",
+                )
+                .bind(entity_id)
+                .bind(md5)
+                .fetch_optional(&self.pool)
+                .await?
+                .is_some())
+            }
+
             async fn artifact_use(&self, run_id: i64, artifact_id: i64, used_as: Option<&str>) -> Result<()> {
                 sqlx::query::<$db>(
                     "INSERT INTO artifact_usage (run_id, artifact_id, used_as) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",

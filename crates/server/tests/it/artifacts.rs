@@ -99,6 +99,73 @@ async fn a_job_uploaded_is_listed_and_fetched_back() {
     .await;
 }
 
+/// The SDK's fallback for a manifest entry it has no link for
+/// (`get_entry("wandb-job.json").download()` in a launched run).
+#[tokio::test]
+async fn artifact_files_download_by_digest_as_the_sdk_falls_back_to() {
+    crate::backends::each(|store| async move {
+        use md5::{Digest, Md5};
+        let api = Api::new(store).await;
+        let client = api.client(&api.key);
+        let files = image_job();
+        client
+            .upload_version(&NewVersion {
+                entity: "admin".into(),
+                project: "proj".into(),
+                name: "job-busybox".into(),
+                type_name: "job".into(),
+                aliases: vec![],
+                description: None,
+                metadata: Some(json!({"_partial": true})),
+                files: files.clone(),
+            })
+            .await
+            .unwrap();
+        let hex = hex::encode(Md5::digest(&files[0].1));
+        let v1 = format!("/artifacts/admin/{hex}");
+        let v2 = format!(
+            "/artifactsV2/default/admin/proj/job-busybox/QXJ0aWZhY3Q6MQ%3D%3D/{hex}/wandb-job.json"
+        );
+        for path in [&v1, &v2] {
+            let (status, body) = api.raw("GET", path, Some(&api.key), vec![]).await;
+            assert_eq!(status, 200, "{path}: {}", String::from_utf8_lossy(&body));
+            assert_eq!(body, files[0].1, "{path}");
+        }
+        // Without a key, with another user's key, under another entity, or
+        // for content nobody uploaded: nothing.
+        let bob = api.user("bob").await;
+        let other = hex::encode(Md5::digest(b"never uploaded"));
+        for (path, key, want) in [
+            (v1.clone(), None, 401),
+            (v1.clone(), Some(bob.as_str()), 404),
+            (format!("/artifacts/bob/{hex}"), Some(bob.as_str()), 404),
+            (
+                format!("/artifacts/admin/{other}"),
+                Some(api.key.as_str()),
+                404,
+            ),
+            (
+                "/artifacts/admin/not-hex".into(),
+                Some(api.key.as_str()),
+                400,
+            ),
+            (
+                "/artifactsV2/default/admin".into(),
+                Some(api.key.as_str()),
+                404,
+            ),
+        ] {
+            let (status, body) = api.raw("GET", &path, key, vec![]).await;
+            assert_eq!(status, want, "{path}: {}", String::from_utf8_lossy(&body));
+            assert!(
+                !body.windows(8).any(|w| w == b"busybox:"),
+                "{path} leaked the file"
+            );
+        }
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn upload_links_are_checked() {
     let backend = crate::backends::sqlite().await;
