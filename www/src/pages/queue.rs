@@ -801,7 +801,9 @@ fn AgentsTab(
 fn ConfigTab(detail: RwSignal<Option<QueueDetail>>, refresh: Callback<()>) -> impl IntoView {
     let session = use_session();
     let toasts = use_toasts();
-    let editing = RwSignal::new(false);
+    // While editing, the form's starting point: the queue as it was when Edit
+    // was pressed (polling must not reset an edit in progress).
+    let draft = RwSignal::new(None::<QueueDraft>);
     let busy = RwSignal::new(false);
     let failure = RwSignal::new(None::<String>);
     let save = Callback::new(move |s: QueueSettings| {
@@ -815,7 +817,7 @@ fn ConfigTab(detail: RwSignal<Option<QueueDetail>>, refresh: Callback<()>) -> im
             busy.try_set(false);
             match result {
                 Ok(_) => {
-                    editing.try_set(false);
+                    draft.try_set(None);
                     toasts.show("Queue saved.", None);
                     refresh.try_run(());
                 }
@@ -825,75 +827,94 @@ fn ConfigTab(detail: RwSignal<Option<QueueDetail>>, refresh: Callback<()>) -> im
             }
         });
     });
-    // Snapshot when the tab opens: polling must not reset an edit in progress.
-    let snapshot = detail.get_untracked();
-    let Some(d) = snapshot else {
-        return view! { <Loading/> }.into_any();
+    // The read-only view follows the queue as loaded, so a save shows as
+    // soon as the queue is read again.
+    let queue = Memo::new(move |_| detail.with(|d| d.as_ref().map(|d| d.queue.clone())));
+    let cancel = move |_| {
+        draft.set(None);
+        failure.set(None);
     };
-    let q = d.queue;
-    let config = q
-        .default_resource_config
+    move || {
+        if let Some(initial) = draft.get() {
+            let entities = vec![initial.entity.clone()];
+            return view! {
+                <div class="tab-panel">
+                    <QueueForm entities=entities initial=initial editing=true taken=Signal::derive(Vec::new)
+                        on_save=save busy=busy submit_label="Save"/>
+                    <button class="btn" on:click=cancel>"Cancel"</button>
+                    {move || failure.get().map(|m| view! { <div class="error-box" role="alert"><p>{m}</p></div> })}
+                </div>
+            }
+            .into_any();
+        }
+        let Some(q) = queue.get() else {
+            return view! { <Loading/> }.into_any();
+        };
+        let config = queue_config(&q);
+        let shown = print_config(&config, ConfigFormat::Json);
+        let vars = q.template_variables().to_vec();
+        let allowed = session
+            .info()
+            .is_some_and(|i| can_edit_queue(&q, &i.viewer));
+        let resource = q.resource().map_or("—", |r| r.as_str());
+        let prioritized = q.prioritization_mode.enabled();
+        let edit = move |_| {
+            draft.set(queue.get_untracked().map(|q| {
+                QueueDraft {
+                    entity: q.entity_name.clone(),
+                    name: q.name.clone(),
+                    resource: q.resource(),
+                    prioritization: q.prioritization_mode,
+                    config_text: print_config(&queue_config(&q), ConfigFormat::Json),
+                    format: ConfigFormat::Json,
+                    tiles: q
+                        .template_variables()
+                        .iter()
+                        .map(VariableTile::from_variable)
+                        .collect(),
+                }
+            }))
+        };
+        view! {
+            <div class="tab-panel">
+                <dl class="facts">
+                    <dt>"Resource"</dt><dd>{resource}</dd>
+                    <dt>"Prioritization"</dt><dd>{if prioritized { "on: by priority, then first in, first out" } else { "off: first in, first out" }}</dd>
+                </dl>
+                <h3>"Configuration"</h3>
+                {if shown.is_empty() {
+                    view! { <p class="muted">"None: jobs run with the resource's defaults."</p> }.into_any()
+                } else {
+                    view! { <pre class="code">{shown}</pre> }.into_any()
+                }}
+                <h3>"Template variables"</h3>
+                {if vars.is_empty() {
+                    view! { <p class="muted">"None."</p> }.into_any()
+                } else {
+                    let rows: Vec<(String, String)> = vars.iter().map(|v| (format!("{{{{{}}}}}", v.name), serde_json::to_string(v.schema()).unwrap_or_default())).collect();
+                    view! {
+                        <DataTable class="variables" caption="Template variables" columns=vec![("Name", false), ("Schema", false)]>
+                            <tbody>{rows.into_iter().map(|(name, schema)| view! {
+                                <tr><td><code>{name}</code></td><td><code>{schema}</code></td></tr>
+                            }).collect_view()}</tbody>
+                        </DataTable>
+                    }.into_any()
+                }}
+                {if allowed {
+                    view! { <button class="btn" on:click=edit>"Edit"</button> }.into_any()
+                } else {
+                    view! { <p class="muted">"Only the queue's owner or an admin can change it."</p> }.into_any()
+                }}
+            </div>
+        }
+        .into_any()
+    }
+}
+
+/// The queue's resource config (`{}` when it has none).
+fn queue_config(q: &liftoff_model::queue::Queue) -> serde_json::Value {
+    q.default_resource_config
         .as_ref()
         .and_then(|c| c.resource_args().cloned())
-        .unwrap_or_else(|| serde_json::json!({}));
-    let vars = q.template_variables().to_vec();
-    let allowed = session
-        .info()
-        .is_some_and(|i| can_edit_queue(&q, &i.viewer));
-    let initial = QueueDraft {
-        entity: q.entity_name.clone(),
-        name: q.name.clone(),
-        resource: q.resource(),
-        prioritization: q.prioritization_mode,
-        config_text: print_config(&config, ConfigFormat::Json),
-        format: ConfigFormat::Json,
-        tiles: vars.iter().map(VariableTile::from_variable).collect(),
-    };
-    let shown = print_config(&config, ConfigFormat::Json);
-    let entities = vec![q.entity_name.clone()];
-    view! {
-        <div class="tab-panel">
-            <Show when=move || editing.get() fallback={
-                let shown = shown.clone();
-                let vars = vars.clone();
-                let resource = q.resource().map_or("—", |r| r.as_str());
-                let prioritized = q.prioritization_mode.enabled();
-                move || view! {
-                    <dl class="facts">
-                        <dt>"Resource"</dt><dd>{resource}</dd>
-                        <dt>"Prioritization"</dt><dd>{if prioritized { "on: by priority, then first in, first out" } else { "off: first in, first out" }}</dd>
-                    </dl>
-                    <h3>"Configuration"</h3>
-                    {if shown.is_empty() {
-                        view! { <p class="muted">"None: jobs run with the resource's defaults."</p> }.into_any()
-                    } else {
-                        view! { <pre class="code">{shown.clone()}</pre> }.into_any()
-                    }}
-                    <h3>"Template variables"</h3>
-                    {if vars.is_empty() {
-                        view! { <p class="muted">"None."</p> }.into_any()
-                    } else {
-                        let rows: Vec<(String, String)> = vars.iter().map(|v| (format!("{{{{{}}}}}", v.name), serde_json::to_string(v.schema()).unwrap_or_default())).collect();
-                        view! {
-                            <DataTable class="variables" caption="Template variables" columns=vec![("Name", false), ("Schema", false)]>
-                                <tbody>{rows.into_iter().map(|(name, schema)| view! {
-                                    <tr><td><code>{name}</code></td><td><code>{schema}</code></td></tr>
-                                }).collect_view()}</tbody>
-                            </DataTable>
-                        }.into_any()
-                    }}
-                    {if allowed {
-                        view! { <button class="btn" on:click=move |_| editing.set(true)>"Edit"</button> }.into_any()
-                    } else {
-                        view! { <p class="muted">"Only the queue's owner or an admin can change it."</p> }.into_any()
-                    }}
-                }
-            }>
-                <QueueForm entities=entities.clone() initial=initial.clone() editing=true taken=Signal::derive(Vec::new)
-                    on_save=save busy=busy submit_label="Save"/>
-                <button class="btn" on:click=move |_| editing.set(false)>"Cancel"</button>
-                {move || failure.get().map(|m| view! { <div class="error-box" role="alert"><p>{m}</p></div> })}
-            </Show>
-        </div>
-    }.into_any()
+        .unwrap_or_else(|| serde_json::json!({}))
 }

@@ -249,7 +249,17 @@ pub fn item_rows(detail: &QueueDetail, now: OffsetDateTime) -> Vec<ItemRow> {
     let prioritized = detail.queue.prioritization_mode.enabled();
     let mut waiting: Vec<(_, usize)> = (0..rows.len())
         .filter(|&i| rows[i].item.state == ItemState::Pending)
-        .map(|i| (service_key(&rows[i].item, prioritized), i))
+        .map(|i| {
+            let order = (
+                service_key(&rows[i].item, prioritized),
+                // createdAt has whole seconds: items pushed in the same
+                // second are served by id (the server's `ORDER BY priority, id`),
+                // and failing that in the server's listing order, newest first.
+                push_seq(&rows[i].item.id).unwrap_or(i64::MAX),
+                std::cmp::Reverse(i),
+            );
+            (order, i)
+        })
         .collect();
     liftoff_model::sort::sort(&mut waiting);
     for (position, (_, i)) in waiting.into_iter().enumerate() {
@@ -257,6 +267,15 @@ pub fn item_rows(detail: &QueueDetail, now: OffsetDateTime) -> Vec<ItemRow> {
         rows[i].wait = Some(wait_reason(&busy, position));
     }
     rows
+}
+
+/// The number in an item's id (`base64("RunQueueItem:42")` -> 42, as W&B
+/// and Liftoff make them): ids grow with each push.
+fn push_seq(id: &str) -> Option<i64> {
+    use base64::Engine as _;
+    let raw = base64::engine::general_purpose::STANDARD.decode(id).ok()?;
+    let text = std::str::from_utf8(&raw).ok()?;
+    text.rsplit_once(':')?.1.parse().ok()
 }
 
 fn running_for(rows: &[ItemRow], agent_id: &str) -> i64 {
@@ -489,6 +508,41 @@ mod tests {
             status_counts(&rows),
             vec![(DisplayStatus::Queued, 2), (DisplayStatus::Running, 1)]
         );
+    }
+
+    #[test]
+    fn items_pushed_in_the_same_second_wait_in_push_order() {
+        use base64::Engine as _;
+        let id =
+            |n: i64| base64::engine::general_purpose::STANDARD.encode(format!("RunQueueItem:{n}"));
+        let at = "2026-11-28T11:50:00Z";
+        // The server lists newest first; 9 and 10 tie on priority and second.
+        let items = [12, 10, 9]
+            .map(|n| {
+                let priority = if n == 12 {
+                    Priority::High
+                } else {
+                    Priority::Medium
+                };
+                item(&id(n), ItemState::Pending, at, priority)
+            })
+            .to_vec();
+        let positions = |prioritized| {
+            let rows = item_rows(
+                &detail(prioritized, vec![agent("a1", 5, 1)], items.clone()),
+                now(),
+            );
+            rows.iter().map(|r| r.position.unwrap()).collect::<Vec<_>>()
+        };
+        assert_eq!(positions(false), [2, 1, 0], "first in, first out");
+        assert_eq!(positions(true), [0, 2, 1], "high first, then by push");
+        // Ids that are not W&B-style: the listing order (newest first) decides.
+        let plain: Vec<_> = ["c", "b", "a"]
+            .map(|i| item(i, ItemState::Pending, at, Priority::Medium))
+            .to_vec();
+        let rows = item_rows(&detail(false, vec![], plain), now());
+        let positions: Vec<_> = rows.iter().map(|r| r.position.unwrap()).collect();
+        assert_eq!(positions, [2, 1, 0]);
     }
 
     #[test]
