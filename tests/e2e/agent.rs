@@ -214,6 +214,37 @@ async fn a_bad_entry_point_fails_at_the_run_stage_with_its_stderr() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_job_for_an_entity_that_is_not_there_fails_before_it_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("server"), &[]);
+    queue(&server, tmp.path(), "default");
+    let marker = tmp.path().join("ran");
+    let spec = liftoff_model::spec::LaunchSpec::from_value(serde_json::json!({
+        "entity": "nobody", "project": "proj", "resource": "local-process",
+        "overrides": {"entry_point": ["touch", marker.to_str().unwrap()]}
+    }))
+    .unwrap();
+    server
+        .client(ADMIN_KEY)
+        .call(liftoff_client::ops::items::PushToRunQueueByName::new(
+            "admin", "default", spec,
+        ))
+        .await
+        .unwrap();
+    let _agent = AgentProcess::start(&server, &tmp.path().join("agent"), &["-q", "default"]);
+    // It used to run, and its item waited as Pending for a run that never came.
+    let failed = first_failed(&server, "default", Duration::from_secs(60)).await;
+    let e = failed.item.error.unwrap();
+    assert_eq!(e.stage, "agent");
+    assert!(
+        e.message.contains("cannot create the job's run") && e.message.contains("in nobody/proj"),
+        "{}",
+        e.message
+    );
+    assert!(!marker.exists(), "the job did not run");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_job_killed_mid_run_ends_crashed() {
     let tmp = tempfile::tempdir().unwrap();
     let server = Server::start(&tmp.path().join("server"), &[]);

@@ -609,7 +609,10 @@ async fn handle_item(shared: Arc<Shared>, queue: String, item: Popped) {
     };
     crate::log::say!("Job {run_id} from queue {queue}: {}", describe(&spec));
     let target = run_target(&shared, &spec);
-    open_run(&shared, &target, &run_id, &spec).await;
+    if let Err(e) = open_run(&shared, &target, &run_id, &spec).await {
+        log.note(&format!("failed ({}): {}", e.stage.as_str(), e.message));
+        return fail(&shared, &item.item_id, &e).await;
+    }
     let streamer = stream_console(&shared, &target, &run_id, &log);
     let outcome = run_job(&shared, &queue, &item.item_id, &spec, &run_id, &log).await;
     match outcome {
@@ -684,9 +687,19 @@ const RUN_SETUP_PATIENCE: Duration = Duration::from_secs(30);
 /// into it (a Liftoff server only: on W&B the job's own `wandb.init` makes
 /// the run). A job that never calls `wandb.init` still shows the config it
 /// was launched with; one that does sends the same config again.
-async fn open_run(shared: &Shared, target: &RunTarget, run_id: &str, spec: &LaunchSpec) {
+///
+/// A server that refuses the run (no such entity, not a member) fails the
+/// job before it starts: its own `wandb.init` would be refused the same way,
+/// and its item would wait for a run that never comes. A server that cannot
+/// be reached only delays the run.
+async fn open_run(
+    shared: &Shared,
+    target: &RunTarget,
+    run_id: &str,
+    spec: &LaunchSpec,
+) -> Result<(), StageError> {
     if !shared.run_console {
-        return;
+        return Ok(());
     }
     let upsert = UpsertBucket {
         name: run_id.to_owned(),
@@ -702,8 +715,15 @@ async fn open_run(shared: &Shared, target: &RunTarget, run_id: &str, spec: &Laun
     })
     .await
     {
+        if !e.is_transient() {
+            return Err(StageError::agent(format!(
+                "cannot create the job's run {run_id} in {}/{}: {e}; check the entity and project the job was launched to",
+                target.entity, target.project
+            )));
+        }
         tracing::warn!(run = run_id, error = %e, "cannot create the job's run; its console stays in the local log until it can");
     }
+    Ok(())
 }
 
 /// Link the run the agent made to the job version it runs (a Liftoff server
@@ -1015,7 +1035,9 @@ pub async fn run_direct(
         return (run_id, Err(e));
     }
     let target = run_target(&shared, &spec);
-    open_run(&shared, &target, &run_id, &spec).await;
+    if let Err(e) = open_run(&shared, &target, &run_id, &spec).await {
+        return (run_id, Err(e));
+    }
     let streamer = stream_console(&shared, &target, &run_id, &log);
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
