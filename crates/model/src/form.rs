@@ -241,6 +241,34 @@ pub fn texts_for(fields: &[Field], config: &Map<String, Value>) -> Vec<(String, 
         .collect()
 }
 
+/// Set on `config` every field whose text parses (blank and unparsable
+/// fields leave it as it is): the form's values carried into the JSON editor.
+pub fn merge_texts(fields: &[Field], texts: &[(String, String)], config: &mut Map<String, Value>) {
+    for field in fields {
+        let text = texts
+            .iter()
+            .find(|(p, _)| p == &field.path)
+            .map_or("", |(_, t)| t.as_str());
+        if let Ok(Some(v)) = field.parse(text) {
+            set_path(config, &field.path, v);
+        }
+    }
+}
+
+/// The top-level keys of `config` that no field holds (the form would
+/// drop them).
+pub fn keys_without_field(fields: &[Field], config: &Map<String, Value>) -> Vec<String> {
+    config
+        .keys()
+        .filter(|k| {
+            !fields
+                .iter()
+                .any(|f| f.path.split('.').next() == Some(k.as_str()))
+        })
+        .cloned()
+        .collect()
+}
+
 /// Build the config from the texts of a form and check it against the
 /// schema. Blank fields are left out (the job's defaults apply). Problems
 /// carry the field's path; one per field at most.
@@ -332,6 +360,30 @@ mod tests {
         assert_eq!(f[0].hint(), "number, 0.0001 to 1");
         assert_eq!(f[2].default_text(), "adam");
         assert!(fields(&JsonSchema::of(SchemaType::String)).is_empty());
+    }
+
+    #[test]
+    fn the_form_and_the_json_editor_carry_values_both_ways() {
+        let f = fields(&schema());
+        let texts: Vec<(String, String)> =
+            [("epochs", "5"), ("lr", "fast"), ("optimizer.name", "sgd")]
+                .map(|(a, b)| (a.to_owned(), b.to_owned()))
+                .to_vec();
+        // Into JSON: what parses is set over what the JSON had; "fast" is not a number.
+        let mut config = json!({"lr": 0.1, "epochs": 1, "seed": 7})
+            .as_object()
+            .unwrap()
+            .clone();
+        merge_texts(&f, &texts, &mut config);
+        assert_eq!(
+            Value::Object(config.clone()),
+            json!({"lr": 0.1, "epochs": 5, "seed": 7, "optimizer": {"name": "sgd"}})
+        );
+        // Back to the form: every field's text, and the key no field holds.
+        let back = texts_for(&f, &config);
+        assert_eq!(back[0], ("lr".to_owned(), "0.1".to_owned()));
+        assert_eq!(back[1], ("epochs".to_owned(), "5".to_owned()));
+        assert_eq!(keys_without_field(&f, &config), ["seed"]);
     }
 
     #[test]

@@ -38,13 +38,14 @@ pub fn options_view(
 }
 
 /// One input per field. `prefix` namespaces ids and problem paths
-/// (`config` -> `config.lr`); `problems` are those of the last attempt.
+/// (`config` -> `config.lr`); `problems` are those of the last attempt
+/// (editing a field drops its own).
 #[component]
 pub fn FieldInputs(
     fields: Vec<Field>,
     texts: RwSignal<Vec<(String, String)>>,
     #[prop(into)] prefix: String,
-    #[prop(into)] problems: Signal<Vec<Problem>>,
+    problems: RwSignal<Vec<Problem>>,
 ) -> impl IntoView {
     fields
         .into_iter()
@@ -58,7 +59,12 @@ pub fn FieldInputs(
             };
             let on_input = {
                 let path = path.clone();
-                move |ev: leptos::ev::Event| set_text(texts, &path, event_target_value(&ev))
+                let problem_path = problem_path.clone();
+                move |ev: leptos::ev::Event| {
+                    set_text(texts, &path, event_target_value(&ev));
+                    // The last attempt's problem was about the old value.
+                    problems.update(|p| p.retain(|x| x.path != problem_path));
+                }
             };
             let message = {
                 let field = field.clone();

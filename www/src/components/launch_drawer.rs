@@ -8,7 +8,9 @@ use liftoff_client::ops::web::{Job, LiftoffProjectRuns, RunRow};
 use liftoff_client::view::explain;
 use liftoff_model::Priority;
 use liftoff_model::form::{self, Field};
-use liftoff_model::launch::{ConfigInput, LaunchForm, QueueChoice, paths, problem_at};
+use liftoff_model::launch::{
+    ConfigInput, LaunchForm, QueueChoice, parse_config_json, paths, problem_at,
+};
 use liftoff_model::schema::{JsonSchema, Problem};
 use serde_json::{Map, Value};
 
@@ -52,6 +54,8 @@ struct Loaded {
     /// Past runs to copy a config from: the job's, else the project's.
     runs: Vec<RunRow>,
     username: String,
+    /// Where the viewer may create runs: their own entity and their teams.
+    entities: Vec<String>,
 }
 
 #[component]
@@ -88,6 +92,7 @@ fn LaunchPanel(target: LaunchTarget, open: RwSignal<bool>) -> impl IntoView {
                 job,
                 queues: queues.iter().map(|q| QueueChoice::of(&q.queue)).collect(),
                 runs,
+                entities: info.viewer.entities(),
                 username: info.viewer.username,
             })
         }
@@ -113,6 +118,7 @@ fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) ->
         queues,
         runs,
         username,
+        entities,
     } = loaded;
     let job = StoredValue::new(job);
     let queues = StoredValue::new(queues);
@@ -149,7 +155,14 @@ fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) ->
         RwSignal::new(queues.with_value(|q| q.first().map(QueueChoice::key).unwrap_or_default()));
     let priority = RwSignal::new(String::new());
     let vars = RwSignal::new(Vec::<(String, String)>::new());
-    let dest_entity = RwSignal::new(target.entity.clone());
+    // The job's entity when the viewer may run there, else their own.
+    let dest_entity = RwSignal::new(if entities.contains(&target.entity) {
+        target.entity.clone()
+    } else {
+        entities.first().cloned().unwrap_or_default()
+    });
+    let entity_options: Vec<(String, String)> =
+        entities.iter().map(|e| (e.clone(), e.clone())).collect();
     let dest_project = RwSignal::new(target.project.clone());
     let problems = RwSignal::new(Vec::<Problem>::new());
     let busy = RwSignal::new(false);
@@ -163,6 +176,10 @@ fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) ->
     let fields = Memo::new(move |_| schema_now().map(|s| form::fields(&s)).unwrap_or_default());
     let json_mode = move || use_json.get() || fields.with(Vec::is_empty);
 
+    // A problem of the last attempt goes once its value is edited.
+    let clear_config_problems = move || {
+        problems.update(|p| p.retain(|x| x.path != paths::CONFIG && !x.path.starts_with("config.")))
+    };
     let paste = move |ev: leptos::ev::Event| {
         let name = event_target_value(&ev);
         let Some(config) =
@@ -172,6 +189,41 @@ fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) ->
         };
         texts.set(fields.with_untracked(|f| form::texts_for(f, &config)));
         json_text.set(pretty(&config));
+        clear_config_problems();
+    };
+    // Switching between the form and JSON carries the values across; a
+    // switch that would lose something is refused, saying why.
+    let switch = move |ev: leptos::ev::Event| {
+        clear_config_problems();
+        let refuse = |message: String| {
+            problems.set(vec![Problem {
+                path: paths::CONFIG.into(),
+                message,
+            }]);
+            use_json.set(true);
+        };
+        let parsed = parse_config_json(&json_text.get_untracked());
+        if event_target_checked(&ev) {
+            let mut config = parsed.unwrap_or_default();
+            fields
+                .with_untracked(|f| texts.with_untracked(|t| form::merge_texts(f, t, &mut config)));
+            json_text.set(pretty(&config));
+            use_json.set(true);
+            return;
+        }
+        match parsed {
+            Err(m) => refuse(format!("{m}: fix it (or empty it) to go back to the form")),
+            Ok(config) => match fields.with_untracked(|f| form::keys_without_field(f, &config)) {
+                extra if !extra.is_empty() => refuse(format!(
+                    "the form has no field for {}: remove it to go back to the form, or launch from JSON",
+                    extra.join(", ")
+                )),
+                _ => {
+                    texts.set(fields.with_untracked(|f| form::texts_for(f, &config)));
+                    use_json.set(false);
+                }
+            },
+        }
     };
 
     let launch = move |ev: leptos::ev::SubmitEvent| {
@@ -233,6 +285,20 @@ fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) ->
         });
     };
 
+    // The JSON editor's message: checked as you type, else the last attempt's.
+    let json_problem = move || {
+        if let Err(m) = json_text.with(|t| parse_config_json(t)) {
+            return Some(format!("config: {m}"));
+        }
+        let found = problems.with(|p| {
+            p.iter()
+                .filter(|x| x.path == paths::CONFIG || x.path.starts_with("config."))
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        });
+        (!found.is_empty()).then_some(found)
+    };
     let problem =
         move |path: &'static str| move || problems.with(|p| problem_at(p, path).map(str::to_owned));
     let version_options: Vec<(String, String)> = job.with_value(|j| {
@@ -296,7 +362,7 @@ fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) ->
                     }}</span>
                     <Show when=move || !fields.with(Vec::is_empty)>
                         <label class="inline">
-                            <input type="checkbox" bind:checked=use_json/>" Edit as JSON"
+                            <input type="checkbox" prop:checked=move || use_json.get() on:change=switch/>" Edit as JSON"
                         </label>
                     </Show>
                 </div>
@@ -314,11 +380,10 @@ fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) ->
                             <label for="launch-config">"Config (JSON)"</label>
                             <textarea id="launch-config" class="mono" rows="6" spellcheck="false"
                                 placeholder="{\"lr\": 0.01}" bind:value=json_text
+                                on:input=move |_| clear_config_problems()
+                                aria-invalid=move || json_problem().is_some().then_some("true")
                                 aria-describedby="launch-config-error"></textarea>
-                            <p class="field-error" id="launch-config-error">{move || problems.with(|p| {
-                                p.iter().filter(|x| x.path == paths::CONFIG || x.path.starts_with("config."))
-                                    .map(ToString::to_string).collect::<Vec<_>>().join("; ")
-                            })}</p>
+                            <p class="field-error" id="launch-config-error">{json_problem}</p>
                         </div>
                     }.into_any()
                 } else {
@@ -359,7 +424,9 @@ fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) ->
             <div class="field-row">
                 <div class="field">
                     <label for="launch-entity">"Destination entity"</label>
-                    <input id="launch-entity" type="text" bind:value=dest_entity/>
+                    <select id="launch-entity" on:change=move |ev| dest_entity.set(event_target_value(&ev))>
+                        {options_view(entity_options, move || dest_entity.get())}
+                    </select>
                 </div>
                 <div class="field">
                     <label for="launch-project">"Destination project"</label>

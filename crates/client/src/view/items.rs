@@ -275,7 +275,8 @@ fn push_seq(id: &str) -> Option<i64> {
     use base64::Engine as _;
     let raw = base64::engine::general_purpose::STANDARD.decode(id).ok()?;
     let text = std::str::from_utf8(&raw).ok()?;
-    text.rsplit_once(':')?.1.parse().ok()
+    // `RunQueueItem:42`, or `RunQueueItem:42:<lease>` for a popped item.
+    text.split(':').nth(1)?.parse().ok()
 }
 
 fn running_for(rows: &[ItemRow], agent_id: &str) -> i64 {
