@@ -208,9 +208,20 @@ async fn a_bad_entry_point_fails_at_the_run_stage_with_its_stderr() {
         "the stderr tail is attached: {}",
         e.message
     );
-    // the run reflects it too
+    // the run reflects it too, with the exit code
     let run = failed.item.associated_run_id.clone().unwrap();
     assert_eq!(run_state(&server, &run).await, Some(State::Failed));
+    let page = server
+        .client(ADMIN_KEY)
+        .call(liftoff_client::ops::web::LiftoffRunPage {
+            entity: "admin".into(),
+            project: "proj".into(),
+            run,
+            launch_item: false,
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.run.exit_code, Some(2));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -1,6 +1,7 @@
 //! The shell (top bar, navigation, toasts) and the routes.
 
 use leptos::prelude::*;
+use liftoff_client::Error;
 
 use crate::components::toast::{ToastHost, Toasts};
 use crate::pages::connect::ConnectPage;
@@ -105,10 +106,12 @@ fn TopBar(page: Memo<Option<Page>>) -> impl IntoView {
                 <a href=jobs_href aria-current=jobs_current>"Jobs"</a>
             </nav>
             <a class="who" href="/connect" aria-current=here("/connect")>
-                {move || match session.info() {
-                    Some(i) => format!("{} @ {}", i.viewer.username, host(&i.base_url)),
-                    None if session.creds.get().is_some() => "Connecting…".to_owned(),
-                    None => "Connect".to_owned(),
+                {move || match (session.server.get().flatten(), session.creds.get()) {
+                    (Some(Ok(i)), _) => format!("{} @ {}", i.viewer.username, host(&i.base_url)),
+                    (Some(Err(Error::Unauthorized { .. })), _) => "Key refused: connect again".to_owned(),
+                    (Some(Err(_)), Some(c)) => format!("Not connected to {}", host(&c.base_url)),
+                    (None, Some(_)) => "Connecting…".to_owned(),
+                    _ => "Connect".to_owned(),
                 }}
             </a>
         </header>

@@ -757,7 +757,7 @@ async fn set_run_state(
     run_id: &str,
     spec: &LaunchSpec,
     state: State,
-    _exit: Option<i32>,
+    exit: Option<i32>,
 ) {
     let query = RunState {
         entity: target.entity.clone(),
@@ -796,6 +796,19 @@ async fn set_run_state(
     .await
     {
         tracing::warn!(run = run_id, error = %e, "cannot record the run's state");
+        return;
+    }
+    // The exit code, as the SDK's last file_stream request carries it (so
+    // the run page says "exit code 3"); a Liftoff server only, as the console.
+    if let (true, Some(code)) = (shared.run_console, exit) {
+        let body = json!({"complete": true, "exitcode": code});
+        if let Err(e) = shared
+            .client
+            .file_stream(&target.entity, &target.project, run_id, &body)
+            .await
+        {
+            tracing::debug!(run = run_id, error = %e, "cannot record the job's exit code");
+        }
     }
 }
 

@@ -7,7 +7,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 use liftoff_client::Error;
 use liftoff_client::ops::liftoff::{
-    LiftoffCancelItem, LiftoffRequeueItem, LiftoffSetItemPriority, LiftoffStopPolling, QueueDetail,
+    LiftoffCancelItem, LiftoffRequeueItem, LiftoffRunQueues, LiftoffSetItemPriority,
+    LiftoffStopPolling, QueueDetail,
 };
 use liftoff_client::view::html::Markup;
 use liftoff_client::view::items::{
@@ -751,13 +752,45 @@ fn AgentsTab(
             refresh.try_run(());
         });
     };
-    let queue_name = move |qid: &str| {
-        detail.with_untracked(|d| {
-            d.as_ref()
-                .filter(|d| d.queue.id == qid)
-                .map(|d| d.queue.name.clone())
-                .unwrap_or_else(|| "another queue".into())
-        })
+    // The agents' other queues by name: the entity's queues, read once.
+    let entity = detail.with_untracked(|d| {
+        d.as_ref()
+            .map(|d| d.queue.entity_name.clone())
+            .unwrap_or_default()
+    });
+    let names = Load::new(move || {
+        let (client, entity) = (session.client(), entity.clone());
+        async move {
+            match client {
+                Some(c) if caps.queue_admin => c
+                    .call(LiftoffRunQueues { entity })
+                    .await
+                    .map(|qs| qs.into_iter().map(|q| (q.queue.id, q.queue.name)).collect())
+                    .unwrap_or_default(),
+                _ => Vec::<(String, String)>::new(),
+            }
+        }
+    });
+    let queue_names = move |ids: &[String]| {
+        ids.iter()
+            .map(|qid| {
+                detail
+                    .with_untracked(|d| {
+                        d.as_ref()
+                            .filter(|d| d.queue.id == *qid)
+                            .map(|d| d.queue.name.clone())
+                    })
+                    .or_else(|| {
+                        names.get().and_then(|n| {
+                            n.into_iter()
+                                .find(|(id, _)| id == qid)
+                                .map(|(_, name)| name)
+                        })
+                    })
+                    .unwrap_or_else(|| "another queue".into())
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
     };
     view! {
         <div class="tab-panel">
@@ -772,7 +805,8 @@ fn AgentsTab(
                                 {
                                     let id = a.agent.id.clone();
                                     let can_stop = caps.stop_polling && a.liveness.is_alive() && !a.agent.stop_polling;
-                                    let queues = a.agent.run_queues.iter().map(|q| queue_name(q)).collect::<Vec<_>>().join(", ");
+                                    let run_queues = a.agent.run_queues.clone();
+                                    let queues = move || queue_names(&run_queues);
                                     let max = a.agent.max_jobs();
                                     view! {
                                         <tr>
