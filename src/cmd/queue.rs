@@ -223,7 +223,7 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                     crate::out!(
                         "           {} error: {}",
                         e.stage,
-                        e.message.lines().next().unwrap_or_default()
+                        liftoff_client::view::items::error_line(&e.message)
                     );
                 }
             }

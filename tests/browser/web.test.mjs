@@ -289,7 +289,8 @@ test("a failing job shows its error on its row; requeue pushes it again", async 
   await eventually("the failing item to fail", async () => (await statusOf(failing.item)) === "Failed", 90_000);
   const error = await page.waitForSelector(`tbody[data-item="${failing.item}"] .error-row`, { timeout: 20_000 });
   const summary = await error.textContent();
-  assert.match(summary, /Error\s+run stage:/);
+  // The row says why without opening it: the exception the output ended with.
+  assert.match(summary, /Error\s+run stage: the job exited with code 3; last output: … ERROR ValueError: the data set is empty/);
   await error.click("summary");
   assert.match(await error.textContent(), /ValueError: the data set is empty/);
   await shot("queue-items-failed");

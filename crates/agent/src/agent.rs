@@ -530,7 +530,7 @@ async fn fail(shared: &Shared, item_id: &str, e: &StageError) {
         item = item_id,
         stage = e.stage.as_str(),
         "job failed: {}",
-        e.message.lines().next().unwrap_or_default()
+        liftoff_client::view::items::error_line(&e.message)
     );
     let call = FailRunQueueItem {
         item_id: item_id.to_owned(),

@@ -63,19 +63,39 @@ impl ItemRow {
         })
     }
 
-    /// The first line of the error, for the row; the whole message is behind
-    /// a disclosure.
+    /// The error in one line, for the row: its first line and, when there
+    /// is more, the output's last line (the exception, say); the whole
+    /// message is behind a disclosure.
     pub fn error_summary(&self) -> Option<String> {
-        self.item.error.as_ref().map(|e| {
-            let first = e
-                .message
-                .lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("");
-            let short: String = first.chars().take(160).collect();
-            let more = short.len() < e.message.trim().len();
-            format!("{} stage: {short}{}", e.stage, if more { " …" } else { "" })
-        })
+        self.item
+            .error
+            .as_ref()
+            .map(|e| format!("{} stage: {}", e.stage, error_line(&e.message)))
+    }
+}
+
+/// A (multi-line) error in one line: its first line, then ` … ` and the
+/// last line of output that is not the agent's own `[liftoff]` note (the
+/// exception a traceback ends with), each cut at 160 characters.
+pub fn error_line(message: &str) -> String {
+    let cut = |l: &str| -> String {
+        let l = l.trim();
+        match l.char_indices().nth(160) {
+            Some((i, _)) => format!("{}…", &l[..i]),
+            None => l.to_owned(),
+        }
+    };
+    let mut lines = message.lines().filter(|l| !l.trim().is_empty());
+    let first = lines.next().unwrap_or("");
+    let rest: Vec<&str> = lines.collect();
+    let last = rest
+        .iter()
+        .rev()
+        .find(|l| !l.trim_start().starts_with("[liftoff]"))
+        .or(rest.last());
+    match last {
+        Some(last) => format!("{} … {}", cut(first), cut(last)),
+        None => cut(first),
     }
 }
 
@@ -595,8 +615,16 @@ mod tests {
         assert_eq!(rows[0].status, DisplayStatus::Failed);
         assert_eq!(
             rows[0].error_summary().as_deref(),
-            Some("run stage: Traceback (most recent call last): …")
+            Some("run stage: Traceback (most recent call last): … ZeroDivisionError")
         );
+        // The agent's own notes after the output are skipped; one line stays one line.
+        let agent = "the job exited with code 3; last output:\n[liftoff] started process 9\nValueError: the data set is empty\n[liftoff] the job exited with code 3\n";
+        assert_eq!(
+            error_line(agent),
+            "the job exited with code 3; last output: … ValueError: the data set is empty"
+        );
+        assert_eq!(error_line("no such image"), "no such image");
+        assert_eq!(error_line(&"x".repeat(200)).chars().count(), 161);
         assert!(rows[0].can_requeue());
         assert_eq!(rows[1].status, DisplayStatus::Finished);
         assert_eq!(rows[1].duration_secs, Some(90));
