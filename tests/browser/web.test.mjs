@@ -167,6 +167,23 @@ test("create queue through the UI: it lands on the Agents tab with the no-agent 
   assert.match(await page.textContent("table.queues"), /local-process\s*Not active/);
 });
 
+test("the Config tab shows a saved config at once, and the next edit starts from it", async () => {
+  await page.goto(`${server.url}/launch/admin/web-q/config`);
+  await page.click(".tab-panel button:has-text('Edit')");
+  await page.fill("#queue-config", '{"note": "{{who}}"}');
+  await page.waitForSelector("#var-who-type");
+  await page.click(".tab-panel button[type=submit]");
+  await page.waitForSelector(".toast:has-text('Queue saved.')");
+  await page.waitForSelector(".tab-panel pre.code:has-text('{{who}}')");
+  await page.waitForSelector("table.variables code:has-text('{{who}}')");
+  await page.click(".tab-panel button:has-text('Edit')");
+  assert.deepEqual(JSON.parse(await page.inputValue("#queue-config")), { note: "{{who}}" });
+  await page.fill("#queue-config", "{}");
+  await page.click(".tab-panel button[type=submit]");
+  await page.waitForSelector(".tab-panel p:has-text('None: jobs run with')");
+  assert.equal(await page.$("table.variables"), null);
+});
+
 test("launch drawer: invalid input is shown next to its field and nothing is sent", async () => {
   await openDrawer();
   await page.fill("#config-lr", "5");
@@ -177,9 +194,49 @@ test("launch drawer: invalid input is shown next to its field and nothing is sen
   await page.click(".drawer button[type=submit]");
   await page.waitForSelector(".drawer .field-error:has-text('choose a project')");
   assert.equal(await page.$(".toast"), null, "no item was pushed");
+  // A refused value's message goes as soon as the value is edited.
+  await page.fill("#config-steps", "0");
+  await page.fill("#config-lr", "");
+  await page.click(".drawer button[type=submit]");
+  await page.waitForSelector("#config-steps-error:has-text('must be at least 1')");
+  await page.fill("#config-steps", "5");
+  await page.waitForFunction(() => document.querySelector("#config-steps-error")?.textContent === "");
+  assert.equal(await page.getAttribute("#config-steps", "aria-invalid"), null);
+  // The form's values go into the JSON editor and back; JSON is checked as you type.
+  await page.check(".drawer input[type=checkbox]");
+  assert.deepEqual(JSON.parse(await page.inputValue("#launch-config")), { steps: 5 });
+  await page.fill("#launch-config", '{"steps": 4, "optimizer": "sgd"');
+  await page.waitForSelector("#launch-config-error:has-text('not valid JSON')");
+  // Unticking is refused (the box stays ticked) while the JSON does not parse.
+  await page.click(".drawer input[type=checkbox]");
+  await page.waitForSelector("#launch-config-error:has-text('to go back to the form')");
+  assert.ok(await page.isChecked(".drawer input[type=checkbox]"));
+  await page.fill("#launch-config", '{"steps": 4, "optimizer": "sgd"}');
+  await page.uncheck(".drawer input[type=checkbox]");
+  assert.equal(await page.inputValue("#config-steps"), "4");
+  assert.equal(await page.inputValue("#config-optimizer"), "sgd");
+  // The destination is one of the viewer's entities, not free text.
+  assert.deepEqual(await page.$$eval("#launch-entity option", (os) => os.map((o) => o.value)), ["admin"]);
   await page.keyboard.press("Escape");
   await page.goto(`${server.url}/launch/admin/web-q`);
   await page.waitForSelector("text=No items yet.");
+});
+
+test("drawers work from the keyboard: focus goes in, stays in, and comes back", async () => {
+  await page.goto(`${server.url}/launch`);
+  await page.focus("main button:has-text('Create queue')");
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(() => document.activeElement?.closest(".drawer") !== null);
+  const inDrawer = () => page.evaluate(() => document.activeElement?.closest(".drawer") !== null);
+  for (let i = 0; i < 40; i++) {
+    await page.keyboard.press("Tab");
+    assert.ok(await inDrawer(), `Tab ${i + 1} left the drawer`);
+  }
+  await page.keyboard.press("Shift+Tab");
+  assert.ok(await inDrawer());
+  await page.keyboard.press("Escape");
+  await page.waitForSelector(".drawer", { state: "detached" });
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), "Create queue");
 });
 
 test("a launched item waits Idle without an agent, then goes Queued -> Running -> Finished", async () => {

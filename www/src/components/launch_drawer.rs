@@ -285,11 +285,9 @@ fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) ->
         });
     };
 
-    // The JSON editor's message: checked as you type, else the last attempt's.
+    // The JSON editor's message: the last attempt's (until the text is
+    // edited), else the text as checked as you type.
     let json_problem = move || {
-        if let Err(m) = json_text.with(|t| parse_config_json(t)) {
-            return Some(format!("config: {m}"));
-        }
         let found = problems.with(|p| {
             p.iter()
                 .filter(|x| x.path == paths::CONFIG || x.path.starts_with("config."))
@@ -297,7 +295,13 @@ fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) ->
                 .collect::<Vec<_>>()
                 .join("; ")
         });
-        (!found.is_empty()).then_some(found)
+        if !found.is_empty() {
+            return Some(found);
+        }
+        json_text
+            .with(|t| parse_config_json(t))
+            .err()
+            .map(|m| format!("config: {m}"))
     };
     let problem =
         move |path: &'static str| move || problems.with(|p| problem_at(p, path).map(str::to_owned));
@@ -379,8 +383,11 @@ fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) ->
                         <div class="field">
                             <label for="launch-config">"Config (JSON)"</label>
                             <textarea id="launch-config" class="mono" rows="6" spellcheck="false"
-                                placeholder="{\"lr\": 0.01}" bind:value=json_text
-                                on:input=move |_| clear_config_problems()
+                                placeholder="{\"lr\": 0.01}" prop:value=move || json_text.get()
+                                on:input=move |ev| {
+                                    json_text.set(event_target_value(&ev));
+                                    clear_config_problems();
+                                }
                                 aria-invalid=move || json_problem().is_some().then_some("true")
                                 aria-describedby="launch-config-error"></textarea>
                             <p class="field-error" id="launch-config-error">{json_problem}</p>
