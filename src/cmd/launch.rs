@@ -24,8 +24,18 @@ fn file_or_json(arg: &str, flag: &str) -> anyhow::Result<Value> {
     if path.is_file() {
         return crate::cmd::queue::read_config(path);
     }
-    serde_json::from_str(arg)
-        .with_context(|| format!("{flag} {arg:?} is neither a file nor valid JSON"))
+    let looks_like_json = matches!(arg.trim_start().chars().next(), Some('{' | '['));
+    if !looks_like_json {
+        anyhow::bail!(
+            "{flag} {arg:?}: {}; pass the path of a JSON or YAML file, or a JSON object like '{{\"overrides\": {{\"run_config\": {{\"lr\": 0.1}}}}}}'",
+            if path.is_dir() {
+                "is a directory"
+            } else {
+                "no such file"
+            }
+        );
+    }
+    serde_json::from_str(arg).with_context(|| format!("{flag}: the JSON given is not valid"))
 }
 
 /// `--async`: `liftoff launch --config SPEC` with the spec built here
@@ -122,6 +132,10 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
             .map_err(|e| anyhow::anyhow!("--resource: {e}"))?;
     }
     let mut spec = LaunchSpec::from_value(base).map_err(|e| anyhow::anyhow!("--config: {e}"))?;
+    // A typo would be pushed and ignored, losing what it was meant to set.
+    if let Some((key, meant)) = spec.likely_typos().into_iter().next() {
+        anyhow::bail!("--config: unknown key `{key}` in the launch spec; did you mean `{meant}`?");
+    }
     // The image is checked here, before any call: a bad one would fail on the
     // agent. `--docker-image` replaces the config's, so only it is checked then.
     let image = match a.docker_image.as_deref() {

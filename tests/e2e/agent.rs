@@ -983,3 +983,39 @@ async fn an_image_run_here_as_a_process_says_how_to_run_it() {
         "{out}\n{err}"
     );
 }
+
+/// Bad `--config` input is refused before any call (the server here is not
+/// even running), saying which key or field and what to do.
+#[test]
+fn launch_names_what_is_wrong_in_its_config() {
+    let tmp = tempfile::tempdir().unwrap();
+    let refused = |config: &str| {
+        let out = Command::new(crate::harness::bin())
+            .args([
+                "launch", "-E", "echo hi", "--queue", "default", "-c", config,
+            ])
+            .current_dir(tmp.path())
+            .env("WANDB_BASE_URL", "http://127.0.0.1:1")
+            .env("WANDB_API_KEY", ADMIN_KEY)
+            .output()
+            .unwrap();
+        assert_eq!(out.status.code(), Some(2), "{config}");
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    let err = refused(r#"{"overides": {"run_config": {"lr": 1}}}"#);
+    assert!(
+        err.contains("unknown key `overides` in the launch spec; did you mean `overrides`?"),
+        "{err}"
+    );
+    let err = refused(r#"{"overrides": {"args": "--lr 1"}}"#);
+    assert!(
+        err.contains("`overrides.args` in the run spec has the wrong type"),
+        "{err}"
+    );
+    let err = refused("no-such-spec.json");
+    assert!(
+        err.contains(r#"--config "no-such-spec.json": no such file"#),
+        "{err}"
+    );
+    assert!(!err.contains("cannot reach"), "{err}");
+}

@@ -139,10 +139,7 @@ pub enum SpecError {
     #[error("job name {0:?} is not of the form entity/project/name:alias")]
     BadJobName(String),
     #[error("`{field}` in the run spec {problem}")]
-    BadField {
-        field: &'static str,
-        problem: String,
-    },
+    BadField { field: String, problem: String },
 }
 
 impl LaunchSpec {
@@ -157,7 +154,68 @@ impl LaunchSpec {
         if !value.is_object() {
             return Err(SpecError::NotAnObject(json_kind(&value)));
         }
-        serde_json::from_value(value).map_err(|e| field_error(&e.to_string()))
+        serde_json::from_value(value.clone()).map_err(|e| field_error(&value, &e.to_string()))
+    }
+
+    /// Keys of the spec that are a small edit away from one it knows
+    /// (`overides`), each with the key meant: likely typos, whose values
+    /// would be passed on and ignored. Other unknown keys are W&B's to
+    /// add, and pass as they are.
+    pub fn likely_typos(&self) -> Vec<(String, &'static str)> {
+        const TOP: [&str; 22] = [
+            "job",
+            "uri",
+            "entity",
+            "project",
+            "name",
+            "run_id",
+            "author",
+            "docker",
+            "image_uri",
+            "git",
+            "resource",
+            "resource_args",
+            "overrides",
+            "sweep_id",
+            "template_variables",
+            "queue_entity",
+            "python_version",
+            "builder",
+            "registry",
+            "additional_services",
+            "_wandb_api_key",
+            "_resume_count",
+        ];
+        const OVERRIDES: [&str; 7] = [
+            "args",
+            "entry_point",
+            "run_config",
+            "artifacts",
+            "files",
+            "dockerfile",
+            "working_dir",
+        ];
+        let typos = |extra: &Map<String, Value>, known: &[&'static str], prefix: &str| {
+            extra
+                .keys()
+                .filter_map(|k| {
+                    // One edit for short keys (`foo` is not a typo of `job`), two for long.
+                    let near = |meant: &&&str| {
+                        crate::config::edit_distance(k, meant)
+                            <= if meant.len() < 6 { 1 } else { 2 }
+                    };
+                    known
+                        .iter()
+                        .find(near)
+                        .map(|meant| (format!("{prefix}{k}"), *meant))
+                })
+                .collect::<Vec<_>>()
+        };
+        let mut found = typos(&self.extra, &TOP, "");
+        if let Some(o) = &self.overrides {
+            found.extend(typos(&o.extra, &OVERRIDES, "overrides."));
+        }
+        found
     }
 
     pub fn to_value(&self) -> Value {
@@ -314,29 +372,46 @@ pub(crate) fn json_kind(value: &Value) -> &'static str {
     }
 }
 
-fn field_error(message: &str) -> SpecError {
-    // serde's message names the expected type; find which field from the known set.
-    const FIELDS: [&str; 10] = [
-        "overrides",
-        "args",
-        "entry_point",
-        "run_config",
-        "resource_args",
-        "docker",
-        "git",
-        "job",
-        "entity",
-        "project",
-    ];
-    let field = FIELDS
-        .iter()
-        .find(|f| message.contains(*f))
-        .copied()
-        .unwrap_or("a field");
+/// The spec did not decode: name the field, found by decoding the spec's
+/// fields one at a time (serde's message names only the expected type).
+fn field_error(spec: &Value, message: &str) -> SpecError {
     SpecError::BadField {
-        field,
+        field: wrong_field(spec).unwrap_or_else(|| "a field".into()),
         problem: format!("has the wrong type ({message})"),
     }
+}
+
+/// The dotted path of the field that does not decode (`overrides.args`):
+/// each field alone, in a spec with nothing else, going down while the
+/// culprit is an object. A field missing beside it is not its fault.
+fn wrong_field(spec: &Value) -> Option<String> {
+    let fails = |path: &[&str], leaf: &Value| {
+        let nested = path
+            .iter()
+            .rev()
+            .fold(leaf.clone(), |inner, k| serde_json::json!({ *k: inner }));
+        serde_json::from_value::<LaunchSpec>(nested)
+            .err()
+            .is_some_and(|e| !e.to_string().starts_with("missing field"))
+    };
+    let mut path: Vec<&str> = Vec::new();
+    let mut here = spec.as_object()?;
+    'down: loop {
+        for (k, v) in here {
+            if fails(&path, &serde_json::json!({ k: v })) {
+                path.push(k);
+                match v.as_object() {
+                    Some(inner) => {
+                        here = inner;
+                        continue 'down;
+                    }
+                    None => break 'down,
+                }
+            }
+        }
+        break;
+    }
+    (!path.is_empty()).then(|| path.join("."))
 }
 
 #[cfg(test)]
@@ -392,9 +467,49 @@ mod tests {
     }
 
     #[test]
+    fn likely_typos_are_named_with_the_key_meant() {
+        let spec = LaunchSpec::from_value(json!({
+            "overides": {"run_config": {"lr": 1}}, "foo": 1, "projet": "p",
+            "overrides": {"entrypoint": ["x"], "custom": 1}
+        }))
+        .unwrap();
+        assert_eq!(
+            spec.likely_typos(),
+            [
+                ("overides".to_owned(), "overrides"),
+                ("projet".to_owned(), "project"),
+                ("overrides.entrypoint".to_owned(), "entry_point"),
+            ]
+        );
+    }
+
+    #[test]
     fn wrong_types_are_reported() {
         let err = LaunchSpec::from_value(json!({"overrides": {"args": "--fast"}})).unwrap_err();
-        assert!(err.to_string().contains("wrong type"), "{err}");
+        assert!(
+            err.to_string()
+                .starts_with("`overrides.args` in the run spec has the wrong type"),
+            "{err}"
+        );
+        for (spec, field) in [
+            (json!({"job": "a/b/c:v0", "overrides": "x"}), "overrides"),
+            (
+                json!({"overrides": {"run_config": [1, 2]}}),
+                "overrides.run_config",
+            ),
+            (json!({"resource": 5, "entity": "e"}), "resource"),
+            (
+                json!({"docker": {"docker_image": 7}}),
+                "docker.docker_image",
+            ),
+        ] {
+            let err = LaunchSpec::from_value(spec.clone()).unwrap_err();
+            assert!(
+                err.to_string()
+                    .starts_with(&format!("`{field}` in the run spec")),
+                "{spec}: {err}"
+            );
+        }
         let err = LaunchSpec::from_json("[1]").unwrap_err();
         assert_eq!(err, SpecError::NotAnObject("a list"));
     }
