@@ -1019,3 +1019,35 @@ fn launch_names_what_is_wrong_in_its_config() {
     );
     assert!(!err.contains("cannot reach"), "{err}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_with_a_work_dir_it_cannot_write_refuses_to_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("server"), &[]);
+    queue(&server, tmp.path(), "default");
+    let file = tmp.path().join("a-file");
+    std::fs::write(&file, "").unwrap();
+    let bad = file.join("work");
+    let out = liftoff_command(
+        &server,
+        tmp.path(),
+        &[
+            "agent",
+            "-q",
+            "default",
+            "--work-dir",
+            bad.to_str().unwrap(),
+        ],
+    )
+    .output()
+    .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains(&format!(
+            "cannot use {} as the agent's work dir",
+            bad.display()
+        )),
+        "{err}"
+    );
+}

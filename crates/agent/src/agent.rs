@@ -120,6 +120,26 @@ struct Shared {
     stop_jobs: watch::Receiver<bool>,
 }
 
+/// The work dir can hold the agent's files: create `logs/` and `jobs/` in it
+/// and write a file there.
+fn check_work_dir(dir: &std::path::Path) -> anyhow::Result<()> {
+    let probe = || -> std::io::Result<()> {
+        std::fs::create_dir_all(dir.join("jobs"))?;
+        std::fs::create_dir_all(dir.join("logs"))?;
+        let file = dir
+            .join("logs")
+            .join(format!(".probe-{}", std::process::id()));
+        std::fs::write(&file, b"")?;
+        std::fs::remove_file(&file)
+    };
+    probe().with_context(|| {
+        format!(
+            "cannot use {} as the agent's work dir (jobs' logs and code go there): pass --work-dir DIR or set LIFTOFF_AGENT_DIR to a directory you can write",
+            dir.display()
+        )
+    })
+}
+
 /// Run the agent until `shutdown` resolves or the server asks it to stop polling.
 pub async fn run(
     client: Client<NativeTransport>,
@@ -133,6 +153,9 @@ pub async fn run(
         !wanted.is_empty(),
         "no queue to poll: pass -q QUEUE (or `queues:` in launch-config.yaml)"
     );
+    // Every job's log, code and venv go under the work dir: one that cannot
+    // be written would fail each job the agent takes.
+    check_work_dir(&opts.work_dir)?;
     let queues = resolve_queues(&client, &entity, &wanted).await?;
     let resolved = opts.config.resolved();
     let mut agent_config = resolved.clone();
@@ -602,7 +625,10 @@ async fn handle_item(shared: Arc<Shared>, queue: String, item: Popped) {
             return fail(
                 &shared,
                 &item.item_id,
-                &StageError::agent(format!("cannot create the job's log: {e}")),
+                &StageError::agent(format!(
+                    "cannot create the job's log in {}: {e}",
+                    shared.opts.work_dir.join("logs").display()
+                )),
             )
             .await;
         }
