@@ -146,6 +146,16 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
         liftoff_model::image::check_reference(image).map_err(|e| anyhow::anyhow!("{flag}: {e}"))?;
     }
 
+    for (flag, project) in [("--project", &a.project), ("--config", &spec.project)] {
+        if let Some(problem) = project
+            .as_deref()
+            .filter(|p| !p.is_empty())
+            .and_then(liftoff_model::spec::project_name_problem)
+        {
+            anyhow::bail!("{flag}: {problem}");
+        }
+    }
+
     let client = conn::client(&a.conn)?;
     let entity = conn::entity(&client, a.entity.as_deref().or(spec.entity.as_deref())).await?;
     let project = a

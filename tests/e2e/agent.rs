@@ -1012,6 +1012,11 @@ fn launch_names_what_is_wrong_in_its_config() {
         err.contains("`overrides.args` in the run spec has the wrong type"),
         "{err}"
     );
+    let err = refused(r#"{"project": "bad/project"}"#);
+    assert!(
+        err.contains(r#"--config: project name "bad/project" may not contain '/'"#),
+        "{err}"
+    );
     let err = refused("no-such-spec.json");
     assert!(
         err.contains(r#"--config "no-such-spec.json": no such file"#),

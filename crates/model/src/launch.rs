@@ -108,6 +108,11 @@ fn prefixed(prefix: &str, problems: Vec<Problem>) -> impl Iterator<Item = Proble
 fn check_name(what: &str, name: &str) -> Option<String> {
     if name.trim().is_empty() {
         Some(format!("choose a {what}"))
+    } else if let Some(problem) = (what == "project")
+        .then(|| crate::spec::project_name_problem(name))
+        .flatten()
+    {
+        Some(problem)
     } else if name.contains('/') || name.trim() != name {
         Some(format!(
             "{what} {name:?} may not contain '/' or start or end with spaces"

@@ -290,6 +290,23 @@ impl LaunchSpec {
 /// `wandb launch` has it.
 pub const DEFAULT_PROJECT: &str = "uncategorized";
 
+/// What is wrong with a project name, if anything: W&B's rule, at most 128
+/// characters and none of `/ \\ # ? % :` (a name with `/` could never be
+/// addressed as `entity/project/...` again).
+pub fn project_name_problem(name: &str) -> Option<String> {
+    if name.trim().is_empty() {
+        return Some("project name is empty".into());
+    }
+    if name.chars().count() > 128 {
+        return Some(format!(
+            "project name {name:?} is longer than 128 characters"
+        ));
+    }
+    name.chars()
+        .find(|c| "/\\#?%:".contains(*c) || c.is_control())
+        .map(|c| format!("project name {name:?} may not contain {c:?}"))
+}
+
 /// Where a spec's run lives: its `entity` (else `default_entity`, the
 /// queue's or the agent's) and its `project`, else its job's project, else
 /// [`DEFAULT_PROJECT`]. The agent creates the run there and the server looks
@@ -464,6 +481,18 @@ mod tests {
         );
         let sched = LaunchSpec::from_value(json!({"uri": "placeholder-uri-scheduler"})).unwrap();
         assert_eq!(sched.validate_source(), Ok(()));
+    }
+
+    #[test]
+    fn project_names_that_could_not_be_addressed_are_refused() {
+        assert_eq!(project_name_problem("mnist-2"), None);
+        assert_eq!(project_name_problem("my project"), None);
+        assert_eq!(
+            project_name_problem("bad/project").as_deref(),
+            Some("project name \"bad/project\" may not contain '/'")
+        );
+        assert!(project_name_problem("").is_some());
+        assert!(project_name_problem(&"p".repeat(129)).is_some());
     }
 
     #[test]

@@ -1400,6 +1400,7 @@ impl ArtifactMutation {
             .project_name
             .filter(|p| !p.is_empty())
             .ok_or_else(|| ApiError::invalid("projectName is required"))?;
+        crate::graphql::runs::validate_project_name(&project_name)?;
         let entity = access::entity(state, caller, input.entity_name.as_deref()).await?;
         let (project, _) = state
             .store

@@ -538,11 +538,7 @@ impl IdentityMutation {
             .name
             .filter(|n| !n.trim().is_empty())
             .ok_or_else(|| ApiError::invalid("upsertModel needs a project name"))?;
-        if name.len() > 128 || name.contains('/') {
-            return Err(ApiError::invalid(format!(
-                "project name {name:?} must be at most 128 characters without '/'"
-            )));
-        }
+        crate::graphql::runs::validate_project_name(&name)?;
         let entity = access::entity(state, caller(ctx), input.entity_name.as_deref()).await?;
         let (project, inserted) = state
             .store

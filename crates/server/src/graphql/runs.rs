@@ -630,6 +630,14 @@ const RUN_STATES: &[&str] = &[
 ];
 
 /// A run id: W&B's are short base36; accept `[A-Za-z0-9_.-]{1,128}`.
+/// A project name that could be addressed later (`model::spec::project_name_problem`).
+pub fn validate_project_name(name: &str) -> ApiResult<()> {
+    match liftoff_model::spec::project_name_problem(name) {
+        Some(problem) => Err(ApiError::invalid(problem)),
+        None => Ok(()),
+    }
+}
+
 pub fn validate_run_name(name: &str) -> ApiResult<()> {
     if name.is_empty()
         || name.len() > 128
@@ -690,6 +698,7 @@ impl RunMutation {
                     .clone()
                     .filter(|p| !p.is_empty())
                     .unwrap_or_else(|| "uncategorized".into());
+                validate_project_name(&project)?;
                 let entity =
                     access::entity(state, caller(ctx), input.entity_name.as_deref()).await?;
                 let (project, _) = state

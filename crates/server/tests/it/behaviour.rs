@@ -813,3 +813,28 @@ async fn a_run_names_the_item_that_started_it_to_those_who_may_see_its_queue() {
         "{v}"
     );
 }
+
+#[tokio::test]
+async fn a_project_name_that_could_not_be_addressed_is_refused_where_projects_are_made() {
+    let (_b, api) = api().await;
+    let run = api
+        .err(
+            "UpsertBucket",
+            json!({"name": "r1", "project": "bad/project", "entity": "admin"}),
+        )
+        .await;
+    assert_eq!(run, "project name \"bad/project\" may not contain '/'");
+    let model = api
+        .err(
+            "CreateProject",
+            json!({"input": {"name": "a#b", "entityName": "admin"}}),
+        )
+        .await;
+    assert_eq!(model, "project name \"a#b\" may not contain '#'");
+    // Nothing was made.
+    let store = &api.state.store;
+    let admin = store.entity_by_name("admin").await.unwrap().unwrap();
+    for name in ["bad/project", "a#b"] {
+        assert!(store.project_get(admin.id, name).await.unwrap().is_none());
+    }
+}
