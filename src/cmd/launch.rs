@@ -116,6 +116,12 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
         .map(str::parse::<Priority>)
         .transpose()
         .map_err(|e| anyhow::anyhow!("--priority: {e}"))?;
+    anyhow::ensure!(
+        a.project_queue == liftoff_model::LAUNCH_PROJECT,
+        "--project-queue {:?}: queues live in project {:?} (as on W&B); leave --project-queue out",
+        a.project_queue,
+        liftoff_model::LAUNCH_PROJECT
+    );
     if a.queue.is_none() {
         anyhow::ensure!(priority.is_none(), "--priority needs --queue");
         anyhow::ensure!(a.set_var.is_empty(), "--set-var needs --queue");

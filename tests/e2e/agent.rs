@@ -1023,6 +1023,25 @@ fn launch_names_what_is_wrong_in_its_config() {
         "{err}"
     );
     assert!(!err.contains("cannot reach"), "{err}");
+    let out = Command::new(crate::harness::bin())
+        .args([
+            "launch",
+            "-E",
+            "echo hi",
+            "-q",
+            "default",
+            "--project-queue",
+            "foo",
+        ])
+        .env("WANDB_BASE_URL", "http://127.0.0.1:1")
+        .env("WANDB_API_KEY", ADMIN_KEY)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(r#"--project-queue "foo": queues live in project "model-registry""#),
+        "{err}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1055,4 +1074,22 @@ async fn an_agent_with_a_work_dir_it_cannot_write_refuses_to_start() {
         )),
         "{err}"
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_entity_that_is_not_there_is_named_not_its_launch_project() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("server"), &[]);
+    for args in [
+        &["queue", "list", "-e", "nobody"][..],
+        &["agent", "-q", "default", "-e", "nobody"][..],
+    ] {
+        let (status, out, err) = liftoff(&server, tmp.path(), args);
+        assert_eq!(status.code(), Some(2), "{args:?}: {out}{err}");
+        assert!(
+            err.contains(r#"entity "nobody" not found or access denied"#)
+                && !err.contains("model-registry"),
+            "{args:?}: {err}"
+        );
+    }
 }

@@ -426,7 +426,9 @@ async fn resolve_queues(
     let mut all = client
         .call(ProjectRunQueues::new(entity))
         .await
-        .with_context(|| format!("cannot list the queues of entity {entity:?}"))?;
+        .with_context(|| {
+            format!("cannot list the queues of entity {entity:?} (check -e or WANDB_ENTITY)")
+        })?;
     if all.is_empty() && wanted.iter().any(|w| w == "default") {
         client
             .call(CreateRunQueue {

@@ -176,7 +176,9 @@ pub struct LiftoffRunQueues {
 operation!(LiftoffRunQueues, "LiftoffRunQueues", "liftoff/LiftoffRunQueues", typed = true, output = Vec<QueueSummary>,
 vars(self) { vars([("entityName", json!(self.entity)), ("projectName", json!(LAUNCH_PROJECT))]) },
 decode(self, data) {
-    let Some(project) = at(&data, &["project"]) else { return Ok(vec![]) };
+    // A Liftoff server makes the launch project for any entity the caller
+    // belongs to: none means no such entity, or not theirs.
+    let project = at(&data, &["project"]).ok_or_else(|| Error::NotFound { what: format!("entity {:?}", self.entity) })?;
     let list = project.get("runQueues").and_then(Value::as_array).cloned().unwrap_or_default();
     list.iter().map(|q| {
         #[derive(Deserialize)]

@@ -46,8 +46,14 @@ impl ProjectRunQueues {
 operation!(ProjectRunQueues, "ProjectRunQueues", "ProjectRunQueues", typed = false, output = Vec<QueueRef>,
 vars(self) { vars([("entity", json!(self.entity)), ("projectName", json!(self.project))]) },
 decode(self, data) {
+    // The launch project is made with the entity's first queue, so what a
+    // user can act on is the entity (W&B's "project not found" is about it).
     let project = at(&data, &["project"]).ok_or_else(|| Error::NotFound {
-        what: format!("project {}/{}", self.entity, self.project),
+        what: if self.project == LAUNCH_PROJECT {
+            format!("entity {:?}", self.entity)
+        } else {
+            format!("project {}/{}", self.entity, self.project)
+        },
     })?;
     from_value("ProjectRunQueues", project.get("runQueues").unwrap_or(&json!([])))
 });
