@@ -8,6 +8,16 @@ async fn store(
     args: &StoreArgs,
 ) -> anyhow::Result<std::sync::Arc<dyn liftoff_server::store::Store>> {
     let dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
+    let db = dir.join("liftoff.db");
+    if args.database_url.is_none() && !db.exists() {
+        // Allowed (users may be made before the first start), but a server
+        // run with another --data-dir would not know them.
+        crate::note!(
+            "no database at {} yet: creating one. A server must use this data dir (--data-dir {} or LIFTOFF_DATA_DIR) to know what is created here.",
+            db.display(),
+            dir.display()
+        );
+    }
     open_store(&dir, args.database_url.as_deref()).await
 }
 

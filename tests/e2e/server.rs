@@ -106,6 +106,9 @@ async fn sigterm_stops_the_server_cleanly_and_admin_commands_work() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // Before the first start: allowed, with a note on which data dir it is.
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("yet: creating one"), "{stderr}");
     let stdout = String::from_utf8_lossy(&out.stdout);
     let alice_key = stdout.lines().last().unwrap().trim().to_owned();
     assert_eq!(alice_key.len(), 40);
