@@ -12,8 +12,8 @@ async fn store(
     if args.database_url.is_none() && !db.exists() {
         // Allowed (users may be made before the first start), but a server
         // run with another --data-dir would not know them.
-        crate::note!(
-            "no database at {} yet: creating one. A server must use this data dir (--data-dir {} or LIFTOFF_DATA_DIR) to know what is created here.",
+        eprintln!(
+            "note: no database at {} yet: creating one. A server must use this data dir (--data-dir {} or LIFTOFF_DATA_DIR) to know what is created here.",
             db.display(),
             dir.display()
         );
