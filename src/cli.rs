@@ -264,8 +264,13 @@ pub struct LaunchArgs {
     /// A container image to run.
     #[arg(short, long, value_name = "IMAGE")]
     pub docker_image: Option<String>,
-    /// Base image for a job built from --uri.
-    #[arg(short = 'B', long, value_name = "IMAGE")]
+    /// Base image for a job built from --uri (not with --docker-image, which is already an image).
+    #[arg(
+        short = 'B',
+        long,
+        value_name = "IMAGE",
+        conflicts_with = "docker_image"
+    )]
     pub base_image: Option<String>,
     /// A JSON/YAML file or inline JSON: the base launch spec (overrides, resource_args, ...).
     #[arg(short, long, value_name = "FILE_OR_JSON")]
@@ -333,13 +338,13 @@ pub enum JobCommand {
         #[arg(short = 'g', long = "git-hash", value_name = "SHA")]
         git_hash: Option<String>,
         /// Python version the job needs (3.N).
-        #[arg(short, long)]
+        #[arg(short, long, value_parser = python_version)]
         runtime: Option<String>,
         /// The build context, a directory inside the source.
         #[arg(short = 'b', long, value_name = "DIR")]
         build_context: Option<String>,
         /// The image to build the job's image on (code and git jobs; not with --dockerfile).
-        #[arg(short = 'B', long, value_name = "IMAGE")]
+        #[arg(short = 'B', long, value_name = "IMAGE", conflicts_with = "dockerfile")]
         base_image: Option<String>,
         /// The Dockerfile to build the job's image with, inside the build context.
         #[arg(short = 'D', long, value_name = "FILE")]
@@ -379,6 +384,18 @@ pub struct LoginArgs {
     pub no_verify: bool,
 }
 
+/// `3.11`: a Python version as a job's runtime names it.
+fn python_version(text: &str) -> Result<String, String> {
+    let ok = text.split_once('.').is_some_and(|(major, minor)| {
+        major == "3" && !minor.is_empty() && minor.chars().all(|c| c.is_ascii_digit())
+    });
+    if ok {
+        Ok(text.to_owned())
+    } else {
+        Err(format!("expected a Python version like 3.11, got {text:?}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use clap::CommandFactory;
@@ -386,6 +403,40 @@ mod tests {
     #[test]
     fn the_command_line_is_consistent() {
         super::Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn flags_that_cannot_go_together_are_refused() {
+        use clap::Parser;
+        let parse = |args: &[&str]| {
+            super::Cli::try_parse_from(args)
+                .map(|_| ())
+                .map_err(|e| e.to_string())
+        };
+        let err = parse(&["liftoff", "launch", "-d", "busybox", "-B", "python:3.11"]).unwrap_err();
+        assert!(
+            err.contains("'--docker-image <IMAGE>' cannot be used with '--base-image <IMAGE>'"),
+            "{err}"
+        );
+        let err = parse(&[
+            "liftoff",
+            "job",
+            "create",
+            "code",
+            ".",
+            "-B",
+            "python:3.11",
+            "-D",
+            "Dockerfile",
+        ])
+        .unwrap_err();
+        assert!(err.contains("cannot be used with"), "{err}");
+        let err = parse(&["liftoff", "job", "create", "code", ".", "-r", "abc"]).unwrap_err();
+        assert!(
+            err.contains("expected a Python version like 3.11, got \"abc\""),
+            "{err}"
+        );
+        assert!(parse(&["liftoff", "job", "create", "code", ".", "-r", "3.11"]).is_ok());
     }
 }
 
