@@ -154,6 +154,26 @@ pub async fn create_job(client: &Client<NativeTransport>, j: &NewJob) -> anyhow:
                 .canonicalize()
                 .with_context(|| format!("{} does not exist", dir.display()))?;
             anyhow::ensure!(dir.is_dir(), "{} is not a directory", dir.display());
+            // A build setting naming what is not there would fail only when
+            // an agent builds the job.
+            let context = j
+                .build_context
+                .as_ref()
+                .map_or(dir.clone(), |c| dir.join(c));
+            if let Some(c) = &j.build_context {
+                anyhow::ensure!(
+                    context.is_dir(),
+                    "--build-context {c:?}: there is no such directory in {}",
+                    dir.display()
+                );
+            }
+            if let Some(d) = &j.dockerfile {
+                anyhow::ensure!(
+                    context.join(d).is_file() || dir.join(d).is_file(),
+                    "--dockerfile {d:?}: there is no such file in {}",
+                    context.display()
+                );
+            }
             let entry = match &j.entry_point {
                 Some(e) => e.clone(),
                 None => {

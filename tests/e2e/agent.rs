@@ -1042,6 +1042,43 @@ fn launch_names_what_is_wrong_in_its_config() {
         err.contains(r#"--project-queue "foo": queues live in project "model-registry""#),
         "{err}"
     );
+    // Build settings naming what is not in the code are refused before the
+    // job is made (they failed only when an agent built it).
+    std::fs::write(tmp.path().join("train.py"), "print(1)\n").unwrap();
+    for (flag, value, want) in [
+        (
+            "--build-context",
+            "jobs/nope",
+            r#"--build-context "jobs/nope": there is no such directory"#,
+        ),
+        (
+            "--dockerfile",
+            "nope.Dockerfile",
+            r#"--dockerfile "nope.Dockerfile": there is no such file"#,
+        ),
+    ] {
+        let out = Command::new(crate::harness::bin())
+            .args([
+                "launch",
+                "-u",
+                ".",
+                "-E",
+                "python train.py",
+                "-e",
+                "admin",
+                "-q",
+                "default",
+                flag,
+                value,
+            ])
+            .current_dir(tmp.path())
+            .env("WANDB_BASE_URL", "http://127.0.0.1:1")
+            .env("WANDB_API_KEY", ADMIN_KEY)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains(want), "{err}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
