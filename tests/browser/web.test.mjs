@@ -152,7 +152,7 @@ test("create queue through the UI: it lands on the Agents tab with the no-agent 
   assert.match(await banner.textContent(), /No agent is polling this queue/);
   await page.click("text=Add an agent");
   const commands = await page.$$eval(".command code", (els) => els.map((e) => e.textContent));
-  assert.deepEqual(commands, ["liftoff agent -q web-q -e admin", "wandb launch-agent -q web-q -e admin"]);
+  assert.deepEqual(commands, ["liftoff agent -q web-q -e admin", "wandb launch-agent -q web-q -e admin", `liftoff login --host ${server.url}`]);
   await shot("queue-agents-no-agent");
   // No project opened yet: Jobs leads to the Launch home's project picker, ready to type in.
   await page.click('nav[aria-label=Main] a:has-text("Jobs")');
@@ -248,7 +248,10 @@ test("a launched item waits Idle without an agent, then goes Queued -> Running -
   assert.equal(await statusOf(second.item), "Idle");
   // A waiting item's priority is a button that becomes a select.
   await page.click(`tbody[data-item="${second.item}"] button[data-priority-edit]`);
-  await page.selectOption(`select[aria-label="Priority of item ${second.item}"]`, "low");
+  // Labels name the item in words, not by its id.
+  const select = `tbody[data-item="${second.item}"] select[data-priority]`;
+  assert.equal(await page.getAttribute(select, "aria-label"), "Priority of train:latest, #2 in line");
+  await page.selectOption(select, "low");
   await page.waitForSelector(`.toast:has-text("Priority set to low")`);
   await page.waitForSelector(`tbody[data-item="${second.item}"] button[data-level="low"]`);
   assert.match(await page.textContent(`tbody[data-item="${first.item}"] .wait-reason`), /#1 in line · no agent is polling this queue/);
@@ -343,6 +346,7 @@ test("the run page shows the run's state, config and console", async () => {
 test("a failing job shows its error on its row; requeue pushes it again", async () => {
   const failing = await launchWith({ "#config-fail": "true", "#config-steps": "1" });
   await page.goto(`${server.url}/launch/admin/web-q`);
+  await page.waitForFunction(() => document.title === "web-q · queue · Liftoff");
   await eventually("the failing item to fail", async () => (await statusOf(failing.item)) === "Failed", 90_000);
   const error = await page.waitForSelector(`tbody[data-item="${failing.item}"] .error-row`, { timeout: 20_000 });
   const summary = await error.textContent();
@@ -443,6 +447,12 @@ test("narrow screens: every page fits 390 px", async () => {
     await phone.waitForSelector(ready);
     await fits(path);
   }
+  // The jobs' Launch button is in view without scrolling the table.
+  await phone.goto(`${server.url}/admin/web/jobs`);
+  const button = await phone.waitForSelector('button[aria-label="Launch train"]');
+  const box = await button.boundingBox();
+  assert.ok(box.x + box.width <= 390, `the Launch button ends at ${box.x + box.width} px`);
+  await shot("jobs-390", phone);
   await phone.close();
 });
 

@@ -44,6 +44,24 @@ pub fn App() -> impl IntoView {
     Session::provide();
     Toasts::provide();
     let page = router::provide(ROUTES);
+    // The tab's title names what is on screen (history and tabs tell pages apart).
+    let params = router::use_params_map();
+    Effect::new(move |_| {
+        let what = params.with(|p| {
+            let get = |k: &str| p.get(k).unwrap_or_default();
+            match page.get() {
+                Some(Page::Home) | None => None,
+                Some(Page::Connect) => Some("Connect".to_owned()),
+                Some(Page::Launch) => Some("Launch".to_owned()),
+                Some(Page::Queue) => Some(format!("{} · queue", get("queue"))),
+                Some(Page::Jobs) => Some(format!("Jobs of {}/{}", get("entity"), get("project"))),
+                Some(Page::Job) => Some(format!("{} · job", get("job"))),
+                Some(Page::Run) => Some(format!("{} · run", get("run"))),
+            }
+        });
+        document()
+            .set_title(&what.map_or_else(|| "Liftoff".to_owned(), |w| format!("{w} · Liftoff")));
+    });
     // A page stays when only its parameters change (another tab, queue or run).
     let shown = move || match page.get() {
         Some(Page::Home) => view! { <Home/> }.into_any(),

@@ -22,12 +22,18 @@ pub fn ErrorView(
     error: Error,
     #[prop(optional, into)] retry: Option<Callback<()>>,
 ) -> impl IntoView {
+    // Trying again finds nothing more; Launch is the way on.
+    let not_found = matches!(error, Error::NotFound { .. });
     view! {
         <div class="error-box" role="alert">
             <p>{explain(&error)}</p>
-            {retry.map(|r| view! {
-                <button class="btn" on:click=move |_| r.run(())>"Try again"</button>
-            })}
+            {if not_found {
+                view! { <a class="btn" href="/launch">"Go to Launch"</a> }.into_any()
+            } else {
+                retry.map(|r| view! {
+                    <button class="btn" on:click=move |_| r.run(())>"Try again"</button>
+                }).into_any()
+            }}
         </div>
     }
 }

@@ -51,6 +51,8 @@ pub fn LaunchDrawer(open: RwSignal<bool>, target: RwSignal<Option<LaunchTarget>>
 struct Loaded {
     job: Job,
     queues: Vec<QueueChoice>,
+    /// The keys of the queues some agent polls now.
+    active: Vec<String>,
     /// Past runs to copy a config from: the job's, else the project's.
     runs: Vec<RunRow>,
     username: String,
@@ -90,6 +92,11 @@ fn LaunchPanel(target: LaunchTarget, open: RwSignal<bool>) -> impl IntoView {
             }
             Ok(Loaded {
                 job,
+                active: queues
+                    .iter()
+                    .filter(|q| q.agents.iter().any(|a| a.polls(crate::session::now())))
+                    .map(|q| QueueChoice::of(&q.queue).key())
+                    .collect(),
                 queues: queues.iter().map(|q| QueueChoice::of(&q.queue)).collect(),
                 runs,
                 entities: info.viewer.entities(),
@@ -116,6 +123,7 @@ fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) ->
     let Loaded {
         job,
         queues,
+        active,
         runs,
         username,
         entities,
@@ -151,8 +159,14 @@ fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) ->
     let texts = RwSignal::new(Vec::<(String, String)>::new());
     let json_text = RwSignal::new(String::new());
     let use_json = RwSignal::new(false);
-    let queue_key =
-        RwSignal::new(queues.with_value(|q| q.first().map(QueueChoice::key).unwrap_or_default()));
+    // A queue an agent polls, else the first.
+    let queue_key = RwSignal::new(queues.with_value(|q| {
+        q.iter()
+            .map(QueueChoice::key)
+            .find(|k| active.contains(k))
+            .or_else(|| q.first().map(QueueChoice::key))
+            .unwrap_or_default()
+    }));
     let priority = RwSignal::new(String::new());
     let vars = RwSignal::new(Vec::<(String, String)>::new());
     // The job's entity when the viewer may run there, else their own.
@@ -325,8 +339,19 @@ fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) ->
         }));
         o
     });
-    let queue_options: Vec<(String, String)> =
-        queues.with_value(|q| q.iter().map(|c| (c.key(), c.key())).collect());
+    let queue_options: Vec<(String, String)> = queues.with_value(|q| {
+        q.iter()
+            .map(|c| {
+                let key = c.key();
+                let label = if active.contains(&key) {
+                    format!("{key} (active)")
+                } else {
+                    format!("{key} (no agent)")
+                };
+                (key, label)
+            })
+            .collect()
+    });
     let no_queues = queue_options.is_empty();
     let run_options: Vec<(String, String)> = runs.with_value(|r| {
         let mut o = vec![(String::new(), "Choose a run…".to_owned())];
@@ -414,6 +439,9 @@ fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) ->
                     on:change=move |ev| priority.set(event_target_value(&ev))>
                     {options_view(priority_options, move || priority.get())}
                 </select>
+                {move || (!prioritized()).then(|| view! {
+                    <p class="help">"This queue does not use priorities (its Config tab can turn them on)."</p>
+                })}
                 <p class="field-error">{problem(paths::PRIORITY)}</p>
             </div>
 

@@ -12,12 +12,22 @@ pub fn ConnectPage() -> impl IntoView {
     let base = RwSignal::new(session.base_url());
     let key = RwSignal::new(String::new());
     let show_key = RwSignal::new(false);
+    let missing_key = RwSignal::new(false);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        if !key.get_untracked().trim().is_empty() {
-            session.connect(&base.get_untracked(), &key.get_untracked());
-            key.set(String::new());
+        // A blank key keeps the saved one (to change only the base URL).
+        let typed = key.get_untracked();
+        let saved = session.creds.get_untracked().map(|c| c.api_key);
+        match (typed.trim().is_empty(), saved) {
+            (false, _) => session.connect(&base.get_untracked(), &typed),
+            (true, Some(saved)) => session.connect(&base.get_untracked(), &saved),
+            (true, None) => {
+                missing_key.set(true);
+                return;
+            }
         }
+        missing_key.set(false);
+        key.set(String::new());
     };
     let status = move || match (session.creds.get(), session.server.get()) {
         (None, _) => {
@@ -80,6 +90,9 @@ pub fn ConnectPage() -> impl IntoView {
                         </button>
                     </div>
                     <p class="help">"Kept in this browser only (localStorage), until you forget it."</p>
+                    {move || missing_key.get().then(|| view! {
+                        <p class="field-error" role="alert">"Enter an API key: `liftoff server` prints the admin's on its first start; on W&B it is at wandb.ai/authorize."</p>
+                    })}
                 </div>
                 <div class="actions">
                     <button class="btn primary" type="submit">"Connect"</button>

@@ -117,7 +117,7 @@ fn JobView() -> impl IntoView {
                             let jref = JobRef { entity: entity(), project: project(), name: j.name.clone(), alias: v.version() };
                             match tab().as_str() {
                                 "details" | "dependencies" | "inputs" => view! { <VersionTabs job=jref tab=tab()/> }.into_any(),
-                                _ => view! { <RunsTab job=j.clone() only=v.version()/> }.into_any(),
+                                _ => view! { <RunsTab job=j.clone() chosen=v.version()/> }.into_any(),
                             }
                         }
                     }}
@@ -128,9 +128,10 @@ fn JobView() -> impl IntoView {
     }
 }
 
-/// The runs created from this job (all versions, or one).
+/// The runs created from this job, of every version (the Version column
+/// says which); `chosen` is the version picked above.
 #[component]
-fn RunsTab(job: Job, only: String) -> impl IntoView {
+fn RunsTab(job: Job, chosen: String) -> impl IntoView {
     let caps = use_session().caps();
     if !caps.job_runs {
         return view! { <Empty><p>"This server does not say which runs used a job (a Liftoff server does)."</p></Empty> }.into_any();
@@ -138,12 +139,12 @@ fn RunsTab(job: Job, only: String) -> impl IntoView {
     let runs: Vec<_> = job
         .runs()
         .into_iter()
-        .filter(|(v, _)| v.version() == only)
         .map(|(v, r)| (v.version(), r.clone()))
         .collect();
     if runs.is_empty() {
-        return view! { <Empty><p>{format!("No runs of {only} yet. Press Launch to make one.")}</p></Empty> }.into_any();
+        return view! { <Empty><p>"No runs of this job yet. Press Launch to make one."</p></Empty> }.into_any();
     }
+    let of_chosen = runs.iter().filter(|(v, _)| *v == chosen).count();
     // The config keys the runs share, as columns (at most six).
     let mut keys: Vec<String> = runs
         .iter()
@@ -152,7 +153,9 @@ fn RunsTab(job: Job, only: String) -> impl IntoView {
     liftoff_model::sort::sort(&mut keys);
     keys.dedup();
     keys.truncate(6);
+    let total = runs.len();
     view! {
+        <p class="muted">{format!("{total} run{} of every version; {of_chosen} of {chosen}.", if total == 1 { "" } else { "s" })}</p>
         <div class="table-wrap">
             <table class="data">
                 <caption class="sr-only">"Runs of this job"</caption>

@@ -226,11 +226,20 @@ fn ProjectPicker() -> impl IntoView {
     });
     let on_hash = window_event_listener(leptos::ev::hashchange, move |_| focus_if_asked());
     on_cleanup(move || on_hash.remove());
+    let problem = RwSignal::new(None::<String>);
     let open = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         let (e, p) = (entity.get_untracked(), project.get_untracked());
-        if !e.trim().is_empty() && !p.trim().is_empty() {
-            navigate(&format!("/{}/{}/jobs", e.trim(), p.trim()));
+        let (e, p) = (e.trim(), p.trim());
+        let found = if e.is_empty() {
+            Some("Type an entity (a user or team name).".to_owned())
+        } else {
+            liftoff_model::spec::project_name_problem(p)
+        };
+        problem.set(found.clone());
+        if found.is_none() {
+            let seg = |s: &str| String::from(js_sys::encode_uri_component(s));
+            navigate(&format!("/{}/{}/jobs", seg(e), seg(p)));
         }
     };
     let recent = recent_projects();
@@ -246,6 +255,7 @@ fn ProjectPicker() -> impl IntoView {
                 <input id=PICK_PROJECT type="text" placeholder="project" bind:value=project node_ref=project_input/>
                 <button class="btn" type="submit">"Open jobs"</button>
             </form>
+            {move || problem.get().map(|p| view! { <p class="field-error" role="alert">{p}</p> })}
             {(!recent.is_empty()).then(|| view! {
                 <p class="recent">"Recent: "{recent.into_iter().map(|p| view! { <a href=format!("/{p}/jobs")>{p.clone()}</a> }).collect_view()}</p>
             })}

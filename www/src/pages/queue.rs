@@ -195,6 +195,12 @@ fn NoAgentBanner(detail: RwSignal<Option<QueueDetail>>, tick: ReadSignal<u64>) -
                 return None;
             }
             let [liftoff, wandb] = agent_commands(&d.queue.entity_name, &d.queue.name);
+            // A new shell talks to api.wandb.ai unless told this server.
+            let login = session
+                .info()
+                .map(|i| i.base_url)
+                .filter(|b| b != liftoff_client::auth::DEFAULT_BASE_URL)
+                .map(|b| format!("liftoff login --host {}", liftoff_client::view::shell_quote(&b)));
             Some(view! {
                 <div class="banner danger" role="alert" data-testid="no-agent">
                     <div class="banner-row">
@@ -206,6 +212,10 @@ fn NoAgentBanner(detail: RwSignal<Option<QueueDetail>>, tick: ReadSignal<u64>) -
                         <p>"Run one of these where the jobs should run:"</p>
                         <CopyCommand command=liftoff.clone()/>
                         <CopyCommand command=wandb.clone()/>
+                        {login.clone().map(|login| view! {
+                            <p>"In a new shell, point it at this server first (it asks for your API key):"</p>
+                            <CopyCommand command=login/>
+                        })}
                     </Show>
                 </div>
             })
@@ -370,7 +380,8 @@ fn ItemsTab(
         let current = button
             .get_attribute("data-level")
             .and_then(|l| l.parse().ok());
-        cell.set_inner_html(&priority_select_html(&id, current));
+        let label = button.get_attribute("data-label").unwrap_or_default();
+        cell.set_inner_html(&priority_select_html(&id, &label, current));
         if let Some(select) = cell
             .first_element_child()
             .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
@@ -495,13 +506,13 @@ fn target_element(ev: &web_sys::Event) -> Option<web_sys::Element> {
 }
 
 /// The priority select of item `id` (what its priority button becomes).
-fn priority_select_html(id: &str, current: Option<Priority>) -> String {
+fn priority_select_html(id: &str, label: &str, current: Option<Priority>) -> String {
     let mut m = Markup::new();
     m.open(
         "select",
         &[
             ("class", Some("compact")),
-            ("aria-label", Some(&format!("Priority of item {id}"))),
+            ("aria-label", Some(&format!("Priority of {label}"))),
             ("data-priority", Some(id)),
         ],
     );
@@ -529,6 +540,7 @@ fn item_html(
     can_prioritize: bool,
 ) -> String {
     let id = row.item.id.as_str();
+    let label = row.label();
     let flag = |on: bool| on.then_some("");
     let mut m = Markup::new();
     m.open(
@@ -547,7 +559,7 @@ fn item_html(
         "input",
         &[
             ("type", Some("checkbox")),
-            ("aria-label", Some(&format!("Select item {id}"))),
+            ("aria-label", Some(&format!("Select {label}"))),
             ("data-select", Some(id)),
             ("checked", flag(checked)),
             ("disabled", flag(!can_select)),
@@ -637,10 +649,11 @@ fn item_html(
                 ("class", Some("link prio")),
                 (
                     "aria-label",
-                    Some(&format!("Priority of item {id}: {current}; change it")),
+                    Some(&format!("Priority of {label}: {current}; change it")),
                 ),
                 ("data-priority-edit", Some(id)),
                 ("data-level", Some(current.as_str())),
+                ("data-label", Some(&label)),
             ],
             current.as_str(),
         );

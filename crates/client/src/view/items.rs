@@ -63,6 +63,20 @@ impl ItemRow {
         })
     }
 
+    /// The item in words, for labels read aloud (its id is not words): its
+    /// run, else its place in line, else when it was pushed.
+    pub fn label(&self) -> String {
+        let what = self.job_short().unwrap_or("item");
+        let run =
+            (self.item.associated_run_id.as_deref()).or(self.run.as_ref().map(|r| r.name.as_str()));
+        match (run, self.position, &self.created_ago) {
+            (Some(run), _, _) => format!("{what}, run {run}"),
+            (None, Some(p), _) => format!("{what}, #{} in line", p + 1),
+            (None, None, Some(ago)) => format!("{what}, pushed {ago}"),
+            _ => what.to_owned(),
+        }
+    }
+
     /// The error in one line, for the row: its first line and, when there
     /// is more, the output's last line (the exception, say); the whole
     /// message is behind a disclosure.
@@ -518,6 +532,8 @@ mod tests {
         assert_eq!(rows[0].project.as_deref(), Some("mnist"));
         assert!(rows[2].can_cancel() && !rows[2].can_requeue() && !rows[2].can_change_priority());
         assert!(rows[0].can_change_priority());
+        assert_eq!(rows[0].label(), "job-train:v2, #2 in line");
+        assert_eq!(rows[2].label(), "job-train:v2, run run-1");
 
         let agents = agent_rows(&d, &rows, now());
         assert_eq!(
