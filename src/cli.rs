@@ -75,7 +75,7 @@ pub struct StoreArgs {
 #[derive(Args, Debug)]
 pub struct ServerArgs {
     /// Address to listen on.
-    #[arg(long, default_value = "127.0.0.1:8080", env = "LIFTOFF_ADDR")]
+    #[arg(long, default_value = "127.0.0.1:8080", env = "LIFTOFF_ADDR", value_parser = socket_addr)]
     pub addr: SocketAddr,
     #[command(flatten)]
     pub store: StoreArgs,
@@ -152,7 +152,7 @@ pub struct ConnArgs {
 #[derive(Args, Debug)]
 pub struct AgentArgs {
     /// A queue to poll (repeatable); W&B's -q/--queue.
-    #[arg(short, long = "queue", value_name = "QUEUE")]
+    #[arg(short, long = "queue", value_name = "QUEUE", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub queues: Vec<String>,
     /// The entity whose queues to poll (default: WANDB_ENTITY, the config file, or your default entity).
     #[arg(short, long, value_name = "ENTITY")]
@@ -279,7 +279,7 @@ pub struct LaunchArgs {
     #[arg(short = 'v', long = "set-var", value_name = "KEY=VALUE")]
     pub set_var: Vec<String>,
     /// Push to this queue (bare --queue means `default`); without it, run here now.
-    #[arg(short, long, num_args = 0..=1, default_missing_value = "default", value_name = "QUEUE")]
+    #[arg(short, long, num_args = 0..=1, default_missing_value = "default", value_name = "QUEUE", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub queue: Option<String>,
     /// Run here in the background: return at once, the job's output going to a log file (not with --queue, whose agent runs it).
     #[arg(long = "async", conflicts_with = "queue")]
@@ -384,6 +384,23 @@ pub struct LoginArgs {
     pub no_verify: bool,
 }
 
+/// `127.0.0.1:8080`, `[::1]:8080` or `localhost:8080` (a name is looked up).
+fn socket_addr(text: &str) -> Result<SocketAddr, String> {
+    use std::net::ToSocketAddrs as _;
+    let bad = || {
+        format!(
+            "expected HOST:PORT like 127.0.0.1:8080, 0.0.0.0:8080 or localhost:8080, got {text:?}"
+        )
+    };
+    if let Ok(addr) = text.parse() {
+        return Ok(addr);
+    }
+    text.to_socket_addrs()
+        .map_err(|_| bad())?
+        .next()
+        .ok_or_else(bad)
+}
+
 /// `3.11`: a Python version as a job's runtime names it.
 fn python_version(text: &str) -> Result<String, String> {
     let ok = text.split_once('.').is_some_and(|(major, minor)| {
@@ -431,6 +448,16 @@ mod tests {
         ])
         .unwrap_err();
         assert!(err.contains("cannot be used with"), "{err}");
+        for args in [
+            &["liftoff", "launch", "-E", "x", "-q", ""][..],
+            &["liftoff", "agent", "-q", ""][..],
+        ] {
+            let err = parse(args).unwrap_err();
+            assert!(err.contains("a value is required for '--queue"), "{err}");
+        }
+        assert!(parse(&["liftoff", "server", "--addr", "localhost:8080"]).is_ok());
+        let err = parse(&["liftoff", "server", "--addr", "8080"]).unwrap_err();
+        assert!(err.contains("expected HOST:PORT like"), "{err}");
         let err = parse(&["liftoff", "job", "create", "code", ".", "-r", "abc"]).unwrap_err();
         assert!(
             err.contains("expected a Python version like 3.11, got \"abc\""),
@@ -442,7 +469,7 @@ mod tests {
 
 #[derive(Args, Debug)]
 pub struct UpArgs {
-    #[arg(long, default_value = "127.0.0.1:8080", env = "LIFTOFF_ADDR")]
+    #[arg(long, default_value = "127.0.0.1:8080", env = "LIFTOFF_ADDR", value_parser = socket_addr)]
     pub addr: SocketAddr,
     #[command(flatten)]
     pub store: StoreArgs,

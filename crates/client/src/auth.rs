@@ -60,6 +60,13 @@ impl Credentials {
             .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
         let netrc = files.netrc;
         let base = normalize_base_url(&base);
+        if !(base.starts_with("http://") || base.starts_with("https://"))
+            || host_of(&base).is_empty()
+        {
+            return Err(format!(
+                "the base URL {base:?} (--base-url, WANDB_BASE_URL or the last `liftoff login --host`) is not a URL: write it like http://127.0.0.1:8080 or https://api.wandb.ai"
+            ));
+        }
         let key = api_key
             .map(str::to_owned)
             .or_else(|| env("WANDB_API_KEY").filter(|s| !s.is_empty()))
@@ -147,9 +154,14 @@ pub fn settings_with_base_url(text: &str, url: &str) -> String {
     out.join("\n") + "\n"
 }
 
-/// Strip trailing slashes (the public API does).
+/// Strip trailing slashes (the public API does), and a `/graphql` pasted
+/// with the server's address.
 pub fn normalize_base_url(url: &str) -> String {
-    url.trim().trim_end_matches('/').to_owned()
+    let url = url.trim().trim_end_matches('/');
+    url.strip_suffix("/graphql")
+        .unwrap_or(url)
+        .trim_end_matches('/')
+        .to_owned()
 }
 
 /// `host[:port]` of a URL, what netrc's `machine` names.
@@ -238,6 +250,17 @@ mod tests {
         );
         let none = Credentials::resolve(None, None, &|_| None, &Files::default()).unwrap_err();
         assert!(none.contains("WANDB_API_KEY"), "{none}");
+        let bad = Credentials::resolve(Some("notaurl"), Some("k"), &|_| None, &Files::default())
+            .unwrap_err();
+        assert!(bad.starts_with("the base URL \"notaurl\""), "{bad}");
+        let pasted = Credentials::resolve(
+            Some("http://h:1/graphql/"),
+            Some("k"),
+            &|_| None,
+            &Files::default(),
+        )
+        .unwrap();
+        assert_eq!(pasted.graphql_url(), "http://h:1/graphql");
     }
 
     #[test]

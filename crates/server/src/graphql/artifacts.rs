@@ -1329,6 +1329,15 @@ pub struct CreateRunFilesPayload {
 
 /// Artifact and collection names: W&B's safe characters, at most 128.
 pub fn validate_artifact_name(name: &str) -> ApiResult<()> {
+    validate_safe_name("artifact name", name)
+}
+
+/// An artifact alias (`latest`, `prod`): the same characters as a name.
+pub fn validate_alias(alias: &str) -> ApiResult<()> {
+    validate_safe_name("alias", alias)
+}
+
+fn validate_safe_name(what: &str, name: &str) -> ApiResult<()> {
     if name.is_empty()
         || name.len() > 128
         || !name
@@ -1336,7 +1345,7 @@ pub fn validate_artifact_name(name: &str) -> ApiResult<()> {
             .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
     {
         return Err(ApiError::invalid(format!(
-            "artifact name {name:?} must be 1 to 128 letters, digits, '_', '.' or '-'"
+            "{what} {name:?} must be 1 to 128 letters, digits, '_', '.' or '-'"
         )));
     }
     Ok(())
@@ -1424,7 +1433,7 @@ impl ArtifactMutation {
             {
                 continue;
             }
-            validate_artifact_name(&a.alias)?;
+            validate_alias(&a.alias)?;
             if a.alias.starts_with('v') && a.alias[1..].parse::<u64>().is_ok() {
                 return Err(ApiError::invalid(format!(
                     "alias {:?} is reserved for versions",
@@ -1741,7 +1750,7 @@ impl ArtifactMutation {
         if let Some(aliases) = input.aliases {
             let names: Vec<String> = aliases.into_iter().map(|x| x.alias).collect();
             for n in &names {
-                validate_artifact_name(n)?;
+                validate_alias(n)?;
             }
             state
                 .store

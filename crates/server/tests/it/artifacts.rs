@@ -210,3 +210,28 @@ async fn upload_links_are_checked() {
     assert_eq!(status, axum::http::StatusCode::FORBIDDEN);
     assert!(String::from_utf8_lossy(&body).contains("expired"));
 }
+
+#[tokio::test]
+async fn a_bad_alias_is_named_an_alias() {
+    let backend = crate::backends::sqlite().await;
+    let api = Api::new(backend.store.clone()).await;
+    let err = api
+        .client(&api.key)
+        .upload_version(&NewVersion {
+            entity: "admin".into(),
+            project: "proj".into(),
+            name: "job-busybox".into(),
+            type_name: "job".into(),
+            aliases: vec!["bad alias!".into()],
+            description: None,
+            metadata: None,
+            files: image_job(),
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string()
+            .contains("alias \"bad alias!\" must be 1 to 128 letters"),
+        "{err}"
+    );
+}
