@@ -19,7 +19,10 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<()> {
     let file_config = if explicit || path.is_file() {
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("cannot read the agent config {}", path.display()))?;
-        AgentConfig::from_yaml(&text).with_context(|| format!("in {}", path.display()))?
+        let config =
+            AgentConfig::from_yaml(&text).with_context(|| format!("in {}", path.display()))?;
+        crate::note!("Using the agent config in {}", path.display());
+        config
     } else {
         AgentConfig::default()
     };

@@ -241,6 +241,15 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
             let resource = a.resource.clone().context("--resource-args must be keyed by resource ({\"local-container\": {...}}), or pass --resource")?;
             args = json!({ resource: args });
         }
+        // Each resource's args are a mapping of its options.
+        if let Some((resource, bad)) = args
+            .as_object()
+            .and_then(|o| o.iter().find(|(_, v)| !v.is_object()))
+        {
+            anyhow::bail!(
+                "--resource-args: the args of {resource} must be a mapping of options like {{\"memory\": \"2g\"}}, got {bad}"
+            );
+        }
         spec.resource_args = args.as_object().cloned();
     }
     spec.docker.get_or_insert_with(Default::default);

@@ -210,12 +210,18 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                 "RUN",
                 "CREATED"
             );
+            let prioritized = d.queue.prioritization_mode.enabled();
             for row in &rows {
                 let source = row.job.as_ref().map_or("-".into(), |r| r.to_string());
                 crate::out!(
                     "{:<10} {:<9} {:<10} {:<20} {source}",
                     row.status.label(),
-                    row.item.priority.as_str(),
+                    // A queue without priorities serves in order.
+                    if prioritized {
+                        row.item.priority.as_str()
+                    } else {
+                        "-"
+                    },
                     row.item.associated_run_id.as_deref().unwrap_or("-"),
                     row.item.created_at.as_deref().unwrap_or("-"),
                 );
@@ -232,7 +238,17 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                 let [start, _] = agent_commands(&entity, &name);
                 crate::out!("none. Start one with: {start}");
             }
-            for a in &d.agents {
+            // Agents that are gone are counted, not listed (they pile up).
+            let gone = d
+                .agents
+                .iter()
+                .filter(|a| !a.liveness(now).is_alive())
+                .count();
+            if gone > 0 && gone == d.agents.len() {
+                let [start, _] = agent_commands(&entity, &name);
+                crate::out!("none running ({gone} gone). Start one with: {start}");
+            }
+            for a in d.agents.iter().filter(|a| a.liveness(now).is_alive()) {
                 let seen = a
                     .heartbeat()
                     .map_or("never".into(), |t| timefmt::ago(t, now));
@@ -243,6 +259,9 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                     state.label(),
                     a.hostname
                 );
+            }
+            if gone > 0 && gone < d.agents.len() {
+                crate::out!("({gone} more gone, not listed)");
             }
             Ok(())
         }

@@ -790,6 +790,12 @@ async fn queue_show_says_what_each_item_runs() {
         "{out}"
     );
     assert!(rows.iter().any(|r| r.ends_with("command echo hi")), "{out}");
+    // The queue has no priorities: no level is shown ("medium" meant nothing).
+    assert!(
+        rows.iter()
+            .all(|r| r.split_whitespace().nth(1) == Some("-")),
+        "{out}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -989,6 +995,17 @@ async fn an_image_run_here_as_a_process_says_how_to_run_it() {
 #[test]
 fn launch_names_what_is_wrong_in_its_config() {
     let tmp = tempfile::tempdir().unwrap();
+    let refused_with = |extra: &[&str]| {
+        let out = Command::new(crate::harness::bin())
+            .args(["launch", "-E", "echo hi", "--queue", "default"])
+            .args(extra)
+            .current_dir(tmp.path())
+            .env("WANDB_BASE_URL", "http://127.0.0.1:1")
+            .env("WANDB_API_KEY", ADMIN_KEY)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
     let refused = |config: &str| {
         let out = Command::new(crate::harness::bin())
             .args([
@@ -1040,6 +1057,11 @@ fn launch_names_what_is_wrong_in_its_config() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
         err.contains(r#"--project-queue "foo": queues live in project "model-registry""#),
+        "{err}"
+    );
+    let err = refused_with(&["-e", "admin", "-R", r#"{"local-process": "x"}"#]);
+    assert!(
+        err.contains("--resource-args: the args of local-process must be a mapping"),
         "{err}"
     );
     // Build settings naming what is not in the code are refused before the

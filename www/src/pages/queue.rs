@@ -409,8 +409,7 @@ fn ItemsTab(
     });
     let drawn = StoredValue::new_local(HtmlRows::default());
     Effect::new(move |_| {
-        let (hl, can_select) = (highlight(), caps.queue_admin);
-        let can_prioritize = can_select && prioritized();
+        let (hl, can_select, prioritized) = (highlight(), caps.queue_admin, prioritized());
         let Some(el) = table
             .get()
             .and_then(|t| t.query_selector("table").ok().flatten())
@@ -424,10 +423,10 @@ fn ItemsTab(
                     &el,
                     rows.iter().map(|row| {
                         let is_hl = hl.as_deref() == Some(row.item.id.as_str());
-                        let key = format!("{}|{is_hl}|{can_select}|{can_prioritize}", row_key(row));
+                        let key = format!("{}|{is_hl}|{can_select}|{prioritized}", row_key(row));
                         let checked = chosen.contains(&row.item.id);
                         (key, move || {
-                            item_html(row, is_hl, checked, can_select, can_prioritize)
+                            item_html(row, is_hl, checked, can_select, prioritized)
                         })
                     }),
                 )
@@ -537,8 +536,9 @@ fn item_html(
     highlight: bool,
     checked: bool,
     can_select: bool,
-    can_prioritize: bool,
+    prioritized: bool,
 ) -> String {
+    let can_prioritize = can_select && prioritized;
     let id = row.item.id.as_str();
     let label = row.label();
     let flag = |on: bool| on.then_some("");
@@ -657,8 +657,11 @@ fn item_html(
             ],
             current.as_str(),
         );
-    } else {
+    } else if prioritized {
         m.text(current.as_str());
+    } else {
+        // A queue without priorities serves in order: no level to show.
+        dash(&mut m);
     }
     m.close("td");
 
