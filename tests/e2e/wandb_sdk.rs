@@ -209,6 +209,13 @@ async fn a_launched_job_logs_to_liftoff_through_the_official_sdk() {
         "{}",
         agent.output()
     );
+    // The run's wandb read its job's wandb-job.json through the SDK's
+    // `/artifacts/...` fallback (it got the web app's HTML before).
+    assert!(
+        !agent.output().contains("Failed to download partial job info"),
+        "{}",
+        agent.output()
+    );
     let out = Command::new(&python)
         .arg("-c")
         .arg(READ)

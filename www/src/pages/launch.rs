@@ -133,7 +133,7 @@ fn LaunchHome() -> impl IntoView {
                 let caps = session.caps();
                 view! {
                     <DataTable class="queues" caption="Queues" columns=vec![
-                        ("Queue", false), ("Entity", false), ("Resource", false), ("Status", false), ("Items", false), ("Agents", true),
+                        ("Queue", false), ("Entity", false), ("Resource", false), ("Status", false), ("Items", false), ("Agents (live / all)", true),
                     ]>
                             <tbody>
                                 {rows.into_iter().map(|r| {
