@@ -212,7 +212,9 @@ async fn a_launched_job_logs_to_liftoff_through_the_official_sdk() {
     // The run's wandb read its job's wandb-job.json through the SDK's
     // `/artifacts/...` fallback (it got the web app's HTML before).
     assert!(
-        !agent.output().contains("Failed to download partial job info"),
+        !agent
+            .output()
+            .contains("Failed to download partial job info"),
         "{}",
         agent.output()
     );
