@@ -295,9 +295,12 @@ mod tests {
                 "api_key: an API key has no spaces",
             ]
         );
-        let p = check_server("https://x.example/graphql", "").unwrap_err();
+        let p = check_server("https://x.example/api", "").unwrap_err();
         assert_eq!(p.len(), 2);
         assert!(p[0].message.contains("without a path"));
+        // The GraphQL endpoint pasted for the server is taken as its address.
+        let s = check_server("https://x.example/graphql", "k").unwrap();
+        assert_eq!(s.base_url, "https://x.example");
     }
 
     #[test]
