@@ -58,7 +58,6 @@ impl Credentials {
             .or_else(|| env("WANDB_BASE_URL").filter(|s| !s.is_empty()))
             .or_else(|| files.settings.and_then(settings_base_url))
             .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
-        let netrc = files.netrc;
         let base = normalize_base_url(&base);
         if !(base.starts_with("http://") || base.starts_with("https://"))
             || host_of(&base).is_empty()
@@ -70,7 +69,11 @@ impl Credentials {
         let key = api_key
             .map(str::to_owned)
             .or_else(|| env("WANDB_API_KEY").filter(|s| !s.is_empty()))
-            .or_else(|| netrc.and_then(|text| netrc_password(text, &host_of(&base))));
+            .or_else(|| {
+                files
+                    .netrc
+                    .and_then(|text| netrc_password(text, &host_of(&base)))
+            });
         match key {
             Some(key) => Ok(Self {
                 base_url: base,
@@ -93,17 +96,26 @@ pub struct Files<'a> {
     pub settings: Option<&'a str>,
 }
 
+/// The name of the INI section a settings line opens (`[default]`), if it opens one.
+fn ini_section(line: &str) -> Option<&str> {
+    let line = line.trim();
+    line.strip_prefix('[')?.strip_suffix(']').map(str::trim)
+}
+
+/// The value of a settings line that sets `base_url` (`base_url = URL`;
+/// configparser takes `:` too).
+fn ini_base_url(line: &str) -> Option<&str> {
+    let (key, value) = line.trim().split_once(['=', ':'])?;
+    (key.trim() == "base_url").then(|| value.trim())
+}
+
 /// The `base_url` of the settings file's `[default]` section, if set.
 pub fn settings_base_url(text: &str) -> Option<String> {
     let mut in_default = false;
-    for line in text.lines().map(str::trim) {
-        if let Some(section) = line.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
-            in_default = section.trim() == "default";
-        } else if in_default
-            && let Some((key, value)) = line.split_once(['=', ':'])
-            && key.trim() == "base_url"
-        {
-            let value = value.trim();
+    for line in text.lines() {
+        if let Some(section) = ini_section(line) {
+            in_default = section == "default";
+        } else if in_default && let Some(value) = ini_base_url(line) {
             return (!value.is_empty()).then(|| normalize_base_url(value));
         }
     }
@@ -117,18 +129,14 @@ pub fn settings_with_base_url(text: &str, url: &str) -> String {
     let mut out: Vec<String> = Vec::new();
     let (mut in_default, mut seen_default, mut written) = (false, false, false);
     for line in text.lines() {
-        let t = line.trim();
-        if let Some(section) = t.strip_prefix('[').and_then(|l| l.strip_suffix(']')) {
+        if let Some(section) = ini_section(line) {
             if in_default && !written {
                 out.push(entry.clone());
                 written = true;
             }
-            in_default = section.trim() == "default";
+            in_default = section == "default";
             seen_default |= in_default;
-        } else if in_default
-            && t.split_once(['=', ':'])
-                .is_some_and(|(k, _)| k.trim() == "base_url")
-        {
+        } else if in_default && ini_base_url(line).is_some() {
             if !written {
                 out.push(entry.clone());
                 written = true;

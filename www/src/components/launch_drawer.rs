@@ -191,9 +191,7 @@ fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) ->
     let json_mode = move || use_json.get() || fields.with(Vec::is_empty);
 
     // A problem of the last attempt goes once its value is edited.
-    let clear_config_problems = move || {
-        problems.update(|p| p.retain(|x| x.path != paths::CONFIG && !x.path.starts_with("config.")))
-    };
+    let clear_config_problems = move || problems.update(|p| p.retain(|x| !is_config_problem(x)));
     let paste = move |ev: leptos::ev::Event| {
         let name = event_target_value(&ev);
         let Some(config) =
@@ -304,7 +302,7 @@ fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) ->
     let json_problem = move || {
         let found = problems.with(|p| {
             p.iter()
-                .filter(|x| x.path == paths::CONFIG || x.path.starts_with("config."))
+                .filter(|x| is_config_problem(x))
                 .map(ToString::to_string)
                 .collect::<Vec<_>>()
                 .join("; ")
@@ -478,6 +476,11 @@ fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) ->
             </div>
         </form>
     }
+}
+
+/// A problem about the config overrides (the whole config, or one of its fields).
+fn is_config_problem(p: &Problem) -> bool {
+    p.path == paths::CONFIG || p.path.starts_with("config.")
 }
 
 fn pretty(config: &Map<String, Value>) -> String {

@@ -900,31 +900,25 @@ fn ConfigTab(detail: RwSignal<Option<QueueDetail>>, refresh: Callback<()>) -> im
         let Some(q) = queue.get() else {
             return view! { <Loading/> }.into_any();
         };
-        let config = queue_config(&q);
-        let shown = print_config(&config, ConfigFormat::Json);
+        let shown = print_config(&queue_config(&q), ConfigFormat::Json);
         let vars = q.template_variables().to_vec();
         let allowed = session
             .info()
             .is_some_and(|i| can_edit_queue(&q, &i.viewer));
         let resource = q.resource().map_or("—", |r| r.as_str());
         let prioritized = q.prioritization_mode.enabled();
-        let edit = move |_| {
-            draft.set(queue.get_untracked().map(|q| {
-                QueueDraft {
-                    entity: q.entity_name.clone(),
-                    name: q.name.clone(),
-                    resource: q.resource(),
-                    prioritization: q.prioritization_mode,
-                    config_text: print_config(&queue_config(&q), ConfigFormat::Json),
-                    format: ConfigFormat::Json,
-                    tiles: q
-                        .template_variables()
-                        .iter()
-                        .map(VariableTile::from_variable)
-                        .collect(),
-                }
-            }))
+        // Editing starts from the queue as shown (this view is drawn again
+        // whenever the queue changes).
+        let start = QueueDraft {
+            entity: q.entity_name.clone(),
+            name: q.name.clone(),
+            resource: q.resource(),
+            prioritization: q.prioritization_mode,
+            config_text: shown.clone(),
+            format: ConfigFormat::Json,
+            tiles: vars.iter().map(VariableTile::from_variable).collect(),
         };
+        let edit = move |_| draft.set(Some(start.clone()));
         view! {
             <div class="tab-panel">
                 <dl class="facts">

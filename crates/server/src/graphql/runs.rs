@@ -629,7 +629,6 @@ const RUN_STATES: &[&str] = &[
     "preempted",
 ];
 
-/// A run id: W&B's are short base36; accept `[A-Za-z0-9_.-]{1,128}`.
 /// A project name that could be addressed later (`model::spec::project_name_problem`).
 pub fn validate_project_name(name: &str) -> ApiResult<()> {
     match liftoff_model::spec::project_name_problem(name) {
@@ -638,6 +637,7 @@ pub fn validate_project_name(name: &str) -> ApiResult<()> {
     }
 }
 
+/// A run id: W&B's are short base36; accept `[A-Za-z0-9_.-]{1,128}`.
 pub fn validate_run_name(name: &str) -> ApiResult<()> {
     if name.is_empty()
         || name.len() > 128
