@@ -4,7 +4,7 @@
 //! script only asks "what is this page?" and "which of these links are
 //! jobs?". Pure: no DOM, no network.
 
-use liftoff_client::view::route::percent_decode;
+use liftoff_model::route::percent_decode;
 use serde::{Deserialize, Serialize};
 
 /// Whose pages these are.

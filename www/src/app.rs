@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 use liftoff_client::Error;
+use liftoff_model::route::{Page, ROUTES};
 
 use crate::components::toast::{ToastHost, Toasts};
 use crate::pages::connect::ConnectPage;
@@ -13,31 +14,6 @@ use crate::pages::queue::QueuePage;
 use crate::pages::run::RunPage;
 use crate::router;
 use crate::session::{Session, recent_projects, use_session};
-
-/// Which component a route shows.
-#[derive(Clone, Copy, PartialEq)]
-enum Page {
-    Home,
-    Connect,
-    Launch,
-    Queue,
-    Jobs,
-    Job,
-    Run,
-}
-
-/// Tried in this order (`/launch/a/jobs` is a queue named `jobs`).
-const ROUTES: router::Routes<Page> = &[
-    ("/", Page::Home),
-    ("/connect", Page::Connect),
-    ("/launch", Page::Launch),
-    ("/launch/:entity/:queue", Page::Queue),
-    ("/launch/:entity/:queue/:tab", Page::Queue),
-    ("/:entity/:project/jobs", Page::Jobs),
-    ("/:entity/:project/jobs/:job", Page::Job),
-    ("/:entity/:project/jobs/:job/:tab", Page::Job),
-    ("/:entity/:project/runs/:run", Page::Run),
-];
 
 #[component]
 pub fn App() -> impl IntoView {

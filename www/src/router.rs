@@ -1,12 +1,12 @@
 //! Client-side navigation: the URL as a signal, links followed without a
 //! reload, back and forward, and the page a path shows. Which route a path
-//! matches is `liftoff_client::view::route` (pure, tested natively); this is
+//! matches is `liftoff_model::route` (pure, tested natively); this is
 //! the browser side. (`leptos_router` did this, for 37 KB of the gzipped
 //! bundle; the app needs only paths, parameters and the query string.)
 
 use leptos::ev;
 use leptos::prelude::*;
-use liftoff_client::view::route::{Params, match_route};
+use liftoff_model::route::{Params, match_route};
 use wasm_bindgen::JsCast;
 use web_sys::HtmlAnchorElement;
 

@@ -39,6 +39,9 @@ const BUILDER_KEYS: &[&str] = &[
     "kaniko-image",
 ];
 const REGISTRY_KEYS: &[&str] = &["type", "uri"];
+/// The `environment:` keys W&B reads; others are allowed (pydantic `extra =
+/// "allow"`), kept, and warned about.
+const ENVIRONMENT_KEYS: &[&str] = &["type", "region"];
 const RUNNER_KEYS: &[&str] = &[
     "container_cli",
     "namespace",
@@ -212,6 +215,20 @@ impl AgentConfig {
         } else {
             Err(ConfigError::Invalid(p))
         }
+    }
+
+    /// What is allowed but probably not meant: `environment:` keys W&B does
+    /// not read (it keeps them and warns, as W&B does), each with the key
+    /// that is near it.
+    pub fn warnings(&self) -> Vec<ConfigProblem> {
+        let mut w = Vec::new();
+        if let Some(env) = &self.environment {
+            unknown_keys(env, ENVIRONMENT_KEYS, "environment.", &mut w);
+            for p in &mut w {
+                p.message.push_str(" (kept, but nothing reads it)");
+            }
+        }
+        w
     }
 
     /// Apply env/flag overrides; flags' queues replace the file's.
@@ -570,6 +587,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn unknown_environment_keys_are_kept_with_a_warning() {
+        let cfg = AgentConfig::from_yaml(
+            "queues: [q]\nenvironment: {type: aws, region: us-east-1, regoin: eu-west-1, profile: ml}\n",
+        )
+        .unwrap();
+        let warnings: Vec<String> = cfg.warnings().iter().map(|w| w.to_string()).collect();
+        assert_eq!(
+            warnings,
+            [
+                "field environment.regoin (value: eu-west-1): unknown key `regoin`; did you mean `region`? (kept, but nothing reads it)",
+                "field environment.profile (value: ml): unknown key `profile`; known keys: type, region (kept, but nothing reads it)",
+            ]
+        );
+        assert_eq!(cfg.environment.unwrap().len(), 4);
+    }
+
+    #[test]
     fn suggests_the_key_meant() {
         let err = AgentConfig::from_yaml("entity: a\nqueue: default\nmax_job: 2\n").unwrap_err();
         let text = err.to_string();
@@ -589,6 +623,7 @@ mod tests {
     #[test]
     fn precedence() {
         let cfg = AgentConfig::from_yaml("entity: a\nqueues: [q1]\nmax_jobs: 2\n").unwrap();
+        assert_eq!(cfg.warnings(), []);
         let o = ConfigOverrides {
             entity: Some("b".into()),
             queues: vec!["q2".into()],

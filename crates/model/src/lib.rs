@@ -19,6 +19,7 @@ pub mod push;
 pub mod queue;
 pub mod queue_draft;
 pub mod resource_args;
+pub mod route;
 pub mod run;
 pub mod schema;
 pub mod sort;

@@ -123,6 +123,41 @@ pub struct Overrides {
     pub extra: Map<String, Value>,
 }
 
+/// The keys `LaunchSpec` and `Overrides` read, for `likely_typos` (a test
+/// checks them against what the types write).
+const SPEC_KEYS: [&str; 22] = [
+    "job",
+    "uri",
+    "entity",
+    "project",
+    "name",
+    "run_id",
+    "author",
+    "docker",
+    "image_uri",
+    "git",
+    "resource",
+    "resource_args",
+    "overrides",
+    "sweep_id",
+    "template_variables",
+    "queue_entity",
+    "python_version",
+    "builder",
+    "registry",
+    "additional_services",
+    "_wandb_api_key",
+    "_resume_count",
+];
+const OVERRIDE_KEYS: [&str; 7] = [
+    "args",
+    "entry_point",
+    "run_config",
+    "artifacts",
+    "files",
+    "dockerfile",
+    "working_dir",
+];
 /// Why a spec cannot be launched.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum SpecError {
@@ -162,39 +197,6 @@ impl LaunchSpec {
     /// would be passed on and ignored. Other unknown keys are W&B's to
     /// add, and pass as they are.
     pub fn likely_typos(&self) -> Vec<(String, &'static str)> {
-        const TOP: [&str; 22] = [
-            "job",
-            "uri",
-            "entity",
-            "project",
-            "name",
-            "run_id",
-            "author",
-            "docker",
-            "image_uri",
-            "git",
-            "resource",
-            "resource_args",
-            "overrides",
-            "sweep_id",
-            "template_variables",
-            "queue_entity",
-            "python_version",
-            "builder",
-            "registry",
-            "additional_services",
-            "_wandb_api_key",
-            "_resume_count",
-        ];
-        const OVERRIDES: [&str; 7] = [
-            "args",
-            "entry_point",
-            "run_config",
-            "artifacts",
-            "files",
-            "dockerfile",
-            "working_dir",
-        ];
         let typos = |extra: &Map<String, Value>, known: &[&'static str], prefix: &str| {
             extra
                 .keys()
@@ -211,9 +213,9 @@ impl LaunchSpec {
                 })
                 .collect::<Vec<_>>()
         };
-        let mut found = typos(&self.extra, &TOP, "");
+        let mut found = typos(&self.extra, &SPEC_KEYS, "");
         if let Some(o) = &self.overrides {
-            found.extend(typos(&o.extra, &OVERRIDES, "overrides."));
+            found.extend(typos(&o.extra, &OVERRIDE_KEYS, "overrides."));
         }
         found
     }
@@ -493,6 +495,65 @@ mod tests {
         );
         assert!(project_name_problem("").is_some());
         assert!(project_name_problem(&"p".repeat(129)).is_some());
+    }
+
+    /// Every field is set here without `..Default::default()`, so a new
+    /// field does not compile until it is added, and then its key must be
+    /// in `SPEC_KEYS` / `OVERRIDE_KEYS` for typos of it to be caught.
+    #[test]
+    fn the_known_keys_are_the_keys_the_types_write() {
+        let text = || Some("x".to_owned());
+        let map = || Some(Map::new());
+        let overrides = Overrides {
+            args: Some(vec![]),
+            entry_point: Some(vec![]),
+            run_config: map(),
+            artifacts: map(),
+            files: map(),
+            dockerfile: text(),
+            working_dir: text(),
+            extra: Map::new(),
+        };
+        let spec = LaunchSpec {
+            job: text(),
+            uri: Some(None),
+            entity: text(),
+            project: text(),
+            name: text(),
+            run_id: text(),
+            author: text(),
+            docker: Some(DockerSpec::default()),
+            image_uri: text(),
+            git: Some(GitSpec::default()),
+            resource: Some(None),
+            resource_args: map(),
+            overrides: Some(overrides.clone()),
+            sweep_id: text(),
+            template_variables: map(),
+            queue_entity: text(),
+            python_version: text(),
+            builder: Some(Value::Null),
+            registry: Some(Value::Null),
+            additional_services: Some(vec![]),
+            wandb_api_key: text(),
+            resume_count: Some(0),
+            extra: Map::new(),
+        };
+        let keys = |v: Value| {
+            let mut k: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+            k.sort();
+            k
+        };
+        let sorted = |k: &[&str]| {
+            let mut k: Vec<String> = k.iter().map(|s| s.to_string()).collect();
+            k.sort();
+            k
+        };
+        assert_eq!(keys(spec.to_value()), sorted(&SPEC_KEYS));
+        assert_eq!(
+            keys(serde_json::to_value(overrides).unwrap()),
+            sorted(&OVERRIDE_KEYS)
+        );
     }
 
     #[test]

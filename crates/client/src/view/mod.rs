@@ -6,7 +6,6 @@ pub mod chart;
 pub mod html;
 pub mod items;
 pub mod queues;
-pub mod route;
 
 use crate::error::Error;
 use crate::ops::identity::{ServerFeatures, features};

@@ -29,7 +29,12 @@ pub fn content_key(md5_b64: &str) -> Option<String> {
         .decode(md5_b64)
         .ok()
         .filter(|r| r.len() == 16)?;
-    Some(format!("artifacts/md5/{}", hex::encode(raw)))
+    Some(md5_key(&raw))
+}
+
+/// The object key of stored file content, by its MD5 as bytes.
+pub fn md5_key(raw: &[u8]) -> String {
+    format!("artifacts/md5/{}", hex::encode(raw))
 }
 
 pub fn manifest_key(artifact_id: i64) -> String {

@@ -395,19 +395,31 @@ impl RunObj {
         let here = Some((self.entity.name.clone(), self.project.name.clone()));
         // Run names are unique per project only: the spec says which project.
         // (Anyone may ack an item of their own queue with any run name, so
-        // look well past the newest few.)
-        for item in state.store.items_of_run(&self.run.name, 200).await? {
-            let Ok((entity, queue)) = access::queue_by_id(state, caller(ctx), item.queue_id).await
-            else {
-                continue;
+        // every item of this name is looked at, a page at a time.)
+        let mut before = None;
+        loop {
+            let page = state
+                .store
+                .items_of_run(&self.run.name, 200, before)
+                .await?;
+            let Some(last) = page.last() else {
+                break;
             };
-            if crate::launch::spec_project(&item.run_spec, &entity.name) == here {
-                return Ok(Some(RunQueueItemObj {
-                    item,
-                    queue,
-                    entity,
-                    id_override: None,
-                }));
+            before = Some(last.id);
+            for item in page {
+                let Ok((entity, queue)) =
+                    access::queue_by_id(state, caller(ctx), item.queue_id).await
+                else {
+                    continue;
+                };
+                if crate::launch::spec_project(&item.run_spec, &entity.name) == here {
+                    return Ok(Some(RunQueueItemObj {
+                        item,
+                        queue,
+                        entity,
+                        id_override: None,
+                    }));
+                }
             }
         }
         Ok(None)

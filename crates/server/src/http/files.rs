@@ -8,7 +8,7 @@ use futures::StreamExt;
 use md5::{Digest, Md5};
 use tokio::io::AsyncWriteExt;
 
-use crate::graphql::artifacts::{content_key, manifest_key, register_manifest};
+use crate::graphql::artifacts::{content_key, manifest_key, md5_key, register_manifest};
 use crate::http::Http;
 use crate::signing::{Grant, verify};
 
@@ -192,11 +192,7 @@ async fn by_digest(http: &Http, headers: &HeaderMap, entity: &str, md5_hex: &str
         Err(response) => return response,
     };
     use base64::Engine as _;
-    let Some(md5) = hex::decode(md5_hex)
-        .ok()
-        .filter(|raw| raw.len() == 16)
-        .map(|raw| base64::engine::general_purpose::STANDARD.encode(raw))
-    else {
+    let Some(raw) = hex::decode(md5_hex).ok().filter(|raw| raw.len() == 16) else {
         return fail(
             StatusCode::BAD_REQUEST,
             &format!("{md5_hex:?} is not a hex MD5 digest (32 hex digits)"),
@@ -208,6 +204,8 @@ async fn by_digest(http: &Http, headers: &HeaderMap, entity: &str, md5_hex: &str
             &format!("no artifact file with MD5 {md5_hex} in entity {entity:?} (or access denied)"),
         )
     };
+    // Manifests (and so the store) hold digests in base64.
+    let md5 = base64::engine::general_purpose::STANDARD.encode(&raw);
     let found = async {
         let Ok(e) = crate::access::entity(state, &caller, Some(entity)).await else {
             return Ok(false);
@@ -222,10 +220,7 @@ async fn by_digest(http: &Http, headers: &HeaderMap, entity: &str, md5_hex: &str
             return fail(StatusCode::INTERNAL_SERVER_ERROR, "cannot look up the file");
         }
     }
-    match content_key(&md5) {
-        Some(key) => serve(state, &key).await,
-        None => not_found(),
-    }
+    serve(state, &md5_key(&raw)).await
 }
 
 pub async fn download(

@@ -453,11 +453,12 @@ macro_rules! impl_store {
                     .await?)
             }
 
-            async fn items_of_run(&self, run_name: &str, limit: i64) -> Result<Vec<Item>> {
+            async fn items_of_run(&self, run_name: &str, limit: i64, before_id: Option<i64>) -> Result<Vec<Item>> {
                 Ok(sqlx::query_as::<$db, Item>(
-                    "SELECT * FROM items WHERE associated_run_id = $1 ORDER BY id DESC LIMIT $2",
+                    "SELECT * FROM items WHERE associated_run_id = $1 AND ($2 IS NULL OR id < $2) ORDER BY id DESC LIMIT $3",
                 )
                 .bind(run_name)
+                .bind(before_id)
                 .bind(limit)
                 .fetch_all(&self.pool)
                 .await?)

@@ -426,8 +426,14 @@ pub trait Store: Send + Sync {
     async fn item_warnings(&self, ids: &[i64]) -> Result<Vec<ItemWarning>>;
     async fn item_get(&self, id: i64) -> Result<Option<Item>>;
     /// The items that started a run of this name (in any project: the
-    /// caller matches the spec's), newest first, at most `limit`.
-    async fn items_of_run(&self, run_name: &str, limit: i64) -> Result<Vec<Item>>;
+    /// caller matches the spec's), newest first: a page of at most `limit`
+    /// after `before_id`.
+    async fn items_of_run(
+        &self,
+        run_name: &str,
+        limit: i64,
+        before_id: Option<i64>,
+    ) -> Result<Vec<Item>>;
     /// A page of a queue's items, newest first, after `before_id`.
     async fn items_of_queue(
         &self,

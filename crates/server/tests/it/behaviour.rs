@@ -752,6 +752,11 @@ async fn a_run_names_the_item_that_started_it_to_those_who_may_see_its_queue() {
     let item_id = claim("p", "r1").await;
     // The item of a run of the same name in another project.
     claim("other", "r2").await;
+    // More newer items than one page of the lookup, claimed with r1's name
+    // for runs of another project, do not hide r1's item.
+    for _ in 0..201 {
+        claim("other", "r1").await;
+    }
     for run in ["r1", "r2"] {
         let (_, v) = api
             .gql_as(

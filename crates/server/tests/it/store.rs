@@ -145,9 +145,15 @@ async fn ack_is_fenced_by_lease_and_happens_once() {
             ("CLAIMED", Some("run-b"))
         );
         // The run finds its item; the refused acks left no trace.
-        let of_run = s.items_of_run("run-b", 5).await.unwrap();
+        let of_run = s.items_of_run("run-b", 5, None).await.unwrap();
         assert_eq!(of_run.iter().map(|i| i.id).collect::<Vec<_>>(), [item.id]);
-        assert!(s.items_of_run("run-a", 5).await.unwrap().is_empty());
+        assert!(
+            s.items_of_run("run-b", 5, Some(item.id))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(s.items_of_run("run-a", 5, None).await.unwrap().is_empty());
         // A claimed item is not popped again.
         assert!(
             s.item_pop(q, Some(3), false, now + 10 * LEASE, LEASE)

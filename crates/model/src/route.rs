@@ -1,7 +1,34 @@
 //! Which page a URL shows: the web app's routes as data (`/launch/:entity/:queue`),
 //! matched against a path, and the parameters of path and query string,
 //! percent-decoded. The web app's router (`www/src/router.rs`) is the IO
-//! around this.
+//! around this; the server answers these paths with the app (and others
+//! with 404), from the same list.
+
+/// A page of the web app.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Page {
+    Home,
+    Connect,
+    Launch,
+    Queue,
+    Jobs,
+    Job,
+    Run,
+}
+
+/// The web app's routes, tried in this order (`/launch/a/jobs` is a queue
+/// named `jobs`).
+pub const ROUTES: &[(&str, Page)] = &[
+    ("/", Page::Home),
+    ("/connect", Page::Connect),
+    ("/launch", Page::Launch),
+    ("/launch/:entity/:queue", Page::Queue),
+    ("/launch/:entity/:queue/:tab", Page::Queue),
+    ("/:entity/:project/jobs", Page::Jobs),
+    ("/:entity/:project/jobs/:job", Page::Job),
+    ("/:entity/:project/jobs/:job/:tab", Page::Job),
+    ("/:entity/:project/runs/:run", Page::Run),
+];
 
 /// Named values from a path (`:entity`) or a query string (`?item=`).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -82,20 +109,6 @@ pub fn percent_decode(s: &str) -> String {
 mod tests {
     use super::*;
 
-    #[derive(Clone, Copy, Debug, PartialEq)]
-    enum Page {
-        Home,
-        Queue,
-        Jobs,
-    }
-
-    const ROUTES: &[(&str, Page)] = &[
-        ("/", Page::Home),
-        ("/launch/:entity/:queue", Page::Queue),
-        ("/launch/:entity/:queue/:tab", Page::Queue),
-        ("/:entity/:project/jobs", Page::Jobs),
-    ];
-
     #[test]
     fn paths_pick_the_first_matching_route() {
         assert_eq!(
@@ -120,8 +133,12 @@ mod tests {
             (page, p.get("project").as_deref()),
             (Page::Jobs, Some("mnist"))
         );
+        let (page, p) = match_route(ROUTES, "/bob/mnist/jobs/trainer/runs").unwrap();
+        assert_eq!((page, p.get("tab").as_deref()), (Page::Job, Some("runs")));
         assert_eq!(match_route(ROUTES, "/bob/mnist/runs"), None);
         assert_eq!(match_route(ROUTES, "/launch/alice"), None);
+        assert_eq!(match_route(ROUTES, "/favicon.ico"), None);
+        assert_eq!(match_route(ROUTES, "/a/b/c/d/e/f"), None);
     }
 
     #[test]
