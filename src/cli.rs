@@ -299,6 +299,16 @@ pub struct LaunchArgs {
     /// The project holding the queue.
     #[arg(long, default_value = "model-registry", hide = true)]
     pub project_queue: String,
+    /// Build the job's image here (with docker or podman) and push an image
+    /// job made from it instead (needs --queue; the image runs on
+    /// local-container and kubernetes queues).
+    #[arg(short = 'b', long, requires = "queue", conflicts_with = "docker_image")]
+    pub build: bool,
+    /// With --build: push the image to this repository (`registry/name`;
+    /// `-rg`), so that agents on other machines can pull it. Without it the
+    /// image stays on this machine.
+    #[arg(long, value_name = "REPOSITORY", requires = "build")]
+    pub repository: Option<String>,
     #[command(flatten)]
     pub conn: ConnArgs,
 }

@@ -139,18 +139,29 @@ pub fn exec_slim_agent() {}
 
 /// The command line, with `liftoff agent -v` (or `-vv`) read as
 /// `--verbose` (twice), as `wandb launch-agent -v` is (`-v` cannot be a
-/// global short flag: it is `launch --set-var`).
+/// global short flag: it is `launch --set-var`), and `liftoff launch`'s
+/// two-letter short flags from `wandb launch` (`-rg`, `-pq`), which clap
+/// would read as `-r g` and `-p q`, as their long names.
 pub fn cli_args(args: impl Iterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
     let args: Vec<std::ffi::OsString> = args.collect();
-    if agent_args(args.iter().skip(1).cloned()).is_none() {
-        return args;
-    }
+    // The only top-level options are `--verbose` flags, so the first word
+    // that is not a flag is the subcommand.
+    let subcommand = args
+        .iter()
+        .skip(1)
+        .find(|a| !a.to_string_lossy().starts_with('-'))
+        .and_then(|a| a.to_str())
+        .map(str::to_owned);
     let mut out = Vec::with_capacity(args.len());
     for a in args {
-        match a.to_str().and_then(|s| s.strip_prefix('-')) {
-            Some(vs) if !vs.is_empty() && vs.bytes().all(|b| b == b'v') => {
-                out.extend(std::iter::repeat_n("--verbose".into(), vs.len()));
+        match (subcommand.as_deref(), a.to_str()) {
+            (Some("agent"), Some(s))
+                if s.len() > 1 && s.starts_with('-') && s[1..].bytes().all(|b| b == b'v') =>
+            {
+                out.extend(std::iter::repeat_n("--verbose".into(), s.len() - 1));
             }
+            (Some("launch"), Some("-rg")) => out.push("--repository".into()),
+            (Some("launch"), Some("-pq")) => out.push("--project-queue".into()),
             _ => out.push(a),
         }
     }
@@ -270,6 +281,25 @@ mod tests {
         assert_eq!(
             read("liftoff launch -E true -v a=1"),
             ["liftoff", "launch", "-E", "true", "-v", "a=1"]
+        );
+        // wandb launch's two-letter short flags, in launch only.
+        assert_eq!(
+            read("liftoff launch -b -rg reg/x -pq model-registry -q q"),
+            [
+                "liftoff",
+                "launch",
+                "-b",
+                "--repository",
+                "reg/x",
+                "--project-queue",
+                "model-registry",
+                "-q",
+                "q"
+            ]
+        );
+        assert_eq!(
+            read("liftoff job list -rg"),
+            ["liftoff", "job", "list", "-rg"]
         );
     }
 }

@@ -22,6 +22,9 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<()> {
         let config =
             AgentConfig::from_yaml(&text).with_context(|| format!("in {}", path.display()))?;
         crate::note!("Using the agent config in {}", path.display());
+        for w in config.warnings() {
+            eprintln!("warning: {w}");
+        }
         config
     } else {
         AgentConfig::default()

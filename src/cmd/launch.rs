@@ -152,6 +152,21 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
         liftoff_model::image::check_reference(image).map_err(|e| anyhow::anyhow!("{flag}: {e}"))?;
     }
 
+    if a.build {
+        anyhow::ensure!(
+            a.uri.is_some() || a.job.is_some() || spec.job.is_some(),
+            "--build builds a job's image: pass --uri PATH (with --entry-point) or --job"
+        );
+        anyhow::ensure!(
+            a.resource.as_deref().or(spec.resource()) != Some("local-process"),
+            "--build makes an image, which local-process cannot run: use --resource local-container or kubernetes, or leave --build out"
+        );
+    }
+    if let Some(repo) = &a.repository {
+        liftoff_model::image::check_reference(&format!("{repo}:latest"))
+            .map_err(|e| anyhow::anyhow!("--repository {repo:?}: {e}"))?;
+    }
+
     for (flag, project) in [("--project", &a.project), ("--config", &spec.project)] {
         if let Some(problem) = project
             .as_deref()
@@ -262,6 +277,9 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
             if let (Some(job), None) = (spec.job.as_deref(), &a.uri) {
                 job_exists(&client, job).await?;
             }
+            if a.build {
+                build_image_job(&client, &a, &mut spec).await?;
+            }
             let queue_entity = spec.queue_entity.clone().unwrap_or_else(|| entity.clone());
             // As `wandb launch`: the item's author is the caller (shown on the queue page).
             if spec.author.is_none() {
@@ -335,6 +353,70 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+/// `--build`: build the spec's job into an image here (pushed to
+/// `--repository` when given), log an image job of it, and launch that.
+async fn build_image_job(
+    client: &Client<NativeTransport>,
+    a: &LaunchArgs,
+    spec: &mut LaunchSpec,
+) -> anyhow::Result<()> {
+    let name = spec.job.clone().context("--build needs a job")?;
+    let job = liftoff_model::spec::JobRef::parse(&name).map_err(|e| anyhow::anyhow!("job: {e}"))?;
+    let mut overrides = spec.overrides();
+    let request = liftoff_agent::build::BuildRequest {
+        job: job.clone(),
+        dockerfile: overrides.dockerfile.clone(),
+        entry_point: overrides.entry_point.clone(),
+        repository: a.repository.clone(),
+        container_cli: None,
+        work_dir: crate::cmd::agent::work_dir(a.work_dir.clone()),
+    };
+    crate::note!("Building the image of {name} here (--build).");
+    let built = liftoff_agent::build::build_job_image(client, &request)
+        .await
+        .map_err(|e| {
+            // A failed command's output was printed as it ran; its first
+            // line says which.
+            let mut lines = e.message.lines();
+            let first = lines.next().unwrap_or_default().trim_end_matches(':');
+            let above = if lines.next().is_some() {
+                " (its output is above)"
+            } else {
+                ""
+            };
+            anyhow::anyhow!("--build: {first}{above}; nothing was pushed")
+        })?;
+    let image_job = create_job(
+        client,
+        &NewJob {
+            entity: job.entity.clone(),
+            project: job.project.clone(),
+            source: JobSource::Image(built.image.clone()),
+            name: None,
+            description: Some(format!("{name}, built by liftoff launch --build")),
+            aliases: vec![],
+            entry_point: Some(built.entry_point).filter(|e| !e.is_empty()),
+            runtime: None,
+            build_context: None,
+            base_image: None,
+            dockerfile: None,
+            schema: None,
+        },
+    )
+    .await?;
+    crate::note!("Launching image job {image_job} ({}).", built.image);
+    if a.repository.is_none() {
+        crate::note!(
+            "The image is on this machine only: agents elsewhere cannot pull it (pass --repository REGISTRY/NAME to push it)."
+        );
+    }
+    // The Dockerfile is in the image now.
+    overrides.dockerfile = None;
+    spec.overrides = Some(overrides);
+    spec.job = Some(image_job);
+    Ok(())
 }
 
 /// Refuse to push a job that is not there. (`wandb launch --job J --queue Q`

@@ -1059,6 +1059,39 @@ fn launch_names_what_is_wrong_in_its_config() {
         err.contains(r#"--project-queue "foo": queues live in project "model-registry""#),
         "{err}"
     );
+    // --build (wandb's hidden -b) and its repository (-rg).
+    for (extra, want) in [
+        (
+            &["-j", "a/p/j", "-b", "-r", "local-process"][..],
+            "--build makes an image, which local-process cannot run",
+        ),
+        (&["-b"][..], "--build builds a job's image: pass --uri PATH"),
+        (
+            &["-j", "a/p/j", "-b", "-rg", "Bad Repo"][..],
+            r#"--repository "Bad Repo": "#,
+        ),
+        (
+            &["-b", "-d", "busybox"][..],
+            "'--build' cannot be used with '--docker-image <IMAGE>'",
+        ),
+        (
+            &["-j", "a/p/j", "-rg", "reg.io/x"][..],
+            "the following required arguments were not provided:\n  --build",
+        ),
+    ] {
+        let err = refused_with(extra);
+        assert!(err.contains(want), "{extra:?}: {err}");
+    }
+    let out = Command::new(crate::harness::bin())
+        .args(["launch", "-j", "a/p/j", "-b"])
+        .env("WANDB_BASE_URL", "http://127.0.0.1:1")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("the following required arguments were not provided:\n  --queue"),
+        "{err}"
+    );
     let err = refused_with(&["-e", "admin", "-R", r#"{"local-process": "x"}"#]);
     assert!(
         err.contains("--resource-args: the args of local-process must be a mapping"),
@@ -1111,6 +1144,9 @@ async fn an_agent_with_a_work_dir_it_cannot_write_refuses_to_start() {
     let file = tmp.path().join("a-file");
     std::fs::write(&file, "").unwrap();
     let bad = file.join("work");
+    // (Its config's unknown `environment:` key is warned about, not refused.)
+    let config = tmp.path().join("launch-config.yaml");
+    std::fs::write(&config, "environment: {type: azure, regoin: x}\n").unwrap();
     let out = liftoff_command(
         &server,
         tmp.path(),
@@ -1118,6 +1154,8 @@ async fn an_agent_with_a_work_dir_it_cannot_write_refuses_to_start() {
             "agent",
             "-q",
             "default",
+            "--config",
+            config.to_str().unwrap(),
             "--work-dir",
             bad.to_str().unwrap(),
         ],
@@ -1131,6 +1169,10 @@ async fn an_agent_with_a_work_dir_it_cannot_write_refuses_to_start() {
             "cannot use {} as the agent's work dir",
             bad.display()
         )),
+        "{err}"
+    );
+    assert!(
+        err.contains("warning: field environment.regoin (value: x): unknown key `regoin`; did you mean `region`?"),
         "{err}"
     );
 }

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use liftoff_client::ops::liftoff::LiftoffRunQueue;
+use liftoff_client::ops::liftoff::{ItemWithRun, LiftoffRunQueue};
 use liftoff_model::run::RunState;
 
 use crate::harness::{ADMIN_KEY, AgentProcess, Server, eventually, liftoff};
@@ -20,8 +20,22 @@ fn image() -> Option<String> {
     Some(std::env::var("LIFTOFF_TEST_IMAGE").unwrap_or_else(|_| "localhost/bb:latest".into()))
 }
 
-async fn finished_runs(server: &Server) -> usize {
-    let q = server
+/// A server with a local-container queue `lc`.
+fn server_with_lc_queue() -> (tempfile::TempDir, Server) {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("server"), &[]);
+    let (status, _, err) = liftoff(
+        &server,
+        tmp.path(),
+        &["queue", "create", "lc", "--resource", "local-container"],
+    );
+    assert!(status.success(), "{err}");
+    (tmp, server)
+}
+
+/// The items of queue `lc`, newest first.
+async fn queued_items(server: &Server) -> Vec<ItemWithRun> {
+    server
         .client(ADMIN_KEY)
         .call(LiftoffRunQueue {
             entity: "admin".into(),
@@ -30,8 +44,13 @@ async fn finished_runs(server: &Server) -> usize {
             after: None,
         })
         .await
-        .unwrap();
-    q.items
+        .unwrap()
+        .items
+}
+
+async fn finished_runs(server: &Server) -> usize {
+    queued_items(server)
+        .await
         .iter()
         .filter(|i| {
             i.run
@@ -149,14 +168,7 @@ async fn the_official_cli_pushes_what_liftoff_agent_runs() {
         eprintln!("skipped: needs LIFTOFF_WANDB_PYTHON too");
         return;
     };
-    let tmp = tempfile::tempdir().unwrap();
-    let server = Server::start(&tmp.path().join("server"), &[]);
-    let (status, _, err) = liftoff(
-        &server,
-        tmp.path(),
-        &["queue", "create", "lc", "--resource", "local-container"],
-    );
-    assert!(status.success(), "{err}");
+    let (tmp, server) = server_with_lc_queue();
     let agent = AgentProcess::start(&server, &tmp.path().join("agent"), &["-q", "lc"]);
     let wandb = std::path::Path::new(&python).with_file_name("wandb");
     let out = std::process::Command::new(wandb)
@@ -192,5 +204,74 @@ async fn the_official_cli_pushes_what_liftoff_agent_runs() {
         agent.output().contains("pushed-by-wandb-cli"),
         "{}",
         agent.output()
+    );
+}
+
+/// `launch --build` (wandb's hidden `-b`): the code job's image is built
+/// here, an image job of it is logged and queued, and the agent runs that
+/// image as it is. A repository that cannot take the image fails the
+/// launch, and nothing is queued.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn launch_build_queues_an_image_job_built_here() {
+    let Some(image) = image() else { return };
+    let (tmp, server) = server_with_lc_queue();
+    let code = tmp.path().join("code");
+    std::fs::create_dir_all(&code).unwrap();
+    std::fs::write(
+        code.join("run.sh"),
+        "echo from the built image; cat data.txt\n",
+    )
+    .unwrap();
+    std::fs::write(code.join("data.txt"), "data-baked-into-the-image\n").unwrap();
+    let launch = |extra: &[&str]| {
+        let mut args = vec![
+            "launch",
+            "--uri",
+            ".",
+            "-E",
+            "sh run.sh",
+            "-B",
+            &image,
+            "--build",
+            "--queue",
+            "lc",
+            "-p",
+            "proj",
+        ];
+        args.extend_from_slice(extra);
+        liftoff(&server, &code, &args)
+    };
+    let (status, out, err) = launch(&[]);
+    assert!(status.success(), "{out}\n{err}");
+    assert!(
+        out.contains("[build]") && out.contains("Launching image job admin/proj/job-localhost_"),
+        "{out}"
+    );
+    let items = queued_items(&server).await;
+    assert_eq!(items.len(), 1);
+    let job = items[0].item.run_spec.as_ref().unwrap()["job"].clone();
+    assert!(
+        job.as_str()
+            .unwrap()
+            .starts_with("admin/proj/job-localhost_"),
+        "{job}"
+    );
+    // A repository that is not there: the push fails, nothing is queued.
+    let (status, out, err) = launch(&["-rg", "127.0.0.1:1/nope"]);
+    assert!(!status.success(), "{out}");
+    assert!(
+        err.contains("--build:") && err.contains("push") && err.contains("nothing was pushed"),
+        "{err}"
+    );
+    assert_eq!(queued_items(&server).await.len(), 1);
+    let agent = AgentProcess::start(&server, &tmp.path().join("agent"), &["-q", "lc"]);
+    eventually(Duration::from_secs(60), "the run to finish", || async {
+        (finished_runs(&server).await == 1).then_some(())
+    })
+    .await;
+    let out = agent.output();
+    assert!(
+        out.contains("data-baked-into-the-image") && !out.contains("building localhost/"),
+        "{out}"
     );
 }

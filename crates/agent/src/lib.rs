@@ -2,6 +2,7 @@
 //! `liftoff-client` (never the database) and runs jobs with a [`runner::Runner`].
 
 pub mod agent;
+pub mod build;
 pub mod env;
 pub mod log;
 pub mod runner;

@@ -7,6 +7,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use liftoff_model::JobSpec;
 use liftoff_model::resource_args::docker_flags;
 use sha2::{Digest, Sha256};
 use tokio::process::Command;
@@ -62,45 +63,69 @@ impl ContainerRunner {
             .is_some_and(|n| n.to_string_lossy().contains("podman"))
     }
 
-    async fn build(&self, ctx: &JobContext, source: &Path) -> Result<String, StageError> {
-        let dockerfile = match ctx
+    /// Build a code or git job's image (its Dockerfile, or one made for it),
+    /// named for the job and tagged with a hash of the Dockerfile and the
+    /// code, so an unchanged job is built once.
+    pub async fn build(&self, b: &BuildSpec<'_>) -> Result<String, StageError> {
+        let dockerfile = match b
             .job
-            .as_ref()
             .and_then(|j| j.source.dockerfile.clone())
-            .or_else(|| ctx.spec.overrides().dockerfile)
+            .or_else(|| b.dockerfile.clone())
         {
-            Some(f) => std::fs::read_to_string(source.join(&f))
+            Some(f) => std::fs::read_to_string(b.source.join(&f))
                 .map_err(|e| StageError::build(format!("cannot read the job's {f}: {e}")))?,
-            None if source.join("Dockerfile.wandb").is_file() => {
-                std::fs::read_to_string(source.join("Dockerfile.wandb"))
+            None if b.source.join("Dockerfile.wandb").is_file() => {
+                std::fs::read_to_string(b.source.join("Dockerfile.wandb"))
                     .map_err(|e| StageError::build(e.to_string()))?
             }
-            None => generated_dockerfile(ctx, &self.base_image),
+            None => generated_dockerfile(b, &self.base_image),
         };
         let mut h = Sha256::new();
         h.update(dockerfile.as_bytes());
-        hash_dir(&mut h, source);
+        hash_dir(&mut h, b.source);
         let tag = &hex::encode(h.finalize())[..8];
-        let name = ctx.spec.job.as_deref().map_or("liftoff-job".into(), |j| {
+        let name = b.job_name.map_or("liftoff-job".into(), |j| {
             docker_safe(j.split(':').next().unwrap_or(j))
         });
         let image = format!("localhost/{name}:{tag}");
         if self.image_exists(&image).await {
-            ctx.log.note(&format!("image {image} already built"));
+            b.log.note(&format!("image {image} already built"));
             return Ok(image);
         }
-        let file = ctx.work_dir.join("Dockerfile.liftoff");
+        let file = b.work_dir.join("Dockerfile.liftoff");
         std::fs::write(&file, &dockerfile).map_err(|e| StageError::build(e.to_string()))?;
-        let step = ctx.log.step(&format!("building {image}"));
+        let step = b.log.step(&format!("building {image}"));
         let mut cmd = Command::new(&self.cli);
         cmd.arg("build");
         if self.is_podman() {
             cmd.args(["--isolation", "chroot"]);
         }
-        cmd.arg("-t").arg(&image).arg("-f").arg(&file).arg(source);
-        run_step(cmd, &ctx.log, &format!("{} build", self.cli)).await?;
+        cmd.arg("-t").arg(&image).arg("-f").arg(&file).arg(b.source);
+        run_step(cmd, b.log, &format!("{} build", self.cli)).await?;
         step.done(&format!("built {image}"));
         Ok(image)
+    }
+
+    /// Tag a built image into `repository` (same tag) and push it there.
+    pub async fn push(
+        &self,
+        image: &str,
+        repository: &str,
+        log: &JobLog,
+    ) -> Result<String, StageError> {
+        let tag = liftoff_model::job::split_image_tag(image)
+            .1
+            .unwrap_or("latest");
+        let target = format!("{}:{tag}", repository.trim_end_matches('/'));
+        let mut cmd = Command::new(&self.cli);
+        cmd.args(["tag", image, &target]);
+        run_step(cmd, log, &format!("{} tag", self.cli)).await?;
+        let step = log.step(&format!("pushing {target}"));
+        let mut cmd = Command::new(&self.cli);
+        cmd.args(["push", &target]);
+        run_step(cmd, log, &format!("{} push", self.cli)).await?;
+        step.done(&format!("pushed {target}"));
+        Ok(target)
     }
 
     async fn image_exists(&self, image: &str) -> bool {
@@ -176,19 +201,49 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     out
 }
 
+/// What an image is built from: a code or git job's source on disk.
+pub struct BuildSpec<'a> {
+    /// `wandb-job.json` of the job (its Dockerfile, base image).
+    pub job: Option<&'a JobSpec>,
+    /// `entity/project/name:alias`, which names the image.
+    pub job_name: Option<&'a str>,
+    /// `overrides.dockerfile`, when the job names none.
+    pub dockerfile: Option<String>,
+    /// The image's entry point.
+    pub entry_point: &'a [String],
+    /// The build context.
+    pub source: &'a Path,
+    /// Where the Dockerfile used is written.
+    pub work_dir: &'a Path,
+    pub log: &'a JobLog,
+}
+
+impl<'a> BuildSpec<'a> {
+    /// A queued or direct job's build: its source, in its own work dir.
+    pub fn of(ctx: &'a JobContext, source: &'a Path) -> Self {
+        Self {
+            job: ctx.job.as_ref(),
+            job_name: ctx.spec.job.as_deref(),
+            dockerfile: ctx.spec.overrides().dockerfile,
+            entry_point: &ctx.entry_point,
+            source,
+            work_dir: &ctx.work_dir,
+            log: &ctx.log,
+        }
+    }
+}
+
 /// A Dockerfile for a code or git job: the code in `/home/launch`, its
 /// requirements installed (when it has some), the job's entry point.
-pub fn generated_dockerfile(ctx: &JobContext, default_base: &str) -> String {
-    let base = ctx
+pub fn generated_dockerfile(b: &BuildSpec<'_>, default_base: &str) -> String {
+    let base = b
         .job
-        .as_ref()
         .and_then(|j| j.source.base_image.clone())
         .unwrap_or_else(|| default_base.to_owned());
-    let entry = serde_json::to_string(&ctx.entry_point).unwrap_or_else(|_| "[]".into());
-    let src = ctx.source_dir.as_deref();
+    let entry = serde_json::to_string(b.entry_point).unwrap_or_else(|_| "[]".into());
     let install = ["requirements.frozen.txt", "requirements.txt"]
         .into_iter()
-        .find(|f| src.is_some_and(|d| d.join(f).is_file()))
+        .find(|f| b.source.join(f).is_file())
         .map(|f| format!("RUN python -m pip install --no-cache-dir -r {f}\n"))
         .unwrap_or_default();
     format!("FROM {base}\nWORKDIR /home/launch\nCOPY . /home/launch\n{install}ENTRYPOINT {entry}\n")
@@ -208,7 +263,7 @@ impl Runner for ContainerRunner {
                     std::fs::write(src.join("requirements.frozen.txt"), req)
                         .map_err(|e| StageError::build(e.to_string()))?;
                 }
-                (self.build(ctx, src).await?, true)
+                (self.build(&BuildSpec::of(ctx, src)).await?, true)
             }
             (None, None) => {
                 return Err(StageError::agent(

@@ -1,0 +1,108 @@
+//! `liftoff launch --build`: a code or git job's image built here, as the
+//! local-container runner builds it, and pushed to a repository when one is
+//! given, so that it can be launched as an image job.
+
+use std::path::PathBuf;
+
+use liftoff_client::Client;
+use liftoff_client::native::NativeTransport;
+use liftoff_model::spec::JobRef;
+
+use crate::agent::new_run_id;
+use crate::log::JobLog;
+use crate::runner::StageError;
+use crate::runner::container::{BuildSpec, ContainerRunner};
+use crate::source::materialize;
+
+/// What to build.
+pub struct BuildRequest {
+    /// A code or git job.
+    pub job: JobRef,
+    /// `--dockerfile`, when the job names none.
+    pub dockerfile: Option<String>,
+    /// `--entry-point`, else the job's.
+    pub entry_point: Option<Vec<String>>,
+    /// Where to push the image (`registry/repo`, tagged as built).
+    pub repository: Option<String>,
+    /// `docker` or `podman` (else whichever works here).
+    pub container_cli: Option<String>,
+    /// The agent work dir: the source is put under `jobs/` (and removed
+    /// after), the build's log under `logs/`.
+    pub work_dir: PathBuf,
+}
+
+/// A built image.
+#[derive(Debug)]
+pub struct Built {
+    /// Local (`localhost/name:hash`), or in the repository when pushed.
+    pub image: String,
+    /// The command the image runs.
+    pub entry_point: Vec<String>,
+}
+
+/// Build (and push) the image of `r.job`, printing the build's output.
+pub async fn build_job_image(
+    client: &Client<NativeTransport>,
+    r: &BuildRequest,
+) -> Result<Built, StageError> {
+    let runner = ContainerRunner::detect(r.container_cli.as_deref()).map_err(StageError::build)?;
+    let id = format!("build-{}", new_run_id());
+    let dir = r.work_dir.join("jobs").join(&id);
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| StageError::agent(format!("cannot create {}: {e}", dir.display())))?;
+    let log_path = r.work_dir.join("logs").join(format!("{id}.log"));
+    let log = JobLog::create(&log_path, "[build]", true)
+        .map_err(|e| StageError::agent(format!("cannot create {}: {e}", log_path.display())))?;
+    let result = async {
+        let job = &r.job;
+        log.note(&format!("fetching job {job} ..."));
+        let fetched = client
+            .fetch_job(job)
+            .await
+            .map_err(|e| StageError::agent(format!("cannot fetch job {job}: {e}")))?;
+        if let Some(image) = &fetched.spec.source.image {
+            return Err(StageError::build(format!(
+                "job {job} is an image job ({image}), so there is nothing to build: launch it without --build"
+            )));
+        }
+        let code = dir.join("code");
+        materialize(client, &fetched, &code, &log).await?;
+        let source = match &fetched.spec.source.build_context {
+            Some(b) => code.join(b),
+            None => code,
+        };
+        if let Some((_, req)) = fetched
+            .files
+            .iter()
+            .find(|(n, _)| n == liftoff_model::job::REQUIREMENTS_FILE)
+        {
+            std::fs::write(source.join("requirements.frozen.txt"), req)
+                .map_err(|e| StageError::build(e.to_string()))?;
+        }
+        let entry_point = r
+            .entry_point
+            .clone()
+            .or_else(|| fetched.spec.source.entrypoint.clone())
+            .unwrap_or_default();
+        let job_name = job.to_string();
+        let image = runner
+            .build(&BuildSpec {
+                job: Some(&fetched.spec),
+                job_name: Some(&job_name),
+                dockerfile: r.dockerfile.clone(),
+                entry_point: &entry_point,
+                source: &source,
+                work_dir: &dir,
+                log: &log,
+            })
+            .await?;
+        let image = match &r.repository {
+            Some(repo) => runner.push(&image, repo, &log).await?,
+            None => image,
+        };
+        Ok(Built { image, entry_point })
+    }
+    .await;
+    let _ = std::fs::remove_dir_all(&dir);
+    result
+}
