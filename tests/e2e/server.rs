@@ -119,6 +119,18 @@ async fn sigterm_stops_the_server_cleanly_and_admin_commands_work() {
         .unwrap();
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not a valid name"));
+    // A name that begins the server's (or the app's) own paths.
+    let out = Command::new(bin())
+        .args(["team", "create", "launch", "--data-dir"])
+        .arg(dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("\"launch\" is reserved"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let out = Command::new(bin())
         .args([
             "team",

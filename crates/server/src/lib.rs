@@ -265,5 +265,40 @@ pub fn validate_entity_name(name: &str) -> anyhow::Result<()> {
             "{name:?} is not a valid name: use 1 to 64 lowercase letters, digits, '-' or '_'"
         );
     }
+    if reserved_entity_name(name) {
+        anyhow::bail!(
+            "{name:?} is reserved: /{name}/... is the server's own path, so the entity's pages could not be reached there; choose another name"
+        );
+    }
     Ok(())
+}
+
+/// Names that begin the server's own paths (`/files/...`, `/artifacts/...`)
+/// or the web app's (`/launch/...`), which an entity's pages
+/// (`/ENTITY/PROJECT/jobs`) would collide with.
+fn reserved_entity_name(name: &str) -> bool {
+    const SERVER: [&str; 5] = ["api", "artifacts", "files", "graphql", "healthz"];
+    let app = liftoff_model::route::ROUTES
+        .iter()
+        .filter_map(|(pattern, _)| {
+            pattern
+                .split('/')
+                .find(|s| !s.is_empty())
+                .filter(|s| !s.starts_with(':'))
+        });
+    SERVER.contains(&name) || app.into_iter().any(|first| first == name)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn entity_names_that_begin_our_own_paths_are_reserved() {
+        for name in ["launch", "connect", "artifacts", "files", "graphql"] {
+            let err = super::validate_entity_name(name).unwrap_err().to_string();
+            assert!(err.contains("is reserved"), "{name}: {err}");
+        }
+        for name in ["alice", "launcher", "ml-team", "jobs"] {
+            assert!(super::validate_entity_name(name).is_ok(), "{name}");
+        }
+    }
 }
