@@ -7,10 +7,11 @@ use liftoff_client::native::NativeTransport;
 use liftoff_client::ops::artifacts::ArtifactMembershipByName;
 use liftoff_client::ops::identity::Viewer;
 use liftoff_client::ops::items::PushToRunQueueByName;
+use liftoff_client::ops::queues::{GetDefaultResourceConfig, GetRunQueueMetadata};
 use liftoff_client::{Client, Error as ClientError};
-use liftoff_model::Priority;
 use liftoff_model::config::AgentConfig;
 use liftoff_model::spec::LaunchSpec;
+use liftoff_model::{Priority, ResourceType};
 use serde_json::{Map, Value, json};
 
 use crate::JobFailed;
@@ -277,10 +278,13 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
             if let (Some(job), None) = (spec.job.as_deref(), &a.uri) {
                 job_exists(&client, job).await?;
             }
+            let queue_entity = spec.queue_entity.clone().unwrap_or_else(|| entity.clone());
             if a.build {
+                // Before a build that may take minutes: the queue is there and
+                // can run an image.
+                queue_runs_images(&client, &queue_entity, &a.project_queue, queue).await?;
                 build_image_job(&client, &a, &mut spec).await?;
             }
-            let queue_entity = spec.queue_entity.clone().unwrap_or_else(|| entity.clone());
             // As `wandb launch`: the item's author is the caller (shown on the queue page).
             if spec.author.is_none() {
                 let viewer = client.call(Viewer).await?;
@@ -353,6 +357,35 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
             }
         }
     }
+}
+
+/// `--build`'s queue must exist and run images (not local-process).
+async fn queue_runs_images(
+    client: &Client<NativeTransport>,
+    entity: &str,
+    project: &str,
+    queue: &str,
+) -> anyhow::Result<()> {
+    let meta = client
+        .call(GetRunQueueMetadata {
+            entity: entity.to_owned(),
+            project: project.to_owned(),
+            queue: queue.to_owned(),
+        })
+        .await?;
+    if let Some(id) = meta.default_resource_config_id {
+        let config = client
+            .call(GetDefaultResourceConfig {
+                entity: entity.to_owned(),
+                id,
+            })
+            .await?;
+        anyhow::ensure!(
+            config.resource != ResourceType::LocalProcess,
+            "--build makes an image, but queue {queue} runs local-process jobs, which cannot run one: push to a local-container or kubernetes queue, or leave --build out"
+        );
+    }
+    Ok(())
 }
 
 /// `--build`: build the spec's job into an image here (pushed to

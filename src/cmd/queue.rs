@@ -203,13 +203,19 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                 d.queue.prioritization_mode.as_str()
             );
             crate::out!("\nITEMS");
-            crate::out!(
-                "{:<10} {:<9} {:<10} {:<20} SOURCE",
-                "STATUS",
-                "PRIORITY",
-                "RUN",
-                "CREATED"
-            );
+            if rows.is_empty() {
+                crate::out!(
+                    "none. Push one with: liftoff launch --job ENTITY/PROJECT/JOB --queue {name} -e {entity}"
+                );
+            } else {
+                crate::out!(
+                    "{:<10} {:<9} {:<10} {:<20} SOURCE",
+                    "STATUS",
+                    "PRIORITY",
+                    "RUN",
+                    "CREATED"
+                );
+            }
             let prioritized = d.queue.prioritization_mode.enabled();
             for row in &rows {
                 let source = row.job.as_ref().map_or("-".into(), |r| r.to_string());

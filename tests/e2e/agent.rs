@@ -1194,3 +1194,46 @@ async fn an_entity_that_is_not_there_is_named_not_its_launch_project() {
         );
     }
 }
+
+/// `launch --build` looks at its queue before a build that may take
+/// minutes: one that is not there, or that runs local-process jobs (which
+/// cannot run an image), is refused with nothing built or queued.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn launch_build_checks_its_queue_before_building() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("server"), &[]);
+    queue(&server, tmp.path(), "default");
+    std::fs::write(tmp.path().join("train.py"), "print(1)\n").unwrap();
+    for (queue, want) in [
+        (
+            "default",
+            "--build makes an image, but queue default runs local-process jobs",
+        ),
+        ("nope", r#"queue "nope" in entity "admin" not found"#),
+    ] {
+        let (status, out, err) = liftoff(
+            &server,
+            tmp.path(),
+            &[
+                "launch",
+                "-u",
+                ".",
+                "-E",
+                "python train.py",
+                "-p",
+                "proj",
+                "--build",
+                "-q",
+                queue,
+            ],
+        );
+        assert_eq!(status.code(), Some(2), "{out}{err}");
+        assert!(err.contains(want), "{err}");
+        assert!(!out.contains("[build]"), "{out}");
+    }
+    let (_, out, _) = liftoff(&server, tmp.path(), &["queue", "show", "default"]);
+    assert!(
+        out.contains("ITEMS\nnone. Push one with: liftoff launch"),
+        "{out}"
+    );
+}
