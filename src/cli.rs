@@ -172,6 +172,10 @@ pub struct AgentArgs {
     /// Where the agent's own log goes (appended; `-` for stdout; default: stderr), as wandb launch-agent's -l.
     #[arg(short = 'l', long, value_name = "FILE")]
     pub log_file: Option<PathBuf>,
+    /// wandb launch-agent's hidden `-u/--url`, which wandb refuses too: the
+    /// server is --base-url (or WANDB_BASE_URL).
+    #[arg(short = 'u', long = "url", hide = true, value_name = "URL")]
+    pub url: Option<String>,
     #[command(flatten)]
     pub conn: ConnArgs,
 }

@@ -12,6 +12,11 @@ fn default_config_path() -> std::path::PathBuf {
 }
 
 pub async fn run(args: AgentArgs) -> anyhow::Result<()> {
+    if let Some(url) = &args.url {
+        anyhow::bail!(
+            "--url is not an agent option (wandb launch-agent refuses it too): set the server with --base-url {url} or WANDB_BASE_URL={url}"
+        );
+    }
     let (path, explicit) = match &args.config {
         Some(p) => (p.clone(), true),
         None => (default_config_path(), false),

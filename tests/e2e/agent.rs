@@ -1177,6 +1177,25 @@ async fn an_agent_with_a_work_dir_it_cannot_write_refuses_to_start() {
     );
 }
 
+/// wandb launch-agent's hidden `-u/--url` is refused, as wandb refuses it,
+/// but saying where the server is set.
+#[test]
+fn an_agent_given_a_url_says_where_the_server_is_set() {
+    let out = Command::new(crate::harness::bin())
+        .args(["agent", "-q", "default", "-u", "http://example.test"])
+        .env("WANDB_BASE_URL", "http://127.0.0.1:1")
+        .env("WANDB_API_KEY", ADMIN_KEY)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--url is not an agent option")
+            && err.contains("--base-url http://example.test"),
+        "{err}"
+    );
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_entity_that_is_not_there_is_named_not_its_launch_project() {
     let tmp = tempfile::tempdir().unwrap();
