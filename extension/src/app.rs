@@ -97,6 +97,14 @@ pub enum Request {
     Drawer {
         url: String,
         target: Target,
+        /// The queue to choose (`entity/name`), when the drawer is opened
+        /// again for another job.
+        #[serde(default)]
+        queue: Option<String>,
+        /// Texts typed in the form before, kept where the new job has the
+        /// same fields.
+        #[serde(default)]
+        kept: Vec<(String, String)>,
     },
     Inputs {
         url: String,
@@ -106,6 +114,12 @@ pub enum Request {
         base: Option<Map<String, Value>>,
         #[serde(default)]
         kept: Vec<(String, String)>,
+    },
+    /// Carry the overrides between the form and the JSON editor.
+    Switch {
+        url: String,
+        input: FormInput,
+        to_json: bool,
     },
     Check {
         url: String,
@@ -144,6 +158,33 @@ pub enum Request {
         queue: String,
     },
     Popup,
+}
+
+/// What the drawer says when the options' default entity or queue is not
+/// among the queues the viewer can launch to (it falls back to the first).
+fn defaults_not_found(
+    settings: &Settings,
+    session: &Session,
+    queues: &[QueueChoice],
+) -> Option<String> {
+    if let Some(e) = &settings.default_entity
+        && !session.viewer.entities().contains(e)
+        && !queues.iter().any(|q| &q.entity == e)
+    {
+        return Some(format!(
+            "Your default entity \"{e}\" (in the extension's options) was not found, or has no queues you may see: change it in the options."
+        ));
+    }
+    let name = settings.default_queue.as_ref()?;
+    let entity = settings.default_entity.as_deref();
+    let found = queues
+        .iter()
+        .any(|q| &q.name == name && entity.is_none_or(|e| q.entity == e));
+    (!found && !queues.is_empty()).then(|| {
+        format!(
+            "Your default queue \"{name}\" (in the extension's options) is not one of your queues, so the first is chosen: change it in the options."
+        )
+    })
 }
 
 /// A refusal: a message for people, and the fields it is about.
@@ -249,7 +290,12 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
         match request {
             R::Page { url } => self.page(&url).await,
             R::Links { url, hrefs } => self.links(&url, &hrefs).await,
-            R::Drawer { url, target } => to_value(self.drawer(&url, target).await?),
+            R::Drawer {
+                url,
+                target,
+                queue,
+                kept,
+            } => to_value(self.drawer(&url, target, queue, &kept).await?),
             R::Inputs {
                 url,
                 job,
@@ -257,11 +303,18 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
                 base,
                 kept,
             } => {
-                let reach = self.reach(&url).await?;
-                let session = self.session(&reach).await?;
-                let job = parse_job(&job, &version)?;
-                let schema = self.schema(&reach, &session, &job, None).await?;
+                let schema = self.version_schema(&url, &job, &version).await?;
                 to_value(inputs(schema.as_ref(), base.as_ref(), &kept))
+            }
+            R::Switch {
+                url,
+                input,
+                to_json,
+            } => {
+                let schema = self
+                    .version_schema(&url, &input.job, &input.version)
+                    .await?;
+                Ok(drawer::switch(schema.as_ref(), &input, to_json))
             }
             R::Check { url, input, base } => self.check(&url, &input, base.as_ref(), false).await,
             R::Launch { url, input, base } => self.check(&url, &input, base.as_ref(), true).await,
@@ -397,12 +450,33 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
             return Ok(q);
         }
         let entities = self.entities(session).await?;
-        let q = loads::queues(&reach.client, session.caps, &entities).await?;
+        let q = match loads::queues(&reach.client, session.caps, &entities).await {
+            // The options' default entity may be gone: the viewer's own
+            // entities still have queues (the drawer says what is wrong).
+            Err(Error::NotFound { .. }) if entities.len() > session.viewer.entities().len() => {
+                loads::queues(&reach.client, session.caps, &session.viewer.entities()).await?
+            }
+            other => other?,
+        };
         self.cache
             .queues
             .borrow_mut()
             .insert(key, (q.clone(), self.ctx.now));
         Ok(q)
+    }
+
+    /// The input schema of a job version (`entity/project/name`, alias), as
+    /// the page's server has it.
+    async fn version_schema(
+        &self,
+        url: &str,
+        job: &str,
+        version: &str,
+    ) -> Result<Option<JsonSchema>, Failure> {
+        let reach = self.reach(url).await?;
+        let session = self.session(&reach).await?;
+        let job = parse_job(job, version)?;
+        self.schema(&reach, &session, &job, None).await
     }
 
     async fn schema(
@@ -461,7 +535,13 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
         Ok(json!({ "targets": targets }))
     }
 
-    async fn drawer(&self, url: &str, target: Target) -> Result<DrawerModel, Failure> {
+    async fn drawer(
+        &self,
+        url: &str,
+        target: Target,
+        mut queue: Option<String>,
+        kept: &[(String, String)],
+    ) -> Result<DrawerModel, Failure> {
         let reach = self.reach(url).await?;
         let session = self.session(&reach).await?;
         let c = &reach.client;
@@ -507,9 +587,12 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
                 let all = loads::jobs(c, caps, &entity, &project)
                     .await
                     .unwrap_or_default();
+                let origin = loads::run_origin(c, caps, &all, &entity, &project, &run).await;
+                // A relaunch goes to the run's queue unless told otherwise.
+                queue = queue.or(origin.queue);
                 let chosen = match job {
                     Some(path) => Some(parse_job(&path, "latest")?),
-                    None => loads::run_job(c, caps, &all, &entity, &project, &run).await,
+                    None => origin.job,
                 };
                 let found = match &chosen {
                     Some(j) => match all
@@ -551,8 +634,14 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
             alias: version.clone(),
         };
         let schema = self.schema(&reach, &session, &job_ref, Some(&job)).await?;
-        let queues = self.queues(&reach, &session, false).await?;
+        let queues = self.queues(&reach, &session, true).await?;
         let settings = self.settings().await?;
+        if let Some(stale) = defaults_not_found(&settings, &session, &queues) {
+            notice = Some(match notice {
+                Some(n) => format!("{n} {stale}"),
+                None => stale,
+            });
+        }
         // A picker of one job is no choice, unless the run's job is unknown.
         if offered.len() < 2 && notice.is_none() {
             offered.clear();
@@ -573,13 +662,17 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
             inputs: inputs(
                 schema.as_ref(),
                 base.as_ref().map(|b: &Base| &b.config),
-                &[],
+                kept,
             ),
-            queue: default_queue(
-                &queues,
-                settings.default_entity.as_deref(),
-                settings.default_queue.as_deref(),
-            ),
+            queue: queue
+                .filter(|k| queues.iter().any(|q| q.key() == *k))
+                .unwrap_or_else(|| {
+                    default_queue(
+                        &queues,
+                        settings.default_entity.as_deref(),
+                        settings.default_queue.as_deref(),
+                    )
+                }),
             no_queues: queues.is_empty().then(|| {
                 format!(
                     "No queues yet: create one (`liftoff queue create NAME -e {} --resource local-process`, or on the Launch page).",
@@ -722,21 +815,54 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
             error: "Check the server's address and key.".into(),
             problems,
         })?;
+        let replaced = settings
+            .server(&server.base_url)
+            .is_some_and(|s| s.api_key != server.api_key);
         settings.put_server(server.clone());
-        self.save_settings(&settings).await?;
-        let client = Client::new(
-            self.transport.clone(),
-            Credentials::new(server.base_url.clone(), server.api_key.clone()),
-        );
-        let mut answer = serde_json::to_value(settings.view()).unwrap_or_default();
-        match loads::session(&client).await {
+        let connect = |s: &Server| {
+            Client::new(
+                self.transport.clone(),
+                Credentials::new(s.base_url.clone(), s.api_key.clone()),
+            )
+        };
+        let mut who = None;
+        let mut warning = None;
+        match loads::session(&connect(&server)).await {
             Ok(s) => {
-                answer["who"] = json!(format!(
-                    "Connected to {} as {}.",
-                    server.base_url, s.viewer.username
-                ));
+                let mut said = format!(
+                    "Connected to {} as {}{}.",
+                    server.base_url,
+                    s.viewer.username,
+                    if replaced {
+                        " (its key was replaced)"
+                    } else {
+                        ""
+                    }
+                );
+                // wandb.ai pages should not stay on a server that cannot be
+                // reached when one that can was just added.
+                if let Some(old) = settings.wandb_server().cloned()
+                    && old.base_url != server.base_url
+                    && loads::session(&connect(&old)).await.is_err()
+                {
+                    settings.wandb_server = Some(server.base_url.clone());
+                    said.push_str(&format!(
+                        " wandb.ai pages use it now ({} could not be reached).",
+                        old.base_url
+                    ));
+                }
+                who = Some(said);
             }
-            Err(e) => answer["warning"] = json!(format!("Saved, but: {}", say(&e))),
+            // This is the options page: the key is fixed right here.
+            Err(e) => warning = Some(format!("Saved, but: {}", explain(&e))),
+        }
+        self.save_settings(&settings).await?;
+        let mut answer = serde_json::to_value(settings.view()).unwrap_or_default();
+        if let Some(w) = who {
+            answer["who"] = json!(w);
+        }
+        if let Some(w) = warning {
+            answer["warning"] = json!(w);
         }
         Ok(answer)
     }

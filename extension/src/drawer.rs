@@ -6,12 +6,15 @@
 //! model starts from a run's config and [`config_diff`] says what changed.
 
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::{Map, Value, json};
 
 use liftoff_client::ops::web::Job;
 use liftoff_model::Priority;
 use liftoff_model::form::{self, Field, FieldKind, text_of};
-use liftoff_model::launch::{ConfigInput, LaunchForm, LaunchRequest, QueueChoice, paths};
+use liftoff_model::launch::{
+    ConfigInput, LaunchForm, LaunchRequest, QueueChoice, form_to_json, json_to_form, paths,
+    pretty_config,
+};
 use liftoff_model::schema::{JsonSchema, Problem};
 
 /// A `<select>` option.
@@ -216,15 +219,7 @@ pub fn inputs(
         fields: fields.iter().map(FieldView::of).collect(),
         note: note.to_owned(),
         texts,
-        json_text: pretty(config),
-    }
-}
-
-fn pretty(config: &Map<String, Value>) -> String {
-    if config.is_empty() {
-        String::new()
-    } else {
-        serde_json::to_string_pretty(config).unwrap_or_default()
+        json_text: pretty_config(config),
     }
 }
 
@@ -285,6 +280,23 @@ pub struct FormInput {
     pub template_values: Vec<(String, String)>,
     pub entity: String,
     pub project: String,
+}
+
+/// Switch the overrides between the form and the JSON editor (`to_json`)
+/// with the web app's rules: `{"json_text"}` or `{"texts"}` carry what was
+/// typed across; `{"problems"}` says why a switch back to the form would
+/// lose something (and the editor stays).
+pub fn switch(schema: Option<&JsonSchema>, input: &FormInput, to_json: bool) -> Value {
+    let fields = schema.map(form::fields).unwrap_or_default();
+    if to_json {
+        return json!({ "json_text": form_to_json(&fields, &input.texts, &input.json_text) });
+    }
+    match json_to_form(&fields, &input.json_text) {
+        Ok(texts) => json!({ "texts": texts }),
+        Err(message) => {
+            json!({ "problems": [Problem { path: paths::CONFIG.to_owned(), message }] })
+        }
+    }
 }
 
 /// One line of a relaunch's diff: `before` is the run's value, `after`

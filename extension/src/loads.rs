@@ -101,42 +101,62 @@ pub async fn run_base<T: Transport>(
     })
 }
 
-/// The job (and version) a run was launched from: a job version that
-/// lists the run among its users, else what a Liftoff server knows of the
-/// run (the job it used, or the spec of the queue item that started it).
-pub async fn run_job<T: Transport>(
+/// Where a run came from, as far as the server says.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct RunOrigin {
+    /// The job (and version) it was launched from.
+    pub job: Option<JobRef>,
+    /// The queue of the item that started it (`entity/name`).
+    pub queue: Option<String>,
+}
+
+/// Where a run came from: its job is a job version that lists the run
+/// among its users, else what a Liftoff server knows of the run (the job it
+/// used, or the spec of the queue item that started it); its queue is that
+/// item's (a Liftoff server only).
+pub async fn run_origin<T: Transport>(
     client: &Client<T>,
     caps: Capabilities,
     jobs: &[Job],
     entity: &str,
     project: &str,
     run: &str,
-) -> Option<JobRef> {
-    for job in jobs {
-        for version in &job.versions {
-            if version.runs.iter().any(|r| r.run.name == run) {
-                return Some(JobRef {
-                    entity: entity.to_owned(),
-                    project: project.to_owned(),
-                    name: job.name.clone(),
-                    alias: version.version(),
-                });
-            }
-        }
-    }
-    if !caps.console {
-        return None;
-    }
-    let detail = client
-        .call(LiftoffRunPage {
-            entity: entity.into(),
-            project: project.into(),
-            run: run.into(),
-            launch_item: caps.launch_item,
-        })
-        .await
-        .ok()?;
-    match (detail.job, detail.launched.and_then(|l| l.job)) {
+) -> RunOrigin {
+    let listed = jobs.iter().find_map(|job| {
+        job.versions
+            .iter()
+            .find(|v| v.runs.iter().any(|r| r.run.name == run))
+            .map(|version| JobRef {
+                entity: entity.to_owned(),
+                project: project.to_owned(),
+                name: job.name.clone(),
+                alias: version.version(),
+            })
+    });
+    let detail = if caps.console {
+        client
+            .call(LiftoffRunPage {
+                entity: entity.into(),
+                project: project.into(),
+                run: run.into(),
+                launch_item: caps.launch_item,
+            })
+            .await
+            .ok()
+    } else {
+        None
+    };
+    let Some(detail) = detail else {
+        return RunOrigin {
+            job: listed,
+            queue: None,
+        };
+    };
+    let queue = detail
+        .launched
+        .as_ref()
+        .map(|l| format!("{}/{}", l.entity, l.queue));
+    let known = match (detail.job, detail.launched.and_then(|l| l.job)) {
         (Some(used), _) => Some(JobRef {
             entity: used.entity,
             project: used.project,
@@ -145,6 +165,10 @@ pub async fn run_job<T: Transport>(
         }),
         (None, Some(pushed)) => JobRef::parse(&pushed).ok(),
         (None, None) => None,
+    };
+    RunOrigin {
+        job: listed.or(known),
+        queue,
     }
 }
 

@@ -134,6 +134,8 @@ pub struct LaunchedView {
     pub tone: &'static str,
     pub when: String,
     pub link: String,
+    /// Its run, once an agent claimed it (tells relaunches apart).
+    pub run: Option<String>,
 }
 
 /// How a status is coloured.
@@ -160,6 +162,7 @@ impl LaunchedView {
             status,
             when,
             link: l.link(),
+            run: l.run.clone(),
         }
     }
 }

@@ -108,6 +108,10 @@ pub fn check_server(base_url: &str, api_key: &str) -> Result<Server, Vec<Problem
     let mut problems = Vec::new();
     let base = normalize_base_url(base_url);
     match parse_url(&base) {
+        None if base_url.trim().is_empty() => problems.push(problem(
+            "base_url",
+            format!("enter the server's address, like {DEFAULT_BASE_URL} or http://127.0.0.1:8080"),
+        )),
         None => problems.push(problem(
             "base_url",
             format!(

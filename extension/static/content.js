@@ -32,6 +32,8 @@
     .panel { background: #fff; color: #1b1d23; border: 1px solid #e3e5ea; border-radius: 10px; box-shadow: 0 8px 30px rgb(0 0 0 / 18%);
              padding: 12px 14px; width: 340px; font-size: 13px; }
     .panel h3 { margin: 0 0 8px; font-size: 13px; }
+    .panel-head { display: flex; justify-content: space-between; align-items: flex-start; }
+    .dismiss { border: 0; background: none; font-size: 18px; line-height: 1; cursor: pointer; color: #6b7080; padding: 0 4px; }
     .panel ul { list-style: none; margin: 0; padding: 0; }
     .panel li { display: flex; justify-content: space-between; gap: 8px; padding: 5px 0; border-top: 1px solid #f0f1f4; }
     .muted { color: #6b7080; }
@@ -53,9 +55,10 @@
     input[type=text], select, textarea { font: 14px system-ui, sans-serif; padding: 7px 9px; border: 1px solid #d2d5dc; border-radius: 6px; background: #fff; color: #1b1d23; width: 100%; }
     textarea { font-family: ui-monospace, "DejaVu Sans Mono", Menlo, monospace; font-size: 13px; }
     select[disabled] { background: #f6f7f9; color: #6b7080; }
-    [aria-invalid=true] { border-color: #c8372d; background: #fffafa; }
+    input[aria-invalid=true], select[aria-invalid=true], textarea[aria-invalid=true] { border-color: #c8372d; background: #fffafa; }
     fieldset { border: 1px solid #e3e5ea; border-radius: 8px; padding: 10px 12px 12px; margin: 0; display: flex; flex-direction: column; gap: 10px; }
     .note { margin: 0; font-size: 12px; color: #6b7080; }
+    .note:empty { display: none; }
     .check { display: inline-flex; gap: 6px; align-items: center; font-weight: 400; }
     .error { color: #c8372d; font-size: 12px; margin: 0; min-height: 0; }
     .error:empty { display: none; }
@@ -67,9 +70,10 @@
     .diff li { padding: 2px 0; }
     .diff del { color: #c8372d; background: #fdecea; text-decoration: line-through; padding: 0 3px; border-radius: 3px; }
     .diff ins { color: #1d8a4e; background: #e4f5ea; text-decoration: none; padding: 0 3px; border-radius: 3px; }
-    .actions { display: flex; justify-content: flex-end; gap: 8px; padding-top: 4px; }
+    .actions { display: flex; justify-content: flex-end; gap: 8px; padding: 10px 0 14px; position: sticky; bottom: -28px; background: #fff;
+               border-top: 1px solid #e3e5ea; }
     .loading { color: #6b7080; padding: 20px 0; }
-    .toast { position: fixed; right: 20px; bottom: 20px; z-index: 2147483602; background: #1b1d23; color: #fff; border-radius: 8px;
+    .toast { position: fixed; right: 20px; bottom: 20px; left: auto; max-width: calc(100vw - 40px); z-index: 2147483602; background: #1b1d23; color: #fff; border-radius: 8px;
              padding: 10px 14px; box-shadow: 0 8px 30px rgb(0 0 0 / 25%); font-size: 13px; display: flex; gap: 12px; align-items: center; }
     .toast a { color: #ffbe0b; }
     .toast button { background: none; border: 0; color: #d9dbe1; cursor: pointer; font-size: 16px; }
@@ -225,7 +229,10 @@
     else dropFloating();
   }
 
+  let panelClosed = null; // the page whose panel was hidden (until the next page)
+
   async function recentPanel() {
+    if (panelClosed === current) return;
     if (floating?.label === "recent" && floating.host.isConnected) return;
     const answer = await ask({ kind: "recent", url: location.href });
     floating?.host.remove();
@@ -235,7 +242,14 @@
       ? h("ul", {}, items.map((i) => h("li", {}, h("span", {}, i.job, h("span", { class: "muted" }, ` · ${i.queue} · ${i.when}`)),
           h("a", { class: `chip ${i.tone}`, href: i.link, target: "_blank", rel: "noopener", "data-status": i.status, text: i.status }))))
       : h("p", { class: "muted", text: answer.error || "Nothing launched from the extension yet." });
-    root.append(h("div", { class: "floating" }, h("section", { class: "panel", "aria-label": "Launched with Liftoff" }, h("h3", { text: "Launched with Liftoff" }), list)));
+    const hide = () => {
+      host.remove();
+      panelClosed = current;
+    };
+    root.append(h("div", { class: "floating" }, h("section", { class: "panel", "aria-label": "Launched with Liftoff" },
+      h("div", { class: "panel-head" }, h("h3", { text: "Launched with Liftoff" }),
+        h("button", { class: "dismiss", type: "button", "aria-label": "Hide the launched items", onclick: hide, text: "×" })),
+      list)));
     (document.body || document.documentElement).append(host);
     floating = { host, root, label: "recent" };
   }
@@ -346,18 +360,35 @@
     if (opener?.isConnected) opener.focus();
   }
 
+  // The drawer is modal: Escape closes it, and Tab goes round its own
+  // controls instead of into the page behind.
   addEventListener(
     "keydown",
     (ev) => {
-      if (ev.key === "Escape" && drawer) {
+      if (!drawer) return;
+      if (ev.key === "Escape") {
         ev.stopPropagation();
         closeDrawer();
+      } else if (ev.key === "Tab") {
+        const focusable = [...drawer.root.querySelectorAll("button, a[href], input, select, textarea")]
+          .filter((el) => !el.disabled && el.getClientRects().length > 0 && !el.closest(".scrim"));
+        if (!focusable.length) return;
+        const first = focusable[0];
+        const last = focusable[focusable.length - 1];
+        const active = drawer.root.activeElement;
+        const wrapTo = !active ? first : ev.shiftKey && active === first ? last : !ev.shiftKey && active === last ? first : null;
+        if (wrapTo) {
+          ev.preventDefault();
+          ev.stopPropagation();
+          wrapTo.focus();
+        }
       }
     },
     true,
   );
 
-  async function openDrawer(target, opener) {
+  /** `carried`: the queue and texts of a drawer reopened for another job. */
+  async function openDrawer(target, opener, carried = {}) {
     closeDrawer();
     const { host, root } = shadowHost("div");
     const body = h("div", { class: "body" }, h("p", { class: "loading", role: "status", text: "Loading the job and your queues…" }));
@@ -369,8 +400,11 @@
     root.append(h("div", { class: "scrim", onclick: closeDrawer }), aside);
     (document.body || document.documentElement).append(host);
     drawer = { host, root, target, opener, body, title, who };
+    // A toast from the last launch would sit over this drawer's fields.
+    for (const t of toasts.splice(0)) t();
+    root.querySelector(".close").focus();
     const mine = drawer;
-    const answer = await ask({ kind: "drawer", url: location.href, target });
+    const answer = await ask({ kind: "drawer", url: location.href, target, queue: carried.queue ?? null, kept: carried.kept ?? [] });
     if (drawer !== mine) return;
     if (answer.error) {
       body.replaceChildren(h("div", { class: "alert", role: "alert", "data-testid": "drawer-error" }, answer.error),
@@ -424,12 +458,13 @@
     const variables = h("div");
     const diff = h("div", { "data-testid": "diff" });
     const alert = h("div", { role: "alert" });
-    const submit = h("button", { class: "btn", type: "submit", text: "Launch now" });
+    const submit = h("button", { class: "btn", type: "submit", text: "Launch now", disabled: model.queues.length === 0 });
+    const priorityNote = h("p", { class: "note", id: "launch-priority-note" });
 
     const queueSelect = select("launch-queue", model.queues.map((q) => ({ value: q.key, label: q.key })), model.queue, { "aria-describedby": "launch-queue-error" });
     const priority = select("launch-priority", model.priorities, "", { "aria-describedby": "launch-priority-error" });
     const version = select("launch-version", model.versions, model.version, { "aria-describedby": "launch-version-error" });
-    const entity = h("input", { id: "launch-entity", type: "text", autocomplete: "off" });
+    const entity = h("input", { id: "launch-entity", type: "text", autocomplete: "off", "aria-describedby": "launch-entity-error" });
     entity.value = model.entity;
     const project = h("input", { id: "launch-project", type: "text", autocomplete: "off", "aria-describedby": "launch-project-error" });
     project.value = model.project;
@@ -439,22 +474,56 @@
       const json = st.useJson || st.inputs.fields.length === 0;
       const editor = h("textarea", { id: "launch-config", rows: 8, spellcheck: "false", placeholder: '{"lr": 0.01}', "aria-describedby": "launch-config-error" });
       editor.value = st.jsonText ?? st.inputs.json_text;
-      overrides.replaceChildren(
+      // (replaceChildren would write a null as the text "null".)
+      const parts = [
         h("legend", { text: "Overrides" }),
         h("p", { class: "note", text: st.inputs.note }),
         st.inputs.fields.length
-          ? h("label", { class: "check" }, h("input", { id: "launch-use-json", type: "checkbox", checked: json, onchange: (ev) => { st.useJson = ev.target.checked; drawOverrides(); changed(); } }), "Edit as JSON")
+          ? h("label", { class: "check" }, h("input", { id: "launch-use-json", type: "checkbox", checked: json, onchange: switchMode }), "Edit as JSON")
           : null,
         json
           ? h("div", { class: "field" }, h("label", { for: "launch-config", text: "Config (JSON)" }), editor, h("p", { class: "error", id: "launch-config-error", "data-problem": "config", "data-prefix": "config" }))
           : h("div", { class: "fields" }, fieldInputs(st.inputs.fields, "config", st.texts)),
-      );
+      ];
+      overrides.replaceChildren(...parts.filter(Boolean));
+    }
+
+    // The values typed go across (the worker applies the web app's rules);
+    // a switch back to the form that would lose a key is refused, saying why.
+    async function switchMode(ev) {
+      const st = d.state;
+      // (An event from a shadow tree loses its target once dispatched.)
+      const box = ev.target;
+      const toJson = box.checked;
+      const answer = await ask({ kind: "switch", url: location.href, input: collect(), to_json: toJson });
+      if (drawer !== d) return;
+      if (answer.error) {
+        box.checked = !toJson;
+        alert.replaceChildren(h("p", { class: "alert", text: answer.error }));
+        return;
+      }
+      const r = answer.ok;
+      if (r.problems) {
+        // Kept (checks of the form would clear it) until the JSON is edited.
+        box.checked = true;
+        st.switchProblems = r.problems;
+        showProblems([]);
+        return;
+      }
+      if (toJson) st.jsonText = r.json_text;
+      else st.texts = new Map(r.texts);
+      st.useJson = toJson;
+      drawOverrides();
+      changed();
+      d.root.getElementById(toJson ? "launch-config" : "launch-use-json")?.focus();
     }
 
     function drawVariables() {
       const q = model.queues.find((x) => x.key === queueSelect.value);
       priority.disabled = !q?.prioritized;
       priority.title = q?.priority_note || "";
+      // Said in words too: a tooltip never reaches keyboard or touch users.
+      priorityNote.textContent = q && !q.prioritized ? q.priority_note || "" : "";
       if (!q?.prioritized) priority.value = "";
       variables.replaceChildren(
         q?.variables.length ? h("fieldset", {}, h("legend", { text: "Template variables" }), fieldInputs(q.variables, "template", vars)) : "",
@@ -482,7 +551,8 @@
       };
     }
 
-    function showProblems(problems) {
+    function showProblems(found) {
+      const problems = found.concat(d.state.switchProblems || []);
       for (const el of d.root.querySelectorAll("[data-problem]")) {
         const path = el.dataset.problem;
         const mine = problems.filter((p) => p.path === path || (el.dataset.prefix && p.path.startsWith(`${el.dataset.prefix}.`)));
@@ -536,7 +606,8 @@
       const [e, p, name] = path.split("/");
       const target = d.target.mode === "run" ? { ...d.target, job: path } : { mode: "job", entity: e, project: p, job: name, version: null, choose: true };
       const opener = d.opener;
-      await openDrawer(target, opener);
+      const typed = collect();
+      await openDrawer(target, opener, { queue: typed.queue, kept: typed.texts });
     }
 
     d.job = model.job;
@@ -547,7 +618,7 @@
       submit.textContent = "Launching…";
       const answer = await ask({ kind: "launch", url: location.href, input: collect(), base: model.base?.config ?? null });
       if (drawer !== d) return;
-      submit.disabled = false;
+      submit.disabled = model.queues.length === 0;
       submit.textContent = "Launch now";
       if (answer.error) {
         alert.replaceChildren(h("p", { class: "alert", "data-testid": "launch-error", text: answer.error }));
@@ -575,18 +646,22 @@
       h("div", { class: "field" }, h("label", { for: "launch-queue", text: "Queue" }), queueSelect,
         model.no_queues ? h("p", { class: "note", text: model.no_queues }) : null,
         h("p", { class: "error", id: "launch-queue-error", "data-problem": "queue" })),
-      h("div", { class: "field" }, h("label", { for: "launch-priority", text: "Priority" }), priority,
+      h("div", { class: "field" }, h("label", { for: "launch-priority", text: "Priority" }), priority, priorityNote,
         h("p", { class: "error", id: "launch-priority-error", "data-problem": "priority" })),
       variables,
       h("div", { class: "row" },
         h("div", { class: "field" }, h("label", { for: "launch-entity", text: "Destination entity" }), entity),
         h("div", { class: "field" }, h("label", { for: "launch-project", text: "Destination project" }), project)),
+      h("p", { class: "error", id: "launch-entity-error", "data-problem": "entity" }),
       h("p", { class: "error", id: "launch-project-error", "data-problem": "project" }),
       diff,
       alert,
       h("div", { class: "actions" }, h("button", { class: "btn secondary", type: "button", onclick: closeDrawer, text: "Cancel" }), submit),
     );
-    form.addEventListener("input", changed);
+    form.addEventListener("input", (ev) => {
+      if (ev.target.id === "launch-config") d.state.switchProblems = [];
+      changed();
+    });
     form.addEventListener("change", (ev) => {
       if (ev.target === queueSelect) drawVariables();
       if (ev.target === version) return reloadInputs();
@@ -599,9 +674,12 @@
     (d.root.querySelector("#launch-job") || version).focus();
   }
 
+  const toasts = []; // how to close each toast shown
+
   function toast(message, item) {
     const { host, root } = shadowHost("div");
     const close = () => host.remove();
+    toasts.push(close);
     root.append(h("div", { class: "toast", role: "status", "data-testid": "toast" }, h("span", { text: message }),
       h("a", { href: item.link, target: "_blank", rel: "noopener", text: "View the item" }),
       h("button", { type: "button", "aria-label": "Dismiss", onclick: close, text: "×" })));

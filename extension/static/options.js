@@ -48,7 +48,11 @@ function render(view) {
           type: "button", class: "link", "aria-label": `Remove ${s.base_url}`, text: "Remove",
           onclick: async () => {
             const answer = await ask({ kind: "remove_server", base_url: s.base_url });
-            if (s.permission) await chrome.permissions.remove({ origins: [s.permission] }).catch(() => {});
+            // Host permissions are per host, not per port: keep one another server still needs.
+            const left = answer.ok?.servers ?? [];
+            if (s.permission && !left.some((o) => o.permission === s.permission)) {
+              await chrome.permissions.remove({ origins: [s.permission] }).catch(() => {});
+            }
             render(answer.ok ?? view);
           },
         })),

@@ -42,7 +42,7 @@ chrome.runtime.sendMessage({ kind: "popup" }).then((answer) => {
       el("li", { "data-item": i.item_id },
         el("a", { class: "what", href: i.link, target: "_blank", rel: "noopener", title: i.job_path, text: i.job }),
         el("span", { class: `chip ${i.tone}`, "data-status": i.status, text: i.status }),
-        el("span", { class: "where", text: `${i.queue} · ${i.when}` }),
+        el("span", { class: "where", text: [i.run && `run ${i.run}`, i.queue, i.when].filter(Boolean).join(" · ") }),
       ),
     ),
   );

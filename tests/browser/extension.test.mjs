@@ -131,9 +131,11 @@ after(async () => {
 test("the options page keeps a server's key, shows only its last characters, and says who you are", async () => {
   const wrong = await saveKey(WRONG_KEY);
   assert.match(wrong.text, /^Saved, but: The server at .* refused this API key/);
+  // (This page is where a key is changed: it does not send the user here.)
+  assert.ok(!wrong.text.includes("extension's options"), wrong.text);
   await wrong.p.close();
   const { p, text } = await saveKey(ADMIN_KEY);
-  assert.equal(text, `Connected to ${server.url} as admin.`);
+  assert.equal(text, `Connected to ${server.url} as admin (its key was replaced).`);
   const row = p.locator(`tr[data-server="${server.url}"]`);
   assert.equal(await row.locator("td").nth(1).textContent(), "••••4567");
   assert.ok(await row.locator("input[type=radio]").isChecked(), "the only server serves wandb.ai pages");
@@ -249,6 +251,7 @@ test("the drawer refuses invalid input next to the field and launches a valid on
   // A job without an input schema is edited as JSON, checked the same way.
   await openJobDrawer("other");
   await page.waitForSelector("#launch-config");
+  assert.ok(!(await page.textContent("[data-testid=overrides]")).includes("null"), "no stray 'null'");
   await page.fill("#launch-config", '{"lr": ');
   await page.click("aside.drawer button[type=submit]");
   await page.waitForSelector("#launch-config-error:has-text('is not valid JSON')");
@@ -256,11 +259,51 @@ test("the drawer refuses invalid input next to the field and launches a valid on
   await page.waitForSelector("aside.drawer", { state: "detached" });
 });
 
+test("the drawer carries overrides between the form and JSON, marks invalid fields and keeps the focus inside", async () => {
+  await page.goto(`${fixture.url}/admin/proj/jobs`);
+  await openJobDrawer("train");
+  await page.fill("#config-lr", "0.3");
+  await page.click("#launch-use-json");
+  await page.waitForSelector("#launch-config");
+  assert.deepEqual(JSON.parse(await page.inputValue("#launch-config")), { lr: 0.3 }, "the typed value went across");
+  await page.fill("#launch-config", '{"lr": 0.4, "steps": 9}');
+  await page.click("#launch-use-json");
+  await page.waitForSelector("#config-lr");
+  assert.equal(await page.inputValue("#config-lr"), "0.4");
+  assert.equal(await page.inputValue("#config-steps"), "9");
+  // A key the form has no field for: the switch back is refused, saying why.
+  await page.click("#launch-use-json");
+  await page.waitForSelector("#launch-config");
+  await page.fill("#launch-config", '{"lr": 0.4, "extra": 1}');
+  await page.click("#launch-use-json");
+  await page.waitForSelector("#launch-config-error:has-text('no field for extra')");
+  assert.ok(await page.isChecked("#launch-use-json"), "still editing JSON");
+  await page.fill("#launch-config", '{"lr": 0.4}');
+  await page.click("#launch-use-json");
+  await page.waitForSelector("#config-lr");
+  // An invalid field is outlined in red, not only marked for screen readers.
+  await page.fill("#config-lr", "abc");
+  await page.waitForSelector("#config-lr[aria-invalid=true]");
+  assert.equal(await page.$eval("#config-lr", (el) => getComputedStyle(el).borderTopColor), "rgb(200, 55, 45)");
+  // Tab goes round the drawer's controls, never into the page behind it.
+  for (let i = 0; i < 30; i++) {
+    await page.keyboard.press("Tab");
+    const inside = await page.evaluate(() => !!document.activeElement?.shadowRoot?.querySelector("aside.drawer"));
+    assert.ok(inside, `the focus left the drawer after ${i + 1} Tabs`);
+  }
+  await page.keyboard.press("Escape");
+  await page.waitForSelector("aside.drawer", { state: "detached" });
+});
+
 test("relaunch with edits starts from a finished run's config and shows what changed", async () => {
   await page.goto(`${fixture.url}/admin/proj/runs/${finishedRun}`);
+  // A queue made now is offered at once, but the relaunch goes to the run's queue.
+  await liftoff(bin, server, ["queue", "create", "a-first", "-e", "admin", "--resource", "local-process"]);
   await page.click('button[aria-label="Relaunch with edits"]');
   await page.waitForSelector("aside.drawer form", { timeout: 20_000 });
   assert.match(await page.textContent("#lf-title"), new RegExp(`^Relaunch ${finishedRun} with edits$`));
+  assert.equal(await page.inputValue("#launch-queue"), "admin/q1", "the run's queue");
+  assert.equal(await page.locator("#launch-queue option[value='admin/a-first']").count(), 1, "the new queue is offered");
   // The job version the run ran (`train:latest` was v0 then): its agent linked the run to it.
   assert.equal(await page.inputValue("#launch-version"), "v0", "the version the run ran");
   assert.equal(await page.inputValue("#config-lr"), "0.2");

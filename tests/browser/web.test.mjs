@@ -192,7 +192,7 @@ test("launch drawer: invalid input is shown next to its field and nothing is sen
   await page.fill("#launch-project", "");
   await shot("launch-drawer-invalid");
   await page.click(".drawer button[type=submit]");
-  await page.waitForSelector(".drawer .field-error:has-text('choose a project')");
+  await page.waitForSelector(".drawer .field-error:has-text('enter the project the run goes to')");
   assert.equal(await page.$(".toast"), null, "no item was pushed");
   // A refused value's message goes as soon as the value is edited.
   await page.fill("#config-steps", "0");

@@ -112,10 +112,16 @@ impl Field {
         }
         let value = match &self.kind {
             FieldKind::Text => Value::String(text.to_owned()),
-            FieldKind::Integer => t
-                .parse::<i64>()
-                .map(Value::from)
-                .map_err(|_| format!("must be a whole number, got {t:?}"))?,
+            FieldKind::Integer => match t.parse::<i64>() {
+                Ok(i) => Value::from(i),
+                // `1e9` is a whole number too; `2.5` and `1e30` are not.
+                Err(_) => t
+                    .parse::<f64>()
+                    .ok()
+                    .filter(|f| f.fract() == 0.0 && f.abs() <= 9.007_199_254_740_992e15)
+                    .map(|f| Value::from(f as i64))
+                    .ok_or_else(|| format!("must be a whole number, got {t:?}"))?,
+            },
             FieldKind::Number => t
                 .parse::<f64>()
                 .ok()
@@ -399,6 +405,11 @@ mod tests {
         assert_eq!(
             f[1].check("2.5"),
             Some("must be a whole number, got \"2.5\"".into())
+        );
+        assert_eq!(f[1].parse("1e3"), Ok(Some(Value::from(1000))));
+        assert_eq!(
+            f[1].check("1e30"),
+            Some("must be a whole number, got \"1e30\"".into())
         );
         assert_eq!(
             f[2].check("rmsprop").unwrap(),

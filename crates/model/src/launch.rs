@@ -82,6 +82,8 @@ pub mod paths {
     pub const QUEUE: &str = "queue";
     pub const PRIORITY: &str = "priority";
     pub const PROJECT: &str = "project";
+    /// The destination entity.
+    pub const ENTITY: &str = "entity";
     /// `template.<name>` for each variable.
     pub const TEMPLATE: &str = "template";
 }
@@ -107,7 +109,7 @@ fn prefixed(prefix: &str, problems: Vec<Problem>) -> impl Iterator<Item = Proble
 /// An entity or project name: not empty, no `/` or spaces at the ends.
 fn check_name(what: &str, name: &str) -> Option<String> {
     if name.trim().is_empty() {
-        Some(format!("choose a {what}"))
+        Some(format!("enter the {what} the run goes to"))
     } else if let Some(problem) = (what == "project")
         .then(|| crate::spec::project_name_problem(name))
         .flatten()
@@ -179,8 +181,8 @@ impl LaunchForm {
         };
 
         for (path, what, name) in [
+            (paths::ENTITY, "entity", &self.entity),
             (paths::PROJECT, "project", &self.project),
-            (paths::PROJECT, "entity", &self.entity),
         ] {
             if let Some(message) = check_name(what, name) {
                 problems.push(problem(path, message));
@@ -249,6 +251,39 @@ fn typed_variable(vars: &[TemplateVariable], name: &str, text: &str) -> Value {
         .find(|v| v.name == name)
         .and_then(|v| Field::for_variable(v).parse(text).ok().flatten())
         .unwrap_or_else(|| Value::String(text.to_owned()))
+}
+
+/// A config as the JSON editor shows it ("" for none).
+pub fn pretty_config(config: &Map<String, Value>) -> String {
+    if config.is_empty() {
+        String::new()
+    } else {
+        serde_json::to_string_pretty(config).unwrap_or_default()
+    }
+}
+
+/// Switching from the form to the JSON editor: the editor's text (when it
+/// parses) with the form's values set on it, so nothing typed is lost.
+pub fn form_to_json(fields: &[Field], texts: &[(String, String)], json_text: &str) -> String {
+    let mut config = parse_config_json(json_text).unwrap_or_default();
+    form::merge_texts(fields, texts, &mut config);
+    pretty_config(&config)
+}
+
+/// Switching from the JSON editor back to the form: the form's texts, or
+/// why the switch would lose something (JSON that does not parse, keys the
+/// form has no field for).
+pub fn json_to_form(fields: &[Field], json_text: &str) -> Result<Vec<(String, String)>, String> {
+    let config = parse_config_json(json_text)
+        .map_err(|m| format!("{m}: fix it (or empty it) to go back to the form"))?;
+    let extra = form::keys_without_field(fields, &config);
+    if !extra.is_empty() {
+        return Err(format!(
+            "the form has no field for {}: remove it to go back to the form, or launch from JSON",
+            extra.join(", ")
+        ));
+    }
+    Ok(form::texts_for(fields, &config))
 }
 
 /// The JSON editor's text as a config object ("" is none).
@@ -360,6 +395,35 @@ mod tests {
     }
 
     #[test]
+    fn switching_between_form_and_json_keeps_what_was_typed() {
+        let fields = form::fields(&schema());
+        // Form -> JSON: the editor's keys stay, the typed value is set.
+        let json = form_to_json(&fields, &[("lr".into(), "0.3".into())], r#"{"extra": 1}"#);
+        assert_eq!(
+            parse_config_json(&json).unwrap(),
+            serde_json::from_str::<Map<String, Value>>(r#"{"extra": 1, "lr": 0.3}"#).unwrap()
+        );
+        // JSON -> form: the values become texts; a key without a field, or
+        // text that does not parse, refuses the switch.
+        let texts = json_to_form(&fields, r#"{"lr": 0.5}"#).unwrap();
+        assert!(
+            texts.contains(&("lr".to_owned(), "0.5".to_owned())),
+            "{texts:?}"
+        );
+        assert!(
+            json_to_form(&fields, &json)
+                .unwrap_err()
+                .contains("no field for extra")
+        );
+        assert!(
+            json_to_form(&fields, "{")
+                .unwrap_err()
+                .contains("is not valid JSON")
+        );
+        assert_eq!(pretty_config(&Map::new()), "");
+    }
+
+    #[test]
     fn every_problem_names_its_field() {
         let f = LaunchForm {
             version: "".into(),
@@ -376,7 +440,7 @@ mod tests {
             vec![
                 "version: choose a version (latest, v0, v1, ...)",
                 "config.lr: must be at most 1, got 5",
-                "project: choose a project",
+                "project: enter the project the run goes to",
                 "priority: queue \"gpu\" does not use priorities",
                 "template.cpu: must be at most 8, got 99",
             ]
@@ -387,6 +451,14 @@ mod tests {
         );
         let none = form().build(None, None).unwrap_err();
         assert_eq!(none[0].to_string(), "queue: choose a queue");
+        let blank = LaunchForm {
+            entity: " ".into(),
+            ..form()
+        };
+        assert_eq!(
+            blank.build(None, Some(&queue(false))).unwrap_err()[0].to_string(),
+            "entity: enter the entity the run goes to"
+        );
     }
 
     #[test]

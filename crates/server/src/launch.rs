@@ -368,8 +368,9 @@ pub async fn push(
 ) -> ApiResult<(Item, Value)> {
     if run_spec.len() > MAX_SPEC_BYTES {
         return Err(ApiError::invalid(format!(
-            "the run spec is {} bytes; the limit is {MAX_SPEC_BYTES}",
-            run_spec.len()
+            "the run spec is {:.1} MB, over this server's limit of {:.1} MB: make the config smaller (large inputs belong in an artifact the job reads)",
+            run_spec.len() as f64 / 1e6,
+            MAX_SPEC_BYTES as f64 / 1e6
         )));
     }
     let mut spec = LaunchSpec::from_json(run_spec).map_err(|e| ApiError::invalid(e.to_string()))?;

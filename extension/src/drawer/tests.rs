@@ -142,7 +142,7 @@ fn invalid_input_names_its_field_and_sends_nothing() {
         vec![
             "config.epochs: must be a whole number, got \"two\"",
             "config.lr: must be at most 1, got 5",
-            "project: choose a project",
+            "project: enter the project the run goes to",
             "priority: queue \"q1\" does not use priorities",
         ]
     );
@@ -261,4 +261,37 @@ fn versions_queues_and_priorities() {
     );
     assert_eq!(views[1].variables[0].placeholder, "default: 1");
     assert_eq!(priority_choices().len(), 5);
+}
+
+#[test]
+fn switching_to_json_and_back_carries_what_was_typed() {
+    let mut f = input();
+    f.texts = vec![("lr".into(), "0.3".into())];
+    f.json_text = r#"{"note": "kept"}"#.into();
+    let to_json = switch(Some(&schema()), &f, true);
+    let text = to_json["json_text"].as_str().unwrap();
+    assert_eq!(
+        serde_json::from_str::<Value>(text).unwrap(),
+        json!({"note": "kept", "lr": 0.3})
+    );
+    // Back to the form: refused while a key has no field, then carried.
+    f.json_text = text.to_owned();
+    let refused = switch(Some(&schema()), &f, false);
+    assert_eq!(refused["problems"][0]["path"], "config");
+    assert!(
+        refused["problems"][0]["message"]
+            .as_str()
+            .unwrap()
+            .contains("no field for note"),
+        "{refused}"
+    );
+    f.json_text = r#"{"lr": 0.7}"#.into();
+    let back = switch(Some(&schema()), &f, false);
+    assert!(
+        back["texts"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(["lr", "0.7"])),
+        "{back}"
+    );
 }

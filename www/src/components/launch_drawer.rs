@@ -9,10 +9,10 @@ use liftoff_client::view::explain;
 use liftoff_model::Priority;
 use liftoff_model::form::{self, Field};
 use liftoff_model::launch::{
-    ConfigInput, LaunchForm, QueueChoice, parse_config_json, paths, problem_at,
+    ConfigInput, LaunchForm, QueueChoice, form_to_json, json_to_form, parse_config_json, paths,
+    pretty_config, problem_at,
 };
 use liftoff_model::schema::{JsonSchema, Problem};
-use serde_json::{Map, Value};
 
 use crate::components::drawer::Drawer;
 use crate::components::feedback::{ErrorView, Loading};
@@ -200,7 +200,7 @@ fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) ->
             return;
         };
         texts.set(fields.with_untracked(|f| form::texts_for(f, &config)));
-        json_text.set(pretty(&config));
+        json_text.set(pretty_config(&config));
         clear_config_problems();
     };
     // Switching between the form and JSON carries the values across; a
@@ -214,27 +214,20 @@ fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) ->
             }]);
             use_json.set(true);
         };
-        let parsed = parse_config_json(&json_text.get_untracked());
         if event_target_checked(&ev) {
-            let mut config = parsed.unwrap_or_default();
-            fields
-                .with_untracked(|f| texts.with_untracked(|t| form::merge_texts(f, t, &mut config)));
-            json_text.set(pretty(&config));
+            let json = fields.with_untracked(|f| {
+                texts.with_untracked(|t| form_to_json(f, t, &json_text.get_untracked()))
+            });
+            json_text.set(json);
             use_json.set(true);
             return;
         }
-        match parsed {
-            Err(m) => refuse(format!("{m}: fix it (or empty it) to go back to the form")),
-            Ok(config) => match fields.with_untracked(|f| form::keys_without_field(f, &config)) {
-                extra if !extra.is_empty() => refuse(format!(
-                    "the form has no field for {}: remove it to go back to the form, or launch from JSON",
-                    extra.join(", ")
-                )),
-                _ => {
-                    texts.set(fields.with_untracked(|f| form::texts_for(f, &config)));
-                    use_json.set(false);
-                }
-            },
+        match fields.with_untracked(|f| json_to_form(f, &json_text.get_untracked())) {
+            Err(m) => refuse(m),
+            Ok(t) => {
+                texts.set(t);
+                use_json.set(false);
+            }
         }
     };
 
@@ -466,6 +459,7 @@ fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) ->
                     <input id="launch-project" type="text" bind:value=dest_project/>
                 </div>
             </div>
+            <p class="field-error">{problem(paths::ENTITY)}</p>
             <p class="field-error">{problem(paths::PROJECT)}</p>
 
             {move || failure.get().map(|e| view! { <div class="error-box" role="alert"><p>{explain(&e)}</p></div> })}
@@ -481,12 +475,4 @@ fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) ->
 /// A problem about the config overrides (the whole config, or one of its fields).
 fn is_config_problem(p: &Problem) -> bool {
     p.path == paths::CONFIG || p.path.starts_with("config.")
-}
-
-fn pretty(config: &Map<String, Value>) -> String {
-    if config.is_empty() {
-        String::new()
-    } else {
-        serde_json::to_string_pretty(config).unwrap_or_default()
-    }
 }
