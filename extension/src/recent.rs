@@ -130,6 +130,8 @@ pub struct LaunchedView {
     pub job_path: String,
     pub queue: String,
     pub status: String,
+    /// What the status means (`Idle`: no agent is polling the queue).
+    pub status_note: &'static str,
     /// `active`, `done` or `failed`: how the chip is coloured.
     pub tone: &'static str,
     pub when: String,
@@ -159,6 +161,8 @@ impl LaunchedView {
             job_path: l.job_path().to_owned(),
             queue: format!("{}/{}", l.queue_entity, l.queue),
             tone: tone(&status),
+            status_note: liftoff_model::status::DisplayStatus::from_label(&status)
+                .map_or("", |s| s.meaning()),
             status,
             when,
             link: l.link(),

@@ -145,7 +145,7 @@
       href: item.link,
       target: "_blank",
       rel: "noopener",
-      title: `${item.job} on ${item.queue}, launched ${item.when}`,
+      title: `${item.job} on ${item.queue}, launched ${item.when}: ${item.status}, ${item.status_note}`,
       "data-status": item.status,
       "data-item": item.item_id,
       text: item.status,

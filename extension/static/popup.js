@@ -41,8 +41,10 @@ chrome.runtime.sendMessage({ kind: "popup" }).then((answer) => {
     ...items.map((i) =>
       el("li", { "data-item": i.item_id },
         el("a", { class: "what", href: i.link, target: "_blank", rel: "noopener", title: i.job_path, text: i.job }),
-        el("span", { class: `chip ${i.tone}`, "data-status": i.status, text: i.status }),
+        el("span", { class: `chip ${i.tone}`, "data-status": i.status, title: i.status_note, text: i.status }),
         el("span", { class: "where", text: [i.run && `run ${i.run}`, i.queue, i.when].filter(Boolean).join(" · ") }),
+        // Idle is the one status people ask about: say it where it shows.
+        i.status === "Idle" ? el("span", { class: "where", text: i.status_note }) : null,
       ),
     ),
   );

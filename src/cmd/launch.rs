@@ -435,7 +435,7 @@ async fn build_image_job(
             build_context: None,
             base_image: None,
             dockerfile: None,
-            schema: None,
+            schema: built.schema,
         },
     )
     .await?;

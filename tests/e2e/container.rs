@@ -264,9 +264,76 @@ async fn launch_build_queues_an_image_job_built_here() {
         "{err}"
     );
     assert_eq!(queued_items(&server).await.len(), 1);
+    // A job with an input schema (--job this time): its image job keeps
+    // the schema, so the launch drawer still offers a form.
+    let schema = tmp.path().join("schema.json");
+    std::fs::write(
+        &schema,
+        r#"{"type": "object", "properties": {"lr": {"type": "number"}}}"#,
+    )
+    .unwrap();
+    let (status, _, err) = liftoff(
+        &server,
+        &code,
+        &[
+            "job",
+            "create",
+            "code",
+            ".",
+            "-p",
+            "proj",
+            "-n",
+            "with-schema",
+            "-E",
+            "sh run.sh",
+            "-B",
+            &image,
+            "--schema",
+            schema.to_str().unwrap(),
+        ],
+    );
+    assert!(status.success(), "{err}");
+    let (status, out, err) = liftoff(
+        &server,
+        &code,
+        &[
+            "launch",
+            "-j",
+            "admin/proj/with-schema",
+            "-b",
+            "-q",
+            "lc",
+            "-p",
+            "proj",
+        ],
+    );
+    assert!(status.success(), "{out}\n{err}");
+    let items = queued_items(&server).await;
+    let job = items[0].item.run_spec.as_ref().unwrap()["job"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let fetched = server
+        .client(ADMIN_KEY)
+        .fetch_job(&liftoff_model::spec::JobRef::parse(&job).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        fetched
+            .spec
+            .source
+            .image
+            .as_deref()
+            .map(|i| i.starts_with("localhost/admin-proj-with-schema:")),
+        Some(true)
+    );
+    assert_eq!(
+        fetched.info.metadata["input_schemas"]["@wandb.config"]["properties"]["lr"]["type"],
+        "number"
+    );
     let agent = AgentProcess::start(&server, &tmp.path().join("agent"), &["-q", "lc"]);
-    eventually(Duration::from_secs(60), "the run to finish", || async {
-        (finished_runs(&server).await == 1).then_some(())
+    eventually(Duration::from_secs(90), "both runs to finish", || async {
+        (finished_runs(&server).await == 2).then_some(())
     })
     .await;
     let out = agent.output();

@@ -38,6 +38,9 @@ pub struct Built {
     pub image: String,
     /// The command the image runs.
     pub entry_point: Vec<String>,
+    /// The job's declared config schema (`input_schemas["@wandb.config"]`),
+    /// for the image job, so its launch form stays a form.
+    pub schema: Option<serde_json::Value>,
 }
 
 /// Build (and push) the image of `r.job`, printing the build's output.
@@ -100,7 +103,17 @@ pub async fn build_job_image(
             Some(repo) => runner.push(&image, repo, &log).await?,
             None => image,
         };
-        Ok(Built { image, entry_point })
+        let schema = fetched
+            .info
+            .metadata
+            .get("input_schemas")
+            .and_then(|s| s.get("@wandb.config"))
+            .cloned();
+        Ok(Built {
+            image,
+            entry_point,
+            schema,
+        })
     }
     .await;
     let _ = std::fs::remove_dir_all(&dir);

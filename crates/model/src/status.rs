@@ -162,6 +162,25 @@ impl DisplayStatus {
         }
     }
 
+    /// What the status means, in words (a tooltip, a legend).
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Self::Idle => "waiting, but no agent is polling its queue",
+            Self::Queued => "waiting for an agent that polls its queue",
+            Self::Pending => "taken by an agent; its run has not started yet",
+            Self::Running => "its run is running",
+            Self::Finished => "its run finished",
+            Self::Failed => "it failed: its error says at which stage",
+            Self::Crashed => "its run or its agent stopped reporting",
+            Self::Killed => "it was stopped",
+        }
+    }
+
+    /// The status a label names (`"Idle"`).
+    pub fn from_label(label: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.label() == label)
+    }
+
     /// Still waiting or working (not an outcome).
     pub fn is_active(self) -> bool {
         matches!(
@@ -319,6 +338,15 @@ mod tests {
             owner_alive: owner,
             now: now(),
         }
+    }
+
+    #[test]
+    fn every_status_has_a_label_it_is_found_by_and_a_meaning() {
+        for status in DisplayStatus::ALL {
+            assert_eq!(DisplayStatus::from_label(status.label()), Some(status));
+            assert!(!status.meaning().is_empty());
+        }
+        assert_eq!(DisplayStatus::from_label("idle"), None);
     }
 
     #[test]
