@@ -193,18 +193,25 @@ pub struct Failure {
     pub error: String,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub problems: Vec<Problem>,
+    /// The extension's options can fix it (a key, a server's address).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub in_options: bool,
 }
 
 fn fail(message: impl Into<String>) -> Failure {
     Failure {
         error: message.into(),
         problems: vec![],
+        in_options: false,
     }
 }
 
 impl From<Error> for Failure {
     fn from(e: Error) -> Self {
-        fail(say(&e))
+        Failure {
+            in_options: matches!(e, Error::Unauthorized { .. } | Error::Network { .. }),
+            ..fail(say(&e))
+        }
     }
 }
 
@@ -345,8 +352,8 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
                 let mut s = self.settings().await?;
                 s.set_defaults(&entity, &queue)
                     .map_err(|problems| Failure {
-                        error: "Check the defaults.".into(),
                         problems,
+                        ..fail("Check the defaults.")
                     })?;
                 self.save_settings(&s).await?;
                 to_value(s.view())
@@ -406,7 +413,10 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
         };
         let server = settings
             .server_for(site, url)
-            .ok_or_else(|| fail(NO_SERVER))?
+            .ok_or_else(|| Failure {
+                in_options: true,
+                ..fail(NO_SERVER)
+            })?
             .clone();
         let client = Client::new(
             self.transport.clone(),
@@ -812,8 +822,8 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
             (typed, _) => typed.to_owned(),
         };
         let server = check_server(base_url, &key).map_err(|problems| Failure {
-            error: "Check the server's address and key.".into(),
             problems,
+            ..fail("Check the server's address and key.")
         })?;
         let replaced = settings
             .server(&server.base_url)
@@ -925,10 +935,7 @@ fn to_value<V: Serialize>(v: V) -> Result<Value, Failure> {
 
 /// `entity/project/name` and a version as a job reference.
 fn parse_job(path: &str, version: &str) -> Result<JobRef, Failure> {
-    JobRef::parse(&format!("{path}:{version}")).map_err(|e| Failure {
-        error: e.to_string(),
-        problems: vec![],
-    })
+    JobRef::parse(&format!("{path}:{version}")).map_err(|e| fail(e.to_string()))
 }
 
 #[cfg(test)]

@@ -407,8 +407,11 @@
     const answer = await ask({ kind: "drawer", url: location.href, target, queue: carried.queue ?? null, kept: carried.kept ?? [] });
     if (drawer !== mine) return;
     if (answer.error) {
+      // The options button only where the options can fix it (a key, an address).
       body.replaceChildren(h("div", { class: "alert", role: "alert", "data-testid": "drawer-error" }, answer.error),
-        h("div", { class: "actions" }, h("button", { class: "btn secondary", type: "button", onclick: () => ask({ kind: "open_options" }), text: "Open the extension's options" })));
+        h("div", { class: "actions" },
+          answer.in_options ? h("button", { class: "btn secondary", type: "button", onclick: () => ask({ kind: "open_options" }), text: "Open the extension's options" }) : null,
+          h("button", { class: "btn secondary", type: "button", onclick: closeDrawer, text: "Close" })));
       return;
     }
     renderForm(answer.ok);

@@ -438,6 +438,16 @@ fn a_refused_key_is_said_plainly() {
         error.ends_with("Change it in the Liftoff extension's options."),
         "{error}"
     );
+    assert_eq!(answer["in_options"], true, "the options can fix a key");
+    // What is not there is not something the options fix.
+    let missing = Failure::from(Error::NotFound {
+        what: "job admin/proj/nope".into(),
+    });
+    assert!(!missing.in_options);
+    assert_eq!(
+        serde_json::to_value(&missing).unwrap().get("in_options"),
+        None
+    );
 }
 
 #[test]
