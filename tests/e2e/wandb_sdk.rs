@@ -433,6 +433,42 @@ async fn the_official_cli_and_launch_agent_work_with_liftoff() {
     drop(py_agent);
 }
 
+/// Hidden options too: every option name wandb's click commands declare
+/// (its `--build`, `-rg`, `-pq`, launch-agent's `--url`) is one liftoff reads,
+/// as it is typed (`-rg` is not `-r g`).
+#[test]
+fn liftoff_reads_every_option_name_of_wandb_launch_and_launch_agent() {
+    let Some(python) = python() else { return };
+    let script = "from wandb.cli.cli import cli; import json; print(json.dumps({n: [o for p in cli.commands[n].params for o in list(p.opts) + list(p.secondary_opts)] for n in ['launch', 'launch-agent']}))";
+    let out = Command::new(&python).args(["-c", script]).output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let names: std::collections::BTreeMap<String, Vec<String>> =
+        serde_json::from_slice(&out.stdout).unwrap();
+    let cli = <liftoff::cli::Cli as clap::CommandFactory>::command();
+    for (wandb_cmd, ours) in [("launch", "launch"), ("launch-agent", "agent")] {
+        let sub = cli.find_subcommand(ours).unwrap();
+        assert!(names[wandb_cmd].len() > 10, "{names:?}");
+        for opt in &names[wandb_cmd] {
+            let args =
+                liftoff::cli_args(["liftoff", ours, opt.as_str()].into_iter().map(Into::into));
+            let word = args[2].to_str().unwrap();
+            let known = sub.get_arguments().chain(cli.get_arguments()).any(|a| {
+                match word.strip_prefix("--") {
+                    Some(long) => {
+                        a.get_long() == Some(long)
+                            || a.get_all_aliases().is_some_and(|al| al.contains(&long))
+                    }
+                    None => word.len() == 2 && a.get_short() == word.chars().nth(1),
+                }
+            });
+            assert!(
+                known,
+                "liftoff {ours} does not read wandb {wandb_cmd}'s {opt} (read as {word})"
+            );
+        }
+    }
+}
+
 /// The long options a `--help` text lists (lines that start with an option).
 fn long_options(help: &str) -> std::collections::BTreeSet<String> {
     help.lines()
