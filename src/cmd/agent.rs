@@ -11,29 +11,34 @@ fn default_config_path() -> std::path::PathBuf {
     conn::dirs_home().join(".config/wandb/launch-config.yaml")
 }
 
+/// launch-config.yaml: `path` (which must exist), else the default one when
+/// there is one, else the defaults. Says which file it read, and warns of
+/// what it keeps but nothing reads.
+pub fn file_config(path: Option<&std::path::Path>) -> anyhow::Result<AgentConfig> {
+    let (path, explicit) = match path {
+        Some(p) => (p.to_path_buf(), true),
+        None => (default_config_path(), false),
+    };
+    if !explicit && !path.is_file() {
+        return Ok(AgentConfig::default());
+    }
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read the agent config {}", path.display()))?;
+    let config = AgentConfig::from_yaml(&text).with_context(|| format!("in {}", path.display()))?;
+    crate::note!("Using the agent config in {}", path.display());
+    for w in config.warnings() {
+        eprintln!("warning: {w}");
+    }
+    Ok(config)
+}
+
 pub async fn run(args: AgentArgs) -> anyhow::Result<()> {
     if let Some(url) = &args.url {
         anyhow::bail!(
             "--url is not an agent option (wandb launch-agent refuses it too): set the server with --base-url {url} or WANDB_BASE_URL={url}"
         );
     }
-    let (path, explicit) = match &args.config {
-        Some(p) => (p.clone(), true),
-        None => (default_config_path(), false),
-    };
-    let file_config = if explicit || path.is_file() {
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("cannot read the agent config {}", path.display()))?;
-        let config =
-            AgentConfig::from_yaml(&text).with_context(|| format!("in {}", path.display()))?;
-        crate::note!("Using the agent config in {}", path.display());
-        for w in config.warnings() {
-            eprintln!("warning: {w}");
-        }
-        config
-    } else {
-        AgentConfig::default()
-    };
+    let file_config = file_config(args.config.as_deref())?;
     let env: liftoff_model::config::Environment = std::env::vars().collect();
     let env_o = env_overrides(&env).map_err(|p| anyhow::anyhow!("{p}"))?;
     let flags = ConfigOverrides {

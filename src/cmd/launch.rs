@@ -403,7 +403,10 @@ async fn build_image_job(
         dockerfile: overrides.dockerfile.clone(),
         entry_point: overrides.entry_point.clone(),
         repository: a.repository.clone(),
-        container_cli: None,
+        // As the agent would build it: launch-config.yaml's runner.container_cli.
+        container_cli: crate::cmd::agent::file_config(None)?
+            .runner_str("container_cli")
+            .map(str::to_owned),
         work_dir: crate::cmd::agent::work_dir(a.work_dir.clone()),
     };
     crate::note!("Building the image of {name} here (--build).");

@@ -1255,4 +1255,59 @@ async fn launch_build_checks_its_queue_before_building() {
         out.contains("ITEMS\nnone. Push one with: liftoff launch"),
         "{out}"
     );
+    // It builds with the engine launch-config.yaml names, as the agent would
+    // (docker here, which this machine must not have for the build to fail).
+    let has_docker = std::env::var_os("PATH")
+        .is_some_and(|p| std::env::split_paths(&p).any(|d| d.join("docker").is_file()));
+    if has_docker {
+        eprintln!("skipped the container_cli check: docker is installed");
+        return;
+    }
+    let (status, _, err) = liftoff(
+        &server,
+        tmp.path(),
+        &["queue", "create", "lc", "--resource", "local-container"],
+    );
+    assert!(status.success(), "{err}");
+    let home = tmp.path().join("home");
+    std::fs::create_dir_all(home.join(".config/wandb")).unwrap();
+    std::fs::write(
+        home.join(".config/wandb/launch-config.yaml"),
+        "runner: {container_cli: docker}\n",
+    )
+    .unwrap();
+    let out = liftoff_command(
+        &server,
+        tmp.path(),
+        &[
+            "launch",
+            "-u",
+            ".",
+            "-E",
+            "python train.py",
+            "-p",
+            "proj",
+            "-b",
+            "-q",
+            "lc",
+        ],
+    )
+    .env("HOME", &home)
+    .output()
+    .unwrap();
+    let (stdout, err) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert_eq!(out.status.code(), Some(2), "{:?} {stdout}{err}", out.status);
+    assert!(
+        stdout.contains("Using the agent config in"),
+        "{stdout}{err}"
+    );
+    assert!(
+        err.contains("--build: docker build") && err.contains("nothing was pushed"),
+        "{err}"
+    );
+    let (_, out, _) = liftoff(&server, tmp.path(), &["queue", "show", "lc"]);
+    assert!(out.contains("ITEMS\nnone."), "{out}");
 }
