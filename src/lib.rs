@@ -144,13 +144,10 @@ pub fn exec_slim_agent() {}
 /// would read as `-r g` and `-p q`, as their long names.
 pub fn cli_args(args: impl Iterator<Item = std::ffi::OsString>) -> Vec<std::ffi::OsString> {
     let args: Vec<std::ffi::OsString> = args.collect();
-    // The only top-level options are `--verbose` flags, so the first word
-    // that is not a flag is the subcommand.
     let subcommand = args
-        .iter()
-        .skip(1)
-        .find(|a| !a.to_string_lossy().starts_with('-'))
-        .and_then(|a| a.to_str())
+        .get(1..)
+        .and_then(subcommand_index)
+        .and_then(|i| args[i + 1].to_str())
         .map(str::to_owned);
     let mut out = Vec::with_capacity(args.len());
     for a in args {
@@ -168,24 +165,21 @@ pub fn cli_args(args: impl Iterator<Item = std::ffi::OsString>) -> Vec<std::ffi:
     out
 }
 
+/// Where the subcommand is in the arguments after the program's name: the
+/// first word that is not a flag (the only top-level options are
+/// `--verbose` flags).
+fn subcommand_index(args: &[std::ffi::OsString]) -> Option<usize> {
+    args.iter()
+        .position(|a| !a.to_string_lossy().starts_with('-'))
+}
+
 /// The arguments of `liftoff [--verbose...] agent REST` for `liftoff-agent`:
-/// the top-level flags and REST, without the word `agent`. (The only
-/// top-level options are `--verbose` flags, so the first word that is not a
-/// flag is the subcommand.)
+/// the top-level flags and REST, without the word `agent`.
 fn agent_args(args: impl Iterator<Item = std::ffi::OsString>) -> Option<Vec<std::ffi::OsString>> {
-    let mut out = Vec::new();
-    let mut seen = false;
-    for a in args {
-        if !seen && !a.to_string_lossy().starts_with('-') {
-            if a != "agent" {
-                return None;
-            }
-            seen = true;
-            continue;
-        }
-        out.push(a);
-    }
-    seen.then_some(out)
+    let mut args: Vec<std::ffi::OsString> = args.collect();
+    let i = subcommand_index(&args).filter(|i| args[*i] == "agent")?;
+    args.remove(i);
+    Some(args)
 }
 
 /// Logs go to stderr, or to `log_file` (appended; `-` is stdout), as

@@ -22,7 +22,7 @@ use liftoff_model::spec::JobRef;
 
 use crate::drawer::{
     self, Base, Choice, DrawerModel, FormInput, QueueView, default_queue, inputs, priority_choices,
-    version_choices,
+    version_choices, wanted_queue,
 };
 use crate::loads::{self, Session};
 use crate::page::{JobTarget, Page, Site, job_link, origin_of, recognise};
@@ -175,11 +175,8 @@ fn defaults_not_found(
             "Your default entity \"{e}\" (in the extension's options) was not found, or has no queues you may see: change it in the options."
         ));
     }
-    let name = settings.default_queue.as_ref()?;
-    let entity = settings.default_entity.as_deref();
-    let found = queues
-        .iter()
-        .any(|q| &q.name == name && entity.is_none_or(|e| q.entity == e));
+    let name = settings.default_queue.as_deref()?;
+    let found = wanted_queue(queues, settings.default_entity.as_deref(), Some(name)).is_some();
     (!found && !queues.is_empty()).then(|| {
         format!(
             "Your default queue \"{name}\" (in the extension's options) is not one of your queues, so the first is chosen: change it in the options."

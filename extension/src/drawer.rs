@@ -250,12 +250,21 @@ pub fn priority_choices() -> Vec<Choice> {
     list
 }
 
+/// The options' default queue (`queue`, in `entity` when one is set), if
+/// it is among `queues`.
+pub fn wanted_queue<'a>(
+    queues: &'a [QueueChoice],
+    entity: Option<&str>,
+    queue: Option<&str>,
+) -> Option<&'a QueueChoice> {
+    queues
+        .iter()
+        .find(|q| Some(q.name.as_str()) == queue && entity.is_none_or(|e| q.entity == e))
+}
+
 /// The queue chosen first: the default one when it exists, else the first.
 pub fn default_queue(queues: &[QueueChoice], entity: Option<&str>, queue: Option<&str>) -> String {
-    let wanted = queues
-        .iter()
-        .find(|q| Some(q.name.as_str()) == queue && entity.is_none_or(|e| q.entity == e));
-    wanted
+    wanted_queue(queues, entity, queue)
         .or(queues.first())
         .map(QueueChoice::key)
         .unwrap_or_default()

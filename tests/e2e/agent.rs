@@ -1223,14 +1223,9 @@ async fn launch_build_checks_its_queue_before_building() {
     let server = Server::start(&tmp.path().join("server"), &[]);
     queue(&server, tmp.path(), "default");
     std::fs::write(tmp.path().join("train.py"), "print(1)\n").unwrap();
-    for (queue, want) in [
-        (
-            "default",
-            "--build makes an image, but queue default runs local-process jobs",
-        ),
-        ("nope", r#"queue "nope" in entity "admin" not found"#),
-    ] {
-        let (status, out, err) = liftoff(
+    // `launch -u . --build -q QUEUE`, with HOME set when given.
+    let build_to = |queue: &str, home: Option<&std::path::Path>| {
+        let mut command = liftoff_command(
             &server,
             tmp.path(),
             &[
@@ -1246,6 +1241,24 @@ async fn launch_build_checks_its_queue_before_building() {
                 queue,
             ],
         );
+        if let Some(home) = home {
+            command.env("HOME", home);
+        }
+        let out = command.output().unwrap();
+        (
+            out.status,
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    for (queue, want) in [
+        (
+            "default",
+            "--build makes an image, but queue default runs local-process jobs",
+        ),
+        ("nope", r#"queue "nope" in entity "admin" not found"#),
+    ] {
+        let (status, out, err) = build_to(queue, None);
         assert_eq!(status.code(), Some(2), "{out}{err}");
         assert!(err.contains(want), "{err}");
         assert!(!out.contains("[build]"), "{out}");
@@ -1276,30 +1289,8 @@ async fn launch_build_checks_its_queue_before_building() {
         "runner: {container_cli: docker}\n",
     )
     .unwrap();
-    let out = liftoff_command(
-        &server,
-        tmp.path(),
-        &[
-            "launch",
-            "-u",
-            ".",
-            "-E",
-            "python train.py",
-            "-p",
-            "proj",
-            "-b",
-            "-q",
-            "lc",
-        ],
-    )
-    .env("HOME", &home)
-    .output()
-    .unwrap();
-    let (stdout, err) = (
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr),
-    );
-    assert_eq!(out.status.code(), Some(2), "{:?} {stdout}{err}", out.status);
+    let (status, stdout, err) = build_to("lc", Some(&home));
+    assert_eq!(status.code(), Some(2), "{status:?} {stdout}{err}");
     assert!(
         stdout.contains("Using the agent config in"),
         "{stdout}{err}"

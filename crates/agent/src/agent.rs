@@ -36,7 +36,7 @@ use crate::runner::container::ContainerRunner;
 use crate::runner::kubernetes::KubernetesRunner;
 use crate::runner::process::ProcessRunner;
 use crate::runner::{JobContext, Outcome, Runner, StageError, Warning};
-use crate::source::materialize;
+use crate::source::materialize_context;
 
 /// How an agent runs.
 #[derive(Clone, Debug)]
@@ -878,23 +878,12 @@ async fn run_job(
                 .await
                 .map_err(|e| StageError::agent(format!("cannot fetch job {job_ref}: {e}")))?;
             record_job_use(shared, &target, run_id, &fetched.info.id).await;
-            let requirements = fetched
-                .files
-                .iter()
-                .find(|(n, _)| n == liftoff_model::job::REQUIREMENTS_FILE)
-                .map(|(_, b)| b.clone());
+            let requirements = fetched.requirements().map(<[u8]>::to_vec);
             let image = fetched.spec.source.image.clone();
             // Kubernetes pods fetch their own code (an init container).
             let source = if image.is_none() && resource != "kubernetes" {
                 let dir = work_dir.join("code");
-                materialize(&shared.client, &fetched, &dir, log).await?;
-                let ctx_dir = fetched
-                    .spec
-                    .source
-                    .build_context
-                    .as_ref()
-                    .map_or(dir.clone(), |b| dir.join(b));
-                Some(ctx_dir)
+                Some(materialize_context(&shared.client, &fetched, &dir, log).await?)
             } else {
                 None
             };

@@ -12,7 +12,7 @@ use crate::agent::new_run_id;
 use crate::log::JobLog;
 use crate::runner::StageError;
 use crate::runner::container::{BuildSpec, ContainerRunner};
-use crate::source::materialize;
+use crate::source::materialize_context;
 
 /// What to build.
 pub struct BuildRequest {
@@ -68,20 +68,7 @@ pub async fn build_job_image(
                 "job {job} is an image job ({image}), so there is nothing to build: launch it without --build"
             )));
         }
-        let code = dir.join("code");
-        materialize(client, &fetched, &code, &log).await?;
-        let source = match &fetched.spec.source.build_context {
-            Some(b) => code.join(b),
-            None => code,
-        };
-        if let Some((_, req)) = fetched
-            .files
-            .iter()
-            .find(|(n, _)| n == liftoff_model::job::REQUIREMENTS_FILE)
-        {
-            std::fs::write(source.join("requirements.frozen.txt"), req)
-                .map_err(|e| StageError::build(e.to_string()))?;
-        }
+        let source = materialize_context(client, &fetched, &dir.join("code"), &log).await?;
         let entry_point = r
             .entry_point
             .clone()
@@ -95,6 +82,7 @@ pub async fn build_job_image(
                 dockerfile: r.dockerfile.clone(),
                 entry_point: &entry_point,
                 source: &source,
+                requirements: fetched.requirements(),
                 work_dir: &dir,
                 log: &log,
             })

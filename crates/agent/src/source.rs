@@ -32,6 +32,21 @@ pub fn write_files(dir: &Path, files: &[(String, Vec<u8>)]) -> Result<(), StageE
     Ok(())
 }
 
+/// Materialise the source of a code or git job into `dir`, and answer the
+/// directory it is built from (its `build_context`, else `dir`).
+pub async fn materialize_context(
+    client: &Client<NativeTransport>,
+    job: &FetchedJob,
+    dir: &Path,
+    log: &JobLog,
+) -> Result<std::path::PathBuf, StageError> {
+    materialize(client, job, dir, log).await?;
+    Ok(match &job.spec.source.build_context {
+        Some(b) => dir.join(b),
+        None => dir.to_path_buf(),
+    })
+}
+
 /// Materialise the source of a code or git job into `dir`.
 pub async fn materialize(
     client: &Client<NativeTransport>,

@@ -268,3 +268,13 @@ pub struct FetchedJob {
     pub spec: JobSpec,
     pub files: Vec<(String, Vec<u8>)>,
 }
+
+impl FetchedJob {
+    /// The job's `requirements.frozen.txt`, if it has one.
+    pub fn requirements(&self) -> Option<&[u8]> {
+        self.files
+            .iter()
+            .find(|(n, _)| n == liftoff_model::job::REQUIREMENTS_FILE)
+            .map(|(_, b)| b.as_slice())
+    }
+}

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use liftoff_model::JobSpec;
+use liftoff_model::job::REQUIREMENTS_FILE;
 use liftoff_model::resource_args::docker_flags;
 use sha2::{Digest, Sha256};
 use tokio::process::Command;
@@ -67,6 +68,10 @@ impl ContainerRunner {
     /// named for the job and tagged with a hash of the Dockerfile and the
     /// code, so an unchanged job is built once.
     pub async fn build(&self, b: &BuildSpec<'_>) -> Result<String, StageError> {
+        if let Some(req) = b.requirements {
+            std::fs::write(b.source.join(REQUIREMENTS_FILE), req)
+                .map_err(|e| StageError::build(e.to_string()))?;
+        }
         let dockerfile = match b
             .job
             .and_then(|j| j.source.dockerfile.clone())
@@ -213,6 +218,9 @@ pub struct BuildSpec<'a> {
     pub entry_point: &'a [String],
     /// The build context.
     pub source: &'a Path,
+    /// The job's frozen requirements, written into the context as
+    /// `requirements.frozen.txt` (the Dockerfile installs them).
+    pub requirements: Option<&'a [u8]>,
     /// Where the Dockerfile used is written.
     pub work_dir: &'a Path,
     pub log: &'a JobLog,
@@ -227,6 +235,7 @@ impl<'a> BuildSpec<'a> {
             dockerfile: ctx.spec.overrides().dockerfile,
             entry_point: &ctx.entry_point,
             source,
+            requirements: ctx.requirements.as_deref(),
             work_dir: &ctx.work_dir,
             log: &ctx.log,
         }
@@ -241,7 +250,7 @@ pub fn generated_dockerfile(b: &BuildSpec<'_>, default_base: &str) -> String {
         .and_then(|j| j.source.base_image.clone())
         .unwrap_or_else(|| default_base.to_owned());
     let entry = serde_json::to_string(b.entry_point).unwrap_or_else(|_| "[]".into());
-    let install = ["requirements.frozen.txt", "requirements.txt"]
+    let install = [REQUIREMENTS_FILE, "requirements.txt"]
         .into_iter()
         .find(|f| b.source.join(f).is_file())
         .map(|f| format!("RUN python -m pip install --no-cache-dir -r {f}\n"))
@@ -258,13 +267,7 @@ impl Runner for ContainerRunner {
     async fn start(&self, ctx: &JobContext) -> Result<Box<dyn Workload>, StageError> {
         let (image, built) = match (&ctx.image, &ctx.source_dir) {
             (Some(image), _) => (image.clone(), false),
-            (None, Some(src)) => {
-                if let Some(req) = &ctx.requirements {
-                    std::fs::write(src.join("requirements.frozen.txt"), req)
-                        .map_err(|e| StageError::build(e.to_string()))?;
-                }
-                (self.build(&BuildSpec::of(ctx, src)).await?, true)
-            }
+            (None, Some(src)) => (self.build(&BuildSpec::of(ctx, src)).await?, true),
             (None, None) => {
                 return Err(StageError::agent(
                     "a local-container job needs an image or code: this spec has neither",
