@@ -309,8 +309,9 @@ pub struct LaunchArgs {
     #[arg(short = 'b', long, requires = "queue", conflicts_with = "docker_image")]
     pub build: bool,
     /// With --build: push the image to this repository (`registry/name`;
-    /// `-rg`), so that agents on other machines can pull it. Without it the
-    /// image stays on this machine.
+    /// `-rg`), so that agents on other machines can pull it. Default:
+    /// launch-config.yaml's builder.destination; without either the image
+    /// stays on this machine.
     #[arg(long, value_name = "REPOSITORY", requires = "build")]
     pub repository: Option<String>,
     #[command(flatten)]

@@ -398,15 +398,20 @@ async fn build_image_job(
     let name = spec.job.clone().context("--build needs a job")?;
     let job = liftoff_model::spec::JobRef::parse(&name).map_err(|e| anyhow::anyhow!("job: {e}"))?;
     let mut overrides = spec.overrides();
+    // As the agent would build it: launch-config.yaml's runner.container_cli,
+    // and its builder.destination unless --repository names one.
+    let config = crate::cmd::agent::file_config(None)?;
+    let repository = match &a.repository {
+        Some(repo) => Some(repo.clone()),
+        None => liftoff_agent::agent::image_destination(&config, spec)
+            .map_err(|e| anyhow::anyhow!("--build: {} (launch-config.yaml)", e.message))?,
+    };
     let request = liftoff_agent::build::BuildRequest {
         job: job.clone(),
         dockerfile: overrides.dockerfile.clone(),
         entry_point: overrides.entry_point.clone(),
-        repository: a.repository.clone(),
-        // As the agent would build it: launch-config.yaml's runner.container_cli.
-        container_cli: crate::cmd::agent::file_config(None)?
-            .runner_str("container_cli")
-            .map(str::to_owned),
+        repository,
+        container_cli: config.runner_str("container_cli").map(str::to_owned),
         work_dir: crate::cmd::agent::work_dir(a.work_dir.clone()),
     };
     crate::note!("Building the image of {name} here (--build).");
@@ -443,9 +448,9 @@ async fn build_image_job(
     )
     .await?;
     crate::note!("Launching image job {image_job} ({}).", built.image);
-    if a.repository.is_none() {
+    if request.repository.is_none() {
         crate::note!(
-            "The image is on this machine only: agents elsewhere cannot pull it (pass --repository REGISTRY/NAME to push it)."
+            "The image is on this machine only: agents elsewhere cannot pull it (pass --repository REGISTRY/NAME, or set builder.destination in launch-config.yaml, to push it)."
         );
     }
     // The Dockerfile is in the image now.

@@ -8,7 +8,7 @@ use std::time::Duration;
 use liftoff_client::ops::liftoff::{ItemWithRun, LiftoffRunQueue};
 use liftoff_model::run::RunState;
 
-use crate::harness::{ADMIN_KEY, AgentProcess, Server, eventually, liftoff};
+use crate::harness::{ADMIN_KEY, AgentProcess, Server, eventually, liftoff, liftoff_command};
 
 fn image() -> Option<String> {
     if std::env::var("LIFTOFF_PODMAN_TESTS").is_err() {
@@ -104,23 +104,7 @@ async fn image_and_code_jobs_run_in_containers() {
     std::fs::create_dir_all(&code).unwrap();
     std::fs::write(code.join("run.sh"), "echo built job; cat data.txt\n").unwrap();
     std::fs::write(code.join("data.txt"), "data-from-the-code-artifact\n").unwrap();
-    let (status, _, err) = liftoff(
-        &server,
-        &code,
-        &[
-            "launch",
-            "--uri",
-            ".",
-            "-E",
-            "sh run.sh",
-            "-B",
-            &image,
-            "--queue",
-            "lc",
-            "-p",
-            "proj",
-        ],
-    );
+    let (status, _, err) = launch_code(liftoff_command(&server, &code, &[]), &image, &[]);
     assert!(status.success(), "{err}");
     eventually(
         Duration::from_secs(120),
@@ -224,22 +208,9 @@ async fn launch_build_queues_an_image_job_built_here() {
     .unwrap();
     std::fs::write(code.join("data.txt"), "data-baked-into-the-image\n").unwrap();
     let launch = |extra: &[&str]| {
-        let mut args = vec![
-            "launch",
-            "--uri",
-            ".",
-            "-E",
-            "sh run.sh",
-            "-B",
-            &image,
-            "--build",
-            "--queue",
-            "lc",
-            "-p",
-            "proj",
-        ];
+        let mut args = vec!["--build"];
         args.extend_from_slice(extra);
-        liftoff(&server, &code, &args)
+        launch_code(liftoff_command(&server, &code, &[]), &image, &args)
     };
     let (status, out, err) = launch(&[]);
     assert!(status.success(), "{out}\n{err}");
@@ -341,4 +312,198 @@ async fn launch_build_queues_an_image_job_built_here() {
         out.contains("data-baked-into-the-image") && !out.contains("building localhost/"),
         "{out}"
     );
+}
+
+/// `liftoff launch --uri . -E 'sh run.sh' -B IMAGE -q lc -p proj EXTRA`
+/// with `command` (a `liftoff` command, its environment set), in its
+/// directory: answers (status, stdout, stderr).
+fn launch_code(
+    mut command: std::process::Command,
+    image: &str,
+    extra: &[&str],
+) -> (std::process::ExitStatus, String, String) {
+    let out = command
+        .args([
+            "launch",
+            "--uri",
+            ".",
+            "-E",
+            "sh run.sh",
+            "-B",
+            image,
+            "-q",
+            "lc",
+            "-p",
+            "proj",
+        ])
+        .args(extra)
+        .output()
+        .unwrap();
+    let text = |b: &[u8]| String::from_utf8_lossy(b).into_owned();
+    (out.status, text(&out.stdout), text(&out.stderr))
+}
+
+/// A real image registry (Debian's `docker-registry`, the CNCF
+/// distribution) on a free port, its storage in `dir`.
+struct Registry {
+    child: std::process::Child,
+    addr: String,
+    /// A registries.conf letting podman push to it over plain HTTP.
+    registries_conf: std::path::PathBuf,
+}
+
+impl Registry {
+    async fn start(dir: &std::path::Path) -> Self {
+        let addr = crate::harness::free_addr();
+        std::fs::create_dir_all(dir).unwrap();
+        let config = dir.join("registry.yml");
+        std::fs::write(
+            &config,
+            format!(
+                "version: 0.1\nstorage:\n  filesystem:\n    rootdirectory: {}\nhttp:\n  addr: {addr}\nlog:\n  level: warn\n",
+                dir.join("data").display()
+            ),
+        )
+        .unwrap();
+        let registries_conf = dir.join("registries.conf");
+        std::fs::write(
+            &registries_conf,
+            format!("[[registry]]\nlocation = \"{addr}\"\ninsecure = true\n"),
+        )
+        .unwrap();
+        let child = std::process::Command::new("docker-registry")
+            .arg("serve")
+            .arg(&config)
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect(
+                "docker-registry (Debian's docker-registry package; cargo xtask test installs it)",
+            );
+        let registry = Self {
+            child,
+            addr,
+            registries_conf,
+        };
+        eventually(
+            Duration::from_secs(20),
+            "the registry to listen",
+            || async { registry.get("/v2/").map(|_| ()) },
+        )
+        .await;
+        registry
+    }
+
+    /// The body of a GET, if it answered 200.
+    fn get(&self, path: &str) -> Option<String> {
+        use std::io::{Read, Write};
+        let mut s = std::net::TcpStream::connect(&self.addr).ok()?;
+        write!(s, "GET {path} HTTP/1.0\r\nHost: {}\r\n\r\n", self.addr).ok()?;
+        let mut answer = String::new();
+        s.read_to_string(&mut answer).ok()?;
+        let (head, body) = answer.split_once("\r\n\r\n")?;
+        // HTTP/1.0 or 1.1, as the server likes.
+        (head.split(' ').nth(1) == Some("200")).then(|| body.to_owned())
+    }
+
+    fn tags(&self, repo: &str) -> Vec<String> {
+        self.get(&format!("/v2/{repo}/tags/list"))
+            .and_then(|b| serde_json::from_str::<serde_json::Value>(&b).ok())
+            .and_then(|v| {
+                v["tags"].as_array().map(|t| {
+                    t.iter()
+                        .filter_map(|t| t.as_str().map(str::to_owned))
+                        .collect()
+                })
+            })
+            .unwrap_or_default()
+    }
+}
+
+impl Drop for Registry {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `builder.destination` in launch-config.yaml, as W&B's agent reads it:
+/// a code job's image is pushed to that repository (a real registry here)
+/// and run from there; `launch --build` pushes there too without `-rg`; a
+/// job's own spec `builder` replaces the agent's, and a destination with a
+/// tag fails the item with the reason, before anything is built.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn builder_destination_pushes_built_images_to_a_registry() {
+    let Some(image) = image() else { return };
+    let (tmp, server) = server_with_lc_queue();
+    let registry = Registry::start(&tmp.path().join("registry")).await;
+    let dest = format!("{}/ml/train", registry.addr);
+    let conf = registry.registries_conf.to_str().unwrap();
+    // The agent's and the CLI's launch-config.yaml ($HOME/.config/wandb).
+    let home = tmp.path().join("agent");
+    std::fs::create_dir_all(home.join(".config/wandb")).unwrap();
+    std::fs::write(
+        home.join(".config/wandb/launch-config.yaml"),
+        format!("builder:\n  type: docker\n  destination: {dest}\n"),
+    )
+    .unwrap();
+    let code = tmp.path().join("code");
+    std::fs::create_dir_all(&code).unwrap();
+    std::fs::write(code.join("run.sh"), "echo ran-from-the-registry\n").unwrap();
+    let launch = |extra: &[&str]| {
+        let mut command = liftoff_command(&server, &code, &[]);
+        command
+            .env("HOME", &home)
+            .env("CONTAINERS_REGISTRIES_CONF", conf);
+        launch_code(command, &image, extra)
+    };
+    // launch --build: built here and pushed to the destination.
+    let (status, out, err) = launch(&["--build"]);
+    assert!(status.success(), "{out}\n{err}");
+    assert!(out.contains(&format!("pushed {dest}:")), "{out}");
+    assert_eq!(registry.tags("ml/train").len(), 1);
+    // Queued as code: the agent builds it, pushes it, runs it.
+    let (status, out, err) = launch(&[]);
+    assert!(status.success(), "{out}\n{err}");
+    // A spec whose builder names a tagged destination.
+    let spec = tmp.path().join("spec.json");
+    std::fs::write(
+        &spec,
+        format!(r#"{{"builder": {{"destination": "{dest}:v1"}}}}"#),
+    )
+    .unwrap();
+    let (status, out, err) = launch(&["--config", spec.to_str().unwrap()]);
+    assert!(status.success(), "{out}\n{err}");
+    let agent = AgentProcess::start_with_env(
+        &server,
+        &home,
+        &["-q", "lc"],
+        &[("CONTAINERS_REGISTRIES_CONF", conf)],
+    );
+    let failed = eventually(Duration::from_secs(120), "the runs to end", || async {
+        let items = queued_items(&server).await;
+        let ended = |s: RunState| {
+            items
+                .iter()
+                .filter(|i| i.run.as_ref().is_some_and(|r| r.state == s))
+                .count()
+        };
+        let failed: Vec<_> = items.iter().filter(|i| i.item.error.is_some()).collect();
+        (ended(RunState::Finished) == 2 && failed.len() == 1)
+            .then(|| failed[0].item.error.clone().unwrap())
+    })
+    .await;
+    let out = agent.output();
+    assert!(
+        out.contains("ran-from-the-registry") && out.contains(&format!("pushed {dest}:")),
+        "{out}"
+    );
+    assert!(
+        failed.message.contains("builder.destination")
+            && failed.message.contains("may not include a tag"),
+        "{failed:?}"
+    );
+    // The image job's and the queued code job's builds: the same source,
+    // so the same tag, pushed twice.
+    assert_eq!(registry.tags("ml/train").len(), 1);
 }

@@ -99,6 +99,16 @@ impl Drop for Server {
     }
 }
 
+/// `127.0.0.1:PORT` with a port free a moment ago.
+pub fn free_addr() -> String {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    format!("127.0.0.1:{port}")
+}
+
 /// Run `liftoff <args>` against a server; answers (status, stdout, stderr).
 pub fn liftoff(
     server: &Server,

@@ -247,12 +247,7 @@ async fn a_server_restart_does_not_lose_running_jobs() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let data = tmp.path().join("server");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let addr = format!("127.0.0.1:{port}");
+    let addr = crate::harness::free_addr();
     let mut server = Server::start(&data, &["--addr", &addr]);
     let (status, _, err) = liftoff(
         &server,

@@ -44,6 +44,11 @@ const DEBIAN: &[(&str, &str, &str)] = &[
     ("podman", "podman", "the local-container runner's tests"),
     ("runc", "runc", "the OCI runtime podman works with here"),
     (
+        "docker-registry",
+        "docker-registry",
+        "an image registry for the builder.destination push test",
+    ),
+    (
         "busybox",
         "busybox-static",
         "a tiny rootfs for container test images",

@@ -868,6 +868,7 @@ async fn run_job(
         .map_err(|e| StageError::agent(format!("cannot create {}: {e}", work_dir.display())))?;
     let target = run_target(shared, spec);
     let overrides = spec.overrides();
+    let push_to = image_destination(&shared.opts.config, spec)?;
     let (job, source_dir, requirements, mut image) = match &spec.job {
         Some(name) => {
             let job_ref = JobRef::parse(name).map_err(|e| StageError::agent(e.to_string()))?;
@@ -936,6 +937,7 @@ async fn run_job(
         source_dir,
         requirements,
         image,
+        push_to,
         entry_point,
         args: overrides.args.clone().unwrap_or_default(),
         env,
@@ -959,6 +961,25 @@ async fn run_job(
         }
     };
     Ok(outcome)
+}
+
+/// Where the job's built image goes: `builder.destination` (the spec's
+/// builder, else the agent's), refused with a tag, as launch-config.yaml's is.
+pub fn image_destination(
+    config: &AgentConfig,
+    spec: &LaunchSpec,
+) -> Result<Option<String>, StageError> {
+    let Some(dest) = config.image_destination(spec.builder.as_ref()) else {
+        return Ok(None);
+    };
+    if let (_, Some(tag)) = liftoff_model::job::split_image_tag(dest) {
+        return Err(StageError::agent(format!(
+            "builder.destination {dest:?} may not include a tag, but ends in ':{tag}': remove it (each image is tagged with a hash of its source)"
+        )));
+    }
+    liftoff_model::image::check_reference(&format!("{dest}:latest"))
+        .map_err(|e| StageError::agent(format!("builder.destination {dest:?}: {e}")))?;
+    Ok(Some(dest.to_owned()))
 }
 
 /// A channel for the runner's warnings: each goes to the job's log and, for

@@ -94,6 +94,7 @@ fn context(
         source_dir: None,
         requirements: None,
         image,
+        push_to: None,
         entry_point,
         args: overrides.args.unwrap_or_default(),
         env,

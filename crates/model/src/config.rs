@@ -261,6 +261,26 @@ impl AgentConfig {
             .and_then(|r| r.get(key))
             .and_then(Value::as_str)
     }
+    /// Where built images are pushed (`REGISTRY/REPO`, tagged with the
+    /// build's hash): `builder.destination` of a job's own spec `builder`
+    /// when it has one (W&B: the spec's builder replaces the agent's), else
+    /// launch-config.yaml's `builder.destination`, else the deprecated
+    /// `registry.uri`. None: images stay on this machine.
+    pub fn image_destination<'a>(&'a self, spec_builder: Option<&'a Value>) -> Option<&'a str> {
+        let from_spec = spec_builder.and_then(Value::as_object);
+        let builder = from_spec.or(self.builder.as_ref());
+        builder
+            .and_then(|b| b.get("destination"))
+            .or_else(|| {
+                from_spec
+                    .is_none()
+                    .then(|| self.registry.as_ref().and_then(|r| r.get("uri")))
+                    .flatten()
+            })
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+    }
     pub fn builder_type(&self) -> Option<&str> {
         self.builder
             .as_ref()
@@ -601,6 +621,39 @@ mod tests {
             ]
         );
         assert_eq!(cfg.environment.unwrap().len(), 4);
+    }
+
+    #[test]
+    fn the_image_destination_is_the_specs_builder_else_the_agents() {
+        let agent = AgentConfig::from_yaml(
+            "queues: [q]\nbuilder: {type: docker, destination: reg.example/ml/train}\n",
+        )
+        .unwrap();
+        assert_eq!(agent.image_destination(None), Some("reg.example/ml/train"));
+        let spec = serde_json::json!({"destination": "other.example/x"});
+        assert_eq!(
+            agent.image_destination(Some(&spec)),
+            Some("other.example/x")
+        );
+        // A spec builder without one replaces the agent's: nothing is pushed.
+        assert_eq!(
+            agent.image_destination(Some(&serde_json::json!({"type": "docker"}))),
+            None
+        );
+        let legacy = AgentConfig::from_yaml(
+            "queues: [q]\nregistry: {type: ecr, uri: 1.dkr.ecr.us-east-1.amazonaws.com/ml}\n",
+        )
+        .unwrap();
+        assert_eq!(
+            legacy.image_destination(None),
+            Some("1.dkr.ecr.us-east-1.amazonaws.com/ml")
+        );
+        assert_eq!(
+            AgentConfig::from_yaml("queues: [q]\n")
+                .unwrap()
+                .image_destination(None),
+            None
+        );
     }
 
     #[test]

@@ -267,7 +267,14 @@ impl Runner for ContainerRunner {
     async fn start(&self, ctx: &JobContext) -> Result<Box<dyn Workload>, StageError> {
         let (image, built) = match (&ctx.image, &ctx.source_dir) {
             (Some(image), _) => (image.clone(), false),
-            (None, Some(src)) => (self.build(&BuildSpec::of(ctx, src)).await?, true),
+            (None, Some(src)) => {
+                let image = self.build(&BuildSpec::of(ctx, src)).await?;
+                let image = match &ctx.push_to {
+                    Some(dest) => self.push(&image, dest, &ctx.log).await?,
+                    None => image,
+                };
+                (image, true)
+            }
             (None, None) => {
                 return Err(StageError::agent(
                     "a local-container job needs an image or code: this spec has neither",

@@ -345,8 +345,12 @@ fn source(
         }
     };
     notes.push(format!(
-        "Liftoff builds no images for kubernetes: running the {} job's code on base image {image}; init container {CODE_INIT_CONTAINER} fetches it into {CODE_MOUNT_DIR}",
-        job.source_type.label()
+        "Liftoff builds no images for kubernetes: running the {} job's code on base image {image}; init container {CODE_INIT_CONTAINER} fetches it into {CODE_MOUNT_DIR}{}",
+        job.source_type.label(),
+        match &ctx.push_to {
+            Some(dest) => format!(" (builder.destination {dest} is not used)"),
+            None => String::new(),
+        }
     ));
     let job_artifact = ctx.spec.job.as_deref().filter(|_| install_requirements);
     let fetch = fetch_script(job, job_artifact)?;
