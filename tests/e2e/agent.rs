@@ -26,6 +26,20 @@ async fn items(server: &Server, queue: &str) -> Vec<ItemWithRun> {
         .items
 }
 
+/// The run page of `admin/proj/RUN`.
+async fn run_page(server: &Server, run: String) -> liftoff_client::ops::web::RunDetail {
+    server
+        .client(ADMIN_KEY)
+        .call(liftoff_client::ops::web::LiftoffRunPage {
+            entity: "admin".into(),
+            project: "proj".into(),
+            run,
+            launch_item: false,
+        })
+        .await
+        .unwrap()
+}
+
 /// The first item of `queue` that failed, once one has (within `within`).
 async fn first_failed(server: &Server, queue: &str, within: Duration) -> ItemWithRun {
     eventually(within, "the item to fail", || async {
@@ -211,16 +225,66 @@ async fn a_bad_entry_point_fails_at_the_run_stage_with_its_stderr() {
     // the run reflects it too, with the exit code
     let run = failed.item.associated_run_id.clone().unwrap();
     assert_eq!(run_state(&server, &run).await, Some(State::Failed));
-    let page = server
-        .client(ADMIN_KEY)
-        .call(liftoff_client::ops::web::LiftoffRunPage {
-            entity: "admin".into(),
-            project: "proj".into(),
-            run,
-            launch_item: false,
-        })
-        .await
-        .unwrap();
+    let page = run_page(&server, run).await;
+    assert_eq!(page.run.exit_code, Some(2));
+}
+
+/// A job as a failing wandb script ends: a traceback, then wandb marks the
+/// run failed with exit code 1 (as it does for any exception, even a
+/// `sys.exit(2)`) and prints its summary, then the process exits 2. The
+/// item's error names the exception, not wandb's last line, and the run's
+/// exit code is the process's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_failed_jobs_error_names_its_exception_and_its_exit_code() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("server"), &[]);
+    queue(&server, tmp.path(), "default");
+    let _agent = AgentProcess::start(&server, &tmp.path().join("agent"), &["-q", "default"]);
+    let code = tmp.path().join("code");
+    std::fs::create_dir_all(&code).unwrap();
+    std::fs::write(
+        code.join("run.sh"),
+        r#"echo "epoch 3: loss 0.2"
+echo "Traceback (most recent call last):" >&2
+echo "RuntimeError: CUDA out of memory (simulated)" >&2
+curl -sf -u "api:$WANDB_API_KEY" -H 'content-type: application/json' \
+  -d '{"complete": true, "exitcode": 1}' \
+  "$WANDB_BASE_URL/files/$WANDB_ENTITY/$WANDB_PROJECT/$WANDB_RUN_ID/file_stream" > /dev/null || echo "curl failed"
+echo "wandb: Run history:" >&2
+echo "wandb: Find logs at: ./wandb/run-x/logs" >&2
+exit 2
+"#,
+    )
+    .unwrap();
+    let (status, _, err) = liftoff(
+        &server,
+        &code,
+        &[
+            "launch",
+            "--uri",
+            ".",
+            "-E",
+            "sh run.sh",
+            "--queue",
+            "default",
+            "-p",
+            "proj",
+        ],
+    );
+    assert!(status.success(), "{err}");
+    let failed = first_failed(&server, "default", Duration::from_secs(60)).await;
+    let e = failed.item.error.unwrap();
+    assert!(
+        e.message.starts_with(
+            "the job exited with code 2: RuntimeError: CUDA out of memory (simulated); last output:"
+        ),
+        "{}",
+        e.message
+    );
+    assert!(!e.message.contains("curl failed"), "{}", e.message);
+    let run = failed.item.associated_run_id.clone().unwrap();
+    let page = run_page(&server, run).await;
+    assert_eq!(page.run.state, State::Failed);
     assert_eq!(page.run.exit_code, Some(2));
 }
 

@@ -83,20 +83,11 @@ async fn image_and_code_jobs_run_in_containers() {
     assert!(status.success(), "{err}");
     let agent = AgentProcess::start(&server, &tmp.path().join("agent"), &["-q", "lc", "-j", "2"]);
     // an image job, with the queue's docker flags
-    let (status, _, err) = liftoff(
+    let (status, _, err) = launch_image(
         &server,
         tmp.path(),
-        &[
-            "launch",
-            "--docker-image",
-            &image,
-            "-E",
-            "sh -c 'echo image says $QUEUE_SETTING run=$WANDB_RUN_ID'",
-            "--queue",
-            "lc",
-            "-p",
-            "proj",
-        ],
+        &image,
+        "sh -c 'echo image says $QUEUE_SETTING run=$WANDB_RUN_ID'",
     );
     assert!(status.success(), "{err}");
     // a code job, built into an image on the job's base image
@@ -343,6 +334,30 @@ fn launch_code(
     (out.status, text(&out.stdout), text(&out.stderr))
 }
 
+/// `liftoff launch --docker-image IMAGE -E ENTRY -q lc -p proj` in `dir`.
+fn launch_image(
+    server: &Server,
+    dir: &std::path::Path,
+    image: &str,
+    entry: &str,
+) -> (std::process::ExitStatus, String, String) {
+    liftoff(
+        server,
+        dir,
+        &[
+            "launch",
+            "--docker-image",
+            image,
+            "-E",
+            entry,
+            "-q",
+            "lc",
+            "-p",
+            "proj",
+        ],
+    )
+}
+
 /// A real image registry (Debian's `docker-registry`, the CNCF
 /// distribution) on a free port, its storage in `dir`.
 struct Registry {
@@ -506,4 +521,33 @@ async fn builder_destination_pushes_built_images_to_a_registry() {
     // The image job's and the queued code job's builds: the same source,
     // so the same tag, pushed twice.
     assert_eq!(registry.tags("ml/train").len(), 1);
+}
+
+/// A stop request reaches a container as SIGINT first (as it reaches a
+/// process), so a job that finishes on Ctrl-C (a wandb run) gets to.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_container_gets_sigint_first() {
+    let Some(image) = image() else { return };
+    let (tmp, server) = server_with_lc_queue();
+    let (status, _, err) = launch_image(
+        &server,
+        tmp.path(),
+        &image,
+        "sh -c 'trap \"echo finishing-on-sigint; exit 0\" INT; echo waiting; while :; do sleep 0.2; done'",
+    );
+    assert!(status.success(), "{err}");
+    let agent = AgentProcess::start(&server, &tmp.path().join("agent"), &["-q", "lc"]);
+    let item = eventually(Duration::from_secs(60), "the job to start", || async {
+        if !agent.output().contains("waiting") {
+            return None;
+        }
+        queued_items(&server)
+            .await
+            .first()
+            .map(|i| i.item.id.clone())
+    })
+    .await;
+    crate::harness::stop_item(&server, &agent, item).await;
+    let out = agent.output();
+    assert!(out.contains("finishing-on-sigint"), "{out}");
 }

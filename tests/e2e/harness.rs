@@ -261,3 +261,38 @@ fn rand_suffix() -> u64 {
         .map(|d| d.as_nanos() as u64 % 1_000_000_007)
         .unwrap_or(0)
 }
+
+/// The items of `queue` (entity `admin`), newest first; `None` when the
+/// server does not answer.
+pub async fn try_queue_items(
+    server: &Server,
+    queue: &str,
+) -> Option<Vec<liftoff_client::ops::liftoff::ItemWithRun>> {
+    server
+        .client(ADMIN_KEY)
+        .call(liftoff_client::ops::liftoff::LiftoffRunQueue {
+            entity: "admin".into(),
+            queue: queue.into(),
+            first: 50,
+            after: None,
+        })
+        .await
+        .ok()
+        .map(|q| q.items)
+}
+
+/// Cancel a running item (its run is asked to stop) and wait for `agent`
+/// to say it stopped the job.
+pub async fn stop_item(server: &Server, agent: &AgentProcess, item_id: String) {
+    server
+        .client(ADMIN_KEY)
+        .call(liftoff_client::ops::liftoff::LiftoffCancelItem { item_id })
+        .await
+        .unwrap();
+    eventually(
+        Duration::from_secs(60),
+        "the agent to stop the job",
+        || async { agent.output().contains("the job was stopped").then_some(()) },
+    )
+    .await;
+}

@@ -142,9 +142,13 @@ assert "training done" in out, out
 print("READ OK", r.id)
 "#;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_launched_job_logs_to_liftoff_through_the_official_sdk() {
-    let Some(python) = python() else { return };
+/// A server with a local-process queue `default`, `train.py` (with
+/// `wandb` as its requirement) launched to it as a code job, and an agent
+/// polling it that makes its venvs from `python` (pip reuses its cache).
+fn launch_on_an_agent(
+    python: &str,
+    train: &str,
+) -> (tempfile::TempDir, Server, crate::harness::AgentProcess) {
     let tmp = tempfile::tempdir().unwrap();
     let server = Server::start(&tmp.path().join("server"), &[]);
     let (status, _, err) = crate::harness::liftoff(
@@ -156,7 +160,7 @@ async fn a_launched_job_logs_to_liftoff_through_the_official_sdk() {
     // the seed tutorial's job: train.py and its requirements
     let code = tmp.path().join("code");
     std::fs::create_dir_all(&code).unwrap();
-    std::fs::write(code.join("train.py"), TRAIN).unwrap();
+    std::fs::write(code.join("train.py"), train).unwrap();
     std::fs::write(code.join("requirements.txt"), "wandb\n").unwrap();
     let (status, out, err) = crate::harness::liftoff(
         &server,
@@ -172,7 +176,6 @@ async fn a_launched_job_logs_to_liftoff_through_the_official_sdk() {
         ],
     );
     assert!(status.success(), "{out}{err}");
-    // the agent makes its venvs from the test's Python (pip reuses its cache)
     let work = tmp.path().join("agent");
     std::fs::create_dir_all(&work).unwrap();
     let cfg = work.join("launch-config.yaml");
@@ -182,6 +185,13 @@ async fn a_launched_job_logs_to_liftoff_through_the_official_sdk() {
         &work,
         &["-q", "default", "-c", cfg.to_str().unwrap()],
     );
+    (tmp, server, agent)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_launched_job_logs_to_liftoff_through_the_official_sdk() {
+    let Some(python) = python() else { return };
+    let (tmp, server, agent) = launch_on_an_agent(&python, TRAIN);
     crate::harness::eventually(
         std::time::Duration::from_secs(300),
         "the run to finish",
@@ -218,16 +228,13 @@ async fn a_launched_job_logs_to_liftoff_through_the_official_sdk() {
         "{}",
         agent.output()
     );
-    let out = Command::new(&python)
-        .arg("-c")
-        .arg(READ)
-        .arg(tmp.path().join("dl"))
-        .env("WANDB_BASE_URL", &server.url)
-        .env("WANDB_API_KEY", ADMIN_KEY)
-        .env("WANDB_SILENT", "true")
-        .current_dir(tmp.path())
-        .output()
-        .unwrap();
+    let out = sdk_script(
+        &python,
+        READ,
+        &[tmp.path().join("dl").to_str().unwrap()],
+        &server,
+        tmp.path(),
+    );
     assert!(
         out.status.success(),
         "wandb.Api reads: {}\n{}",
@@ -235,6 +242,26 @@ async fn a_launched_job_logs_to_liftoff_through_the_official_sdk() {
         String::from_utf8_lossy(&out.stderr)
     );
     assert!(String::from_utf8_lossy(&out.stdout).contains("READ OK"));
+}
+
+/// `python -c SCRIPT ARGS` in `dir`, with wandb pointed at `server`.
+fn sdk_script(
+    python: &str,
+    script: &str,
+    args: &[&str],
+    server: &Server,
+    dir: &std::path::Path,
+) -> std::process::Output {
+    Command::new(python)
+        .arg("-c")
+        .arg(script)
+        .args(args)
+        .env("WANDB_BASE_URL", &server.url)
+        .env("WANDB_API_KEY", ADMIN_KEY)
+        .env("WANDB_SILENT", "true")
+        .current_dir(dir)
+        .output()
+        .unwrap()
 }
 
 /// The official `wandb` CLI next to the venv's python.
@@ -523,4 +550,60 @@ fn liftoff_takes_every_flag_of_wandb_launch_and_launch_agent() {
             ours[0]
         );
     }
+}
+
+const LOGS_UNTIL_STOPPED: &str = r#"import time, wandb
+with wandb.init() as run:
+    for i in range(3000):
+        run.log({"i": i})
+        print(f"logged {i}", flush=True)
+        time.sleep(0.1)
+"#;
+
+const LAST_LOGGED: &str = r#"
+import wandb
+r = list(wandb.Api().runs("admin/proj"))[0]
+print("STATE", r.state)
+print("LAST", max(row["i"] for row in r.scan_history(keys=["i"])))
+"#;
+
+/// A stop request ends a wandb job the way the SDK's own stop does
+/// (SIGINT first), so the run sends what it logged before it ends: its
+/// history reaches the last step the job printed. (With SIGTERM first,
+/// Python ended at once and the last seconds of metrics were lost.)
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_wandb_job_keeps_every_metric_it_logged() {
+    let Some(python) = python() else { return };
+    let (tmp, server, agent) = launch_on_an_agent(&python, LOGS_UNTIL_STOPPED);
+    let logged = |out: &str| {
+        out.lines()
+            .filter_map(|l| l.split("logged ").nth(1)?.trim().parse::<i64>().ok())
+            .max()
+    };
+    let item = crate::harness::eventually(
+        std::time::Duration::from_secs(300),
+        "the job to log 30 steps",
+        || async {
+            if logged(&agent.output())? < 30 {
+                return None;
+            }
+            let items = crate::harness::try_queue_items(&server, "default").await?;
+            items.first().map(|i| i.item.id.clone())
+        },
+    )
+    .await;
+    crate::harness::stop_item(&server, &agent, item).await;
+    let last = logged(&agent.output()).unwrap();
+    let out = sdk_script(&python, LAST_LOGGED, &[], &server, tmp.path());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(text.contains("STATE killed"), "{text}");
+    assert!(
+        text.contains(&format!("LAST {last}\n")),
+        "the job printed `logged {last}` last; the run's history: {text}"
+    );
 }

@@ -57,7 +57,7 @@ pub struct AgentOptions {
     pub heartbeat_interval: Duration,
     /// How often a running job's `stopped` flag is checked.
     pub stop_check_interval: Duration,
-    /// SIGTERM to SIGKILL.
+    /// SIGINT to SIGKILL (SIGTERM half way).
     pub stop_grace: Duration,
     /// Print job output on the agent's stdout.
     pub echo_jobs: bool,
@@ -656,8 +656,9 @@ async fn handle_item(shared: Arc<Shared>, queue: String, item: Popped) {
         Ok(Outcome::Exited(code)) => {
             log.note(&format!("the job exited with code {code}"));
             set_run_state(&shared, &target, &run_id, &spec, State::Failed, Some(code)).await;
+            let cause = log.cause().map(|c| format!(": {c}")).unwrap_or_default();
             let msg = format!(
-                "the job exited with code {code}; last output:\n{}",
+                "the job exited with code {code}{cause}; last output:\n{}",
                 log.tail()
             );
             fail(&shared, &item.item_id, &StageError::run(msg)).await;
@@ -665,7 +666,11 @@ async fn handle_item(shared: Arc<Shared>, queue: String, item: Popped) {
         Ok(Outcome::Signaled(sig)) => {
             log.note(&format!("the job was killed by {sig}"));
             set_run_state(&shared, &target, &run_id, &spec, State::Crashed, None).await;
-            let msg = format!("the job was killed by {sig}; last output:\n{}", log.tail());
+            let cause = log.cause().map(|c| format!(": {c}")).unwrap_or_default();
+            let msg = format!(
+                "the job was killed by {sig}{cause}; last output:\n{}",
+                log.tail()
+            );
             fail(&shared, &item.item_id, &StageError::run(msg)).await;
         }
         Ok(Outcome::Stopped) => {
@@ -803,6 +808,12 @@ async fn set_run_state(
         && *s != State::Crashed
         && !matches!(state, State::Killed)
     {
+        // A run the job's wandb marked failed keeps that, but its exit code
+        // is the process's (wandb says 1 for any exception, even a
+        // `sys.exit(2)`), as the item's error says.
+        if *s == State::Failed && state == State::Failed {
+            record_exit_code(shared, target, run_id, exit).await;
+        }
         return;
     }
     let upsert = UpsertBucket {
@@ -826,8 +837,12 @@ async fn set_run_state(
         tracing::warn!(run = run_id, error = %e, "cannot record the run's state");
         return;
     }
-    // The exit code, as the SDK's last file_stream request carries it (so
-    // the run page says "exit code 3"); a Liftoff server only, as the console.
+    record_exit_code(shared, target, run_id, exit).await;
+}
+
+/// The exit code, as the SDK's last file_stream request carries it (so the
+/// run page says "exit code 3"); a Liftoff server only, as the console.
+async fn record_exit_code(shared: &Shared, target: &RunTarget, run_id: &str, exit: Option<i32>) {
     if let (true, Some(code)) = (shared.run_console, exit) {
         let body = json!({"complete": true, "exitcode": code});
         if let Err(e) = shared

@@ -351,13 +351,30 @@ impl Workload for ContainerWorkload {
     }
 
     async fn stop(&mut self, grace: Duration) {
-        self.log.note(&format!("stopping container {}", self.name));
-        let _ = Command::new(&self.cli)
-            .args(["stop", "-t", &grace.as_secs().to_string(), &self.name])
-            .stdout(std::process::Stdio::null())
-            .stderr(std::process::Stdio::null())
+        // As a process is stopped: SIGINT first (a wandb run finishes and
+        // sends what it logged), then `stop` (SIGTERM, SIGKILL).
+        let half = grace / 2;
+        self.log.note(&format!(
+            "stopping container {} (SIGINT, then {} stop after {} s)",
+            self.name,
+            self.cli,
+            half.as_secs_f32()
+        ));
+        let quiet = |args: &[&str]| {
+            let mut cmd = Command::new(&self.cli);
+            cmd.args(args)
+                .stdout(std::process::Stdio::null())
+                .stderr(std::process::Stdio::null());
+            cmd
+        };
+        let _ = quiet(&["kill", "--signal", "INT", &self.name])
             .status()
             .await;
+        if self.inner.ended_within(half).await {
+            return;
+        }
+        let secs = (grace - half).as_secs().max(1).to_string();
+        let _ = quiet(&["stop", "-t", &secs, &self.name]).status().await;
         self.inner.stop(Duration::from_secs(2)).await;
     }
 

@@ -138,7 +138,8 @@ pub fn signal_name(n: i32) -> String {
 pub trait Workload: Send {
     /// Resolves when the job ends.
     async fn wait(&mut self) -> Outcome;
-    /// Ask the job to end (SIGTERM, then SIGKILL after `grace`).
+    /// Ask the job to end: SIGINT (as Ctrl-C, and as the wandb SDK stops a
+    /// run), SIGTERM after half of `grace`, SIGKILL after `grace`.
     async fn stop(&mut self, grace: Duration);
     /// A short description (pid, container name, Job name).
     fn describe(&self) -> String;

@@ -144,6 +144,13 @@ pub struct ProcessWorkload {
 }
 
 impl ProcessWorkload {
+    /// Wait at most `within` for the process to end; answers whether it did.
+    pub async fn ended_within(&mut self, within: Duration) -> bool {
+        tokio::time::timeout(within, self.child.wait())
+            .await
+            .is_ok()
+    }
+
     pub fn new(child: Child, log: JobLog) -> Self {
         let pid = child.id();
         Self {
@@ -196,18 +203,23 @@ impl Workload for ProcessWorkload {
     async fn stop(&mut self, grace: Duration) {
         self.stopped = true;
         let Some(pid) = self.pid else { return };
+        // SIGINT first, as Ctrl-C and the wandb SDK's own stop do: a wandb
+        // run then finishes and sends what it has not sent yet (SIGTERM
+        // ends Python at once, and the run's last metrics with it).
+        let half = grace / 2;
         self.log.note(&format!(
-            "stopping the job (SIGTERM, SIGKILL after {} s)",
-            grace.as_secs()
+            "stopping the job (SIGINT, SIGTERM after {} s, SIGKILL after {} s)",
+            half.as_secs_f32(),
+            grace.as_secs_f32()
         ));
-        signal_group(pid, "TERM").await;
-        if tokio::time::timeout(grace, self.child.wait())
-            .await
-            .is_err()
-        {
-            signal_group(pid, "KILL").await;
-            let _ = self.child.kill().await;
+        for (signal, wait) in [("INT", half), ("TERM", grace - half)] {
+            signal_group(pid, signal).await;
+            if self.ended_within(wait).await {
+                return;
+            }
         }
+        signal_group(pid, "KILL").await;
+        let _ = self.child.kill().await;
     }
 
     fn describe(&self) -> String {
