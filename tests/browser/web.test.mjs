@@ -349,9 +349,9 @@ test("a failing job shows its error on its row; requeue pushes it again", async 
   await page.waitForFunction(() => document.title === "web-q · queue · Liftoff");
   await eventually("the failing item to fail", async () => (await statusOf(failing.item)) === "Failed", 90_000);
   const error = await page.waitForSelector(`tbody[data-item="${failing.item}"] .error-row`, { timeout: 20_000 });
-  const summary = await error.textContent();
+  const summary = await error.$eval("summary", (e) => e.textContent);
   // The row says why without opening it: the exception the output ended with.
-  assert.match(summary, /Error\s+run stage: the job exited with code 3; last output: … ERROR ValueError: the data set is empty/);
+  assert.match(summary, /^Error\s*run stage: the job exited with code 3: ValueError: the data set is empty$/);
   await error.click("summary");
   assert.match(await error.textContent(), /ValueError: the data set is empty/);
   await shot("queue-items-failed");
@@ -360,6 +360,42 @@ test("a failing job shows its error on its row; requeue pushes it again", async 
   await page.click(".bulk button:has-text('Requeue')");
   await page.waitForSelector(".toast:has-text('Requeued 1 item.')");
   await eventually("a new item", async () => (await page.$$("tbody[data-item]")).length === 4, 20_000);
+});
+
+test("a poll updates rows in place: an open priority editor, focus and an open error survive it", async () => {
+  const running = await launchWith({ "#config-steps": "30", "#config-pause": "0.3" });
+  const waiting = await launchWith({ "#config-steps": "1" });
+  await page.goto(`${server.url}/launch/admin/web-q`);
+  await eventually("the first item to run", async () => (await statusOf(running.item)) === "Running", 60_000);
+  const row = (id) => `tbody[data-item="${id}"]`;
+  // Marks on the elements themselves: a row drawn again would lose them.
+  await page.evaluate(([a, b]) => {
+    for (const id of [a, b]) document.querySelector(`tbody[data-item="${id}"]`).liftoffMark = id;
+  }, [running.item, waiting.item]);
+  const marked = () => page.evaluate(([a, b]) =>
+    [a, b].every((id) => document.querySelector(`tbody[data-item="${id}"]`)?.liftoffMark === id), [running.item, waiting.item]);
+  const duration = () => page.textContent(`${row(running.item)} td.num`);
+  // Polls go on while the waiting item's priority editor is open.
+  await page.click(`${row(waiting.item)} button[data-priority-edit]`);
+  const select = `${row(waiting.item)} select[data-priority]`;
+  await page.waitForSelector(select);
+  const before = await duration();
+  await eventually("a poll to redraw the running row", async () => (await duration()) !== before, 15_000);
+  assert.ok(await page.$(select), "the editor is still open after a poll");
+  assert.ok(await page.$eval(select, (e) => e === document.activeElement), "and still focused");
+  // Escape closes it unchanged, with the focus on its button.
+  await page.press(select, "Escape");
+  assert.equal(await page.$(select), null);
+  assert.ok(await page.$eval(`${row(waiting.item)} button[data-priority-edit]`, (e) => e === document.activeElement));
+  // A focused checkbox keeps its focus through the next poll.
+  await page.focus(`${row(running.item)} input[data-select]`);
+  const then = await duration();
+  await eventually("another poll", async () => (await duration()) !== then, 15_000);
+  assert.ok(await page.$eval(`${row(running.item)} input[data-select]`, (e) => e === document.activeElement), "the checkbox kept its focus");
+  assert.ok(await marked(), "both rows are the elements they were");
+  await eventually("both items to finish", async () =>
+    (await statusOf(running.item)) === "Finished" && (await statusOf(waiting.item)) === "Finished", 90_000);
+  assert.ok(await marked(), "rows that changed status are still the elements they were");
 });
 
 test("the job page lists versions, details, dependencies and inputs", async () => {

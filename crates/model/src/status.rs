@@ -316,9 +316,77 @@ pub fn service_key(item: &QueueItem, prioritized: bool) -> (i64, Option<OffsetDa
     )
 }
 
+/// Of a job's last lines (as the log keeps them: stderr marked `ERROR `),
+/// the one that most likely says why it failed: the last exception or error
+/// line (Python's `RuntimeError: ...`, a Rust panic, `error: ...`), read
+/// past wandb's closing summary and the agent's own notes.
+pub fn likely_cause<'a>(lines: impl DoubleEndedIterator<Item = &'a str>) -> Option<&'a str> {
+    lines
+        .rev()
+        .map(|l| l.strip_prefix("ERROR ").unwrap_or(l).trim())
+        .filter(|l| !l.is_empty() && !l.starts_with("wandb:") && !l.starts_with("[liftoff]"))
+        .find(|l| says_why(l))
+}
+
+fn says_why(line: &str) -> bool {
+    let lower = line.to_ascii_lowercase();
+    if ["error:", "error[", "fatal:", "fatal error"]
+        .iter()
+        .any(|p| lower.starts_with(p))
+        || line.contains("panicked at")
+    {
+        return true;
+    }
+    // `SomeError: why`, `pkg.mod.SomeException`, `KeyboardInterrupt`.
+    let name = line.split([':', ' ']).next().unwrap_or_default();
+    let is_name = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '.')
+        && name.chars().next().is_some_and(|c| c.is_ascii_alphabetic());
+    let last = name.rsplit('.').next().unwrap_or(name);
+    is_name
+        && (line.len() == name.len() || line[name.len()..].starts_with(':'))
+        && ["Error", "Exception", "Interrupt", "Exit"]
+            .iter()
+            .any(|s| last.ends_with(s))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_cause_is_the_last_error_line_before_wandbs_summary() {
+        let tail = [
+            "epoch 3: loss 0.2",
+            "ERROR Traceback (most recent call last):",
+            "ERROR   File \"train.py\", line 14, in <module>",
+            "ERROR RuntimeError: CUDA out of memory (simulated)",
+            "ERROR wandb: ",
+            "ERROR wandb: Run history:",
+            "ERROR wandb: Find logs at: ./wandb/run-x/logs",
+            "[liftoff] the job exited with code 2",
+        ];
+        assert_eq!(
+            likely_cause(tail.into_iter()),
+            Some("RuntimeError: CUDA out of memory (simulated)")
+        );
+        for (line, why) in [
+            ("torch.cuda.OutOfMemoryError: CUDA out of memory", true),
+            ("KeyboardInterrupt", true),
+            ("thread 'main' panicked at src/main.rs:2:5:", true),
+            ("error: no such file", true),
+            ("ERROR: pip could not find a version", true),
+            ("Error handling is hard", false),
+            ("loss: 0.3", false),
+            ("RuntimeWarning: overflow", false),
+            ("MyErrors are: many", false),
+        ] {
+            assert_eq!(likely_cause([line].into_iter()).is_some(), why, "{line}");
+        }
+        assert_eq!(likely_cause(["all fine", "wandb: done"].into_iter()), None);
+    }
 
     fn item(state: ItemState) -> QueueItem {
         QueueItem::new("i", state)

@@ -1,72 +1,141 @@
 //! Table rows drawn from HTML, keyed: the queue page's thousand items.
 //! Building them node by node (one DOM call per element and attribute, one
-//! `innerHTML` per row) took most of a second; here every new row of a
-//! redraw comes from one parse, rows whose key did not change keep their
-//! element (and its focus, an open `<details>`), and only misplaced rows move.
+//! `innerHTML` per row) took most of a second; here every new or changed
+//! row of a redraw comes from one parse. A row keeps its element for as long
+//! as its item is listed: when what it shows changes (a duration ticking,
+//! "12 s ago"), the element is brought in line node by node ([`morph`]), so
+//! focus, a text selection, an open `<details>` and an open priority editor
+//! (`data-keep`) survive the poll. Only misplaced rows move.
 
 use std::collections::HashMap;
 
 use wasm_bindgen::JsCast as _;
-use web_sys::{Element, HtmlTemplateElement};
+use web_sys::{Element, HtmlTemplateElement, Node};
 
-/// The rows drawn into one table so far.
+/// The rows drawn into one table so far: (id, content key, element).
 #[derive(Default)]
 pub struct HtmlRows {
     table: Option<Element>,
-    drawn: Vec<(String, Element)>,
+    drawn: Vec<(String, String, Element)>,
 }
 
 impl HtmlRows {
-    /// Make `table`'s drawn rows `rows`, in order: each a key (everything
-    /// the row shows) and its markup (one `<tbody>`, from escaped values),
-    /// asked for only when the key is new. Answers the rows it created.
+    /// Make `table`'s drawn rows `rows`, in order: each an id, a key
+    /// (everything the row shows) and its markup (one `<tbody>`, from
+    /// escaped values), asked for only when the id is new or its key
+    /// changed. Answers the rows it created.
     pub fn draw<F: FnOnce() -> String>(
         &mut self,
         table: &Element,
-        rows: impl IntoIterator<Item = (String, F)>,
+        rows: impl IntoIterator<Item = (String, String, F)>,
     ) -> Vec<Element> {
         if self.table.as_ref() != Some(table) {
             // A new table (the old one was replaced): nothing of ours is in it.
             self.table = Some(table.clone());
             self.drawn.clear();
         }
-        let mut old: HashMap<String, Element> = self.drawn.drain(..).collect();
-        let mut keys = Vec::new();
+        let mut old: HashMap<String, (String, Element)> = self
+            .drawn
+            .drain(..)
+            .map(|(id, key, el)| (id, (key, el)))
+            .collect();
+        let mut order = Vec::new();
         let mut markup = String::new();
-        for (key, html) in rows {
-            if !old.contains_key(&key) {
+        for (id, key, html) in rows {
+            let kept = old.get(&id).is_some_and(|(k, _)| *k == key);
+            if !kept {
                 markup.push_str(&html());
             }
-            keys.push(key);
+            order.push((id, key, kept));
         }
-        let fresh = parse(&markup);
-        let mut next_fresh = fresh.iter().cloned();
-        for key in keys {
-            let el = match old.remove(&key) {
-                Some(el) => el,
-                // Markup that was not one <tbody> per row: draw what parsed.
-                None => match next_fresh.next() {
-                    Some(el) => el,
-                    None => continue,
-                },
+        let parsed = parse(&markup);
+        let mut next_parsed = parsed.into_iter();
+        let mut created = Vec::new();
+        for (id, key, kept) in order {
+            let el = match (old.remove(&id), kept) {
+                (Some((_, el)), true) => el,
+                (previous, false) => {
+                    // Markup that was not one <tbody> per row: draw what parsed.
+                    let Some(new) = next_parsed.next() else {
+                        continue;
+                    };
+                    match previous {
+                        Some((_, el)) => {
+                            morph(&el, &new);
+                            el
+                        }
+                        None => {
+                            created.push(new.clone());
+                            new
+                        }
+                    }
+                }
+                (None, true) => continue,
             };
-            self.drawn.push((key, el));
+            self.drawn.push((id, key, el));
         }
-        for el in old.into_values() {
+        for (_, el) in old.into_values() {
             el.remove();
         }
         // The rows still in the table are in their old order: walk the new
         // order with a cursor on them, moving a row only when it is not the
         // one under the cursor (new rows are inserted there).
         let mut cursor = table.query_selector(":scope > tbody").ok().flatten();
-        for (_, el) in &self.drawn {
+        for (_, _, el) in &self.drawn {
             if cursor.as_ref() == Some(el) {
                 cursor = el.next_element_sibling();
             } else {
                 let _ = table.insert_before(el, cursor.as_ref().map(AsRef::as_ref));
             }
         }
-        fresh
+        created
+    }
+}
+
+/// Make `old` show what `new` shows, keeping every node whose tag is the
+/// same: attributes set and removed (an open `<details>` stays open),
+/// text changed in place, children matched in order. Where the children
+/// differ in kind, they are replaced, unless the user is working in one
+/// (`data-keep` under `old`), which is left as it is.
+fn morph(old: &Element, new: &Element) {
+    let names = |e: &Element| -> Vec<String> {
+        e.get_attribute_names()
+            .iter()
+            .filter_map(|n| n.as_string())
+            .collect()
+    };
+    for name in names(new) {
+        let value = new.get_attribute(&name);
+        if old.get_attribute(&name) != value {
+            let _ = old.set_attribute(&name, value.as_deref().unwrap_or_default());
+        }
+    }
+    for name in names(old) {
+        let user_opened = name == "open" && old.tag_name() == "DETAILS";
+        if !user_opened && !new.has_attribute(&name) {
+            let _ = old.remove_attribute(&name);
+        }
+    }
+    let (from, to) = (old.child_nodes(), new.child_nodes());
+    let pairs: Vec<(Node, Node)> = (0..from.length().max(to.length()))
+        .map_while(|i| Some((from.item(i)?, to.item(i)?)))
+        .collect();
+    let same_shape = from.length() == to.length()
+        && pairs
+            .iter()
+            .all(|(a, b)| a.node_type() == b.node_type() && a.node_name() == b.node_name());
+    if !same_shape {
+        if old.query_selector("[data-keep]").ok().flatten().is_none() {
+            old.set_inner_html(&new.inner_html());
+        }
+        return;
+    }
+    for (a, b) in pairs {
+        match (a.dyn_ref::<Element>(), b.dyn_ref::<Element>()) {
+            (Some(a), Some(b)) => morph(a, b),
+            _ if a.node_value() != b.node_value() => a.set_node_value(b.node_value().as_deref()),
+            _ => {}
+        }
     }
 }
 

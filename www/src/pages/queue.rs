@@ -351,6 +351,25 @@ fn ItemsTab(
     // `item_html`): listeners on the table handle them, and one effect
     // keeps the checkboxes in step with `selected`.
     let table = NodeRef::<leptos::html::Div>::new();
+    // The open priority editor: its cell and the button it replaced (the
+    // redraws leave a `data-keep` editor alone), put back when it closes,
+    // with the focus on it.
+    let editing = StoredValue::new_local(None::<(web_sys::Element, web_sys::Element)>);
+    let close_editor = move || {
+        if let Some((cell, button)) = editing.try_update_value(Option::take).flatten() {
+            let focused = cell.contains(
+                web_sys::window()
+                    .and_then(|w| w.document())
+                    .and_then(|d| d.active_element())
+                    .as_ref()
+                    .map(AsRef::as_ref),
+            );
+            cell.replace_children_with_node_1(&button);
+            if focused && let Some(b) = button.dyn_ref::<web_sys::HtmlElement>() {
+                let _ = b.focus();
+            }
+        }
+    };
     let on_change = move |ev: leptos::ev::Event| {
         let Some(el) = target_element(&ev) else {
             return;
@@ -365,6 +384,7 @@ fn ItemsTab(
             });
         } else if let Some(id) = el.get_attribute("data-priority") {
             set_priority(id, event_target_value(&ev));
+            close_editor();
         }
     };
     let on_click = move |ev: leptos::ev::MouseEvent| {
@@ -381,12 +401,27 @@ fn ItemsTab(
             .get_attribute("data-level")
             .and_then(|l| l.parse().ok());
         let label = button.get_attribute("data-label").unwrap_or_default();
+        close_editor();
         cell.set_inner_html(&priority_select_html(&id, &label, current));
         if let Some(select) = cell
             .first_element_child()
             .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
         {
             let _ = select.focus();
+        }
+        editing.set_value(Some((cell, button)));
+    };
+    // Escape, or leaving the editor, closes it unchanged.
+    let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
+        let in_editor = target_element(&ev).is_some_and(|e| e.has_attribute("data-priority"));
+        if in_editor && ev.key() == "Escape" {
+            ev.stop_propagation();
+            close_editor();
+        }
+    };
+    let on_focusout = move |ev: leptos::ev::FocusEvent| {
+        if target_element(&ev).is_some_and(|e| e.has_attribute("data-priority")) {
+            close_editor();
         }
     };
     Effect::new(move |_| {
@@ -425,7 +460,7 @@ fn ItemsTab(
                         let is_hl = hl.as_deref() == Some(row.item.id.as_str());
                         let key = format!("{}|{is_hl}|{can_select}|{prioritized}", row_key(row));
                         let checked = chosen.contains(&row.item.id);
-                        (key, move || {
+                        (row.item.id.clone(), key, move || {
                             item_html(row, is_hl, checked, can_select, prioritized)
                         })
                     }),
@@ -481,7 +516,7 @@ fn ItemsTab(
                     <p>"Launch a job from a project's Jobs page, or with "<code>"liftoff launch --queue"</code>"."</p>
                 </Empty>
             }>
-                <div node_ref=table on:change=on_change on:click=on_click>
+                <div node_ref=table on:change=on_change on:click=on_click on:keydown=on_keydown on:focusout=on_focusout>
                 <DataTable class="items" caption="Items of this queue, newest first"
                     lead=ViewFn::from(move || view! {
                         <input type="checkbox" aria-label="Select all items" prop:checked=all_selected
@@ -513,6 +548,7 @@ fn priority_select_html(id: &str, label: &str, current: Option<Priority>) -> Str
             ("class", Some("compact")),
             ("aria-label", Some(&format!("Priority of {label}"))),
             ("data-priority", Some(id)),
+            ("data-keep", Some("")),
         ],
     );
     for p in Priority::ALL {

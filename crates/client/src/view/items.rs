@@ -89,8 +89,10 @@ impl ItemRow {
 }
 
 /// A (multi-line) error in one line: its first line, then ` … ` and the
-/// last line of output that is not the agent's own `[liftoff]` note (the
-/// exception a traceback ends with), each cut at 160 characters.
+/// output line that most likely says why (`status::likely_cause`: the last
+/// exception or error line, read past wandb's closing summary), else the
+/// last line that is not the agent's own `[liftoff]` note, each cut at 160
+/// characters. A first line that already names the cause stands alone.
 pub fn error_line(message: &str) -> String {
     let cut = |l: &str| -> String {
         let l = l.trim();
@@ -102,13 +104,16 @@ pub fn error_line(message: &str) -> String {
     let mut lines = message.lines().filter(|l| !l.trim().is_empty());
     let first = lines.next().unwrap_or("");
     let rest: Vec<&str> = lines.collect();
-    let last = rest
-        .iter()
-        .rev()
-        .find(|l| !l.trim_start().starts_with("[liftoff]"))
-        .or(rest.last());
-    match last {
-        Some(last) => format!("{} … {}", cut(first), cut(last)),
+    let why = liftoff_model::status::likely_cause(rest.iter().copied()).or_else(|| {
+        rest.iter()
+            .rev()
+            .find(|l| !l.trim_start().starts_with("[liftoff]"))
+            .or(rest.last())
+            .copied()
+    });
+    match why {
+        Some(why) if first.contains(why.trim()) => cut(first.trim_end_matches("; last output:")),
+        Some(why) => format!("{} … {}", cut(first), cut(why)),
         None => cut(first),
     }
 }
@@ -638,6 +643,18 @@ mod tests {
         assert_eq!(
             error_line(agent),
             "the job exited with code 3; last output: … ValueError: the data set is empty"
+        );
+        // A wandb job: the exception, not wandb's summary after it; when the
+        // agent named it first, once.
+        let wandb = "the job exited with code 2; last output:\nERROR RuntimeError: out of memory\nERROR wandb: Run history:\nERROR wandb: Find logs at: ./wandb/x\n";
+        assert_eq!(
+            error_line(wandb),
+            "the job exited with code 2; last output: … RuntimeError: out of memory"
+        );
+        let named = wandb.replacen("code 2;", "code 2: RuntimeError: out of memory;", 1);
+        assert_eq!(
+            error_line(&named),
+            "the job exited with code 2: RuntimeError: out of memory"
         );
         assert_eq!(error_line("no such image"), "no such image");
         assert_eq!(error_line(&"x".repeat(200)).chars().count(), 161);
