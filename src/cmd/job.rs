@@ -431,6 +431,14 @@ pub async fn run(cmd: JobCommand) -> anyhow::Result<()> {
                 fetched.info.version_index.unwrap_or(0),
                 fetched.info.aliases.join(", ")
             );
+            if let Some(d) = fetched
+                .info
+                .description
+                .as_deref()
+                .filter(|d| !d.is_empty())
+            {
+                crate::out!("description: {d}");
+            }
             let doc = serde_json::to_value(&fetched.spec)?;
             if let Some(o) = doc.as_object() {
                 for (k, v) in o.iter().filter(|(k, _)| !k.starts_with('_')) {

@@ -176,6 +176,9 @@ test("the Config tab shows a saved config at once, and the next edit starts from
   await page.waitForSelector(".toast:has-text('Queue saved.')");
   await page.waitForSelector(".tab-panel pre.code:has-text('{{who}}')");
   await page.waitForSelector("table.variables code:has-text('{{who}}')");
+  // The variable's schema in words, not as JSON.
+  assert.match(await page.textContent("table.variables tbody td:nth-child(2)"), /^string/);
+  assert.doesNotMatch(await page.textContent("table.variables tbody"), /[{}"]type/);
   await page.click(".tab-panel button:has-text('Edit')");
   assert.deepEqual(JSON.parse(await page.inputValue("#queue-config")), { note: "{{who}}" });
   await page.fill("#queue-config", "{}");

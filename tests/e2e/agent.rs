@@ -1366,3 +1366,42 @@ async fn launch_build_checks_its_queue_before_building() {
     let (_, out, _) = liftoff(&server, tmp.path(), &["queue", "show", "lc"]);
     assert!(out.contains("ITEMS\nnone."), "{out}");
 }
+
+/// A job's description (`job create -d`, which describes the version, as
+/// wandb does) is what `job describe` and the web app's job list show.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_jobs_description_is_shown_with_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("server"), &[]);
+    let (status, _, err) = liftoff(
+        &server,
+        tmp.path(),
+        &[
+            "job",
+            "create",
+            "image",
+            "busybox:1.36",
+            "-p",
+            "proj",
+            "-n",
+            "img",
+            "-E",
+            "echo hi",
+            "-d",
+            "Says hi from busybox",
+        ],
+    );
+    assert!(status.success(), "{err}");
+    let (status, out, err) = liftoff(&server, tmp.path(), &["job", "describe", "admin/proj/img"]);
+    assert!(status.success(), "{err}");
+    assert!(out.contains("description: Says hi from busybox"), "{out}");
+    let jobs = server
+        .client(ADMIN_KEY)
+        .call(liftoff_client::ops::web::LiftoffJobs {
+            entity: "admin".into(),
+            project: "proj".into(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(jobs[0].description.as_deref(), Some("Says hi from busybox"));
+}

@@ -96,6 +96,43 @@ impl JsonSchema {
         }
     }
 
+    /// The schema in words, for a table: its type, then the values it
+    /// allows or its bounds, then its default, e.g. `integer ≥ 1 and ≤ 8,
+    /// default 2` or `string, one of small, large`.
+    pub fn summary(&self) -> String {
+        let text = |v: &Value| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let mut out = self.kind.map_or("any value", SchemaType::as_str).to_owned();
+        if let Some(allowed) = &self.allowed {
+            let values: Vec<String> = allowed.iter().map(text).collect();
+            out.push_str(&format!(", one of {}", values.join(", ")));
+        } else {
+            let bound =
+                |inclusive: &Option<Number>, exclusive: &Option<Number>, or_equal, strict| {
+                    inclusive
+                        .as_ref()
+                        .map(|n| format!("{or_equal} {n}"))
+                        .or_else(|| exclusive.as_ref().map(|n| format!("{strict} {n}")))
+                };
+            let bounds: Vec<String> = [
+                bound(&self.minimum, &self.exclusive_minimum, "≥", ">"),
+                bound(&self.maximum, &self.exclusive_maximum, "≤", "<"),
+            ]
+            .into_iter()
+            .flatten()
+            .collect();
+            if !bounds.is_empty() {
+                out.push_str(&format!(" {}", bounds.join(" and ")));
+            }
+        }
+        if let Some(d) = &self.default {
+            out.push_str(&format!(", default {}", text(d)));
+        }
+        out
+    }
+
     /// Every problem of `value` against this schema, depth first.
     pub fn validate(&self, value: &Value) -> Vec<Problem> {
         let mut problems = Vec::new();
@@ -302,6 +339,24 @@ fn num(n: f64) -> String {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_schema_in_words() {
+        let words = |v: Value| serde_json::from_value::<JsonSchema>(v).unwrap().summary();
+        assert_eq!(
+            words(json!({"type": "integer", "minimum": 1, "maximum": 8, "default": 2})),
+            "integer ≥ 1 and ≤ 8, default 2"
+        );
+        assert_eq!(
+            words(json!({"type": "string", "enum": ["small", "large"], "default": "small"})),
+            "string, one of small, large, default small"
+        );
+        assert_eq!(
+            words(json!({"type": "number", "exclusiveMinimum": 0})),
+            "number > 0"
+        );
+        assert_eq!(words(json!({})), "any value");
+    }
 
     #[test]
     fn lists_every_problem_with_paths() {

@@ -119,7 +119,7 @@ pub fn Console(
                         }
                         let mut out = String::new();
                         for (_, text) in l {
-                            out.push_str(text);
+                            out.push_str(&liftoff_client::view::console_line(text));
                             out.push('\n');
                         }
                         out

@@ -38,8 +38,10 @@ pub fn Drawer(
     let aside = NodeRef::<leptos::html::Aside>::new();
     let close = move || open.set(false);
     let opener: Rc<RefCell<Option<web_sys::HtmlElement>>> = Rc::default();
+    let toasts = crate::components::toast::use_toasts();
     Effect::new(move |_| {
         if open.get() {
+            toasts.clear();
             *opener.borrow_mut() = active_element();
             // After the drawer is drawn: its first field (its body's, so
             // not the close button), else the drawer itself.

@@ -58,6 +58,8 @@ struct Loaded {
     username: String,
     /// Where the viewer may create runs: their own entity and their teams.
     entities: Vec<String>,
+    /// `runs` are the job's own (else the project's: it has none yet).
+    runs_of_job: bool,
 }
 
 #[component]
@@ -78,7 +80,8 @@ fn LaunchPanel(target: LaunchTarget, open: RwSignal<bool>) -> impl IntoView {
             let queues = loads::queues(&client, info.caps, &info.viewer.entities()).await?;
             let mut runs: Vec<RunRow> =
                 job.runs().into_iter().map(|(_, r)| r.run.clone()).collect();
-            if runs.is_empty() {
+            let runs_of_job = !runs.is_empty();
+            if !runs_of_job {
                 runs = client
                     .call(LiftoffProjectRuns {
                         entity: t.entity.clone(),
@@ -99,6 +102,7 @@ fn LaunchPanel(target: LaunchTarget, open: RwSignal<bool>) -> impl IntoView {
                     .collect(),
                 queues: queues.iter().map(|q| QueueChoice::of(&q.queue)).collect(),
                 runs,
+                runs_of_job,
                 entities: info.viewer.entities(),
                 username: info.viewer.username,
             })
@@ -125,6 +129,7 @@ fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) ->
         queues,
         active,
         runs,
+        runs_of_job,
         username,
         entities,
     } = loaded;
@@ -311,13 +316,22 @@ fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) ->
     let problem =
         move |path: &'static str| move || problems.with(|p| problem_at(p, path).map(str::to_owned));
     let version_options: Vec<(String, String)> = job.with_value(|j| {
-        let mut o = vec![("latest".to_owned(), "latest".to_owned())];
+        // "latest (v3)", then each version with its other aliases.
+        let newest = j
+            .versions
+            .iter()
+            .find(|v| v.aliases.iter().any(|a| a == "latest"));
+        let latest = match newest {
+            Some(v) => format!("latest ({})", v.version()),
+            None => "latest".to_owned(),
+        };
+        let mut o = vec![("latest".to_owned(), latest)];
         o.extend(j.versions.iter().map(|v| {
             let extra: Vec<&str> = v
                 .aliases
                 .iter()
                 .map(String::as_str)
-                .filter(|a| *a != v.version())
+                .filter(|a| *a != v.version() && *a != "latest")
                 .collect();
             (
                 v.version(),
@@ -345,7 +359,12 @@ fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) ->
     });
     let no_queues = queue_options.is_empty();
     let run_options: Vec<(String, String)> = runs.with_value(|r| {
-        let mut o = vec![(String::new(), "Choose a run…".to_owned())];
+        let choose = if runs_of_job {
+            "Choose a run of this job…"
+        } else {
+            "Choose a run of this project (none from this job yet)…"
+        };
+        let mut o = vec![(String::new(), choose.to_owned())];
         o.extend(
             r.iter()
                 .map(|x| (x.name.clone(), format!("{} ({})", x.title(), x.state))),

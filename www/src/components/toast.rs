@@ -19,6 +19,11 @@ impl Toasts {
         provide_context(Toasts(RwSignal::new(vec![])));
     }
 
+    /// Close every toast (a drawer opening: they would cover its buttons).
+    pub fn clear(&self) {
+        self.0.set(vec![]);
+    }
+
     /// Show `text` (and a link `(href, label)`) for a while.
     pub fn show(&self, text: impl Into<String>, link: Option<(String, String)>) {
         let list = self.0;

@@ -13,8 +13,15 @@ pub fn ConnectPage() -> impl IntoView {
     let key = RwSignal::new(String::new());
     let show_key = RwSignal::new(false);
     let missing_key = RwSignal::new(false);
+    let bad_base = RwSignal::new(false);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
+        let b = base.get_untracked();
+        let b = b.trim();
+        bad_base.set(!(b.starts_with("http://") || b.starts_with("https://")) || b.len() < 9);
+        if bad_base.get_untracked() {
+            return;
+        }
         // A blank key keeps the saved one (to change only the base URL).
         let typed = key.get_untracked();
         let saved = session.creds.get_untracked().map(|c| c.api_key);
@@ -74,15 +81,23 @@ pub fn ConnectPage() -> impl IntoView {
             <form class="form card" on:submit=submit>
                 <div class="field">
                     <label for="base-url">"Base URL"</label>
-                    <input id="base-url" type="url" autocomplete="url" bind:value=base/>
+                    <input id="base-url" type="text" inputmode="url" autocomplete="url" spellcheck="false"
+                        aria-invalid=move || bad_base.get().to_string() bind:value=base/>
                     <p class="help">"Defaults to where this page came from."</p>
+                    {move || bad_base.get().then(|| view! {
+                        <p class="field-error" role="alert">"Enter the server's address with http:// or https://, like http://127.0.0.1:8080."</p>
+                    })}
                 </div>
                 <div class="field">
                     <label for="api-key">"API key"</label>
                     <div class="input-row">
                         <input id="api-key" autocomplete="off" spellcheck="false"
                             type=move || if show_key.get() { "text" } else { "password" }
-                            placeholder=move || if session.creds.get().is_some() { "saved (enter a new one to replace it)" } else { "40 characters" }
+                            placeholder=move || match (session.creds.get(), session.server.get()) {
+                                (None, _) => "40 characters",
+                                (Some(_), Some(Some(Err(_)))) => "the saved key did not work: enter another",
+                                (Some(_), _) => "saved (enter a new one to replace it)",
+                            }
                             bind:value=key/>
                         <button type="button" class="btn" aria-pressed=move || show_key.get().to_string()
                             on:click=move |_| show_key.update(|s| *s = !*s)>

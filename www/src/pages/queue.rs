@@ -863,8 +863,13 @@ fn AgentsTab(
                                     view! {
                                         <tr>
                                             <td><strong>{a.agent.hostname.clone()}</strong><div class="muted small">{a.agent.name.clone()}</div></td>
-                                            <td><LivenessBadge liveness=a.liveness/>
-                                                {a.agent.stop_polling.then_some(view! { <div class="muted small">"stopping"</div> })}</td>
+                                            <td>{if a.agent.stop_polling && a.liveness.is_alive() {
+                                                // Asked to stop: it takes no new jobs, whatever its heartbeat says.
+                                                view! { <span class="badge wait">"Stopping"</span>
+                                                    <div class="muted small">"takes no new jobs"</div> }.into_any()
+                                            } else {
+                                                view! { <LivenessBadge liveness=a.liveness/> }.into_any()
+                                            }}</td>
                                             <td>{a.heartbeat.clone()}</td>
                                             <td>{a.agent.version.clone().unwrap_or_else(|| "—".into())}</td>
                                             <td>{queues}</td>
@@ -971,11 +976,11 @@ fn ConfigTab(detail: RwSignal<Option<QueueDetail>>, refresh: Callback<()>) -> im
                 {if vars.is_empty() {
                     view! { <p class="muted">"None."</p> }.into_any()
                 } else {
-                    let rows: Vec<(String, String)> = vars.iter().map(|v| (format!("{{{{{}}}}}", v.name), serde_json::to_string(v.schema()).unwrap_or_default())).collect();
+                    let rows: Vec<(String, String)> = vars.iter().map(|v| (format!("{{{{{}}}}}", v.name), v.schema().summary())).collect();
                     view! {
-                        <DataTable class="variables" caption="Template variables" columns=vec![("Name", false), ("Schema", false)]>
+                        <DataTable class="variables" caption="Template variables" columns=vec![("Name", false), ("Values", false)]>
                             <tbody>{rows.into_iter().map(|(name, schema)| view! {
-                                <tr><td><code>{name}</code></td><td><code>{schema}</code></td></tr>
+                                <tr><td><code>{name}</code></td><td>{schema}</td></tr>
                             }).collect_view()}</tbody>
                         </DataTable>
                     }.into_any()

@@ -560,7 +560,11 @@ fn job_from(op: &str, c: &Value) -> Result<Job, Error> {
     Ok(Job {
         id: string_at(op, c, &["id"])?,
         name: string_at(op, c, &["name"])?,
-        description: s(c, &["description"]).filter(|d| !d.is_empty()),
+        // The collection's, else the newest version's (`job create -d`
+        // and wandb describe the version).
+        description: s(c, &["description"])
+            .filter(|d| !d.is_empty())
+            .or_else(|| versions.first().and_then(|v| v.description.clone())),
         created_at: s(c, &["createdAt"]),
         versions,
     })

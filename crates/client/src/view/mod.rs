@@ -10,6 +10,35 @@ pub mod queues;
 use crate::error::Error;
 use crate::ops::identity::{ServerFeatures, features};
 
+/// A console line as the run page shows it. W&B's `output.log` lines
+/// (`<ts> <text>`, and `ERROR <ts> <text>` for stderr, the time UTC
+/// `YYYY-MM-DDTHH:MM:SS.ffffff`) get their time cut to `HH:MM:SS` and
+/// stderr said as such, not `ERROR`: wandb writes its own notes there.
+/// Other lines (the agent's) stay as they are.
+pub fn console_line(text: &str) -> String {
+    let (stderr, rest) = match text.strip_prefix("ERROR ") {
+        Some(rest) => (true, rest),
+        None => (false, text),
+    };
+    let (stamp, body) = rest.split_once(' ').unwrap_or((rest, ""));
+    let b = stamp.as_bytes();
+    let is_stamp = b.len() >= 19
+        && stamp.is_char_boundary(19)
+        && [(4, b'-'), (7, b'-'), (10, b'T'), (13, b':'), (16, b':')]
+            .iter()
+            .all(|&(i, c)| b[i] == c);
+    if !is_stamp {
+        return text.to_owned();
+    }
+    let time = &stamp[11..19];
+    let line = if stderr {
+        format!("{time} stderr {body}")
+    } else {
+        format!("{time} {body}")
+    };
+    line.trim_end().to_owned()
+}
+
 /// What the server lets the web app do beyond W&B's own operations.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Capabilities {
@@ -99,6 +128,24 @@ pub fn agent_commands(entity: &str, queue: &str) -> [String; 2] {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn console_lines_show_a_short_time_and_say_stderr() {
+        assert_eq!(
+            console_line("2026-11-30T10:34:33.825027 epoch 3: loss 0.2"),
+            "10:34:33 epoch 3: loss 0.2"
+        );
+        assert_eq!(
+            console_line("ERROR 2026-11-30T10:34:33.825101 wandb: Currently logged in as: admin"),
+            "10:34:33 stderr wandb: Currently logged in as: admin"
+        );
+        assert_eq!(
+            console_line("[liftoff] started process 9"),
+            "[liftoff] started process 9"
+        );
+        assert_eq!(console_line("ERROR no time here"), "ERROR no time here");
+        assert_eq!(console_line("2026-11-30T10:34:33.8"), "10:34:33");
+    }
 
     #[test]
     fn capabilities_follow_the_features() {
