@@ -292,6 +292,8 @@ test("a launched item waits Idle without an agent, then goes Queued -> Running -
   assert.equal(await statusOf(first.item), "Finished");
   const row = await page.textContent(`tbody[data-item="${second.item}"]`);
   assert.match(row, /train:latest/);
+  // Same-job items differ by what they override, shown under the job.
+  assert.match(await page.textContent(`tbody[data-item="${second.item}"] div.clip`), /lr=0\.05/);
   assert.match(row, /admin\/web/);
   await shot("queue-items-finished");
   // The Launch home counts the queue's items as the queue's rows show them.
@@ -518,6 +520,24 @@ test("through `liftoff server --upstream`, the same app works on another server'
     await other.close();
     await proxy.stop();
   }
+});
+
+test("Recent lists projects with jobs, not every address typed; Connect refuses an address without http(s)", async () => {
+  await page.goto(`${server.url}/admin/no-such-project/jobs`);
+  await page.waitForSelector("main :text('No jobs in this project yet'), main [role=alert]");
+  await page.goto(`${server.url}/admin/web/jobs`);
+  await page.waitForSelector('button[aria-label="Launch train"]');
+  const recent = await page.evaluate(() => localStorage.getItem("liftoff.recentProjects") ?? "");
+  assert.match(recent, /^admin\/web$/m);
+  assert.doesNotMatch(recent, /no-such-project/);
+  await page.goto(`${server.url}/connect`);
+  await page.fill("#base-url", "127.0.0.1:8080");
+  await page.click("form button[type=submit]");
+  assert.match(await page.textContent("form .field-error[role=alert]"), /with http:\/\/ or https:\/\//);
+  assert.equal(await page.getAttribute("#base-url", "aria-invalid"), "true");
+  // Nothing was changed: the app still talks to this server.
+  await page.goto(`${server.url}/admin/web/jobs`);
+  await page.waitForSelector('button[aria-label="Launch train"]');
 });
 
 test("the API key never appears in a URL, the console or the server's log", () => {

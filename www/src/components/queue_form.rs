@@ -49,6 +49,9 @@ pub fn QueueForm(
     on_save: Callback<QueueSettings>,
     #[prop(into)] busy: Signal<bool>,
     #[prop(into)] submit_label: String,
+    /// A Cancel button next to the submit one (the Config tab's edit).
+    #[prop(optional)]
+    on_cancel: Option<Callback<()>>,
 ) -> impl IntoView {
     let entity = RwSignal::new(initial.entity.clone());
     let name = RwSignal::new(initial.name.clone());
@@ -194,6 +197,9 @@ pub fn QueueForm(
                 <button class="btn primary" type="submit" disabled=move || busy.get()>
                     {move || if busy.get() { "Saving…".to_owned() } else { submit_label.clone() }}
                 </button>
+                {on_cancel.map(|c| view! {
+                    <button class="btn" type="button" on:click=move |_| c.run(())>"Cancel"</button>
+                })}
             </div>
         </form>
     }
@@ -243,6 +249,9 @@ fn VariableTileEditor(
     view! {
         <div class="tile">
             <h4><code>{format!("{{{{{name}}}}}")}</code></h4>
+            // Under the name, not under the last field: it is about the
+            // variable (a default out of its range names the default).
+            <p class="field-error" role="alert">{message}</p>
             <div class="tile-grid">
                 <div class="field">
                     <label for=id("type")>"Type"</label>
@@ -278,7 +287,6 @@ fn VariableTileEditor(
                         prop:value=get(|t| t.description.clone()) on:input=set(|t, v| t.description = v)/>
                 </div>
             </div>
-            <p class="field-error">{message}</p>
         </div>
     }
 }

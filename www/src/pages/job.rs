@@ -45,7 +45,6 @@ fn JobView() -> impl IntoView {
     };
     let job = Load::new(move || {
         let (e, p, n) = (entity(), project(), name());
-        remember_project(&e, &p);
         let (client, caps) = (session.client(), session.caps());
         async move {
             let Some(client) = client else {
@@ -53,7 +52,11 @@ fn JobView() -> impl IntoView {
                     url: "this server".into(),
                 });
             };
-            loads::job(&client, caps, &e, &p, &n).await
+            let job = loads::job(&client, caps, &e, &p, &n).await;
+            if job.is_ok() {
+                remember_project(&e, &p);
+            }
+            job
         }
     });
     let open = RwSignal::new(false);

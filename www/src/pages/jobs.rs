@@ -28,13 +28,17 @@ fn JobsView() -> impl IntoView {
     let project = move || params.with(|p| p.get("project").unwrap_or_default());
     let jobs = Load::new(move || {
         let (e, p) = (entity(), project());
-        remember_project(&e, &p);
         let (client, caps) = (session.client(), session.caps());
         async move {
             let Some(client) = client else {
                 return Ok(vec![]);
             };
-            loads::jobs(&client, caps, &e, &p).await
+            let jobs = loads::jobs(&client, caps, &e, &p).await;
+            // Recent: projects that have jobs, not every address typed.
+            if jobs.as_ref().is_ok_and(|j| !j.is_empty()) {
+                remember_project(&e, &p);
+            }
+            jobs
         }
     });
     let open = RwSignal::new(false);

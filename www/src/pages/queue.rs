@@ -493,8 +493,18 @@ fn ItemsTab(
                     <div class="bulk" role="group" aria-label="Selected items">
                         <span>{move || format!("{} selected", selected.with(Vec::len))}</span>
                         <button class="btn" disabled=move || busy.get() || !chosen().iter().any(ItemRow::can_cancel)
-                            on:click=move |_| bulk("cancel", ItemRow::can_cancel, None)>"Cancel"</button>
+                            title=move || if chosen().iter().any(ItemRow::can_cancel) {
+                                "Take the selected waiting items off the queue and stop the running ones"
+                            } else {
+                                "Only waiting or running items can be cancelled"
+                            }
+                            on:click=move |_| bulk("cancel", ItemRow::can_cancel, None)>"Cancel items"</button>
                         <button class="btn" disabled=move || busy.get() || !chosen().iter().any(ItemRow::can_requeue)
+                            title=move || if chosen().iter().any(ItemRow::can_requeue) {
+                                "Push the selected ended items again, as they were"
+                            } else {
+                                "Only ended items (finished, failed, crashed, killed) can be requeued"
+                            }
                             on:click=move |_| bulk("requeue", ItemRow::can_requeue, None)>"Requeue"</button>
                         <label for="bulk-priority" class="sr-only">"New priority"</label>
                         <select id="bulk-priority" disabled=move || !prioritized()
@@ -658,6 +668,9 @@ fn item_html(
             );
         }
         (None, None) => dash(&mut m),
+    }
+    if let Some(note) = row.overrides_note() {
+        m.element("div", &[("class", Some("muted small clip"))], &note);
     }
     m.close("td");
 
@@ -921,18 +934,17 @@ fn ConfigTab(detail: RwSignal<Option<QueueDetail>>, refresh: Callback<()>) -> im
     // The read-only view follows the queue as loaded, so a save shows as
     // soon as the queue is read again.
     let queue = Memo::new(move |_| detail.with(|d| d.as_ref().map(|d| d.queue.clone())));
-    let cancel = move |_| {
+    let cancel = Callback::new(move |()| {
         draft.set(None);
         failure.set(None);
-    };
+    });
     move || {
         if let Some(initial) = draft.get() {
             let entities = vec![initial.entity.clone()];
             return view! {
                 <div class="tab-panel">
                     <QueueForm entities=entities initial=initial editing=true taken=Signal::derive(Vec::new)
-                        on_save=save busy=busy submit_label="Save"/>
-                    <button class="btn" on:click=cancel>"Cancel"</button>
+                        on_save=save busy=busy submit_label="Save" on_cancel=cancel/>
                     {move || failure.get().map(|m| view! { <div class="error-box" role="alert"><p>{m}</p></div> })}
                 </div>
             }

@@ -77,6 +77,37 @@ impl ItemRow {
         }
     }
 
+    /// What this item changes, for telling same-job items apart: its
+    /// config overrides as `key=value` (three at most, then `…`), else its
+    /// args; none when it runs the job as it is.
+    pub fn overrides_note(&self) -> Option<String> {
+        let overrides = self.item.run_spec.as_ref()?.get("overrides")?;
+        let text = |v: &Value| match v {
+            Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        let cut = |s: String| match s.char_indices().nth(40) {
+            Some((i, _)) => format!("{}…", &s[..i]),
+            None => s,
+        };
+        if let Some(cfg) = overrides.get("run_config").and_then(Value::as_object)
+            && !cfg.is_empty()
+        {
+            let mut parts: Vec<String> = cfg
+                .iter()
+                .take(3)
+                .map(|(k, v)| cut(format!("{k}={}", text(v))))
+                .collect();
+            if cfg.len() > 3 {
+                parts.push("…".into());
+            }
+            return Some(parts.join(" · "));
+        }
+        let args = overrides.get("args")?.as_array()?;
+        let args: Vec<String> = args.iter().map(text).collect();
+        (!args.is_empty()).then(|| cut(args.join(" ")))
+    }
+
     /// The error in one line, for the row: its first line and, when there
     /// is more, the output's last line (the exception, say); the whole
     /// message is behind a disclosure.
@@ -614,6 +645,32 @@ mod tests {
         assert_eq!(rows[1].wait, Some(WaitReason::NoAgent));
         assert!(!has_live_agent(&d, now()));
         assert_eq!(agent_rows(&d, &rows, now())[0].liveness, Liveness::Gone);
+    }
+
+    #[test]
+    fn same_job_items_differ_by_their_overrides() {
+        let d = detail(
+            false,
+            vec![],
+            vec![item(
+                "a",
+                ItemState::Pending,
+                "2026-11-28T11:00:00Z",
+                Priority::Medium,
+            )],
+        );
+        let mut row = item_rows(&d, now()).remove(0);
+        assert_eq!(row.overrides_note(), None);
+        let spec = row.item.run_spec.as_mut().unwrap();
+        spec["overrides"] = json!({"args": ["--epochs", "3"]});
+        assert_eq!(row.overrides_note().as_deref(), Some("--epochs 3"));
+        let spec = row.item.run_spec.as_mut().unwrap();
+        spec["overrides"]["run_config"] =
+            json!({"lr": 0.05, "optimizer": "sgd", "fail": true, "steps": 9});
+        assert_eq!(
+            row.overrides_note().as_deref(),
+            Some("lr=0.05 · optimizer=sgd · fail=true · …")
+        );
     }
 
     #[test]
