@@ -404,7 +404,9 @@ async fn build_image_job(
     let repository = match &a.repository {
         Some(repo) => Some(repo.clone()),
         None => liftoff_agent::agent::image_destination(&config, spec)
-            .map_err(|e| anyhow::anyhow!("--build: {} (launch-config.yaml)", e.message))?,
+            .map(|p| p.checked().map(str::to_owned))
+            .transpose()
+            .map_err(|e| anyhow::anyhow!("--build: {}", e.message))?,
     };
     let request = liftoff_agent::build::BuildRequest {
         job: job.clone(),

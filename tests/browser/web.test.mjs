@@ -368,7 +368,8 @@ test("a failing job shows its error on its row; requeue pushes it again", async 
 });
 
 test("a poll updates rows in place: an open priority editor, focus and an open error survive it", async () => {
-  const running = await launchWith({ "#config-steps": "30", "#config-pause": "0.3" });
+  // Long enough to outlast two polls and the steps between them on a slow machine.
+  const running = await launchWith({ "#config-steps": "80", "#config-pause": "0.3" });
   const waiting = await launchWith({ "#config-steps": "1" });
   await page.goto(`${server.url}/launch/admin/web-q`);
   await eventually("the first item to run", async () => (await statusOf(running.item)) === "Running", 60_000);

@@ -434,13 +434,17 @@ async fn a_stop_request_kills_the_job_and_the_run_ends_killed() {
     let server = Server::start(&tmp.path().join("server"), &[]);
     queue(&server, tmp.path(), "default");
     let _agent = AgentProcess::start(&server, &tmp.path().join("agent"), &["-q", "default"]);
+    // A script with a background process, which ignores the SIGINT a stop
+    // sends first: it goes when the script does.
+    let pid_file = tmp.path().join("background.pid");
+    let script = format!("sleep 300 & echo $! > {}; wait", pid_file.display());
     let (status, _, err) = liftoff(
         &server,
         tmp.path(),
         &[
             "launch",
             "-E",
-            "sleep 300",
+            &format!("sh -c '{script}'"),
             "--queue",
             "default",
             "-p",
@@ -482,6 +486,20 @@ async fn a_stop_request_kills_the_job_and_the_run_ends_killed() {
     })
     .await;
     assert!(started.elapsed() < Duration::from_secs(20));
+    let pid = std::fs::read_to_string(&pid_file)
+        .unwrap()
+        .trim()
+        .to_owned();
+    eventually(
+        Duration::from_secs(10),
+        "the background process to end",
+        || async {
+            let state = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+            // Gone, or a zombie waiting for its new parent.
+            (state.is_empty() || state.contains(") Z ")).then_some(())
+        },
+    )
+    .await;
 }
 
 /// On a terminal (a pty from util-linux's `script`), preparation steps draw

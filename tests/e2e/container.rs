@@ -513,6 +513,12 @@ async fn builder_destination_pushes_built_images_to_a_registry() {
         out.contains("ran-from-the-registry") && out.contains(&format!("pushed {dest}:")),
         "{out}"
     );
+    // ...and runs the pushed name.
+    assert!(
+        out.lines()
+            .any(|l| l.contains(" run --rm ") && l.contains(&format!(" {dest}:"))),
+        "{out}"
+    );
     assert!(
         failed.message.contains("builder.destination")
             && failed.message.contains("may not include a tag"),
@@ -533,12 +539,13 @@ async fn a_stopped_container_gets_sigint_first() {
         &server,
         tmp.path(),
         &image,
-        "sh -c 'trap \"echo finishing-on-sigint; exit 0\" INT; echo waiting; while :; do sleep 0.2; done'",
+        // Ready when the shell has set its trap: `ready-42` is printed, not in the command line.
+        "sh -c 'trap \"echo finishing-on-sigint; exit 0\" INT; echo ready-$((6*7)); while :; do sleep 0.2; done'",
     );
     assert!(status.success(), "{err}");
     let agent = AgentProcess::start(&server, &tmp.path().join("agent"), &["-q", "lc"]);
     let item = eventually(Duration::from_secs(60), "the job to start", || async {
-        if !agent.output().contains("waiting") {
+        if !agent.output().contains("ready-42") {
             return None;
         }
         queued_items(&server)

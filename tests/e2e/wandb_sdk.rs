@@ -179,7 +179,13 @@ fn launch_on_an_agent(
     let work = tmp.path().join("agent");
     std::fs::create_dir_all(&work).unwrap();
     let cfg = work.join("launch-config.yaml");
-    std::fs::write(&cfg, format!("runner:\n  python: {python}\n")).unwrap();
+    // A long grace: a stopped wandb run has time to send what it logged
+    // on a loaded machine.
+    std::fs::write(
+        &cfg,
+        format!("runner:\n  python: {python}\n  stop_grace_seconds: 60\n"),
+    )
+    .unwrap();
     let agent = crate::harness::AgentProcess::start(
         &server,
         &work,

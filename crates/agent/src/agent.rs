@@ -883,7 +883,7 @@ async fn run_job(
         .map_err(|e| StageError::agent(format!("cannot create {}: {e}", work_dir.display())))?;
     let target = run_target(shared, spec);
     let overrides = spec.overrides();
-    let push_to = image_destination(&shared.opts.config, spec)?;
+    let push_to = image_destination(&shared.opts.config, spec);
     let (job, source_dir, requirements, mut image) = match &spec.job {
         Some(name) => {
             let job_ref = JobRef::parse(name).map_err(|e| StageError::agent(e.to_string()))?;
@@ -963,6 +963,7 @@ async fn run_job(
         warnings: forward_warnings(shared, item_id, log),
     };
     let mut workload = runner.start(&ctx).await?;
+    log.job_started();
     log.note(&format!("started {}", workload.describe()));
     let stop_requested = watch_for_stop(shared, &target, run_id);
     tokio::pin!(stop_requested);
@@ -978,23 +979,42 @@ async fn run_job(
     Ok(outcome)
 }
 
-/// Where the job's built image goes: `builder.destination` (the spec's
-/// builder, else the agent's), refused with a tag, as launch-config.yaml's is.
-pub fn image_destination(
-    config: &AgentConfig,
-    spec: &LaunchSpec,
-) -> Result<Option<String>, StageError> {
-    let Some(dest) = config.image_destination(spec.builder.as_ref()) else {
-        return Ok(None);
-    };
-    if let (_, Some(tag)) = liftoff_model::job::split_image_tag(dest) {
-        return Err(StageError::agent(format!(
-            "builder.destination {dest:?} may not include a tag, but ends in ':{tag}': remove it (each image is tagged with a hash of its source)"
-        )));
+/// Where a job's built image goes, and which setting says so (see
+/// `AgentConfig::image_destination`); checked only when an image is built
+/// and pushed ([`PushTarget::checked`]), so a setting that names a bad
+/// destination fails builds, not every job.
+pub fn image_destination(config: &AgentConfig, spec: &LaunchSpec) -> Option<PushTarget> {
+    config
+        .image_destination(spec.builder.as_ref())
+        .map(|(repository, setting)| PushTarget {
+            repository: repository.to_owned(),
+            setting,
+        })
+}
+
+/// A repository built images are pushed to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PushTarget {
+    /// `REGISTRY/REPO`, no tag.
+    pub repository: String,
+    /// The setting that named it, for messages.
+    pub setting: &'static str,
+}
+
+impl PushTarget {
+    /// The repository, if the engine can push to it: no tag (each image is
+    /// tagged with a hash of its source), a valid reference.
+    pub fn checked(&self) -> Result<&str, StageError> {
+        let (dest, setting) = (&self.repository, self.setting);
+        if let (_, Some(tag)) = liftoff_model::job::split_image_tag(dest) {
+            return Err(StageError::agent(format!(
+                "{setting} {dest:?} may not include a tag, but ends in ':{tag}': remove it (each image is tagged with a hash of its source)"
+            )));
+        }
+        liftoff_model::image::check_reference(&format!("{dest}:latest"))
+            .map_err(|e| StageError::agent(format!("{setting} {dest:?}: {e}")))?;
+        Ok(dest)
     }
-    liftoff_model::image::check_reference(&format!("{dest}:latest"))
-        .map_err(|e| StageError::agent(format!("builder.destination {dest:?}: {e}")))?;
-    Ok(Some(dest.to_owned()))
 }
 
 /// A channel for the runner's warnings: each goes to the job's log and, for

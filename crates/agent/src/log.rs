@@ -104,6 +104,11 @@ struct Inner {
     file: Option<std::fs::File>,
     tail: VecDeque<String>,
     lines: u64,
+    /// Set once the job itself runs: lines before (pip, a build) are not
+    /// its failure's cause.
+    started: bool,
+    /// The job's last line that says why it failed (`status::cause_in`).
+    cause: Option<String>,
 }
 
 impl JobLog {
@@ -120,6 +125,8 @@ impl JobLog {
                 file: Some(file),
                 tail: VecDeque::new(),
                 lines: 0,
+                started: false,
+                cause: None,
             })),
             path: path.to_owned(),
             prefix: prefix.to_owned(),
@@ -173,6 +180,14 @@ impl JobLog {
 
     /// A line from the job (`stderr` marks it as such in the file).
     pub fn job_line(&self, line: &str, stderr: bool) {
+        {
+            let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+            if inner.started
+                && let Some(cause) = liftoff_model::status::cause_in(line)
+            {
+                inner.cause = Some(cause.to_owned());
+            }
+        }
         self.push(
             if stderr {
                 format!("ERROR {line}")
@@ -234,11 +249,16 @@ impl JobLog {
     }
 
     /// The line of the last output that most likely says why the job
-    /// failed ([`liftoff_model::status::likely_cause`]).
+    /// failed, of those it printed since it started
+    /// ([`liftoff_model::status::cause_in`]).
     pub fn cause(&self) -> Option<String> {
         let inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        liftoff_model::status::likely_cause(inner.tail.iter().map(String::as_str))
-            .map(str::to_owned)
+        inner.cause.clone()
+    }
+
+    /// The job itself runs from now on (see [`JobLog::cause`]).
+    pub fn job_started(&self) {
+        self.inner.lock().unwrap_or_else(|p| p.into_inner()).started = true;
     }
 
     pub fn line_count(&self) -> u64 {

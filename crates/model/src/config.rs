@@ -262,24 +262,41 @@ impl AgentConfig {
             .and_then(Value::as_str)
     }
     /// Where built images are pushed (`REGISTRY/REPO`, tagged with the
-    /// build's hash): `builder.destination` of a job's own spec `builder`
-    /// when it has one (W&B: the spec's builder replaces the agent's), else
-    /// launch-config.yaml's `builder.destination`, else the deprecated
-    /// `registry.uri`. None: images stay on this machine.
-    pub fn image_destination<'a>(&'a self, spec_builder: Option<&'a Value>) -> Option<&'a str> {
-        let from_spec = spec_builder.and_then(Value::as_object);
-        let builder = from_spec.or(self.builder.as_ref());
-        builder
-            .and_then(|b| b.get("destination"))
-            .or_else(|| {
-                from_spec
-                    .is_none()
-                    .then(|| self.registry.as_ref().and_then(|r| r.get("uri")))
-                    .flatten()
-            })
+    /// build's hash), and which setting said so: the job spec's
+    /// `builder.destination`, else launch-config.yaml's, else its deprecated
+    /// `registry.uri` (without `https://`). None: images stay on this
+    /// machine. (W&B's agent means the spec's builder to override its own
+    /// but, as written, keeps its own; a spec naming a destination is taken
+    /// at its word here.)
+    pub fn image_destination<'a>(
+        &'a self,
+        spec_builder: Option<&'a Value>,
+    ) -> Option<(&'a str, &'static str)> {
+        let destination = |b: Option<&'a Map<String, Value>>| {
+            b.and_then(|b| b.get("destination"))
+                .and_then(Value::as_str)
+                .map(str::trim)
+                .filter(|d| !d.is_empty())
+        };
+        let uri = self
+            .registry
+            .as_ref()
+            .and_then(|r| r.get("uri"))
             .and_then(Value::as_str)
-            .map(str::trim)
-            .filter(|d| !d.is_empty())
+            .map(|u| {
+                let u = u.trim();
+                u.strip_prefix("https://")
+                    .or_else(|| u.strip_prefix("http://"))
+                    .unwrap_or(u)
+            })
+            .filter(|u| !u.is_empty());
+        destination(spec_builder.and_then(Value::as_object))
+            .map(|d| (d, "the job spec's builder.destination"))
+            .or_else(|| {
+                destination(self.builder.as_ref())
+                    .map(|d| (d, "launch-config.yaml's builder.destination"))
+            })
+            .or_else(|| uri.map(|u| (u, "launch-config.yaml's registry.uri")))
     }
     pub fn builder_type(&self) -> Option<&str> {
         self.builder
@@ -629,29 +646,35 @@ mod tests {
             "queues: [q]\nbuilder: {type: docker, destination: reg.example/ml/train}\n",
         )
         .unwrap();
-        assert_eq!(agent.image_destination(None), Some("reg.example/ml/train"));
+        let dest = |c: &AgentConfig, spec: Option<&Value>| {
+            c.image_destination(spec).map(|d| d.0.to_owned())
+        };
+        assert_eq!(dest(&agent, None).as_deref(), Some("reg.example/ml/train"));
         let spec = serde_json::json!({"destination": "other.example/x"});
         assert_eq!(
-            agent.image_destination(Some(&spec)),
+            dest(&agent, Some(&spec)).as_deref(),
             Some("other.example/x")
         );
-        // A spec builder without one replaces the agent's: nothing is pushed.
         assert_eq!(
-            agent.image_destination(Some(&serde_json::json!({"type": "docker"}))),
-            None
+            agent.image_destination(Some(&spec)).map(|d| d.1),
+            Some("the job spec's builder.destination")
+        );
+        // A spec builder without one keeps the agent's.
+        let typed = serde_json::json!({"type": "docker"});
+        assert_eq!(
+            dest(&agent, Some(&typed)).as_deref(),
+            Some("reg.example/ml/train")
         );
         let legacy = AgentConfig::from_yaml(
-            "queues: [q]\nregistry: {type: ecr, uri: 1.dkr.ecr.us-east-1.amazonaws.com/ml}\n",
+            "queues: [q]\nregistry: {type: acr, uri: https://my.azurecr.io/ml}\n",
         )
         .unwrap();
         assert_eq!(
-            legacy.image_destination(None),
-            Some("1.dkr.ecr.us-east-1.amazonaws.com/ml")
+            dest(&legacy, Some(&typed)).as_deref(),
+            Some("my.azurecr.io/ml")
         );
         assert_eq!(
-            AgentConfig::from_yaml("queues: [q]\n")
-                .unwrap()
-                .image_destination(None),
+            dest(&AgentConfig::from_yaml("queues: [q]\n").unwrap(), None),
             None
         );
     }

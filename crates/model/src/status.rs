@@ -321,11 +321,15 @@ pub fn service_key(item: &QueueItem, prioritized: bool) -> (i64, Option<OffsetDa
 /// line (Python's `RuntimeError: ...`, a Rust panic, `error: ...`), read
 /// past wandb's closing summary and the agent's own notes.
 pub fn likely_cause<'a>(lines: impl DoubleEndedIterator<Item = &'a str>) -> Option<&'a str> {
-    lines
-        .rev()
-        .map(|l| l.strip_prefix("ERROR ").unwrap_or(l).trim())
-        .filter(|l| !l.is_empty() && !l.starts_with("wandb:") && !l.starts_with("[liftoff]"))
-        .find(|l| says_why(l))
+    lines.rev().find_map(cause_in)
+}
+
+/// `line` (as the log keeps it) stripped of its stderr mark, if it says why
+/// a job failed; wandb's own lines and the agent's notes never do.
+pub fn cause_in(line: &str) -> Option<&str> {
+    let l = line.strip_prefix("ERROR ").unwrap_or(line).trim();
+    (!l.is_empty() && !l.starts_with("wandb:") && !l.starts_with("[liftoff]") && says_why(l))
+        .then_some(l)
 }
 
 fn says_why(line: &str) -> bool {

@@ -61,8 +61,10 @@ impl HtmlRows {
                     };
                     match previous {
                         Some((_, el)) => {
-                            morph(&el, &new);
-                            el
+                            // Left partly as it was: draw it again next time.
+                            let key = if morph(&el, &new) { key } else { String::new() };
+                            self.drawn.push((id, key, el));
+                            continue;
                         }
                         None => {
                             created.push(new.clone());
@@ -93,11 +95,16 @@ impl HtmlRows {
 }
 
 /// Make `old` show what `new` shows, keeping every node whose tag is the
-/// same: attributes set and removed (an open `<details>` stays open),
-/// text changed in place, children matched in order. Where the children
-/// differ in kind, they are replaced, unless the user is working in one
-/// (`data-keep` under `old`), which is left as it is.
-fn morph(old: &Element, new: &Element) {
+/// same: attributes set and removed (an open `<details>` stays open), text
+/// changed in place, children matched pairwise in order (a child of another
+/// kind replaced, extra ones added or removed), so a row that gains an error
+/// line keeps its first line as it was. What the user is working in
+/// (`data-keep`) is left as it is: answers false then, and the row is
+/// brought in line again at the next draw.
+fn morph(old: &Element, new: &Element) -> bool {
+    if old.has_attribute("data-keep") {
+        return false;
+    }
     let names = |e: &Element| -> Vec<String> {
         e.get_attribute_names()
             .iter()
@@ -116,27 +123,45 @@ fn morph(old: &Element, new: &Element) {
             let _ = old.remove_attribute(&name);
         }
     }
-    let (from, to) = (old.child_nodes(), new.child_nodes());
-    let pairs: Vec<(Node, Node)> = (0..from.length().max(to.length()))
-        .map_while(|i| Some((from.item(i)?, to.item(i)?)))
-        .collect();
-    let same_shape = from.length() == to.length()
-        && pairs
-            .iter()
-            .all(|(a, b)| a.node_type() == b.node_type() && a.node_name() == b.node_name());
-    if !same_shape {
-        if old.query_selector("[data-keep]").ok().flatten().is_none() {
-            old.set_inner_html(&new.inner_html());
+    let nodes = |e: &Element| -> Vec<Node> {
+        let list = e.child_nodes();
+        (0..list.length()).filter_map(|i| list.item(i)).collect()
+    };
+    let keeps = |n: &Node| {
+        n.dyn_ref::<Element>().is_some_and(|e| {
+            e.has_attribute("data-keep") || e.query_selector("[data-keep]").ok().flatten().is_some()
+        })
+    };
+    let (from, to) = (nodes(old), nodes(new));
+    let mut complete = true;
+    for i in 0..from.len().max(to.len()) {
+        match (from.get(i), to.get(i)) {
+            (Some(a), Some(b))
+                if a.node_type() == b.node_type() && a.node_name() == b.node_name() =>
+            {
+                match (a.dyn_ref::<Element>(), b.dyn_ref::<Element>()) {
+                    (Some(a), Some(b)) => complete &= morph(a, b),
+                    _ if a.node_value() != b.node_value() => {
+                        a.set_node_value(b.node_value().as_deref())
+                    }
+                    _ => {}
+                }
+            }
+            (Some(a), Some(_)) if keeps(a) => complete = false,
+            (Some(a), Some(b)) => {
+                let _ = old.replace_child(b, a);
+            }
+            (Some(a), None) if keeps(a) => complete = false,
+            (Some(a), None) => {
+                let _ = old.remove_child(a);
+            }
+            (None, Some(b)) => {
+                let _ = old.append_child(b);
+            }
+            (None, None) => {}
         }
-        return;
     }
-    for (a, b) in pairs {
-        match (a.dyn_ref::<Element>(), b.dyn_ref::<Element>()) {
-            (Some(a), Some(b)) => morph(a, b),
-            _ if a.node_value() != b.node_value() => a.set_node_value(b.node_value().as_deref()),
-            _ => {}
-        }
-    }
+    complete
 }
 
 /// `markup`'s top-level elements, parsed in one go (a `<template>` parses

@@ -443,6 +443,7 @@ fn ItemsTab(
         }
     });
     let drawn = StoredValue::new_local(HtmlRows::default());
+    let scrolled_to = StoredValue::new(None::<String>);
     Effect::new(move |_| {
         let (hl, can_select, prioritized) = (highlight(), caps.queue_admin, prioritized());
         let Some(el) = table
@@ -468,12 +469,18 @@ fn ItemsTab(
             })
         });
         mark("liftoff:drawn");
-        if let Some(row) = fresh
-            .into_iter()
-            .flatten()
-            .find(|r| r.class_list().contains("highlight"))
-        {
-            request_animation_frame(move || row.scroll_into_view());
+        // Scroll to the item the address names, once per item: not again
+        // at every poll, and also when its row was drawn before.
+        if fresh.is_some() && hl != scrolled_to.get_value() {
+            let row = hl.as_ref().and_then(|id| {
+                el.query_selector(&format!("tbody[data-item=\"{id}\"]"))
+                    .ok()
+                    .flatten()
+            });
+            if let Some(row) = row {
+                scrolled_to.set_value(hl);
+                request_animation_frame(move || row.scroll_into_view());
+            }
         }
     });
     let all_ids = move || rows.with(|r| r.iter().map(|x| x.item.id.clone()).collect::<Vec<_>>());

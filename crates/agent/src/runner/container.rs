@@ -268,8 +268,9 @@ impl Runner for ContainerRunner {
         let (image, built) = match (&ctx.image, &ctx.source_dir) {
             (Some(image), _) => (image.clone(), false),
             (None, Some(src)) => {
+                let dest = ctx.push_to.as_ref().map(|p| p.checked()).transpose()?;
                 let image = self.build(&BuildSpec::of(ctx, src)).await?;
-                let image = match &ctx.push_to {
+                let image = match dest {
                     Some(dest) => self.push(&image, dest, &ctx.log).await?,
                     None => image,
                 };
@@ -320,6 +321,7 @@ impl Runner for ContainerRunner {
             .note(&format!("{} {}", self.cli, shell_words(&shown)));
         let mut cmd = Command::new(&self.cli);
         cmd.args(&args);
+        ctx.log.job_started();
         let child = spawn_captured(cmd, &ctx.log)
             .map_err(|e| StageError::run(format!("cannot run {}: {e}", self.cli)))?;
         Ok(Box::new(ContainerWorkload {

@@ -348,7 +348,7 @@ fn source(
         "Liftoff builds no images for kubernetes: running the {} job's code on base image {image}; init container {CODE_INIT_CONTAINER} fetches it into {CODE_MOUNT_DIR}{}",
         job.source_type.label(),
         match &ctx.push_to {
-            Some(dest) => format!(" (builder.destination {dest} is not used)"),
+            Some(dest) => format!(" ({} {} is not used)", dest.setting, dest.repository),
             None => String::new(),
         }
     ));

@@ -74,9 +74,9 @@ pub struct JobContext {
     pub requirements: Option<Vec<u8>>,
     /// The image to run (image jobs and `docker.docker_image` specs).
     pub image: Option<String>,
-    /// Where an image built for the job is pushed (`builder.destination`,
-    /// checked to carry no tag); none: it stays on this machine.
-    pub push_to: Option<String>,
+    /// Where an image built for the job is pushed (`builder.destination`);
+    /// none: it stays on this machine.
+    pub push_to: Option<crate::agent::PushTarget>,
     /// The command: the override entry point, else the job's.
     pub entry_point: Vec<String>,
     /// `overrides.args`.

@@ -84,6 +84,7 @@ impl Runner for ProcessRunner {
             }
         }
         command.env("PYTHONUNBUFFERED", "1");
+        ctx.log.job_started();
         let child = spawn_captured(command, &ctx.log)
             .map_err(|e| StageError::run(format!("cannot start {:?}: {e}", cmd[0])))?;
         Ok(Box::new(ProcessWorkload::new(child, ctx.log.clone())))
@@ -173,6 +174,16 @@ async fn signal_group(pid: u32, signal: &str) {
         .await;
 }
 
+/// Whether any process of the group is left (`kill -0`).
+async fn group_alive(pid: u32) -> bool {
+    Command::new("kill")
+        .args(["-0", "--", &format!("-{pid}")])
+        .stderr(Stdio::null())
+        .status()
+        .await
+        .is_ok_and(|s| s.success())
+}
+
 #[async_trait]
 impl Workload for ProcessWorkload {
     async fn wait(&mut self) -> Outcome {
@@ -212,11 +223,26 @@ impl Workload for ProcessWorkload {
             half.as_secs_f32(),
             grace.as_secs_f32()
         ));
-        for (signal, wait) in [("INT", half), ("TERM", grace - half)] {
-            signal_group(pid, signal).await;
-            if self.ended_within(wait).await {
-                return;
+        let deadline = tokio::time::Instant::now() + grace;
+        signal_group(pid, "INT").await;
+        if self.ended_within(half).await {
+            // The leader ended: what is left of its group (a shell script's
+            // background jobs, which ignore SIGINT) goes too.
+            if group_alive(pid).await {
+                signal_group(pid, "TERM").await;
+                tokio::time::sleep(Duration::from_secs(1)).await;
+                signal_group(pid, "KILL").await;
             }
+            return;
+        }
+        signal_group(pid, "TERM").await;
+        if self
+            .ended_within(deadline.saturating_duration_since(tokio::time::Instant::now()))
+            .await
+        {
+            // Background jobs that outlive a SIGTERM'd leader.
+            signal_group(pid, "KILL").await;
+            return;
         }
         signal_group(pid, "KILL").await;
         let _ = self.child.kill().await;

@@ -135,16 +135,26 @@ pub fn error_line(message: &str) -> String {
     let mut lines = message.lines().filter(|l| !l.trim().is_empty());
     let first = lines.next().unwrap_or("");
     let rest: Vec<&str> = lines.collect();
-    let why = liftoff_model::status::likely_cause(rest.iter().copied()).or_else(|| {
-        rest.iter()
-            .rev()
-            .find(|l| !l.trim_start().starts_with("[liftoff]"))
-            .or(rest.last())
-            .copied()
-    });
-    match why {
-        Some(why) if first.contains(why.trim()) => cut(first.trim_end_matches("; last output:")),
-        Some(why) => format!("{} … {}", cut(first), cut(why)),
+    if let Some(why) = liftoff_model::status::likely_cause(rest.iter().copied()) {
+        // The agent names the cause in its first line: once is enough.
+        return if first.contains(&format!(": {why};")) {
+            cut(first.trim_end_matches("; last output:"))
+        } else {
+            format!("{} … {}", cut(first), cut(why))
+        };
+    }
+    let last = rest
+        .iter()
+        .rev()
+        .find(|l| {
+            let l = l.trim_start();
+            !l.starts_with("[liftoff]")
+                && !l.starts_with("ERROR wandb:")
+                && !l.starts_with("wandb:")
+        })
+        .or(rest.last());
+    match last {
+        Some(last) => format!("{} … {}", cut(first), cut(last)),
         None => cut(first),
     }
 }
