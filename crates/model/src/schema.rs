@@ -96,9 +96,10 @@ impl JsonSchema {
         }
     }
 
-    /// The schema in words, for a table: its type, then the values it
-    /// allows or its bounds, then its default, e.g. `integer ≥ 1 and ≤ 8,
-    /// default 2` or `string, one of small, large`.
+    /// The schema in words, for a table, as the launch form's hints put
+    /// it: its type, then the values it allows or its bounds, then its
+    /// default, e.g. `integer, 1 to 8, default 2` or `string, one of small,
+    /// large`.
     pub fn summary(&self) -> String {
         let text = |v: &Value| match v {
             Value::String(s) => s.clone(),
@@ -109,22 +110,19 @@ impl JsonSchema {
             let values: Vec<String> = allowed.iter().map(text).collect();
             out.push_str(&format!(", one of {}", values.join(", ")));
         } else {
-            let bound =
-                |inclusive: &Option<Number>, exclusive: &Option<Number>, or_equal, strict| {
-                    inclusive
-                        .as_ref()
-                        .map(|n| format!("{or_equal} {n}"))
-                        .or_else(|| exclusive.as_ref().map(|n| format!("{strict} {n}")))
-                };
-            let bounds: Vec<String> = [
-                bound(&self.minimum, &self.exclusive_minimum, "≥", ">"),
-                bound(&self.maximum, &self.exclusive_maximum, "≤", "<"),
-            ]
-            .into_iter()
-            .flatten()
-            .collect();
-            if !bounds.is_empty() {
-                out.push_str(&format!(" {}", bounds.join(" and ")));
+            let low = (self.minimum.as_ref().map(|n| (n, "at least")))
+                .or_else(|| self.exclusive_minimum.as_ref().map(|n| (n, "more than")));
+            let high = (self.maximum.as_ref().map(|n| (n, "at most")))
+                .or_else(|| self.exclusive_maximum.as_ref().map(|n| (n, "less than")));
+            match (low, high) {
+                (Some((lo, "at least")), Some((hi, "at most"))) => {
+                    out.push_str(&format!(", {lo} to {hi}"))
+                }
+                (low, high) => {
+                    for (n, words) in [low, high].into_iter().flatten() {
+                        out.push_str(&format!(", {words} {n}"));
+                    }
+                }
             }
         }
         if let Some(d) = &self.default {
@@ -345,7 +343,7 @@ mod tests {
         let words = |v: Value| serde_json::from_value::<JsonSchema>(v).unwrap().summary();
         assert_eq!(
             words(json!({"type": "integer", "minimum": 1, "maximum": 8, "default": 2})),
-            "integer ≥ 1 and ≤ 8, default 2"
+            "integer, 1 to 8, default 2"
         );
         assert_eq!(
             words(json!({"type": "string", "enum": ["small", "large"], "default": "small"})),
@@ -353,7 +351,11 @@ mod tests {
         );
         assert_eq!(
             words(json!({"type": "number", "exclusiveMinimum": 0})),
-            "number > 0"
+            "number, more than 0"
+        );
+        assert_eq!(
+            words(json!({"type": "integer", "minimum": 1})),
+            "integer, at least 1"
         );
         assert_eq!(words(json!({})), "any value");
     }
