@@ -164,7 +164,7 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
         );
     }
     if let Some(repo) = &a.repository {
-        liftoff_model::image::check_reference(&format!("{repo}:latest"))
+        liftoff_model::image::check_repository(repo)
             .map_err(|e| anyhow::anyhow!("--repository {repo:?}: {e}"))?;
     }
 

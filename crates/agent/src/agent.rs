@@ -656,21 +656,13 @@ async fn handle_item(shared: Arc<Shared>, queue: String, item: Popped) {
         Ok(Outcome::Exited(code)) => {
             log.note(&format!("the job exited with code {code}"));
             set_run_state(&shared, &target, &run_id, &spec, State::Failed, Some(code)).await;
-            let cause = log.cause().map(|c| format!(": {c}")).unwrap_or_default();
-            let msg = format!(
-                "the job exited with code {code}{cause}; last output:\n{}",
-                log.tail()
-            );
+            let msg = with_output(format!("the job exited with code {code}"), &log);
             fail(&shared, &item.item_id, &StageError::run(msg)).await;
         }
         Ok(Outcome::Signaled(sig)) => {
             log.note(&format!("the job was killed by {sig}"));
             set_run_state(&shared, &target, &run_id, &spec, State::Crashed, None).await;
-            let cause = log.cause().map(|c| format!(": {c}")).unwrap_or_default();
-            let msg = format!(
-                "the job was killed by {sig}{cause}; last output:\n{}",
-                log.tail()
-            );
+            let msg = with_output(format!("the job was killed by {sig}"), &log);
             fail(&shared, &item.item_id, &StageError::run(msg)).await;
         }
         Ok(Outcome::Stopped) => {
@@ -840,6 +832,13 @@ async fn set_run_state(
     record_exit_code(shared, target, run_id, exit).await;
 }
 
+/// A failed job's error: `what` happened, the likely cause (the job's last
+/// error line, [`JobLog::cause`]) and its last output.
+fn with_output(what: String, log: &JobLog) -> String {
+    let cause = log.cause().map(|c| format!(": {c}")).unwrap_or_default();
+    format!("{what}{cause}; last output:\n{}", log.tail())
+}
+
 /// The exit code, as the SDK's last file_stream request carries it (so the
 /// run page says "exit code 3"); a Liftoff server only, as the console.
 async fn record_exit_code(shared: &Shared, target: &RunTarget, run_id: &str, exit: Option<i32>) {
@@ -963,7 +962,6 @@ async fn run_job(
         warnings: forward_warnings(shared, item_id, log),
     };
     let mut workload = runner.start(&ctx).await?;
-    log.job_started();
     log.note(&format!("started {}", workload.describe()));
     let stop_requested = watch_for_stop(shared, &target, run_id);
     tokio::pin!(stop_requested);
@@ -1006,12 +1004,7 @@ impl PushTarget {
     /// tagged with a hash of its source), a valid reference.
     pub fn checked(&self) -> Result<&str, StageError> {
         let (dest, setting) = (&self.repository, self.setting);
-        if let (_, Some(tag)) = liftoff_model::job::split_image_tag(dest) {
-            return Err(StageError::agent(format!(
-                "{setting} {dest:?} may not include a tag, but ends in ':{tag}': remove it (each image is tagged with a hash of its source)"
-            )));
-        }
-        liftoff_model::image::check_reference(&format!("{dest}:latest"))
+        liftoff_model::image::check_repository(dest)
             .map_err(|e| StageError::agent(format!("{setting} {dest:?}: {e}")))?;
         Ok(dest)
     }

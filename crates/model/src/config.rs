@@ -9,8 +9,6 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
-use crate::job::split_image_tag;
-
 /// Default `stopped_run_timeout`, seconds between seeing `stopped` and
 /// terminating the job.
 pub const DEFAULT_STOPPED_RUN_TIMEOUT: i64 = 60;
@@ -566,13 +564,9 @@ fn check_builder(b: &Map<String, Value>, p: &mut Vec<ConfigProblem>) {
         p,
     );
     if let Some(dest) = string(b, "destination", "builder.", p)
-        && let (_, Some(tag)) = split_image_tag(&dest)
+        && let Some(message) = crate::image::repository_tag_problem(&dest)
     {
-        p.push(problem(
-                "builder.destination",
-                Some(dest.clone()),
-                &format!("may not include a tag, but ends in ':{tag}'; remove it (the agent tags each image with a hash of its source)"),
-            ));
+        p.push(problem("builder.destination", Some(dest.clone()), &message));
     }
     if let Some(store) = string(b, "build-context-store", "builder.", p) {
         let ok = store.starts_with("s3://")

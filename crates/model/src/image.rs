@@ -7,6 +7,26 @@
 //! lowercase letters and digits joined by `.`, `_`, `__` or `-`s, and a tag is
 //! up to 128 of `[A-Za-z0-9_.-]`, not starting with `.` or `-`.
 
+/// Why `repo` cannot be a repository built images are pushed to because
+/// it names a tag (each image is tagged with a hash of its source).
+pub fn repository_tag_problem(repo: &str) -> Option<String> {
+    let (_, tag) = crate::job::split_image_tag(repo);
+    tag.map(|tag| {
+        format!(
+            "may not include a tag, but ends in ':{tag}'; remove it (each image is tagged with a hash of its source)"
+        )
+    })
+}
+
+/// Check a repository built images are pushed to (`REGISTRY/NAME`): no tag
+/// ([`repository_tag_problem`]), and a valid reference once tagged.
+pub fn check_repository(repo: &str) -> Result<(), String> {
+    match repository_tag_problem(repo) {
+        Some(problem) => Err(problem),
+        None => check_reference(&format!("{repo}:latest")),
+    }
+}
+
 /// Check an image reference; the error says what is wrong with it.
 pub fn check_reference(image: &str) -> Result<(), String> {
     let fail = |why: &str| {

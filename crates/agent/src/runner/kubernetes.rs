@@ -927,6 +927,8 @@ impl Runner for KubernetesRunner {
             WorkloadKind::Job => format!("job-name={name}"),
             WorkloadKind::Custom { .. } => format!("{LABEL_RUN_ID}={}", label_value(&ctx.run_id)),
         };
+        // Its pods' log lines are the job's own from here (see JobLog::cause).
+        ctx.log.job_started();
         Ok(Box::new(KubernetesWorkload {
             client,
             namespace: ns,
