@@ -364,7 +364,7 @@ pub fn check(
         author: (!author.is_empty()).then(|| author.to_owned()),
     };
     let queue = queues.iter().find(|q| q.key() == input.queue);
-    match form.build(schema, queue) {
+    match form.build(schema, queue, None) {
         Ok(request) if extra.is_empty() => Checked {
             diff: base.map_or_else(Vec::new, |b| {
                 let after = request

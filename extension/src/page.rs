@@ -4,6 +4,7 @@
 //! script only asks "what is this page?" and "which of these links are
 //! jobs?". Pure: no DOM, no network.
 
+pub use liftoff_client::url::{Url, origin_of, parse_url};
 use liftoff_model::route::percent_decode;
 use serde::{Deserialize, Serialize};
 
@@ -66,61 +67,6 @@ impl JobTarget {
     pub fn path(&self) -> String {
         format!("{}/{}/{}", self.entity, self.project, self.job)
     }
-}
-
-/// The parts of an absolute URL the extension cares about.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Url<'a> {
-    pub scheme: &'a str,
-    /// `host[:port]`, lowercase is not enforced.
-    pub authority: &'a str,
-    pub path: &'a str,
-}
-
-impl Url<'_> {
-    /// The host without its port.
-    pub fn host(&self) -> &str {
-        host_without_port(self.authority)
-    }
-
-    /// `scheme://host[:port]`.
-    pub fn origin(&self) -> String {
-        format!("{}://{}", self.scheme, self.authority)
-    }
-}
-
-fn host_without_port(authority: &str) -> &str {
-    // `[::1]:8080` keeps its brackets.
-    if let Some(end) = authority.find(']') {
-        return &authority[..=end];
-    }
-    authority.split(':').next().unwrap_or(authority)
-}
-
-/// Split `scheme://authority/path?query#fragment`; `None` unless http(s).
-pub fn parse_url(url: &str) -> Option<Url<'_>> {
-    let (scheme, rest) = url.trim().split_once("://")?;
-    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
-        return None;
-    }
-    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-    let authority = &rest[..end];
-    // `user:pass@host` never names a page we know.
-    if authority.is_empty() || authority.contains('@') {
-        return None;
-    }
-    let after = &rest[end..];
-    let path_end = after.find(['?', '#']).unwrap_or(after.len());
-    Some(Url {
-        scheme,
-        authority,
-        path: &after[..path_end],
-    })
-}
-
-/// `scheme://host[:port]` of a URL.
-pub fn origin_of(url: &str) -> Option<String> {
-    parse_url(url).map(|u| u.origin())
 }
 
 fn segments(path: &str) -> Vec<String> {

@@ -6,7 +6,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use liftoff_client::auth::{DEFAULT_BASE_URL, normalize_base_url};
+use liftoff_client::auth::normalize_base_url;
+use liftoff_client::url::base_url_problem;
 use liftoff_model::schema::Problem;
 
 use crate::page::{Site, parse_url};
@@ -107,22 +108,8 @@ pub fn permission_pattern(base_url: &str) -> Option<String> {
 pub fn check_server(base_url: &str, api_key: &str) -> Result<Server, Vec<Problem>> {
     let mut problems = Vec::new();
     let base = normalize_base_url(base_url);
-    match parse_url(&base) {
-        None if base_url.trim().is_empty() => problems.push(problem(
-            "base_url",
-            format!("enter the server's address, like {DEFAULT_BASE_URL} or http://127.0.0.1:8080"),
-        )),
-        None => problems.push(problem(
-            "base_url",
-            format!(
-                "must be an http(s) URL like {DEFAULT_BASE_URL} or http://127.0.0.1:8080, got {base_url:?}"
-            ),
-        )),
-        Some(u) if u.path.len() > 1 => problems.push(problem(
-            "base_url",
-            format!("must be the server's base URL, without a path (drop {:?})", u.path),
-        )),
-        Some(_) => {}
+    if let Some(message) = base_url_problem(base_url) {
+        problems.push(problem("base_url", message));
     }
     let key = api_key.trim();
     if key.is_empty() {

@@ -80,6 +80,9 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                 Some(p) => read_config(p)?,
                 None => Value::Object(Map::new()),
             };
+            if let Some(note) = liftoff_model::template::not_placeholders_note(&config) {
+                eprintln!("warning: {note}");
+            }
             let vars = parse_template_variables(&template_variables)?;
             let client = conn::client(&c)?;
             let entity = conn::entity(&client, entity.as_deref()).await?;

@@ -127,8 +127,13 @@ test("create queue: bad configuration is refused with a message, nothing is crea
   assert.deepEqual(JSON.parse(await page.inputValue("#queue-config")), { env: ["A=1", "B=2"], gpus: 2 });
   await page.fill("#queue-config", '{"privileged": true}');
   await page.waitForSelector("[data-testid=config-error]:has-text(\"Unsupported resource_args.local-container option 'privileged'\")");
+  // Braces that are not a variable are pointed out, not turned into one.
+  await page.fill("#queue-config", '{"gpus": "{{gpu count}}"}');
+  await page.waitForSelector("[data-testid=config-note]:has-text('{{gpu count}} is not a template variable and will stay as text')");
+  assert.equal(await page.$("#var-gpus-type"), null);
   await page.fill("#queue-config", '{"gpus": "{{gpus}}", "shm-size": "{{shm}}"}');
   await page.waitForSelector("#var-gpus-type");
+  assert.equal(await page.textContent("[data-testid=config-note]"), "");
   await page.selectOption("#var-gpus-type", "integer");
   await page.fill("#var-gpus-min", "0");
   await page.fill("#var-gpus-max", "four");
@@ -404,6 +409,35 @@ test("a poll updates rows in place: an open priority editor, focus and an open e
   assert.ok(await marked(), "rows that changed status are still the elements they were");
 });
 
+test("Cancel items asks first; then the running job stops and the waiting item leaves the queue", async () => {
+  const running = await launchWith({ "#config-steps": "100", "#config-pause": "1" });
+  const waiting = await launchWith({ "#config-steps": "1" });
+  await page.goto(`${server.url}/launch/admin/web-q`);
+  const row = (id) => `tbody[data-item="${id}"]`;
+  await eventually("the first item to run", async () => (await statusOf(running.item)) === "Running", 60_000);
+  assert.equal(await statusOf(waiting.item), "Queued");
+  await page.check(`${row(running.item)} input[data-select]`);
+  await page.check(`${row(waiting.item)} input[data-select]`);
+  await page.click("#bulk-cancel");
+  assert.equal(await page.textContent("[data-testid=cancel-question]"), "Take 1 waiting item off the queue and stop 1 running job?");
+  await page.waitForFunction(() => document.activeElement?.id === "bulk-keep");
+  await shot("queue-items-cancel-question");
+  // "No" cancels nothing and gives the focus back.
+  await page.click("#bulk-keep");
+  await page.waitForFunction(() => document.activeElement?.id === "bulk-cancel");
+  await page.waitForTimeout(1500);
+  assert.equal(await statusOf(running.item), "Running");
+  assert.equal(await statusOf(waiting.item), "Queued");
+  await page.click("#bulk-cancel");
+  await page.click(".bulk button:has-text('Yes, cancel')");
+  await page.waitForSelector(".toast:has-text('Cancelled 2 items.')");
+  // A cancelled waiting item is deleted from the queue, as W&B does; a stopped one stays, killed.
+  const statusNow = (id) => page.$eval(row(id), (e) => e.dataset.status).catch(() => "gone");
+  await eventually("the running job to be killed and the waiting item gone", async () =>
+    (await statusNow(running.item)) === "Killed" && (await statusNow(waiting.item)) === "gone", 60_000);
+  await page.click(".toast .close");
+});
+
 test("the job page lists versions, details, dependencies and inputs", async () => {
   await page.goto(`${server.url}/admin/web/jobs/train/details`);
   await page.waitForSelector("dl.facts");
@@ -523,7 +557,7 @@ test("through `liftoff server --upstream`, the same app works on another server'
   }
 });
 
-test("Recent lists projects with jobs, not every address typed; Connect refuses an address without http(s)", async () => {
+test("Recent lists projects with jobs, not every address typed; Connect refuses an address without http(s) or with a path", async () => {
   await page.goto(`${server.url}/admin/no-such-project/jobs`);
   await page.waitForSelector("main :text('No jobs in this project yet'), main [role=alert]");
   await page.goto(`${server.url}/admin/web/jobs`);
@@ -534,11 +568,42 @@ test("Recent lists projects with jobs, not every address typed; Connect refuses 
   await page.goto(`${server.url}/connect`);
   await page.fill("#base-url", "127.0.0.1:8080");
   await page.click("form button[type=submit]");
-  assert.match(await page.textContent("form .field-error[role=alert]"), /with http:\/\/ or https:\/\//);
+  assert.match(await page.textContent("form .field-error[role=alert]"), /must be an http\(s\) URL like https:\/\/api.wandb.ai or http:\/\/127.0.0.1:8080, got "127.0.0.1:8080"/);
+  // A page's address is not a base URL.
+  await page.fill("#base-url", `${server.url}/launch/admin/web-q`);
+  await page.click("form button[type=submit]");
+  assert.match(await page.textContent("form .field-error[role=alert]"), /without a path \(drop "\/launch\/admin\/web-q"\)/);
   assert.equal(await page.getAttribute("#base-url", "aria-invalid"), "true");
   // Nothing was changed: the app still talks to this server.
   await page.goto(`${server.url}/admin/web/jobs`);
   await page.waitForSelector('button[aria-label="Launch train"]');
+});
+
+test("launch drawer: an image job is steered off a local-process queue, and refused there before anything is sent", async () => {
+  await liftoff(bin, server, ["job", "create", "image", "busybox:1.36", "-e", "admin", "-p", "web", "-n", "img"]);
+  await liftoff(bin, server, ["queue", "create", "boxes", "-e", "admin", "--resource", "local-container"]);
+  const itemsOf = async (queue) => {
+    await page.goto(`${server.url}/launch/admin/${queue}`);
+    await page.waitForSelector("table.items, main :text('No items yet.')");
+    return page.$$eval("tbody[data-item]", (rows) => rows.map((r) => r.dataset.item));
+  };
+  const before = await itemsOf("web-q");
+  await page.goto(`${server.url}/admin/web/jobs`);
+  await page.click('button[aria-label="Launch img"]');
+  // The first choice (web-q, polled by the agent) moves to a queue that runs images.
+  await page.waitForFunction(() => document.querySelector("#launch-queue")?.value === "admin/boxes", null, { timeout: 20_000 });
+  const labels = await page.$$eval("#launch-queue option", (os) => os.map((o) => o.textContent));
+  assert.ok(labels.includes("admin/web-q (cannot run this job)"), labels.join(" | "));
+  assert.ok(labels.includes("admin/boxes (no agent)"), labels.join(" | "));
+  // Chosen anyway: the server's reason shows under the queue, and Launch now sends nothing.
+  await page.selectOption("#launch-queue", "admin/web-q");
+  await page.waitForSelector("#launch-queue-error:has-text('cannot run container image busybox:1.36')");
+  await page.click(".drawer button[type=submit]");
+  await page.waitForTimeout(500);
+  assert.equal(await page.$(".toast"), null, "no item was pushed");
+  await shot("launch-drawer-image-job");
+  await page.keyboard.press("Escape");
+  assert.deepEqual(await itemsOf("web-q"), before);
 });
 
 test("the API key never appears in a URL, the console or the server's log", () => {

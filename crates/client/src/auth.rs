@@ -59,9 +59,9 @@ impl Credentials {
             .or_else(|| files.settings.and_then(settings_base_url))
             .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
         let base = normalize_base_url(&base);
-        if !(base.starts_with("http://") || base.starts_with("https://"))
-            || host_of(&base).is_empty()
-        {
+        // A path is allowed here (a server behind a prefix); the web app and
+        // the extension, which match pages by origin, refuse one.
+        if crate::url::parse_url(&base).is_none() {
             return Err(format!(
                 "the base URL {base:?} (--base-url, WANDB_BASE_URL or the last `liftoff login --host`) is not a URL: write it like http://127.0.0.1:8080 or https://api.wandb.ai"
             ));

@@ -14,6 +14,7 @@ pub mod graphql;
 pub mod loads;
 pub mod ops;
 pub mod transport;
+pub mod url;
 pub mod view;
 
 #[cfg(target_arch = "wasm32")]

@@ -6,8 +6,10 @@
 use serde_json::{Map, Value};
 
 use crate::form::{self, Field};
+use crate::job::JobSpec;
 use crate::priority::Priority;
-use crate::queue::{PrioritizationMode, Queue, TemplateVariable};
+use crate::push::check_job;
+use crate::queue::{PrioritizationMode, Queue, ResourceType, TemplateVariable};
 use crate::schema::{JsonSchema, Problem};
 use crate::spec::{JobRef, LaunchSpec, Overrides};
 use crate::template;
@@ -28,6 +30,8 @@ pub struct QueueChoice {
     pub name: String,
     pub prioritization: PrioritizationMode,
     pub template_variables: Vec<TemplateVariable>,
+    /// What runs its jobs, when its config says (W&B's may not be readable).
+    pub resource: Option<ResourceType>,
 }
 
 impl QueueChoice {
@@ -37,7 +41,16 @@ impl QueueChoice {
             name: queue.name.clone(),
             prioritization: queue.prioritization_mode,
             template_variables: queue.template_variables().to_vec(),
+            resource: queue.resource(),
         }
+    }
+
+    /// Why this queue cannot run a job (`entity/project/name`, its
+    /// `wandb-job.json`): the server's own refusal, known before the push.
+    pub fn refusal(&self, job: &str, job_spec: &JobSpec) -> Option<String> {
+        check_job(self.resource?, job, job_spec)
+            .err()
+            .map(|p| p.message)
     }
 
     /// `entity/name`, how the drawer's select names it.
@@ -126,11 +139,13 @@ fn check_name(what: &str, name: &str) -> Option<String> {
 
 impl LaunchForm {
     /// Check every input and build the push. `schema` is the job version's
-    /// config schema (`JobMetadata::config_schema`), `queue` the chosen queue.
+    /// config schema (`JobMetadata::config_schema`), `queue` the chosen
+    /// queue, `job_spec` the version's `wandb-job.json` when it was read.
     pub fn build(
         &self,
         schema: Option<&JsonSchema>,
         queue: Option<&QueueChoice>,
+        job_spec: Option<&JobSpec>,
     ) -> Result<LaunchRequest, Vec<Problem>> {
         let mut problems = Vec::new();
 
@@ -193,6 +208,9 @@ impl LaunchForm {
         match queue {
             None => problems.push(problem(paths::QUEUE, "choose a queue")),
             Some(q) => {
+                if let Some(message) = job_spec.and_then(|spec| q.refusal(self.job.trim(), spec)) {
+                    problems.push(problem(paths::QUEUE, message));
+                }
                 if self.priority.is_some() && !q.prioritization.enabled() {
                     problems.push(problem(
                         paths::PRIORITY,
@@ -349,6 +367,7 @@ mod tests {
                 "cpu": {"schema": {"type": "integer", "minimum": 1, "maximum": 8, "default": 2}}
             }))
             .unwrap(),
+            resource: Some(ResourceType::Kubernetes),
         }
     }
 
@@ -357,7 +376,7 @@ mod tests {
         let mut f = form();
         f.priority = Some(Priority::High);
         f.template_values = vec![("cpu".into(), "4".into())];
-        let req = f.build(Some(&schema()), Some(&queue(true))).unwrap();
+        let req = f.build(Some(&schema()), Some(&queue(true)), None).unwrap();
         assert_eq!(
             (req.queue_entity.as_str(), req.queue.as_str()),
             ("team", "gpu")
@@ -380,14 +399,14 @@ mod tests {
         f.config = ConfigInput::Json(" ".into());
         let mut q = queue(false);
         q.template_variables.clear();
-        let req = f.build(None, Some(&q)).unwrap();
+        let req = f.build(None, Some(&q), None).unwrap();
         assert_eq!(req.spec.overrides, None);
         assert_eq!(req.template_values, None);
         let f = LaunchForm {
             template_values: vec![],
             ..form()
         };
-        let req = f.build(Some(&schema()), Some(&queue(false))).unwrap();
+        let req = f.build(Some(&schema()), Some(&queue(false)), None).unwrap();
         assert_eq!(
             req.template_values,
             Some(json!({"cpu": 2}).as_object().unwrap().clone())
@@ -433,7 +452,9 @@ mod tests {
             project: "".into(),
             ..form()
         };
-        let problems = f.build(Some(&schema()), Some(&queue(false))).unwrap_err();
+        let problems = f
+            .build(Some(&schema()), Some(&queue(false)), None)
+            .unwrap_err();
         let text: Vec<String> = problems.iter().map(ToString::to_string).collect();
         assert_eq!(
             text,
@@ -449,14 +470,14 @@ mod tests {
             problem_at(&problems, "config.lr"),
             Some("must be at most 1, got 5")
         );
-        let none = form().build(None, None).unwrap_err();
+        let none = form().build(None, None, None).unwrap_err();
         assert_eq!(none[0].to_string(), "queue: choose a queue");
         let blank = LaunchForm {
             entity: " ".into(),
             ..form()
         };
         assert_eq!(
-            blank.build(None, Some(&queue(false))).unwrap_err()[0].to_string(),
+            blank.build(None, Some(&queue(false)), None).unwrap_err()[0].to_string(),
             "entity: enter the entity the run goes to"
         );
     }
@@ -465,19 +486,61 @@ mod tests {
     fn the_json_editor_wants_an_object() {
         let mut f = form();
         f.config = ConfigInput::Json("[1]".into());
-        let p = f.build(None, Some(&queue(false))).unwrap_err();
+        let p = f.build(None, Some(&queue(false)), None).unwrap_err();
         assert_eq!(
             p[0].to_string(),
             "config: must be a JSON object like {\"lr\": 0.01}, got a list"
         );
         f.config = ConfigInput::Json("{\"lr\": 2}".into());
-        let p = f.build(Some(&schema()), Some(&queue(false))).unwrap_err();
+        let p = f
+            .build(Some(&schema()), Some(&queue(false)), None)
+            .unwrap_err();
         assert_eq!(p[0].to_string(), "config.lr: must be at most 1, got 2");
         f.config = ConfigInput::Json("{\"lr\": 0.5, \"extra\": [1]}".into());
-        let req = f.build(Some(&schema()), Some(&queue(false))).unwrap();
+        let req = f.build(Some(&schema()), Some(&queue(false)), None).unwrap();
         assert_eq!(
             req.spec.overrides.unwrap().run_config.unwrap()["extra"],
             json!([1])
         );
+    }
+
+    #[test]
+    fn an_image_job_is_refused_by_a_local_process_queue_before_the_push() {
+        let image = JobSpec::from_json(
+            r#"{"source_type": "image", "source": {"image": "busybox:1.36"}, "input_types": {}, "output_types": {}}"#,
+        )
+        .unwrap();
+        let code = JobSpec::from_json(
+            r#"{"source_type": "artifact", "source": {"artifact": "wandb-artifact://_id/abc", "entrypoint": ["python", "train.py"]}, "input_types": {}, "output_types": {}}"#,
+        )
+        .unwrap();
+        let process = QueueChoice {
+            resource: Some(ResourceType::LocalProcess),
+            ..queue(false)
+        };
+        let problems = form()
+            .build(None, Some(&process), Some(&image))
+            .unwrap_err();
+        assert_eq!(problems[0].path, paths::QUEUE);
+        assert!(
+            problems[0]
+                .message
+                .contains("cannot run container image busybox:1.36"),
+            "{}",
+            problems[0].message
+        );
+        // A code job runs there; an image job runs on a queue that runs images,
+        // and on one whose resource is not known (a W&B queue without config).
+        assert!(form().build(None, Some(&process), Some(&code)).is_ok());
+        assert!(
+            form()
+                .build(None, Some(&queue(false)), Some(&image))
+                .is_ok()
+        );
+        let unknown = QueueChoice {
+            resource: None,
+            ..queue(false)
+        };
+        assert_eq!(unknown.refusal("a/b/c", &image), None);
     }
 }

@@ -21,6 +21,52 @@ pub fn placeholders(config: &Value) -> Vec<String> {
     names
 }
 
+/// The `{{...}}` texts of a config that are not placeholders (`{{}}`,
+/// `{{gpu count}}`): they stay as text when a job is pushed, which is
+/// rarely what was meant. In order of appearance, each once.
+pub fn not_placeholders(config: &Value) -> Vec<String> {
+    let mut found = Vec::new();
+    walk_strings(config, &mut |s| {
+        let mut from = 0;
+        while let Some(open) = s[from..].find("{{").map(|i| i + from) {
+            let Some(close) = s[open + 2..].find("}}").map(|i| i + open + 2) else {
+                break;
+            };
+            let inner = &s[open + 2..close];
+            // `{{{{x}}` : the braces before a placeholder are text.
+            if let Some(nested) = inner.rfind("{{") {
+                from = open + 2 + nested;
+                continue;
+            }
+            if !is_identifier(inner.trim()) {
+                let text = s[open..close + 2].to_owned();
+                if !found.contains(&text) {
+                    found.push(text);
+                }
+            }
+            from = close + 2;
+        }
+    });
+    found
+}
+
+/// What to tell whoever wrote a config with [`not_placeholders`] in it.
+pub fn not_placeholders_note(config: &Value) -> Option<String> {
+    let found = not_placeholders(config);
+    let (last, rest) = found.split_last()?;
+    let (list, verb) = if rest.is_empty() {
+        (last.clone(), "is not a template variable")
+    } else {
+        (
+            format!("{} and {last}", rest.join(", ")),
+            "are not template variables",
+        )
+    };
+    Some(format!(
+        "{list} {verb} and will stay as text: a variable's name uses only letters, digits, '_' and '-', like {{{{gpu_count}}}}"
+    ))
+}
+
 /// Check the variable definitions of a queue against its config: every
 /// schema is of an allowed type, bounds are ordered, enum values and the
 /// default fit the type, and every placeholder of the config is defined.
@@ -289,6 +335,29 @@ mod tests {
     fn finds_placeholders_in_order() {
         let cfg = json!({"a": "{{cpu}}", "b": ["x {{ memory }} {{cpu}}", "{{not valid}}"], "c": 1});
         assert_eq!(placeholders(&cfg), vec!["cpu", "memory"]);
+    }
+
+    #[test]
+    fn names_the_braces_that_are_not_placeholders() {
+        let cfg = json!({
+            "a": "{{cpu}} {{}} {{gpu count}}",
+            "b": ["{{ memory }}", "{{gpu count}}", "{{{{x}}", "{{a.b}}", "{{open"],
+        });
+        assert_eq!(
+            not_placeholders(&cfg),
+            vec!["{{}}", "{{gpu count}}", "{{a.b}}"]
+        );
+        assert!(not_placeholders(&json!({"a": "{{cpu}}", "b": "}}{{"})).is_empty());
+        assert_eq!(
+            not_placeholders_note(&json!({"a": "{{gpu count}}"})).unwrap(),
+            "{{gpu count}} is not a template variable and will stay as text: a variable's name uses only letters, digits, '_' and '-', like {{gpu_count}}"
+        );
+        assert!(
+            not_placeholders_note(&cfg)
+                .unwrap()
+                .starts_with("{{}}, {{gpu count}} and {{a.b}} are not template variables")
+        );
+        assert_eq!(not_placeholders_note(&json!({"a": "{{cpu}}"})), None);
     }
 
     #[test]

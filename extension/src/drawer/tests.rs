@@ -28,6 +28,7 @@ fn queues() -> Vec<QueueChoice> {
             name: "q1".into(),
             prioritization: PrioritizationMode::Disabled,
             template_variables: vec![],
+            resource: None,
         },
         QueueChoice {
             entity: "team".into(),
@@ -37,6 +38,7 @@ fn queues() -> Vec<QueueChoice> {
                 "gpus": {"schema": {"type": "integer", "minimum": 0, "maximum": 8, "default": 1}}
             }))
             .unwrap(),
+            resource: None,
         },
     ]
 }

@@ -187,24 +187,3 @@ fn job_links_on_the_same_site_only() {
         Some("admin/proj/train")
     );
 }
-
-#[test]
-fn urls_and_origins() {
-    let u = parse_url("HTTP://Example.com:8080/a/b?x=1#y").unwrap();
-    assert_eq!(
-        (u.scheme, u.authority, u.path),
-        ("HTTP", "Example.com:8080", "/a/b")
-    );
-    assert_eq!(u.host(), "Example.com");
-    assert_eq!(
-        origin_of("http://[::1]:9000/x").as_deref(),
-        Some("http://[::1]:9000")
-    );
-    assert_eq!(parse_url("http://[::1]:9000/").unwrap().host(), "[::1]");
-    assert_eq!(
-        origin_of("https://wandb.ai").as_deref(),
-        Some("https://wandb.ai")
-    );
-    assert_eq!(origin_of("ftp://x/y"), None);
-    assert_eq!(origin_of("https:///nohost"), None);
-}

@@ -161,6 +161,33 @@ fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) ->
         }
     });
 
+    // The chosen version's wandb-job.json, to know which queues can run it.
+    let (entity1, project1, name1) = (
+        target.entity.clone(),
+        target.project.clone(),
+        target.job.clone(),
+    );
+    let job_spec = Load::new(move || {
+        let v = version.get();
+        let chosen = job.with_value(|j| j.version(&v).cloned());
+        let (client, caps) = (session.client(), session.caps());
+        let (e, p, n) = (entity1.clone(), project1.clone(), name1.clone());
+        async move {
+            match (client, chosen) {
+                (Some(c), Some(jv)) => loads::job_spec(&c, caps, &e, &p, &n, &jv).await.ok(),
+                _ => None,
+            }
+        }
+    });
+    let job_path = StoredValue::new(format!(
+        "{}/{}/{}",
+        target.entity, target.project, target.job
+    ));
+    let refusal = move |q: &QueueChoice| {
+        let spec = job_spec.get().flatten()?;
+        job_path.with_value(|path| q.refusal(path, &spec))
+    };
+
     let texts = RwSignal::new(Vec::<(String, String)>::new());
     let json_text = RwSignal::new(String::new());
     let use_json = RwSignal::new(false);
@@ -191,6 +218,29 @@ fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) ->
         let key = queue_key.get();
         queues.with_value(|q| q.iter().find(|c| c.key() == key).cloned())
     });
+    // Once the job is read: the first choice moves off a queue that cannot
+    // run it, to one that can (an active one first), until the user picks.
+    let queue_picked = RwSignal::new(false);
+    let active = StoredValue::new(active);
+    Effect::new(move |_| {
+        let Some(current) = chosen_queue.get() else {
+            return;
+        };
+        if queue_picked.get_untracked() || refusal(&current).is_none() {
+            return;
+        }
+        let better = queues.with_value(|q| {
+            let fits: Vec<&QueueChoice> = q.iter().filter(|c| refusal(c).is_none()).collect();
+            fits.iter()
+                .find(|c| active.with_value(|a| a.contains(&c.key())))
+                .or(fits.first())
+                .map(|c| c.key())
+        });
+        if let Some(key) = better {
+            queue_key.set(key);
+        }
+    });
+    let queue_refusal = move || chosen_queue.get().and_then(|q| refusal(&q));
     let schema_now = move || schema.get().flatten();
     let fields = Memo::new(move |_| schema_now().map(|s| form::fields(&s)).unwrap_or_default());
     let json_mode = move || use_json.get() || fields.with(Vec::is_empty);
@@ -241,7 +291,7 @@ fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) ->
         failure.set(None);
         let schema: Option<JsonSchema> = schema_now();
         let form = LaunchForm {
-            job: format!("{}/{}/{}", target.entity, target.project, target.job),
+            job: job_path.get_value(),
             version: version.get_untracked(),
             config: if json_mode() {
                 ConfigInput::Json(json_text.get_untracked())
@@ -254,7 +304,12 @@ fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) ->
             project: dest_project.get_untracked(),
             author: Some(username.clone()),
         };
-        let request = match form.build(schema.as_ref(), chosen_queue.get_untracked().as_ref()) {
+        let spec = job_spec.get().flatten();
+        let request = match form.build(
+            schema.as_ref(),
+            chosen_queue.get_untracked().as_ref(),
+            spec.as_ref(),
+        ) {
             Ok(r) => r,
             Err(found) => {
                 problems.set(found);
@@ -344,20 +399,22 @@ fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) ->
         }));
         o
     });
-    let queue_options: Vec<(String, String)> = queues.with_value(|q| {
-        q.iter()
-            .map(|c| {
-                let key = c.key();
-                let label = if active.contains(&key) {
-                    format!("{key} (active)")
-                } else {
-                    format!("{key} (no agent)")
-                };
-                (key, label)
-            })
-            .collect()
-    });
-    let no_queues = queue_options.is_empty();
+    let queue_options = move || {
+        queues.with_value(|q| {
+            q.iter()
+                .map(|c| {
+                    let key = c.key();
+                    let label = match (refusal(c), active.with_value(|a| a.contains(&key))) {
+                        (Some(_), _) => format!("{key} (cannot run this job)"),
+                        (None, true) => format!("{key} (active)"),
+                        (None, false) => format!("{key} (no agent)"),
+                    };
+                    (key, label)
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    let no_queues = queues.with_value(Vec::is_empty);
     let run_options: Vec<(String, String)> = runs.with_value(|r| {
         let choose = if runs_of_job {
             "Choose a run of this job…"
@@ -435,11 +492,15 @@ fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) ->
 
             <div class="field">
                 <label for="launch-queue">"Queue"</label>
-                <select id="launch-queue" on:change=move |ev| queue_key.set(event_target_value(&ev))>
-                    {options_view(queue_options, move || queue_key.get())}
+                <select id="launch-queue" aria-describedby="launch-queue-error" on:change=move |ev| {
+                    queue_picked.set(true);
+                    queue_key.set(event_target_value(&ev));
+                    problems.update(|p| p.retain(|x| x.path != paths::QUEUE));
+                }>
+                    {move || options_view(queue_options(), move || queue_key.get())}
                 </select>
                 {no_queues.then(|| view! { <p class="help">"No queues yet: create one on the "<a href="/launch">"Launch"</a>" page."</p> })}
-                <p class="field-error">{problem(paths::QUEUE)}</p>
+                <p class="field-error" id="launch-queue-error">{move || problem(paths::QUEUE)().or_else(queue_refusal)}</p>
             </div>
 
             <div class="field">

@@ -9,6 +9,7 @@ use liftoff_model::queue_draft::{
     print_config, problems_under, tiles_for,
 };
 use liftoff_model::schema::Problem;
+use liftoff_model::template::not_placeholders_note;
 
 use crate::components::fields::options_view;
 
@@ -111,6 +112,13 @@ pub fn QueueForm(
         }
     };
 
+    // Braces that look meant as a variable but are not one: said, not refused.
+    let note = move || {
+        parse_config(&text.get(), format.get())
+            .ok()
+            .and_then(|c| not_placeholders_note(&c))
+    };
+
     let switch_format = move |to: ConfigFormat| {
         if let Ok(c) = parse_config(&text.get_untracked(), format.get_untracked()) {
             text.set(print_config(&c, to));
@@ -184,6 +192,7 @@ pub fn QueueForm(
                     bind:value=text></textarea>
                 <p class="help">"Resource arguments for this queue's jobs. Write "<code>"{{name}}"</code>" where a value is chosen at launch: each becomes a template variable below."</p>
                 <p class="field-error" id="queue-config-error" data-testid="config-error">{shown(paths::CONFIG)}</p>
+                <p class="field-note" data-testid="config-note">{note}</p>
             </div>
             <Show when=move || tiles.with(|t| !t.is_empty())>
                 <fieldset class="tiles">

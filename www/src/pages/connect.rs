@@ -2,6 +2,7 @@
 //! browser's localStorage until you forget it); who you are there.
 
 use leptos::prelude::*;
+use liftoff_client::url::base_url_problem;
 
 use crate::components::feedback::{ErrorView, Loading};
 use crate::session::use_session;
@@ -13,13 +14,11 @@ pub fn ConnectPage() -> impl IntoView {
     let key = RwSignal::new(String::new());
     let show_key = RwSignal::new(false);
     let missing_key = RwSignal::new(false);
-    let bad_base = RwSignal::new(false);
+    let bad_base = RwSignal::new(None::<String>);
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
-        let b = base.get_untracked();
-        let b = b.trim();
-        bad_base.set(!(b.starts_with("http://") || b.starts_with("https://")) || b.len() < 9);
-        if bad_base.get_untracked() {
+        bad_base.set(base_url_problem(&base.get_untracked()));
+        if bad_base.with_untracked(Option::is_some) {
             return;
         }
         // A blank key keeps the saved one (to change only the base URL).
@@ -82,10 +81,10 @@ pub fn ConnectPage() -> impl IntoView {
                 <div class="field">
                     <label for="base-url">"Base URL"</label>
                     <input id="base-url" type="text" inputmode="url" autocomplete="url" spellcheck="false"
-                        aria-invalid=move || bad_base.get().to_string() bind:value=base/>
+                        aria-invalid=move || bad_base.with(Option::is_some).to_string() bind:value=base/>
                     <p class="help">"Defaults to where this page came from."</p>
-                    {move || bad_base.get().then(|| view! {
-                        <p class="field-error" role="alert">"Enter the server's address with http:// or https://, like http://127.0.0.1:8080."</p>
+                    {move || bad_base.get().map(|m| view! {
+                        <p class="field-error" role="alert">{m}</p>
                     })}
                 </div>
                 <div class="field">

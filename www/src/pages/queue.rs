@@ -12,7 +12,7 @@ use liftoff_client::ops::liftoff::{
 };
 use liftoff_client::view::html::Markup;
 use liftoff_client::view::items::{
-    AgentRow, ItemRow, agent_rows, has_live_agent, item_rows, status_counts,
+    AgentRow, ItemRow, agent_rows, cancel_question, has_live_agent, item_rows, status_counts,
 };
 use liftoff_client::view::queues::can_edit_queue;
 use liftoff_client::view::{agent_commands, explain};
@@ -254,6 +254,13 @@ fn ItemsTab(
     let selected = RwSignal::new(Vec::<String>::new());
     let bulk_priority = RwSignal::new("high".to_owned());
     let busy = RwSignal::new(false);
+    // "Cancel items" asks first (it stops running jobs); another selection
+    // takes the question back.
+    let confirming = RwSignal::new(false);
+    Effect::new(move |_| {
+        selected.track();
+        confirming.set(false);
+    });
     let caps = session.caps();
     let prioritized = move || {
         detail.with(|d| {
@@ -499,13 +506,29 @@ fn ItemsTab(
                 <Show when=move || caps.queue_admin && !selected.with(Vec::is_empty)>
                     <div class="bulk" role="group" aria-label="Selected items">
                         <span>{move || format!("{} selected", selected.with(Vec::len))}</span>
-                        <button class="btn" disabled=move || busy.get() || !chosen().iter().any(ItemRow::can_cancel)
-                            title=move || if chosen().iter().any(ItemRow::can_cancel) {
-                                "Take the selected waiting items off the queue and stop the running ones"
-                            } else {
-                                "Only waiting or running items can be cancelled"
-                            }
-                            on:click=move |_| bulk("cancel", ItemRow::can_cancel, None)>"Cancel items"</button>
+                        <Show when=move || confirming.get() fallback=move || view! {
+                            <button class="btn" id="bulk-cancel" disabled=move || busy.get() || !chosen().iter().any(ItemRow::can_cancel)
+                                title=move || if chosen().iter().any(ItemRow::can_cancel) {
+                                    "Take the selected waiting items off the queue and stop the running ones"
+                                } else {
+                                    "Only waiting or running items can be cancelled"
+                                }
+                                on:click=move |_| {
+                                    confirming.set(true);
+                                    focus_soon("bulk-keep");
+                                }>"Cancel items"</button>
+                        }>
+                            <span class="confirm" role="alert" data-testid="cancel-question">{move || cancel_question(&chosen())}</span>
+                            <button class="btn danger" disabled=move || busy.get()
+                                on:click=move |_| {
+                                    confirming.set(false);
+                                    bulk("cancel", ItemRow::can_cancel, None);
+                                }>"Yes, cancel"</button>
+                            <button class="btn" id="bulk-keep" on:click=move |_| {
+                                confirming.set(false);
+                                focus_soon("bulk-cancel");
+                            }>"No, keep them"</button>
+                        </Show>
                         <button class="btn" disabled=move || busy.get() || !chosen().iter().any(ItemRow::can_requeue)
                             title=move || if chosen().iter().any(ItemRow::can_requeue) {
                                 "Push the selected ended items again, as they were"
@@ -1021,4 +1044,16 @@ fn queue_config(q: &liftoff_model::queue::Queue) -> serde_json::Value {
         .as_ref()
         .and_then(|c| c.resource_args().cloned())
         .unwrap_or_else(|| serde_json::json!({}))
+}
+
+/// Focus the element with this id once the view has drawn it.
+fn focus_soon(id: &'static str) {
+    request_animation_frame(move || {
+        if let Some(el) = document()
+            .get_element_by_id(id)
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = el.focus();
+        }
+    });
 }

@@ -397,6 +397,38 @@ pub fn status_counts(rows: &[ItemRow]) -> Vec<(DisplayStatus, usize)> {
         .collect()
 }
 
+/// What the bulk bar asks before it cancels the rows that can be: how many
+/// leave the queue, and how many running jobs are stopped.
+pub fn cancel_question(rows: &[ItemRow]) -> String {
+    let n = |k: usize, one: &str, many: &str| format!("{k} {}", if k == 1 { one } else { many });
+    let cancel: Vec<&ItemRow> = rows.iter().filter(|r| r.can_cancel()).collect();
+    let running = cancel
+        .iter()
+        .filter(|r| r.status == DisplayStatus::Running)
+        .count();
+    let waiting = cancel.len() - running;
+    match (waiting, running) {
+        (_, 0) => format!(
+            "Take {} off the queue?",
+            n(waiting, "waiting item", "waiting items")
+        ),
+        (0, _) => format!(
+            "Stop {}? {} as killed.",
+            n(running, "running job", "running jobs"),
+            if running == 1 {
+                "Its run ends"
+            } else {
+                "Their runs end"
+            }
+        ),
+        _ => format!(
+            "Take {} off the queue and stop {}?",
+            n(waiting, "waiting item", "waiting items"),
+            n(running, "running job", "running jobs")
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -728,5 +760,47 @@ mod tests {
         assert!(rows[0].can_requeue());
         assert_eq!(rows[1].status, DisplayStatus::Finished);
         assert_eq!(rows[1].duration_secs, Some(90));
+    }
+
+    #[test]
+    fn the_cancel_question_counts_what_is_dropped_and_what_is_stopped() {
+        let d = detail(
+            false,
+            vec![agent("a1", 5, 2)],
+            vec![
+                running("i1", "a1", RunState::Running),
+                item(
+                    "i2",
+                    ItemState::Pending,
+                    "2026-11-28T11:30:00Z",
+                    Priority::Medium,
+                ),
+                item(
+                    "i3",
+                    ItemState::Pending,
+                    "2026-11-28T11:40:00Z",
+                    Priority::Medium,
+                ),
+            ],
+        );
+        let rows = item_rows(&d, now());
+        let by = |ids: &[&str]| -> Vec<ItemRow> {
+            rows.iter()
+                .filter(|r| ids.contains(&r.item.id.as_str()))
+                .cloned()
+                .collect()
+        };
+        assert_eq!(
+            cancel_question(&by(&["i1", "i2", "i3"])),
+            "Take 2 waiting items off the queue and stop 1 running job?"
+        );
+        assert_eq!(
+            cancel_question(&by(&["i2"])),
+            "Take 1 waiting item off the queue?"
+        );
+        assert_eq!(
+            cancel_question(&by(&["i1"])),
+            "Stop 1 running job? Its run ends as killed."
+        );
     }
 }

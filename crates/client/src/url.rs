@@ -1,0 +1,139 @@
+//! Server addresses as people type them: split an http(s) URL into the
+//! parts Liftoff uses, and say what is wrong with a base URL. One check for
+//! the CLI, the web app's Connect page and the extension's options page.
+
+use crate::auth::DEFAULT_BASE_URL;
+
+/// The parts of an absolute http(s) URL.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Url<'a> {
+    pub scheme: &'a str,
+    /// `host[:port]`, lowercase is not enforced.
+    pub authority: &'a str,
+    pub path: &'a str,
+}
+
+impl Url<'_> {
+    /// The host without its port.
+    pub fn host(&self) -> &str {
+        // `[::1]:8080` keeps its brackets.
+        if let Some(end) = self.authority.find(']') {
+            return &self.authority[..=end];
+        }
+        self.authority.split(':').next().unwrap_or(self.authority)
+    }
+
+    /// `scheme://host[:port]`.
+    pub fn origin(&self) -> String {
+        format!("{}://{}", self.scheme, self.authority)
+    }
+}
+
+/// Split `scheme://authority/path?query#fragment`; `None` unless http(s).
+pub fn parse_url(url: &str) -> Option<Url<'_>> {
+    let (scheme, rest) = url.trim().split_once("://")?;
+    if !scheme.eq_ignore_ascii_case("http") && !scheme.eq_ignore_ascii_case("https") {
+        return None;
+    }
+    let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..end];
+    // `user:pass@host` never names a server we talk to.
+    if authority.is_empty() || authority.contains('@') {
+        return None;
+    }
+    let after = &rest[end..];
+    let path_end = after.find(['?', '#']).unwrap_or(after.len());
+    Some(Url {
+        scheme,
+        authority,
+        path: &after[..path_end],
+    })
+}
+
+/// `scheme://host[:port]` of a URL.
+pub fn origin_of(url: &str) -> Option<String> {
+    parse_url(url).map(|u| u.origin())
+}
+
+/// What is wrong with a typed base URL, if anything: it must be an http(s)
+/// URL with a host and no path (a trailing `/` or `/graphql` is fine, as
+/// [`crate::auth::normalize_base_url`] drops them).
+pub fn base_url_problem(typed: &str) -> Option<String> {
+    let base = crate::auth::normalize_base_url(typed);
+    match parse_url(&base) {
+        None if typed.trim().is_empty() => Some(format!(
+            "enter the server's address, like {DEFAULT_BASE_URL} or http://127.0.0.1:8080"
+        )),
+        None => Some(format!(
+            "must be an http(s) URL like {DEFAULT_BASE_URL} or http://127.0.0.1:8080, got {:?}",
+            typed.trim()
+        )),
+        Some(u) if u.path.len() > 1 || base.contains(['?', '#']) => Some(format!(
+            "must be the server's base URL, without a path (drop {:?})",
+            &base[u.origin().len()..]
+        )),
+        Some(_) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn urls_and_origins() {
+        let u = parse_url("HTTP://Example.com:8080/a/b?x=1#y").unwrap();
+        assert_eq!(
+            (u.scheme, u.authority, u.path),
+            ("HTTP", "Example.com:8080", "/a/b")
+        );
+        assert_eq!(u.host(), "Example.com");
+        assert_eq!(
+            origin_of("http://[::1]:9000/x").as_deref(),
+            Some("http://[::1]:9000")
+        );
+        assert_eq!(parse_url("http://[::1]:9000/").unwrap().host(), "[::1]");
+        assert_eq!(
+            origin_of("https://wandb.ai").as_deref(),
+            Some("https://wandb.ai")
+        );
+        assert_eq!(origin_of("ftp://x/y"), None);
+        assert_eq!(origin_of("https:///nohost"), None);
+        assert_eq!(origin_of("http://user:pw@host/"), None);
+    }
+
+    #[test]
+    fn a_base_url_is_an_http_url_without_a_path() {
+        for ok in [
+            "http://127.0.0.1:8080",
+            " https://api.wandb.ai/ ",
+            "http://localhost:8080/graphql",
+            "http://[::1]:9000",
+        ] {
+            assert_eq!(base_url_problem(ok), None, "{ok}");
+        }
+        assert_eq!(
+            base_url_problem("127.0.0.1:8080").unwrap(),
+            "must be an http(s) URL like https://api.wandb.ai or http://127.0.0.1:8080, got \"127.0.0.1:8080\""
+        );
+        assert!(
+            base_url_problem("  ")
+                .unwrap()
+                .starts_with("enter the server's address")
+        );
+        assert!(
+            base_url_problem("http://")
+                .unwrap()
+                .starts_with("must be an http(s) URL")
+        );
+        assert_eq!(
+            base_url_problem("http://host:8080/launch/admin").unwrap(),
+            "must be the server's base URL, without a path (drop \"/launch/admin\")"
+        );
+        assert!(
+            base_url_problem("http://host?x=1")
+                .unwrap()
+                .contains("drop \"?x=1\"")
+        );
+    }
+}
