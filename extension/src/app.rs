@@ -16,6 +16,7 @@ use time::OffsetDateTime;
 use liftoff_client::ops::web::Job;
 use liftoff_client::view::explain;
 use liftoff_client::{Client, Credentials, Error, Transport};
+use liftoff_model::JobSpec;
 use liftoff_model::launch::QueueChoice;
 use liftoff_model::schema::{JsonSchema, Problem};
 use liftoff_model::spec::JobRef;
@@ -233,6 +234,8 @@ pub struct Cache {
     sessions: RefCell<HashMap<String, (Session, OffsetDateTime)>>,
     queues: RefCell<HashMap<String, (Vec<QueueChoice>, OffsetDateTime)>>,
     schemas: RefCell<HashMap<String, (Option<JsonSchema>, OffsetDateTime)>>,
+    /// A job version's `wandb-job.json` (`None`: it could not be read).
+    specs: RefCell<HashMap<String, (Option<JobSpec>, OffsetDateTime)>>,
 }
 
 impl Cache {
@@ -251,7 +254,24 @@ impl Cache {
         self.sessions.borrow_mut().clear();
         self.queues.borrow_mut().clear();
         self.schemas.borrow_mut().clear();
+        self.specs.borrow_mut().clear();
     }
+}
+
+/// The job a [`JobRef`] names (every version), from the page's server.
+async fn read_job<T: Transport>(
+    reach: &Reach<T>,
+    session: &Session,
+    job: &JobRef,
+) -> Result<Job, liftoff_client::Error> {
+    loads::job(
+        &reach.client,
+        session.caps,
+        &job.entity,
+        &job.project,
+        &job.name,
+    )
+    .await
 }
 
 /// The server a content script's page talks to, with a client for it.
@@ -501,14 +521,7 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
         let known = match known {
             Some(j) => Some(j),
             None if session.caps.job_runs => {
-                fetched = loads::job(
-                    &reach.client,
-                    session.caps,
-                    &job.entity,
-                    &job.project,
-                    &job.name,
-                )
-                .await?;
+                fetched = read_job(reach, session, job).await?;
                 Some(&fetched)
             }
             None => None,
@@ -519,6 +532,47 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
             .borrow_mut()
             .insert(key, (s.clone(), self.ctx.now));
         Ok(s)
+    }
+
+    /// The `wandb-job.json` of a job version, to know which queues can run
+    /// it; `None` when it cannot be read (the server still checks the push).
+    async fn job_spec(
+        &self,
+        reach: &Reach<T>,
+        session: &Session,
+        job: &JobRef,
+        known: Option<&Job>,
+    ) -> Option<JobSpec> {
+        let key = format!("{} {job}", reach.server.base_url);
+        if let Some(s) = Cache::fresh(&self.cache.specs, &key, self.ctx.now) {
+            return s;
+        }
+        let fetched;
+        let known = match known {
+            Some(j) => Some(j),
+            None => {
+                fetched = read_job(reach, session, job).await.ok();
+                fetched.as_ref()
+            }
+        };
+        let spec = match known.and_then(|j| j.version(&job.alias)) {
+            Some(version) => liftoff_client::loads::job_spec(
+                &reach.client,
+                session.caps,
+                &job.entity,
+                &job.project,
+                &job.name,
+                version,
+            )
+            .await
+            .ok(),
+            None => None,
+        };
+        self.cache
+            .specs
+            .borrow_mut()
+            .insert(key, (spec.clone(), self.ctx.now));
+        spec
     }
 
     async fn page(&self, url: &str) -> Result<Value, Failure> {
@@ -641,6 +695,9 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
             alias: version.clone(),
         };
         let schema = self.schema(&reach, &session, &job_ref, Some(&job)).await?;
+        let spec = self.job_spec(&reach, &session, &job_ref, Some(&job)).await;
+        let job_path = format!("{entity}/{project}/{}", job.name);
+        let fit = spec.as_ref().map(|s| (job_path.as_str(), s));
         let queues = self.queues(&reach, &session, true).await?;
         let settings = self.settings().await?;
         if let Some(stale) = defaults_not_found(&settings, &session, &queues) {
@@ -656,7 +713,7 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
         Ok(DrawerModel {
             title,
             who: format!("{} on {}", session.viewer.username, reach.server.base_url),
-            job: Some(format!("{entity}/{project}/{}", job.name)),
+            job: Some(job_path.clone()),
             jobs: offered
                 .iter()
                 .map(|j| Choice {
@@ -678,6 +735,7 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
                         &queues,
                         settings.default_entity.as_deref(),
                         settings.default_queue.as_deref(),
+                        fit,
                     )
                 }),
             no_queues: queues.is_empty().then(|| {
@@ -686,7 +744,7 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
                     session.viewer.entity
                 )
             }),
-            queues: queues.iter().map(QueueView::of).collect(),
+            queues: queues.iter().map(|q| QueueView::of(q, fit)).collect(),
             priorities: priority_choices(),
             entity,
             project,
@@ -704,14 +762,18 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
     ) -> Result<Value, Failure> {
         let reach = self.reach(url).await?;
         let session = self.session(&reach).await?;
-        let schema = match parse_job(&input.job, &input.version) {
-            Ok(job) => self.schema(&reach, &session, &job, None).await?,
-            Err(_) => None, // the check names the bad version
+        let (schema, spec) = match parse_job(&input.job, &input.version) {
+            Ok(job) => (
+                self.schema(&reach, &session, &job, None).await?,
+                self.job_spec(&reach, &session, &job, None).await,
+            ),
+            Err(_) => (None, None), // the check names the bad version
         };
         let queues = self.queues(&reach, &session, launch).await?;
         let checked = drawer::check(
             input,
             schema.as_ref(),
+            spec.as_ref(),
             &queues,
             &session.viewer.username,
             base,

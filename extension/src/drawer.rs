@@ -9,13 +9,13 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value, json};
 
 use liftoff_client::ops::web::Job;
-use liftoff_model::Priority;
 use liftoff_model::form::{self, Field, FieldKind, text_of};
 use liftoff_model::launch::{
     ConfigInput, LaunchForm, LaunchRequest, QueueChoice, form_to_json, json_to_form, paths,
     pretty_config,
 };
 use liftoff_model::schema::{JsonSchema, Problem};
+use liftoff_model::{JobSpec, Priority};
 
 /// A `<select>` option.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -110,6 +110,8 @@ impl FieldView {
 pub struct QueueView {
     /// `entity/name`.
     pub key: String,
+    /// `entity/name`, and `(cannot run this job)` when it cannot.
+    pub label: String,
     pub prioritized: bool,
     /// Why the priority select is off.
     pub priority_note: Option<String>,
@@ -117,10 +119,17 @@ pub struct QueueView {
 }
 
 impl QueueView {
-    pub fn of(queue: &QueueChoice) -> Self {
+    /// `job` is the job's `entity/project/name` and its `wandb-job.json`
+    /// when it was read.
+    pub fn of(queue: &QueueChoice, job: Option<(&str, &JobSpec)>) -> Self {
         let prioritized = queue.prioritization.enabled();
+        let refused = job.and_then(|(path, spec)| queue.refusal(path, spec));
         Self {
             key: queue.key(),
+            label: match refused {
+                Some(_) => format!("{} (cannot run this job)", queue.key()),
+                None => queue.key(),
+            },
             prioritized,
             priority_note: (!prioritized).then(|| {
                 format!(
@@ -262,9 +271,18 @@ pub fn wanted_queue<'a>(
         .find(|q| Some(q.name.as_str()) == queue && entity.is_none_or(|e| q.entity == e))
 }
 
-/// The queue chosen first: the default one when it exists, else the first.
-pub fn default_queue(queues: &[QueueChoice], entity: Option<&str>, queue: Option<&str>) -> String {
+/// The queue chosen first: the default one when it exists and can run the
+/// job, else the first that can, else the first.
+pub fn default_queue(
+    queues: &[QueueChoice],
+    entity: Option<&str>,
+    queue: Option<&str>,
+    job: Option<(&str, &JobSpec)>,
+) -> String {
+    let runs = |q: &&QueueChoice| job.is_none_or(|(path, spec)| q.refusal(path, spec).is_none());
     wanted_queue(queues, entity, queue)
+        .filter(runs)
+        .or_else(|| queues.iter().find(runs))
         .or(queues.first())
         .map(QueueChoice::key)
         .unwrap_or_default()
@@ -326,11 +344,13 @@ pub struct Checked {
     pub request: Option<LaunchRequest>,
 }
 
-/// Check a form with the web app's rules. `schema` is the chosen version's,
-/// `queues` those offered, `author` the viewer.
+/// Check a form with the web app's rules. `schema` is the chosen version's
+/// (and `job_spec` its `wandb-job.json`, when read), `queues` those offered,
+/// `author` the viewer.
 pub fn check(
     input: &FormInput,
     schema: Option<&JsonSchema>,
+    job_spec: Option<&JobSpec>,
     queues: &[QueueChoice],
     author: &str,
     base: Option<&Map<String, Value>>,
@@ -364,7 +384,7 @@ pub fn check(
         author: (!author.is_empty()).then(|| author.to_owned()),
     };
     let queue = queues.iter().find(|q| q.key() == input.queue);
-    match form.build(schema, queue, None) {
+    match form.build(schema, queue, job_spec) {
         Ok(request) if extra.is_empty() => Checked {
             diff: base.map_or_else(Vec::new, |b| {
                 let after = request

@@ -464,7 +464,7 @@
     const submit = h("button", { class: "btn", type: "submit", text: "Launch now", disabled: model.queues.length === 0 });
     const priorityNote = h("p", { class: "note", id: "launch-priority-note" });
 
-    const queueSelect = select("launch-queue", model.queues.map((q) => ({ value: q.key, label: q.key })), model.queue, { "aria-describedby": "launch-queue-error" });
+    const queueSelect = select("launch-queue", model.queues.map((q) => ({ value: q.key, label: q.label })), model.queue, { "aria-describedby": "launch-queue-error" });
     const priority = select("launch-priority", model.priorities, "", { "aria-describedby": "launch-priority-error" });
     const version = select("launch-version", model.versions, model.version, { "aria-describedby": "launch-version-error" });
     const entity = h("input", { id: "launch-entity", type: "text", autocomplete: "off", "aria-describedby": "launch-entity-error" });

@@ -380,6 +380,26 @@ test("the popup says who you are and lists launched items with their status and 
   await p.close();
 });
 
+test("an image job's drawer moves off a local-process queue, and refuses it there before anything is sent", async () => {
+  await liftoff(bin, server, ["job", "create", "image", "busybox:1.36", "-e", "admin", "-p", "proj", "-n", "img"]);
+  await liftoff(bin, server, ["queue", "create", "boxes", "-e", "admin", "--resource", "local-container"]);
+  await page.goto(`${fixture.url}/admin/proj/artifacts/job/img`);
+  await openJobDrawer("img");
+  assert.equal(await page.inputValue("#launch-queue"), "admin/boxes");
+  const labels = await page.$$eval("#launch-queue option", (os) => os.map((o) => o.textContent));
+  assert.ok(labels.includes("admin/boxes"), labels.join(" | "));
+  assert.ok(labels.includes("admin/q1 (cannot run this job)"), labels.join(" | "));
+  const before = (await items()).length;
+  await page.selectOption("#launch-queue", "admin/q1");
+  await page.waitForSelector("#launch-queue-error:has-text('a local-process queue cannot run container image busybox:1.36')");
+  await page.click("aside.drawer button[type=submit]");
+  await page.waitForTimeout(500);
+  assert.equal(await page.locator("[data-testid=toast]").count(), 0, "nothing was launched");
+  assert.equal((await items()).length, before, "nothing was sent");
+  await page.keyboard.press("Escape");
+  await page.waitForSelector("aside.drawer", { state: "detached" });
+});
+
 test("the key never appears in a URL, a console message or the server's log", () => {
   assert.ok(urls.length > 20, `the suite made requests (${urls.length})`);
   const basic = Buffer.from(`api:${ADMIN_KEY}`).toString("base64");

@@ -106,6 +106,8 @@ impl Scripted {
                 {"name": "LIFTOFF_QUEUE_ADMIN", "isEnabled": true}, {"name": "LIFTOFF_LAUNCH_AGENTS", "isEnabled": true},
                 {"name": "LIFTOFF_RUN_CONSOLE", "isEnabled": true}, {"name": "LIFTOFF_RUN_LAUNCH_ITEM", "isEnabled": true}]}}),
             "LiftoffJob" => json!({"project": {"artifactCollection": job_collection()}}),
+            // No wandb-job.json to read: which queues fit the job is not known.
+            "LiftoffArtifactFiles" => json!({"artifact": {"files": {"edges": []}}}),
             "LiftoffJobs" => {
                 json!({"project": {"artifactType": {"artifactCollections": {"edges": [{"node": job_collection()}]}}}})
             }

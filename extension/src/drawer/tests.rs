@@ -119,7 +119,7 @@ fn a_relaunch_starts_from_the_run_config() {
 
 #[test]
 fn a_valid_form_becomes_the_push() {
-    let c = check(&input(), Some(&schema()), &queues(), "admin", None);
+    let c = check(&input(), Some(&schema()), None, &queues(), "admin", None);
     assert_eq!(c.problems, vec![]);
     let r = c.request.unwrap();
     assert_eq!((r.queue_entity.as_str(), r.queue.as_str()), ("admin", "q1"));
@@ -136,7 +136,7 @@ fn invalid_input_names_its_field_and_sends_nothing() {
     f.texts = vec![("lr".into(), "5".into()), ("epochs".into(), "two".into())];
     f.priority = "high".into();
     f.project = String::new();
-    let c = check(&f, Some(&schema()), &queues(), "admin", None);
+    let c = check(&f, Some(&schema()), None, &queues(), "admin", None);
     assert!(c.request.is_none());
     let text: Vec<String> = c.problems.iter().map(ToString::to_string).collect();
     assert_eq!(
@@ -152,18 +152,18 @@ fn invalid_input_names_its_field_and_sends_nothing() {
     f.queue = "team/gpu".into();
     f.priority = "urgent".into();
     f.template_values = vec![("gpus".into(), "9".into())];
-    let c = check(&f, Some(&schema()), &queues(), "admin", None);
+    let c = check(&f, Some(&schema()), None, &queues(), "admin", None);
     let paths: Vec<&str> = c.problems.iter().map(|p| p.path.as_str()).collect();
     assert_eq!(paths, ["template.gpus", "priority"]);
     let mut f = input();
     f.use_json = true;
     f.json_text = "{\"lr\": ".into();
-    let c = check(&f, Some(&schema()), &queues(), "admin", None);
+    let c = check(&f, Some(&schema()), None, &queues(), "admin", None);
     assert_eq!(c.problems[0].path, "config");
     assert!(c.problems[0].message.starts_with("is not valid JSON"));
     let mut f = input();
     f.queue = "nobody/none".into();
-    let c = check(&f, Some(&schema()), &queues(), "admin", None);
+    let c = check(&f, Some(&schema()), None, &queues(), "admin", None);
     assert_eq!(c.problems[0].to_string(), "queue: choose a queue");
 }
 
@@ -177,7 +177,7 @@ fn a_relaunch_diff_says_what_changed() {
         ("optimizer".into(), "".into()),
         ("fail".into(), "true".into()),
     ];
-    let c = check(&f, Some(&schema()), &queues(), "admin", Some(&run));
+    let c = check(&f, Some(&schema()), None, &queues(), "admin", Some(&run));
     let lines: Vec<String> = c
         .diff
         .iter()
@@ -200,7 +200,15 @@ fn a_relaunch_diff_says_what_changed() {
         ..input()
     };
     assert_eq!(
-        check(&unchanged, Some(&schema()), &queues(), "admin", Some(&run)).diff,
+        check(
+            &unchanged,
+            Some(&schema()),
+            None,
+            &queues(),
+            "admin",
+            Some(&run)
+        )
+        .diff,
         vec![]
     );
 }
@@ -249,12 +257,18 @@ fn versions_queues_and_priorities() {
     assert_eq!(labels, ["latest", "v1 (prod)", "v0"]);
 
     let q = queues();
-    assert_eq!(default_queue(&q, None, None), "admin/q1");
-    assert_eq!(default_queue(&q, Some("team"), Some("gpu")), "team/gpu");
-    assert_eq!(default_queue(&q, None, Some("gpu")), "team/gpu");
-    assert_eq!(default_queue(&q, Some("admin"), Some("gpu")), "admin/q1");
-    assert_eq!(default_queue(&[], None, None), "");
-    let views: Vec<QueueView> = q.iter().map(QueueView::of).collect();
+    assert_eq!(default_queue(&q, None, None, None), "admin/q1");
+    assert_eq!(
+        default_queue(&q, Some("team"), Some("gpu"), None),
+        "team/gpu"
+    );
+    assert_eq!(default_queue(&q, None, Some("gpu"), None), "team/gpu");
+    assert_eq!(
+        default_queue(&q, Some("admin"), Some("gpu"), None),
+        "admin/q1"
+    );
+    assert_eq!(default_queue(&[], None, None, None), "");
+    let views: Vec<QueueView> = q.iter().map(|x| QueueView::of(x, None)).collect();
     assert!(
         views[0]
             .priority_note
@@ -263,6 +277,39 @@ fn versions_queues_and_priorities() {
     );
     assert_eq!(views[1].variables[0].placeholder, "default: 1");
     assert_eq!(priority_choices().len(), 5);
+}
+
+#[test]
+fn an_image_job_is_steered_off_and_refused_by_a_local_process_queue() {
+    let spec = liftoff_model::JobSpec::from_json(
+        r#"{"source_type": "image", "source": {"image": "busybox:1.36"}, "input_types": {}, "output_types": {}}"#,
+    )
+    .unwrap();
+    let mut q = queues();
+    q[0].resource = Some(liftoff_model::queue::ResourceType::LocalProcess);
+    q[1].resource = Some(liftoff_model::queue::ResourceType::Kubernetes);
+    let job = Some(("admin/proj/train", &spec));
+    // The options' default (q1) cannot run it: the first queue that can is chosen.
+    assert_eq!(
+        default_queue(&q, Some("admin"), Some("q1"), job),
+        "team/gpu"
+    );
+    assert_eq!(
+        default_queue(&q, Some("admin"), Some("q1"), None),
+        "admin/q1"
+    );
+    let labels: Vec<String> = q.iter().map(|x| QueueView::of(x, job).label).collect();
+    assert_eq!(labels, ["admin/q1 (cannot run this job)", "team/gpu"]);
+    let c = check(&input(), Some(&schema()), Some(&spec), &q, "admin", None);
+    assert!(c.request.is_none());
+    assert_eq!(c.problems[0].path, "queue");
+    assert!(
+        c.problems[0]
+            .message
+            .contains("a local-process queue cannot run container image busybox:1.36"),
+        "{}",
+        c.problems[0].message
+    );
 }
 
 #[test]
