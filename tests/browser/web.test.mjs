@@ -398,6 +398,18 @@ test("a poll updates rows in place: an open priority editor, focus and an open e
   await page.press(select, "Escape");
   assert.equal(await page.$(select), null);
   assert.ok(await page.$eval(`${row(waiting.item)} button[data-priority-edit]`, (e) => e === document.activeElement));
+  // An arrow key moves the value without committing it (Chrome fires `change`
+  // on each); Enter commits.
+  await page.keyboard.press("Enter");
+  await page.waitForSelector(select);
+  await page.press(select, "ArrowDown");
+  await page.waitForTimeout(300);
+  assert.ok(await page.$(select), "the editor stays open on an arrow key");
+  assert.equal(await page.$(".toast"), null, "nothing was committed");
+  await page.press(select, "Enter");
+  await page.waitForSelector(".toast:has-text('Priority set to low.')");
+  assert.equal(await page.$(select), null);
+  await page.click(".toast .close");
   // A focused checkbox keeps its focus through the next poll.
   await page.focus(`${row(running.item)} input[data-select]`);
   const then = await duration();

@@ -362,6 +362,22 @@ fn ItemsTab(
     // redraws leave a `data-keep` editor alone), put back when it closes,
     // with the focus on it.
     let editing = StoredValue::new_local(None::<(web_sys::Element, web_sys::Element)>);
+    // Chrome fires `change` on every arrow key of a closed select: a value
+    // reached by keys is only committed by Enter or by leaving the editor.
+    let keyed = StoredValue::new(false);
+    let commit_keyed = move |el: &web_sys::Element, value: String| {
+        let before = editing.with_value(|e| {
+            e.as_ref()
+                .and_then(|(_, button)| button.get_attribute("data-level"))
+        });
+        if let Some(id) = el.get_attribute("data-priority")
+            && keyed.get_value()
+            && before.as_deref() != Some(value.as_str())
+        {
+            set_priority(id, value);
+        }
+        keyed.set_value(false);
+    };
     let close_editor = move || {
         if let Some((cell, button)) = editing.try_update_value(Option::take).flatten() {
             let focused = cell.contains(
@@ -389,7 +405,9 @@ fn ItemsTab(
                     s.push(id);
                 }
             });
-        } else if let Some(id) = el.get_attribute("data-priority") {
+        } else if let Some(id) = el.get_attribute("data-priority")
+            && !keyed.get_value()
+        {
             set_priority(id, event_target_value(&ev));
             close_editor();
         }
@@ -409,6 +427,7 @@ fn ItemsTab(
             .and_then(|l| l.parse().ok());
         let label = button.get_attribute("data-label").unwrap_or_default();
         close_editor();
+        keyed.set_value(false);
         cell.set_inner_html(&priority_select_html(&id, &label, current));
         if let Some(select) = cell
             .first_element_child()
@@ -418,16 +437,30 @@ fn ItemsTab(
         }
         editing.set_value(Some((cell, button)));
     };
-    // Escape, or leaving the editor, closes it unchanged.
+    // Escape closes the editor unchanged; Enter, or leaving it, commits a
+    // value reached by keys (a pick with the mouse commits at once).
     let on_keydown = move |ev: leptos::ev::KeyboardEvent| {
-        let in_editor = target_element(&ev).is_some_and(|e| e.has_attribute("data-priority"));
-        if in_editor && ev.key() == "Escape" {
-            ev.stop_propagation();
-            close_editor();
+        let Some(el) = target_element(&ev).filter(|e| e.has_attribute("data-priority")) else {
+            return;
+        };
+        match ev.key().as_str() {
+            "Escape" => {
+                ev.stop_propagation();
+                keyed.set_value(false);
+                close_editor();
+            }
+            "Enter" => {
+                ev.prevent_default();
+                commit_keyed(&el, event_target_value(&ev));
+                close_editor();
+            }
+            "Tab" | "Shift" => {}
+            _ => keyed.set_value(true),
         }
     };
     let on_focusout = move |ev: leptos::ev::FocusEvent| {
-        if target_element(&ev).is_some_and(|e| e.has_attribute("data-priority")) {
+        if let Some(el) = target_element(&ev).filter(|e| e.has_attribute("data-priority")) {
+            commit_keyed(&el, event_target_value(&ev));
             close_editor();
         }
     };
