@@ -148,6 +148,10 @@ pub enum Request {
         base_url: String,
         api_key: String,
     },
+    /// Whether a saved server answers its key (the options page's Status).
+    ServerStatus {
+        base_url: String,
+    },
     RemoveServer {
         base_url: String,
     },
@@ -350,6 +354,17 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
             }
             R::Settings => to_value(self.settings().await?.view()),
             R::AddServer { base_url, api_key } => self.add_server(&base_url, &api_key).await,
+            R::ServerStatus { base_url } => {
+                let s = self.settings().await?;
+                let server = s
+                    .server(&base_url)
+                    .ok_or_else(|| fail(format!("no server {base_url} is set up")))?;
+                Ok(match loads::session(&self.client_for(server)).await {
+                    Ok(session) => json!({ "who": session.viewer.username }),
+                    // (This page is where a key is changed: not `say`.)
+                    Err(e) => json!({ "error": explain(&e) }),
+                })
+            }
             R::RemoveServer { base_url } => {
                 let mut s = self.settings().await?;
                 s.remove_server(&base_url);
@@ -435,11 +450,16 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
                 ..fail(NO_SERVER)
             })?
             .clone();
-        let client = Client::new(
+        let client = self.client_for(&server);
+        Ok(Reach { server, client })
+    }
+
+    /// A client for one of the saved servers, with its key.
+    fn client_for(&self, server: &Server) -> Client<T> {
+        Client::new(
             self.transport.clone(),
             Credentials::new(server.base_url.clone(), server.api_key.clone()),
-        );
-        Ok(Reach { server, client })
+        )
     }
 
     async fn session(&self, reach: &Reach<T>) -> Result<Session, Failure> {
@@ -888,15 +908,9 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
             .server(&server.base_url)
             .is_some_and(|s| s.api_key != server.api_key);
         settings.put_server(server.clone());
-        let connect = |s: &Server| {
-            Client::new(
-                self.transport.clone(),
-                Credentials::new(s.base_url.clone(), s.api_key.clone()),
-            )
-        };
         let mut who = None;
         let mut warning = None;
-        match loads::session(&connect(&server)).await {
+        match loads::session(&self.client_for(&server)).await {
             Ok(s) => {
                 let mut said = format!(
                     "Connected to {} as {}{}.",
@@ -912,7 +926,7 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
                 // reached when one that can was just added.
                 if let Some(old) = settings.wandb_server().cloned()
                     && old.base_url != server.base_url
-                    && loads::session(&connect(&old)).await.is_err()
+                    && loads::session(&self.client_for(&old)).await.is_err()
                 {
                     settings.wandb_server = Some(server.base_url.clone());
                     said.push_str(&format!(
@@ -941,10 +955,7 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
         let mut servers = Vec::new();
         let mut sessions: HashMap<String, Session> = HashMap::new();
         for server in &settings.servers {
-            let client = Client::new(
-                self.transport.clone(),
-                Credentials::new(server.base_url.clone(), server.api_key.clone()),
-            );
+            let client = self.client_for(server);
             let mut row = json!({ "base_url": server.base_url, "web_url": server.web_url() });
             match loads::session(&client).await {
                 Ok(s) => {
@@ -964,10 +975,7 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
             ) else {
                 continue;
             };
-            let client = Client::new(
-                self.transport.clone(),
-                Credentials::new(server.base_url.clone(), server.api_key.clone()),
-            );
+            let client = self.client_for(server);
             if let Ok((status, run)) =
                 loads::status(&client, session.caps, item, self.ctx.now).await
             {

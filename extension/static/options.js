@@ -40,6 +40,7 @@ function render(view) {
       el("tr", { "data-server": s.base_url },
         el("td", { class: "mono" }, el("a", { href: s.web_url, target: "_blank", rel: "noopener", text: s.base_url })),
         el("td", { class: "mono", text: s.key_hint }),
+        el("td", { "data-status": "checking", text: "Checking…" }),
         el("td", {}, el("input", {
           type: "radio", name: "for-wandb", checked: s.for_wandb, "aria-label": `wandb.ai pages use ${s.base_url}`,
           onchange: async () => render((await ask({ kind: "use_for_wandb", base_url: s.base_url })).ok ?? view),
@@ -59,10 +60,21 @@ function render(view) {
       ),
     ),
   );
+  for (const s of view.servers) checkServer(s.base_url);
   $("#servers").hidden = view.servers.length === 0;
   $("#no-servers").hidden = view.servers.length > 0;
   $("#default-entity").value = view.default_entity;
   $("#default-queue").value = view.default_queue;
+}
+
+/** Fill a server's Status cell: who its key belongs to, or why it does not work. */
+async function checkServer(base_url) {
+  const answer = await ask({ kind: "server_status", base_url });
+  const cell = [...document.querySelectorAll("#servers tr[data-server]")].find((r) => r.dataset.server === base_url)?.querySelector("[data-status]");
+  if (!cell) return;
+  const r = answer.ok ?? { error: answer.error };
+  cell.dataset.status = r.who ? "ok" : "error";
+  cell.textContent = r.who ? `Connected as ${r.who}` : r.error;
 }
 
 $("#add").addEventListener("submit", async (ev) => {
@@ -102,3 +114,13 @@ ask({ kind: "settings" }).then((answer) => {
   if (answer.ok) render(answer.ok);
   else say($("#add-status"), answer.error, "warn");
 });
+
+// A field's problem goes as soon as the field is edited.
+for (const form of [$("#add"), $("#defaults")]) {
+  form.addEventListener("input", (ev) => {
+    const id = ev.target.getAttribute("aria-describedby");
+    if (!id) return;
+    document.getElementById(id).textContent = "";
+    ev.target.setAttribute("aria-invalid", "false");
+  });
+}

@@ -133,11 +133,15 @@ test("the options page keeps a server's key, shows only its last characters, and
   assert.match(wrong.text, /^Saved, but: The server at .* refused this API key/);
   // (This page is where a key is changed: it does not send the user here.)
   assert.ok(!wrong.text.includes("extension's options"), wrong.text);
+  const refused = await wrong.p.waitForSelector(`tr[data-server="${server.url}"] td[data-status=error]`);
+  assert.match(await refused.textContent(), /refused this API key/);
   await wrong.p.close();
   const { p, text } = await saveKey(ADMIN_KEY);
   assert.equal(text, `Connected to ${server.url} as admin (its key was replaced).`);
   const row = p.locator(`tr[data-server="${server.url}"]`);
   assert.equal(await row.locator("td").nth(1).textContent(), "••••4567");
+  // The Status column asks the server whether the key works.
+  await p.waitForSelector(`tr[data-server="${server.url}"] td[data-status=ok]:has-text("Connected as admin")`);
   assert.ok(await row.locator("input[type=radio]").isChecked(), "the only server serves wandb.ai pages");
   assert.ok(!(await p.content()).includes(ADMIN_KEY), "the key is not on the options page");
   // A bad address is refused next to its field.
