@@ -77,6 +77,9 @@ pub struct ServerArgs {
     /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080", env = "LIFTOFF_ADDR", value_parser = socket_addr)]
     pub addr: SocketAddr,
+    /// Port to listen on, on the host of --addr (as `wandb server start -p`).
+    #[arg(short, long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub port: Option<u16>,
     #[command(flatten)]
     pub store: StoreArgs,
     /// The built web app to serve at / (default: the Trunk build directory, when present).
@@ -404,7 +407,12 @@ fn socket_addr(text: &str) -> Result<SocketAddr, String> {
     use std::net::ToSocketAddrs as _;
     let bad = || {
         format!(
-            "expected HOST:PORT like 127.0.0.1:8080, 0.0.0.0:8080 or localhost:8080, got {text:?}"
+            "expected HOST:PORT like 127.0.0.1:8080, 0.0.0.0:8080 or localhost:8080, got {text:?}{}",
+            if text.parse::<u16>().is_ok() {
+                format!(" (for a port alone: --port {text})")
+            } else {
+                String::new()
+            }
         )
     };
     if let Ok(addr) = text.parse() {
@@ -430,6 +438,7 @@ fn python_version(text: &str) -> Result<String, String> {
 
 #[cfg(test)]
 mod tests {
+    use super::{Cli, Command};
     use clap::CommandFactory;
 
     #[test]
@@ -473,6 +482,22 @@ mod tests {
         assert!(parse(&["liftoff", "server", "--addr", "localhost:8080"]).is_ok());
         let err = parse(&["liftoff", "server", "--addr", "8080"]).unwrap_err();
         assert!(err.contains("expected HOST:PORT like"), "{err}");
+        assert!(err.contains("(for a port alone: --port 8080)"), "{err}");
+        let err = parse(&["liftoff", "server", "--port", "0"]).unwrap_err();
+        assert!(err.contains("--port"), "{err}");
+        for cmd in ["server", "up"] {
+            let Ok(Cli { command, .. }) =
+                Cli::try_parse_from(["liftoff", cmd, "--addr", "0.0.0.0:8080", "-p", "9000"])
+            else {
+                panic!("{cmd} -p 9000 parses");
+            };
+            let addr = match command {
+                Command::Server(a) => a.listen_addr(),
+                Command::Up(a) => a.listen_addr(),
+                _ => unreachable!(),
+            };
+            assert_eq!(addr.to_string(), "0.0.0.0:9000");
+        }
         let err = parse(&["liftoff", "job", "create", "code", ".", "-r", "abc"]).unwrap_err();
         assert!(
             err.contains("expected a Python version like 3.11, got \"abc\""),
@@ -486,6 +511,9 @@ mod tests {
 pub struct UpArgs {
     #[arg(long, default_value = "127.0.0.1:8080", env = "LIFTOFF_ADDR", value_parser = socket_addr)]
     pub addr: SocketAddr,
+    /// Port to listen on, on the host of --addr.
+    #[arg(short, long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub port: Option<u16>,
     #[command(flatten)]
     pub store: StoreArgs,
     /// The built web app (default: the Trunk build directory, when present).
@@ -497,4 +525,25 @@ pub struct UpArgs {
     /// Do not start the local agent.
     #[arg(long)]
     pub no_agent: bool,
+}
+
+/// `--addr`, with `--port` in place of its port when given.
+fn with_port(addr: SocketAddr, port: Option<u16>) -> SocketAddr {
+    let mut addr = addr;
+    if let Some(p) = port {
+        addr.set_port(p);
+    }
+    addr
+}
+
+impl ServerArgs {
+    pub fn listen_addr(&self) -> SocketAddr {
+        with_port(self.addr, self.port)
+    }
+}
+
+impl UpArgs {
+    pub fn listen_addr(&self) -> SocketAddr {
+        with_port(self.addr, self.port)
+    }
 }

@@ -50,9 +50,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     config.agent_gone_after_ms = i64::try_from(args.agent_gone_after_secs).unwrap_or(60) * 1000;
     let web = config.web_dir.clone();
     let state = state(store.clone(), config).await?;
-    let listener = tokio::net::TcpListener::bind(args.addr)
-        .await
-        .with_context(|| format!("cannot listen on {}", args.addr))?;
+    let listener = listen(args.listen_addr()).await?;
     let url = format!("http://{}", listener.local_addr()?);
     match &args.upstream {
         Some(up) => {
@@ -128,6 +126,14 @@ pub async fn shutdown_signal() {
         () = ctrl_c => {},
         () = term => {},
     }
+}
+
+/// Listen on `addr`, saying what to do when it is taken.
+pub async fn listen(addr: std::net::SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
+    let next = addr.port().checked_add(10).unwrap_or(8090);
+    tokio::net::TcpListener::bind(addr).await.with_context(|| {
+        format!("cannot listen on {addr} (is another liftoff running? try --port {next})")
+    })
 }
 
 #[cfg(test)]

@@ -37,14 +37,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     config.web_dir = args.web_dir.clone().or_else(default_web_dir);
     let web = config.web_dir.clone();
     let state = state(store, config).await?;
-    let listener = tokio::net::TcpListener::bind(args.addr)
-        .await
-        .with_context(|| {
-            format!(
-                "cannot listen on {} (is another liftoff running? try --addr 127.0.0.1:8090)",
-                args.addr
-            )
-        })?;
+    let listener = super::server::listen(args.listen_addr()).await?;
     let url = format!("http://{}", listener.local_addr()?);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut server_stop = stop_rx.clone();
