@@ -577,6 +577,11 @@ test("Recent lists projects with jobs, not every address typed; Connect refuses 
   const recent = await page.evaluate(() => localStorage.getItem("liftoff.recentProjects") ?? "");
   assert.match(recent, /^admin\/web$/m);
   assert.doesNotMatch(recent, /no-such-project/);
+  // The picker suggests the entity's projects.
+  await page.goto(`${server.url}/launch`);
+  await page.waitForSelector("#pick-projects option[value=web]", { state: "attached" });
+  const suggested = await page.$$eval("#pick-projects option", (os) => os.map((o) => o.value));
+  assert.ok(!suggested.includes("no-such-project"), suggested.join(" "));
   await page.goto(`${server.url}/connect`);
   await page.fill("#base-url", "127.0.0.1:8080");
   await page.click("form button[type=submit]");

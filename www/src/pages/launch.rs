@@ -6,6 +6,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 use liftoff_client::ops::queues::UpsertRunQueue;
+use liftoff_client::ops::web::LiftoffProjects;
 use liftoff_client::view::explain;
 use liftoff_client::view::queues::queue_rows;
 use liftoff_model::LAUNCH_PROJECT;
@@ -226,6 +227,24 @@ fn ProjectPicker() -> impl IntoView {
     });
     let on_hash = window_event_listener(leptos::ev::hashchange, move |_| focus_if_asked());
     on_cleanup(move || on_hash.remove());
+    // Suggestions: the projects of the entity typed, when it is one of yours.
+    let projects = Load::new(move || {
+        let e = entity.get();
+        let (client, info) = (session.client(), session.info());
+        async move {
+            let yours = info.is_some_and(|i| i.viewer.entities().contains(&e));
+            match client.filter(|_| yours) {
+                Some(c) => c
+                    .call(LiftoffProjects {
+                        entity: e,
+                        first: 100,
+                    })
+                    .await
+                    .unwrap_or_default(),
+                None => vec![],
+            }
+        }
+    });
     let problem = RwSignal::new(None::<String>);
     let open = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
@@ -252,7 +271,11 @@ fn ProjectPicker() -> impl IntoView {
                 <input id="pick-entity" type="text" placeholder="entity" bind:value=entity/>
                 <span aria-hidden="true">"/"</span>
                 <label for=PICK_PROJECT class="sr-only">"Project"</label>
-                <input id=PICK_PROJECT type="text" placeholder="project" bind:value=project node_ref=project_input/>
+                <input id=PICK_PROJECT type="text" placeholder="project" list="pick-projects" autocomplete="off"
+                    bind:value=project node_ref=project_input/>
+                <datalist id="pick-projects">
+                    {move || projects.get().unwrap_or_default().into_iter().map(|p| view! { <option value=p/> }).collect_view()}
+                </datalist>
                 <button class="btn" type="submit">"Open jobs"</button>
             </form>
             {move || problem.get().map(|p| view! { <p class="field-error" role="alert">{p}</p> })}

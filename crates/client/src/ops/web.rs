@@ -114,6 +114,21 @@ decode(self, data) {
     })
 });
 
+/// `query LiftoffProjects`: the names of an entity's projects, newest
+/// first (W&B's `models`, which W&B servers answer too).
+#[derive(Clone, Debug)]
+pub struct LiftoffProjects {
+    pub entity: String,
+    pub first: i64,
+}
+operation!(LiftoffProjects, "LiftoffProjects", "liftoff/LiftoffProjects", typed = true, output = Vec<String>,
+vars(self) {
+    vars([("entityName", json!(self.entity)), ("first", json!(self.first))])
+},
+decode(self, data) {
+    Ok(nodes(at(&data, &["models"])).into_iter().filter_map(|n| s(n, &["name"])).collect())
+});
+
 /// A file of a run or an artifact, with its download URL.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct FileLink {

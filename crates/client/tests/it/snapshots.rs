@@ -699,6 +699,14 @@ fn liftoff_web_reads() {
         "LiftoffProjectRuns",
     );
     check(
+        "LiftoffProjects",
+        web::LiftoffProjects {
+            entity: entity.clone(),
+            first: 100,
+        },
+        "LiftoffProjects",
+    );
+    check(
         "LiftoffRunPage",
         web::LiftoffRunPage {
             entity: entity.clone(),
