@@ -33,6 +33,8 @@ use crate::settings::{Server, Settings, check_server};
 /// `chrome.storage.local` keys.
 pub const SETTINGS: &str = "settings";
 pub const RECENT: &str = "recent";
+/// The last server removed on the options page, for its Undo.
+pub const REMOVED: &str = "removed";
 
 /// How long a server's identity, queues and schemas are reused.
 const CACHE_SECS: i64 = 30;
@@ -155,6 +157,8 @@ pub enum Request {
     RemoveServer {
         base_url: String,
     },
+    /// Put back the server removed last (with its key and its wandb.ai role).
+    UndoRemove,
     UseForWandb {
         base_url: String,
     },
@@ -307,7 +311,9 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
             request,
             R::Settings
                 | R::AddServer { .. }
+                | R::ServerStatus { .. }
                 | R::RemoveServer { .. }
+                | R::UndoRemove
                 | R::UseForWandb { .. }
                 | R::SaveDefaults { .. }
                 | R::Popup
@@ -367,8 +373,30 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
             }
             R::RemoveServer { base_url } => {
                 let mut s = self.settings().await?;
+                if let Some(server) = s.server(&base_url) {
+                    let for_wandb = s.wandb_server() == Some(server);
+                    let removed = json!({ "server": server, "for_wandb": for_wandb });
+                    self.host.set(REMOVED, removed).await.map_err(fail)?;
+                }
                 s.remove_server(&base_url);
                 self.save_settings(&s).await?;
+                to_value(s.view())
+            }
+            R::UndoRemove => {
+                let removed = self.host.get(REMOVED).await.map_err(fail)?;
+                let Some((server, for_wandb)) = removed.and_then(|v| {
+                    let server: Server = serde_json::from_value(v.get("server")?.clone()).ok()?;
+                    Some((server, v.get("for_wandb")?.as_bool()?))
+                }) else {
+                    return Err(fail("There is no removed server to put back."));
+                };
+                let mut s = self.settings().await?;
+                if for_wandb {
+                    s.wandb_server = Some(server.base_url.clone());
+                }
+                s.put_server(server);
+                self.save_settings(&s).await?;
+                self.host.set(REMOVED, Value::Null).await.map_err(fail)?;
                 to_value(s.view())
             }
             R::UseForWandb { base_url } => {

@@ -55,6 +55,7 @@ function render(view) {
               await chrome.permissions.remove({ origins: [s.permission] }).catch(() => {});
             }
             render(answer.ok ?? view);
+            if (answer.ok) offerUndo(s);
           },
         })),
       ),
@@ -65,6 +66,24 @@ function render(view) {
   $("#no-servers").hidden = view.servers.length > 0;
   $("#default-entity").value = view.default_entity;
   $("#default-queue").value = view.default_queue;
+}
+
+/** Say that `removed` went, with a button that puts it back (key and all). */
+function offerUndo(removed) {
+  const status = $("#servers-status");
+  const undo = el("button", { type: "button", class: "link", text: "Undo", onclick: async () => {
+    // Its host permission may have gone with it: ask again (this click is a gesture).
+    if (removed.permission) {
+      const granted = await chrome.permissions.request({ origins: [removed.permission] }).catch(() => false);
+      if (!granted) return say(status, `Liftoff needs access to ${removed.permission} to put ${removed.base_url} back.`, "warn");
+    }
+    const answer = await ask({ kind: "undo_remove" });
+    if (answer.error) return say(status, answer.error, "warn");
+    render(answer.ok);
+    say(status, `${removed.base_url} is back.`, "ok");
+  } });
+  status.replaceChildren(el("p", { class: "ok" }, `Removed ${removed.base_url} and its key. `, undo));
+  undo.focus();
 }
 
 /** Fill a server's Status cell: who its key belongs to, or why it does not work. */

@@ -142,6 +142,14 @@ test("the options page keeps a server's key, shows only its last characters, and
   assert.equal(await row.locator("td").nth(1).textContent(), "••••4567");
   // The Status column asks the server whether the key works.
   await p.waitForSelector(`tr[data-server="${server.url}"] td[data-status=ok]:has-text("Connected as admin")`);
+  // Remove can be undone: the server comes back with its key.
+  await p.click(`button[aria-label="Remove ${server.url}"]`);
+  await p.waitForSelector("#no-servers:not([hidden])");
+  assert.match(await p.textContent("#servers-status"), /Removed .* and its key\./);
+  await p.click("#servers-status button:has-text('Undo')");
+  await p.waitForSelector(`tr[data-server="${server.url}"] td[data-status=ok]:has-text("Connected as admin")`);
+  assert.equal(await row.locator("td").nth(1).textContent(), "••••4567");
+  assert.ok(await row.locator("input[type=radio]").isChecked(), "it serves wandb.ai pages again");
   assert.ok(await row.locator("input[type=radio]").isChecked(), "the only server serves wandb.ai pages");
   assert.ok(!(await p.content()).includes(ADMIN_KEY), "the key is not on the options page");
   // A bad address is refused next to its field.

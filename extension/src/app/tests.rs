@@ -227,7 +227,9 @@ fn content_scripts_cannot_read_or_change_settings() {
         json!({"kind": "settings"}),
         json!({"kind": "popup"}),
         json!({"kind": "add_server", "base_url": "http://evil.example", "api_key": "k"}),
+        json!({"kind": "server_status", "base_url": SERVER}),
         json!({"kind": "remove_server", "base_url": SERVER}),
+        json!({"kind": "undo_remove"}),
         json!({"kind": "use_for_wandb", "base_url": SERVER}),
         json!({"kind": "save_defaults", "entity": "x", "queue": "y"}),
     ] {
@@ -450,6 +452,37 @@ fn a_refused_key_is_said_plainly() {
         serde_json::to_value(&missing).unwrap().get("in_options"),
         None
     );
+}
+
+#[test]
+fn a_removed_server_comes_back_with_its_key_on_undo_and_its_status_is_checked() {
+    let w = World::new().with_server(KEY);
+    let options = "chrome-extension://x/options.html";
+    let status = w.ask(
+        options,
+        true,
+        json!({"kind": "server_status", "base_url": SERVER}),
+    );
+    assert_eq!(status["ok"]["who"], "admin");
+    let gone = w.ask(
+        options,
+        true,
+        json!({"kind": "remove_server", "base_url": SERVER}),
+    );
+    assert_eq!(gone["ok"]["servers"], json!([]));
+    let back = w.ask(options, true, json!({"kind": "undo_remove"}));
+    assert_eq!(back["ok"]["servers"][0]["key_hint"], "••••4567");
+    assert_eq!(back["ok"]["servers"][0]["for_wandb"], true);
+    assert!(!back.to_string().contains(KEY));
+    // The key works again: it was kept, not retyped.
+    let status = w.ask(
+        options,
+        true,
+        json!({"kind": "server_status", "base_url": SERVER}),
+    );
+    assert_eq!(status["ok"]["who"], "admin");
+    let twice = w.ask(options, true, json!({"kind": "undo_remove"}));
+    assert_eq!(twice["error"], "There is no removed server to put back.");
 }
 
 #[test]
