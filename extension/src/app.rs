@@ -33,8 +33,6 @@ use crate::settings::{Server, Settings, check_server};
 /// `chrome.storage.local` keys.
 pub const SETTINGS: &str = "settings";
 pub const RECENT: &str = "recent";
-/// The last server removed on the options page, for its Undo.
-pub const REMOVED: &str = "removed";
 
 /// How long a server's identity, queues and schemas are reused.
 const CACHE_SECS: i64 = 30;
@@ -244,6 +242,10 @@ pub struct Cache {
     schemas: RefCell<HashMap<String, (Option<JsonSchema>, OffsetDateTime)>>,
     /// A job version's `wandb-job.json` (`None`: it could not be read).
     specs: RefCell<HashMap<String, (Option<JobSpec>, OffsetDateTime)>>,
+    /// The server the options page removed last and whether wandb.ai pages
+    /// used it, for its Undo: in memory only, gone with any other change of
+    /// the settings (or when the worker stops).
+    removed: RefCell<Option<(Server, bool)>>,
 }
 
 impl Cache {
@@ -263,6 +265,7 @@ impl Cache {
         self.queues.borrow_mut().clear();
         self.schemas.borrow_mut().clear();
         self.specs.borrow_mut().clear();
+        self.removed.borrow_mut().take();
     }
 }
 
@@ -373,30 +376,33 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
             }
             R::RemoveServer { base_url } => {
                 let mut s = self.settings().await?;
-                if let Some(server) = s.server(&base_url) {
-                    let for_wandb = s.wandb_server() == Some(server);
-                    let removed = json!({ "server": server, "for_wandb": for_wandb });
-                    self.host.set(REMOVED, removed).await.map_err(fail)?;
-                }
+                let removed = s.server(&base_url).cloned().map(|server| {
+                    let for_wandb = s.wandb_server() == Some(&server);
+                    (server, for_wandb)
+                });
                 s.remove_server(&base_url);
                 self.save_settings(&s).await?;
+                *self.cache.removed.borrow_mut() = removed;
                 to_value(s.view())
             }
             R::UndoRemove => {
-                let removed = self.host.get(REMOVED).await.map_err(fail)?;
-                let Some((server, for_wandb)) = removed.and_then(|v| {
-                    let server: Server = serde_json::from_value(v.get("server")?.clone()).ok()?;
-                    Some((server, v.get("for_wandb")?.as_bool()?))
-                }) else {
-                    return Err(fail("There is no removed server to put back."));
+                let Some((server, for_wandb)) = self.cache.removed.borrow_mut().take() else {
+                    return Err(fail(
+                        "There is nothing to put back: the settings changed since, or the extension restarted.",
+                    ));
                 };
                 let mut s = self.settings().await?;
+                if s.server(&server.base_url).is_some() {
+                    return Err(fail(format!(
+                        "{} is saved again already: nothing to put back.",
+                        server.base_url
+                    )));
+                }
                 if for_wandb {
                     s.wandb_server = Some(server.base_url.clone());
                 }
                 s.put_server(server);
                 self.save_settings(&s).await?;
-                self.host.set(REMOVED, Value::Null).await.map_err(fail)?;
                 to_value(s.view())
             }
             R::UseForWandb { base_url } => {
@@ -827,7 +833,20 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
             base,
         );
         let Some(request) = checked.request.filter(|_| launch) else {
-            return Ok(json!({ "problems": checked.problems, "diff": checked.diff }));
+            // The queue select's labels follow the version chosen now.
+            let fit = spec.as_ref().map(|s| (input.job.as_str(), s));
+            let labels: Map<String, Value> = queues
+                .iter()
+                .map(|q| {
+                    let view = QueueView::of(q, fit);
+                    (view.key, Value::String(view.label))
+                })
+                .collect();
+            return Ok(json!({
+                "problems": checked.problems,
+                "diff": checked.diff,
+                "queue_labels": labels,
+            }));
         };
         let pushed = loads::push(&reach.client, &request).await?;
         let launched = Launched {

@@ -584,6 +584,7 @@
         const seq = ++checkSeq;
         const answer = await ask({ kind: "check", url: location.href, input: collect(), base: model.base?.config ?? null });
         if (drawer !== d || seq !== checkSeq || !answer.ok) return;
+        for (const o of queueSelect.options) o.textContent = answer.ok.queue_labels?.[o.value] ?? o.textContent;
         showProblems(answer.ok.problems);
         showDiff(answer.ok.diff);
       }, 200);

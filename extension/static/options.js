@@ -40,7 +40,7 @@ function render(view) {
       el("tr", { "data-server": s.base_url },
         el("td", { class: "mono" }, el("a", { href: s.web_url, target: "_blank", rel: "noopener", text: s.base_url })),
         el("td", { class: "mono", text: s.key_hint }),
-        el("td", { "data-status": "checking", text: "Checking…" }),
+        statusCell(s.base_url),
         el("td", {}, el("input", {
           type: "radio", name: "for-wandb", checked: s.for_wandb, "aria-label": `wandb.ai pages use ${s.base_url}`,
           onchange: async () => render((await ask({ kind: "use_for_wandb", base_url: s.base_url })).ok ?? view),
@@ -61,7 +61,6 @@ function render(view) {
       ),
     ),
   );
-  for (const s of view.servers) checkServer(s.base_url);
   $("#servers").hidden = view.servers.length === 0;
   $("#no-servers").hidden = view.servers.length > 0;
   $("#default-entity").value = view.default_entity;
@@ -86,14 +85,33 @@ function offerUndo(removed) {
   undo.focus();
 }
 
-/** Fill a server's Status cell: who its key belongs to, or why it does not work. */
-async function checkServer(base_url) {
-  const answer = await ask({ kind: "server_status", base_url });
-  const cell = [...document.querySelectorAll("#servers tr[data-server]")].find((r) => r.dataset.server === base_url)?.querySelector("[data-status]");
-  if (!cell) return;
-  const r = answer.ok ?? { error: answer.error };
+// Each server's status, asked once per page (again after its key is saved);
+// an answer that a newer question overtook is dropped.
+const statuses = new Map();
+let asked = 0;
+
+function statusCell(base_url) {
+  const cell = el("td", { "data-status": "checking", text: "Checking…" });
+  const known = statuses.get(base_url);
+  if (known?.answer) showStatus(cell, known.answer);
+  else if (!known) checkServer(base_url);
+  return cell;
+}
+
+function showStatus(cell, r) {
   cell.dataset.status = r.who ? "ok" : "error";
   cell.textContent = r.who ? `Connected as ${r.who}` : r.error;
+}
+
+async function checkServer(base_url) {
+  const mine = ++asked;
+  statuses.set(base_url, { asked: mine });
+  const answer = await ask({ kind: "server_status", base_url });
+  if (statuses.get(base_url)?.asked !== mine) return;
+  const r = answer.ok ?? { error: answer.error };
+  statuses.set(base_url, { asked: mine, answer: r });
+  const cell = [...document.querySelectorAll("#servers tr[data-server]")].find((row) => row.dataset.server === base_url)?.querySelector("[data-status]");
+  if (cell) showStatus(cell, r);
 }
 
 $("#add").addEventListener("submit", async (ev) => {
@@ -113,6 +131,9 @@ $("#add").addEventListener("submit", async (ev) => {
   const answer = await ask({ kind: "add_server", base_url, api_key: $("#api-key").value });
   showProblems(form, answer.problems);
   if (answer.error) return say(status, answer.problems?.length ? "" : answer.error, "warn");
+  // Its key may have changed: ask again (every server, as the saved address
+  // is the normalized one).
+  statuses.clear();
   render(answer.ok);
   $("#api-key").value = "";
   if (answer.ok.warning) say(status, answer.ok.warning, "warn");

@@ -130,10 +130,18 @@ pub async fn shutdown_signal() {
 
 /// Listen on `addr`, saying what to do when it is taken.
 pub async fn listen(addr: std::net::SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
-    let next = addr.port().checked_add(10).unwrap_or(8090);
-    tokio::net::TcpListener::bind(addr).await.with_context(|| {
-        format!("cannot listen on {addr} (is another liftoff running? try --port {next})")
-    })
+    match tokio::net::TcpListener::bind(addr).await {
+        Ok(l) => Ok(l),
+        Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
+            let next = addr.port().checked_add(10).unwrap_or(8090);
+            Err(e).with_context(|| {
+                format!(
+                    "cannot listen on {addr}: it is in use (another liftoff? try --port {next})"
+                )
+            })
+        }
+        Err(e) => Err(e).with_context(|| format!("cannot listen on {addr}")),
+    }
 }
 
 #[cfg(test)]

@@ -403,6 +403,8 @@ test("an image job's drawer moves off a local-process queue, and refuses it ther
   assert.ok(labels.includes("admin/q1 (cannot run this job)"), labels.join(" | "));
   const before = (await items()).length;
   await page.selectOption("#launch-queue", "admin/q1");
+  // Said under the queue as the form is checked, before any push (a refused
+  // push would be said in the drawer's alert, after Launch now).
   await page.waitForSelector("#launch-queue-error:has-text('a local-process queue cannot run container image busybox:1.36')");
   await page.click("aside.drawer button[type=submit]");
   await page.waitForTimeout(500);

@@ -615,8 +615,14 @@ test("launch drawer: an image job is steered off a local-process queue, and refu
   // Chosen anyway: the server's reason shows under the queue, and Launch now sends nothing.
   await page.selectOption("#launch-queue", "admin/web-q");
   await page.waitForSelector("#launch-queue-error:has-text('cannot run container image busybox:1.36')");
+  // (The server would refuse the push too: check that none was sent.)
+  const pushes = [];
+  const onRequest = (r) => { if ((r.postData() ?? "").includes("pushToRunQueue")) pushes.push(r.url()); };
+  page.on("request", onRequest);
   await page.click(".drawer button[type=submit]");
   await page.waitForTimeout(500);
+  page.off("request", onRequest);
+  assert.deepEqual(pushes, [], "no push was sent");
   assert.equal(await page.$(".toast"), null, "no item was pushed");
   await shot("launch-drawer-image-job");
   await page.keyboard.press("Escape");

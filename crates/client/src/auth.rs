@@ -59,8 +59,9 @@ impl Credentials {
             .or_else(|| files.settings.and_then(settings_base_url))
             .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
         let base = normalize_base_url(&base);
-        // A path is allowed here (a server behind a prefix); the web app and
-        // the extension, which match pages by origin, refuse one.
+        // A path is allowed here (a server behind a prefix). The extension,
+        // which matches pages by origin, refuses one, and so does the web
+        // app's Connect page, where a path is a page's address pasted.
         if crate::url::parse_url(&base).is_none() {
             return Err(format!(
                 "the base URL {base:?} (--base-url, WANDB_BASE_URL or the last `liftoff login --host`) is not a URL: write it like http://127.0.0.1:8080 or https://api.wandb.ai"

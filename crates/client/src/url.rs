@@ -38,16 +38,25 @@ pub fn parse_url(url: &str) -> Option<Url<'_>> {
     let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let authority = &rest[..end];
     // `user:pass@host` never names a server we talk to.
-    if authority.is_empty() || authority.contains('@') {
+    if authority.contains('@') {
         return None;
     }
     let after = &rest[end..];
     let path_end = after.find(['?', '#']).unwrap_or(after.len());
-    Some(Url {
+    let url = Url {
         scheme,
         authority,
         path: &after[..path_end],
-    })
+    };
+    // A host (an IPv6 one in brackets), and a port that is a number if
+    // there is one: `http://:8080` and `http://::1:9000` are not addresses.
+    let host = url.host();
+    let port_ok = match authority[host.len()..].strip_prefix(':') {
+        None => authority.len() == host.len(),
+        Some(p) => !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()),
+    };
+    let host_ok = !host.is_empty() && (host.starts_with('[') || !host.contains(':'));
+    (host_ok && port_ok).then_some(url)
 }
 
 /// `scheme://host[:port]` of a URL.
@@ -60,7 +69,16 @@ pub fn origin_of(url: &str) -> Option<String> {
 /// [`crate::auth::normalize_base_url`] drops them).
 pub fn base_url_problem(typed: &str) -> Option<String> {
     let base = crate::auth::normalize_base_url(typed);
+    let userinfo = base.split_once("://").is_some_and(|(_, rest)| {
+        rest.split(['/', '?', '#'])
+            .next()
+            .is_some_and(|a| a.contains('@'))
+    });
     match parse_url(&base) {
+        None if userinfo => Some(
+            "must not hold a user name or password (user@host): the API key goes in its own field"
+                .to_owned(),
+        ),
         None if typed.trim().is_empty() => Some(format!(
             "enter the server's address, like {DEFAULT_BASE_URL} or http://127.0.0.1:8080"
         )),
@@ -134,6 +152,24 @@ mod tests {
             base_url_problem("http://host?x=1")
                 .unwrap()
                 .contains("drop \"?x=1\"")
+        );
+        for bad in [
+            "http://:8080",
+            "http://::1:9000",
+            "http://host:80a",
+            "http://host:",
+        ] {
+            assert!(
+                base_url_problem(bad)
+                    .unwrap()
+                    .starts_with("must be an http(s) URL"),
+                "{bad}"
+            );
+        }
+        assert!(
+            base_url_problem("https://user:pw@host")
+                .unwrap()
+                .starts_with("must not hold a user name or password")
         );
     }
 }

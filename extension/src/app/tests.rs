@@ -458,31 +458,54 @@ fn a_refused_key_is_said_plainly() {
 fn a_removed_server_comes_back_with_its_key_on_undo_and_its_status_is_checked() {
     let w = World::new().with_server(KEY);
     let options = "chrome-extension://x/options.html";
-    let status = w.ask(
-        options,
-        true,
-        json!({"kind": "server_status", "base_url": SERVER}),
-    );
+    let ask = |request: Value| w.ask(options, true, request);
+    // A second server, so that which one serves wandb.ai pages is a choice.
+    let other = "http://127.0.0.1:9999";
+    {
+        let mut items = w.host.items.borrow_mut();
+        let mut settings: Settings = serde_json::from_value(items[SETTINGS].clone()).unwrap();
+        settings.put_server(Server {
+            base_url: other.into(),
+            api_key: "k".repeat(40),
+        });
+        settings.wandb_server = Some(SERVER.into());
+        items.insert(SETTINGS.into(), serde_json::to_value(&settings).unwrap());
+    }
+    let status = ask(json!({"kind": "server_status", "base_url": SERVER}));
     assert_eq!(status["ok"]["who"], "admin");
-    let gone = w.ask(
-        options,
-        true,
-        json!({"kind": "remove_server", "base_url": SERVER}),
+    let gone = ask(json!({"kind": "remove_server", "base_url": SERVER}));
+    assert_eq!(gone["ok"]["servers"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        gone["ok"]["servers"][0]["for_wandb"], true,
+        "the other one took over"
     );
-    assert_eq!(gone["ok"]["servers"], json!([]));
-    let back = w.ask(options, true, json!({"kind": "undo_remove"}));
-    assert_eq!(back["ok"]["servers"][0]["key_hint"], "••••4567");
-    assert_eq!(back["ok"]["servers"][0]["for_wandb"], true);
+    let back = ask(json!({"kind": "undo_remove"}));
+    let servers = back["ok"]["servers"].as_array().unwrap();
+    let mine = servers.iter().find(|s| s["base_url"] == SERVER).unwrap();
+    assert_eq!(mine["key_hint"], "••••4567");
+    assert_eq!(mine["for_wandb"], true, "it serves wandb.ai pages again");
     assert!(!back.to_string().contains(KEY));
     // The key works again: it was kept, not retyped.
-    let status = w.ask(
-        options,
-        true,
-        json!({"kind": "server_status", "base_url": SERVER}),
-    );
+    let status = ask(json!({"kind": "server_status", "base_url": SERVER}));
     assert_eq!(status["ok"]["who"], "admin");
-    let twice = w.ask(options, true, json!({"kind": "undo_remove"}));
-    assert_eq!(twice["error"], "There is no removed server to put back.");
+    let twice = ask(json!({"kind": "undo_remove"}));
+    assert!(
+        twice["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("There is nothing to put back")
+    );
+    // Another change of the settings ends the chance to undo (an old key
+    // never comes back over a newer one).
+    ask(json!({"kind": "remove_server", "base_url": SERVER}));
+    ask(json!({"kind": "add_server", "base_url": SERVER, "api_key": KEY}));
+    let late = ask(json!({"kind": "undo_remove"}));
+    assert!(
+        late["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("There is nothing to put back")
+    );
 }
 
 #[test]

@@ -173,18 +173,26 @@ fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) ->
         let (client, caps) = (session.client(), session.caps());
         let (e, p, n) = (entity1.clone(), project1.clone(), name1.clone());
         async move {
-            match (client, chosen) {
+            let spec = match (client, chosen) {
                 (Some(c), Some(jv)) => loads::job_spec(&c, caps, &e, &p, &n, &jv).await.ok(),
                 _ => None,
-            }
+            };
+            (v, spec)
         }
     });
+    // The spec of the version chosen now (not the last one's, while loading).
+    let spec_now = move || {
+        job_spec
+            .get()
+            .and_then(|(v, spec)| (v == version.get()).then_some(spec))
+            .flatten()
+    };
     let job_path = StoredValue::new(format!(
         "{}/{}/{}",
         target.entity, target.project, target.job
     ));
     let refusal = move |q: &QueueChoice| {
-        let spec = job_spec.get().flatten()?;
+        let spec = spec_now()?;
         job_path.with_value(|path| q.refusal(path, &spec))
     };
 
@@ -304,7 +312,7 @@ fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) ->
             project: dest_project.get_untracked(),
             author: Some(username.clone()),
         };
-        let spec = job_spec.get().flatten();
+        let spec = spec_now();
         let request = match form.build(
             schema.as_ref(),
             chosen_queue.get_untracked().as_ref(),

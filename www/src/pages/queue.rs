@@ -454,8 +454,26 @@ fn ItemsTab(
                 commit_keyed(&el, event_target_value(&ev));
                 close_editor();
             }
-            "Tab" | "Shift" => {}
-            _ => keyed.set_value(true),
+            // Keys that change a closed select's value (type-ahead too);
+            // Space and Alt+Down open the list, where a pick commits.
+            key if !ev.alt_key()
+                && !ev.ctrl_key()
+                && !ev.meta_key()
+                && (matches!(
+                    key,
+                    "ArrowUp"
+                        | "ArrowDown"
+                        | "ArrowLeft"
+                        | "ArrowRight"
+                        | "Home"
+                        | "End"
+                        | "PageUp"
+                        | "PageDown"
+                ) || (key.chars().count() == 1 && key != " ")) =>
+            {
+                keyed.set_value(true);
+            }
+            _ => {}
         }
     };
     let on_focusout = move |ev: leptos::ev::FocusEvent| {
@@ -551,8 +569,9 @@ fn ItemsTab(
                                     focus_soon("bulk-keep");
                                 }>"Cancel items"</button>
                         }>
-                            <span class="confirm" role="alert" data-testid="cancel-question">{move || cancel_question(&chosen())}</span>
-                            <button class="btn danger" disabled=move || busy.get()
+                            <span class="confirm" role="alert" data-testid="cancel-question">{move || cancel_question(&chosen())
+                                .unwrap_or_else(|| "None of the selected items can be cancelled now.".to_owned())}</span>
+                            <button class="btn danger" disabled=move || busy.get() || cancel_question(&chosen()).is_none()
                                 on:click=move |_| {
                                     confirming.set(false);
                                     bulk("cancel", ItemRow::can_cancel, None);

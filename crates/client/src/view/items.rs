@@ -398,35 +398,47 @@ pub fn status_counts(rows: &[ItemRow]) -> Vec<(DisplayStatus, usize)> {
 }
 
 /// What the bulk bar asks before it cancels the rows that can be: how many
-/// leave the queue, and how many running jobs are stopped.
-pub fn cancel_question(rows: &[ItemRow]) -> String {
+/// leave the queue, and how many jobs an agent has taken (starting or
+/// running) are stopped. `None`: none of them can be cancelled now.
+pub fn cancel_question(rows: &[ItemRow]) -> Option<String> {
     let n = |k: usize, one: &str, many: &str| format!("{k} {}", if k == 1 { one } else { many });
     let cancel: Vec<&ItemRow> = rows.iter().filter(|r| r.can_cancel()).collect();
+    let starting = cancel
+        .iter()
+        .filter(|r| r.status == DisplayStatus::Pending)
+        .count();
     let running = cancel
         .iter()
         .filter(|r| r.status == DisplayStatus::Running)
         .count();
-    let waiting = cancel.len() - running;
-    match (waiting, running) {
+    let taken = starting + running;
+    let waiting = cancel.len() - taken;
+    let jobs = if starting == 0 {
+        n(taken, "running job", "running jobs")
+    } else if running == 0 {
+        n(taken, "starting job", "starting jobs")
+    } else {
+        n(taken, "started job", "started jobs")
+    };
+    Some(match (waiting, taken) {
+        (0, 0) => return None,
         (_, 0) => format!(
             "Take {} off the queue?",
             n(waiting, "waiting item", "waiting items")
         ),
         (0, _) => format!(
-            "Stop {}? {} as killed.",
-            n(running, "running job", "running jobs"),
-            if running == 1 {
+            "Stop {jobs}? {} as killed.",
+            if taken == 1 {
                 "Its run ends"
             } else {
                 "Their runs end"
             }
         ),
         _ => format!(
-            "Take {} off the queue and stop {}?",
+            "Take {} off the queue and stop {jobs}?",
             n(waiting, "waiting item", "waiting items"),
-            n(running, "running job", "running jobs")
         ),
-    }
+    })
 }
 
 #[cfg(test)]
@@ -764,9 +776,17 @@ mod tests {
 
     #[test]
     fn the_cancel_question_counts_what_is_dropped_and_what_is_stopped() {
+        let mut starting = item(
+            "i4",
+            ItemState::Claimed,
+            "2026-11-28T11:50:00Z",
+            Priority::Medium,
+        );
+        starting.item.launch_agent_id = Some("a1".into());
+        starting.item.claimed_at = Some("2026-11-28T11:59:58Z".into());
         let d = detail(
             false,
-            vec![agent("a1", 5, 2)],
+            vec![agent("a1", 5, 3)],
             vec![
                 running("i1", "a1", RunState::Running),
                 item(
@@ -781,6 +801,8 @@ mod tests {
                     "2026-11-28T11:40:00Z",
                     Priority::Medium,
                 ),
+                starting,
+                running("i5", "a1", RunState::Finished),
             ],
         );
         let rows = item_rows(&d, now());
@@ -790,17 +812,29 @@ mod tests {
                 .cloned()
                 .collect()
         };
+        let status = |id: &str| by(&[id])[0].status;
+        assert_eq!(status("i4"), DisplayStatus::Pending);
+        assert_eq!(status("i5"), DisplayStatus::Finished);
+        let q = |ids: &[&str]| cancel_question(&by(ids));
         assert_eq!(
-            cancel_question(&by(&["i1", "i2", "i3"])),
+            q(&["i1", "i2", "i3"]).unwrap(),
             "Take 2 waiting items off the queue and stop 1 running job?"
         );
+        assert_eq!(q(&["i2"]).unwrap(), "Take 1 waiting item off the queue?");
         assert_eq!(
-            cancel_question(&by(&["i2"])),
-            "Take 1 waiting item off the queue?"
-        );
-        assert_eq!(
-            cancel_question(&by(&["i1"])),
+            q(&["i1"]).unwrap(),
             "Stop 1 running job? Its run ends as killed."
         );
+        // An item an agent has taken is stopped, not taken off the queue.
+        assert_eq!(
+            q(&["i4"]).unwrap(),
+            "Stop 1 starting job? Its run ends as killed."
+        );
+        assert_eq!(
+            q(&["i1", "i2", "i4"]).unwrap(),
+            "Take 1 waiting item off the queue and stop 2 started jobs?"
+        );
+        // Ended while the question was open: nothing to ask.
+        assert_eq!(q(&["i5"]), None);
     }
 }
