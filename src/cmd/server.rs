@@ -135,9 +135,7 @@ pub async fn listen(addr: std::net::SocketAddr) -> anyhow::Result<tokio::net::Tc
         Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
             let next = addr.port().checked_add(10).unwrap_or(8090);
             Err(e).with_context(|| {
-                format!(
-                    "cannot listen on {addr}: it is in use (another liftoff? try --port {next})"
-                )
+                format!("cannot listen on {addr} (another liftoff? try --port {next})")
             })
         }
         Err(e) => Err(e).with_context(|| format!("cannot listen on {addr}")),
