@@ -837,10 +837,7 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
             let fit = spec.as_ref().map(|s| (input.job.as_str(), s));
             let labels: Map<String, Value> = queues
                 .iter()
-                .map(|q| {
-                    let view = QueueView::of(q, fit);
-                    (view.key, Value::String(view.label))
-                })
+                .map(|q| (q.key(), Value::String(QueueView::label(q, fit))))
                 .collect();
             return Ok(json!({
                 "problems": checked.problems,

@@ -119,17 +119,22 @@ pub struct QueueView {
 }
 
 impl QueueView {
+    /// How the select names `queue`: `entity/name`, and `(cannot run this
+    /// job)` when it cannot run `job`.
+    pub fn label(queue: &QueueChoice, job: Option<(&str, &JobSpec)>) -> String {
+        match job.and_then(|(path, spec)| queue.refusal(path, spec)) {
+            Some(_) => format!("{} (cannot run this job)", queue.key()),
+            None => queue.key(),
+        }
+    }
+
     /// `job` is the job's `entity/project/name` and its `wandb-job.json`
     /// when it was read.
     pub fn of(queue: &QueueChoice, job: Option<(&str, &JobSpec)>) -> Self {
         let prioritized = queue.prioritization.enabled();
-        let refused = job.and_then(|(path, spec)| queue.refusal(path, spec));
         Self {
             key: queue.key(),
-            label: match refused {
-                Some(_) => format!("{} (cannot run this job)", queue.key()),
-                None => queue.key(),
-            },
+            label: Self::label(queue, job),
             prioritized,
             priority_note: (!prioritized).then(|| {
                 format!(

@@ -27,24 +27,11 @@ pub fn placeholders(config: &Value) -> Vec<String> {
 pub fn not_placeholders(config: &Value) -> Vec<String> {
     let mut found = Vec::new();
     walk_strings(config, &mut |s| {
-        let mut from = 0;
-        while let Some(open) = s[from..].find("{{").map(|i| i + from) {
-            let Some(close) = s[open + 2..].find("}}").map(|i| i + open + 2) else {
-                break;
-            };
-            let inner = &s[open + 2..close];
-            // `{{{{x}}` : the braces before a placeholder are text.
-            if let Some(nested) = inner.rfind("{{") {
-                from = open + 2 + nested;
-                continue;
+        for (start, end) in braces(s) {
+            let text = &s[start..end];
+            if !is_identifier(text[2..text.len() - 2].trim()) && !found.iter().any(|f| f == text) {
+                found.push(text.to_owned());
             }
-            if !is_identifier(inner.trim()) {
-                let text = s[open..close + 2].to_owned();
-                if !found.contains(&text) {
-                    found.push(text);
-                }
-            }
-            from = close + 2;
         }
     });
     found
@@ -268,21 +255,31 @@ fn coerce(schema: &JsonSchema, v: &Value) -> Value {
 
 /// `(start, end, name)` of each `{{ name }}` in `s` (spaces inside allowed).
 fn scan(s: &str) -> Vec<(usize, usize, String)> {
-    let mut found = Vec::new();
+    braces(s)
+        .filter_map(|(start, end)| {
+            let name = s[start + 2..end - 2].trim();
+            is_identifier(name).then(|| (start, end, name.to_owned()))
+        })
+        .collect()
+}
+
+/// Each innermost `{{...}}` of `s`, as `(start, end)` byte offsets (the
+/// braces included); in `{{{{x}}` the first braces are text.
+fn braces(s: &str) -> impl Iterator<Item = (usize, usize)> + '_ {
     let mut from = 0;
-    while let Some(open) = s[from..].find("{{").map(|i| i + from) {
-        let Some(close) = s[open + 2..].find("}}").map(|i| i + open + 2) else {
-            break;
-        };
-        let name = s[open + 2..close].trim();
-        if is_identifier(name) {
-            found.push((open, close + 2, name.to_owned()));
-            from = close + 2;
-        } else {
-            from = open + 2;
+    std::iter::from_fn(move || {
+        loop {
+            let open = s[from..].find("{{")? + from;
+            let close = s[open + 2..].find("}}")? + open + 2;
+            match s[open + 2..close].rfind("{{") {
+                Some(nested) => from = open + 2 + nested,
+                None => {
+                    from = close + 2;
+                    return Some((open, close + 2));
+                }
+            }
         }
-    }
-    found
+    })
 }
 
 fn is_identifier(name: &str) -> bool {
