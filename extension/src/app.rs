@@ -200,6 +200,10 @@ pub struct Failure {
     /// The extension's options can fix it (a key, a server's address).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub in_options: bool,
+    /// Who asked where ("admin on http://…"), once the drawer knows it: a
+    /// job that is not found may be on another server or for another user.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub who: Option<String>,
 }
 
 fn fail(message: impl Into<String>) -> Failure {
@@ -207,6 +211,7 @@ fn fail(message: impl Into<String>) -> Failure {
         error: message.into(),
         problems: vec![],
         in_options: false,
+        who: None,
     }
 }
 
@@ -654,11 +659,29 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
         &self,
         url: &str,
         target: Target,
-        mut queue: Option<String>,
+        queue: Option<String>,
         kept: &[(String, String)],
     ) -> Result<DrawerModel, Failure> {
         let reach = self.reach(url).await?;
         let session = self.session(&reach).await?;
+        let who = format!("{} on {}", session.viewer.username, reach.server.base_url);
+        self.drawer_as(&reach, &session, &who, target, queue, kept)
+            .await
+            .map_err(|f| Failure {
+                who: Some(who.clone()),
+                ..f
+            })
+    }
+
+    async fn drawer_as(
+        &self,
+        reach: &Reach<T>,
+        session: &Session,
+        who: &str,
+        target: Target,
+        mut queue: Option<String>,
+        kept: &[(String, String)],
+    ) -> Result<DrawerModel, Failure> {
         let c = &reach.client;
         let caps = session.caps;
         let (entity, project) = match &target {
@@ -748,13 +771,13 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
             name: job.name.clone(),
             alias: version.clone(),
         };
-        let schema = self.schema(&reach, &session, &job_ref, Some(&job)).await?;
-        let spec = self.job_spec(&reach, &session, &job_ref, Some(&job)).await;
+        let schema = self.schema(reach, session, &job_ref, Some(&job)).await?;
+        let spec = self.job_spec(reach, session, &job_ref, Some(&job)).await;
         let job_path = format!("{entity}/{project}/{}", job.name);
         let fit = spec.as_ref().map(|s| (job_path.as_str(), s));
-        let queues = self.queues(&reach, &session, true).await?;
+        let queues = self.queues(reach, session, true).await?;
         let settings = self.settings().await?;
-        if let Some(stale) = defaults_not_found(&settings, &session, &queues) {
+        if let Some(stale) = defaults_not_found(&settings, session, &queues) {
             notice = Some(match notice {
                 Some(n) => format!("{n} {stale}"),
                 None => stale,
@@ -766,7 +789,7 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
         }
         Ok(DrawerModel {
             title,
-            who: format!("{} on {}", session.viewer.username, reach.server.base_url),
+            who: who.to_owned(),
             job: Some(job_path.clone()),
             jobs: offered
                 .iter()

@@ -407,6 +407,8 @@
     const answer = await ask({ kind: "drawer", url: location.href, target, queue: carried.queue ?? null, kept: carried.kept ?? [] });
     if (drawer !== mine) return;
     if (answer.error) {
+      // Who asked where: a job that is "not found" may be another user's or on another server.
+      if (answer.who) who.textContent = `as ${answer.who}`;
       // The options button only where the options can fix it (a key, an address).
       body.replaceChildren(h("div", { class: "alert", role: "alert", "data-testid": "drawer-error" }, answer.error),
         h("div", { class: "actions" },

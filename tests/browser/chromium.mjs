@@ -1,10 +1,10 @@
 // Shared by the browser suites (tests/browser/*.test.mjs, run by `cargo xtask test`):
 // Debian's Chromium with the flags that work on a machine without internet.
-import { mkdtempSync, readFileSync, existsSync } from "node:fs";
+import { readFileSync, existsSync } from "node:fs";
 import { createServer } from "node:http";
-import { tmpdir } from "node:os";
 import { extname, join, normalize } from "node:path";
 import { chromium } from "playwright-core";
+import { tempDir } from "./liftoff.mjs";
 
 export const executablePath = process.env.CHROMIUM || "/usr/bin/chromium";
 
@@ -26,7 +26,7 @@ export function launch() {
 
 /** A headless Chromium with the unpacked extension at `dir` loaded, in a fresh profile. */
 export function launchWithExtension(dir) {
-  const profile = mkdtempSync(join(tmpdir(), "liftoff-chromium-"));
+  const profile = tempDir("liftoff-chromium-");
   return chromium.launchPersistentContext(profile, {
     executablePath,
     headless: true,

@@ -354,6 +354,16 @@ test("a wrong API key is said plainly in the drawer", async () => {
   }
 });
 
+test("a drawer that cannot load its job says as whom and on which server it looked", async () => {
+  // The fixture lists `train` in every project; `elsewhere` has no such job.
+  await page.goto(`${fixture.url}/admin/elsewhere/jobs`);
+  await page.click('button[aria-label="Launch train"]', { timeout: 20_000 });
+  const error = await page.waitForSelector("[data-testid=drawer-error]", { timeout: 20_000 });
+  assert.match(await error.textContent(), /train/);
+  assert.equal(await page.textContent("aside.drawer .who"), `as admin on ${server.url}`);
+  await page.click("aside.drawer button.close");
+});
+
 test("the page's own scripts cannot read the key", async () => {
   await page.goto(`${fixture.url}/admin/proj/runs/${finishedRun}`);
   await page.click('button[aria-label="Relaunch with edits"]', { timeout: 20_000 });

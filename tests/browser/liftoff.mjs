@@ -2,7 +2,7 @@
 // the built web app on a random port with a temp data dir, `liftoff agent`s,
 // and CLI commands against them. The binary comes from LIFTOFF_BIN.
 import { spawn, execFile } from "node:child_process";
-import { mkdtempSync, mkdirSync, writeFileSync, createWriteStream, readFileSync } from "node:fs";
+import { mkdtempSync, mkdirSync, writeFileSync, createWriteStream, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -10,10 +10,26 @@ import { promisify } from "node:util";
 
 export const ADMIN_KEY = "0123456789abcdef0123456789abcdef01234567";
 
-/** A fresh temp directory. */
+const made = [];
+
+/**
+ * A fresh temp directory, removed when the suite's process exits with success
+ * (kept, and named on stderr, when a test failed or LIFTOFF_KEEP_TEMP is set).
+ */
 export function tempDir(prefix = "liftoff-web-") {
-  return mkdtempSync(join(tmpdir(), prefix));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
+  return dir;
 }
+
+process.on("exit", (code) => {
+  if (made.length === 0) return;
+  if (code !== 0 || process.env.LIFTOFF_KEEP_TEMP) {
+    process.stderr.write(`kept for a look: ${made.join(" ")}\n`);
+    return;
+  }
+  for (const dir of made) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+});
 
 /**
  * Start `liftoff server`; resolves to { url, dir, output, stop() } once it

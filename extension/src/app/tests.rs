@@ -105,6 +105,9 @@ impl Scripted {
             "ServerFeaturesQuery" => json!({"serverInfo": {"features": [
                 {"name": "LIFTOFF_QUEUE_ADMIN", "isEnabled": true}, {"name": "LIFTOFF_LAUNCH_AGENTS", "isEnabled": true},
                 {"name": "LIFTOFF_RUN_CONSOLE", "isEnabled": true}, {"name": "LIFTOFF_RUN_LAUNCH_ITEM", "isEnabled": true}]}}),
+            "LiftoffJob" if body["variables"]["jobName"] != "train" => {
+                json!({"project": {"artifactCollection": null}})
+            }
             "LiftoffJob" => json!({"project": {"artifactCollection": job_collection()}}),
             // No wandb-job.json to read: which queues fit the job is not known.
             "LiftoffArtifactFiles" => json!({"artifact": {"files": {"edges": []}}}),
@@ -309,6 +312,29 @@ fn without_a_server_the_drawer_says_how_to_add_one() {
         json!({"kind": "drawer", "target": target}),
     );
     assert_eq!(answer["error"], NO_SERVER);
+}
+
+#[test]
+fn a_drawer_that_cannot_load_says_as_whom_and_where() {
+    let w = World::new().with_server(KEY);
+    let target = json!({"mode": "job", "entity": "admin", "project": "proj", "job": "no-such-job"});
+    let answer = w.page(
+        "/admin/proj/jobs",
+        json!({"kind": "drawer", "target": target}),
+    );
+    assert!(
+        answer["error"].as_str().unwrap().contains("no-such-job"),
+        "{answer}"
+    );
+    assert_eq!(answer["who"], format!("admin on {SERVER}"), "{answer}");
+    // Before a session there is no one to name.
+    let refused = World::new().with_server("ffffffffffffffffffffffffffffffffffffffff");
+    let answer = refused.page(
+        "/admin/proj/jobs",
+        json!({"kind": "drawer", "target": target}),
+    );
+    assert!(answer["error"].is_string(), "{answer}");
+    assert!(answer.get("who").is_none(), "{answer}");
 }
 
 #[test]
