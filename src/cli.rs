@@ -36,7 +36,7 @@ pub enum Command {
     )]
     Server(ServerArgs),
     /// Run a launch agent: poll queues and run their jobs (like `wandb launch-agent`).
-    #[command(after_help = AGENT_EXAMPLES)]
+    #[command(after_help = AGENT_EXAMPLES, visible_alias = "launch-agent")]
     Agent(AgentArgs),
     /// Launch a job: push it to a queue, or run it here (like `wandb launch`).
     #[command(
@@ -101,7 +101,7 @@ pub struct ServerArgs {
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub lease_secs: u64,
     /// Seconds without a heartbeat after which an agent is gone: its claimed
-    /// items fail and their runs are marked crashed (default: 3 heartbeats).
+    /// items fail and their runs are marked crashed (3 heartbeats of 20 s).
     #[arg(long, default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub agent_gone_after_secs: u64,
 }
@@ -197,9 +197,9 @@ pub enum QueueCommand {
         /// local-process, local-container, kubernetes, sagemaker or gcp-vertex.
         #[arg(short, long)]
         resource: String,
-        /// The resource config, a YAML or JSON file (the `resource_args` for the resource).
-        #[arg(short, long, value_name = "FILE")]
-        config: Option<PathBuf>,
+        /// The resource config (the `resource_args` for the resource): a YAML or JSON file, or a JSON object.
+        #[arg(short, long, value_name = "FILE|JSON")]
+        config: Option<String>,
         /// Serve higher priorities first.
         #[arg(long)]
         prioritization: bool,
@@ -400,6 +400,9 @@ pub struct LoginArgs {
     /// Do not check the key against the server.
     #[arg(long)]
     pub no_verify: bool,
+    /// Accepted as `wandb login --relogin` is: `liftoff login` always takes the new key.
+    #[arg(long)]
+    pub relogin: bool,
 }
 
 /// `127.0.0.1:8080`, `[::1]:8080` or `localhost:8080` (a name is looked up).

@@ -39,13 +39,29 @@ macro_rules! note {
 #[doc(hidden)]
 pub use liftoff_agent::log::say_line as note_line;
 
+/// `eprintln!` that cannot panic: a warning or the final `error: ...` is
+/// dropped when stderr has gone (`liftoff launch ... 2>&1 | head -3`), and
+/// the exit code stays the command's own, not a panic's 101.
+#[macro_export]
+macro_rules! warn_line {
+    ($($arg:tt)*) => {
+        $crate::stderr_line(format_args!($($arg)*))
+    };
+}
+
+#[doc(hidden)]
+pub fn stderr_line(args: std::fmt::Arguments<'_>) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "{args}");
+}
+
 #[doc(hidden)]
 pub fn out_line(args: std::fmt::Arguments<'_>) {
     match liftoff_agent::log::write_line(args) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => std::process::exit(0),
         Err(e) => {
-            eprintln!("error: cannot write the output: {e}");
+            warn_line!("error: cannot write the output: {e}");
             std::process::exit(2);
         }
     }
@@ -75,7 +91,7 @@ pub fn main_with(
     work: impl std::future::Future<Output = anyhow::Result<()>>,
 ) -> ExitCode {
     if let Err(e) = init_logging(verbose, log_file) {
-        eprintln!("error: {e}");
+        warn_line!("error: {e}");
         return ExitCode::from(2);
     }
     let mut builder = if multi_thread {
@@ -86,14 +102,14 @@ pub fn main_with(
     let runtime = match builder.enable_all().build() {
         Ok(r) => r,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            warn_line!("error: cannot start the async runtime: {e}");
             return ExitCode::from(2);
         }
     };
     match runtime.block_on(work) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e:#}");
+            warn_line!("error: {e:#}");
             if e.downcast_ref::<JobFailed>().is_some() {
                 ExitCode::from(1)
             } else {
@@ -152,7 +168,7 @@ pub fn cli_args(args: impl Iterator<Item = std::ffi::OsString>) -> Vec<std::ffi:
     let mut out = Vec::with_capacity(args.len());
     for a in args {
         match (subcommand.as_deref(), a.to_str()) {
-            (Some("agent"), Some(s))
+            (Some("agent" | "launch-agent"), Some(s))
                 if s.len() > 1 && s.starts_with('-') && s[1..].bytes().all(|b| b == b'v') =>
             {
                 out.extend(std::iter::repeat_n("--verbose".into(), s.len() - 1));
@@ -177,7 +193,8 @@ fn subcommand_index(args: &[std::ffi::OsString]) -> Option<usize> {
 /// the top-level flags and REST, without the word `agent`.
 fn agent_args(args: impl Iterator<Item = std::ffi::OsString>) -> Option<Vec<std::ffi::OsString>> {
     let mut args: Vec<std::ffi::OsString> = args.collect();
-    let i = subcommand_index(&args).filter(|i| args[*i] == "agent")?;
+    let i =
+        subcommand_index(&args).filter(|i| args[*i] == "agent" || args[*i] == "launch-agent")?;
     args.remove(i);
     Some(args)
 }
@@ -188,20 +205,25 @@ fn init_logging(verbose: u8, log_file: Option<&std::path::Path>) -> Result<(), S
     use tracing_subscriber::fmt::writer::BoxMakeWriter;
     let default = match verbose {
         0 => "info,sqlx=warn,tower_http=warn",
-        1 => "debug,sqlx=warn,hyper=info",
+        1 => {
+            "debug,sqlx=warn,hyper=info,hyper_util=info,h2=info,rustls=info,rustls_native_certs=info,reqwest=info"
+        }
         _ => "trace",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("LIFTOFF_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    // Colours: the default (a terminal, unless NO_COLOR) on stderr and stdout; none in a file.
+    // Colours only on a terminal (and not with NO_COLOR): none in a file or a pipe.
+    use std::io::IsTerminal as _;
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
     let (writer, ansi) = match log_file {
-        None => (BoxMakeWriter::new(std::io::stderr), None),
-        Some(p) if p.as_os_str() == "-" => {
-            use std::io::IsTerminal as _;
-            let colour = std::io::stdout().is_terminal()
-                && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            (BoxMakeWriter::new(std::io::stdout), Some(colour))
-        }
+        None => (
+            BoxMakeWriter::new(std::io::stderr),
+            std::io::stderr().is_terminal() && !no_color,
+        ),
+        Some(p) if p.as_os_str() == "-" => (
+            BoxMakeWriter::new(std::io::stdout),
+            std::io::stdout().is_terminal() && !no_color,
+        ),
         Some(p) => {
             let file = std::fs::OpenOptions::new()
                 .create(true)
@@ -213,17 +235,15 @@ fn init_logging(verbose: u8, log_file: Option<&std::path::Path>) -> Result<(), S
                         p.display()
                     )
                 })?;
-            (BoxMakeWriter::new(std::sync::Mutex::new(file)), Some(false))
+            (BoxMakeWriter::new(std::sync::Mutex::new(file)), false)
         }
     };
-    let mut logs = tracing_subscriber::fmt()
+    tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(writer)
-        .with_target(false);
-    if let Some(ansi) = ansi {
-        logs = logs.with_ansi(ansi);
-    }
-    logs.init();
+        .with_target(false)
+        .with_ansi(ansi)
+        .init();
     Ok(())
 }
 
@@ -252,6 +272,11 @@ mod tests {
             ])
         );
         assert_eq!(args("agent"), Some(vec![]));
+        // `wandb launch-agent`'s name is an alias.
+        assert_eq!(
+            args("launch-agent -q q -v"),
+            Some(vec!["-q".into(), "q".into(), "-v".into()])
+        );
         assert_eq!(args("server --addr x"), None);
         assert_eq!(args("--verbose"), None);
     }
@@ -267,6 +292,10 @@ mod tests {
         assert_eq!(
             read("liftoff agent -q q -v"),
             ["liftoff", "agent", "-q", "q", "--verbose"]
+        );
+        assert_eq!(
+            read("liftoff launch-agent -q q -v"),
+            ["liftoff", "launch-agent", "-q", "q", "--verbose"]
         );
         assert_eq!(
             read("liftoff agent -vv -q q"),

@@ -10,9 +10,15 @@ async fn store(
     let dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
     let db = dir.join("liftoff.db");
     if args.database_url.is_none() && !db.exists() {
-        // Allowed (users may be made before the first start), but a server
-        // run with another --data-dir would not know them.
-        eprintln!(
+        // A server started with another --data-dir would not know what is
+        // made here: make a new database only where the user said so.
+        anyhow::ensure!(
+            args.data_dir.is_some(),
+            "no Liftoff database at {} (the default data dir): pass the server's --data-dir (or LIFTOFF_DATA_DIR), or its --database-url. \
+             To make users before the server's first start, name the data dir it will use with --data-dir.",
+            db.display()
+        );
+        crate::warn_line!(
             "note: no database at {} yet: creating one. A server must use this data dir (--data-dir {} or LIFTOFF_DATA_DIR) to know what is created here.",
             db.display(),
             dir.display()

@@ -27,7 +27,7 @@ pub fn file_config(path: Option<&std::path::Path>) -> anyhow::Result<AgentConfig
     let config = AgentConfig::from_yaml(&text).with_context(|| format!("in {}", path.display()))?;
     crate::note!("Using the agent config in {}", path.display());
     for w in config.warnings() {
-        eprintln!("warning: {w}");
+        crate::warn_line!("warning: {w}");
     }
     Ok(config)
 }

@@ -6,7 +6,7 @@ use anyhow::Context as _;
 use liftoff_client::Client;
 use liftoff_client::artifacts::NewVersion;
 use liftoff_client::native::NativeTransport;
-use liftoff_client::ops::artifacts::ArtifactOfType;
+use liftoff_client::ops::artifacts::{ArtifactByID, ArtifactOfType};
 use liftoff_model::job::{artifact_safe_name, image_job_name};
 use liftoff_model::spec::JobRef;
 use serde_json::{Value, json};
@@ -178,7 +178,7 @@ pub async fn create_job(client: &Client<NativeTransport>, j: &NewJob) -> anyhow:
                 Some(e) => e.clone(),
                 None => {
                     let e = guess_entry_point(&dir)?;
-                    eprintln!(
+                    crate::warn_line!(
                         "note: running the job with `{}` (pass --entry-point to choose)",
                         e.join(" ")
                     );
@@ -283,8 +283,18 @@ pub async fn create_job(client: &Client<NativeTransport>, j: &NewJob) -> anyhow:
         .await
         .context("cannot create the job")?;
     let full = format!("{}/{}/{name}:latest", j.entity, j.project);
+    // Which version this is (`name:v2`, as wandb says), when the server tells.
+    let version = client
+        .call(ArtifactByID { id: up.id.clone() })
+        .await
+        .ok()
+        .and_then(|a| a.version_index);
+    let shown = match version {
+        Some(v) => format!("{}/{}/{name}:v{v}", j.entity, j.project),
+        None => full.clone(),
+    };
     crate::out!(
-        "{} job: {full}",
+        "{} job: {shown}",
         if up.unchanged {
             "No changes to"
         } else {
@@ -313,7 +323,7 @@ fn remote_head(url: &str) -> anyhow::Result<String> {
 
 pub fn project_or_default(project: Option<String>) -> String {
     project.filter(|p| !p.is_empty()).unwrap_or_else(|| {
-        eprintln!("note: no --project (or WANDB_PROJECT): using \"uncategorized\"");
+        crate::warn_line!("note: no --project (or WANDB_PROJECT): using \"uncategorized\"");
         "uncategorized".into()
     })
 }
@@ -405,19 +415,7 @@ pub async fn run(cmd: JobCommand) -> anyhow::Result<()> {
                 crate::out!("No jobs in {entity}/{project}.");
             }
             for j in jobs {
-                let mut aliases: Vec<String> = j
-                    .versions
-                    .iter()
-                    .rev()
-                    .flat_map(|v| v.aliases.clone())
-                    .collect();
-                aliases.dedup();
-                crate::out!(
-                    "{} -- versions ({}): {}",
-                    j.name,
-                    j.versions.len(),
-                    aliases.join(", ")
-                );
+                crate::out!("{}", job_line(&j));
             }
             Ok(())
         }
@@ -447,5 +445,75 @@ pub async fn run(cmd: JobCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
+    }
+}
+
+/// `train -- 3 versions: v2 (latest, best), v1, v0`: newest first, each
+/// version by its `vN` with its other aliases.
+fn job_line(job: &liftoff_client::ops::artifacts::Collection) -> String {
+    let index = |a: &str| a.strip_prefix('v').and_then(|n| n.parse::<u64>().ok());
+    let mut versions: Vec<(Option<u64>, String)> = job
+        .versions
+        .iter()
+        .map(|v| {
+            let n = v.aliases.iter().find_map(|a| index(a));
+            let others: Vec<&str> = v
+                .aliases
+                .iter()
+                .map(String::as_str)
+                .filter(|a| index(a).is_none())
+                .collect();
+            let text = match (n, others.is_empty()) {
+                (Some(n), true) => format!("v{n}"),
+                (Some(n), false) => format!("v{n} ({})", others.join(", ")),
+                (None, _) => others.join(", "),
+            };
+            (n, text)
+        })
+        .collect();
+    versions.sort_by_key(|v| std::cmp::Reverse(v.0));
+    let count = versions.len();
+    format!(
+        "{} -- {count} version{}: {}",
+        job.name,
+        if count == 1 { "" } else { "s" },
+        versions
+            .into_iter()
+            .map(|(_, t)| t)
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use liftoff_client::ops::artifacts::{Collection, VersionRef};
+
+    use super::job_line;
+
+    #[test]
+    fn a_job_line_names_each_version_with_its_aliases_newest_first() {
+        let version = |aliases: &[&str]| VersionRef {
+            id: String::new(),
+            state: "COMMITTED".into(),
+            aliases: aliases.iter().map(|a| (*a).to_owned()).collect(),
+        };
+        let job = Collection {
+            name: "train".into(),
+            versions: vec![
+                version(&["v0"]),
+                version(&["v-two", "v1"]),
+                version(&["latest", "v2", "second"]),
+            ],
+        };
+        assert_eq!(
+            job_line(&job),
+            "train -- 3 versions: v2 (latest, second), v1 (v-two), v0"
+        );
+        let one = Collection {
+            name: "x".into(),
+            versions: vec![version(&["latest", "v0"])],
+        };
+        assert_eq!(job_line(&one), "x -- 1 version: v0 (latest)");
     }
 }

@@ -17,27 +17,11 @@ use serde_json::{Map, Value, json};
 use crate::JobFailed;
 use crate::cli::LaunchArgs;
 use crate::cmd::job::{JobSource, NewJob, create_job, project_or_default};
-use crate::cmd::{conn, shlex};
+use crate::cmd::queue::file_or_json;
 
-/// A file path or inline JSON, as `wandb launch -c/-R` take it.
-fn file_or_json(arg: &str, flag: &str) -> anyhow::Result<Value> {
-    let path = std::path::Path::new(arg);
-    if path.is_file() {
-        return crate::cmd::queue::read_config(path);
-    }
-    let looks_like_json = matches!(arg.trim_start().chars().next(), Some('{' | '['));
-    if !looks_like_json {
-        anyhow::bail!(
-            "{flag} {arg:?}: {}; pass the path of a JSON or YAML file, or a JSON object like '{{\"overrides\": {{\"run_config\": {{\"lr\": 0.1}}}}}}'",
-            if path.is_dir() {
-                "is a directory"
-            } else {
-                "no such file"
-            }
-        );
-    }
-    serde_json::from_str(arg).with_context(|| format!("{flag}: the JSON given is not valid"))
-}
+const SPEC_EXAMPLE: &str = r#"'{"overrides": {"run_config": {"lr": 0.1}}}'"#;
+const RESOURCE_ARGS_EXAMPLE: &str = r#"'{"local-container": {"env": ["LR=0.1"]}}'"#;
+use crate::cmd::{conn, shlex};
 
 /// `--async`: `liftoff launch --config SPEC` with the spec built here
 /// (everything checked, a `--uri` job already created), in its own process
@@ -98,7 +82,7 @@ fn looks_like_git(uri: &str) -> bool {
 pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
     // Validate everything local before talking to the server.
     let base = match &a.config {
-        Some(c) => file_or_json(c, "--config")?,
+        Some(c) => file_or_json(c, "--config", SPEC_EXAMPLE)?,
         None => json!({}),
     };
     anyhow::ensure!(
@@ -248,7 +232,7 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
     }
     spec.overrides = Some(overrides);
     if let Some(r) = &a.resource_args {
-        let mut args = file_or_json(r, "--resource-args")?;
+        let mut args = file_or_json(r, "--resource-args", RESOURCE_ARGS_EXAMPLE)?;
         let keyed = args.as_object().is_some_and(|o| {
             o.keys()
                 .all(|k| k.parse::<liftoff_model::ResourceType>().is_ok())

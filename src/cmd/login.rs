@@ -22,12 +22,28 @@ pub async fn run(args: LoginArgs) -> anyhow::Result<()> {
         .map(normalize_base_url)
         .or_else(|| settings_base_url(&old_settings))
         .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
+    if liftoff_client::url::parse_url(&host).is_none() {
+        let hint = if host.contains("://") {
+            String::new()
+        } else {
+            format!(" (http://{host}?)")
+        };
+        anyhow::bail!(
+            "--host {host:?} is not a URL{hint}: write it like http://127.0.0.1:8080 or https://api.wandb.ai"
+        );
+    }
     let key = match args.key {
         Some(k) => k,
         None => {
-            eprintln!("Paste the API key for {host} and press Enter:");
+            use std::io::IsTerminal as _;
+            let stdin = std::io::stdin();
             let mut s = String::new();
-            std::io::stdin().read_to_string(&mut s)?;
+            if stdin.is_terminal() {
+                crate::warn_line!("Paste the API key for {host} and press Enter:");
+                stdin.read_line(&mut s)?;
+            } else {
+                stdin.lock().read_to_string(&mut s)?;
+            }
             s
         }
     };
@@ -38,10 +54,13 @@ pub async fn run(args: LoginArgs) -> anyhow::Result<()> {
             liftoff_client::native::NativeTransport::new().map_err(anyhow::Error::msg)?,
             Credentials::new(&host, &key),
         );
-        let viewer = client
-            .call(Viewer)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let viewer = client.call(Viewer).await.map_err(|e| match e {
+            // Not the generic advice (check WANDB_API_KEY, run login): this is login, with this key.
+            liftoff_client::Error::Unauthorized { .. } => anyhow::anyhow!(
+                "the server at {host} refused this API key: copy it again (on W&B from https://wandb.ai/authorize; on Liftoff the key `liftoff server` printed, or one from `liftoff user create`)"
+            ),
+            e => anyhow::anyhow!("{e}"),
+        })?;
         crate::out!(
             "Logged in to {host} as {} (default entity {}).",
             viewer.username,

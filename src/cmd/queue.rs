@@ -42,6 +42,33 @@ pub fn read_config(path: &Path) -> anyhow::Result<Value> {
     })
 }
 
+/// A file path or inline JSON, as `wandb launch -c/-R` take it: a JSON or
+/// YAML file holding a mapping, or a JSON object (`example`, quoted for a shell).
+pub fn file_or_json(arg: &str, flag: &str, example: &str) -> anyhow::Result<Value> {
+    let path = Path::new(arg);
+    if path.is_file() {
+        return read_config(path).with_context(|| format!("{flag} {arg}"));
+    }
+    let looks_like_json = matches!(arg.trim_start().chars().next(), Some('{' | '['));
+    if !looks_like_json {
+        anyhow::bail!(
+            "{flag} {arg:?}: {}; pass the path of a JSON or YAML file, or a JSON object like {example}",
+            if path.is_dir() {
+                "is a directory"
+            } else {
+                "no such file"
+            }
+        );
+    }
+    let value: Value = serde_json::from_str(arg)
+        .with_context(|| format!("{flag}: the JSON given is not valid"))?;
+    anyhow::ensure!(
+        value.is_object(),
+        "{flag}: give a JSON object, like {example}"
+    );
+    Ok(value)
+}
+
 /// `NAME=SCHEMA` pairs into `{"NAME": {"schema": SCHEMA}}`.
 pub fn parse_template_variables(pairs: &[String]) -> anyhow::Result<Option<Value>> {
     if pairs.is_empty() {
@@ -77,11 +104,11 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("--resource: {e}"))?;
             liftoff_model::queue::validate_queue_name(&name).map_err(anyhow::Error::msg)?;
             let config = match &config {
-                Some(p) => read_config(p)?,
+                Some(c) => file_or_json(c, "--config", r#"'{"env": ["LR=0.1"]}'"#)?,
                 None => Value::Object(Map::new()),
             };
             if let Some(note) = liftoff_model::template::not_placeholders_note(&config) {
-                eprintln!("warning: {note}");
+                crate::warn_line!("warning: {note}");
             }
             let vars = parse_template_variables(&template_variables)?;
             let client = conn::client(&c)?;

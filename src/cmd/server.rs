@@ -31,6 +31,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
             username: String::new(),
             new_key: None,
             key_file: data_dir.join("admin-api-key"),
+            env_key_unknown: false,
         }
     } else {
         bootstrap(&*store, &data_dir, admin_key.as_deref(), super::now_ms()).await?
@@ -73,6 +74,9 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         }
         (None, _) => {}
     }
+    if boot.env_key_unknown {
+        crate::warn_line!("warning: {}", env_key_unknown(&data_dir));
+    }
     match web {
         Some(dir) => crate::note!("Web app: {url}/ (from {})", dir.display()),
         None => {
@@ -83,6 +87,16 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     serve(state, listener, shutdown_signal()).await?;
     crate::note!("Liftoff server stopped.");
     Ok(())
+}
+
+/// Said when `LIFTOFF_ADMIN_API_KEY` is no one's key in a store that has users.
+pub fn env_key_unknown(data_dir: &std::path::Path) -> String {
+    format!(
+        "LIFTOFF_ADMIN_API_KEY is not a key of this store: it only chooses the admin's key when the server first starts on an empty store. \
+         Use the admin's key (in {} when it was generated), or make a new one with `liftoff user create NAME --admin --data-dir {}`.",
+        data_dir.join("admin-api-key").display(),
+        data_dir.display()
+    )
 }
 
 fn storage_label(args: &ServerArgs, data_dir: &std::path::Path) -> String {

@@ -22,6 +22,12 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         .ok()
         .filter(|k| !k.is_empty());
     let boot = bootstrap(&*store, &data_dir, env_key.as_deref(), super::now_ms()).await?;
+    // `up` signs its agent in with this key: an unknown one would fail later, less clearly.
+    anyhow::ensure!(
+        !boot.env_key_unknown,
+        "{}",
+        super::server::env_key_unknown(&data_dir)
+    );
     let key = match (boot.new_key.clone(), env_key) {
         (Some(k), _) | (None, Some(k)) => k,
         (None, None) => std::fs::read_to_string(&boot.key_file)

@@ -98,10 +98,7 @@ async fn a_code_job_runs_in_a_venv_and_its_run_finishes() {
         ],
     );
     assert!(status.success(), "{out}\n{err}");
-    assert!(
-        out.contains("Created job: admin/proj/job-code:latest"),
-        "{out}"
-    );
+    assert!(out.contains("Created job: admin/proj/job-code:v0"), "{out}");
     let pending = items(&server, "default").await;
     assert_eq!(pending[0].item.state, ItemState::Pending);
     // As `wandb launch` does, the CLI signs the item with the caller's name.
@@ -137,6 +134,10 @@ async fn a_code_job_runs_in_a_venv_and_its_run_finishes() {
     );
     let out = agent.output();
     assert!(out.contains("config {\"lr\":0.1}"), "{out}");
+    assert!(
+        !out.contains('\u{1b}'),
+        "no colour codes in a file: {out:?}"
+    );
     assert!(out.contains("venvs/"), "the job ran in a venv: {out}");
     // a second run of the same requirements reuses the venv
     let (status, _, err) = liftoff(
@@ -969,22 +970,7 @@ async fn launching_a_job_that_is_not_there_or_a_bad_image_pushes_nothing() {
         "{err}"
     );
     // Nor an image job: the server reads the job's wandb-job.json at the push.
-    let (status, _, err) = liftoff(
-        &server,
-        tmp.path(),
-        &[
-            "job",
-            "create",
-            "image",
-            "busybox:1.36",
-            "-p",
-            "proj",
-            "-n",
-            "img",
-            "-E",
-            "echo hi",
-        ],
-    );
+    let (status, _, err) = image_job(&server, tmp.path(), "echo hi", &[]);
     assert!(status.success(), "{err}");
     let (status, _, err) = liftoff(
         &server,
@@ -1391,23 +1377,11 @@ async fn launch_build_checks_its_queue_before_building() {
 async fn a_jobs_description_is_shown_with_it() {
     let tmp = tempfile::tempdir().unwrap();
     let server = Server::start(&tmp.path().join("server"), &[]);
-    let (status, _, err) = liftoff(
+    let (status, _, err) = image_job(
         &server,
         tmp.path(),
-        &[
-            "job",
-            "create",
-            "image",
-            "busybox:1.36",
-            "-p",
-            "proj",
-            "-n",
-            "img",
-            "-E",
-            "echo hi",
-            "-d",
-            "Says hi from busybox",
-        ],
+        "echo hi",
+        &["-d", "Says hi from busybox"],
     );
     assert!(status.success(), "{err}");
     let (status, out, err) = liftoff(&server, tmp.path(), &["job", "describe", "admin/proj/img"]);
@@ -1422,4 +1396,38 @@ async fn a_jobs_description_is_shown_with_it() {
         .await
         .unwrap();
     assert_eq!(jobs[0].description.as_deref(), Some("Says hi from busybox"));
+    // Each creation says which version it made, as wandb does (`name:v1`).
+    let create = |entry: &str| image_job(&server, tmp.path(), entry, &[]);
+    let (status, out, err) = create("echo bye");
+    assert!(status.success(), "{err}");
+    assert!(out.contains("Created job: admin/proj/img:v1"), "{out}");
+    let (status, out, err) = create("echo bye");
+    assert!(status.success(), "{err}");
+    assert!(
+        out.contains("No changes to job: admin/proj/img:v1"),
+        "{out}"
+    );
+}
+
+/// `liftoff job create image busybox:1.36 -p proj -n img -E ENTRY EXTRA...`.
+fn image_job(
+    server: &Server,
+    dir: &std::path::Path,
+    entry: &str,
+    extra: &[&str],
+) -> (std::process::ExitStatus, String, String) {
+    let mut args = vec![
+        "job",
+        "create",
+        "image",
+        "busybox:1.36",
+        "-p",
+        "proj",
+        "-n",
+        "img",
+        "-E",
+        entry,
+    ];
+    args.extend_from_slice(extra);
+    liftoff(server, dir, &args)
 }

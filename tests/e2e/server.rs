@@ -177,6 +177,42 @@ async fn sigterm_stops_the_server_cleanly_and_admin_commands_work() {
     assert!(status.success(), "exit status {status:?}");
 }
 
+#[test]
+fn admin_commands_make_no_database_in_the_default_data_dir() {
+    // A user made without --data-dir while the server runs on its own data
+    // dir would land in a new database the server never reads.
+    let home = tempfile::tempdir().unwrap();
+    let out = Command::new(bin())
+        .args(["user", "create", "alice"])
+        .env("HOME", home.path())
+        .env_remove("XDG_DATA_HOME")
+        .env_remove("LIFTOFF_DATA_DIR")
+        .env_remove("LIFTOFF_DATABASE_URL")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("no Liftoff database at") && stderr.contains("--data-dir"),
+        "{stderr}"
+    );
+    assert!(out.stdout.is_empty(), "no key is shown for a user not made");
+    let made: Vec<_> = walk(home.path());
+    assert!(made.iter().all(|p| !p.ends_with("liftoff.db")), "{made:?}");
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = vec![];
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(walk(&path));
+        }
+        found.push(path);
+    }
+    found
+}
+
 #[tokio::test]
 async fn the_first_start_writes_the_admin_key_privately() {
     let dir = tempfile::tempdir().unwrap();
@@ -231,7 +267,24 @@ async fn login_makes_its_host_the_default_as_wandb_login_does() {
     std::fs::create_dir_all(&home).unwrap();
     // A wrong key is refused and nothing is saved.
     let (ok, _, err) = as_fresh_user(&home, &["login", "--host", &server.url, "0bad"]);
-    assert!(!ok && err.contains("refused the API key"), "{err}");
+    assert!(
+        !ok && err.contains(&format!(
+            "the server at {} refused this API key: copy it again",
+            server.url
+        )),
+        "{err}"
+    );
+    assert!(
+        !err.contains("WANDB_API_KEY"),
+        "not advice for another path: {err}"
+    );
+    // A host without a scheme is refused before anything is sent or saved.
+    let bare = server.url.trim_start_matches("http://");
+    let (ok, _, err) = as_fresh_user(&home, &["login", "--host", bare, ADMIN_KEY]);
+    assert!(
+        !ok && err.contains(&format!("is not a URL (http://{bare}?)")),
+        "{err}"
+    );
     assert!(!home.join(".netrc").exists() && !home.join(".config").exists());
     let (ok, out, err) = as_fresh_user(&home, &["login", "--host", &server.url, ADMIN_KEY]);
     assert!(ok, "{err}");
@@ -246,8 +299,9 @@ async fn login_makes_its_host_the_default_as_wandb_login_does() {
     assert!(ok, "{err}");
     let (ok, out, err) = as_fresh_user(&home, &["queue", "list"]);
     assert!(ok && out.contains("cpu"), "{out}{err}");
-    // `liftoff login` with neither --host nor WANDB_BASE_URL keeps that host.
-    let (ok, out, err) = as_fresh_user(&home, &["login", ADMIN_KEY]);
+    // `liftoff login` with neither --host nor WANDB_BASE_URL keeps that host
+    // (and takes wandb's --relogin).
+    let (ok, out, err) = as_fresh_user(&home, &["login", "--relogin", ADMIN_KEY]);
     assert!(
         ok && out.contains(&format!("Logged in to {} as admin", server.url)),
         "{out}{err}"

@@ -92,9 +92,23 @@ impl fmt::Display for ResourceType {
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "unknown resource {0:?}: use one of local-process, local-container, kubernetes, sagemaker, gcp-vertex"
+    "unknown resource {0:?}: use one of local-process, local-container, kubernetes, sagemaker, gcp-vertex{hint}",
+    hint = resource_hint(.0)
 )]
 pub struct ParseResourceError(pub String);
+
+/// The resource meant by a name W&B's UI or other tools use for it.
+fn resource_hint(name: &str) -> String {
+    let meant = match name.trim().to_ascii_lowercase().as_str() {
+        "docker" | "podman" | "container" | "local-docker" => "local-container",
+        "process" | "local_process" | "localprocess" => "local-process",
+        "k8s" | "kube" => "kubernetes",
+        "vertex-ai" | "gcp_vertex" | "vertexai" => "gcp-vertex",
+        "aws-sagemaker" | "sage-maker" => "sagemaker",
+        _ => return String::new(),
+    };
+    format!(" (for {name:?}, use {meant})")
+}
 
 impl FromStr for ResourceType {
     type Err = ParseResourceError;
@@ -305,6 +319,18 @@ mod tests {
                 .unwrap_err()
                 .to_string()
                 .contains("local-process")
+        );
+        // W&B's UI calls local-container "Docker".
+        assert_eq!(
+            "docker".parse::<ResourceType>().unwrap_err().to_string(),
+            "unknown resource \"docker\": use one of local-process, local-container, kubernetes, sagemaker, gcp-vertex (for \"docker\", use local-container)"
+        );
+        assert!(
+            !"slurm"
+                .parse::<ResourceType>()
+                .unwrap_err()
+                .to_string()
+                .contains("(for")
         );
         assert!(validate_queue_name("").is_err());
         assert!(validate_queue_name(&"q".repeat(65)).is_err());

@@ -50,6 +50,9 @@ pub struct Bootstrap {
     /// Present only when created now (printed once).
     pub new_key: Option<String>,
     pub key_file: PathBuf,
+    /// `LIFTOFF_ADMIN_API_KEY` was set, but the store had users already and
+    /// it is no one's key there (it only chooses the first admin's key).
+    pub env_key_unknown: bool,
 }
 
 /// The default data directory: `~/.local/share/liftoff` (or the platform's).
@@ -89,10 +92,18 @@ pub async fn bootstrap(
 ) -> anyhow::Result<Bootstrap> {
     let key_file = data_dir.join("admin-api-key");
     if store.user_count().await? > 0 {
+        let env_key_unknown = match env_key {
+            Some(k) => store
+                .user_by_key_hash(&auth::hash_key(k.trim()))
+                .await?
+                .is_none(),
+            None => false,
+        };
         return Ok(Bootstrap {
             username: "admin".into(),
             new_key: None,
             key_file,
+            env_key_unknown,
         });
     }
     let key = match env_key {
@@ -110,6 +121,7 @@ pub async fn bootstrap(
                 username: "admin".into(),
                 new_key: None,
                 key_file,
+                env_key_unknown: false,
             });
         }
         Err(e) => return Err(e.into()),
@@ -123,6 +135,7 @@ pub async fn bootstrap(
         username: user.username,
         new_key: Some(key),
         key_file,
+        env_key_unknown: false,
     })
 }
 

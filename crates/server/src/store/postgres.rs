@@ -2,7 +2,8 @@
 
 use std::time::Duration;
 
-use sqlx::postgres::PgPoolOptions;
+use sqlx::Connection as _;
+use sqlx::postgres::{PgConnection, PgPoolOptions};
 use sqlx::{PgPool, Postgres};
 
 use crate::store::common::{Pop, impl_store};
@@ -27,6 +28,17 @@ pub struct PgStore {
 
 impl PgStore {
     pub async fn open(url: &str) -> anyhow::Result<Self> {
+        // One connection first, for its own error: the pool would wait out
+        // its acquire timeout and say only "pool timed out".
+        match tokio::time::timeout(Duration::from_secs(10), PgConnection::connect(url)).await {
+            Err(_) => anyhow::bail!(
+                "cannot connect to PostgreSQL: no answer in 10 s (check the host and port of --database-url, and that the server listens there)"
+            ),
+            Ok(Err(e)) => anyhow::bail!("cannot connect to PostgreSQL: {e}"),
+            Ok(Ok(c)) => {
+                let _ = c.close().await;
+            }
+        }
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))

@@ -74,6 +74,49 @@ async fn users_entities_and_membership() {
 }
 
 #[tokio::test]
+async fn the_admin_key_variable_counts_on_an_empty_store_only_and_says_so_later() {
+    each(|s| async move {
+        let dir = tempfile::tempdir().unwrap();
+        let first = "0123456789abcdef0123456789abcdef01234567";
+        let boot = liftoff_server::bootstrap(&*s, dir.path(), Some(first), 1)
+            .await
+            .unwrap();
+        assert_eq!(boot.new_key.as_deref(), Some(first));
+        assert!(!boot.env_key_unknown);
+        // The same key again: known, nothing to say.
+        let again = liftoff_server::bootstrap(&*s, dir.path(), Some(first), 2)
+            .await
+            .unwrap();
+        assert!((again.new_key.is_none(), again.env_key_unknown) == (true, false));
+        // Another key on a store that has its admin: ignored, and said to be.
+        let other = "ffffffffffffffffffffffffffffffffffffffff";
+        let changed = liftoff_server::bootstrap(&*s, dir.path(), Some(other), 3)
+            .await
+            .unwrap();
+        assert!(changed.new_key.is_none());
+        assert!(changed.env_key_unknown);
+        assert_eq!(s.user_count().await.unwrap(), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_postgres_server_that_is_not_there_is_named_with_its_own_error() {
+    // Port 1 on this machine: nothing listens, the connection is refused.
+    let dir = tempfile::tempdir().unwrap();
+    let err = liftoff_server::open_store(dir.path(), Some("postgres://nobody@127.0.0.1:1/x"))
+        .await
+        .err()
+        .expect("no store without a server")
+        .to_string();
+    assert!(err.starts_with("cannot connect to PostgreSQL"), "{err}");
+    assert!(
+        err.to_lowercase().contains("refused"),
+        "the cause, not a pool timeout: {err}"
+    );
+}
+
+#[tokio::test]
 async fn pop_serves_priority_then_fifo_and_leases() {
     each(|s| async move {
         let q = queue(&*s, "V0").await;
