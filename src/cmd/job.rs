@@ -190,6 +190,12 @@ pub async fn create_job(client: &Client<NativeTransport>, j: &NewJob) -> anyhow:
                     .map_or("code".into(), |n| n.to_string_lossy().into_owned()),
             );
             let code_files = code_files(&dir)?;
+            // (With a build context the image's working dir may be another.)
+            if let Some(warning) =
+                missing_script(&entry, &code_files).filter(|_| j.build_context.is_none())
+            {
+                crate::warn_line!("warning: {warning}");
+            }
             let code = client
                 .upload_version(&NewVersion {
                     entity: j.entity.clone(),
@@ -422,7 +428,14 @@ pub async fn run(cmd: JobCommand) -> anyhow::Result<()> {
         JobCommand::Describe { job, conn: c } => {
             let job_ref = JobRef::parse(&job).map_err(|e| anyhow::anyhow!("{e}"))?;
             let client = conn::client(&c)?;
-            let fetched = client.fetch_job(&job_ref).await?;
+            let fetched = client.fetch_job(&job_ref).await.map_err(|e| match e {
+                liftoff_client::Error::NotFound { .. } => anyhow::anyhow!(
+                    "job {job_ref} not found or access denied; the jobs there: liftoff job list -e {} -p {}",
+                    job_ref.entity,
+                    job_ref.project
+                ),
+                e => e.into(),
+            })?;
             crate::out!(
                 "{} (version v{}, aliases: {})",
                 job_ref,
@@ -446,6 +459,29 @@ pub async fn run(cmd: JobCommand) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// A script the entry point names (`python trian.py`) that is not among the
+/// job's files: said at creation, not when an agent runs it and fails.
+fn missing_script(entry: &[String], files: &[(String, Vec<u8>)]) -> Option<String> {
+    const SCRIPTS: [&str; 4] = [".py", ".sh", ".R", ".jl"];
+    let script = entry.iter().skip(1).find(|t| {
+        !t.starts_with('-') && !t.starts_with('/') && SCRIPTS.iter().any(|s| t.ends_with(s))
+    })?;
+    let wanted = script.trim_start_matches("./");
+    if files.iter().any(|(name, _)| name == wanted) {
+        return None;
+    }
+    let near = files
+        .iter()
+        .map(|(name, _)| name)
+        .filter(|name| liftoff_model::config::edit_distance(name, wanted) <= 2)
+        .min_by_key(|name| liftoff_model::config::edit_distance(name, wanted));
+    Some(format!(
+        "the entry point `{}` runs {script}, which is not among the job's files{}",
+        entry.join(" "),
+        near.map_or(String::new(), |n| format!(" (did you mean {n}?)"))
+    ))
 }
 
 /// `train -- 3 versions: v2 (latest, best), v1, v0`: newest first, each
@@ -489,7 +525,33 @@ fn job_line(job: &liftoff_client::ops::artifacts::Collection) -> String {
 mod tests {
     use liftoff_client::ops::artifacts::{Collection, VersionRef};
 
-    use super::job_line;
+    use super::{job_line, missing_script};
+
+    #[test]
+    fn a_script_the_entry_point_names_must_be_among_the_files() {
+        let files = vec![
+            ("train.py".to_owned(), vec![]),
+            ("lib/util.py".to_owned(), vec![]),
+        ];
+        let entry = |s: &str| s.split_whitespace().map(str::to_owned).collect::<Vec<_>>();
+        assert_eq!(
+            missing_script(&entry("python train.py --lr 1"), &files),
+            None
+        );
+        assert_eq!(missing_script(&entry("python ./train.py"), &files), None);
+        assert_eq!(missing_script(&entry("python lib/util.py"), &files), None);
+        assert_eq!(missing_script(&entry("python -m pkg.main"), &files), None);
+        assert_eq!(
+            missing_script(&entry("python trian.py"), &files).as_deref(),
+            Some(
+                "the entry point `python trian.py` runs trian.py, which is not among the job's files (did you mean train.py?)"
+            )
+        );
+        assert_eq!(
+            missing_script(&entry("bash run.sh"), &files).as_deref(),
+            Some("the entry point `bash run.sh` runs run.sh, which is not among the job's files")
+        );
+    }
 
     #[test]
     fn a_job_line_names_each_version_with_its_aliases_newest_first() {

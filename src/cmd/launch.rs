@@ -107,6 +107,21 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
         a.project_queue,
         liftoff_model::LAUNCH_PROJECT
     );
+    if a.uri.is_none() {
+        // They shape the job made from --uri; a --job or an image has its own.
+        for (flag, given) in [
+            ("--base-image", a.base_image.is_some()),
+            ("--git-hash", a.git_hash.is_some()),
+            ("--build-context", a.build_context.is_some()),
+            ("--job-name", a.job_name.is_some()),
+        ] {
+            if given {
+                crate::warn_line!(
+                    "warning: {flag} is used only with --uri (to make the job); it is ignored here"
+                );
+            }
+        }
+    }
     if a.queue.is_none() {
         anyhow::ensure!(priority.is_none(), "--priority needs --queue");
         anyhow::ensure!(a.set_var.is_empty(), "--set-var needs --queue");
@@ -216,6 +231,11 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
                 .and_then(|j| liftoff_model::spec::JobRef::parse(j).ok())
                 .map(|j| j.project)
         });
+    }
+    // An image or a command with no project: said, as for --uri (the run
+    // would land in "uncategorized" all the same).
+    if spec.project.is_none() && spec.job.is_none() {
+        spec.project = Some(project_or_default(None));
     }
     if let Some(n) = &a.name {
         spec.name = Some(n.clone());

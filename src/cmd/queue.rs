@@ -171,6 +171,12 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                         entity: entity.clone(),
                     })
                     .await?;
+                if list.is_empty() {
+                    crate::out!(
+                        "No queues in {entity} yet. Create one with: liftoff queue create NAME -e {entity} --resource local-process"
+                    );
+                    return Ok(());
+                }
                 crate::out!(
                     "{:<24} {:<16} {:<11} {:>6}  ITEMS",
                     "QUEUE",
@@ -209,19 +215,40 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
         } => {
             let client = conn::client(&c)?;
             let entity = conn::entity(&client, entity.as_deref()).await?;
-            let d = client
+            let d = match client
                 .call(LiftoffRunQueue {
                     entity: entity.clone(),
                     queue: name.clone(),
                     first: 50,
                     after: None,
                 })
-                .await?;
+                .await
+            {
+                Ok(d) => d,
+                Err(e)
+                    if matches!(e, liftoff_client::Error::NotFound { .. })
+                        || e.code() == Some("NOT_FOUND") =>
+                {
+                    // As `launch` and `agent` say it: which queues there are.
+                    let known: Vec<String> = client
+                        .call(ProjectRunQueues::new(&entity))
+                        .await
+                        .map(|qs| qs.into_iter().map(|q| q.name).collect())
+                        .unwrap_or_default();
+                    if known.is_empty() {
+                        anyhow::bail!(
+                            "{e}; entity {entity:?} has no queues: create one with `liftoff queue create NAME -e {entity} --resource local-process`"
+                        );
+                    }
+                    anyhow::bail!("{e}; known queues: {}", known.join(", "));
+                }
+                Err(e) => return Err(e.into()),
+            };
             let now = time::OffsetDateTime::now_utc();
             // Statuses as the queue page derives them (one row per item, in order).
             let rows = item_rows(&d, now);
             crate::out!(
-                "Queue {name} in {entity}: {} ({}), prioritization {}",
+                "Queue {name} in {entity}: {} ({}), {}",
                 d.queue
                     .resource()
                     .map_or("no resource config".into(), |r| r.to_string()),
@@ -230,7 +257,11 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                 } else {
                     "no agent polling"
                 },
-                d.queue.prioritization_mode.as_str()
+                if d.queue.prioritization_mode.enabled() {
+                    "prioritized (critical, high, medium, low; first in, first out within each)"
+                } else {
+                    "first in, first out (no priorities)"
+                }
             );
             crate::out!("\nITEMS");
             if rows.is_empty() {
@@ -239,8 +270,9 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                 );
             } else {
                 crate::out!(
-                    "{:<10} {:<9} {:<10} {:<20} SOURCE",
+                    "{:<10} {:<4} {:<9} {:<10} {:<20} SOURCE",
                     "STATUS",
+                    "#",
                     "PRIORITY",
                     "RUN",
                     "CREATED"
@@ -250,8 +282,10 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
             for row in &rows {
                 let source = row.job.as_ref().map_or("-".into(), |r| r.to_string());
                 crate::out!(
-                    "{:<10} {:<9} {:<10} {:<20} {source}",
+                    "{:<10} {:<4} {:<9} {:<10} {:<20} {source}",
                     row.status.label(),
+                    // Place in line (1: next), for waiting items.
+                    row.position.map_or("-".into(), |p| (p + 1).to_string()),
                     // A queue without priorities serves in order.
                     if prioritized {
                         row.item.priority.as_str()
@@ -268,6 +302,13 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                         liftoff_client::view::items::error_line(&e.message)
                     );
                 }
+            }
+            if let Some(wait) = rows
+                .iter()
+                .find(|r| r.position == Some(0))
+                .and_then(|r| r.wait.as_ref())
+            {
+                crate::out!("\nThe next item (# 1) waits: {wait}.");
             }
             crate::out!("\nAGENTS");
             if d.agents.is_empty() {

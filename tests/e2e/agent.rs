@@ -873,10 +873,22 @@ async fn queue_show_says_what_each_item_runs() {
         "{out}"
     );
     assert!(rows.iter().any(|r| r.ends_with("command echo hi")), "{out}");
+    // Their places in line, and why the next one waits.
+    let mut places: Vec<_> = rows
+        .iter()
+        .filter_map(|r| r.split_whitespace().nth(1))
+        .collect();
+    places.sort_unstable();
+    assert_eq!(places, ["1", "2"], "{out}");
+    assert!(
+        out.contains("The next item (# 1) waits: no agent is polling this queue."),
+        "{out}"
+    );
+    assert!(out.contains("first in, first out (no priorities)"), "{out}");
     // The queue has no priorities: no level is shown ("medium" meant nothing).
     assert!(
         rows.iter()
-            .all(|r| r.split_whitespace().nth(1) == Some("-")),
+            .all(|r| r.split_whitespace().nth(2) == Some("-")),
         "{out}"
     );
 }

@@ -156,6 +156,12 @@ pub async fn run(
     // Every job's log, code and venv go under the work dir: one that cannot
     // be written would fail each job the agent takes.
     check_work_dir(&opts.work_dir)?;
+    tracing::debug!(
+        entity,
+        queues = ?wanted,
+        work_dir = %opts.work_dir.display(),
+        "looking up the queues to poll"
+    );
     let queues = resolve_queues(&client, &entity, &wanted).await?;
     let resolved = opts.config.resolved();
     let mut agent_config = resolved.clone();
@@ -1053,7 +1059,12 @@ async fn watch_for_stop(shared: &Shared, target: &RunTarget, run_id: &str) -> St
             }
             changed = stop_jobs.changed() => {
                 if changed.is_err() || *stop_jobs.borrow() {
-                    return "the agent is stopping its jobs".into();
+                    // A run here (`liftoff launch` without a queue) has no agent id.
+                    return if shared.agent_id.is_empty() {
+                        "the launch was interrupted (Ctrl-C)".into()
+                    } else {
+                        "the agent is stopping its jobs".into()
+                    };
                 }
             }
         }

@@ -171,7 +171,9 @@ pub enum SpecError {
     NoSource,
     #[error("the run spec names both `job` ({job}) and `docker.docker_image` ({image}); keep one")]
     TwoSources { job: String, image: String },
-    #[error("job name {0:?} is not of the form entity/project/name:alias")]
+    #[error(
+        "job name {0:?} is not of the form entity/project/name[:alias] (like admin/proj/train or admin/proj/train:v2)"
+    )]
     BadJobName(String),
     #[error("`{field}` in the run spec {problem}")]
     BadField { field: String, problem: String },

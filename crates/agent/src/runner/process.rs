@@ -95,7 +95,10 @@ impl Runner for ProcessRunner {
 pub fn shell_words(cmd: &[String]) -> String {
     cmd.iter()
         .map(|w| {
-            if w.is_empty() || w.contains([' ', '"', '\'', '$']) {
+            // Quoted unless every character means itself to a shell, so the
+            // line can be pasted: `python3 -c 'print(1)'`.
+            let plain = |c: char| c.is_ascii_alphanumeric() || "_-./=:,+@%".contains(c);
+            if w.is_empty() || !w.chars().all(plain) {
                 format!("'{}'", w.replace('\'', "'\\''"))
             } else {
                 w.clone()
@@ -347,5 +350,27 @@ pub async fn run_step(command: Command, log: &JobLog, what: &str) -> Result<(), 
             out.status,
             log.tail()
         )))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::shell_words;
+
+    #[test]
+    fn a_shown_command_can_be_pasted_into_a_shell() {
+        let words = |ws: &[&str]| ws.iter().map(|w| (*w).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            shell_words(&words(&["python3", "-c", "print(1)"])),
+            "python3 -c 'print(1)'"
+        );
+        assert_eq!(
+            shell_words(&words(&["python3", "train.py", "--lr=0.1", "it's", ""])),
+            r#"python3 train.py --lr=0.1 'it'\''s' ''"#
+        );
+        assert_eq!(
+            shell_words(&words(&["echo", "a;b", "*", "~/x"])),
+            "echo 'a;b' '*' '~/x'"
+        );
     }
 }

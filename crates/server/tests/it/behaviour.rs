@@ -290,7 +290,7 @@ async fn pushes_are_validated_with_every_problem_listed() {
         (json!("{\"entity\": \"admin\"}"), "names no source"),
         (
             json!("{\"job\": \"nope\"}"),
-            "is not of the form entity/project/name:alias",
+            "is not of the form entity/project/name[:alias]",
         ),
         (
             json!("{\"job\": \"a/b/c:v0\", \"overrides\": {\"args\": \"--x\"}}"),
