@@ -109,7 +109,9 @@ pub struct ServerArgs {
 #[derive(Subcommand, Debug)]
 pub enum UserCommand {
     /// Create a user (and their entity); prints their API key.
-    #[command(after_help = "Example:\n  liftoff user create alice")]
+    #[command(
+        after_help = "Example:\n  liftoff user create alice --data-dir ~/.local/share/liftoff   # the data dir of the server"
+    )]
     Create {
         /// Lowercase letters, digits, '-' or '_'.
         name: String,
@@ -124,7 +126,9 @@ pub enum UserCommand {
 #[derive(Subcommand, Debug)]
 pub enum TeamCommand {
     /// Create a team entity with members.
-    #[command(after_help = "Example:\n  liftoff team create ml-team --member alice --member bob")]
+    #[command(
+        after_help = "Example:\n  liftoff team create ml-team --member alice --member bob --data-dir ~/.local/share/liftoff"
+    )]
     Create {
         name: String,
         /// A user to add (repeatable).

@@ -243,6 +243,9 @@ fn init_logging(verbose: u8, log_file: Option<&std::path::Path>) -> Result<(), S
         .with_writer(writer)
         .with_target(false)
         .with_ansi(ansi)
+        // Its own report of a failed write is an `eprintln!`, which would
+        // panic on a closed stderr.
+        .log_internal_errors(false)
         .init();
     Ok(())
 }

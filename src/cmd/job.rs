@@ -372,7 +372,10 @@ pub async fn run(cmd: JobCommand) -> anyhow::Result<()> {
                 .map_err(anyhow::Error::msg)?;
             let schema = schema
                 .as_deref()
-                .map(crate::cmd::queue::read_config)
+                .map(|p| {
+                    crate::cmd::queue::read_config(p)
+                        .with_context(|| format!("--schema {}", p.display()))
+                })
                 .transpose()?;
             let client = conn::client(&c)?;
             let entity = conn::entity(&client, entity.as_deref()).await?;
@@ -430,7 +433,7 @@ pub async fn run(cmd: JobCommand) -> anyhow::Result<()> {
             let client = conn::client(&c)?;
             let fetched = client.fetch_job(&job_ref).await.map_err(|e| match e {
                 liftoff_client::Error::NotFound { .. } => anyhow::anyhow!(
-                    "job {job_ref} not found or access denied; the jobs there: liftoff job list -e {} -p {}",
+                    "{e}; the jobs there: liftoff job list -e {} -p {}",
                     job_ref.entity,
                     job_ref.project
                 ),
@@ -465,9 +468,18 @@ pub async fn run(cmd: JobCommand) -> anyhow::Result<()> {
 /// job's files: said at creation, not when an agent runs it and fails.
 fn missing_script(entry: &[String], files: &[(String, Vec<u8>)]) -> Option<String> {
     const SCRIPTS: [&str; 4] = [".py", ".sh", ".R", ".jl"];
-    let script = entry.iter().skip(1).find(|t| {
-        !t.starts_with('-') && !t.starts_with('/') && SCRIPTS.iter().any(|s| t.ends_with(s))
-    })?;
+    // The program's first operand: after `-c CODE` or `-m MODULE` there is
+    // no script, and a word with spaces is code for a shell, not a file.
+    let script = entry
+        .iter()
+        .skip(1)
+        .take_while(|t| *t != "-c" && *t != "-m")
+        .find(|t| !t.starts_with('-'))
+        .filter(|t| {
+            !t.starts_with('/')
+                && !t.contains(char::is_whitespace)
+                && SCRIPTS.iter().any(|s| t.ends_with(s))
+        })?;
     let wanted = script.trim_start_matches("./");
     if files.iter().any(|(name, _)| name == wanted) {
         return None;
@@ -502,7 +514,9 @@ fn job_line(job: &liftoff_client::ops::artifacts::Collection) -> String {
             let text = match (n, others.is_empty()) {
                 (Some(n), true) => format!("v{n}"),
                 (Some(n), false) => format!("v{n} ({})", others.join(", ")),
-                (None, _) => others.join(", "),
+                // Not committed yet (no `vN`): its state says why.
+                (None, true) => format!("({})", v.state.to_lowercase()),
+                (None, false) => format!("{} ({})", others.join(", "), v.state.to_lowercase()),
             };
             (n, text)
         })
@@ -542,6 +556,18 @@ mod tests {
         assert_eq!(missing_script(&entry("python lib/util.py"), &files), None);
         assert_eq!(missing_script(&entry("python -m pkg.main"), &files), None);
         assert_eq!(
+            missing_script(&entry("python -m pkg --cfg x.py"), &files),
+            None
+        );
+        let sh_c = vec![
+            "sh".to_owned(),
+            "-c".to_owned(),
+            "python other.py".to_owned(),
+        ];
+        assert_eq!(missing_script(&sh_c, &files), None);
+        let spaced = vec!["python".to_owned(), "my script.py".to_owned()];
+        assert_eq!(missing_script(&spaced, &files), None);
+        assert_eq!(
             missing_script(&entry("python trian.py"), &files).as_deref(),
             Some(
                 "the entry point `python trian.py` runs trian.py, which is not among the job's files (did you mean train.py?)"
@@ -577,5 +603,19 @@ mod tests {
             versions: vec![version(&["latest", "v0"])],
         };
         assert_eq!(job_line(&one), "x -- 1 version: v0 (latest)");
+        let pending = Collection {
+            name: "y".into(),
+            versions: vec![
+                version(&["latest", "v0"]),
+                VersionRef {
+                    state: "PENDING".into(),
+                    ..version(&[])
+                },
+            ],
+        };
+        assert_eq!(
+            job_line(&pending),
+            "y -- 2 versions: v0 (latest), (pending)"
+        );
     }
 }

@@ -18,10 +18,10 @@ use crate::JobFailed;
 use crate::cli::LaunchArgs;
 use crate::cmd::job::{JobSource, NewJob, create_job, project_or_default};
 use crate::cmd::queue::file_or_json;
+use crate::cmd::{conn, shlex};
 
 const SPEC_EXAMPLE: &str = r#"'{"overrides": {"run_config": {"lr": 0.1}}}'"#;
 const RESOURCE_ARGS_EXAMPLE: &str = r#"'{"local-container": {"env": ["LR=0.1"]}}'"#;
-use crate::cmd::{conn, shlex};
 
 /// `--async`: `liftoff launch --config SPEC` with the spec built here
 /// (everything checked, a `--uri` job already created), in its own process
@@ -85,10 +85,6 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
         Some(c) => file_or_json(c, "--config", SPEC_EXAMPLE)?,
         None => json!({}),
     };
-    anyhow::ensure!(
-        base.is_object(),
-        "--config must hold a JSON object (a launch spec)"
-    );
     let entry_point = a
         .entry_point
         .as_deref()

@@ -28,8 +28,13 @@ pub async fn run(args: LoginArgs) -> anyhow::Result<()> {
         } else {
             format!(" (http://{host}?)")
         };
+        let from = if args.host.is_some() {
+            "--host or WANDB_BASE_URL".to_owned()
+        } else {
+            format!("base_url in {}", settings.display())
+        };
         anyhow::bail!(
-            "--host {host:?} is not a URL{hint}: write it like http://127.0.0.1:8080 or https://api.wandb.ai"
+            "the server address {host:?} ({from}) is not a URL{hint}: write it like http://127.0.0.1:8080 or https://api.wandb.ai"
         );
     }
     let key = match args.key {

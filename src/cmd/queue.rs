@@ -32,8 +32,12 @@ pub fn read_config(path: &Path) -> anyhow::Result<Value> {
     };
     anyhow::ensure!(
         value.is_object() || value.is_null(),
-        "{} must hold a mapping (the resource config)",
-        path.display()
+        "it must hold a mapping (keys and values), not a {}",
+        if value.is_array() {
+            "list"
+        } else {
+            "single value"
+        }
     );
     Ok(if value.is_null() {
         Value::Object(Map::new())
@@ -230,17 +234,20 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                         || e.code() == Some("NOT_FOUND") =>
                 {
                     // As `launch` and `agent` say it: which queues there are.
-                    let known: Vec<String> = client
-                        .call(ProjectRunQueues::new(&entity))
-                        .await
-                        .map(|qs| qs.into_iter().map(|q| q.name).collect())
-                        .unwrap_or_default();
-                    if known.is_empty() {
-                        anyhow::bail!(
+                    match client.call(ProjectRunQueues::new(&entity)).await {
+                        Ok(qs) if qs.is_empty() => anyhow::bail!(
                             "{e}; entity {entity:?} has no queues: create one with `liftoff queue create NAME -e {entity} --resource local-process`"
-                        );
+                        ),
+                        Ok(qs) => anyhow::bail!(
+                            "{e}; known queues: {}",
+                            qs.iter()
+                                .map(|q| q.name.as_str())
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                        // No such entity, or not one of yours: nothing to list.
+                        Err(_) => return Err(e.into()),
                     }
-                    anyhow::bail!("{e}; known queues: {}", known.join(", "));
                 }
                 Err(e) => return Err(e.into()),
             };

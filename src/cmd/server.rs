@@ -32,6 +32,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
             new_key: None,
             key_file: data_dir.join("admin-api-key"),
             env_key_unknown: false,
+            admin_missing: false,
         }
     } else {
         bootstrap(&*store, &data_dir, admin_key.as_deref(), super::now_ms()).await?
@@ -75,7 +76,10 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         (None, _) => {}
     }
     if boot.env_key_unknown {
-        crate::warn_line!("warning: {}", env_key_unknown(&data_dir));
+        crate::warn_line!(
+            "warning: {}",
+            env_key_unknown(&boot, &data_dir, &args.store)
+        );
     }
     match web {
         Some(dir) => crate::note!("Web app: {url}/ (from {})", dir.display()),
@@ -90,12 +94,27 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
 }
 
 /// Said when `LIFTOFF_ADMIN_API_KEY` is no one's key in a store that has users.
-pub fn env_key_unknown(data_dir: &std::path::Path) -> String {
+pub fn env_key_unknown(
+    boot: &liftoff_server::Bootstrap,
+    data_dir: &std::path::Path,
+    store: &crate::cli::StoreArgs,
+) -> String {
+    // The admin command must open the store this server uses.
+    let which = if store.database_url.is_some() {
+        "--database-url URL".to_owned()
+    } else {
+        format!("--data-dir {}", data_dir.display())
+    };
+    if boot.admin_missing {
+        return format!(
+            "LIFTOFF_ADMIN_API_KEY is not a key of this store, which has no user `admin` (its users were made before the server first started, so none was). \
+             Make an admin with `liftoff user create NAME --admin {which}` and use the key it prints."
+        );
+    }
     format!(
         "LIFTOFF_ADMIN_API_KEY is not a key of this store: it only chooses the admin's key when the server first starts on an empty store. \
-         Use the admin's key (in {} when it was generated), or make a new one with `liftoff user create NAME --admin --data-dir {}`.",
-        data_dir.join("admin-api-key").display(),
-        data_dir.display()
+         Use the admin's key (in {} when the server made it), or make a new one with `liftoff user create NAME --admin {which}`.",
+        boot.key_file.display()
     )
 }
 
@@ -158,6 +177,42 @@ pub async fn listen(addr: std::net::SocketAddr) -> anyhow::Result<tokio::net::Tc
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn an_unknown_admin_key_names_the_store_to_fix_it_in() {
+        let dir = std::path::Path::new("/srv/liftoff");
+        let boot = |admin_missing| liftoff_server::Bootstrap {
+            username: "admin".into(),
+            new_key: None,
+            key_file: dir.join("admin-api-key"),
+            env_key_unknown: true,
+            admin_missing,
+        };
+        let sqlite = crate::cli::StoreArgs {
+            data_dir: Some(dir.into()),
+            database_url: None,
+        };
+        let pg = crate::cli::StoreArgs {
+            data_dir: None,
+            database_url: Some("postgres://u:secret@db/liftoff".into()),
+        };
+        let said = super::env_key_unknown(&boot(false), dir, &sqlite);
+        assert!(
+            said.contains("(in /srv/liftoff/admin-api-key when the server made it)"),
+            "{said}"
+        );
+        assert!(
+            said.ends_with("`liftoff user create NAME --admin --data-dir /srv/liftoff`."),
+            "{said}"
+        );
+        let said = super::env_key_unknown(&boot(true), dir, &pg);
+        assert!(said.contains("has no user `admin`"), "{said}");
+        assert!(said.contains("--admin --database-url URL`"), "{said}");
+        assert!(
+            !said.contains("secret") && !said.contains("admin-api-key"),
+            "{said}"
+        );
+    }
+
     #[test]
     fn redacts_passwords() {
         assert_eq!(

@@ -26,7 +26,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     anyhow::ensure!(
         !boot.env_key_unknown,
         "{}",
-        super::server::env_key_unknown(&data_dir)
+        super::server::env_key_unknown(&boot, &data_dir, &args.store)
     );
     let key = match (boot.new_key.clone(), env_key) {
         (Some(k), _) | (None, Some(k)) => k,

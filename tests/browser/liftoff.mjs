@@ -28,7 +28,16 @@ process.on("exit", (code) => {
     process.stderr.write(`kept for a look: ${made.join(" ")}\n`);
     return;
   }
-  for (const dir of made) rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+  // A cleanup that fails (a file still held) is said, and fails nothing.
+  const left = made.filter((dir) => {
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 3 });
+      return false;
+    } catch {
+      return true;
+    }
+  });
+  if (left.length > 0) process.stderr.write(`could not remove: ${left.join(" ")}\n`);
 });
 
 /**

@@ -907,6 +907,69 @@ async fn output_to_a_reader_that_went_away_ends_quietly() {
     ));
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ctrl_c_during_a_launch_here_stops_the_job_and_says_why() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("server"), &[]);
+    let out_path = tmp.path().join("launch.out");
+    let out = std::fs::File::create(&out_path).unwrap();
+    let mut child = liftoff_command(
+        &server,
+        tmp.path(),
+        &["launch", "-E", "sleep 60", "-p", "proj"],
+    )
+    .stdout(out.try_clone().unwrap())
+    .stderr(out)
+    .spawn()
+    .unwrap();
+    let read = || std::fs::read_to_string(&out_path).unwrap_or_default();
+    eventually(Duration::from_secs(60), "the job to start", || async {
+        read().contains("started process").then_some(())
+    })
+    .await;
+    let _ = Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
+    let status = child.wait().unwrap();
+    let said = read();
+    assert!(!status.success(), "{said}");
+    assert!(
+        said.contains("the launch was interrupted (Ctrl-C)"),
+        "{said}"
+    );
+    assert!(!said.contains("the agent is stopping"), "{said}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_closed_stderr_keeps_the_commands_own_exit_code() {
+    // `liftoff ... 2>&1 | head -0`: warnings, logs and the final error all
+    // meet a closed pipe. The exit code stays the command's (2), not a
+    // panic's (101).
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("server"), &[]);
+    for args in [
+        &[
+            "launch",
+            "--job",
+            "admin/proj/nojob",
+            "--queue",
+            "nope",
+            "-g",
+            "x",
+        ][..],
+        &["agent", "-q", "nope", "-v"][..],
+    ] {
+        let (reader, writer) = std::io::pipe().unwrap();
+        drop(reader);
+        let status = liftoff_command(&server, tmp.path(), args)
+            .stdout(writer.try_clone().unwrap())
+            .stderr(writer)
+            .status()
+            .unwrap();
+        assert_eq!(status.code(), Some(2), "{args:?}");
+    }
+}
+
 /// Run `command` with its stdout a pipe nobody reads (`| head` after it
 /// left): it must neither panic nor fail.
 fn ends_quietly_with_stdout_closed(mut command: Command) {

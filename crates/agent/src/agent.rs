@@ -116,8 +116,11 @@ struct Shared {
     /// takes a while, and most agents never run a container).
     container: std::sync::OnceLock<Result<ContainerRunner, String>>,
     kubernetes: KubernetesRunner,
-    /// Set when running jobs must stop (shutdown with --stop-jobs-on-exit).
+    /// Set when running jobs must stop (shutdown with --stop-jobs-on-exit,
+    /// or Ctrl-C during `liftoff launch` without a queue).
     stop_jobs: watch::Receiver<bool>,
+    /// Why, in the job's log and error, when `stop_jobs` is set.
+    stop_jobs_reason: &'static str,
 }
 
 /// The work dir can hold the agent's files: create `logs/` and `jobs/` in it
@@ -223,6 +226,7 @@ pub async fn run(
         opts,
         agent_id: agent_id.clone(),
         stop_jobs: stop_rx,
+        stop_jobs_reason: "the agent is stopping its jobs",
     });
     let max_jobs = shared.opts.config.max_jobs();
     let mut jobs: JoinSet<()> = JoinSet::new();
@@ -1059,12 +1063,7 @@ async fn watch_for_stop(shared: &Shared, target: &RunTarget, run_id: &str) -> St
             }
             changed = stop_jobs.changed() => {
                 if changed.is_err() || *stop_jobs.borrow() {
-                    // A run here (`liftoff launch` without a queue) has no agent id.
-                    return if shared.agent_id.is_empty() {
-                        "the launch was interrupted (Ctrl-C)".into()
-                    } else {
-                        "the agent is stopping its jobs".into()
-                    };
+                    return shared.stop_jobs_reason.into();
                 }
             }
         }
@@ -1096,6 +1095,7 @@ pub async fn run_direct(
         opts,
         agent_id: String::new(),
         stop_jobs: stop_rx,
+        stop_jobs_reason: "the launch was interrupted (Ctrl-C)",
     };
     let run_id = spec
         .run_id

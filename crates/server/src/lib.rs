@@ -53,6 +53,9 @@ pub struct Bootstrap {
     /// `LIFTOFF_ADMIN_API_KEY` was set, but the store had users already and
     /// it is no one's key there (it only chooses the first admin's key).
     pub env_key_unknown: bool,
+    /// The store has users but none named `admin` (they were made before
+    /// the first start, so no admin was): said with `env_key_unknown`.
+    pub admin_missing: bool,
 }
 
 /// The default data directory: `~/.local/share/liftoff` (or the platform's).
@@ -99,11 +102,13 @@ pub async fn bootstrap(
                 .is_none(),
             None => false,
         };
+        let admin_missing = env_key_unknown && store.user_by_name("admin").await?.is_none();
         return Ok(Bootstrap {
             username: "admin".into(),
             new_key: None,
             key_file,
             env_key_unknown,
+            admin_missing,
         });
     }
     let key = match env_key {
@@ -122,6 +127,7 @@ pub async fn bootstrap(
                 new_key: None,
                 key_file,
                 env_key_unknown: false,
+                admin_missing: false,
             });
         }
         Err(e) => return Err(e.into()),
@@ -136,6 +142,7 @@ pub async fn bootstrap(
         new_key: Some(key),
         key_file,
         env_key_unknown: false,
+        admin_missing: false,
     })
 }
 

@@ -94,8 +94,28 @@ async fn the_admin_key_variable_counts_on_an_empty_store_only_and_says_so_later(
             .await
             .unwrap();
         assert!(changed.new_key.is_none());
-        assert!(changed.env_key_unknown);
+        assert!((changed.env_key_unknown, changed.admin_missing) == (true, false));
         assert_eq!(s.user_count().await.unwrap(), 1);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn users_made_before_the_first_start_leave_no_admin_and_that_is_said() {
+    each(|s| async move {
+        let dir = tempfile::tempdir().unwrap();
+        s.user_create("alice", None, false, 1).await.unwrap();
+        let key = "0123456789abcdef0123456789abcdef01234567";
+        let boot = liftoff_server::bootstrap(&*s, dir.path(), Some(key), 2)
+            .await
+            .unwrap();
+        assert!(boot.new_key.is_none(), "no admin is made next to alice");
+        assert!((boot.env_key_unknown, boot.admin_missing) == (true, true));
+        // Without the variable there is nothing to say.
+        let quiet = liftoff_server::bootstrap(&*s, dir.path(), None, 3)
+            .await
+            .unwrap();
+        assert!(!quiet.env_key_unknown && !quiet.admin_missing);
     })
     .await;
 }
