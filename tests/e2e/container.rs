@@ -134,6 +134,29 @@ async fn an_image_launched_here_runs_in_a_container() {
             && out.contains("ran-here-in-a-container"),
         "{out}"
     );
+    // The container tool's own failure, and a command the image lacks, are
+    // said as such, not as the job's exit code.
+    for (image, entry, said) in [
+        (
+            "localhost:1/nothing-here:1",
+            "echo never",
+            "could not start the container (exit 125",
+        ),
+        (
+            image.as_str(),
+            "no-such-command-here",
+            "the container's command is not in the image (exit 127)",
+        ),
+    ] {
+        let (status, out, err) = liftoff(
+            &server,
+            tmp.path(),
+            &["launch", "--docker-image", image, "-E", entry, "-p", "proj"],
+        );
+        assert_eq!(status.code(), Some(1), "{out}\n{err}");
+        assert!(err.contains(said), "{err}");
+        assert!(!err.contains("the job exited with code"), "{err}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

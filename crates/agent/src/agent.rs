@@ -984,6 +984,11 @@ async fn run_job(
             Outcome::Stopped
         }
     };
+    if let Outcome::Exited(code) = outcome
+        && let Some(problem) = workload.exit_problem(code)
+    {
+        return Err(StageError::run(with_output(problem, log)));
+    }
     Ok(outcome)
 }
 

@@ -383,4 +383,24 @@ impl Workload for ContainerWorkload {
     fn describe(&self) -> String {
         format!("container {}", self.name)
     }
+
+    fn exit_problem(&self, code: i32) -> Option<String> {
+        container_exit_problem(&self.cli, code)
+    }
+}
+
+/// Docker's and podman's own exit codes for `run`: 125 is the tool's
+/// failure (the container never ran), 126 and 127 the command's.
+fn container_exit_problem(cli: &str, code: i32) -> Option<String> {
+    match code {
+        125 => Some(format!(
+            "{cli} could not start the container (exit 125, {cli}'s own: an image it cannot pull, or a flag from resource_args it refuses)"
+        )),
+        126 => Some(
+            "the container's command could not be invoked (exit 126: not executable, or the container runtime refused it)"
+                .into(),
+        ),
+        127 => Some("the container's command is not in the image (exit 127)".into()),
+        _ => None,
+    }
 }

@@ -143,6 +143,11 @@ pub trait Workload: Send {
     async fn stop(&mut self, grace: Duration);
     /// A short description (pid, container name, Job name).
     fn describe(&self) -> String;
+    /// What an exit code says that is not the job's own doing (the
+    /// container tool's 125: it could not start the container at all).
+    fn exit_problem(&self, _code: i32) -> Option<String> {
+        None
+    }
 }
 
 #[async_trait]
