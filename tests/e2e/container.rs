@@ -462,6 +462,25 @@ impl Drop for Registry {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        // The local tags of images pushed here (`127.0.0.1:PORT/...`) would
+        // pile up in podman's store, one set per run.
+        let listed = std::process::Command::new("podman")
+            .args(["images", "--format", "{{.Repository}}:{{.Tag}}"])
+            .output();
+        let prefix = format!("{}/", self.addr);
+        if let Ok(out) = listed {
+            let tags: Vec<String> = String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .filter(|l| l.starts_with(&prefix))
+                .map(str::to_owned)
+                .collect();
+            if !tags.is_empty() {
+                let _ = std::process::Command::new("podman")
+                    .arg("rmi")
+                    .args(&tags)
+                    .output();
+            }
+        }
     }
 }
 
