@@ -22,8 +22,17 @@ pub fn file_config(path: Option<&std::path::Path>) -> anyhow::Result<AgentConfig
     if !explicit && !path.is_file() {
         return Ok(AgentConfig::default());
     }
-    let text = std::fs::read_to_string(&path)
-        .with_context(|| format!("cannot read the agent config {}", path.display()))?;
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "cannot read the agent config {} ({})",
+            path.display(),
+            if explicit {
+                "-c/--config"
+            } else {
+                "the default launch-config.yaml"
+            }
+        )
+    })?;
     let config = AgentConfig::from_yaml(&text).with_context(|| format!("in {}", path.display()))?;
     crate::note!("Using the agent config in {}", path.display());
     for w in config.warnings() {

@@ -327,6 +327,21 @@ fn remote_head(url: &str) -> anyhow::Result<String> {
         .with_context(|| format!("{url} has no HEAD; pass --git-hash"))
 }
 
+/// The directory a code job is made from, checked before the server is asked.
+pub fn code_dir(path: &str, what: &str) -> anyhow::Result<PathBuf> {
+    let dir = PathBuf::from(path);
+    anyhow::ensure!(
+        dir.is_dir(),
+        "{what} {path:?}: {} (a code job is made from a directory of code, e.g. .)",
+        if dir.exists() {
+            "is not a directory"
+        } else {
+            "no such directory"
+        }
+    );
+    Ok(dir)
+}
+
 pub fn project_or_default(project: Option<String>) -> String {
     project.filter(|p| !p.is_empty()).unwrap_or_else(|| {
         crate::warn_line!("note: no --project (or WANDB_PROJECT): using \"uncategorized\"");
@@ -354,7 +369,7 @@ pub async fn run(cmd: JobCommand) -> anyhow::Result<()> {
             conn: c,
         } => {
             let source = match kind.as_str() {
-                "code" => JobSource::Code(PathBuf::from(&path)),
+                "code" => JobSource::Code(code_dir(&path, "PATH")?),
                 "git" => JobSource::Git {
                     url: path.clone(),
                     commit: git_hash,

@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 
 use crate::JobFailed;
 use crate::cli::LaunchArgs;
-use crate::cmd::job::{JobSource, NewJob, create_job, project_or_default};
+use crate::cmd::job::{JobSource, NewJob, code_dir, create_job, project_or_default};
 use crate::cmd::queue::file_or_json;
 use crate::cmd::{conn, shlex};
 
@@ -173,6 +173,9 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
         }
     }
 
+    if let Some(uri) = a.uri.as_deref().filter(|u| !looks_like_git(u)) {
+        code_dir(uri, "--uri")?;
+    }
     let client = conn::client(&a.conn)?;
     let entity = conn::entity(&client, a.entity.as_deref().or(spec.entity.as_deref())).await?;
     let project = a

@@ -1221,6 +1221,11 @@ fn launch_names_what_is_wrong_in_its_config() {
             &["-j", "a/p/j", "-rg", "reg.io/x"][..],
             "the following required arguments were not provided:\n  --build",
         ),
+        // Said before the server is asked (it is not there: port 1).
+        (
+            &["--uri", "./no-such-dir"][..],
+            r#"--uri "./no-such-dir": no such directory"#,
+        ),
     ] {
         let err = refused_with(extra);
         assert!(err.contains(want), "{extra:?}: {err}");
