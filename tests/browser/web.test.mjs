@@ -582,6 +582,8 @@ test("Recent lists projects with jobs, not every address typed; Connect refuses 
   await page.waitForSelector("#pick-projects option[value=web]", { state: "attached" });
   const suggested = await page.$$eval("#pick-projects option", (os) => os.map((o) => o.value));
   assert.ok(!suggested.includes("no-such-project"), suggested.join(" "));
+  // Queues live in model-registry; no run is launched there.
+  assert.ok(!suggested.includes("model-registry"), suggested.join(" "));
   await page.goto(`${server.url}/connect`);
   await page.fill("#base-url", "127.0.0.1:8080");
   await page.click("form button[type=submit]");

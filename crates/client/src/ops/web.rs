@@ -115,7 +115,8 @@ decode(self, data) {
 });
 
 /// `query LiftoffProjects`: the names of an entity's projects, newest
-/// first (W&B's `models`, which W&B servers answer too).
+/// first (W&B's `models`, which W&B servers answer too), without the
+/// launch project `model-registry`, which holds queues, not runs.
 #[derive(Clone, Debug)]
 pub struct LiftoffProjects {
     pub entity: String,
@@ -126,7 +127,11 @@ vars(self) {
     vars([("entityName", json!(self.entity)), ("first", json!(self.first))])
 },
 decode(self, data) {
-    Ok(nodes(at(&data, &["models"])).into_iter().filter_map(|n| s(n, &["name"])).collect())
+    Ok(nodes(at(&data, &["models"]))
+        .into_iter()
+        .filter_map(|n| s(n, &["name"]))
+        .filter(|name| name != liftoff_model::LAUNCH_PROJECT)
+        .collect())
 });
 
 /// A file of a run or an artifact, with its download URL.
@@ -634,6 +639,21 @@ decode(self, data) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::graphql::Operation as _;
+
+    #[test]
+    fn project_suggestions_leave_out_the_launch_project() {
+        let op = LiftoffProjects {
+            entity: "admin".into(),
+            first: 50,
+        };
+        let data = json!({"models": {"edges": [
+            {"node": {"name": "web"}},
+            {"node": {"name": "model-registry"}},
+            {"node": {"name": "mnist"}}
+        ]}});
+        assert_eq!(op.decode(data).unwrap(), ["web", "mnist"]);
+    }
 
     #[test]
     fn run_page_asks_for_its_launch_item_only_where_advertised() {
