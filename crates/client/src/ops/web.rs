@@ -639,7 +639,6 @@ decode(self, data) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graphql::Operation as _;
 
     #[test]
     fn project_suggestions_leave_out_the_launch_project() {
