@@ -17,8 +17,12 @@ use crate::cmd::{conn, shlex};
 /// Where a job's code comes from.
 #[derive(Clone, Debug)]
 pub enum JobSource {
+    /// A directory of code, as [`code_dir`] checked it.
     Code(PathBuf),
-    Git { url: String, commit: Option<String> },
+    Git {
+        url: String,
+        commit: Option<String>,
+    },
     Image(String),
 }
 
@@ -153,7 +157,6 @@ pub async fn create_job(client: &Client<NativeTransport>, j: &NewJob) -> anyhow:
             let dir = dir
                 .canonicalize()
                 .with_context(|| format!("{} does not exist", dir.display()))?;
-            anyhow::ensure!(dir.is_dir(), "{} is not a directory", dir.display());
             // A build setting naming what is not there would fail only when
             // an agent builds the job.
             let context = j
@@ -501,9 +504,10 @@ fn missing_script(entry: &[String], files: &[(String, Vec<u8>)]) -> Option<Strin
     }
     let near = files
         .iter()
-        .map(|(name, _)| name)
-        .filter(|name| liftoff_model::config::edit_distance(name, wanted) <= 2)
-        .min_by_key(|name| liftoff_model::config::edit_distance(name, wanted));
+        .map(|(name, _)| (liftoff_model::config::edit_distance(name, wanted), name))
+        .filter(|(distance, _)| *distance <= 2)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, name)| name);
     Some(format!(
         "the entry point `{}` runs {script}, which is not among the job's files{}",
         entry.join(" "),

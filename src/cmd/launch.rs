@@ -173,9 +173,13 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
         }
     }
 
-    if let Some(uri) = a.uri.as_deref().filter(|u| !looks_like_git(u)) {
-        code_dir(uri, "--uri")?;
-    }
+    // A local --uri is checked before the server is asked.
+    let code = a
+        .uri
+        .as_deref()
+        .filter(|u| !looks_like_git(u))
+        .map(|u| code_dir(u, "--uri"))
+        .transpose()?;
     let client = conn::client(&a.conn)?;
     let entity = conn::entity(&client, a.entity.as_deref().or(spec.entity.as_deref())).await?;
     let project = a
@@ -185,13 +189,12 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
         .filter(|p| !p.is_empty());
     if let Some(uri) = &a.uri {
         let project = project_or_default(project.clone());
-        let source = if looks_like_git(uri) {
-            JobSource::Git {
+        let source = match code {
+            Some(dir) => JobSource::Code(dir),
+            None => JobSource::Git {
                 url: uri.clone(),
                 commit: a.git_hash.clone(),
-            }
-        } else {
-            JobSource::Code(uri.into())
+            },
         };
         let job = create_job(
             &client,
