@@ -13,10 +13,14 @@ use liftoff_model::status::ItemState;
 use crate::harness::{ADMIN_KEY, AgentProcess, Server, eventually, liftoff, liftoff_command};
 
 async fn items(server: &Server, queue: &str) -> Vec<ItemWithRun> {
+    items_in(server, "admin", queue).await
+}
+
+async fn items_in(server: &Server, entity: &str, queue: &str) -> Vec<ItemWithRun> {
     server
         .client(ADMIN_KEY)
         .call(LiftoffRunQueue {
-            entity: "admin".into(),
+            entity: entity.into(),
             queue: queue.into(),
             first: 50,
             after: None,
@@ -42,8 +46,17 @@ async fn run_page(server: &Server, run: String) -> liftoff_client::ops::web::Run
 
 /// The first item of `queue` that failed, once one has (within `within`).
 async fn first_failed(server: &Server, queue: &str, within: Duration) -> ItemWithRun {
+    first_failed_in(server, "admin", queue, within).await
+}
+
+async fn first_failed_in(
+    server: &Server,
+    entity: &str,
+    queue: &str,
+    within: Duration,
+) -> ItemWithRun {
     eventually(within, "the item to fail", || async {
-        items(server, queue)
+        items_in(server, entity, queue)
             .await
             .into_iter()
             .find(|i| i.item.state == ItemState::Failed)
@@ -290,30 +303,92 @@ exit 2
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_job_for_an_entity_that_is_not_there_fails_before_it_runs() {
+async fn a_job_for_an_entity_the_agent_cannot_write_to_fails_before_it_runs() {
     let tmp = tempfile::tempdir().unwrap();
     let server = Server::start(&tmp.path().join("server"), &[]);
-    queue(&server, tmp.path(), "default");
+    // bob runs the agent of the team ml; admin, also in ml, launches into
+    // admin's own entity, where bob cannot make the run.
+    let admin_cmd = |args: &[&str]| {
+        let out = Command::new(crate::harness::bin())
+            .args(args)
+            .arg("--data-dir")
+            .arg(&server.data_dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .trim()
+            .lines()
+            .last()
+            .unwrap_or_default()
+            .to_owned()
+    };
+    let bob_key = admin_cmd(&["user", "create", "bob"]);
+    admin_cmd(&[
+        "team", "create", "ml", "--member", "admin", "--member", "bob",
+    ]);
+    let (status, _, err) = liftoff(
+        &server,
+        tmp.path(),
+        &[
+            "queue",
+            "create",
+            "default",
+            "-e",
+            "ml",
+            "--resource",
+            "local-process",
+        ],
+    );
+    assert!(status.success(), "{err}");
     let marker = tmp.path().join("ran");
-    let spec = liftoff_model::spec::LaunchSpec::from_value(serde_json::json!({
-        "entity": "nobody", "project": "proj", "resource": "local-process",
-        "overrides": {"entry_point": ["touch", marker.to_str().unwrap()]}
-    }))
-    .unwrap();
-    server
-        .client(ADMIN_KEY)
+    let spec = |entity: &str| {
+        liftoff_model::spec::LaunchSpec::from_value(serde_json::json!({
+            "entity": entity, "project": "proj", "resource": "local-process",
+            "overrides": {"entry_point": ["touch", marker.to_str().unwrap()]}
+        }))
+        .unwrap()
+    };
+    let client = server.client(ADMIN_KEY);
+    // An entity that is not there is refused at the push (Liftoff's server;
+    // another server may take it, and the agent fails it as below).
+    let refused = client
         .call(liftoff_client::ops::items::PushToRunQueueByName::new(
-            "admin", "default", spec,
+            "ml",
+            "default",
+            spec("nobody"),
+        ))
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(
+        refused.contains(r#"the run's entity "nobody" does not exist or is not one you belong to"#),
+        "{refused}"
+    );
+    client
+        .call(liftoff_client::ops::items::PushToRunQueueByName::new(
+            "ml",
+            "default",
+            spec("admin"),
         ))
         .await
         .unwrap();
-    let _agent = AgentProcess::start(&server, &tmp.path().join("agent"), &["-q", "default"]);
+    let _agent = AgentProcess::start_with_env(
+        &server,
+        &tmp.path().join("agent"),
+        &["-q", "default", "-e", "ml"],
+        &[("WANDB_API_KEY", &bob_key)],
+    );
     // It used to run, and its item waited as Pending for a run that never came.
-    let failed = first_failed(&server, "default", Duration::from_secs(60)).await;
+    let failed = first_failed_in(&server, "ml", "default", Duration::from_secs(60)).await;
     let e = failed.item.error.unwrap();
     assert_eq!(e.stage, "agent");
     assert!(
-        e.message.contains("cannot create the job's run") && e.message.contains("in nobody/proj"),
+        e.message.contains("cannot create the job's run") && e.message.contains("in admin/proj"),
         "{}",
         e.message
     );

@@ -349,7 +349,7 @@ fn stream_console(
     if !shared.run_console {
         return None;
     }
-    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<String>();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel::<(bool, String)>();
     log.stream_to(tx);
     let client = shared.client.clone();
     let (entity, project, run) = (
@@ -367,7 +367,7 @@ fn stream_console(
             loop {
                 tokio::select! {
                     line = rx.recv() => match line {
-                        Some(l) => batch.push(format!("{} {l}", console_time())),
+                        Some((stderr, l)) => batch.push(console_entry(stderr, &l, &console_time())),
                         None => { open = false; break; }
                     },
                     () = &mut deadline => break,
@@ -390,6 +390,16 @@ fn stream_console(
             }
         }
     }))
+}
+
+/// A console line as the SDK writes `output.log`: `<time> <text>`, and
+/// `ERROR <time> <text>` for stderr.
+fn console_entry(stderr: bool, line: &str, time: &str) -> String {
+    if stderr {
+        format!("ERROR {time} {line}")
+    } else {
+        format!("{time} {line}")
+    }
 }
 
 /// `2026-11-28T22:44:12.833068`, the SDK's console timestamp.
@@ -882,8 +892,14 @@ async fn run_job(
             .map_err(|e| StageError::agent(e.clone()))?,
         "kubernetes" => &shared.kubernetes,
         other => {
+            let hint = other
+                .parse::<liftoff_model::ResourceType>()
+                .ok()
+                .filter(|r| !r.liftoff_agent_runs())
+                .map(|_| ": run W&B's agent (wandb launch-agent) for this queue")
+                .unwrap_or_default();
             return Err(StageError::agent(format!(
-                "this agent cannot run {other:?} jobs (it runs local-process, local-container and kubernetes)"
+                "this agent cannot run {other:?} jobs (it runs local-process, local-container and kubernetes){hint}"
             )));
         }
     };
@@ -1156,4 +1172,28 @@ pub async fn run_direct(
     }
     let _ = tokio::fs::remove_dir_all(shared.opts.work_dir.join("jobs").join(&run_id)).await;
     (run_id, result)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::console_entry;
+
+    #[test]
+    fn console_lines_are_stamped_as_the_sdk_stamps_them() {
+        let time = "2026-11-30T10:00:00.000001";
+        assert_eq!(
+            console_entry(true, "wandb: synced", time),
+            "ERROR 2026-11-30T10:00:00.000001 wandb: synced"
+        );
+        // A job's own stdout that says ERROR stays stdout.
+        assert_eq!(
+            console_entry(false, "ERROR bad batch", time),
+            "2026-11-30T10:00:00.000001 ERROR bad batch"
+        );
+        // and the run page reads the stderr one back as such.
+        assert_eq!(
+            liftoff_client::view::console_line(&console_entry(true, "wandb: synced", time)),
+            "10:00:00 stderr wandb: synced"
+        );
+    }
 }

@@ -34,6 +34,9 @@ pub fn write_line(args: std::fmt::Arguments<'_>) -> std::io::Result<()> {
 const TAIL_LINES: usize = 40;
 const TAIL_BYTES: usize = 8 << 10;
 
+/// Where a job's console goes live: each line, and whether it was stderr.
+pub type ConsoleSink = tokio::sync::mpsc::UnboundedSender<(bool, String)>;
+
 #[derive(Clone)]
 pub struct JobLog {
     inner: Arc<Mutex<Inner>>,
@@ -41,7 +44,7 @@ pub struct JobLog {
     prefix: String,
     echo: bool,
     /// Where lines are also sent (the run's console on the server).
-    sink: Arc<Mutex<Option<tokio::sync::mpsc::UnboundedSender<String>>>>,
+    sink: Arc<Mutex<Option<ConsoleSink>>>,
     /// Spinners for preparation steps, when the agent's output is a terminal.
     bars: Option<MultiProgress>,
     /// The step in progress (its spinner and name), which shows the job's
@@ -169,7 +172,7 @@ impl JobLog {
     }
 
     /// Also send every line (job and agent notes) to `sink`.
-    pub fn stream_to(&self, sink: tokio::sync::mpsc::UnboundedSender<String>) {
+    pub fn stream_to(&self, sink: ConsoleSink) {
         *self.sink.lock().unwrap_or_else(|p| p.into_inner()) = Some(sink);
     }
 
@@ -195,15 +198,20 @@ impl JobLog {
                 line.to_owned()
             },
             line,
+            stderr,
         );
     }
 
     /// A line from the agent about the job (progress, decisions).
     pub fn note(&self, line: &str) {
-        self.push(format!("[liftoff] {line}"), &format!("[liftoff] {line}"));
+        self.push(
+            format!("[liftoff] {line}"),
+            &format!("[liftoff] {line}"),
+            false,
+        );
     }
 
-    fn push(&self, stored: String, shown: &str) {
+    fn push(&self, stored: String, shown: &str, stderr: bool) {
         if self.echo {
             let line = format!("{} {shown}", self.prefix);
             match &self.bars {
@@ -219,7 +227,7 @@ impl JobLog {
             bar.set_message(format!("{what}: {latest}"));
         }
         if let Some(sink) = self.sink.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {
-            let _ = sink.send(stored.clone());
+            let _ = sink.send((stderr, shown.to_owned()));
         }
         let mut inner = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         if let Some(f) = inner.file.as_mut() {

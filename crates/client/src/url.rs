@@ -53,10 +53,18 @@ pub fn parse_url(url: &str) -> Option<Url<'_>> {
     let host = url.host();
     let port_ok = match authority[host.len()..].strip_prefix(':') {
         None => authority.len() == host.len(),
-        Some(p) => !p.is_empty() && p.bytes().all(|b| b.is_ascii_digit()),
+        Some(p) => port_number(p).is_some(),
     };
     let host_ok = !host.is_empty() && (host.starts_with('[') || !host.contains(':'));
     (host_ok && port_ok).then_some(url)
+}
+
+/// A TCP port as a URL writes it: digits, 1 to 65535.
+fn port_number(text: &str) -> Option<u16> {
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    text.parse::<u16>().ok().filter(|p| *p != 0)
 }
 
 /// `scheme://host[:port]` of a URL.
@@ -82,6 +90,10 @@ pub fn base_url_problem(typed: &str) -> Option<String> {
         None if typed.trim().is_empty() => Some(format!(
             "enter the server's address, like {DEFAULT_BASE_URL} or http://127.0.0.1:8080"
         )),
+        None if bad_port(&base).is_some() => Some(format!(
+            "port {} is not a port number: use one from 1 to 65535 (Liftoff's default is 8080)",
+            bad_port(&base).unwrap_or_default()
+        )),
         None => Some(format!(
             "must be an http(s) URL like {DEFAULT_BASE_URL} or http://127.0.0.1:8080, got {:?}",
             typed.trim()
@@ -92,6 +104,16 @@ pub fn base_url_problem(typed: &str) -> Option<String> {
         )),
         Some(_) => None,
     }
+}
+
+/// The port of `scheme://host:port...` when it is all digits yet no port
+/// number (`99999`, `0`).
+fn bad_port(url: &str) -> Option<&str> {
+    let (_, rest) = url.split_once("://")?;
+    let authority = rest.split(['/', '?', '#']).next()?;
+    let port = authority.rsplit_once(':')?.1;
+    (!port.is_empty() && port.bytes().all(|b| b.is_ascii_digit()) && port_number(port).is_none())
+        .then_some(port)
 }
 
 #[cfg(test)]
@@ -166,6 +188,17 @@ mod tests {
                 "{bad}"
             );
         }
+        // A port that is digits yet no port is named as such.
+        assert_eq!(
+            base_url_problem("http://127.0.0.1:99999").unwrap(),
+            "port 99999 is not a port number: use one from 1 to 65535 (Liftoff's default is 8080)"
+        );
+        assert!(
+            base_url_problem("http://host:0/")
+                .unwrap()
+                .starts_with("port 0 ")
+        );
+        assert_eq!(base_url_problem("http://host:65535"), None);
         assert!(
             base_url_problem("https://user:pw@host")
                 .unwrap()

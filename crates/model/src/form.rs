@@ -37,7 +37,7 @@ pub struct Field {
 }
 
 impl Field {
-    fn new(path: String, key: &str, schema: &JsonSchema, required: bool) -> Self {
+    fn new(path: String, schema: &JsonSchema, required: bool) -> Self {
         let kind = match (&schema.allowed, schema.kind) {
             (Some(values), _) if !values.is_empty() => FieldKind::Choice(values.clone()),
             (_, Some(SchemaType::String)) => FieldKind::Text,
@@ -47,8 +47,10 @@ impl Field {
             _ => FieldKind::Json,
         };
         Self {
+            // A nested field without a title says its whole path
+            // (`model.depth`, as the relaunch diff names it), not `depth`.
+            label: schema.title.clone().unwrap_or_else(|| path.clone()),
             path,
-            label: schema.title.clone().unwrap_or_else(|| key.to_owned()),
             description: schema.description.clone(),
             kind,
             required,
@@ -58,7 +60,7 @@ impl Field {
 
     /// The field of a queue's template variable (its path is its name).
     pub fn for_variable(var: &TemplateVariable) -> Self {
-        Self::new(var.name.clone(), &var.name, var.schema(), false)
+        Self::new(var.name.clone(), var.schema(), false)
     }
 
     pub fn minimum(&self) -> Option<f64> {
@@ -102,6 +104,36 @@ impl Field {
         }
     }
 
+    /// Why `t` is no integer this field takes: a whole number past what
+    /// a config can hold is too large (or small), not "not whole".
+    fn not_whole(&self, t: &str) -> String {
+        let digits = t.strip_prefix(['-', '+']).unwrap_or(t);
+        if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return format!("must be a whole number, got {t:?}");
+        }
+        // Past what an i64 holds: beyond any bound a schema can state but
+        // one past it too, so the bound is named only when it is crossed.
+        let value = t.parse::<f64>().unwrap_or(0.0);
+        let negative = t.starts_with('-');
+        let bound = if negative {
+            self.schema
+                .minimum
+                .as_ref()
+                .filter(|b| b.as_f64().is_some_and(|b| value < b))
+        } else {
+            self.schema
+                .maximum
+                .as_ref()
+                .filter(|b| b.as_f64().is_some_and(|b| value > b))
+        };
+        match (bound, negative) {
+            (Some(b), true) => format!("must be at least {b}, got {t}"),
+            (Some(b), false) => format!("must be at most {b}, got {t}"),
+            (None, true) => format!("is too small a whole number to hold, got {t}"),
+            (None, false) => format!("is too large a whole number to hold, got {t}"),
+        }
+    }
+
     /// Parse what was typed: `Ok(None)` for a blank input (the default
     /// applies), else the typed value or why it cannot be one. Bounds and
     /// enums are not checked here: see [`Field::check`].
@@ -120,7 +152,7 @@ impl Field {
                     .ok()
                     .filter(|f| f.fract() == 0.0 && f.abs() <= 9.007_199_254_740_992e15)
                     .map(|f| Value::from(f as i64))
-                    .ok_or_else(|| format!("must be a whole number, got {t:?}"))?,
+                    .ok_or_else(|| self.not_whole(t))?,
             },
             FieldKind::Number => t
                 .parse::<f64>()
@@ -192,7 +224,7 @@ fn collect(schema: &JsonSchema, prefix: &str, out: &mut Vec<Field>) {
         if sub.properties.as_ref().is_some_and(|p| !p.is_empty()) {
             collect(sub, &path, out);
         } else {
-            out.push(Field::new(path, key, sub, required.contains(key)));
+            out.push(Field::new(path, sub, required.contains(key)));
         }
     }
 }
@@ -247,16 +279,36 @@ pub fn texts_for(fields: &[Field], config: &Map<String, Value>) -> Vec<(String, 
         .collect()
 }
 
-/// Set on `config` every field whose text parses (blank and unparsable
-/// fields leave it as it is): the form's values carried into the JSON editor.
+/// The form's values carried into the JSON editor: every field whose text
+/// parses is set on `config`, a field the user emptied is taken out of it
+/// (the job's default applies, as the form would launch it), and a field
+/// with no text given or text that does not parse leaves it as it is.
 pub fn merge_texts(fields: &[Field], texts: &[(String, String)], config: &mut Map<String, Value>) {
     for field in fields {
-        let text = texts
-            .iter()
-            .find(|(p, _)| p == &field.path)
-            .map_or("", |(_, t)| t.as_str());
-        if let Ok(Some(v)) = field.parse(text) {
-            set_path(config, &field.path, v);
+        let Some((_, text)) = texts.iter().find(|(p, _)| p == &field.path) else {
+            continue;
+        };
+        match field.parse(text) {
+            Ok(Some(v)) => set_path(config, &field.path, v),
+            Ok(None) => remove_path(config, &field.path),
+            Err(_) => {}
+        }
+    }
+}
+
+/// Take out the value at a dotted path, and the objects it leaves empty.
+pub fn remove_path(config: &mut Map<String, Value>, path: &str) {
+    match path.split_once('.') {
+        None => {
+            config.remove(path);
+        }
+        Some((head, rest)) => {
+            if let Some(Value::Object(inner)) = config.get_mut(head) {
+                remove_path(inner, rest);
+                if inner.is_empty() {
+                    config.remove(head);
+                }
+            }
         }
     }
 }
@@ -355,7 +407,7 @@ mod tests {
                 ("epochs", "epochs", &FieldKind::Integer),
                 (
                     "optimizer.name",
-                    "name",
+                    "optimizer.name",
                     &FieldKind::Choice(vec![json!("adam"), json!("sgd")])
                 ),
                 ("layers", "layers", &FieldKind::Json),
@@ -390,6 +442,14 @@ mod tests {
         assert_eq!(back[0], ("lr".to_owned(), "0.1".to_owned()));
         assert_eq!(back[1], ("epochs".to_owned(), "5".to_owned()));
         assert_eq!(keys_without_field(&f, &config), ["seed"]);
+
+        // A field emptied in the form is taken out (with the object it
+        // leaves empty); a field not given leaves its value.
+        let emptied: Vec<(String, String)> = [("lr", ""), ("optimizer.name", " ")]
+            .map(|(a, b)| (a.to_owned(), b.to_owned()))
+            .to_vec();
+        merge_texts(&f, &emptied, &mut config);
+        assert_eq!(Value::Object(config), json!({"epochs": 5, "seed": 7}));
     }
 
     #[test]
@@ -407,6 +467,15 @@ mod tests {
             Some("must be a whole number, got \"2.5\"".into())
         );
         assert_eq!(f[1].parse("1e3"), Ok(Some(Value::from(1000))));
+        // A whole number too large to hold is said against the bound.
+        assert_eq!(
+            f[1].check("99999999999999999999999"),
+            Some("must be at most 100, got 99999999999999999999999".into())
+        );
+        assert_eq!(
+            f[1].check("-99999999999999999999999"),
+            Some("must be at least 1, got -99999999999999999999999".into())
+        );
         assert_eq!(
             f[1].check("1e30"),
             Some("must be a whole number, got \"1e30\"".into())

@@ -133,7 +133,9 @@ fn check_name(what: &str, name: &str) -> Option<String> {
             "{what} {name:?} may not contain '/' or start or end with spaces"
         ))
     } else {
-        None
+        (what == "entity")
+            .then(|| crate::spec::entity_name_problem(name))
+            .flatten()
     }
 }
 
@@ -177,19 +179,10 @@ impl LaunchForm {
                 }
             }
             (ConfigInput::Fields(_), None) => Some(Map::new()),
-            (ConfigInput::Json(text), schema) => match parse_config_json(text) {
-                Ok(config) => {
-                    let found = schema
-                        .map_or_else(Vec::new, |s| s.validate(&Value::Object(config.clone())));
-                    if found.is_empty() {
-                        Some(config)
-                    } else {
-                        problems.extend(prefixed(paths::CONFIG, found));
-                        None
-                    }
-                }
-                Err(message) => {
-                    problems.push(problem(paths::CONFIG, message));
+            (ConfigInput::Json(text), schema) => match check_config_json(text, schema) {
+                Ok(config) => Some(config),
+                Err(found) => {
+                    problems.extend(found);
                     None
                 }
             },
@@ -262,6 +255,18 @@ impl LaunchForm {
     }
 }
 
+/// The priority select's (value, label) pairs, highest first: medium is
+/// the blank value, the default a push without a priority gets.
+pub fn priority_options() -> Vec<(String, String)> {
+    Priority::ALL
+        .iter()
+        .map(|p| match p {
+            Priority::Medium => (String::new(), "medium (default)".to_owned()),
+            p => (p.as_str().to_owned(), p.as_str().to_owned()),
+        })
+        .collect()
+}
+
 /// A variable's text as its field parses it (numbers as numbers); text
 /// that does not parse stays a string, and the schema check names it.
 fn typed_variable(vars: &[TemplateVariable], name: &str, text: &str) -> Value {
@@ -302,6 +307,21 @@ pub fn json_to_form(fields: &[Field], json_text: &str) -> Result<Vec<(String, St
         ));
     }
     Ok(form::texts_for(fields, &config))
+}
+
+/// The JSON editor's text checked as a launch checks it (so the editor
+/// can say it as you type): an object, which the job's input schema takes.
+pub fn check_config_json(
+    text: &str,
+    schema: Option<&JsonSchema>,
+) -> Result<Map<String, Value>, Vec<Problem>> {
+    let config = parse_config_json(text).map_err(|m| vec![problem(paths::CONFIG, m)])?;
+    let found = schema.map_or_else(Vec::new, |s| s.validate(&Value::Object(config.clone())));
+    if found.is_empty() {
+        Ok(config)
+    } else {
+        Err(prefixed(paths::CONFIG, found).collect())
+    }
 }
 
 /// The JSON editor's text as a config object ("" is none).
@@ -440,6 +460,50 @@ mod tests {
                 .contains("is not valid JSON")
         );
         assert_eq!(pretty_config(&Map::new()), "");
+        // JSON -> form, lr emptied there -> JSON: lr stays out (the job's
+        // default), it does not come back from the old JSON.
+        let mut texts = json_to_form(&fields, r#"{"lr": 0.3, "epochs": 4}"#).unwrap();
+        texts.iter_mut().find(|(p, _)| p == "lr").unwrap().1.clear();
+        let json = form_to_json(&fields, &texts, r#"{"lr": 0.3, "epochs": 4}"#);
+        assert_eq!(
+            parse_config_json(&json).unwrap(),
+            json!({"epochs": 4}).as_object().unwrap().clone()
+        );
+    }
+
+    #[test]
+    fn an_entity_with_a_space_is_no_entity() {
+        assert!(
+            check_name("entity", "no such")
+                .unwrap()
+                .contains("has a space")
+        );
+        assert_eq!(check_name("project", "my project"), None);
+        assert_eq!(check_name("entity", "ml-team"), None);
+    }
+
+    #[test]
+    fn the_json_editor_is_checked_against_the_schema_as_typed() {
+        let found =
+            check_config_json(r#"{"lr": 5, "epochs": "three"}"#, Some(&schema())).unwrap_err();
+        let paths: Vec<&str> = found.iter().map(|p| p.path.as_str()).collect();
+        assert_eq!(paths, ["config.lr", "config.epochs"], "{found:?}");
+        assert_eq!(
+            check_config_json("{", None).unwrap_err()[0].path,
+            paths::CONFIG
+        );
+        assert!(check_config_json(r#"{"lr": 0.5}"#, Some(&schema())).is_ok());
+    }
+
+    #[test]
+    fn the_priority_select_offers_each_level_once() {
+        let values: Vec<String> = priority_options().into_iter().map(|(v, _)| v).collect();
+        assert_eq!(values, ["critical", "high", "", "low"]);
+        // Each value is what the form reads back: blank is no priority (medium).
+        for (value, label) in priority_options() {
+            let read = value.parse::<Priority>().ok().unwrap_or(Priority::Medium);
+            assert!(label.starts_with(read.as_str()), "{label}");
+        }
     }
 
     #[test]

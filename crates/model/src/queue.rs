@@ -73,6 +73,26 @@ impl ResourceType {
         self != Self::LocalProcess
     }
 
+    /// Whether Liftoff's own agent runs it (SageMaker and Vertex need W&B's).
+    pub fn liftoff_agent_runs(self) -> bool {
+        matches!(
+            self,
+            Self::LocalProcess | Self::LocalContainer | Self::Kubernetes
+        )
+    }
+
+    /// What to know about who runs this queue's items, when it is not
+    /// any agent: said where the queue is made and where an agent is added.
+    pub fn agent_note(self) -> Option<String> {
+        (!self.liftoff_agent_runs()).then(|| {
+            format!(
+                "{} jobs are run by W&B's agent (wandb launch-agent, with its {} setup); Liftoff's agent runs local-process, local-container and kubernetes, and fails items here.",
+                self.label(),
+                self.as_str()
+            )
+        })
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             Self::LocalProcess => "Local process",
@@ -288,6 +308,22 @@ pub fn validate_queue_name(name: &str) -> Result<(), String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn sagemaker_and_vertex_say_whose_agent_runs_them() {
+        let runs: Vec<&str> = ResourceType::ALL
+            .into_iter()
+            .filter(|r| r.liftoff_agent_runs())
+            .map(ResourceType::as_str)
+            .collect();
+        assert_eq!(runs, ["local-process", "local-container", "kubernetes"]);
+        assert_eq!(ResourceType::Kubernetes.agent_note(), None);
+        let note = ResourceType::Sagemaker.agent_note().unwrap();
+        assert!(
+            note.starts_with("Amazon SageMaker jobs are run by W&B's agent (wandb launch-agent"),
+            "{note}"
+        );
+    }
 
     #[test]
     fn template_variables_wire_forms() {

@@ -24,6 +24,9 @@ pub const ROUTES: &[(&str, Page)] = &[
     ("/launch", Page::Launch),
     ("/launch/:entity/:queue", Page::Queue),
     ("/launch/:entity/:queue/:tab", Page::Queue),
+    // The project page: where wandb's "View project at" link lands.
+    ("/:entity/:project", Page::Jobs),
+    ("/:entity/:project/runs", Page::Jobs),
     ("/:entity/:project/jobs", Page::Jobs),
     ("/:entity/:project/jobs/:job", Page::Job),
     ("/:entity/:project/jobs/:job/:tab", Page::Job),
@@ -64,9 +67,22 @@ impl Params {
 /// `:name` segments. A trailing `/` does not matter.
 pub fn match_route<P: Copy>(routes: &[(&str, P)], path: &str) -> Option<(P, Params)> {
     let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let first = |pattern: &str| {
+        pattern
+            .split('/')
+            .find(|s| !s.is_empty())
+            .map(str::to_owned)
+    };
+    // A first segment some route spells out (`launch`, `connect`) is that
+    // route's, never an entity: `/launch/alice` is no project page.
+    let reserved = segments.first().is_some_and(|seg| {
+        routes
+            .iter()
+            .any(|(p, _)| first(p).as_deref() == Some(*seg))
+    });
     routes.iter().find_map(|(pattern, page)| {
         let parts: Vec<&str> = pattern.split('/').filter(|s| !s.is_empty()).collect();
-        if parts.len() != segments.len() {
+        if parts.len() != segments.len() || (reserved && parts[0].starts_with(':')) {
             return None;
         }
         let mut params = Vec::new();
@@ -135,8 +151,16 @@ mod tests {
         );
         let (page, p) = match_route(ROUTES, "/bob/mnist/jobs/trainer/runs").unwrap();
         assert_eq!((page, p.get("tab").as_deref()), (Page::Job, Some("runs")));
-        assert_eq!(match_route(ROUTES, "/bob/mnist/runs"), None);
+        // The project page, where wandb's "View project at" link lands.
+        for path in ["/bob/mnist", "/bob/mnist/runs"] {
+            let (page, p) = match_route(ROUTES, path).unwrap();
+            assert_eq!(
+                (page, p.get("project").as_deref()),
+                (Page::Jobs, Some("mnist"))
+            );
+        }
         assert_eq!(match_route(ROUTES, "/launch/alice"), None);
+        assert_eq!(match_route(ROUTES, "/connect/x/runs"), None);
         assert_eq!(match_route(ROUTES, "/favicon.ico"), None);
         assert_eq!(match_route(ROUTES, "/a/b/c/d/e/f"), None);
     }

@@ -311,6 +311,26 @@ pub fn project_name_problem(name: &str) -> Option<String> {
         .map(|c| format!("project name {name:?} may not contain {c:?}"))
 }
 
+/// What is wrong with an entity name, if anything: a user or team name has
+/// no spaces, `/` or other separators (W&B's and Liftoff's alike).
+pub fn entity_name_problem(name: &str) -> Option<String> {
+    if name.trim().is_empty() {
+        return Some("entity name is empty".into());
+    }
+    name.chars()
+        .find(|c| c.is_whitespace() || "/\\#?%:".contains(*c) || c.is_control())
+        .map(|c| {
+            let what = if c.is_whitespace() {
+                "a space".to_owned()
+            } else {
+                format!("{c:?}")
+            };
+            format!(
+                "entity {name:?} has {what}: an entity is a user or team name like alice or ml-team"
+            )
+        })
+}
+
 /// Where a spec's run lives: its `entity` (else `default_entity`, the
 /// queue's or the agent's) and its `project`, else its job's project, else
 /// [`DEFAULT_PROJECT`]. The agent creates the run there and the server looks

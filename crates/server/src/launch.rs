@@ -355,6 +355,32 @@ pub async fn queue_config(
     }
 }
 
+/// The agent makes the run in the spec's entity: one the pusher (or the
+/// caller requeueing an item) belongs to, else the item could only fail
+/// there, or make a run by way of a team's queue in an entity the caller
+/// may not write to. The queue's own entity, and none, are always fine.
+pub async fn check_run_entity(
+    state: &AppState,
+    caller: &Caller,
+    queue_entity: &Entity,
+    queue: &Queue,
+    run_entity: Option<&str>,
+) -> ApiResult<()> {
+    let Some(dest) = run_entity.filter(|e| !e.is_empty() && *e != queue_entity.name) else {
+        return Ok(());
+    };
+    crate::access::entity(state, caller, Some(dest))
+        .await
+        .map(drop)
+        .map_err(|e| match e {
+            ApiError::NotFound(_) => ApiError::invalid(format!(
+                "cannot push to queue {:?}: the run's entity {dest:?} does not exist or is not one you belong to: launch into {:?} (yours) or a team you are in",
+                queue.name, caller.user.username
+            )),
+            other => other,
+        })
+}
+
 /// Push a spec: validate, merge with the queue's config, store, wake pollers.
 /// Answers the item and the merged spec.
 pub async fn push(
@@ -376,6 +402,7 @@ pub async fn push(
     let mut spec = LaunchSpec::from_json(run_spec).map_err(|e| ApiError::invalid(e.to_string()))?;
     spec.validate_source()
         .map_err(|e| ApiError::invalid(e.to_string()))?;
+    check_run_entity(state, caller, entity, queue, spec.entity.as_deref()).await?;
     let mode: PrioritizationMode =
         serde_json::from_value(json!(queue.prioritization_mode)).unwrap_or_default();
     let priority = match priority {
@@ -442,7 +469,6 @@ pub async fn push(
         )
         .await?;
     state.notify_queue(queue.id);
-    let _ = entity;
     Ok((item, merged))
 }
 

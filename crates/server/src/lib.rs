@@ -296,7 +296,7 @@ pub fn validate_entity_name(name: &str) -> anyhow::Result<()> {
 /// Names that begin the server's own paths (`/files/...`, `/artifacts/...`)
 /// or the web app's (`/launch/...`), which an entity's pages
 /// (`/ENTITY/PROJECT/jobs`) would collide with.
-fn reserved_entity_name(name: &str) -> bool {
+pub(crate) fn reserved_entity_name(name: &str) -> bool {
     const SERVER: [&str; 5] = ["api", "artifacts", "files", "graphql", "healthz"];
     let app = liftoff_model::route::ROUTES
         .iter()

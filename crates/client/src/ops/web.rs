@@ -451,6 +451,53 @@ impl JobVersion {
     pub fn version(&self) -> String {
         format!("v{}", self.version_index)
     }
+
+    /// `v3`, with its other aliases: `v3 (latest, best)`.
+    pub fn label(&self) -> String {
+        let version = self.version();
+        let others: Vec<&str> = self
+            .aliases
+            .iter()
+            .map(String::as_str)
+            .filter(|a| *a != version)
+            .collect();
+        if others.is_empty() {
+            version
+        } else {
+            format!("{version} ({})", others.join(", "))
+        }
+    }
+}
+
+/// A version select's (value, label) pairs: `latest (v3)`, then each
+/// version with its other aliases (`v3 (best)`). The web app's drawer and
+/// the extension's.
+pub fn version_options(job: &Job) -> Vec<(String, String)> {
+    let latest = match job
+        .versions
+        .iter()
+        .find(|v| v.aliases.iter().any(|a| a == "latest"))
+    {
+        Some(v) => format!("latest ({})", v.version()),
+        None => "latest".to_owned(),
+    };
+    let mut options = vec![("latest".to_owned(), latest)];
+    options.extend(job.versions.iter().map(|v| {
+        let version = v.version();
+        let extra: Vec<&str> = v
+            .aliases
+            .iter()
+            .map(String::as_str)
+            .filter(|a| *a != version && *a != "latest")
+            .collect();
+        let label = if extra.is_empty() {
+            version.clone()
+        } else {
+            format!("{version} ({})", extra.join(", "))
+        };
+        (version, label)
+    }));
+    options
 }
 
 /// A job (an artifact collection of type `job`), newest version first.

@@ -73,11 +73,20 @@ const BOTTOM: f64 = 26.0;
 
 impl Plot {
     pub fn new(points: &[(f64, f64)], x: XAxis, width: f64, height: f64) -> Self {
-        let area = (LEFT, TOP, width - RIGHT, height - BOTTOM);
         let (x0, x1) = bounds(points.iter().map(|p| p.0));
         let (y0, y1) = bounds(points.iter().map(|p| p.1));
         let y_ticks_v = nice_ticks(y0, y1, 5);
         let x_ticks_v = nice_ticks(x0, x1, 6);
+        let y_step = step_of(&y_ticks_v);
+        let y_labels: Vec<String> = y_ticks_v.iter().map(|v| number(*v, y_step)).collect();
+        // Room on the left for the longest y label (about 6.5 px a character).
+        let widest = y_labels
+            .iter()
+            .map(|l| l.chars().count())
+            .max()
+            .unwrap_or(0);
+        let left = LEFT.max(10.0 + 6.5 * widest as f64).min(width / 2.0);
+        let area = (left, TOP, width - RIGHT, height - BOTTOM);
         // Extend the y range to the outer ticks so the line sits inside them.
         let (ylo, yhi) = (
             y_ticks_v.first().copied().unwrap_or(y0).min(y0),
@@ -95,7 +104,6 @@ impl Plot {
             ));
         }
         let x_step = step_of(&x_ticks_v);
-        let y_step = step_of(&y_ticks_v);
         Plot {
             width,
             height,
@@ -114,10 +122,8 @@ impl Plot {
                 .collect(),
             y_ticks: y_ticks_v
                 .iter()
-                .map(|v| Tick {
-                    at: sy(*v),
-                    label: number(*v, y_step),
-                })
+                .zip(y_labels)
+                .map(|(v, label)| Tick { at: sy(*v), label })
                 .collect(),
             last: points.last().map(|(px, py)| (sx(*px), sy(*py), *py)),
         }
@@ -181,13 +187,17 @@ pub fn number(v: f64, step: f64) -> String {
     if a >= 1e4 && step >= 1e3 {
         return format!("{}k", trim(v / 1e3, 1));
     }
-    if a != 0.0 && (a < 1e-3 || step < 1e-4) {
-        return format!("{v:.1e}");
+    if a != 0.0 && a < 1e-3 {
+        // As many digits as tell one tick from the next (1.2e-4, 1.25e-4).
+        let digits = ((a / step).log10().ceil().max(1.0) as usize).min(8);
+        return format!("{v:.digits$e}");
     }
+    // Values that barely change keep the decimals that tell them apart
+    // (1.0000002, not 1.0e0 on every tick).
     let decimals = if step >= 1.0 {
         0
     } else {
-        (-step.log10()).ceil() as usize
+        ((-step.log10()).ceil() as usize).min(12)
     };
     format!("{v:.decimals$}")
 }
@@ -273,6 +283,23 @@ mod tests {
         assert_eq!(number(0.25, 0.05), "0.25");
         assert_eq!(number(20000.0, 5000.0), "20k");
         assert_eq!(number(0.00012, 0.00005), "1.2e-4");
+        assert_eq!(number(0.000125, 0.000005), "1.25e-4");
+        // Values that barely change: each tick says its own value.
+        let ticks = nice_ticks(1.0000001, 1.0000004, 5);
+        let step = step_of(&ticks);
+        let labels: Vec<String> = ticks.iter().map(|v| number(*v, step)).collect();
+        let mut distinct = labels.clone();
+        distinct.dedup();
+        assert_eq!(distinct.len(), labels.len(), "{labels:?}");
+        assert_eq!(labels[0], "1.00000010");
+        // and the plot leaves room for them on the left.
+        let p = Plot::new(
+            &[(0.0, 1.0000001), (1.0, 1.0000004)],
+            XAxis::Step,
+            300.0,
+            150.0,
+        );
+        assert!(p.area.0 >= 10.0 + 6.5 * 10.0, "{:?}", p.area);
         assert_eq!(seconds(90.0), "1m30s");
         assert_eq!(seconds(7200.0), "2h");
         assert_eq!(value_text(&json!(0.123456)), "0.1235");

@@ -132,6 +132,13 @@ pub fn error_line(message: &str) -> String {
             None => l.to_owned(),
         }
     };
+    // The output's tail as a terminal shows it (no colour codes, a
+    // progress bar's last frame).
+    let message: String = message
+        .lines()
+        .map(super::terminal_text)
+        .collect::<Vec<_>>()
+        .join("\n");
     let mut lines = message.lines().filter(|l| !l.trim().is_empty());
     let first = lines.next().unwrap_or("");
     let rest: Vec<&str> = lines.collect();

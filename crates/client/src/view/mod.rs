@@ -28,8 +28,9 @@ pub fn console_line(text: &str) -> String {
             .iter()
             .all(|&(i, c)| b[i] == c);
     if !is_stamp {
-        return text.to_owned();
+        return terminal_text(text);
     }
+    let body = terminal_text(body);
     let time = &stamp[11..19];
     let line = if stderr {
         format!("{time} stderr {body}")
@@ -37,6 +38,58 @@ pub fn console_line(text: &str) -> String {
         format!("{time} {body}")
     };
     line.trim_end().to_owned()
+}
+
+/// A line of terminal output as a terminal would leave it: a progress
+/// bar's `\r` frames give way to the last one, and escape sequences
+/// (colours, cursor moves) are taken out instead of shown as `[32m`.
+pub fn terminal_text(text: &str) -> String {
+    // Escapes out of each frame first: a frame of escapes only (`\r` then
+    // a colour reset) leaves the frame before it on screen.
+    text.split('\r')
+        .map(without_escapes)
+        .rfind(|frame| !frame.is_empty())
+        .unwrap_or_default()
+}
+
+/// `text` without terminal escape sequences.
+fn without_escapes(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c != '\u{1b}' {
+            out.push(c);
+            continue;
+        }
+        match chars.next() {
+            // CSI: parameters and intermediates, then one final byte.
+            Some('[') => {
+                for c in chars.by_ref() {
+                    if ('@'..='~').contains(&c) {
+                        break;
+                    }
+                }
+            }
+            // OSC (a window title, a link): to BEL or ESC \.
+            Some(']') => {
+                while let Some(c) = chars.next() {
+                    if c == '\u{7}' {
+                        break;
+                    }
+                    if c == '\u{1b}' && chars.peek() == Some(&'\\') {
+                        chars.next();
+                        break;
+                    }
+                }
+            }
+            // A character set (`tput sgr0` sends ESC ( B): one more byte.
+            Some('(' | ')' | '*' | '+') => {
+                chars.next();
+            }
+            _ => {}
+        }
+    }
+    out
 }
 
 /// What the server lets the web app do beyond W&B's own operations.
@@ -144,6 +197,23 @@ mod tests {
             "[liftoff] started process 9"
         );
         assert_eq!(console_line("ERROR no time here"), "ERROR no time here");
+        // A progress bar shows its last frame; colours and cursor moves go.
+        assert_eq!(
+            console_line("2026-11-30T10:34:33.825027 10%|█   |\r50%|██  |\r100%|████|\r"),
+            "10:34:33 100%|████|"
+        );
+        assert_eq!(
+            console_line("\u{1b}[32mINFO\u{1b}[0m ready \u{1b}[2K\u{1b}]0;title\u{7}done"),
+            "INFO ready done"
+        );
+        assert_eq!(
+            terminal_text("\u{1b}]8;;http://x\u{1b}\\link\u{1b}]8;;\u{1b}\\"),
+            "link"
+        );
+        assert_eq!(terminal_text("\r"), "");
+        // A frame of escapes only leaves the one before; a charset switch goes whole.
+        assert_eq!(terminal_text("50% done\r\u{1b}[0m"), "50% done");
+        assert_eq!(terminal_text("\u{1b}[32mok\u{1b}(B\u{1b}[m"), "ok");
         assert_eq!(console_line("2026-11-30T10:34:33.8"), "10:34:33");
     }
 

@@ -1238,11 +1238,20 @@ impl LaunchMutation {
     ) -> ApiResult<RequeuePayload> {
         let state = st(ctx);
         let id = required(input.run_queue_item_id, "runQueueItemId")?;
-        let (item, _, queue, _) = svc::item(state, caller(ctx), &id).await?;
+        let (item, _, queue, entity) = svc::item(state, caller(ctx), &id).await?;
         let mut spec: Value = serde_json::from_str(&item.run_spec).unwrap_or(Value::Null);
         if let Some(obj) = spec.as_object_mut() {
             obj.remove("run_id");
         }
+        // The requeued item is the caller's: its run goes where they may.
+        svc::check_run_entity(
+            state,
+            caller(ctx),
+            &entity,
+            &queue,
+            spec.get("entity").and_then(Value::as_str),
+        )
+        .await?;
         let new = state
             .store
             .item_push(

@@ -39,7 +39,18 @@ pub fn router(dir: Option<PathBuf>) -> Router {
 
 /// The paths the web app draws a page for (its routes, `liftoff_model::route`).
 fn is_app_path(path: &str) -> bool {
-    route::match_route(route::ROUTES, path).is_some()
+    let Some((_, params)) = route::match_route(route::ROUTES, path) else {
+        return false;
+    };
+    // A page of an entity (`/E/P`, `/E/P/jobs/...`, `/E/P/runs/R`) only for
+    // what can be an entity: `/api/x`, `/files/a/runs/b` are the server's
+    // paths, `/.well-known/x` no entity's.
+    params.get("entity").is_none_or(|e| {
+        !e.is_empty()
+            && e.chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            && !crate::reserved_entity_name(&e)
+    })
 }
 
 const NOT_BUILT: &str = "<!doctype html><html><head><meta charset=utf-8><title>Liftoff</title></head>\
@@ -63,6 +74,8 @@ mod tests {
             "/alice/mnist/jobs",
             "/alice/mnist/jobs/trainer/runs",
             "/alice/mnist/runs/abc123",
+            "/alice/mnist",
+            "/alice/mnist/runs",
         ] {
             assert!(super::is_app_path(page), "{page} is a page of the app");
         }
@@ -70,6 +83,11 @@ mod tests {
             "/api/nope",
             "/graphql/x",
             "/files/a/b",
+            "/files/a/runs",
+            "/files/a/runs/b",
+            "/api/x/jobs/y",
+            "/healthz/x",
+            "/.well-known/x",
             "/launch/x",
             "/a/b/c/d/e/f",
         ] {

@@ -5,7 +5,7 @@ use expect_test::expect_file;
 use serde_json::{Value, json};
 
 use crate::backends::each;
-use crate::harness::{Api, doc, fixture};
+use crate::harness::{Api, doc, fixture, fixture_as};
 
 /// Send each step, record `name variables -> answer` lines.
 struct Transcript<'a> {
@@ -69,12 +69,12 @@ async fn queue_admin_flow_matches_what_the_sdk_reads() {
         assert_eq!(meta["project"]["runQueue"]["access"], "PROJECT");
 
         // push with template variables, as `wandb launch --set-var cpu=4 --set-var gpus=1` does
-        let mut push = fixture("run-spec/image-job-template-variables.push-variables.json");
+        let mut push = fixture_as("run-spec/image-job-template-variables.push-variables.json", "admin");
         push["entityName"] = json!("admin");
         push["queueName"] = json!("kubernetes-queue");
         let pushed = t.step("pushToRunQueueByName", push).await;
         let merged: Value = serde_json::from_str(pushed["pushToRunQueueByName"]["runSpec"].as_str().unwrap()).unwrap();
-        let want = fixture("pop/pushToRunQueueByName.image-job-k8s-templated.response.json");
+        let want = fixture_as("pop/pushToRunQueueByName.image-job-k8s-templated.response.json", "admin");
         let want: Value = serde_json::from_str(want["data"]["pushToRunQueueByName"]["runSpec"].as_str().unwrap()).unwrap();
         assert_eq!(merged, want);
         let item_id = pushed["pushToRunQueueByName"]["runQueueItemId"].clone();
@@ -112,7 +112,7 @@ async fn agent_flow_pops_acks_and_tracks_the_run() {
         assert!(name.starts_with("vm-") && name.len() <= 63 && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'));
         let empty = t.step("popFromRunQueue", json!({"entity": "admin", "project": "model-registry", "queueName": "default", "launchAgentId": agent_id})).await;
         assert_eq!(empty["popFromRunQueue"], Value::Null);
-        let mut push = fixture("run-spec/artifact-job-local-process.push-variables.json");
+        let mut push = fixture_as("run-spec/artifact-job-local-process.push-variables.json", "admin");
         push["entityName"] = json!("admin");
         push["queueName"] = json!("default");
         t.step("pushToRunQueueByName", push).await;
@@ -149,7 +149,7 @@ async fn agent_flow_pops_acks_and_tracks_the_run() {
         assert_eq!(item_state["project"]["runQueue"]["runQueueItem"], json!({"id": item_state["project"]["runQueue"]["runQueueItem"]["id"], "state": "CLAIMED", "associatedRunId": "lr7x0q2a"}));
 
         // a rejected item is failed while still leased, with the agent's variables
-        let bad = fixture("pop/popFromRunQueue.rejected-privileged.response.json");
+        let bad = fixture_as("pop/popFromRunQueue.rejected-privileged.response.json", "admin");
         let spec = bad["data"]["popFromRunQueue"]["runSpec"].clone();
         t.step("pushToRunQueueByName", json!({"entityName": "admin", "projectName": "model-registry", "queueName": "default", "runSpec": spec.to_string()})).await;
         let popped = t.step("popFromRunQueue", json!({"entity": "admin", "project": "model-registry", "queueName": "default", "launchAgentId": agent_id})).await;

@@ -46,11 +46,20 @@ pub fn doc(name: &str) -> String {
 }
 
 pub fn fixture(rel: &str) -> Value {
+    serde_json::from_str(&fixture_text(rel)).unwrap()
+}
+
+/// A fixture recorded by the user alice, as the user `as_user` would send
+/// it (a push names the entity the run goes to, which must be the pusher's).
+pub fn fixture_as(rel: &str, as_user: &str) -> Value {
+    serde_json::from_str(&fixture_text(rel).replace("alice", as_user)).unwrap()
+}
+
+fn fixture_text(rel: &str) -> String {
     let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../../spec/fixtures")
         .join(rel);
-    serde_json::from_str(&std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{rel}: {e}")))
-        .unwrap()
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{rel}: {e}"))
 }
 
 impl Api {

@@ -255,11 +255,52 @@ async fn no_read_or_write_crosses_entities() {
         .await;
     assert_eq!(queues["project"]["runQueues"].as_array().unwrap().len(), 1);
 
-    // Both use the team's queue.
+    // Both use the team's queue, for runs in the team.
+    let team_spec =
+        json!({"entity": "shared", "project": "p", "docker": {"docker_image": "busybox"}})
+            .to_string();
     for key in [&a, &b] {
-        let (_, v) = api.gql_as(key, &doc("pushToRunQueueByName (no optional args)"), json!({"entityName": "shared", "projectName": "model-registry", "queueName": "q", "runSpec": spec}), "").await;
+        let (_, v) = api.gql_as(key, &doc("pushToRunQueueByName (no optional args)"), json!({"entityName": "shared", "projectName": "model-registry", "queueName": "q", "runSpec": team_spec}), "").await;
         assert!(v.get("errors").is_none(), "{v}");
     }
+    // B cannot send a run into A's own entity by way of the team's queue
+    // (the agent would make it there): refused, and nothing is queued.
+    let refused_for_admin = |v: &Value| {
+        v["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("the run's entity \"admin\" does not exist or is not one you belong to")
+    };
+    let shared_items = || async {
+        let (_, items) = api
+            .gql_as(
+                &b,
+                &doc("GetRunQueueItems"),
+                json!({"entityName": "shared", "projectName": "model-registry", "runQueue": "q"}),
+                "",
+            )
+            .await;
+        items["data"]["project"]["runQueue"]["runQueueItems"]["edges"]
+            .as_array()
+            .map(Vec::len)
+    };
+    let (_, v) = api.gql_as(&b, &doc("pushToRunQueueByName (no optional args)"), json!({"entityName": "shared", "projectName": "model-registry", "queueName": "q", "runSpec": spec}), "").await;
+    assert!(refused_for_admin(&v), "{v}");
+    assert_eq!(shared_items().await, Some(2), "nothing was queued");
+    // Nor by requeueing an item A pushed there for A's own entity.
+    let (_, v) = api.gql_as(&a, &doc("pushToRunQueueByName (no optional args)"), json!({"entityName": "shared", "projectName": "model-registry", "queueName": "q", "runSpec": spec}), "").await;
+    let a_item = v["data"]["pushToRunQueueByName"]["runQueueItemId"].clone();
+    assert!(a_item.is_string(), "A may: {v}");
+    let (_, v) = api
+        .gql_as(
+            &b,
+            &crate::harness::liftoff_doc("LiftoffRequeueItem"),
+            json!({"runQueueItemId": a_item}),
+            "",
+        )
+        .await;
+    assert!(refused_for_admin(&v), "{v}");
+    assert_eq!(shared_items().await, Some(3), "only A's push was added");
     let (_, v) = api
         .gql_as(
             &b,
