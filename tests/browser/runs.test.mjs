@@ -27,6 +27,10 @@ run.log({"hello": "world"})
 for step in range(run.config.epochs):
     run.log({"loss": 1.0 / (step + 1), "acc": step / 30})
 run.summary["best_acc"] = 0.97
+# A progress bar's frames and a coloured line, as tqdm and loggers print them.
+import sys
+sys.stdout.write("progress 10%\\rprogress 50%\\rprogress 100%\\n")
+print("\\x1b[32mall green\\x1b[0m")
 print("training done")
 run.finish()
 `;
@@ -135,6 +139,22 @@ test("a job that uses the wandb SDK shows its charts, summary, config and consol
   assert.match(config, /epochs\s*30/);
   assert.match(config, /lr\s*0\.01/);
   await page.waitForSelector("pre.console:has-text('training done')", { timeout: 20_000 });
+  // As a terminal leaves them: the bar's last frame, the colour codes gone.
+  const consoleText = await page.textContent("pre.console");
+  assert.match(consoleText, /progress 100%/);
+  assert.doesNotMatch(consoleText, /progress 10%/);
+  assert.match(consoleText, /all green/);
+  assert.doesNotMatch(consoleText, /\[32m|\x1b/);
+  // A finished run's page stops polling: no run reads in 7 s (it once
+  // read it again on every answer, dozens of times a second).
+  const reads = [];
+  const count = (r) => {
+    if (r.url().endsWith("/graphql") && (r.postData() || "").includes("LiftoffRunPage")) reads.push(r);
+  };
+  page.on("request", count);
+  await page.waitForTimeout(7_000);
+  page.off("request", count);
+  assert.ok(reads.length <= 1, `${reads.length} run page reads in 7 s after the run finished`);
   await page.waitForTimeout(300);
   await page.screenshot({ path: join(process.env.LIFTOFF_SCREENSHOTS || tempDir("liftoff-shot-"), "run-charts.png") });
 });

@@ -157,7 +157,8 @@ test("create queue through the UI: it lands on the Agents tab with the no-agent 
   assert.match(await banner.textContent(), /No agent is polling this queue/);
   await page.click("text=Add an agent");
   const commands = await page.$$eval(".command code", (els) => els.map((e) => e.textContent));
-  assert.deepEqual(commands, ["liftoff agent -q web-q -e admin", "wandb launch-agent -q web-q -e admin", `liftoff login --host ${server.url}`]);
+  // The login step first (a new shell talks to api.wandb.ai otherwise), then the agents.
+  assert.deepEqual(commands, [`liftoff login --host ${server.url}`, "liftoff agent -q web-q -e admin", "wandb launch-agent -q web-q -e admin"]);
   await shot("queue-agents-no-agent");
   // No project opened yet: Jobs leads to the Launch home's project picker, ready to type in.
   await page.click('nav[aria-label=Main] a:has-text("Jobs")');
@@ -440,9 +441,17 @@ test("Cancel items asks first; then the running job stops and the waiting item l
   await page.waitForTimeout(1500);
   assert.equal(await statusOf(running.item), "Running");
   assert.equal(await statusOf(waiting.item), "Queued");
+  // So does Escape.
+  await page.click("#bulk-cancel");
+  await page.waitForFunction(() => document.activeElement?.id === "bulk-keep");
+  await page.keyboard.press("Escape");
+  await page.waitForFunction(() => document.activeElement?.id === "bulk-cancel");
+  assert.equal(await page.locator("[data-testid=cancel-question]").count(), 0);
   await page.click("#bulk-cancel");
   await page.click(".bulk button:has-text('Yes, cancel')");
   await page.waitForSelector(".toast:has-text('Cancelled 2 items.')");
+  // The bulk buttons are gone with the selection: the focus is on the table.
+  await page.waitForFunction(() => document.activeElement?.id === "select-all");
   // A cancelled waiting item is deleted from the queue, as W&B does; a stopped one stays, killed.
   const statusNow = (id) => page.$eval(row(id), (e) => e.dataset.status).catch(() => "gone");
   await eventually("the running job to be killed and the waiting item gone", async () =>
@@ -572,6 +581,16 @@ test("through `liftoff server --upstream`, the same app works on another server'
 test("Recent lists projects with jobs, not every address typed; Connect refuses an address without http(s) or with a path", async () => {
   await page.goto(`${server.url}/admin/no-such-project/jobs`);
   await page.waitForSelector("main :text('No jobs in this project yet'), main [role=alert]");
+  // The create command names the entity too.
+  assert.match(await page.textContent("main"), /liftoff job create code \. -e admin -p no-such-project/);
+  // Where wandb's "View project at" link lands: the project's jobs and runs.
+  await page.goto(`${server.url}/admin/web`);
+  await page.waitForSelector('button[aria-label="Launch train"]');
+  const run = await page.waitForSelector("table.runs tbody tr[data-run] a");
+  assert.match(await run.getAttribute("href"), /^\/admin\/web\/runs\/[a-z0-9]+$/);
+  // An entity the viewer is not in says so, not "create a job here".
+  await page.goto(`${server.url}/someone-else/web`);
+  await page.waitForSelector("main :text('is not one of your entities')");
   await page.goto(`${server.url}/admin/web/jobs`);
   await page.waitForSelector('button[aria-label="Launch train"]');
   const recent = await page.evaluate(() => localStorage.getItem("liftoff.recentProjects") ?? "");

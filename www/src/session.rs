@@ -87,6 +87,17 @@ impl Session {
                 }
             }
         });
+        // A key is kept once its server took it: a refused one (or one a
+        // dead server could not check) is not saved over a good one.
+        Effect::new(move |_| {
+            if let Some(Some(Ok(info))) = server.get()
+                && let Some(c) = creds.get_untracked()
+                && c.base_url == info.base_url
+            {
+                store(BASE_URL, &c.base_url);
+                store(API_KEY, &c.api_key);
+            }
+        });
         let session = Self { creds, server };
         provide_context(session);
         session
@@ -106,12 +117,10 @@ impl Session {
         self.info().map(|i| i.caps).unwrap_or_default()
     }
 
-    /// Save and use a connection.
+    /// Use a connection (saved once the server accepts its key).
     pub fn connect(&self, base_url: &str, api_key: &str) {
-        let c = Credentials::new(base_url, api_key.trim());
-        store(BASE_URL, &c.base_url);
-        store(API_KEY, &c.api_key);
-        self.creds.set(Some(c));
+        self.creds
+            .set(Some(Credentials::new(base_url, api_key.trim())));
     }
 
     /// Drop the saved key (the base URL stays, for next time).

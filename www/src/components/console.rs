@@ -14,6 +14,9 @@ use crate::poll::use_poll;
 use crate::session::use_session;
 
 const PAGE: i64 = 1000;
+/// Empty reads of an ended run before the console stops following (one
+/// every 2 s): long enough for an agent's last upload to land.
+const QUIET_READS: u32 = 5;
 
 #[component]
 pub fn Console(
@@ -26,8 +29,11 @@ pub fn Console(
     let error = RwSignal::new(None::<Error>);
     // `done`: the run is over and its last lines are read (polling stops);
     // `over`: the server said the run is over (the label stops saying
-    // "following", though one more read may still bring late lines).
+    // "following", though later reads may still bring late lines: the agent
+    // sends the process's last output after the SDK marked the run ended).
+    // `quiet`: reads in a row that found the run over and no new line.
     let done = RwSignal::new(false);
+    let quiet = StoredValue::new(0u32);
     let over = RwSignal::new(false);
     let loaded = RwSignal::new(false);
     let busy = StoredValue::new(false);
@@ -77,7 +83,13 @@ pub fn Console(
                             over.try_set(true);
                         }
                         if got < PAGE {
-                            if run_over && got == 0 {
+                            let n = if run_over && got == 0 {
+                                quiet.try_get_value().unwrap_or(0) + 1
+                            } else {
+                                0
+                            };
+                            quiet.try_set_value(n);
+                            if n >= QUIET_READS {
                                 done.try_set(true);
                             }
                             break;

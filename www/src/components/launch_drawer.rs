@@ -9,7 +9,7 @@ use liftoff_client::view::explain;
 use liftoff_model::Priority;
 use liftoff_model::form::{self, Field};
 use liftoff_model::launch::{
-    ConfigInput, LaunchForm, QueueChoice, form_to_json, json_to_form, parse_config_json, paths,
+    ConfigInput, LaunchForm, QueueChoice, check_config_json, form_to_json, json_to_form, paths,
     pretty_config, problem_at,
 };
 use liftoff_model::schema::{JsonSchema, Problem};
@@ -371,42 +371,21 @@ fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) ->
         if !found.is_empty() {
             return Some(found);
         }
+        let schema = schema_now();
         json_text
-            .with(|t| parse_config_json(t))
+            .with(|t| check_config_json(t, schema.as_ref()))
             .err()
-            .map(|m| format!("config: {m}"))
+            .map(|found| {
+                found
+                    .iter()
+                    .map(ToString::to_string)
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            })
     };
     let problem =
         move |path: &'static str| move || problems.with(|p| problem_at(p, path).map(str::to_owned));
-    let version_options: Vec<(String, String)> = job.with_value(|j| {
-        // "latest (v3)", then each version with its other aliases.
-        let newest = j
-            .versions
-            .iter()
-            .find(|v| v.aliases.iter().any(|a| a == "latest"));
-        let latest = match newest {
-            Some(v) => format!("latest ({})", v.version()),
-            None => "latest".to_owned(),
-        };
-        let mut o = vec![("latest".to_owned(), latest)];
-        o.extend(j.versions.iter().map(|v| {
-            let extra: Vec<&str> = v
-                .aliases
-                .iter()
-                .map(String::as_str)
-                .filter(|a| *a != v.version() && *a != "latest")
-                .collect();
-            (
-                v.version(),
-                if extra.is_empty() {
-                    v.version()
-                } else {
-                    format!("{} ({})", v.version(), extra.join(", "))
-                },
-            )
-        }));
-        o
-    });
+    let version_options = job.with_value(liftoff_client::ops::web::version_options);
     let queue_options = move || {
         queues.with_value(|q| {
             q.iter()
@@ -439,12 +418,7 @@ fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) ->
     let has_runs = run_options.len() > 1;
     let prioritized =
         move || chosen_queue.with(|q| q.as_ref().is_some_and(|q| q.prioritization.enabled()));
-    let mut priority_options = vec![(String::new(), "medium (default)".to_owned())];
-    priority_options.extend(
-        Priority::ALL
-            .iter()
-            .map(|p| (p.as_str().to_owned(), p.as_str().to_owned())),
-    );
+    let priority_options = liftoff_model::launch::priority_options();
 
     view! {
         <form class="form launch-form" on:submit=launch novalidate>

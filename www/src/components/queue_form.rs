@@ -167,6 +167,7 @@ pub fn QueueForm(
                     {options_view(resource_options, move || resource.get().map(|r| r.as_str().to_owned()).unwrap_or_default())}
                 </select>
                 <p class="field-error">{shown(paths::RESOURCE)}</p>
+                {move || resource.get().and_then(ResourceType::agent_note).map(|n| view! { <p class="help" data-testid="resource-note">{n}</p> })}
             </div>
             <div class="field check">
                 <input id="queue-prioritized" type="checkbox" bind:checked=prioritized/>

@@ -15,8 +15,9 @@ pub fn ConnectPage() -> impl IntoView {
     let show_key = RwSignal::new(false);
     let missing_key = RwSignal::new(false);
     let bad_base = RwSignal::new(None::<String>);
-    let submit = move |ev: leptos::ev::SubmitEvent| {
-        ev.prevent_default();
+    // Connect with what the form says now (Connect, and Try again after
+    // the base URL was corrected).
+    let connect = move || {
         bad_base.set(base_url_problem(&base.get_untracked()));
         if bad_base.with_untracked(Option::is_some) {
             return;
@@ -35,13 +36,19 @@ pub fn ConnectPage() -> impl IntoView {
         missing_key.set(false);
         key.set(String::new());
     };
+    let submit = move |ev: leptos::ev::SubmitEvent| {
+        ev.prevent_default();
+        connect();
+    };
     let status = move || match (session.creds.get(), session.server.get()) {
         (None, _) => {
             view! { <p class="muted">"Not connected. Enter an API key above."</p> }.into_any()
         }
         (Some(_), None | Some(None)) => view! { <Loading what="Checking the key…"/> }.into_any(),
+        // The form's own message says what is wrong with the address now.
+        (Some(_), Some(Some(Err(_)))) if bad_base.with(Option::is_some) => ().into_any(),
         (Some(_), Some(Some(Err(e)))) => view! {
-            <ErrorView error=e retry=Callback::new(move |()| session.server.refetch())/>
+            <ErrorView error=e retry=Callback::new(move |()| connect())/>
             <button class="btn" on:click=move |_| session.forget()>"Forget this key"</button>
         }
         .into_any(),
@@ -94,7 +101,8 @@ pub fn ConnectPage() -> impl IntoView {
                             type=move || if show_key.get() { "text" } else { "password" }
                             placeholder=move || match (session.creds.get(), session.server.get()) {
                                 (None, _) => "40 characters",
-                                (Some(_), Some(Some(Err(_)))) => "the saved key did not work: enter another",
+                                (Some(_), Some(Some(Err(liftoff_client::Error::Unauthorized { .. })))) => "the server refused this key: enter another",
+                                (Some(_), Some(Some(Err(_)))) => "not checked yet: the server did not answer",
                                 (Some(_), _) => "saved (enter a new one to replace it)",
                             }
                             bind:value=key/>
@@ -103,9 +111,9 @@ pub fn ConnectPage() -> impl IntoView {
                             {move || if show_key.get() { "Hide" } else { "Show" }}
                         </button>
                     </div>
-                    <p class="help">"Kept in this browser only (localStorage), until you forget it."</p>
+                    <p class="help">"Kept in this browser only (localStorage) once the server accepts it, until you forget it."</p>
                     {move || missing_key.get().then(|| view! {
-                        <p class="field-error" role="alert">"Enter an API key: `liftoff server` prints the admin's on its first start; on W&B it is at wandb.ai/authorize."</p>
+                        <p class="field-error" role="alert">"Enter an API key: "<code>"liftoff server"</code>" prints the admin's on its first start; on W&B it is at wandb.ai/authorize."</p>
                     })}
                 </div>
                 <div class="actions">

@@ -106,7 +106,7 @@ fn JobView() -> impl IntoView {
                     </div>
                     <nav class="filters" aria-label="Versions">
                         {versions.into_iter().map(|v| {
-                            let label = if v.aliases.iter().any(|a| a == "latest") { format!("{} (latest)", v.version()) } else { v.version() };
+                            let label = v.label();
                             let href = format!("{}/{}?version={}", base(), tab(), v.version());
                             let this = v.version();
                             let current = chosen.as_ref().map(|c| c.version()) == Some(this);

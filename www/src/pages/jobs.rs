@@ -1,9 +1,10 @@
-//! `/:entity/:project/jobs`: a project's jobs with their versions and last
-//! run, and a Launch button on each.
+//! `/:entity/:project` (also `/jobs`, `/runs`): a project's jobs with their
+//! versions and last run, a Launch button on each, and its latest runs
+//! (where wandb's "View project at" link lands).
 
 use leptos::prelude::*;
 
-use liftoff_client::ops::web::JobVersion;
+use liftoff_client::ops::web::{JobVersion, LiftoffProjectRuns};
 
 use crate::components::feedback::{Empty, RequireServer, loaded};
 use crate::components::launch_drawer::{LaunchDrawer, LaunchTarget};
@@ -63,10 +64,21 @@ fn JobsView() -> impl IntoView {
             </div>
             {loaded(jobs, move |list| {
                 if list.is_empty() {
+                    // An entity the viewer is not in shows nothing, whether
+                    // or not it has jobs: say that, not "create one".
+                    let mine = session.info().map(|i| i.viewer.entities());
+                    if let Some(mine) = mine.filter(|m| !m.contains(&entity())) {
+                        return view! {
+                            <Empty>
+                                <p><strong>{format!("Nothing in {}/{} that you may see.", entity(), project())}</strong></p>
+                                <p>{format!("{} is not one of your entities ({}).", entity(), mine.join(", "))}</p>
+                            </Empty>
+                        }.into_any();
+                    }
                     return view! {
                         <Empty>
                             <p><strong>"No jobs in this project yet."</strong></p>
-                            <p>"Create one with "<code>{format!("liftoff job create code . -p {} -E 'python train.py'", project())}</code>
+                            <p>"Create one with "<code>{format!("liftoff job create code . -e {} -p {} -E 'python train.py'", entity(), project())}</code>
                                ", or run a script with "<code>"wandb"</code>" that logs its code."</p>
                         </Empty>
                     }.into_any();
@@ -107,10 +119,67 @@ fn JobsView() -> impl IntoView {
                     </DataTable>
                 }.into_any()
             })}
+            <ProjectRuns/>
             <LaunchDrawer open=open target=target/>
         </section>
     }
 }
+
+/// The project's latest runs, newest first (the route's project: read
+/// again when it changes).
+#[component]
+fn ProjectRuns() -> impl IntoView {
+    let session = use_session();
+    let params = use_params_map();
+    let runs = Load::new(move || {
+        let client = session.client();
+        let (e, p) = params.with(|m| {
+            (
+                m.get("entity").unwrap_or_default(),
+                m.get("project").unwrap_or_default(),
+            )
+        });
+        async move {
+            let Some(client) = client else {
+                return Ok(vec![]);
+            };
+            client
+                .call(LiftoffProjectRuns {
+                    entity: e,
+                    project: p,
+                    first: RUNS_SHOWN,
+                    after: None,
+                })
+                .await
+                .map(|page| page.runs)
+        }
+    });
+    view! {
+        <h2 id="runs-h">"Runs"</h2>
+        {loaded(runs, move |list| {
+            if list.is_empty() {
+                return view! { <p class="muted">"No runs in this project yet."</p> }.into_any();
+            }
+            let (e, p) = params.with(|m| (m.get("entity").unwrap_or_default(), m.get("project").unwrap_or_default()));
+            view! {
+                <DataTable class="runs" caption="The project's latest runs" columns=vec![("Run", false), ("State", false), ("Created", false)]>
+                    <tbody>
+                        {list.into_iter().map(|r| view! {
+                            <tr data-run=r.name.clone()>
+                                <td><a href=format!("/{e}/{p}/runs/{}", r.name)>{r.title().to_owned()}</a></td>
+                                <td><RunStateBadge state=r.state.clone()/></td>
+                                <td><Ago at=r.created_at.clone()/></td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </DataTable>
+            }.into_any()
+        })}
+    }
+}
+
+/// How many of a project's runs its page lists.
+const RUNS_SHOWN: i64 = 20;
 
 /// A job's source type (`code`, `git`, `image`), read from its `wandb-job.json`.
 #[component]

@@ -253,7 +253,8 @@ fn ProjectPicker() -> impl IntoView {
         let found = if e.is_empty() {
             Some("Type an entity (a user or team name).".to_owned())
         } else {
-            liftoff_model::spec::project_name_problem(p)
+            liftoff_model::spec::entity_name_problem(e)
+                .or_else(|| liftoff_model::spec::project_name_problem(p))
         };
         problem.set(found.clone());
         if found.is_none() {

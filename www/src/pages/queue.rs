@@ -195,12 +195,18 @@ fn NoAgentBanner(detail: RwSignal<Option<QueueDetail>>, tick: ReadSignal<u64>) -
                 return None;
             }
             let [liftoff, wandb] = agent_commands(&d.queue.entity_name, &d.queue.name);
+            let note = d.queue.resource().and_then(liftoff_model::ResourceType::agent_note);
             // A new shell talks to api.wandb.ai unless told this server.
             let login = session
                 .info()
                 .map(|i| i.base_url)
                 .filter(|b| b != liftoff_client::auth::DEFAULT_BASE_URL)
                 .map(|b| format!("liftoff login --host {}", liftoff_client::view::shell_quote(&b)));
+            let lead = if login.is_some() {
+                "Then run one of these there:"
+            } else {
+                "Run one of these where the jobs should run:"
+            };
             Some(view! {
                 <div class="banner danger" role="alert" data-testid="no-agent">
                     <div class="banner-row">
@@ -209,13 +215,22 @@ fn NoAgentBanner(detail: RwSignal<Option<QueueDetail>>, tick: ReadSignal<u64>) -
                             on:click=move |_| show_commands.update(|s| *s = !*s)>"Add an agent"</button>
                     </div>
                     <Show when=move || show_commands.get()>
-                        <p>"Run one of these where the jobs should run:"</p>
-                        <CopyCommand command=liftoff.clone()/>
-                        <CopyCommand command=wandb.clone()/>
                         {login.clone().map(|login| view! {
-                            <p>"In a new shell, point it at this server first (it asks for your API key):"</p>
+                            <p>"First, in the shell where jobs should run, point it at this server (it asks for your API key):"</p>
                             <CopyCommand command=login/>
                         })}
+                        {match note.clone() {
+                            // Only W&B's agent runs these.
+                            Some(n) => view! {
+                                <p>{n}</p>
+                                <CopyCommand command=wandb.clone()/>
+                            }.into_any(),
+                            None => view! {
+                                <p>{lead}</p>
+                                <CopyCommand command=liftoff.clone()/>
+                                <CopyCommand command=wandb.clone()/>
+                            }.into_any(),
+                        }}
                     </Show>
                 </div>
             })
@@ -279,62 +294,74 @@ fn ItemsTab(
         })
     };
     // One bulk action: run `op` on every selected row `eligible` allows.
-    let bulk =
-        move |verb: &'static str, eligible: fn(&ItemRow) -> bool, priority: Option<Priority>| {
-            let targets: Vec<String> = chosen()
-                .into_iter()
-                .filter(eligible)
-                .map(|r| r.item.id)
-                .collect();
-            let Some(client) = session.client() else {
-                return;
-            };
-            if targets.is_empty() {
-                return;
-            }
-            busy.set(true);
-            spawn_local(async move {
-                let mut done = 0;
-                let mut errors = Vec::new();
-                for id in targets {
-                    let r = match (verb, priority) {
-                        ("cancel", _) => client.call(LiftoffCancelItem { item_id: id }).await,
-                        ("requeue", _) => client
-                            .call(LiftoffRequeueItem { item_id: id })
+    let bulk = move |verb: &'static str,
+                     eligible: fn(&ItemRow) -> bool,
+                     priority: Option<Priority>| {
+        let targets: Vec<String> = chosen()
+            .into_iter()
+            .filter(eligible)
+            .map(|r| r.item.id)
+            .collect();
+        let Some(client) = session.client() else {
+            return;
+        };
+        if targets.is_empty() {
+            return;
+        }
+        busy.set(true);
+        spawn_local(async move {
+            let mut done = 0;
+            let mut errors: Vec<String> = Vec::new();
+            // The items it failed for stay selected, to try again.
+            let mut failed = Vec::new();
+            for id in targets {
+                let item_id = id.clone();
+                let r = match (verb, priority) {
+                    ("cancel", _) => client.call(LiftoffCancelItem { item_id }).await,
+                    ("requeue", _) => client.call(LiftoffRequeueItem { item_id }).await.map(drop),
+                    (_, Some(p)) => {
+                        client
+                            .call(LiftoffSetItemPriority {
+                                item_id,
+                                priority: p,
+                            })
                             .await
-                            .map(drop),
-                        (_, Some(p)) => {
-                            client
-                                .call(LiftoffSetItemPriority {
-                                    item_id: id,
-                                    priority: p,
-                                })
-                                .await
+                    }
+                    _ => Ok(()),
+                };
+                match r {
+                    Ok(()) => done += 1,
+                    Err(e) => {
+                        let why = explain(&e);
+                        if !errors.contains(&why) {
+                            errors.push(why);
                         }
-                        _ => Ok(()),
-                    };
-                    match r {
-                        Ok(()) => done += 1,
-                        Err(e) => errors.push(explain(&e)),
+                        failed.push(id);
                     }
                 }
-                let noun = if done == 1 { "item" } else { "items" };
-                let what = match verb {
-                    "cancel" => format!("Cancelled {done} {noun}."),
-                    "requeue" => format!("Requeued {done} {noun}."),
-                    _ => format!("Changed the priority of {done} {noun}."),
-                };
-                let text = if errors.is_empty() {
-                    what
-                } else {
-                    format!("{what} {}", errors.join(" "))
-                };
-                toasts.show(text, None);
-                selected.try_set(vec![]);
-                busy.try_set(false);
-                refresh.try_run(());
-            });
-        };
+            }
+            let noun = if done == 1 { "item" } else { "items" };
+            let what = match verb {
+                "cancel" => format!("Cancelled {done} {noun}."),
+                "requeue" => format!("Requeued {done} {noun}."),
+                _ => format!("Changed the priority of {done} {noun}."),
+            };
+            let text = if errors.is_empty() {
+                what
+            } else {
+                format!("{what} {}", errors.join(" "))
+            };
+            toasts.show(text, None);
+            // The bulk buttons go with the selection: the focus goes
+            // back to the table's first control, not the page's top.
+            if failed.is_empty() {
+                focus_soon("select-all");
+            }
+            selected.try_set(failed);
+            busy.try_set(false);
+            refresh.try_run(());
+        });
+    };
     let set_priority = move |id: String, level: String| {
         let (Some(client), Ok(p)) = (session.client(), level.parse::<Priority>()) else {
             return;
@@ -555,7 +582,14 @@ fn ItemsTab(
                 <p class="counts">{move || rows.with(|r| status_counts(r).into_iter()
                     .map(|(s, n)| format!("{n} {}", s.label().to_lowercase())).collect::<Vec<_>>().join(" · "))}</p>
                 <Show when=move || caps.queue_admin && !selected.with(Vec::is_empty)>
-                    <div class="bulk" role="group" aria-label="Selected items">
+                    <div class="bulk" role="group" aria-label="Selected items"
+                        on:keydown=move |ev: leptos::ev::KeyboardEvent| {
+                            // Escape answers the cancel question with "no".
+                            if ev.key() == "Escape" && confirming.get_untracked() {
+                                confirming.set(false);
+                                focus_soon("bulk-cancel");
+                            }
+                        }>
                         <span>{move || format!("{} selected", selected.with(Vec::len))}</span>
                         <Show when=move || confirming.get() fallback=move || view! {
                             <button class="btn" id="bulk-cancel" disabled=move || busy.get() || !chosen().iter().any(ItemRow::can_cancel)
@@ -611,7 +645,7 @@ fn ItemsTab(
                 <div node_ref=table on:change=on_change on:click=on_click on:keydown=on_keydown on:focusout=on_focusout>
                 <DataTable class="items" caption="Items of this queue, newest first"
                     lead=ViewFn::from(move || view! {
-                        <input type="checkbox" aria-label="Select all items" prop:checked=all_selected
+                        <input type="checkbox" id="select-all" aria-label="Select all items" prop:checked=all_selected
                             disabled=!caps.queue_admin
                             on:change=move |ev| selected.set(if event_target_checked(&ev) { all_ids() } else { vec![] })/>
                     })
@@ -832,7 +866,12 @@ fn item_html(
             .text(" ")
             .text(&summary);
         m.close("summary");
-        m.element("pre", &[("class", Some("error-log"))], &e.message);
+        let log: Vec<String> = e
+            .message
+            .lines()
+            .map(liftoff_client::view::terminal_text)
+            .collect();
+        m.element("pre", &[("class", Some("error-log"))], &log.join("\n"));
         if !e.file_paths.is_empty() {
             m.element(
                 "p",
@@ -942,7 +981,7 @@ fn AgentsTab(
     view! {
         <div class="tab-panel">
             <Show when=move || !agents.with(Vec::is_empty) fallback=|| view! {
-                <Empty><p>"No agent has polled this queue yet. Start one with the command above."</p></Empty>
+                <Empty><p>"No agent has polled this queue yet. Start one: \"Add an agent\" above shows the commands."</p></Empty>
             }>
                 <DataTable class="agents" caption="Agents of this queue" columns=vec![
                     ("Agent", false), ("Status", false), ("Last heartbeat", false), ("Version", false), ("Queues", false), ("Jobs", true), ("", false),
@@ -1006,6 +1045,7 @@ fn ConfigTab(detail: RwSignal<Option<QueueDetail>>, refresh: Callback<()>) -> im
                     draft.try_set(None);
                     toasts.show("Queue saved.", None);
                     refresh.try_run(());
+                    focus_soon("config-edit");
                 }
                 Err(e) => {
                     failure.try_set(Some(explain(&e)));
@@ -1019,6 +1059,7 @@ fn ConfigTab(detail: RwSignal<Option<QueueDetail>>, refresh: Callback<()>) -> im
     let cancel = Callback::new(move |()| {
         draft.set(None);
         failure.set(None);
+        focus_soon("config-edit");
     });
     move || {
         if let Some(initial) = draft.get() {
@@ -1053,7 +1094,10 @@ fn ConfigTab(detail: RwSignal<Option<QueueDetail>>, refresh: Callback<()>) -> im
             format: ConfigFormat::Json,
             tiles: vars.iter().map(VariableTile::from_variable).collect(),
         };
-        let edit = move |_| draft.set(Some(start.clone()));
+        let edit = move |_| {
+            draft.set(Some(start.clone()));
+            focus_soon("queue-resource");
+        };
         view! {
             <div class="tab-panel">
                 <dl class="facts">
@@ -1080,7 +1124,7 @@ fn ConfigTab(detail: RwSignal<Option<QueueDetail>>, refresh: Callback<()>) -> im
                     }.into_any()
                 }}
                 {if allowed {
-                    view! { <button class="btn" on:click=edit>"Edit"</button> }.into_any()
+                    view! { <button class="btn" id="config-edit" on:click=edit>"Edit"</button> }.into_any()
                 } else {
                     view! { <p class="muted">"Only the queue's owner or an admin can change it."</p> }.into_any()
                 }}

@@ -43,10 +43,12 @@ fn RunView() -> impl IntoView {
     let project = move || params.with(|p| p.get("project").unwrap_or_default());
     let name = move || params.with(|p| p.get("run").unwrap_or_default());
     let tick = use_poll(Duration::from_secs(3));
-    let finished = RwSignal::new(false);
+    // The run (by name) seen to have ended: this page, or the next run's
+    // after an in-app navigation, polls until its run has.
+    let finished = RwSignal::new(None::<String>);
     let detail = Load::new(move || {
         // Poll while the run is live; one last load after it ends.
-        if !finished.get() {
+        if finished.with(|f| f.as_deref() != Some(name().as_str())) {
             tick.track();
         }
         let (e, p, r) = (entity(), project(), name());
@@ -61,9 +63,17 @@ fn RunView() -> impl IntoView {
         }
     });
     let (last_good, failure) = last_good(detail);
+    // Set once: a signal set (even to the same value) wakes the loader that
+    // reads it, and each answer differs (its file links are signed anew), so
+    // setting it on every answer loaded the run again and again.
     Effect::new(move |_| {
-        if last_good.with(|d| d.as_ref().is_some_and(|d| d.run.state.is_terminal())) {
-            finished.set(true);
+        let ended = last_good.with(|d| {
+            d.as_ref()
+                .filter(|d| d.run.state.is_terminal())
+                .map(|d| d.run.name.clone())
+        });
+        if ended.is_some() && finished.with_untracked(|f| *f != ended) {
+            finished.set(ended);
         }
     });
     let loaded = Memo::new(move |_| last_good.with(Option::is_some));
@@ -73,7 +83,7 @@ fn RunView() -> impl IntoView {
     view! {
         <section class="page">
             <nav class="crumbs" aria-label="Breadcrumb">
-                {entity}" / "<a href=move || format!("/{}/{}/jobs", entity(), project())>{project}</a>" / runs"
+                {entity}" / "<a href=move || format!("/{}/{}", entity(), project())>{project}</a>" / runs"
             </nav>
             {move || match loaded.get() {
                 false => view! {
