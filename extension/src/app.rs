@@ -22,8 +22,8 @@ use liftoff_model::schema::{JsonSchema, Problem};
 use liftoff_model::spec::JobRef;
 
 use crate::drawer::{
-    self, Base, Choice, DrawerModel, FormInput, QueueView, default_queue, inputs, priority_choices,
-    version_choices, wanted_queue,
+    self, Base, Choice, DrawerModel, FormInput, Offered, QueueView, default_queue, inputs,
+    priority_choices, version_choices, wanted_queue,
 };
 use crate::loads::{self, Session};
 use crate::page::{JobTarget, Page, Site, job_link, origin_of, recognise};
@@ -243,7 +243,7 @@ pub const NO_SERVER: &str = "No server is set up yet: open the Liftoff extension
 #[derive(Default)]
 pub struct Cache {
     sessions: RefCell<HashMap<String, (Session, OffsetDateTime)>>,
-    queues: RefCell<HashMap<String, (Vec<QueueChoice>, OffsetDateTime)>>,
+    queues: RefCell<HashMap<String, (Offered, OffsetDateTime)>>,
     schemas: RefCell<HashMap<String, (Option<JsonSchema>, OffsetDateTime)>>,
     /// A job version's `wandb-job.json` (`None`: it could not be read).
     specs: RefCell<HashMap<String, (Option<JobSpec>, OffsetDateTime)>>,
@@ -530,17 +530,18 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
         reach: &Reach<T>,
         session: &Session,
         fresh: bool,
-    ) -> Result<Vec<QueueChoice>, Failure> {
+    ) -> Result<Offered, Failure> {
         let key = reach.server.base_url.clone();
         if !fresh && let Some(q) = Cache::fresh(&self.cache.queues, &key, self.ctx.now) {
             return Ok(q);
         }
         let entities = self.entities(session).await?;
-        let q = match loads::queues(&reach.client, session.caps, &entities).await {
+        let now = self.ctx.now;
+        let q = match loads::queues(&reach.client, session.caps, &entities, now).await {
             // The options' default entity may be gone: the viewer's own
             // entities still have queues (the drawer says what is wrong).
             Err(Error::NotFound { .. }) if entities.len() > session.viewer.entities().len() => {
-                loads::queues(&reach.client, session.caps, &session.viewer.entities()).await?
+                loads::queues(&reach.client, session.caps, &session.viewer.entities(), now).await?
             }
             other => other?,
         };
@@ -714,7 +715,7 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
                 offered = loads::jobs(c, caps, &entity, &project).await?;
                 let Some(first) = offered.first().cloned() else {
                     return Err(fail(format!(
-                        "No jobs in {entity}/{project} yet: create one with `liftoff job create` or `wandb job create`."
+                        "No jobs in {entity}/{project} yet: create one with \"liftoff job create\" or \"wandb job create\"."
                     )));
                 };
                 (first, "latest".to_owned(), "Launch a job".to_owned())
@@ -775,9 +776,10 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
         let spec = self.job_spec(reach, session, &job_ref, Some(&job)).await;
         let job_path = format!("{entity}/{project}/{}", job.name);
         let fit = spec.as_ref().map(|s| (job_path.as_str(), s));
-        let queues = self.queues(reach, session, true).await?;
+        let choice = self.queues(reach, session, true).await?;
+        let queues = &choice.queues;
         let settings = self.settings().await?;
-        if let Some(stale) = defaults_not_found(&settings, session, &queues) {
+        if let Some(stale) = defaults_not_found(&settings, session, queues) {
             notice = Some(match notice {
                 Some(n) => format!("{n} {stale}"),
                 None => stale,
@@ -809,7 +811,7 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
                 .filter(|k| queues.iter().any(|q| q.key() == *k))
                 .unwrap_or_else(|| {
                     default_queue(
-                        &queues,
+                        &choice,
                         settings.default_entity.as_deref(),
                         settings.default_queue.as_deref(),
                         fit,
@@ -817,11 +819,14 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
                 }),
             no_queues: queues.is_empty().then(|| {
                 format!(
-                    "No queues yet: create one (`liftoff queue create NAME -e {} --resource local-process`, or on the Launch page).",
+                    "No queues yet: create one (\"liftoff queue create NAME -e {} --resource local-process\", or on the Launch page).",
                     session.viewer.entity
                 )
             }),
-            queues: queues.iter().map(|q| QueueView::of(q, fit)).collect(),
+            queues: queues
+                .iter()
+                .map(|q| QueueView::of(q, fit, choice.active(q)))
+                .collect(),
             priorities: priority_choices(),
             entity,
             project,
@@ -846,12 +851,13 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
             ),
             Err(_) => (None, None), // the check names the bad version
         };
-        let queues = self.queues(&reach, &session, launch).await?;
+        let offered = self.queues(&reach, &session, launch).await?;
+        let queues = &offered.queues;
         let checked = drawer::check(
             input,
             schema.as_ref(),
             spec.as_ref(),
-            &queues,
+            queues,
             &session.viewer.username,
             base,
         );
@@ -860,7 +866,10 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
             let fit = spec.as_ref().map(|s| (input.job.as_str(), s));
             let labels: Map<String, Value> = queues
                 .iter()
-                .map(|q| (q.key(), Value::String(QueueView::label(q, fit))))
+                .map(|q| {
+                    let label = QueueView::label(q, fit, offered.active(q));
+                    (q.key(), Value::String(label))
+                })
                 .collect();
             return Ok(json!({
                 "problems": checked.problems,
@@ -880,6 +889,7 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
             launched_at: self.ctx.now.unix_timestamp(),
             status: None,
             run: None,
+            error: None,
         };
         let mut list = self.recent().await;
         recent::remember(&mut list, launched.clone());
@@ -909,11 +919,10 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
         }
         let session = self.session(reach).await?;
         for i in moving {
-            if let Ok((status, run)) =
+            if let Ok(now) =
                 loads::status(&reach.client, session.caps, &list[i], self.ctx.now).await
             {
-                list[i].status = Some(status.label().to_owned());
-                list[i].run = run.or(list[i].run.take());
+                list[i].update(now);
             }
         }
         self.save_recent(list).await;
@@ -971,9 +980,11 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
             problems,
             ..fail("Check the server's address and key.")
         })?;
-        let replaced = settings
+        // Known before: with this key (unchanged) or another (replaced).
+        let same_key = settings
             .server(&server.base_url)
-            .is_some_and(|s| s.api_key != server.api_key);
+            .map(|s| s.api_key == server.api_key);
+        let (replaced, unchanged) = (same_key == Some(false), same_key == Some(true));
         settings.put_server(server.clone());
         let mut who = None;
         let mut warning = None;
@@ -1004,6 +1015,12 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
                 who = Some(said);
             }
             // This is the options page: the key is fixed right here.
+            Err(e) if unchanged => {
+                warning = Some(format!(
+                    "Nothing to change (this server and key were saved already), but: {}",
+                    explain(&e)
+                ));
+            }
             Err(e) => warning = Some(format!("Saved, but: {}", explain(&e))),
         }
         self.save_settings(&settings).await?;
@@ -1043,11 +1060,8 @@ impl<H: Host, T: Transport + Clone> App<'_, H, T> {
                 continue;
             };
             let client = self.client_for(server);
-            if let Ok((status, run)) =
-                loads::status(&client, session.caps, item, self.ctx.now).await
-            {
-                item.status = Some(status.label().to_owned());
-                item.run = run.or(item.run.take());
+            if let Ok(now) = loads::status(&client, session.caps, item, self.ctx.now).await {
+                item.update(now);
                 changed = true;
             }
         }

@@ -105,12 +105,30 @@ impl FieldView {
     }
 }
 
+/// The queues offered, and which an agent polls now when the server says
+/// (Liftoff's queue read lists agents; W&B's does not).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Offered {
+    pub queues: Vec<QueueChoice>,
+    /// Keys (`entity/name`) of the queues an agent polls; `None`: not known.
+    pub active: Option<Vec<String>>,
+}
+
+impl Offered {
+    /// Whether an agent polls `queue` (`None`: not known).
+    pub fn active(&self, queue: &QueueChoice) -> Option<bool> {
+        let key = queue.key();
+        self.active.as_ref().map(|a| a.contains(&key))
+    }
+}
+
 /// A queue in the drawer's select.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct QueueView {
     /// `entity/name`.
     pub key: String,
-    /// `entity/name`, and `(cannot run this job)` when it cannot.
+    /// `entity/name`, and `(cannot run this job)` when it cannot, else
+    /// `(active)` or `(no agent)` when that is known.
     pub label: String,
     pub prioritized: bool,
     /// Why the priority select is off.
@@ -120,21 +138,32 @@ pub struct QueueView {
 
 impl QueueView {
     /// How the select names `queue`: `entity/name`, and `(cannot run this
-    /// job)` when it cannot run `job`.
-    pub fn label(queue: &QueueChoice, job: Option<(&str, &JobSpec)>) -> String {
-        match job.and_then(|(path, spec)| queue.refusal(path, spec)) {
-            Some(_) => format!("{} (cannot run this job)", queue.key()),
-            None => queue.key(),
+    /// job)` when it cannot run `job`, else whether an agent polls it (as
+    /// the web app's drawer says it).
+    pub fn label(
+        queue: &QueueChoice,
+        job: Option<(&str, &JobSpec)>,
+        active: Option<bool>,
+    ) -> String {
+        let key = queue.key();
+        match (
+            job.and_then(|(path, spec)| queue.refusal(path, spec)),
+            active,
+        ) {
+            (Some(_), _) => format!("{key} (cannot run this job)"),
+            (None, Some(true)) => format!("{key} (active)"),
+            (None, Some(false)) => format!("{key} (no agent)"),
+            (None, None) => key,
         }
     }
 
     /// `job` is the job's `entity/project/name` and its `wandb-job.json`
-    /// when it was read.
-    pub fn of(queue: &QueueChoice, job: Option<(&str, &JobSpec)>) -> Self {
+    /// when it was read; `active`, whether an agent polls the queue.
+    pub fn of(queue: &QueueChoice, job: Option<(&str, &JobSpec)>, active: Option<bool>) -> Self {
         let prioritized = queue.prioritization.enabled();
         Self {
             key: queue.key(),
-            label: Self::label(queue, job),
+            label: Self::label(queue, job, active),
             prioritized,
             priority_note: (!prioritized).then(|| {
                 format!(
@@ -228,10 +257,25 @@ pub fn inputs(
         (_, false) => "From the job's input schema; blank fields keep their defaults.",
         (_, true) => "This job declares no inputs: override its config as JSON.",
     };
+    // Values typed for another version's inputs that this one lacks: said,
+    // not dropped silently.
+    let dropped: Vec<String> = kept
+        .iter()
+        .filter(|(p, t)| !t.trim().is_empty() && !fields.iter().any(|f| f.path == *p))
+        .map(|(p, t)| format!("{p} = {}", t.trim()))
+        .collect();
+    let note = if dropped.is_empty() {
+        note.to_owned()
+    } else {
+        format!(
+            "{note} Left out, as this version has no such input: {}.",
+            dropped.join(", ")
+        )
+    };
     Inputs {
         use_json: fields.is_empty() || uncovered,
         fields: fields.iter().map(FieldView::of).collect(),
-        note: note.to_owned(),
+        note,
         texts,
         json_text: pretty_config(config),
     }
@@ -239,29 +283,18 @@ pub fn inputs(
 
 /// The version select: `latest`, then each version with its other aliases.
 pub fn version_choices(job: &Job) -> Vec<Choice> {
-    let mut list = vec![choice("latest", "latest")];
-    list.extend(job.versions.iter().map(|v| {
-        let extra: Vec<&str> = v
-            .aliases
-            .iter()
-            .map(String::as_str)
-            .filter(|a| *a != v.version() && *a != "latest")
-            .collect();
-        let label = if extra.is_empty() {
-            v.version()
-        } else {
-            format!("{} ({})", v.version(), extra.join(", "))
-        };
-        choice(v.version(), label)
-    }));
-    list
+    liftoff_client::ops::web::version_options(job)
+        .into_iter()
+        .map(|(value, label)| Choice { value, label })
+        .collect()
 }
 
-/// The priority select: blank is the queue's default.
+/// The priority select: blank is the default (medium).
 pub fn priority_choices() -> Vec<Choice> {
-    let mut list = vec![choice("", "medium (default)")];
-    list.extend(Priority::ALL.iter().map(|p| choice(p.as_str(), p.as_str())));
-    list
+    liftoff_model::launch::priority_options()
+        .into_iter()
+        .map(|(value, label)| Choice { value, label })
+        .collect()
 }
 
 /// The options' default queue (`queue`, in `entity` when one is set), if
@@ -277,16 +310,24 @@ pub fn wanted_queue<'a>(
 }
 
 /// The queue chosen first: the default one when it exists and can run the
-/// job, else the first that can, else the first.
+/// job, else the first that can and that an agent polls, else the first
+/// that can, else the first.
 pub fn default_queue(
-    queues: &[QueueChoice],
+    offered: &Offered,
     entity: Option<&str>,
     queue: Option<&str>,
     job: Option<(&str, &JobSpec)>,
 ) -> String {
+    let queues = offered.queues.as_slice();
     let runs = |q: &&QueueChoice| job.is_none_or(|(path, spec)| q.refusal(path, spec).is_none());
     wanted_queue(queues, entity, queue)
         .filter(runs)
+        .or_else(|| {
+            queues
+                .iter()
+                .filter(runs)
+                .find(|q| offered.active(q) == Some(true))
+        })
         .or_else(|| queues.iter().find(runs))
         .or(queues.first())
         .map(QueueChoice::key)

@@ -17,11 +17,10 @@ use liftoff_model::launch::{LaunchRequest, QueueChoice};
 use liftoff_model::run::unwrap_config;
 use liftoff_model::schema::JsonSchema;
 use liftoff_model::spec::JobRef;
-use liftoff_model::status::DisplayStatus;
 use liftoff_model::{LAUNCH_PROJECT, Viewer as ViewerInfo};
 
-use crate::drawer::Base;
-use crate::recent::{Launched, status_from_states, status_in};
+use crate::drawer::{Base, Offered};
+use crate::recent::{ItemNow, Launched, status_from_states, status_in};
 
 /// Who the key belongs to and what the server can do.
 #[derive(Clone, Debug, PartialEq)]
@@ -72,9 +71,19 @@ pub async fn queues<T: Transport>(
     client: &Client<T>,
     caps: Capabilities,
     entities: &[String],
-) -> Result<Vec<QueueChoice>, Error> {
+    now: OffsetDateTime,
+) -> Result<Offered, Error> {
     let list = liftoff_client::loads::queues(client, caps, entities).await?;
-    Ok(list.iter().map(|s| QueueChoice::of(&s.queue)).collect())
+    let queues: Vec<QueueChoice> = list.iter().map(|s| QueueChoice::of(&s.queue)).collect();
+    // Only Liftoff's read lists each queue's agents.
+    let active = caps.queue_admin.then(|| {
+        list.iter()
+            .zip(&queues)
+            .filter(|(s, _)| s.agents.iter().any(|a| a.polls(now)))
+            .map(|(_, q)| q.key())
+            .collect()
+    });
+    Ok(Offered { queues, active })
 }
 
 /// A run's config, for a relaunch.
@@ -187,7 +196,7 @@ pub async fn status<T: Transport>(
     caps: Capabilities,
     item: &Launched,
     now: OffsetDateTime,
-) -> Result<(DisplayStatus, Option<String>), Error> {
+) -> Result<ItemNow, Error> {
     if caps.queue_admin {
         let detail = client
             .call(LiftoffRunQueue {
@@ -220,8 +229,9 @@ pub async fn status<T: Transport>(
             .ok(),
         None => None,
     };
-    Ok((
-        status_from_states(progress.state, run_state, now),
-        progress.associated_run_id,
-    ))
+    Ok(ItemNow {
+        status: status_from_states(progress.state, run_state, now),
+        run: progress.associated_run_id,
+        error: None,
+    })
 }

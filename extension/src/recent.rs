@@ -36,12 +36,31 @@ pub struct Launched {
     /// Its run, once an agent claimed it.
     #[serde(default)]
     pub run: Option<String>,
+    /// Why it failed, in one line (`run stage: ValueError: ...`), when the
+    /// server says (Liftoff's queue read; W&B's item read does not).
+    #[serde(default)]
+    pub error: Option<String>,
+}
+
+/// What a status read says about an item now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ItemNow {
+    pub status: DisplayStatus,
+    pub run: Option<String>,
+    pub error: Option<String>,
 }
 
 impl Launched {
     /// `entity/project/name`: the job without its alias.
     pub fn job_path(&self) -> &str {
         self.job.rsplit_once(':').map_or(&self.job, |(p, _)| p)
+    }
+
+    /// Take what a status read says (a run or error once known stays).
+    pub fn update(&mut self, now: ItemNow) {
+        self.status = Some(now.status.label().to_owned());
+        self.run = now.run.or(self.run.take());
+        self.error = now.error.or(self.error.take());
     }
 
     /// Done: its status will not change.
@@ -89,15 +108,15 @@ pub fn latest_for_job<'a>(
 
 /// An item's status and run from Liftoff's queue read, as the web app's
 /// queue page derives them.
-pub fn status_in(
-    detail: &QueueDetail,
-    item_id: &str,
-    now: OffsetDateTime,
-) -> Option<(DisplayStatus, Option<String>)> {
+pub fn status_in(detail: &QueueDetail, item_id: &str, now: OffsetDateTime) -> Option<ItemNow> {
     item_rows(detail, now)
         .into_iter()
         .find(|r| r.item.id == item_id)
-        .map(|r| (r.status, r.run.map(|run| run.name)))
+        .map(|r| ItemNow {
+            error: r.error_summary(),
+            status: r.status,
+            run: r.run.map(|run| run.name),
+        })
 }
 
 /// An item's status from W&B's own reads (its state, its run's state),
@@ -138,6 +157,10 @@ pub struct LaunchedView {
     pub link: String,
     /// Its run, once an agent claimed it (tells relaunches apart).
     pub run: Option<String>,
+    /// `entity/project`: where its run goes.
+    pub destination: String,
+    /// Why it failed, in one line, when known.
+    pub error: Option<String>,
 }
 
 /// How a status is coloured.
@@ -167,6 +190,8 @@ impl LaunchedView {
             when,
             link: l.link(),
             run: l.run.clone(),
+            destination: format!("{}/{}", l.entity, l.project),
+            error: l.error.clone(),
         }
     }
 }
@@ -187,6 +212,7 @@ mod tests {
             launched_at: 1_700_000_000,
             status: None,
             run: None,
+            error: None,
         }
     }
 

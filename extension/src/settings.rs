@@ -115,7 +115,7 @@ pub fn check_server(base_url: &str, api_key: &str) -> Result<Server, Vec<Problem
     if key.is_empty() {
         problems.push(problem(
             "api_key",
-            "enter the API key (W&B: wandb.ai/authorize; Liftoff: printed by `liftoff server` on its first start)",
+            "enter the API key (W&B: wandb.ai/authorize; Liftoff: printed by \"liftoff server\" on its first start)",
         ));
     } else if key.chars().any(char::is_whitespace) {
         problems.push(problem("api_key", "an API key has no spaces"));

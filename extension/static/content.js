@@ -32,8 +32,8 @@
     .panel { background: #fff; color: #1b1d23; border: 1px solid #e3e5ea; border-radius: 10px; box-shadow: 0 8px 30px rgb(0 0 0 / 18%);
              padding: 12px 14px; width: 340px; font-size: 13px; }
     .panel h3 { margin: 0 0 8px; font-size: 13px; }
-    .panel-head { display: flex; justify-content: space-between; align-items: flex-start; }
-    .dismiss { border: 0; background: none; font-size: 18px; line-height: 1; cursor: pointer; color: #6b7080; padding: 0 4px; }
+    .panel[hidden] { display: none; }
+    .panel .error { display: block; color: #c8372d; font-size: 12px; overflow-wrap: anywhere; }
     .panel ul { list-style: none; margin: 0; padding: 0; }
     .panel li { display: flex; justify-content: space-between; gap: 8px; padding: 5px 0; border-top: 1px solid #f0f1f4; }
     .muted { color: #6b7080; }
@@ -145,7 +145,7 @@
       href: item.link,
       target: "_blank",
       rel: "noopener",
-      title: `${item.job} on ${item.queue}, launched ${item.when}: ${item.status}, ${item.status_note}`,
+      title: `${item.job} on ${item.queue}, launched ${item.when}: ${item.status}, ${item.error || item.status_note}`,
       "data-status": item.status,
       "data-item": item.item_id,
       text: item.status,
@@ -229,27 +229,35 @@
     else dropFloating();
   }
 
-  let panelClosed = null; // the page whose panel was hidden (until the next page)
+  // The Launch page's list of items launched from here: a button that
+  // opens it, so it never covers the page's own table unasked (open or
+  // closed, as last left, from page to page).
+  let panelOpen = false;
 
   async function recentPanel() {
-    if (panelClosed === current) return;
     if (floating?.label === "recent" && floating.host.isConnected) return;
     const answer = await ask({ kind: "recent", url: location.href });
     floating?.host.remove();
     const { host, root } = shadowHost("div");
     const items = answer.ok?.items || [];
     const list = items.length
-      ? h("ul", {}, items.map((i) => h("li", {}, h("span", {}, i.job, h("span", { class: "muted" }, ` · ${i.queue} · ${i.when}`)),
+      ? h("ul", {}, items.map((i) => h("li", {},
+          h("span", {}, i.job, h("span", { class: "muted" }, ` · ${i.queue} · ${i.when}`),
+            i.error ? h("span", { class: "error", title: i.error, text: i.error }) : null),
           h("a", { class: `chip ${i.tone}`, href: i.link, target: "_blank", rel: "noopener", "data-status": i.status, text: i.status }))))
       : h("p", { class: "muted", text: answer.error || "Nothing launched from the extension yet." });
-    const hide = () => {
-      host.remove();
-      panelClosed = current;
-    };
-    root.append(h("div", { class: "floating" }, h("section", { class: "panel", "aria-label": "Launched with Liftoff" },
-      h("div", { class: "panel-head" }, h("h3", { text: "Launched with Liftoff" }),
-        h("button", { class: "dismiss", type: "button", "aria-label": "Hide the launched items", onclick: hide, text: "×" })),
-      list)));
+    const panel = h("section", { class: "panel", id: "lf-recent", "aria-label": "Launched with Liftoff", hidden: !panelOpen },
+      h("h3", { text: "Launched with Liftoff" }), list);
+    const toggle = h("button", {
+      class: "btn secondary", type: "button", "aria-controls": "lf-recent", "aria-expanded": String(panelOpen),
+      text: items.length ? `Launched with Liftoff (${items.length})` : "Launched with Liftoff",
+    });
+    toggle.addEventListener("click", () => {
+      panelOpen = !panelOpen;
+      panel.hidden = !panelOpen;
+      toggle.setAttribute("aria-expanded", String(panelOpen));
+    });
+    root.append(h("div", { class: "floating" }, panel, toggle));
     (document.body || document.documentElement).append(host);
     floating = { host, root, label: "recent" };
   }
@@ -556,11 +564,26 @@
       };
     }
 
+    // A field's problem shows once it was edited, or after a Launch now
+    // that found problems: not a red "is required" on a field not yet reached.
+    const touched = new Set();
+    let submitted = false;
+    function touch(ev) {
+      const id = ev.target.getAttribute?.("aria-describedby");
+      const el = id && d.root.getElementById(id);
+      if (el?.dataset.problem) touched.add(el.dataset.problem);
+    }
+
     function showProblems(found) {
       const problems = found.concat(d.state.switchProblems || []);
       for (const el of d.root.querySelectorAll("[data-problem]")) {
         const path = el.dataset.problem;
-        const mine = problems.filter((p) => p.path === path || (el.dataset.prefix && p.path.startsWith(`${el.dataset.prefix}.`)));
+        // Touched: this field, or one under it (a form field's value carried
+        // into the JSON editor); the job's own problem (no field) always.
+        const prefix = el.dataset.prefix ? `${el.dataset.prefix}.` : null;
+        const shown = submitted || path === "job" || [...touched].some((t) => t === path || (prefix && t.startsWith(prefix)))
+          || (d.state.switchProblems || []).some((p) => p.path === path);
+        const mine = !shown ? [] : problems.filter((p) => p.path === path || (el.dataset.prefix && p.path.startsWith(`${el.dataset.prefix}.`)));
         el.textContent = mine.map((p) => (p.path === path ? p.message : `${p.path}: ${p.message}`)).join("; ");
         const control = d.root.querySelector(`[aria-describedby="${el.id}"]`);
         if (control) control.setAttribute("aria-invalid", mine.length ? "true" : "false");
@@ -631,6 +654,7 @@
         return;
       }
       if (answer.ok.problems.length) {
+        submitted = true;
         showProblems(answer.ok.problems);
         d.root.querySelector("[aria-invalid=true]")?.focus();
         return;
@@ -665,10 +689,12 @@
       h("div", { class: "actions" }, h("button", { class: "btn secondary", type: "button", onclick: closeDrawer, text: "Cancel" }), submit),
     );
     form.addEventListener("input", (ev) => {
+      touch(ev);
       if (ev.target.id === "launch-config") d.state.switchProblems = [];
       changed();
     });
     form.addEventListener("change", (ev) => {
+      touch(ev);
       if (ev.target === queueSelect) drawVariables();
       if (ev.target === version) return reloadInputs();
       if (ev.target.id !== "launch-job") changed();
@@ -690,7 +716,17 @@
       h("a", { href: item.link, target: "_blank", rel: "noopener", text: "View the item" }),
       h("button", { type: "button", "aria-label": "Dismiss", onclick: close, text: "×" })));
     (document.body || document.documentElement).append(host);
-    setTimeout(close, 8000);
+    // It stays while the pointer or the keyboard focus is on it.
+    let timer = setTimeout(close, 8000);
+    const hold = () => clearTimeout(timer);
+    const release = () => {
+      clearTimeout(timer);
+      timer = setTimeout(close, 4000);
+    };
+    host.addEventListener("mouseenter", hold);
+    host.addEventListener("focusin", hold);
+    host.addEventListener("mouseleave", release);
+    host.addEventListener("focusout", release);
   }
 
   sync();

@@ -38,10 +38,10 @@ function render(view) {
   body.replaceChildren(
     ...view.servers.map((s) =>
       el("tr", { "data-server": s.base_url },
-        el("td", { class: "mono" }, el("a", { href: s.web_url, target: "_blank", rel: "noopener", text: s.base_url })),
-        el("td", { class: "mono", text: s.key_hint }),
+        el("td", { class: "mono", "data-label": "Base URL" }, el("a", { href: s.web_url, target: "_blank", rel: "noopener", text: s.base_url })),
+        el("td", { class: "mono", "data-label": "API key", text: s.key_hint }),
         statusCell(s.base_url),
-        el("td", {}, el("input", {
+        el("td", { "data-label": "wandb.ai pages use it" }, el("input", {
           type: "radio", name: "for-wandb", checked: s.for_wandb, "aria-label": `wandb.ai pages use ${s.base_url}`,
           onchange: async () => render((await ask({ kind: "use_for_wandb", base_url: s.base_url })).ok ?? view),
         })),
@@ -55,7 +55,11 @@ function render(view) {
               await chrome.permissions.remove({ origins: [s.permission] }).catch(() => {});
             }
             render(answer.ok ?? view);
-            if (answer.ok) offerUndo(s);
+            if (answer.ok) {
+              // What the add form last said about it is about a server gone now.
+              if ($("#add-status").textContent.includes(s.base_url)) $("#add-status").replaceChildren();
+              offerUndo(s);
+            }
           },
         })),
       ),
@@ -80,6 +84,8 @@ function offerUndo(removed) {
     if (answer.error) return say(status, answer.error, "warn");
     render(answer.ok);
     say(status, `${removed.base_url} is back.`, "ok");
+    // The Undo button is gone: the focus goes to the server that came back.
+    document.querySelector(`button[aria-label="Remove ${CSS.escape(removed.base_url)}"]`)?.focus();
   } });
   status.replaceChildren(el("p", { class: "ok" }, `Removed ${removed.base_url} and its key. `, undo));
   undo.focus();
@@ -91,7 +97,7 @@ const statuses = new Map();
 let asked = 0;
 
 function statusCell(base_url) {
-  const cell = el("td", { "data-status": "checking", text: "Checking…" });
+  const cell = el("td", { "data-status": "checking", "data-label": "Status", text: "Checking…" });
   const known = statuses.get(base_url);
   if (known?.answer) showStatus(cell, known.answer);
   else if (!known) checkServer(base_url);

@@ -42,9 +42,11 @@ chrome.runtime.sendMessage({ kind: "popup" }).then((answer) => {
       el("li", { "data-item": i.item_id },
         el("a", { class: "what", href: i.link, target: "_blank", rel: "noopener", title: i.job_path, text: i.job }),
         el("span", { class: `chip ${i.tone}`, "data-status": i.status, title: i.status_note, text: i.status }),
-        el("span", { class: "where", text: [i.run && `run ${i.run}`, i.queue, i.when].filter(Boolean).join(" · ") }),
+        el("span", { class: "where", text: [i.run && `run ${i.run}`, i.queue, `to ${i.destination}`, i.when].filter(Boolean).join(" · ") }),
         // Idle is the one status people ask about: say it where it shows.
         i.status === "Idle" ? el("span", { class: "where", text: i.status_note }) : null,
+        // A failure says why on its row (the server's error, in one line).
+        i.error ? el("span", { class: "error", title: i.error, text: i.error }) : null,
       ),
     ),
   );

@@ -157,6 +157,9 @@ test("the options page keeps a server's key, shows only its last characters, and
   await p.fill("#api-key", "k");
   await p.click("#add button[type=submit]");
   await p.waitForSelector("#base-url-error:has-text('must be an http(s) URL')");
+  await p.fill("#base-url", "http://127.0.0.1:99999");
+  await p.click("#add button[type=submit]");
+  await p.waitForSelector("#base-url-error:has-text('port 99999 is not a port number')");
   await p.fill("#base-url", "");
   await p.fill("#api-key", "");
   await p.fill("#default-entity", "admin");
@@ -164,6 +167,11 @@ test("the options page keeps a server's key, shows only its last characters, and
   await p.click("#defaults button[type=submit]");
   await p.waitForSelector("#defaults-status:has-text('Saved.')");
   await shot("extension-options", p, { fullPage: true });
+  // A narrow window: each server's row stacks, nothing is off to the side.
+  await p.setViewportSize({ width: 400, height: 800 });
+  const [scrollWidth, width] = await p.evaluate(() => [document.documentElement.scrollWidth, innerWidth]);
+  assert.ok(scrollWidth <= width, `the page is ${scrollWidth} px wide in a ${width} px window`);
+  assert.ok(await p.locator(`button[aria-label="Remove ${server.url}"]`).isVisible());
   await p.close();
 });
 
@@ -214,7 +222,14 @@ test("the Launch button appears once per job and follows in-app navigation", asy
   await page.evaluate(() => window.fixture.nav("/admin/proj/sweeps/sw1"));
   await page.waitForSelector('button[aria-label="Launch a job"]');
   await page.evaluate(() => window.fixture.nav("/launch"));
-  await page.waitForSelector("section[aria-label='Launched with Liftoff']");
+  // Closed until asked for, so it covers nothing of the page's own.
+  const toggle = page.locator("button[aria-controls=lf-recent]");
+  await toggle.waitFor();
+  assert.equal(await toggle.getAttribute("aria-expanded"), "false");
+  assert.ok(!(await page.locator("section[aria-label='Launched with Liftoff']").isVisible()));
+  await toggle.click();
+  await page.waitForSelector("section[aria-label='Launched with Liftoff']", { state: "visible" });
+  assert.equal(await toggle.getAttribute("aria-expanded"), "true");
   assert.deepEqual(pageErrors, []);
 });
 
@@ -283,9 +298,13 @@ test("the drawer carries overrides between the form and JSON, marks invalid fiel
   await page.waitForSelector("#config-lr");
   assert.equal(await page.inputValue("#config-lr"), "0.4");
   assert.equal(await page.inputValue("#config-steps"), "9");
-  // A key the form has no field for: the switch back is refused, saying why.
+  // A field emptied in the form stays out of the JSON (the job's default
+  // applies); it does not come back from the JSON it was read from.
+  await page.fill("#config-steps", "");
   await page.click("#launch-use-json");
   await page.waitForSelector("#launch-config");
+  assert.deepEqual(JSON.parse(await page.inputValue("#launch-config")), { lr: 0.4 }, "steps was emptied");
+  // A key the form has no field for: the switch back is refused, saying why.
   await page.fill("#launch-config", '{"lr": 0.4, "extra": 1}');
   await page.click("#launch-use-json");
   await page.waitForSelector("#launch-config-error:has-text('no field for extra')");
@@ -409,7 +428,8 @@ test("an image job's drawer moves off a local-process queue, and refuses it ther
   await openJobDrawer("img");
   assert.equal(await page.inputValue("#launch-queue"), "admin/boxes");
   const labels = await page.$$eval("#launch-queue option", (os) => os.map((o) => o.textContent));
-  assert.ok(labels.includes("admin/boxes"), labels.join(" | "));
+  // No agent polls it (the server lists agents): said, as the web app's drawer does.
+  assert.ok(labels.includes("admin/boxes (no agent)"), labels.join(" | "));
   assert.ok(labels.includes("admin/q1 (cannot run this job)"), labels.join(" | "));
   const before = (await items()).length;
   await page.selectOption("#launch-queue", "admin/q1");

@@ -118,6 +118,15 @@ impl Scripted {
                 "id": "UnVuUXVldWU6MQ==", "name": "q1", "entityName": "admin", "access": "PROJECT", "prioritizationMode": "DISABLED",
                 "createdBy": "admin", "createdAt": "2026-11-28T10:00:00Z", "defaultResourceConfigID": null, "externalLinks": null,
                 "defaultResourceConfig": null, "launchAgents": [], "itemCounts": []}]}}),
+            // Item 7 failed at the run stage; its error is on the item.
+            "LiftoffRunQueue" => json!({"project": {"runQueue": {
+                "id": "UnVuUXVldWU6MQ==", "name": "q1", "entityName": "admin", "access": "PROJECT", "prioritizationMode": "DISABLED",
+                "createdBy": "admin", "createdAt": "2026-11-28T10:00:00Z", "defaultResourceConfigID": null, "externalLinks": null,
+                "defaultResourceConfig": null, "launchAgents": [],
+                "runQueueItems": {"edges": [{"node": {"id": "item-7", "state": "FAILED", "runSpec": {"job": "admin/proj/train:latest"},
+                    "associatedRunId": null, "createdAt": "2026-11-28T10:01:00Z",
+                    "error": {"stage": "run", "message": "the job exited with code 1; last output:\nValueError: lr must be positive"}}}],
+                    "pageInfo": {"endCursor": null, "hasNextPage": false}}}}}),
             "pushToRunQueueByName" => {
                 json!({"pushToRunQueueByName": {"runQueueItemId": "UnVuUXVldWVJdGVtOjE=", "runSpec": null}})
             }
@@ -584,4 +593,42 @@ fn adding_a_server_checks_it_and_keeps_the_key_when_left_blank() {
             .unwrap()
             .contains("refused this API key")
     );
+}
+
+#[test]
+fn the_popup_says_why_an_item_failed_and_where_its_run_goes() {
+    let w = World::new().with_server(KEY);
+    let launched = crate::recent::Launched {
+        base_url: SERVER.into(),
+        queue_entity: "admin".into(),
+        queue: "q1".into(),
+        item_id: "item-7".into(),
+        job: "admin/proj/train:latest".into(),
+        entity: "admin".into(),
+        project: "proj".into(),
+        launched_at: 1_763_999_000,
+        status: Some("Running".into()),
+        run: None,
+        error: None,
+    };
+    w.host
+        .items
+        .borrow_mut()
+        .insert(RECENT.into(), json!([launched]));
+    let popup = w.ask(
+        "chrome-extension://x/popup.html",
+        true,
+        json!({"kind": "popup"}),
+    );
+    let item = &popup["ok"]["items"][0];
+    assert_eq!(item["status"], "Failed", "{popup}");
+    assert_eq!(
+        item["error"],
+        "run stage: the job exited with code 1; last output: … ValueError: lr must be positive"
+    );
+    assert_eq!(item["destination"], "admin/proj");
+    // Kept: a settled item is not read again, and still says why.
+    let stored: Vec<crate::recent::Launched> =
+        serde_json::from_value(w.host.items.borrow()[RECENT].clone()).unwrap();
+    assert_eq!(stored[0].error.as_deref(), item["error"].as_str());
 }

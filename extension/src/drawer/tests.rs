@@ -115,6 +115,21 @@ fn a_relaunch_starts_from_the_run_config() {
     let i = inputs(Some(&schema()), Some(&run), &[]);
     assert!(i.use_json);
     assert!(i.note.contains("edit it as JSON"));
+    // A value typed for an input this version lacks is said, not lost silently.
+    let i = inputs(
+        Some(&schema()),
+        None,
+        &[
+            ("dropout".into(), "0.3".into()),
+            ("lr".into(), "0.1".into()),
+        ],
+    );
+    assert!(
+        i.note
+            .ends_with("Left out, as this version has no such input: dropout = 0.3."),
+        "{}",
+        i.note
+    );
 }
 
 #[test]
@@ -254,21 +269,40 @@ fn versions_queues_and_priorities() {
         versions: vec![version(1, &["latest", "v1", "prod"]), version(0, &["v0"])],
     };
     let labels: Vec<String> = version_choices(&job).into_iter().map(|c| c.label).collect();
-    assert_eq!(labels, ["latest", "v1 (prod)", "v0"]);
+    // As the web app's drawer names them.
+    assert_eq!(labels, ["latest (v1)", "v1 (prod)", "v0"]);
 
     let q = queues();
-    assert_eq!(default_queue(&q, None, None, None), "admin/q1");
+    let offered = Offered {
+        queues: q.clone(),
+        active: None,
+    };
+    assert_eq!(default_queue(&offered, None, None, None), "admin/q1");
     assert_eq!(
-        default_queue(&q, Some("team"), Some("gpu"), None),
+        default_queue(&offered, Some("team"), Some("gpu"), None),
         "team/gpu"
     );
-    assert_eq!(default_queue(&q, None, Some("gpu"), None), "team/gpu");
+    assert_eq!(default_queue(&offered, None, Some("gpu"), None), "team/gpu");
     assert_eq!(
-        default_queue(&q, Some("admin"), Some("gpu"), None),
+        default_queue(&offered, Some("admin"), Some("gpu"), None),
         "admin/q1"
     );
-    assert_eq!(default_queue(&[], None, None, None), "");
-    let views: Vec<QueueView> = q.iter().map(|x| QueueView::of(x, None)).collect();
+    assert_eq!(default_queue(&Offered::default(), None, None, None), "");
+    // Where the server says which queues an agent polls (Liftoff's), the
+    // first choice is one that is, and each says so; the options' default
+    // still wins.
+    let polled = Offered {
+        queues: q.clone(),
+        active: Some(vec!["team/gpu".into()]),
+    };
+    assert_eq!(default_queue(&polled, None, None, None), "team/gpu");
+    assert_eq!(default_queue(&polled, None, Some("q1"), None), "admin/q1");
+    let labels: Vec<String> = q
+        .iter()
+        .map(|x| QueueView::of(x, None, polled.active(x)).label)
+        .collect();
+    assert_eq!(labels, ["admin/q1 (no agent)", "team/gpu (active)"]);
+    let views: Vec<QueueView> = q.iter().map(|x| QueueView::of(x, None, None)).collect();
     assert!(
         views[0]
             .priority_note
@@ -276,7 +310,7 @@ fn versions_queues_and_priorities() {
             .is_some_and(|n| n.contains("q1 does not use priorities"))
     );
     assert_eq!(views[1].variables[0].placeholder, "default: 1");
-    assert_eq!(priority_choices().len(), 5);
+    assert_eq!(priority_choices().len(), 4);
 }
 
 #[test]
@@ -290,15 +324,22 @@ fn an_image_job_is_steered_off_and_refused_by_a_local_process_queue() {
     q[1].resource = Some(liftoff_model::queue::ResourceType::Kubernetes);
     let job = Some(("admin/proj/train", &spec));
     // The options' default (q1) cannot run it: the first queue that can is chosen.
+    let offered = Offered {
+        queues: q.clone(),
+        active: None,
+    };
     assert_eq!(
-        default_queue(&q, Some("admin"), Some("q1"), job),
+        default_queue(&offered, Some("admin"), Some("q1"), job),
         "team/gpu"
     );
     assert_eq!(
-        default_queue(&q, Some("admin"), Some("q1"), None),
+        default_queue(&offered, Some("admin"), Some("q1"), None),
         "admin/q1"
     );
-    let labels: Vec<String> = q.iter().map(|x| QueueView::of(x, job).label).collect();
+    let labels: Vec<String> = q
+        .iter()
+        .map(|x| QueueView::of(x, job, None).label)
+        .collect();
     assert_eq!(labels, ["admin/q1 (cannot run this job)", "team/gpu"]);
     let c = check(&input(), Some(&schema()), Some(&spec), &q, "admin", None);
     assert!(c.request.is_none());
