@@ -176,7 +176,12 @@ test("a run stopped from its run page ends killed and its job is terminated", { 
   });
   await openRun(runId);
   assert.equal(await page.getAttribute("h1 [data-state]", "data-state"), "running");
-  await page.click("button.btn.danger:has-text('Stop')");
+  // From the keyboard: while the run stops, the button says so and keeps
+  // the focus (a disabled button would drop it).
+  await page.focus("button.btn.danger:has-text('Stop')");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("button.btn.danger[aria-disabled=true]:has-text('Stopping…')");
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), "Stopping…", "the focus stayed on Stop");
   await page.waitForSelector("text=Asked the run to stop.");
   await page.waitForSelector('h1 [data-state="killed"]', { timeout: 60_000 });
   const ticks = (agent.log().match(/tick \d+/g) || []).length;

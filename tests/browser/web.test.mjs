@@ -143,6 +143,22 @@ test("create queue: bad configuration is refused with a message, nothing is crea
   assert.equal(new URL(page.url()).pathname, "/launch", "nothing was created");
   await page.keyboard.press("Escape");
   await page.waitForSelector(".drawer", { state: "detached" });
+  // Closing it unsaved loses nothing: reopened, it goes on from there.
+  await page.click("main button:has-text('Create queue')");
+  await page.waitForSelector("[data-testid=draft-note]:has-text('Going on from what you typed before')");
+  assert.equal(await page.inputValue("#queue-name"), "web-q");
+  assert.equal(await page.inputValue("#queue-resource"), "local-container");
+  assert.equal(await page.inputValue("#queue-config"), '{"gpus": "{{gpus}}", "shm-size": "{{shm}}"}');
+  assert.equal(await page.inputValue("#var-gpus-type"), "integer");
+  assert.equal(await page.inputValue("#var-gpus-max"), "four");
+  // "Start over" draws a blank form, the focus on its first field.
+  await page.click("[data-testid=draft-note] button:has-text('Start over')");
+  await page.waitForSelector("[data-testid=draft-note]", { state: "detached" });
+  assert.equal(await page.inputValue("#queue-name"), "");
+  assert.equal(await page.$("#var-gpus-type"), null);
+  await page.waitForFunction(() => document.activeElement?.id === "queue-name");
+  await page.keyboard.press("Escape");
+  await page.waitForSelector(".drawer", { state: "detached" });
 });
 
 test("create queue through the UI: it lands on the Agents tab with the no-agent banner", async () => {
@@ -648,6 +664,21 @@ test("launch drawer: an image job is steered off a local-process queue, and refu
   await shot("launch-drawer-image-job");
   await page.keyboard.press("Escape");
   assert.deepEqual(await itemsOf("web-q"), before);
+});
+
+test("Stop polling from the Agents tab: the agent is asked, stops, and the focus stays on the tab", async () => {
+  await page.goto(`${server.url}/launch/admin/web-q/agents`);
+  const button = "#agents-panel button:has-text('Stop polling')";
+  await page.waitForSelector(button);
+  await page.focus(button);
+  await page.keyboard.press("Enter");
+  await page.waitForSelector(".toast:has-text('The agent will stop polling after its running jobs.')");
+  await page.waitForSelector(button, { state: "detached" });
+  assert.equal(await page.evaluate(() => document.activeElement?.id), "agents-panel", "the focus stayed on the tab");
+  await eventually("the agent to exit", async () => agent.child.exitCode !== null, 60_000).catch((e) => {
+    throw new Error(`${e.message}; agent log:\n${agent.log()}`);
+  });
+  assert.match(agent.log(), /the server asked this agent to stop polling/);
 });
 
 test("the API key never appears in a URL, the console or the server's log", () => {

@@ -13,3 +13,18 @@ pub mod table;
 pub mod tabs;
 pub mod time;
 pub mod toast;
+
+use leptos::prelude::*;
+use wasm_bindgen::JsCast as _;
+
+/// Focus the element with this id once the view has drawn it.
+pub fn focus_soon(id: &'static str) {
+    request_animation_frame(move || {
+        if let Some(el) = document()
+            .get_element_by_id(id)
+            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
+        {
+            let _ = el.focus();
+        }
+    });
+}

@@ -53,6 +53,9 @@ pub fn QueueForm(
     /// A Cancel button next to the submit one (the Config tab's edit).
     #[prop(optional)]
     on_cancel: Option<Callback<()>>,
+    /// Told every change, so that a closed drawer can keep what was typed.
+    #[prop(optional)]
+    on_change: Option<Callback<QueueDraft>>,
 ) -> impl IntoView {
     let entity = RwSignal::new(initial.entity.clone());
     let name = RwSignal::new(initial.name.clone());
@@ -86,6 +89,9 @@ pub fn QueueForm(
         format: format.get(),
         tiles: tiles.get(),
     };
+    if let Some(told) = on_change {
+        Effect::new(move |_| told.run(draft()));
+    }
     let checked = Memo::new(move |_| {
         let d = draft();
         let used: Vec<String> = if editing {

@@ -15,6 +15,7 @@ use liftoff_model::queue_draft::{QueueDraft, QueueSettings};
 
 use crate::components::drawer::Drawer;
 use crate::components::feedback::{Empty, RequireServer, loaded};
+use crate::components::focus_soon;
 use crate::components::queue_form::QueueForm;
 use crate::components::status::tone;
 use crate::components::table::DataTable;
@@ -71,6 +72,11 @@ fn LaunchHome() -> impl IntoView {
     });
 
     let creating = RwSignal::new(false);
+    // What was typed in the Create queue drawer, kept when it closes unsaved
+    // (Escape, the backdrop, ×): reopening it goes on from there, and "Start
+    // over" (which bumps `fresh`) draws a blank form.
+    let kept = StoredValue::new(None::<QueueDraft>);
+    let fresh = RwSignal::new(0u32);
     let busy = RwSignal::new(false);
     let failure = RwSignal::new(None::<String>);
     let save = Callback::new(move |s: QueueSettings| {
@@ -86,6 +92,7 @@ fn LaunchHome() -> impl IntoView {
             busy.try_set(false);
             match result {
                 Ok(_) => {
+                    kept.set_value(None);
                     creating.try_set(false);
                     // As W&B does: a new queue opens on its Agents tab.
                     navigate(&format!("/launch/{entity}/{name}/agents"));
@@ -98,10 +105,11 @@ fn LaunchHome() -> impl IntoView {
     });
     let first_entity = entities.first().cloned().unwrap_or_default();
     let form_entities = entities.clone();
-    let draft = move || QueueDraft {
+    let blank = move || QueueDraft {
         entity: chosen().unwrap_or_else(|| first_entity.clone()),
         ..QueueDraft::default()
     };
+    let remember = Callback::new(move |d: QueueDraft| kept.set_value(Some(d)));
 
     let entity_links = entities.clone();
     view! {
@@ -171,11 +179,26 @@ fn LaunchHome() -> impl IntoView {
             <Drawer open=creating title=Signal::derive(|| "Create queue".to_owned())>
                 {
                     let form_entities = form_entities.clone();
-                    let draft = draft.clone();
-                    move || view! {
-                        <QueueForm entities=form_entities.clone() initial=draft() editing=false taken=taken
-                            on_save=save busy=busy submit_label="Create queue"/>
-                        {move || failure.get().map(|m| view! { <div class="error-box" role="alert"><p>{m}</p></div> })}
+                    let blank = blank.clone();
+                    move || {
+                        fresh.track();
+                        let new = blank();
+                        let initial = kept.get_value().unwrap_or_else(|| new.clone());
+                        let resumed = (initial != new).then(|| view! {
+                            <p class="draft-note" data-testid="draft-note">"Going on from what you typed before. "
+                                <button type="button" class="link" on:click=move |_| {
+                                    kept.set_value(None);
+                                    fresh.update(|n| *n += 1);
+                                    focus_soon("queue-name");
+                                }>"Start over"</button>
+                            </p>
+                        });
+                        view! {
+                            {resumed}
+                            <QueueForm entities=form_entities.clone() initial=initial editing=false taken=taken
+                                on_save=save busy=busy submit_label="Create queue" on_change=remember/>
+                            {move || failure.get().map(|m| view! { <div class="error-box" role="alert"><p>{m}</p></div> })}
+                        }
                     }
                 }
             </Drawer>

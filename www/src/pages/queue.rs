@@ -26,6 +26,7 @@ use wasm_bindgen::JsCast as _;
 
 use crate::components::copy::CopyCommand;
 use crate::components::feedback::{Empty, ErrorView, Loading, RequireServer};
+use crate::components::focus_soon;
 use crate::components::html_rows::HtmlRows;
 use crate::components::queue_form::QueueForm;
 use crate::components::status::{LivenessBadge, tone};
@@ -930,6 +931,9 @@ fn AgentsTab(
         let Some(client) = session.client() else {
             return;
         };
+        // Its button goes once the agent is asked: the focus waits on the
+        // tab, where Tab reaches the next agent's.
+        focus_soon("agents-panel");
         spawn_local(async move {
             match client.call(LiftoffStopPolling { agent_id: id }).await {
                 Ok(()) => toasts.show("The agent will stop polling after its running jobs.", None),
@@ -979,7 +983,7 @@ fn AgentsTab(
             .join(", ")
     };
     view! {
-        <div class="tab-panel">
+        <div class="tab-panel" id="agents-panel" tabindex="-1">
             <Show when=move || !agents.with(Vec::is_empty) fallback=|| view! {
                 <Empty><p>"No agent has polled this queue yet. Start one: \"Add an agent\" above shows the commands."</p></Empty>
             }>
@@ -1140,16 +1144,4 @@ fn queue_config(q: &liftoff_model::queue::Queue) -> serde_json::Value {
         .as_ref()
         .and_then(|c| c.resource_args().cloned())
         .unwrap_or_else(|| serde_json::json!({}))
-}
-
-/// Focus the element with this id once the view has drawn it.
-fn focus_soon(id: &'static str) {
-    request_animation_frame(move || {
-        if let Some(el) = document()
-            .get_element_by_id(id)
-            .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
-        {
-            let _ = el.focus();
-        }
-    });
 }

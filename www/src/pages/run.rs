@@ -138,13 +138,27 @@ fn RunHeader(detail: RwSignal<Option<RunDetail>>, refresh: Callback<()>) -> impl
             refresh.try_run(());
         });
     };
-    move || {
-        detail.get().map(|d| {
-            let r = d.run.clone();
-            let live = !r.state.is_terminal();
-            let id = r.id.clone();
-            view! {
-                <div class="page-head">
+    // The Stop button is drawn once, outside the part a poll redraws, so the
+    // focus stays on it (it is aria-disabled, not disabled, while stopping:
+    // a disabled button would drop the focus).
+    let live =
+        Memo::new(move |_| detail.with(|d| d.as_ref().is_some_and(|d| !d.run.state.is_terminal())));
+    let stopped = Memo::new(move |_| {
+        stopping.get() || detail.with(|d| d.as_ref().is_some_and(|d| d.run.stopped))
+    });
+    let on_stop = move |_| {
+        if stopped.get_untracked() {
+            return;
+        }
+        if let Some(id) = detail.with_untracked(|d| d.as_ref().map(|d| d.run.id.clone())) {
+            stop(id);
+        }
+    };
+    view! {
+        <div class="page-head">
+            {move || detail.get().map(|d| {
+                let r = d.run.clone();
+                view! {
                     <div>
                         <h1>{r.display_name.clone().unwrap_or_else(|| r.name.clone())}" "<RunStateBadge state=r.state.clone()/></h1>
                         <p class="meta-line">
@@ -171,15 +185,14 @@ fn RunHeader(detail: RwSignal<Option<RunDetail>>, refresh: Callback<()>) -> impl
                             {r.exit_code.map(|c| format!(" · exit code {c}"))}
                         </p>
                     </div>
-                    {live.then(|| view! {
-                        <button class="btn danger" disabled=move || stopping.get() || r.stopped
-                            on:click=move |_| stop(id.clone())>
-                            {move || if stopping.get() || r.stopped { "Stopping…" } else { "Stop" }}
-                        </button>
-                    })}
-                </div>
-            }
-        })
+                }
+            })}
+            <Show when=move || live.get()>
+                <button class="btn danger" aria-disabled=move || stopped.get().to_string() on:click=on_stop>
+                    {move || if stopped.get() { "Stopping…" } else { "Stop" }}
+                </button>
+            </Show>
+        </div>
     }
 }
 
