@@ -292,6 +292,13 @@ mod tests {
         // The GraphQL endpoint pasted for the server is taken as its address.
         let s = check_server("https://x.example/graphql", "k").unwrap();
         assert_eq!(s.base_url, "https://x.example");
+        // The address of W&B's web app gets the API's.
+        let p = check_server("https://wandb.ai", "k").unwrap_err();
+        assert_eq!(
+            p[0].message,
+            "https://wandb.ai is W&B's web app, not its API: use https://api.wandb.ai"
+        );
+        assert!(check_server("https://api.wandb.ai", "k").is_ok());
     }
 
     #[test]

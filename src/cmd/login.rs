@@ -22,16 +22,25 @@ pub async fn run(args: LoginArgs) -> anyhow::Result<()> {
         .map(normalize_base_url)
         .or_else(|| settings_base_url(&old_settings))
         .unwrap_or_else(|| DEFAULT_BASE_URL.to_owned());
+    let from = if args.host.is_some() {
+        "--host or WANDB_BASE_URL".to_owned()
+    } else {
+        format!("base_url in {}", settings.display())
+    };
+    // `wandb.ai`, with a scheme or without: the web app, not the API.
+    let with_scheme = if host.contains("://") {
+        host.clone()
+    } else {
+        format!("https://{host}")
+    };
+    if let Some(problem) = liftoff_client::url::wandb_app_problem(&with_scheme) {
+        anyhow::bail!("the server address {host:?} ({from}) {problem}");
+    }
     if liftoff_client::url::parse_url(&host).is_none() {
         let hint = if host.contains("://") {
             String::new()
         } else {
             format!(" (http://{host}?)")
-        };
-        let from = if args.host.is_some() {
-            "--host or WANDB_BASE_URL".to_owned()
-        } else {
-            format!("base_url in {}", settings.display())
         };
         anyhow::bail!(
             "the server address {host:?} ({from}) is not a URL{hint}: write it like http://127.0.0.1:8080 or https://api.wandb.ai"

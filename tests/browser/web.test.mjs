@@ -628,6 +628,10 @@ test("Recent lists projects with jobs, not every address typed; Connect refuses 
   await page.click("form button[type=submit]");
   assert.match(await page.textContent("form .field-error[role=alert]"), /without a path \(drop "\/launch\/admin\/web-q"\)/);
   assert.equal(await page.getAttribute("#base-url", "aria-invalid"), "true");
+  // W&B's web app is not its API.
+  await page.fill("#base-url", "https://wandb.ai/acme/proj");
+  await page.click("form button[type=submit]");
+  assert.equal(await page.textContent("form .field-error[role=alert]"), "https://wandb.ai is W&B's web app, not its API: use https://api.wandb.ai");
   // Nothing was changed: the app still talks to this server.
   await page.goto(`${server.url}/admin/web/jobs`);
   await page.waitForSelector('button[aria-label="Launch train"]');

@@ -285,6 +285,12 @@ async fn login_makes_its_host_the_default_as_wandb_login_does() {
         !ok && err.contains(&format!("is not a URL (http://{bare}?)")),
         "{err}"
     );
+    // So is W&B's web app address, with the API's.
+    let (ok, _, err) = as_fresh_user(&home, &["login", "--host", "https://wandb.ai", ADMIN_KEY]);
+    assert!(
+        !ok && err.contains("is W&B's web app, not its API: use https://api.wandb.ai"),
+        "{err}"
+    );
     assert!(!home.join(".netrc").exists() && !home.join(".config").exists());
     let (ok, out, err) = as_fresh_user(&home, &["login", "--host", &server.url, ADMIN_KEY]);
     assert!(ok, "{err}");

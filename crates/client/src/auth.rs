@@ -67,6 +67,11 @@ impl Credentials {
                 "the base URL {base:?} (--base-url, WANDB_BASE_URL or the last `liftoff login --host`) is not a URL: write it like http://127.0.0.1:8080 or https://api.wandb.ai"
             ));
         }
+        if let Some(problem) = crate::url::wandb_app_problem(&base) {
+            return Err(format!(
+                "the base URL {base:?} (--base-url, WANDB_BASE_URL or the last `liftoff login --host`) {problem}"
+            ));
+        }
         let key = api_key
             .map(str::to_owned)
             .or_else(|| env("WANDB_API_KEY").filter(|s| !s.is_empty()))
@@ -262,6 +267,13 @@ mod tests {
         let bad = Credentials::resolve(Some("notaurl"), Some("k"), &|_| None, &Files::default())
             .unwrap_err();
         assert!(bad.starts_with("the base URL \"notaurl\""), "{bad}");
+        // W&B's web app is not its API: said before any request, as wandb does.
+        let env = |k: &str| (k == "WANDB_BASE_URL").then(|| "https://wandb.ai/".to_owned());
+        let app = Credentials::resolve(None, Some("k"), &env, &Files::default()).unwrap_err();
+        assert_eq!(
+            app,
+            "the base URL \"https://wandb.ai\" (--base-url, WANDB_BASE_URL or the last `liftoff login --host`) is W&B's web app, not its API: use https://api.wandb.ai"
+        );
         let pasted = Credentials::resolve(
             Some("http://h:1/graphql/"),
             Some("k"),

@@ -72,6 +72,22 @@ pub fn origin_of(url: &str) -> Option<String> {
     parse_url(url).map(|u| u.origin())
 }
 
+/// Said of `https://wandb.ai` typed as a server: the address people know is
+/// W&B's web app; its API lives elsewhere (wandb refuses it the same way).
+pub const WANDB_APP: &str = "is W&B's web app, not its API: use https://api.wandb.ai";
+
+/// `wandb.ai` or one of its hosts other than the API's (`api.` anywhere in
+/// the host, as wandb's own check has it).
+fn is_wandb_app(u: &Url<'_>) -> bool {
+    let host = u.host().to_ascii_lowercase();
+    (host == "wandb.ai" || host.ends_with(".wandb.ai")) && !host.contains("api.")
+}
+
+/// The problem of a base URL that names W&B's web app instead of its API.
+pub fn wandb_app_problem(base: &str) -> Option<&'static str> {
+    parse_url(base).filter(is_wandb_app).map(|_| WANDB_APP)
+}
+
 /// What is wrong with a typed base URL, if anything: it must be an http(s)
 /// URL with a host and no path (a trailing `/` or `/graphql` is fine, as
 /// [`crate::auth::normalize_base_url`] drops them).
@@ -98,6 +114,7 @@ pub fn base_url_problem(typed: &str) -> Option<String> {
             "must be an http(s) URL like {DEFAULT_BASE_URL} or http://127.0.0.1:8080, got {:?}",
             typed.trim()
         )),
+        Some(u) if is_wandb_app(&u) => Some(format!("{} {WANDB_APP}", u.origin())),
         Some(u) if u.path.len() > 1 || base.contains(['?', '#']) => Some(format!(
             "must be the server's base URL, without a path (drop {:?})",
             &base[u.origin().len()..]
@@ -188,6 +205,20 @@ mod tests {
                 "{bad}"
             );
         }
+        // W&B's web app is not its API, page address or not.
+        for (app, origin) in [
+            ("https://wandb.ai", "https://wandb.ai"),
+            ("https://WWW.wandb.ai/", "https://WWW.wandb.ai"),
+            ("https://wandb.ai/acme/proj", "https://wandb.ai"),
+        ] {
+            assert_eq!(
+                base_url_problem(app).unwrap(),
+                format!("{origin} is W&B's web app, not its API: use https://api.wandb.ai")
+            );
+        }
+        assert_eq!(wandb_app_problem("https://api.wandb.ai"), None);
+        assert_eq!(wandb_app_problem("http://127.0.0.1:8080"), None);
+        assert_eq!(wandb_app_problem("https://notwandb.ai"), None);
         // A port that is digits yet no port is named as such.
         assert_eq!(
             base_url_problem("http://127.0.0.1:99999").unwrap(),
