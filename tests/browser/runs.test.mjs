@@ -131,6 +131,22 @@ test("a job that uses the wandb SDK shows its charts, summary, config and consol
   await page.waitForSelector("figure.chart:has(figcaption:has-text('loss')) path.line[d^='M']", { timeout: 20_000 });
   await page.waitForSelector("figure.chart:has(figcaption:has-text('acc')) path.line[d^='M']");
   assert.match(await page.textContent("figure.chart:has(figcaption:has-text('loss')) .last"), /0\.03/);
+  // Pointing at a chart shows the nearest point's value; so do the keys.
+  const loss = "figure.chart:has(figcaption:has-text('loss'))";
+  const box = await page.locator(`${loss} svg`).boundingBox();
+  await page.mouse.move(box.x + box.width - 4, box.y + box.height / 2);
+  await page.waitForSelector(`${loss} line.guide`, { state: "attached" });
+  assert.equal(await page.textContent(`${loss} .last`), "step 30: 0.0333");
+  await page.mouse.move(box.x + box.width / 2, box.y - 60);
+  await page.waitForSelector(`${loss} line.guide`, { state: "detached" });
+  await page.focus(`${loss} svg`);
+  await page.keyboard.press("Home");
+  assert.equal(await page.textContent(`${loss} .last`), "step 1: 1");
+  await page.keyboard.press("ArrowRight");
+  assert.equal(await page.textContent(`${loss} .last`), "step 2: 0.5");
+  await page.keyboard.press("Escape");
+  assert.equal(await page.textContent(`${loss} .last`), "0.0333");
+  await page.$eval(`${loss} svg`, (e) => e.blur());
   // "hello": "world" is not a number: no chart, but the summary has it
   const summary = await page.textContent("section[aria-labelledby=summary-h]");
   assert.match(summary, /hello\s*world/);

@@ -1,7 +1,8 @@
-//! A line chart of one metric, drawn as SVG (no chart library).
+//! A line chart of one metric, drawn as SVG (no chart library). Pointing
+//! at it, or the arrow keys once it has the focus, show a point's value.
 
 use leptos::prelude::*;
-use liftoff_client::view::chart::{Plot, XAxis, series};
+use liftoff_client::view::chart::{Plot, XAxis, point_text, series};
 use serde_json::{Map, Value};
 
 const W: f64 = 420.0;
@@ -18,6 +19,43 @@ pub fn LineChart(
         let axis = x.get();
         rows.with(|r| Plot::new(&series(r, &key, axis), axis, W, H))
     });
+    // The point shown (an index into the plot's points), if any.
+    let hover = RwSignal::new(None::<usize>);
+    let svg = NodeRef::<leptos::svg::Svg>::new();
+    let on_move = move |ev: leptos::ev::MouseEvent| {
+        let Some(el) = svg.get_untracked() else {
+            return;
+        };
+        // From the svg's own box: offsetX would be the line's or a label's
+        // when the pointer is over one.
+        let bounds = el.get_bounding_client_rect();
+        let width = bounds.width();
+        if width > 0.0 {
+            let px = (f64::from(ev.client_x()) - bounds.left()) * W / width;
+            hover.set(plot.with_untracked(|p| p.nearest(px)));
+        }
+    };
+    let on_key = move |ev: leptos::ev::KeyboardEvent| {
+        let count = plot.with_untracked(|p| p.points.len());
+        let last = count.checked_sub(1);
+        let at = hover.get_untracked().filter(|i| *i < count);
+        let next = match ev.key().as_str() {
+            "ArrowLeft" => at.map_or(last, |i| Some(i.saturating_sub(1))),
+            "ArrowRight" => at.map_or(last, |i| Some((i + 1).min(count - 1))),
+            "Home" => (count > 0).then_some(0),
+            "End" => last,
+            "Escape" => None,
+            _ => return,
+        };
+        ev.prevent_default();
+        hover.set(next);
+    };
+    let shown = move || {
+        hover.get().and_then(|i| {
+            plot.with(|p| p.points.get(i).copied())
+                .map(|q| (q, x.get()))
+        })
+    };
     let title_id = format!(
         "chart-{}",
         metric.replace(|c: char| !c.is_ascii_alphanumeric(), "-")
@@ -26,9 +64,14 @@ pub fn LineChart(
         <figure class="chart">
             <figcaption id=title_id.clone()>
                 <span>{metric.clone()}</span>
-                <span class="last">{move || plot.with(|p| p.last.map(|l| liftoff_client::view::chart::value_text(&Value::from(l.2))))}</span>
+                <span class="last" aria-live="polite">{move || match shown() {
+                    Some((q, axis)) => Some(point_text(&q, axis)),
+                    None => plot.with(|p| p.last.map(|l| liftoff_client::view::chart::value_text(&Value::from(l.2)))),
+                }}</span>
             </figcaption>
-            <svg viewBox=format!("0 0 {W} {H}") role="img" aria-labelledby=title_id>
+            <svg viewBox=format!("0 0 {W} {H}") role="img" aria-labelledby=title_id tabindex="0"
+                node_ref=svg on:mousemove=on_move on:mouseleave=move |_| hover.set(None)
+                on:keydown=on_key on:blur=move |_| hover.set(None)>
                 {move || plot.with(|p| {
                     let (l, t, r, b) = p.area;
                     let grid = p.y_ticks.iter().map(|tick| view! {
@@ -50,6 +93,13 @@ pub fn LineChart(
                         <path class="line" d=p.path.clone() />
                         {dot}
                         {empty}
+                    }
+                })}
+                {move || shown().map(|(q, _)| {
+                    let (_, t, _, b) = plot.with(|p| p.area);
+                    view! {
+                        <line class="guide" x1=q.px y1=t x2=q.px y2=b />
+                        <circle class="dot hover" cx=q.px cy=q.py r="4" />
                     }
                 })}
             </svg>

@@ -51,6 +51,24 @@ pub struct Tick {
     pub label: String,
 }
 
+/// A plotted point: where it is drawn (pixels) and its values.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Point {
+    pub px: f64,
+    pub py: f64,
+    pub x: f64,
+    pub y: f64,
+}
+
+/// A point as the chart's hover label says it: `step 12: 0.345`.
+pub fn point_text(p: &Point, axis: XAxis) -> String {
+    let at = match axis {
+        XAxis::Step => value_text(&Value::from(p.x)),
+        XAxis::Time => seconds(p.x),
+    };
+    format!("{} {at}: {}", axis.label(), value_text(&Value::from(p.y)))
+}
+
 /// A chart's geometry in a `width` x `height` box.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Plot {
@@ -64,6 +82,8 @@ pub struct Plot {
     pub y_ticks: Vec<Tick>,
     /// The last point, in pixels, and its value (the chart's headline).
     pub last: Option<(f64, f64, f64)>,
+    /// Every point, in x order (what hovering reads).
+    pub points: Vec<Point>,
 }
 
 const LEFT: f64 = 52.0;
@@ -126,6 +146,30 @@ impl Plot {
                 .map(|(v, label)| Tick { at: sy(*v), label })
                 .collect(),
             last: points.last().map(|(px, py)| (sx(*px), sy(*py), *py)),
+            points: points
+                .iter()
+                .map(|&(x, y)| Point {
+                    px: sx(x),
+                    py: sy(y),
+                    x,
+                    y,
+                })
+                .collect(),
+        }
+    }
+
+    /// The index of the point drawn nearest to `px` across.
+    pub fn nearest(&self, px: f64) -> Option<usize> {
+        let i = self.points.partition_point(|p| p.px < px);
+        let before = i.checked_sub(1);
+        let after = (i < self.points.len()).then_some(i);
+        match (before, after) {
+            (Some(b), Some(a)) => Some(if px - self.points[b].px <= self.points[a].px - px {
+                b
+            } else {
+                a
+            }),
+            (b, a) => b.or(a),
         }
     }
 }
@@ -318,5 +362,29 @@ mod tests {
         let one = Plot::new(&[(5.0, 2.0)], XAxis::Step, 300.0, 150.0);
         assert!(one.path.starts_with('M'));
         assert_eq!(Plot::new(&[], XAxis::Time, 300.0, 150.0).path, "");
+    }
+
+    #[test]
+    fn hovering_finds_the_nearest_point() {
+        let p = Plot::new(
+            &[(0.0, 1.0), (4.0, 0.5), (10.0, 0.25)],
+            XAxis::Step,
+            300.0,
+            150.0,
+        );
+        let xs: Vec<f64> = p.points.iter().map(|q| q.px).collect();
+        assert_eq!(xs, vec![52.0, 146.4, 288.0]);
+        assert_eq!(p.nearest(0.0), Some(0));
+        assert_eq!(p.nearest(99.0), Some(0));
+        assert_eq!(p.nearest(100.0), Some(1));
+        assert_eq!(p.nearest(146.4), Some(1));
+        assert_eq!(p.nearest(1000.0), Some(2));
+        assert_eq!(
+            Plot::new(&[], XAxis::Step, 300.0, 150.0).nearest(10.0),
+            None
+        );
+        assert_eq!(point_text(&p.points[1], XAxis::Step), "step 4: 0.5");
+        let t = Plot::new(&[(65.0, 0.123456)], XAxis::Time, 300.0, 150.0);
+        assert_eq!(point_text(&t.points[0], XAxis::Time), "time 1m5s: 0.1235");
     }
 }
