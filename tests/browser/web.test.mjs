@@ -194,14 +194,21 @@ test("the Config tab shows a saved config at once, and the next edit starts from
   await page.click(".tab-panel button:has-text('Edit')");
   await page.fill("#queue-config", '{"note": "{{who}}"}');
   await page.waitForSelector("#var-who-type");
+  await page.fill("#var-who-description", "who runs it");
   await page.click(".tab-panel button[type=submit]");
   await page.waitForSelector(".toast:has-text('Queue saved.')");
   await page.waitForSelector(".tab-panel pre.code:has-text('{{who}}')");
   await page.waitForSelector("table.variables code:has-text('{{who}}')");
-  // The variable's schema in words, not as JSON.
+  // The variable's schema in words, not as JSON, and its description.
   assert.match(await page.textContent("table.variables tbody td:nth-child(2)"), /^string/);
   assert.doesNotMatch(await page.textContent("table.variables tbody"), /[{}"]type/);
+  assert.equal(await page.textContent("table.variables tbody td:nth-child(3)"), "who runs it");
+  // Shown as YAML, it is edited as YAML.
+  await page.click(".tab-panel .segmented button:has-text('YAML')");
+  await page.waitForSelector(`.tab-panel pre.code:text-is('note: "{{who}}"')`);
   await page.click(".tab-panel button:has-text('Edit')");
+  assert.equal(await page.inputValue("#queue-config"), 'note: "{{who}}"\n');
+  await page.click(".tab-panel .segmented button:has-text('JSON')");
   assert.deepEqual(JSON.parse(await page.inputValue("#queue-config")), { note: "{{who}}" });
   await page.fill("#queue-config", "{}");
   await page.click(".tab-panel button[type=submit]");

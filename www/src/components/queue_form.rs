@@ -37,6 +37,23 @@ fn messages(problems: &[Problem], path: &str) -> Option<String> {
     })
 }
 
+/// JSON or YAML: two buttons, the current one pressed.
+#[component]
+pub fn FormatSwitch(
+    #[prop(into)] current: Signal<ConfigFormat>,
+    on_pick: Callback<ConfigFormat>,
+) -> impl IntoView {
+    view! {
+        <div class="segmented" role="group" aria-label="Configuration language">
+            {[ConfigFormat::Json, ConfigFormat::Yaml].into_iter().map(|f| view! {
+                <button type="button" class:selected=move || current.get() == f
+                    aria-pressed=move || (current.get() == f).to_string()
+                    on:click=move |_| on_pick.run(f)>{f.label()}</button>
+            }).collect_view()}
+        </div>
+    }
+}
+
 #[component]
 pub fn QueueForm(
     /// The entities a new queue may go to; one fixed entity when editing.
@@ -184,13 +201,7 @@ pub fn QueueForm(
             <div class="field">
                 <div class="label-row">
                     <label for="queue-config">"Configuration"</label>
-                    <div class="segmented" role="group" aria-label="Configuration language">
-                        {[ConfigFormat::Json, ConfigFormat::Yaml].into_iter().map(|f| view! {
-                            <button type="button" class:selected=move || format.get() == f
-                                aria-pressed=move || (format.get() == f).to_string()
-                                on:click=move |_| switch_format(f)>{f.label()}</button>
-                        }).collect_view()}
-                    </div>
+                    <FormatSwitch current=format on_pick=Callback::new(switch_format)/>
                 </div>
                 <textarea id="queue-config" class="mono" rows="8" spellcheck="false"
                     placeholder=move || example(resource.get())

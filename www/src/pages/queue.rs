@@ -28,7 +28,7 @@ use crate::components::copy::CopyCommand;
 use crate::components::feedback::{Empty, ErrorView, Loading, RequireServer};
 use crate::components::focus_soon;
 use crate::components::html_rows::HtmlRows;
-use crate::components::queue_form::QueueForm;
+use crate::components::queue_form::{FormatSwitch, QueueForm};
 use crate::components::status::{LivenessBadge, tone};
 use crate::components::table::DataTable;
 use crate::components::tabs::Tabs;
@@ -1060,6 +1060,8 @@ fn ConfigTab(detail: RwSignal<Option<QueueDetail>>, refresh: Callback<()>) -> im
     // The read-only view follows the queue as loaded, so a save shows as
     // soon as the queue is read again.
     let queue = Memo::new(move |_| detail.with(|d| d.as_ref().map(|d| d.queue.clone())));
+    // The language the config is shown in (and an edit starts in).
+    let shown_as = RwSignal::new(ConfigFormat::Json);
     let cancel = Callback::new(move |()| {
         draft.set(None);
         failure.set(None);
@@ -1080,7 +1082,8 @@ fn ConfigTab(detail: RwSignal<Option<QueueDetail>>, refresh: Callback<()>) -> im
         let Some(q) = queue.get() else {
             return view! { <Loading/> }.into_any();
         };
-        let shown = print_config(&queue_config(&q), ConfigFormat::Json);
+        let language = shown_as.get();
+        let shown = print_config(&queue_config(&q), language);
         let vars = q.template_variables().to_vec();
         let allowed = session
             .info()
@@ -1095,7 +1098,7 @@ fn ConfigTab(detail: RwSignal<Option<QueueDetail>>, refresh: Callback<()>) -> im
             resource: q.resource(),
             prioritization: q.prioritization_mode,
             config_text: shown.clone(),
-            format: ConfigFormat::Json,
+            format: language,
             tiles: vars.iter().map(VariableTile::from_variable).collect(),
         };
         let edit = move |_| {
@@ -1108,7 +1111,10 @@ fn ConfigTab(detail: RwSignal<Option<QueueDetail>>, refresh: Callback<()>) -> im
                     <dt>"Resource"</dt><dd>{resource}</dd>
                     <dt>"Prioritization"</dt><dd>{if prioritized { "on: by priority, then first in, first out" } else { "off: first in, first out" }}</dd>
                 </dl>
-                <h3>"Configuration"</h3>
+                <div class="label-row">
+                    <h3>"Configuration"</h3>
+                    <FormatSwitch current=shown_as on_pick=Callback::new(move |f| shown_as.set(f))/>
+                </div>
                 {if shown.is_empty() {
                     view! { <p class="muted">"None: jobs run with the resource's defaults."</p> }.into_any()
                 } else {
@@ -1118,11 +1124,14 @@ fn ConfigTab(detail: RwSignal<Option<QueueDetail>>, refresh: Callback<()>) -> im
                 {if vars.is_empty() {
                     view! { <p class="muted">"None."</p> }.into_any()
                 } else {
-                    let rows: Vec<(String, String)> = vars.iter().map(|v| (format!("{{{{{}}}}}", v.name), v.schema().summary())).collect();
+                    let rows: Vec<(String, String, String)> = vars.iter().map(|v| {
+                        let schema = v.schema();
+                        (format!("{{{{{}}}}}", v.name), schema.summary(), schema.description.clone().unwrap_or_default())
+                    }).collect();
                     view! {
-                        <DataTable class="variables" caption="Template variables" columns=vec![("Name", false), ("Values", false)]>
-                            <tbody>{rows.into_iter().map(|(name, schema)| view! {
-                                <tr><td><code>{name}</code></td><td>{schema}</td></tr>
+                        <DataTable class="variables" caption="Template variables" columns=vec![("Name", false), ("Values", false), ("Description", false)]>
+                            <tbody>{rows.into_iter().map(|(name, schema, about)| view! {
+                                <tr><td><code>{name}</code></td><td>{schema}</td><td>{about}</td></tr>
                             }).collect_view()}</tbody>
                         </DataTable>
                     }.into_any()
