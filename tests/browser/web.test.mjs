@@ -249,6 +249,21 @@ test("launch drawer: invalid input is shown next to its field and nothing is sen
   assert.equal(await page.inputValue("#config-optimizer"), "sgd");
   // The destination is one of the viewer's entities, not free text.
   assert.deepEqual(await page.$$eval("#launch-entity option", (os) => os.map((o) => o.value)), ["admin"]);
+  await page.fill("#launch-project", "elsewhere");
+  await page.keyboard.press("Escape");
+  await page.waitForSelector(".drawer", { state: "detached" });
+  // Opened again for the same job, it goes on from what was typed.
+  await page.click('button[aria-label="Launch train"]');
+  await page.waitForSelector("[data-testid=draft-note]:has-text('Going on from what you typed before')", { timeout: 20_000 });
+  assert.equal(await page.inputValue("#config-steps"), "4");
+  assert.equal(await page.inputValue("#config-optimizer"), "sgd");
+  assert.equal(await page.inputValue("#launch-project"), "elsewhere");
+  // "Start over": the blank form, the focus on its first field.
+  await page.click("[data-testid=draft-note] button:has-text('Start over')");
+  await page.waitForSelector("[data-testid=draft-note]", { state: "detached" });
+  assert.equal(await page.inputValue("#config-steps"), "");
+  assert.equal(await page.inputValue("#launch-project"), "web");
+  await page.waitForFunction(() => document.activeElement?.id === "launch-version");
   await page.keyboard.press("Escape");
   await page.goto(`${server.url}/launch/admin/web-q`);
   await page.waitForSelector("text=No items yet.");

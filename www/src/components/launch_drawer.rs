@@ -39,12 +39,34 @@ pub fn LaunchDrawer(open: RwSignal<bool>, target: RwSignal<Option<LaunchTarget>>
                 .map_or_else(|| "Launch".to_owned(), |t| format!("Launch {}", t.job))
         })
     });
+    // What was typed for a job, kept when the drawer closes without
+    // launching (Escape, the backdrop, ×): opened again for the same job,
+    // the form goes on from there.
+    let kept = StoredValue::new(None::<(LaunchTarget, LaunchDraft)>);
     view! {
         <Drawer open=open title=title>
-            {move || target.get().map(|t| view! { <LaunchPanel target=t open=open/> })}
+            {move || target.get().map(|t| view! { <LaunchPanel target=t open=open kept=kept/> })}
         </Drawer>
     }
 }
+
+/// The Launch form's inputs as typed.
+#[derive(Clone, Debug, PartialEq)]
+struct LaunchDraft {
+    version: String,
+    texts: Vec<(String, String)>,
+    json_text: String,
+    use_json: bool,
+    queue_key: String,
+    /// The queue was picked by the user (not moved off one that cannot run the job).
+    queue_picked: bool,
+    priority: String,
+    vars: Vec<(String, String)>,
+    entity: String,
+    project: String,
+}
+
+type Kept = StoredValue<Option<(LaunchTarget, LaunchDraft)>>;
 
 /// Everything the form needs before it can show.
 #[derive(Clone, Debug, PartialEq)]
@@ -63,7 +85,7 @@ struct Loaded {
 }
 
 #[component]
-fn LaunchPanel(target: LaunchTarget, open: RwSignal<bool>) -> impl IntoView {
+fn LaunchPanel(target: LaunchTarget, open: RwSignal<bool>, kept: Kept) -> impl IntoView {
     let session = use_session();
     let t = target.clone();
     let loaded = Load::new(move || {
@@ -115,13 +137,19 @@ fn LaunchPanel(target: LaunchTarget, open: RwSignal<bool>) -> impl IntoView {
                 .into_any()
         }
         Some(Ok(l)) => {
-            view! { <LaunchFormView target=target.clone() loaded=l open=open/> }.into_any()
+            view! { <LaunchFormView target=target.clone() loaded=l open=open kept=kept/> }
+                .into_any()
         }
     }
 }
 
 #[component]
-fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) -> impl IntoView {
+fn LaunchFormView(
+    target: LaunchTarget,
+    loaded: Loaded,
+    open: RwSignal<bool>,
+    kept: Kept,
+) -> impl IntoView {
     let session = use_session();
     let toasts = use_toasts();
     let Loaded {
@@ -137,7 +165,42 @@ fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) ->
     let queues = StoredValue::new(queues);
     let runs = StoredValue::new(runs);
 
-    let version = RwSignal::new(target.version.clone().unwrap_or_else(|| "latest".into()));
+    // A blank form: the target's version, a queue an agent polls (else the
+    // first), the job's entity when the viewer may run there (else their own).
+    let blank = {
+        let target = target.clone();
+        let queue_key = queues.with_value(|q| {
+            q.iter()
+                .map(QueueChoice::key)
+                .find(|k| active.contains(k))
+                .or_else(|| q.first().map(QueueChoice::key))
+                .unwrap_or_default()
+        });
+        let entity = if entities.contains(&target.entity) {
+            target.entity.clone()
+        } else {
+            entities.first().cloned().unwrap_or_default()
+        };
+        move || LaunchDraft {
+            version: target.version.clone().unwrap_or_else(|| "latest".into()),
+            texts: vec![],
+            json_text: String::new(),
+            use_json: false,
+            queue_key: queue_key.clone(),
+            queue_picked: false,
+            priority: String::new(),
+            vars: vec![],
+            entity: entity.clone(),
+            project: target.project.clone(),
+        }
+    };
+    let start = kept
+        .get_value()
+        .filter(|(t, _)| *t == target)
+        .map(|(_, d)| d)
+        .unwrap_or_else(&blank);
+    let resumed = RwSignal::new(start != blank());
+    let version = RwSignal::new(start.version.clone());
     // The schema of the chosen version: from Liftoff's job read, else W&B's artifact read.
     let (entity0, project0, name0) = (
         target.entity.clone(),
@@ -196,28 +259,16 @@ fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) ->
         job_path.with_value(|path| q.refusal(path, &spec))
     };
 
-    let texts = RwSignal::new(Vec::<(String, String)>::new());
-    let json_text = RwSignal::new(String::new());
-    let use_json = RwSignal::new(false);
-    // A queue an agent polls, else the first.
-    let queue_key = RwSignal::new(queues.with_value(|q| {
-        q.iter()
-            .map(QueueChoice::key)
-            .find(|k| active.contains(k))
-            .or_else(|| q.first().map(QueueChoice::key))
-            .unwrap_or_default()
-    }));
-    let priority = RwSignal::new(String::new());
-    let vars = RwSignal::new(Vec::<(String, String)>::new());
-    // The job's entity when the viewer may run there, else their own.
-    let dest_entity = RwSignal::new(if entities.contains(&target.entity) {
-        target.entity.clone()
-    } else {
-        entities.first().cloned().unwrap_or_default()
-    });
+    let texts = RwSignal::new(start.texts);
+    let json_text = RwSignal::new(start.json_text);
+    let use_json = RwSignal::new(start.use_json);
+    let queue_key = RwSignal::new(start.queue_key);
+    let priority = RwSignal::new(start.priority);
+    let vars = RwSignal::new(start.vars);
+    let dest_entity = RwSignal::new(start.entity);
     let entity_options: Vec<(String, String)> =
         entities.iter().map(|e| (e.clone(), e.clone())).collect();
-    let dest_project = RwSignal::new(target.project.clone());
+    let dest_project = RwSignal::new(start.project);
     let problems = RwSignal::new(Vec::<Problem>::new());
     let busy = RwSignal::new(false);
     let failure = RwSignal::new(None::<liftoff_client::Error>);
@@ -228,7 +279,40 @@ fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) ->
     });
     // Once the job is read: the first choice moves off a queue that cannot
     // run it, to one that can (an active one first), until the user picks.
-    let queue_picked = RwSignal::new(false);
+    let queue_picked = RwSignal::new(start.queue_picked);
+    let draft_now = move || LaunchDraft {
+        version: version.get(),
+        texts: texts.get(),
+        json_text: json_text.get(),
+        use_json: use_json.get(),
+        queue_key: queue_key.get(),
+        queue_picked: queue_picked.get(),
+        priority: priority.get(),
+        vars: vars.get(),
+        entity: dest_entity.get(),
+        project: dest_project.get(),
+    };
+    {
+        let target = target.clone();
+        Effect::new(move |_| kept.set_value(Some((target.clone(), draft_now()))));
+    }
+    // "Start over": every input back to the blank form's.
+    let start_over = Callback::new(move |()| {
+        let d = blank();
+        version.set(d.version);
+        texts.set(d.texts);
+        json_text.set(d.json_text);
+        use_json.set(d.use_json);
+        queue_key.set(d.queue_key);
+        queue_picked.set(d.queue_picked);
+        priority.set(d.priority);
+        vars.set(d.vars);
+        dest_entity.set(d.entity);
+        dest_project.set(d.project);
+        problems.set(vec![]);
+        resumed.set(false);
+        crate::components::focus_soon("launch-version");
+    });
     let active = StoredValue::new(active);
     Effect::new(move |_| {
         let Some(current) = chosen_queue.get() else {
@@ -333,6 +417,7 @@ fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) ->
             let push = loads::push_of(&request);
             match client.call(push).await {
                 Ok(pushed) => {
+                    kept.set_value(None);
                     let job = request.spec.job.clone().unwrap_or_default();
                     toasts.show(
                         format!(
@@ -422,6 +507,11 @@ fn LaunchFormView(target: LaunchTarget, loaded: Loaded, open: RwSignal<bool>) ->
 
     view! {
         <form class="form launch-form" on:submit=launch novalidate>
+            <Show when=move || resumed.get()>
+                <p class="draft-note" data-testid="draft-note">"Going on from what you typed before. "
+                    <button type="button" class="link" on:click=move |_| start_over.run(())>"Start over"</button>
+                </p>
+            </Show>
             <div class="field">
                 <label for="launch-version">"Job version"</label>
                 <select id="launch-version" on:change=move |ev| version.set(event_target_value(&ev))>
