@@ -200,6 +200,8 @@ test("a run stopped from its run page ends killed and its job is terminated", { 
   assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), "Stopping…", "the focus stayed on Stop");
   await page.waitForSelector("text=Asked the run to stop.");
   await page.waitForSelector('h1 [data-state="killed"]', { timeout: 60_000 });
+  // Its exit code is the stop's, and the header says so.
+  assert.match(await page.textContent(".meta-line"), /stopped on request/);
   const ticks = (agent.log().match(/tick \d+/g) || []).length;
   await page.waitForTimeout(2_000);
   assert.equal((agent.log().match(/tick \d+/g) || []).length, ticks, "the job printed nothing after it was killed");

@@ -42,8 +42,9 @@ async function openDrawer() {
   await page.waitForSelector("#config-lr", { timeout: 20_000 });
 }
 
-/** Launch with these form inputs; resolves to the new item's id (from the toast link). */
-async function launchWith(inputs) {
+/** Launch with these form inputs; resolves to the new item's id (from the
+ * toast link). `follow`: go there by the toast's link, which closes it. */
+async function launchWith(inputs, { follow = false } = {}) {
   await openDrawer();
   for (const [selector, value] of Object.entries(inputs)) {
     const tag = await page.$eval(selector, (e) => e.tagName);
@@ -53,7 +54,13 @@ async function launchWith(inputs) {
   await page.click(".drawer button[type=submit]");
   const link = await page.waitForSelector(".toast a", { timeout: 20_000 });
   const href = await link.getAttribute("href");
-  await page.click(".toast .close");
+  if (follow) {
+    await link.click();
+    await page.waitForURL((u) => `${u.pathname}${u.search}` === href);
+    await page.waitForSelector(".toast", { state: "detached" });
+  } else {
+    await page.click(".toast .close");
+  }
   return { href, item: new URL(href, server.url).searchParams.get("item") };
 }
 
@@ -82,19 +89,26 @@ test("connect: a dead server and a wrong key say so plainly; the right key shows
   await page.goto(`${server.url}/connect`);
   assert.equal(await page.inputValue("#base-url"), server.url, "the base URL defaults to the serving origin");
 
-  await page.fill("#base-url", "http://127.0.0.1:9");
+  // No key: said once, and gone as soon as one is typed.
+  await page.click("button[type=submit]");
+  await page.waitForSelector(".field-error:has-text('Enter an API key')");
   await page.fill("#api-key", ADMIN_KEY);
+  await page.waitForSelector(".field-error:has-text('Enter an API key')", { state: "detached" });
+
+  await page.fill("#base-url", "http://127.0.0.1:9");
   await page.click("button[type=submit]");
   await page.waitForSelector(".error-box");
   assert.match(await page.textContent(".error-box"), /Cannot reach http:\/\/127\.0\.0\.1:9\/graphql: is the server running/);
-  await page.click("text=Forget this key");
+  // The key was not the problem, and nothing was saved: nothing to forget.
+  assert.equal(await page.$("text=Forget this key"), null);
 
   await page.fill("#base-url", server.url);
   await page.fill("#api-key", "f".repeat(40));
   await page.click("button[type=submit]");
-  await page.waitForSelector(".error-box");
-  assert.match(await page.textContent(".error-box"), /refused this API key/);
-  await page.click("text=Forget this key");
+  await page.waitForSelector(".error-box:has-text('refused this API key')");
+  // `liftoff server` in the message is shown as code, not with backticks.
+  assert.equal(await page.textContent(".error-box code"), "liftoff server");
+  assert.doesNotMatch(await page.textContent(".error-box"), /`/);
 
   await page.fill("#api-key", ADMIN_KEY);
   await page.click("button[type=submit]");
@@ -105,6 +119,14 @@ test("connect: a dead server and a wrong key say so plainly; the right key shows
   // The key survives a reload (localStorage) until forgotten.
   await page.reload();
   await page.waitForSelector("[data-testid=connected]");
+  // A switch to a server that does not answer changes nothing.
+  await page.fill("#base-url", "http://127.0.0.1:9");
+  await page.click("button[type=submit]");
+  await page.waitForSelector(".error-box:has-text('Cannot reach')");
+  assert.equal(await page.textContent("[data-testid=still-connected]"), `Nothing was changed: still connected to ${server.url} as admin.`);
+  await page.click("header a:has-text('Launch')");
+  await page.waitForSelector("main h1:has-text('Launch')");
+  assert.equal(await page.locator("main .error-box").count(), 0);
 });
 
 test("create queue: bad configuration is refused with a message, nothing is created", async () => {
@@ -289,8 +311,7 @@ test("drawers work from the keyboard: focus goes in, stays in, and comes back", 
 test("a launched item waits Idle without an agent, then goes Queued -> Running -> Finished", async () => {
   // The first item keeps the agent busy, so the second visibly waits in line.
   const first = await launchWith({ "#config-steps": "12", "#config-pause": "0.4", "#launch-priority": "high" });
-  const second = await launchWith({ "#config-lr": "0.05", "#config-optimizer": "sgd" });
-  await page.goto(`${server.url}${second.href}`);
+  const second = await launchWith({ "#config-lr": "0.05", "#config-optimizer": "sgd" }, { follow: true });
   await page.waitForSelector(`tbody[data-item="${second.item}"].highlight`);
   assert.equal(await statusOf(second.item), "Idle");
   // A waiting item's priority is a button that becomes a select.
@@ -602,7 +623,7 @@ test("through `liftoff server --upstream`, the same app works on another server'
     await other.click("button[type=submit]");
     await other.waitForSelector(".error-box");
     assert.match(await other.textContent(".error-box"), /refused this API key/, "the upstream judges the key");
-    await other.click("text=Forget this key");
+    assert.equal(await other.evaluate(() => localStorage.getItem("liftoff.apiKey")), null, "a refused key is not kept");
     await other.fill("#api-key", ADMIN_KEY);
     await other.click("button[type=submit]");
     await other.waitForSelector("[data-testid=connected]");

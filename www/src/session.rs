@@ -117,6 +117,11 @@ impl Session {
         self.info().map(|i| i.caps).unwrap_or_default()
     }
 
+    /// Ask a server who this key is, without using it yet.
+    pub async fn check(base_url: &str, api_key: &str) -> Result<ServerInfo, Error> {
+        load(Credentials::new(base_url, api_key.trim())).await
+    }
+
     /// Use a connection (saved once the server accepts its key).
     pub fn connect(&self, base_url: &str, api_key: &str) {
         self.creds

@@ -90,7 +90,7 @@ impl Field {
     pub fn hint(&self) -> String {
         let kind = match &self.kind {
             FieldKind::Choice(_) => return String::new(),
-            FieldKind::Text => "text",
+            FieldKind::Text => "string",
             FieldKind::Integer => "integer",
             FieldKind::Number => "number",
             FieldKind::Boolean => return String::new(),

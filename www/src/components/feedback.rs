@@ -26,7 +26,10 @@ pub fn ErrorView(
     let not_found = matches!(error, Error::NotFound { .. });
     view! {
         <div class="error-box" role="alert">
-            <p>{explain(&error)}</p>
+            <p>{liftoff_client::view::code_spans(&explain(&error)).into_iter().map(|(code, text)| {
+                let text = text.to_owned();
+                if code { view! { <code>{text}</code> }.into_any() } else { text.into_any() }
+            }).collect_view()}</p>
             {if not_found {
                 view! { <a class="btn" href="/launch">"Go to Launch"</a> }.into_any()
             } else {

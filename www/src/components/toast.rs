@@ -54,7 +54,13 @@ pub fn ToastHost() -> impl IntoView {
             <For each=move || list.get() key=|t| t.id let:t>
                 <div class="toast">
                     <span>{t.text.clone()}</span>
-                    {t.link.clone().map(|(href, label)| view! { <a href=href>{label}</a> })}
+                    // Followed, the link has done its work: the toast goes
+                    // (after the router has read the click).
+                    {t.link.clone().map(|(href, label)| view! {
+                        <a href=href on:click=move |_| request_animation_frame(move || {
+                            list.update(|l| l.retain(|x| x.id != t.id));
+                        })>{label}</a>
+                    })}
                     <button class="close" aria-label="Dismiss"
                         on:click=move |_| list.update(|l| l.retain(|x| x.id != t.id))>"×"</button>
                 </div>

@@ -2,10 +2,11 @@
 //! browser's localStorage until you forget it); who you are there.
 
 use leptos::prelude::*;
+use leptos::task::spawn_local;
 use liftoff_client::url::base_url_problem;
 
 use crate::components::feedback::{ErrorView, Loading};
-use crate::session::use_session;
+use crate::session::{Session, use_session};
 
 #[component]
 pub fn ConnectPage() -> impl IntoView {
@@ -15,9 +16,16 @@ pub fn ConnectPage() -> impl IntoView {
     let show_key = RwSignal::new(false);
     let missing_key = RwSignal::new(false);
     let bad_base = RwSignal::new(None::<String>);
+    let trying = RwSignal::new(false);
+    // A server that did not take the key (or did not answer): nothing is
+    // switched, and the connection in use, if any, stays.
+    let refused = RwSignal::new(None::<liftoff_client::Error>);
     // Connect with what the form says now (Connect, and Try again after
-    // the base URL was corrected).
+    // the base URL was corrected): checked first, used once it works.
     let connect = move || {
+        if trying.get_untracked() {
+            return;
+        }
         bad_base.set(base_url_problem(&base.get_untracked()));
         if bad_base.with_untracked(Option::is_some) {
             return;
@@ -25,34 +33,73 @@ pub fn ConnectPage() -> impl IntoView {
         // A blank key keeps the saved one (to change only the base URL).
         let typed = key.get_untracked();
         let saved = session.creds.get_untracked().map(|c| c.api_key);
-        match (typed.trim().is_empty(), saved) {
-            (false, _) => session.connect(&base.get_untracked(), &typed),
-            (true, Some(saved)) => session.connect(&base.get_untracked(), &saved),
+        let api_key = match (typed.trim().is_empty(), saved) {
+            (false, _) => typed,
+            (true, Some(saved)) => saved,
             (true, None) => {
                 missing_key.set(true);
                 return;
             }
-        }
+        };
         missing_key.set(false);
-        key.set(String::new());
+        let base_url = base.get_untracked();
+        trying.set(true);
+        refused.set(None);
+        spawn_local(async move {
+            let checked = Session::check(&base_url, &api_key).await;
+            trying.try_set(false);
+            match checked {
+                Ok(_) => {
+                    session.connect(&base_url, &api_key);
+                    key.try_set(String::new());
+                }
+                Err(e) => {
+                    refused.try_set(Some(e));
+                }
+            }
+        });
     };
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         connect();
     };
-    let status = move || match (session.creds.get(), session.server.get()) {
-        (None, _) => {
+    let forget_if_refused =
+        move |e: &liftoff_client::Error| {
+            matches!(e, liftoff_client::Error::Unauthorized { .. }).then(|| view! {
+            <button class="btn" on:click=move |_| session.forget()>"Forget this key"</button>
+        })
+        };
+    let refusal = move |e: liftoff_client::Error| {
+        let still = session.info().map(|i| {
+            format!(
+                "Nothing was changed: still connected to {} as {}.",
+                i.base_url, i.viewer.username
+            )
+        });
+        view! {
+            <ErrorView error=e retry=Callback::new(move |()| connect())/>
+            {still.map(|s| view! { <p class="muted" data-testid="still-connected">{s}</p> })}
+        }
+        .into_any()
+    };
+    let status = move || match (session.creds.get(), session.server.get(), refused.get()) {
+        _ if trying.get() => view! { <Loading what="Checking the key…"/> }.into_any(),
+        (_, _, Some(e)) => refusal(e),
+        (None, _, _) => {
             view! { <p class="muted">"Not connected. Enter an API key above."</p> }.into_any()
         }
-        (Some(_), None | Some(None)) => view! { <Loading what="Checking the key…"/> }.into_any(),
+        (Some(_), None | Some(None), _) => view! { <Loading what="Checking the key…"/> }.into_any(),
         // The form's own message says what is wrong with the address now.
-        (Some(_), Some(Some(Err(_)))) if bad_base.with(Option::is_some) => ().into_any(),
-        (Some(_), Some(Some(Err(e)))) => view! {
-            <ErrorView error=e retry=Callback::new(move |()| connect())/>
-            <button class="btn" on:click=move |_| session.forget()>"Forget this key"</button>
+        (Some(_), Some(Some(Err(_))), _) if bad_base.with(Option::is_some) => ().into_any(),
+        (Some(_), Some(Some(Err(e))), _) => {
+            let forget = forget_if_refused(&e);
+            view! {
+                <ErrorView error=e retry=Callback::new(move |()| connect())/>
+                {forget}
+            }
+            .into_any()
         }
-        .into_any(),
-        (Some(_), Some(Some(Ok(info)))) => {
+        (Some(_), Some(Some(Ok(info))), _) => {
             let entities = info.viewer.entities();
             let caps = info.caps;
             view! {
@@ -112,7 +159,7 @@ pub fn ConnectPage() -> impl IntoView {
                         </button>
                     </div>
                     <p class="help">"Kept in this browser only (localStorage) once the server accepts it, until you forget it."</p>
-                    {move || missing_key.get().then(|| view! {
+                    {move || (missing_key.get() && key.with(|k| k.trim().is_empty())).then(|| view! {
                         <p class="field-error" role="alert">"Enter an API key: "<code>"liftoff server"</code>" prints the admin's on its first start; on W&B it is at wandb.ai/authorize."</p>
                     })}
                 </div>

@@ -78,12 +78,16 @@ fn RunView() -> impl IntoView {
     });
     let loaded = Memo::new(move |_| last_good.with(Option::is_some));
     let summary = Memo::new(move |_| last_good.with(|d| d.as_ref().map(|d| d.run.summary.clone())));
+    let ended = Memo::new(move |_| {
+        last_good.with(|d| d.as_ref().is_some_and(|d| d.run.state.is_terminal()))
+    });
     let config = Memo::new(move |_| last_good.with(|d| d.as_ref().map(|d| d.run.config.clone())));
 
     view! {
         <section class="page">
             <nav class="crumbs" aria-label="Breadcrumb">
-                {entity}" / "<a href=move || format!("/{}/{}", entity(), project())>{project}</a>" / runs"
+                {entity}" / "<a href=move || format!("/{}/{}", entity(), project())>{project}</a>
+                " / "<a href=move || format!("/{}/{}/runs", entity(), project())>"runs"</a>
             </nav>
             {move || match loaded.get() {
                 false => view! {
@@ -98,7 +102,10 @@ fn RunView() -> impl IntoView {
                     <div class="two-col">
                         <section aria-labelledby="summary-h">
                             <h2 id="summary-h">"Summary"</h2>
-                            {move || summary.get().map(|m| view! { <KeyValues map=m caption="Summary" empty="No summary yet."/> })}
+                            {move || summary.get().map(|m| {
+                                let empty = if ended.get() { "No summary." } else { "No summary yet." };
+                                view! { <KeyValues map=m caption="Summary" empty=empty/> }
+                            })}
                         </section>
                         <section aria-labelledby="config-h">
                             <h2 id="config-h">"Config"</h2>
@@ -182,7 +189,13 @@ fn RunHeader(detail: RwSignal<Option<RunDetail>>, refresh: Callback<()>) -> impl
                                 let href = format!("/launch/{}/{}?item={}", l.entity, l.queue, l.item_id);
                                 view! { " · from queue "<a class="queue-link" href=href>{l.queue}</a> }
                             })}
-                            {r.exit_code.map(|c| format!(" · exit code {c}"))}
+                            {match (r.stopped && r.state.is_terminal(), r.exit_code) {
+                                // Asked to stop: its exit code is the stop's, not a crash's.
+                                (true, Some(c)) => Some(format!(" · stopped on request (exit code {c})")),
+                                (true, None) => Some(" · stopped on request".to_owned()),
+                                (false, Some(c)) => Some(format!(" · exit code {c}")),
+                                (false, None) => None,
+                            }}
                         </p>
                     </div>
                 }
@@ -302,7 +315,8 @@ fn Charts(
             {move || {
                 let list = shown.get();
                 if list.is_empty() {
-                    return view! { <Empty><p>"No metrics logged yet. Numbers a run logs with "<code>"run.log"</code>" appear here."</p></Empty> }.into_any();
+                    let what = if live.get() { "No metrics logged yet. " } else { "This run logged no metrics. " };
+                    return view! { <Empty><p>{what}"Numbers a run logs with "<code>"run.log"</code>" appear here."</p></Empty> }.into_any();
                 }
                 view! {
                     <div class="chart-grid">

@@ -126,6 +126,26 @@ impl Capabilities {
 }
 
 /// An error as the web app says it: what happened and what to do.
+/// A message's text cut at its backticks: `(is_code, text)` pieces, so a
+/// view can show `` `liftoff server` `` as code. An unpaired backtick stays text.
+pub fn code_spans(text: &str) -> Vec<(bool, &str)> {
+    let (paired, rest) = if text.matches('`').count() % 2 == 1 {
+        text.split_at(text.rfind('`').unwrap_or(text.len()))
+    } else {
+        (text, "")
+    };
+    let mut out: Vec<(bool, &str)> = paired
+        .split('`')
+        .enumerate()
+        .filter(|(_, part)| !part.is_empty())
+        .map(|(i, part)| (i % 2 == 1, part))
+        .collect();
+    if !rest.is_empty() {
+        out.push((false, rest));
+    }
+    out
+}
+
 pub fn explain(err: &Error) -> String {
     match err {
         Error::Unauthorized { url } => format!(
@@ -180,6 +200,22 @@ pub fn agent_commands(entity: &str, queue: &str) -> [String; 2] {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn backticks_mark_code() {
+        use super::code_spans;
+        assert_eq!(
+            code_spans("run `liftoff server` first"),
+            vec![(false, "run "), (true, "liftoff server"), (false, " first")]
+        );
+        assert_eq!(code_spans("`a`"), vec![(true, "a")]);
+        assert_eq!(code_spans("plain"), vec![(false, "plain")]);
+        // An unpaired backtick stays text.
+        assert_eq!(
+            code_spans("`a` and ` b"),
+            vec![(true, "a"), (false, " and "), (false, "` b")]
+        );
+    }
+
     use super::*;
 
     #[test]
