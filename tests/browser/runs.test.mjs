@@ -194,9 +194,19 @@ test("a run stopped from its run page ends killed and its job is terminated", { 
   assert.equal(await page.getAttribute("h1 [data-state]", "data-state"), "running");
   // From the keyboard: while the run stops, the button says so and keeps
   // the focus (a disabled button would drop it).
-  await page.focus("button.btn.danger:has-text('Stop')");
+  // It asks first, the focus on "no"; Escape puts the button back.
+  await page.focus("#run-stop");
   await page.keyboard.press("Enter");
-  await page.waitForSelector("button.btn.danger[aria-disabled=true]:has-text('Stopping…')");
+  await page.waitForSelector(".ask-first .confirm:has-text('Stop this run?')");
+  await page.waitForFunction(() => document.activeElement?.id === "run-stop-no");
+  await page.keyboard.press("Escape");
+  await page.waitForFunction(() => document.activeElement?.id === "run-stop");
+  assert.equal(await page.getAttribute("h1 [data-state]", "data-state"), "running");
+  await page.keyboard.press("Enter");
+  await page.waitForFunction(() => document.activeElement?.id === "run-stop-no");
+  await page.keyboard.press("Shift+Tab");
+  await page.keyboard.press("Enter");
+  await page.waitForSelector("#run-stop[aria-disabled=true]:has-text('Stopping…')");
   assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), "Stopping…", "the focus stayed on Stop");
   await page.waitForSelector("text=Asked the run to stop.");
   await page.waitForSelector('h1 [data-state="killed"]', { timeout: 60_000 });

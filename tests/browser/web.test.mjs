@@ -719,6 +719,12 @@ test("Stop polling from the Agents tab: the agent is asked, stops, and the focus
   await page.waitForSelector(button);
   await page.focus(button);
   await page.keyboard.press("Enter");
+  // It asks first; the question outlives the polls that redraw the row.
+  await page.waitForSelector("#agents-panel .ask-first .confirm:has-text('Stop this agent?')");
+  const before = await page.textContent("table.agents tbody tr td:nth-child(3)");
+  await eventually("a poll to change the heartbeat", async () => (await page.textContent("table.agents tbody tr td:nth-child(3)")) !== before, 20_000);
+  assert.match(await page.evaluate(() => document.activeElement?.id ?? ""), /^stop-.+-no$/, "the focus stayed on No");
+  await page.click("#agents-panel .ask-first button.danger");
   await page.waitForSelector(".toast:has-text('The agent will stop polling after its running jobs.')");
   await page.waitForSelector(button, { state: "detached" });
   assert.equal(await page.evaluate(() => document.activeElement?.id), "agents-panel", "the focus stayed on the tab");

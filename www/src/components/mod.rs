@@ -1,3 +1,4 @@
+pub mod ask;
 pub mod chart;
 pub mod console;
 pub mod copy;
@@ -18,10 +19,11 @@ use leptos::prelude::*;
 use wasm_bindgen::JsCast as _;
 
 /// Focus the element with this id once the view has drawn it.
-pub fn focus_soon(id: &'static str) {
+pub fn focus_soon(id: &str) {
+    let id = id.to_owned();
     request_animation_frame(move || {
         if let Some(el) = document()
-            .get_element_by_id(id)
+            .get_element_by_id(&id)
             .and_then(|e| e.dyn_into::<web_sys::HtmlElement>().ok())
         {
             let _ = el.focus();

@@ -24,6 +24,7 @@ use liftoff_model::spec::JobRef;
 use liftoff_model::timefmt;
 use wasm_bindgen::JsCast as _;
 
+use crate::components::ask::AskFirst;
 use crate::components::copy::CopyCommand;
 use crate::components::feedback::{Empty, ErrorView, Loading, RequireServer};
 use crate::components::focus_soon;
@@ -991,29 +992,46 @@ fn AgentsTab(
                     ("Agent", false), ("Status", false), ("Last heartbeat", false), ("Version", false), ("Queues", false), ("Jobs", true), ("", false),
                 ]>
                         <tbody>
-                            <For each=move || agents.get() key=|a: &AgentRow| format!("{}|{}|{:?}|{}|{}", a.agent.id, a.heartbeat, a.liveness, a.running, a.agent.stop_polling) let:a>
+                            // A row per agent for as long as it is listed, its cells
+                            // following it: a poll keeps the focus and an open
+                            // Stop polling question.
+                            <For each=move || agents.get() key=|a: &AgentRow| a.agent.id.clone() let:a>
                                 {
                                     let id = a.agent.id.clone();
-                                    let can_stop = caps.stop_polling && a.liveness.is_alive() && !a.agent.stop_polling;
+                                    let row = {
+                                        let id = id.clone();
+                                        Memo::new(move |_| agents.with(|l| l.iter().find(|x| x.agent.id == id).cloned()))
+                                    };
+                                    let cell = move |f: fn(&AgentRow) -> String| move || row.with(|r| r.as_ref().map(f).unwrap_or_default());
+                                    let stopping = Memo::new(move |_| row.with(|r| r.as_ref().is_some_and(|a| a.agent.stop_polling && a.liveness.is_alive())));
+                                    let liveness = Memo::new(move |_| row.with(|r| r.as_ref().map(|a| a.liveness)));
+                                    let can_stop = Memo::new(move |_| caps.stop_polling && row.with(|r| r.as_ref().is_some_and(|a| a.liveness.is_alive() && !a.agent.stop_polling)));
                                     let run_queues = a.agent.run_queues.clone();
                                     let queues = move || queue_names(&run_queues);
-                                    let max = a.agent.max_jobs();
                                     view! {
                                         <tr>
                                             <td><strong>{a.agent.hostname.clone()}</strong><div class="muted small">{a.agent.name.clone()}</div></td>
-                                            <td>{if a.agent.stop_polling && a.liveness.is_alive() {
+                                            <td>{move || if stopping.get() {
                                                 // Asked to stop: it takes no new jobs, whatever its heartbeat says.
                                                 view! { <span class="badge wait">"Stopping"</span>
                                                     <div class="muted small">"takes no new jobs"</div> }.into_any()
                                             } else {
-                                                view! { <LivenessBadge liveness=a.liveness/> }.into_any()
+                                                liveness.get().map(|l| view! { <LivenessBadge liveness=l/> }).into_any()
                                             }}</td>
-                                            <td>{a.heartbeat.clone()}</td>
-                                            <td>{a.agent.version.clone().unwrap_or_else(|| "—".into())}</td>
+                                            <td>{cell(|a| a.heartbeat.clone())}</td>
+                                            <td>{cell(|a| a.agent.version.clone().unwrap_or_else(|| "—".into()))}</td>
                                             <td>{queues}</td>
-                                            <td class="num">{format!("{} of {}", a.running, if max < 0 { "∞".to_owned() } else { max.to_string() })}</td>
-                                            <td>{can_stop.then(|| view! {
-                                                <button class="btn small" on:click=move |_| stop(id.clone())>"Stop polling"</button>
+                                            <td class="num">{cell(|a| {
+                                                let max = a.agent.max_jobs();
+                                                format!("{} of {}", a.running, if max < 0 { "∞".to_owned() } else { max.to_string() })
+                                            })}</td>
+                                            <td>{move || can_stop.get().then(|| {
+                                                let id = id.clone();
+                                                view! {
+                                                    <AskFirst id=format!("stop-{id}") class="btn small" label=Signal::derive(|| "Stop polling".to_owned())
+                                                        question="Stop this agent? It finishes its running jobs and exits; start it again on its machine."
+                                                        yes="Stop polling" no="Keep it" on_yes=Callback::new(move |()| stop(id.clone()))/>
+                                                }
                                             })}</td>
                                         </tr>
                                     }

@@ -12,6 +12,7 @@ use liftoff_client::view::chart::XAxis;
 use liftoff_client::view::explain;
 use serde_json::{Map, Value};
 
+use crate::components::ask::AskFirst;
 use crate::components::chart::LineChart;
 use crate::components::console::Console;
 use crate::components::feedback::{Empty, ErrorView, Loading, RequireServer};
@@ -145,15 +146,15 @@ fn RunHeader(detail: RwSignal<Option<RunDetail>>, refresh: Callback<()>) -> impl
             refresh.try_run(());
         });
     };
-    // The Stop button is drawn once, outside the part a poll redraws, so the
-    // focus stays on it (it is aria-disabled, not disabled, while stopping:
-    // a disabled button would drop the focus).
+    // The Stop button (which asks first) is drawn once, outside the part a
+    // poll redraws, so the focus stays on it; while stopping it is
+    // aria-disabled, not disabled, which would drop the focus.
     let live =
         Memo::new(move |_| detail.with(|d| d.as_ref().is_some_and(|d| !d.run.state.is_terminal())));
     let stopped = Memo::new(move |_| {
         stopping.get() || detail.with(|d| d.as_ref().is_some_and(|d| d.run.stopped))
     });
-    let on_stop = move |_| {
+    let on_stop = move |()| {
         if stopped.get_untracked() {
             return;
         }
@@ -201,9 +202,10 @@ fn RunHeader(detail: RwSignal<Option<RunDetail>>, refresh: Callback<()>) -> impl
                 }
             })}
             <Show when=move || live.get()>
-                <button class="btn danger" aria-disabled=move || stopped.get().to_string() on:click=on_stop>
-                    {move || if stopped.get() { "Stopping…" } else { "Stop" }}
-                </button>
+                <AskFirst id="run-stop" class="btn danger" busy=stopped
+                    label=Signal::derive(move || if stopped.get() { "Stopping…" } else { "Stop" }.to_owned())
+                    question="Stop this run? The agent interrupts its process."
+                    yes="Stop the run" no="Keep it running" on_yes=Callback::new(on_stop)/>
             </Show>
         </div>
     }
