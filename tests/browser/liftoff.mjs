@@ -7,6 +7,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { promisify } from "node:util";
+import { createServer as createNetServer } from "node:net";
 
 export const ADMIN_KEY = "0123456789abcdef0123456789abcdef01234567";
 
@@ -93,6 +94,17 @@ export async function liftoff(bin, server, args, { cwd } = {}) {
 }
 
 /** Start `liftoff agent ARGS`; its output goes to a log file. */
+/** The address of a port nothing listens on (taken, then let go). */
+export function deadAddress() {
+  return new Promise((resolve) => {
+    const probe = createNetServer();
+    probe.listen(0, "127.0.0.1", () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(`http://127.0.0.1:${port}`));
+    });
+  });
+}
+
 export function startAgent(bin, server, args) {
   const work = join(server.dir, `agent-${Date.now()}`);
   mkdirSync(work, { recursive: true });

@@ -8,7 +8,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { launch, required } from "./chromium.mjs";
-import { ADMIN_KEY, eventually, liftoff, startAgent, startServer, tempDir, writeJob } from "./liftoff.mjs";
+import { ADMIN_KEY, deadAddress, eventually, liftoff, startAgent, startServer, tempDir, writeJob } from "./liftoff.mjs";
 
 const bin = required("LIFTOFF_BIN");
 const webDir = required("LIFTOFF_WEB_DIR");
@@ -40,6 +40,13 @@ async function openDrawer() {
   await page.goto(`${server.url}/admin/web/jobs`);
   await page.click('button[aria-label="Launch train"]');
   await page.waitForSelector("#config-lr", { timeout: 20_000 });
+}
+
+/** To another page of the app (Connect) and back, without a reload. */
+async function awayAndBack() {
+  await page.click("header a.who");
+  await page.waitForSelector("[data-testid=connected]");
+  await page.goBack();
 }
 
 /** Launch with these form inputs; resolves to the new item's id (from the
@@ -95,10 +102,15 @@ test("connect: a dead server and a wrong key say so plainly; the right key shows
   await page.fill("#api-key", ADMIN_KEY);
   await page.waitForSelector(".field-error:has-text('Enter an API key')", { state: "detached" });
 
+  // A port browsers refuse is said before it is tried.
   await page.fill("#base-url", "http://127.0.0.1:9");
   await page.click("button[type=submit]");
+  await page.waitForSelector(".field-error:has-text('port 9 is one browsers refuse to connect to')");
+  const dead = await deadAddress();
+  await page.fill("#base-url", dead);
+  await page.click("button[type=submit]");
   await page.waitForSelector(".error-box");
-  assert.match(await page.textContent(".error-box"), /Cannot reach http:\/\/127\.0\.0\.1:9\/graphql: is the server running/);
+  assert.match(await page.textContent(".error-box"), new RegExp(`Cannot reach ${dead}/graphql: is the server running`));
   // The key was not the problem, and nothing was saved: nothing to forget.
   assert.equal(await page.$("text=Forget this key"), null);
 
@@ -120,7 +132,7 @@ test("connect: a dead server and a wrong key say so plainly; the right key shows
   await page.reload();
   await page.waitForSelector("[data-testid=connected]");
   // A switch to a server that does not answer changes nothing.
-  await page.fill("#base-url", "http://127.0.0.1:9");
+  await page.fill("#base-url", dead);
   await page.click("button[type=submit]");
   await page.waitForSelector(".error-box:has-text('Cannot reach')");
   assert.equal(await page.textContent("[data-testid=still-connected]"), `Nothing was changed: still connected to ${server.url} as admin.`);
@@ -165,7 +177,8 @@ test("create queue: bad configuration is refused with a message, nothing is crea
   assert.equal(new URL(page.url()).pathname, "/launch", "nothing was created");
   await page.keyboard.press("Escape");
   await page.waitForSelector(".drawer", { state: "detached" });
-  // Closing it unsaved loses nothing: reopened, it goes on from there.
+  // Closing it unsaved loses nothing, nor does another page: reopened, it goes on from there.
+  await awayAndBack();
   await page.click("main button:has-text('Create queue')");
   await page.waitForSelector("[data-testid=draft-note]:has-text('Going on from what you typed before')");
   assert.equal(await page.inputValue("#queue-name"), "web-q");
@@ -216,6 +229,10 @@ test("the Config tab shows a saved config at once, and the next edit starts from
   await page.click(".tab-panel button:has-text('Edit')");
   await page.fill("#queue-config", '{"note": "{{who}}"}');
   await page.waitForSelector("#var-who-type");
+  // An edit left for another page is there on coming back.
+  await awayAndBack();
+  await page.waitForSelector(".tab-panel [data-testid=draft-note]:has-text('Going on with your unsaved edit')");
+  assert.equal(await page.inputValue("#queue-config"), '{"note": "{{who}}"}');
   await page.fill("#var-who-description", "who runs it");
   await page.click(".tab-panel button[type=submit]");
   await page.waitForSelector(".toast:has-text('Queue saved.')");
@@ -236,6 +253,13 @@ test("the Config tab shows a saved config at once, and the next edit starts from
   await page.click(".tab-panel button[type=submit]");
   await page.waitForSelector(".tab-panel p:has-text('None: jobs run with')");
   assert.equal(await page.$("table.variables"), null);
+  // A cancelled edit is not kept.
+  await page.click(".tab-panel button:has-text('Edit')");
+  await page.fill("#queue-config", '{"x": 1}');
+  await page.click(".tab-panel button:has-text('Cancel')");
+  await awayAndBack();
+  await page.waitForSelector(".tab-panel p:has-text('None: jobs run with')");
+  assert.equal(await page.$("#queue-config"), null);
 });
 
 test("launch drawer: invalid input is shown next to its field and nothing is sent", async () => {

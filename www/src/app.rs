@@ -19,6 +19,7 @@ use crate::session::{Session, recent_projects, use_session};
 pub fn App() -> impl IntoView {
     Session::provide();
     Toasts::provide();
+    crate::drafts::QueueDrafts::provide();
     let page = router::provide(ROUTES);
     // The tab's title names what is on screen (history and tabs tell pages apart).
     let params = router::use_params_map();

@@ -5,6 +5,7 @@
 
 mod app;
 mod components;
+mod drafts;
 mod load;
 mod pages;
 mod poll;

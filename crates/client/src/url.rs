@@ -76,6 +76,21 @@ pub fn origin_of(url: &str) -> Option<String> {
 /// W&B's web app; its API lives elsewhere (wandb refuses it the same way).
 pub const WANDB_APP: &str = "is W&B's web app, not its API: use https://api.wandb.ai";
 
+/// The ports browsers refuse to fetch from (the Fetch standard's "bad
+/// ports"): a server there is unreachable from the web app and the extension.
+const BROWSER_BLOCKED_PORTS: &[u16] = &[
+    1, 7, 9, 11, 13, 15, 17, 19, 20, 21, 22, 23, 25, 37, 42, 43, 53, 69, 77, 79, 87, 95, 101, 102,
+    103, 104, 109, 110, 111, 113, 115, 117, 119, 123, 135, 137, 139, 143, 161, 179, 389, 427, 465,
+    512, 513, 514, 515, 526, 530, 531, 532, 540, 548, 554, 556, 563, 587, 601, 636, 989, 990, 993,
+    995, 1719, 1720, 1723, 2049, 3659, 4045, 4190, 5060, 5061, 6000, 6566, 6665, 6666, 6667, 6668,
+    6669, 6679, 6697, 10080,
+];
+
+/// The port of a parsed URL, when it names one.
+fn port_of(u: &Url<'_>) -> Option<u16> {
+    port_number(u.authority[u.host().len()..].strip_prefix(':')?)
+}
+
 /// `wandb.ai` or one of its hosts other than the API's (`api.` anywhere in
 /// the host, as wandb's own check has it).
 fn is_wandb_app(u: &Url<'_>) -> bool {
@@ -115,6 +130,12 @@ pub fn base_url_problem(typed: &str) -> Option<String> {
             typed.trim()
         )),
         Some(u) if is_wandb_app(&u) => Some(format!("{} {WANDB_APP}", u.origin())),
+        Some(u) if port_of(&u).is_some_and(|p| BROWSER_BLOCKED_PORTS.contains(&p)) => {
+            Some(format!(
+                "port {} is one browsers refuse to connect to: run the server on another port (Liftoff's default is 8080)",
+                port_of(&u).unwrap_or_default()
+            ))
+        }
         Some(u) if u.path.len() > 1 || base.contains(['?', '#']) => Some(format!(
             "must be the server's base URL, without a path (drop {:?})",
             &base[u.origin().len()..]
@@ -219,6 +240,17 @@ mod tests {
         assert_eq!(wandb_app_problem("https://api.wandb.ai"), None);
         assert_eq!(wandb_app_problem("http://127.0.0.1:8080"), None);
         assert_eq!(wandb_app_problem("https://notwandb.ai"), None);
+        // A port browsers will not fetch from is refused before it is tried.
+        assert_eq!(
+            base_url_problem("http://127.0.0.1:9").unwrap(),
+            "port 9 is one browsers refuse to connect to: run the server on another port (Liftoff's default is 8080)"
+        );
+        assert!(
+            base_url_problem("http://h:6000/")
+                .unwrap()
+                .starts_with("port 6000 ")
+        );
+        assert_eq!(base_url_problem("http://h:8080"), None);
         // A port that is digits yet no port is named as such.
         assert_eq!(
             base_url_problem("http://127.0.0.1:99999").unwrap(),

@@ -19,6 +19,7 @@ use crate::components::focus_soon;
 use crate::components::queue_form::QueueForm;
 use crate::components::status::tone;
 use crate::components::table::DataTable;
+use crate::drafts::{NEW_QUEUE, use_queue_drafts};
 use crate::load::Load;
 use crate::poll::use_poll;
 use crate::router::{use_navigate, use_query_map};
@@ -73,9 +74,9 @@ fn LaunchHome() -> impl IntoView {
 
     let creating = RwSignal::new(false);
     // What was typed in the Create queue drawer, kept when it closes unsaved
-    // (Escape, the backdrop, ×): reopening it goes on from there, and "Start
-    // over" (which bumps `fresh`) draws a blank form.
-    let kept = StoredValue::new(None::<QueueDraft>);
+    // (Escape, the backdrop, ×, another page): reopening it goes on from
+    // there, and "Start over" (which bumps `fresh`) draws a blank form.
+    let drafts = use_queue_drafts();
     let fresh = RwSignal::new(0u32);
     let busy = RwSignal::new(false);
     let failure = RwSignal::new(None::<String>);
@@ -92,7 +93,7 @@ fn LaunchHome() -> impl IntoView {
             busy.try_set(false);
             match result {
                 Ok(_) => {
-                    kept.set_value(None);
+                    drafts.forget(NEW_QUEUE);
                     creating.try_set(false);
                     // As W&B does: a new queue opens on its Agents tab.
                     navigate(&format!("/launch/{entity}/{name}/agents"));
@@ -109,7 +110,6 @@ fn LaunchHome() -> impl IntoView {
         entity: chosen().unwrap_or_else(|| first_entity.clone()),
         ..QueueDraft::default()
     };
-    let remember = Callback::new(move |d: QueueDraft| kept.set_value(Some(d)));
 
     let entity_links = entities.clone();
     view! {
@@ -183,16 +183,18 @@ fn LaunchHome() -> impl IntoView {
                     move || {
                         fresh.track();
                         let new = blank();
-                        let initial = kept.get_value().unwrap_or_else(|| new.clone());
-                        let resumed = (initial != new).then(|| view! {
+                        let kept = drafts.get(NEW_QUEUE).map(|k| k.now);
+                        let resumed = kept.is_some().then(|| view! {
                             <p class="draft-note" data-testid="draft-note">"Going on from what you typed before. "
                                 <button type="button" class="link" on:click=move |_| {
-                                    kept.set_value(None);
+                                    drafts.forget(NEW_QUEUE);
                                     fresh.update(|n| *n += 1);
                                     focus_soon("queue-name");
                                 }>"Start over"</button>
                             </p>
                         });
+                        let initial = kept.unwrap_or_else(|| new.clone());
+                        let remember = Callback::new(move |d| drafts.put(NEW_QUEUE, &new, d));
                         view! {
                             {resumed}
                             <QueueForm entities=form_entities.clone() initial=initial editing=false taken=taken

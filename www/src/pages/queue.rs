@@ -34,6 +34,7 @@ use crate::components::status::{LivenessBadge, tone};
 use crate::components::table::DataTable;
 use crate::components::tabs::Tabs;
 use crate::components::toast::use_toasts;
+use crate::drafts::use_queue_drafts;
 use crate::load::Load;
 use crate::pages::launch::upsert;
 use crate::poll::{last_good, mark, use_poll};
@@ -1049,8 +1050,28 @@ fn ConfigTab(detail: RwSignal<Option<QueueDetail>>, refresh: Callback<()>) -> im
     let session = use_session();
     let toasts = use_toasts();
     // While editing, the form's starting point: the queue as it was when Edit
-    // was pressed (polling must not reset an edit in progress).
-    let draft = RwSignal::new(None::<QueueDraft>);
+    // was pressed (polling must not reset an edit in progress). An edit left
+    // unsaved for another page is kept: coming back goes on with it.
+    let drafts = use_queue_drafts();
+    let key = detail.with_untracked(|d| {
+        d.as_ref()
+            .map(|d| format!("config {}/{}", d.queue.entity_name, d.queue.name))
+            .unwrap_or_default()
+    });
+    let key = StoredValue::new(key);
+    let kept = drafts.get(&key.get_value());
+    let resumed = RwSignal::new(kept.is_some());
+    let edit_start = StoredValue::new(kept.as_ref().map(|k| k.start.clone()));
+    let draft = RwSignal::new(kept.map(|k| k.now));
+    let remember = Callback::new(move |d: QueueDraft| {
+        if let Some(start) = edit_start.get_value() {
+            drafts.put(&key.get_value(), &start, d);
+        }
+    });
+    let done = move || {
+        drafts.forget(&key.get_value());
+        resumed.set(false);
+    };
     let busy = RwSignal::new(false);
     let failure = RwSignal::new(None::<String>);
     let save = Callback::new(move |s: QueueSettings| {
@@ -1064,6 +1085,7 @@ fn ConfigTab(detail: RwSignal<Option<QueueDetail>>, refresh: Callback<()>) -> im
             busy.try_set(false);
             match result {
                 Ok(_) => {
+                    done();
                     draft.try_set(None);
                     toasts.show("Queue saved.", None);
                     refresh.try_run(());
@@ -1081,6 +1103,7 @@ fn ConfigTab(detail: RwSignal<Option<QueueDetail>>, refresh: Callback<()>) -> im
     // The language the config is shown in (and an edit starts in).
     let shown_as = RwSignal::new(ConfigFormat::Json);
     let cancel = Callback::new(move |()| {
+        done();
         draft.set(None);
         failure.set(None);
         focus_soon("config-edit");
@@ -1090,8 +1113,11 @@ fn ConfigTab(detail: RwSignal<Option<QueueDetail>>, refresh: Callback<()>) -> im
             let entities = vec![initial.entity.clone()];
             return view! {
                 <div class="tab-panel">
+                    <Show when=move || resumed.get()>
+                        <p class="draft-note" data-testid="draft-note">"Going on with your unsaved edit. Cancel drops it."</p>
+                    </Show>
                     <QueueForm entities=entities initial=initial editing=true taken=Signal::derive(Vec::new)
-                        on_save=save busy=busy submit_label="Save" on_cancel=cancel/>
+                        on_save=save busy=busy submit_label="Save" on_cancel=cancel on_change=remember/>
                     {move || failure.get().map(|m| view! { <div class="error-box" role="alert"><p>{m}</p></div> })}
                 </div>
             }
@@ -1120,6 +1146,7 @@ fn ConfigTab(detail: RwSignal<Option<QueueDetail>>, refresh: Callback<()>) -> im
             tiles: vars.iter().map(VariableTile::from_variable).collect(),
         };
         let edit = move |_| {
+            edit_start.set_value(Some(start.clone()));
             draft.set(Some(start.clone()));
             focus_soon("queue-resource");
         };
