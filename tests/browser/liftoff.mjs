@@ -93,7 +93,6 @@ export async function liftoff(bin, server, args, { cwd } = {}) {
   return stdout;
 }
 
-/** Start `liftoff agent ARGS`; its output goes to a log file. */
 /** The address of a port nothing listens on (taken, then let go). */
 export function deadAddress() {
   return new Promise((resolve) => {
@@ -105,6 +104,7 @@ export function deadAddress() {
   });
 }
 
+/** Start `liftoff agent ARGS`; its output goes to a log file. */
 export function startAgent(bin, server, args) {
   const work = join(server.dir, `agent-${Date.now()}`);
   mkdirSync(work, { recursive: true });

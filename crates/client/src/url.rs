@@ -1,6 +1,8 @@
 //! Server addresses as people type them: split an http(s) URL into the
-//! parts Liftoff uses, and say what is wrong with a base URL. One check for
-//! the CLI, the web app's Connect page and the extension's options page.
+//! parts Liftoff uses, and say what is wrong with a base URL typed into a
+//! browser (the web app's Connect page and the extension's options page,
+//! which also refuse the ports browsers block). The CLI parses with the same
+//! [`parse_url`] and refuses W&B's web app address too ([`wandb_app_problem`]).
 
 use crate::auth::DEFAULT_BASE_URL;
 

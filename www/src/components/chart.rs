@@ -21,6 +21,11 @@ pub fn LineChart(
     });
     // The point shown (an index into the plot's points), if any.
     let hover = RwSignal::new(None::<usize>);
+    // Another x axis puts the points elsewhere: the shown one goes.
+    Effect::new(move |_| {
+        x.track();
+        hover.set(None);
+    });
     let svg = NodeRef::<leptos::svg::Svg>::new();
     let on_move = move |ev: leptos::ev::MouseEvent| {
         let Some(el) = svg.get_untracked() else {

@@ -92,3 +92,19 @@ pub fn RequireServer(children: ChildrenFn) -> impl IntoView {
     }
     }
 }
+
+/// Says a form goes on from what was typed before and left unsaved; with
+/// `start_over`, a button for a blank form.
+#[component]
+pub fn DraftNote(
+    #[prop(into)] text: String,
+    #[prop(optional)] start_over: Option<Callback<()>>,
+) -> impl IntoView {
+    view! {
+        <p class="draft-note" data-testid="draft-note">{text}" "
+            {start_over.map(|c| view! {
+                <button type="button" class="link" on:click=move |_| c.run(())>"Start over"</button>
+            })}
+        </p>
+    }
+}

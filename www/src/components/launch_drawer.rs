@@ -15,7 +15,7 @@ use liftoff_model::launch::{
 use liftoff_model::schema::{JsonSchema, Problem};
 
 use crate::components::drawer::Drawer;
-use crate::components::feedback::{ErrorView, Loading};
+use crate::components::feedback::{DraftNote, ErrorView, Loading};
 use crate::components::fields::{FieldInputs, options_view};
 use crate::components::toast::use_toasts;
 use crate::load::Load;
@@ -40,9 +40,9 @@ pub fn LaunchDrawer(open: RwSignal<bool>, target: RwSignal<Option<LaunchTarget>>
         })
     });
     // What was typed for a job, kept when the drawer closes without
-    // launching (Escape, the backdrop, ×): opened again for the same job,
-    // the form goes on from there.
-    let kept = StoredValue::new(None::<(LaunchTarget, LaunchDraft)>);
+    // launching (Escape, the backdrop, ×, another page): opened again for
+    // the same job, the form goes on from there.
+    let kept = expect_context::<KeptLaunch>().0;
     view! {
         <Drawer open=open title=title>
             {move || target.get().map(|t| view! { <LaunchPanel target=t open=open kept=kept/> })}
@@ -67,6 +67,16 @@ struct LaunchDraft {
 }
 
 type Kept = StoredValue<Option<(LaunchTarget, LaunchDraft)>>;
+
+/// The Launch drawer's kept form, for the tab's life (in memory only).
+#[derive(Clone, Copy)]
+pub struct KeptLaunch(Kept);
+
+impl KeptLaunch {
+    pub fn provide() {
+        provide_context(Self(StoredValue::new(None)));
+    }
+}
 
 /// Everything the form needs before it can show.
 #[derive(Clone, Debug, PartialEq)]
@@ -292,9 +302,17 @@ fn LaunchFormView(
         entity: dest_entity.get(),
         project: dest_project.get(),
     };
+    // Kept once the user has typed or picked something (not for what the
+    // form does by itself, such as moving off a queue that cannot run the job).
+    let touched = RwSignal::new(false);
     {
         let target = target.clone();
-        Effect::new(move |_| kept.set_value(Some((target.clone(), draft_now()))));
+        Effect::new(move |_| {
+            let now = draft_now();
+            if touched.get() {
+                kept.set_value(Some((target.clone(), now)));
+            }
+        });
     }
     // "Start over": every input back to the blank form's.
     let start_over = Callback::new(move |()| {
@@ -506,11 +524,10 @@ fn LaunchFormView(
     let priority_options = liftoff_model::launch::priority_options();
 
     view! {
-        <form class="form launch-form" on:submit=launch novalidate>
+        <form class="form launch-form" on:submit=launch novalidate
+            on:input=move |_| touched.set(true) on:change=move |_| touched.set(true)>
             <Show when=move || resumed.get()>
-                <p class="draft-note" data-testid="draft-note">"Going on from what you typed before. "
-                    <button type="button" class="link" on:click=move |_| start_over.run(())>"Start over"</button>
-                </p>
+                <DraftNote text="Going on from what you typed before." start_over=start_over/>
             </Show>
             <div class="field">
                 <label for="launch-version">"Job version"</label>

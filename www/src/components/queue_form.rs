@@ -106,8 +106,17 @@ pub fn QueueForm(
         format: format.get(),
         tiles: tiles.get(),
     };
+    // Told only once the user has typed or picked something: what the
+    // form settles to by itself (variables put in the config's order) is
+    // no change of theirs.
+    let touched = RwSignal::new(false);
     if let Some(told) = on_change {
-        Effect::new(move |_| told.run(draft()));
+        Effect::new(move |_| {
+            let now = draft();
+            if touched.get() {
+                told.run(now);
+            }
+        });
     }
     let checked = Memo::new(move |_| {
         let d = draft();
@@ -168,7 +177,8 @@ pub fn QueueForm(
     }));
 
     view! {
-        <form class="form queue-form" on:submit=submit novalidate>
+        <form class="form queue-form" on:submit=submit novalidate
+            on:input=move |_| touched.set(true) on:change=move |_| touched.set(true)>
             <div class="field">
                 <label for="queue-entity">"Entity"</label>
                 <select id="queue-entity" disabled=editing

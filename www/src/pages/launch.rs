@@ -14,7 +14,7 @@ use liftoff_model::queue::template_variables_to_input;
 use liftoff_model::queue_draft::{QueueDraft, QueueSettings};
 
 use crate::components::drawer::Drawer;
-use crate::components::feedback::{Empty, RequireServer, loaded};
+use crate::components::feedback::{DraftNote, Empty, RequireServer, loaded};
 use crate::components::focus_soon;
 use crate::components::queue_form::QueueForm;
 use crate::components::status::tone;
@@ -184,14 +184,13 @@ fn LaunchHome() -> impl IntoView {
                         fresh.track();
                         let new = blank();
                         let kept = drafts.get(NEW_QUEUE).map(|k| k.now);
+                        let start_over = Callback::new(move |()| {
+                            drafts.forget(NEW_QUEUE);
+                            fresh.update(|n| *n += 1);
+                            focus_soon("queue-name");
+                        });
                         let resumed = kept.is_some().then(|| view! {
-                            <p class="draft-note" data-testid="draft-note">"Going on from what you typed before. "
-                                <button type="button" class="link" on:click=move |_| {
-                                    drafts.forget(NEW_QUEUE);
-                                    fresh.update(|n| *n += 1);
-                                    focus_soon("queue-name");
-                                }>"Start over"</button>
-                            </p>
+                            <DraftNote text="Going on from what you typed before." start_over=start_over/>
                         });
                         let initial = kept.unwrap_or_else(|| new.clone());
                         let remember = Callback::new(move |d| drafts.put(NEW_QUEUE, &new, d));

@@ -26,7 +26,7 @@ use wasm_bindgen::JsCast as _;
 
 use crate::components::ask::AskFirst;
 use crate::components::copy::CopyCommand;
-use crate::components::feedback::{Empty, ErrorView, Loading, RequireServer};
+use crate::components::feedback::{DraftNote, Empty, ErrorView, Loading, RequireServer};
 use crate::components::focus_soon;
 use crate::components::html_rows::HtmlRows;
 use crate::components::queue_form::{FormatSwitch, QueueForm};
@@ -148,7 +148,19 @@ fn QueueView() -> impl IntoView {
                     {move || match tab.get() {
                         Tab::Items => view! { <ItemsTab rows=rows detail=last_good refresh=refresh limit=limit/> }.into_any(),
                         Tab::Agents => view! { <AgentsTab rows=rows detail=last_good refresh=refresh tick=tick/> }.into_any(),
-                        Tab::Config => view! { <ConfigTab detail=last_good refresh=refresh/> }.into_any(),
+                        // Drawn for the queue the address names once that is the one
+                        // loaded (the page stays mounted from one queue to the next):
+                        // an edit, or a kept draft, never crosses queues.
+                        Tab::Config => {
+                            let here = Memo::new(move |_| last_good.with(|d| d.as_ref().is_some_and(|d| {
+                                d.queue.entity_name == entity() && d.queue.name == queue()
+                            })));
+                            view! {
+                                <Show when=move || here.get() fallback=|| view! { <Loading/> }>
+                                    <ConfigTab detail=last_good refresh=refresh/>
+                                </Show>
+                            }.into_any()
+                        }
                     }}
                 }.into_any(),
             }}
@@ -1007,8 +1019,7 @@ fn AgentsTab(
                                     let stopping = Memo::new(move |_| row.with(|r| r.as_ref().is_some_and(|a| a.agent.stop_polling && a.liveness.is_alive())));
                                     let liveness = Memo::new(move |_| row.with(|r| r.as_ref().map(|a| a.liveness)));
                                     let can_stop = Memo::new(move |_| caps.stop_polling && row.with(|r| r.as_ref().is_some_and(|a| a.liveness.is_alive() && !a.agent.stop_polling)));
-                                    let run_queues = a.agent.run_queues.clone();
-                                    let queues = move || queue_names(&run_queues);
+                                    let queues = move || row.with(|r| r.as_ref().map(|a| queue_names(&a.agent.run_queues)).unwrap_or_default());
                                     view! {
                                         <tr>
                                             <td><strong>{a.agent.hostname.clone()}</strong><div class="muted small">{a.agent.name.clone()}</div></td>
@@ -1058,34 +1069,36 @@ fn ConfigTab(detail: RwSignal<Option<QueueDetail>>, refresh: Callback<()>) -> im
             .map(|d| format!("config {}/{}", d.queue.entity_name, d.queue.name))
             .unwrap_or_default()
     });
-    let key = StoredValue::new(key);
-    let kept = drafts.get(&key.get_value());
+    let kept = drafts.get(&key);
     let resumed = RwSignal::new(kept.is_some());
     let edit_start = StoredValue::new(kept.as_ref().map(|k| k.start.clone()));
     let draft = RwSignal::new(kept.map(|k| k.now));
-    let remember = Callback::new(move |d: QueueDraft| {
-        if let Some(start) = edit_start.get_value() {
-            drafts.put(&key.get_value(), &start, d);
-        }
-    });
-    let done = move || {
-        drafts.forget(&key.get_value());
-        resumed.set(false);
+    let remember = {
+        let key = key.clone();
+        Callback::new(move |d: QueueDraft| {
+            if let Some(start) = edit_start.try_get_value().flatten() {
+                drafts.put(&key, &start, d);
+            }
+        })
     };
     let busy = RwSignal::new(false);
     let failure = RwSignal::new(None::<String>);
+    let key_saved = key.clone();
     let save = Callback::new(move |s: QueueSettings| {
         let Some(client) = session.client() else {
             return;
         };
         busy.set(true);
         failure.set(None);
+        let key = key_saved.clone();
         spawn_local(async move {
             let result = client.call(upsert(s)).await;
             busy.try_set(false);
             match result {
                 Ok(_) => {
-                    done();
+                    // Saved: nothing to keep, even if the tab is gone by now.
+                    drafts.forget(&key);
+                    resumed.try_set(false);
                     draft.try_set(None);
                     toasts.show("Queue saved.", None);
                     refresh.try_run(());
@@ -1103,7 +1116,8 @@ fn ConfigTab(detail: RwSignal<Option<QueueDetail>>, refresh: Callback<()>) -> im
     // The language the config is shown in (and an edit starts in).
     let shown_as = RwSignal::new(ConfigFormat::Json);
     let cancel = Callback::new(move |()| {
-        done();
+        drafts.forget(&key);
+        resumed.set(false);
         draft.set(None);
         failure.set(None);
         focus_soon("config-edit");
@@ -1114,7 +1128,7 @@ fn ConfigTab(detail: RwSignal<Option<QueueDetail>>, refresh: Callback<()>) -> im
             return view! {
                 <div class="tab-panel">
                     <Show when=move || resumed.get()>
-                        <p class="draft-note" data-testid="draft-note">"Going on with your unsaved edit. Cancel drops it."</p>
+                        <DraftNote text="Going on with your unsaved edit. Cancel drops it."/>
                     </Show>
                     <QueueForm entities=entities initial=initial editing=true taken=Signal::derive(Vec::new)
                         on_save=save busy=busy submit_label="Save" on_cancel=cancel on_change=remember/>
@@ -1126,8 +1140,9 @@ fn ConfigTab(detail: RwSignal<Option<QueueDetail>>, refresh: Callback<()>) -> im
         let Some(q) = queue.get() else {
             return view! { <Loading/> }.into_any();
         };
-        let language = shown_as.get();
-        let shown = print_config(&queue_config(&q), language);
+        let config = StoredValue::new(queue_config(&q));
+        let shown = move || config.with_value(|c| print_config(c, shown_as.get()));
+        let no_config = config.with_value(|c| print_config(c, ConfigFormat::Json).is_empty());
         let vars = q.template_variables().to_vec();
         let allowed = session
             .info()
@@ -1141,11 +1156,18 @@ fn ConfigTab(detail: RwSignal<Option<QueueDetail>>, refresh: Callback<()>) -> im
             name: q.name.clone(),
             resource: q.resource(),
             prioritization: q.prioritization_mode,
-            config_text: shown.clone(),
-            format: language,
+            config_text: String::new(),
+            format: ConfigFormat::Json,
             tiles: vars.iter().map(VariableTile::from_variable).collect(),
         };
         let edit = move |_| {
+            // In the language the config is shown in now.
+            let format = shown_as.get_untracked();
+            let start = QueueDraft {
+                config_text: config.with_value(|c| print_config(c, format)),
+                format,
+                ..start.clone()
+            };
             edit_start.set_value(Some(start.clone()));
             draft.set(Some(start.clone()));
             focus_soon("queue-resource");
@@ -1160,7 +1182,7 @@ fn ConfigTab(detail: RwSignal<Option<QueueDetail>>, refresh: Callback<()>) -> im
                     <h3>"Configuration"</h3>
                     <FormatSwitch current=shown_as on_pick=Callback::new(move |f| shown_as.set(f))/>
                 </div>
-                {if shown.is_empty() {
+                {if no_config {
                     view! { <p class="muted">"None: jobs run with the resource's defaults."</p> }.into_any()
                 } else {
                     view! { <pre class="code">{shown}</pre> }.into_any()

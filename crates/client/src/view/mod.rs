@@ -125,7 +125,6 @@ impl Capabilities {
     }
 }
 
-/// An error as the web app says it: what happened and what to do.
 /// A message's text cut at its backticks: `(is_code, text)` pieces, so a
 /// view can show `` `liftoff server` `` as code. An unpaired backtick stays text.
 pub fn code_spans(text: &str) -> Vec<(bool, &str)> {
@@ -146,6 +145,7 @@ pub fn code_spans(text: &str) -> Vec<(bool, &str)> {
     out
 }
 
+/// An error as the web app says it: what happened and what to do.
 pub fn explain(err: &Error) -> String {
     match err {
         Error::Unauthorized { url } => format!(
