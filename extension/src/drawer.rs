@@ -167,7 +167,7 @@ impl QueueView {
             prioritized,
             priority_note: (!prioritized).then(|| {
                 format!(
-                    "Queue {} does not use priorities: turn on prioritization in its config.",
+                    "Queue {} does not use priorities: its owner can turn prioritization on in the queue's settings (in Liftoff's web app, its Config tab).",
                     queue.name
                 )
             }),

@@ -117,8 +117,8 @@ pub fn check_server(base_url: &str, api_key: &str) -> Result<Server, Vec<Problem
             "api_key",
             "enter the API key (W&B: wandb.ai/authorize; Liftoff: printed by \"liftoff server\" on its first start)",
         ));
-    } else if key.chars().any(char::is_whitespace) {
-        problems.push(problem("api_key", "an API key has no spaces"));
+    } else if let Some(message) = liftoff_client::auth::api_key_problem(key) {
+        problems.push(problem("api_key", message));
     }
     if problems.is_empty() {
         Ok(Server {
@@ -274,9 +274,16 @@ mod tests {
 
     #[test]
     fn checking_what_was_typed() {
-        let s = check_server(" http://127.0.0.1:8080/ ", " abcdefgh12345 ").unwrap();
+        const KEY: &str = "0123456789abcdef0123456789abcdef01234567";
+        let s = check_server(" http://127.0.0.1:8080/ ", &format!(" {KEY} ")).unwrap();
         assert_eq!(s.base_url, "http://127.0.0.1:8080");
-        assert_eq!(s.api_key, "abcdefgh12345");
+        assert_eq!(s.api_key, KEY);
+        // A key cut short is said before any server is asked.
+        let p = check_server("http://127.0.0.1:8080", "short").unwrap_err();
+        assert_eq!(
+            p[0].to_string(),
+            "api_key: an API key is 40 characters long; this one has 5: copy it whole"
+        );
         let p = check_server("127.0.0.1:8080", "a b").unwrap_err();
         let text: Vec<String> = p.iter().map(ToString::to_string).collect();
         assert_eq!(
@@ -290,15 +297,15 @@ mod tests {
         assert_eq!(p.len(), 2);
         assert!(p[0].message.contains("without a path"));
         // The GraphQL endpoint pasted for the server is taken as its address.
-        let s = check_server("https://x.example/graphql", "k").unwrap();
+        let s = check_server("https://x.example/graphql", KEY).unwrap();
         assert_eq!(s.base_url, "https://x.example");
         // The address of W&B's web app gets the API's.
-        let p = check_server("https://wandb.ai", "k").unwrap_err();
+        let p = check_server("https://wandb.ai", KEY).unwrap_err();
         assert_eq!(
             p[0].message,
             "https://wandb.ai is W&B's web app, not its API: use https://api.wandb.ai"
         );
-        assert!(check_server("https://api.wandb.ai", "k").is_ok());
+        assert!(check_server("https://api.wandb.ai", KEY).is_ok());
     }
 
     #[test]

@@ -21,7 +21,7 @@
     .btn:focus-visible, a:focus-visible, input:focus-visible, select:focus-visible, textarea:focus-visible, button:focus-visible
       { outline: 2px solid #2f6fdb; outline-offset: 2px; }
     .btn.secondary { background: #fff; color: #1b1d23; border-color: #d2d5dc; }
-    .btn[disabled] { opacity: .6; cursor: progress; }
+    .btn[disabled], .btn[aria-disabled="true"] { opacity: .6; cursor: progress; }
     .mark { width: 8px; height: 8px; border-radius: 50%; background: #ffbe0b; box-shadow: 0 0 0 2px rgb(255 190 11 / 30%); }
     .floating { position: fixed; right: 20px; bottom: 20px; z-index: 2147483000; display: flex; flex-direction: column; align-items: flex-end; gap: 8px; }
     .floating .btn { box-shadow: 0 4px 14px rgb(0 0 0 / 25%); font-size: 14px; padding: 9px 14px; }
@@ -35,7 +35,8 @@
     .panel[hidden] { display: none; }
     .panel .error { display: block; color: #c8372d; font-size: 12px; overflow-wrap: anywhere; }
     .panel ul { list-style: none; margin: 0; padding: 0; }
-    .panel li { display: flex; justify-content: space-between; gap: 8px; padding: 5px 0; border-top: 1px solid #f0f1f4; }
+    .panel li { display: flex; justify-content: space-between; align-items: flex-start; gap: 8px; padding: 5px 0; border-top: 1px solid #f0f1f4; }
+    .panel li .chip { flex: none; }
     .muted { color: #6b7080; }
     .scrim { position: fixed; inset: 0; background: rgb(16 24 40 / 35%); z-index: 2147483600; }
     .drawer { position: fixed; top: 0; right: 0; bottom: 0; width: min(520px, 100vw); background: #fff; color: #1b1d23;
@@ -246,11 +247,11 @@
             i.error ? h("span", { class: "error", title: i.error, text: i.error }) : null),
           h("a", { class: `chip ${i.tone}`, href: i.link, target: "_blank", rel: "noopener", "data-status": i.status, text: i.status }))))
       : h("p", { class: "muted", text: answer.error || "Nothing launched from the extension yet." });
-    const panel = h("section", { class: "panel", id: "lf-recent", "aria-label": "Launched with Liftoff", hidden: !panelOpen },
-      h("h3", { text: "Launched with Liftoff" }), list);
+    const panel = h("section", { class: "panel", id: "lf-recent", "aria-label": "Launched from the extension", hidden: !panelOpen },
+      h("h3", { text: "Launched from the extension" }), list);
     const toggle = h("button", {
       class: "btn secondary", type: "button", "aria-controls": "lf-recent", "aria-expanded": String(panelOpen),
-      text: items.length ? `Launched with Liftoff (${items.length})` : "Launched with Liftoff",
+      text: items.length ? `Launched from the extension (${items.length})` : "Launched from the extension",
     });
     toggle.addEventListener("click", () => {
       panelOpen = !panelOpen;
@@ -642,15 +643,22 @@
     d.job = model.job;
     const form = h("form", { novalidate: true, onsubmit: async (ev) => {
       ev.preventDefault();
+      // Busy, not disabled: a disabled button would drop the focus.
+      if (submit.getAttribute("aria-disabled") === "true") return;
       alert.replaceChildren();
-      submit.disabled = true;
+      submit.setAttribute("aria-disabled", "true");
       submit.textContent = "Launching…";
       const answer = await ask({ kind: "launch", url: location.href, input: collect(), base: model.base?.config ?? null });
       if (drawer !== d) return;
+      submit.removeAttribute("aria-disabled");
       submit.disabled = model.queues.length === 0;
       submit.textContent = "Launch now";
       if (answer.error) {
-        alert.replaceChildren(h("p", { class: "alert", "data-testid": "launch-error", text: answer.error }));
+        // Said where it is seen, with the focus on it.
+        const said = h("p", { class: "alert", tabindex: "-1", "data-testid": "launch-error", text: answer.error });
+        alert.replaceChildren(said);
+        said.scrollIntoView({ block: "nearest" });
+        said.focus();
         return;
       }
       if (answer.ok.problems.length) {

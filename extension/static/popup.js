@@ -19,7 +19,23 @@ $("#options").addEventListener("click", (ev) => {
   chrome.runtime.openOptionsPage();
 });
 
-chrome.runtime.sendMessage({ kind: "popup" }).then((answer) => {
+// Read again while the popup is open, so statuses move as the items run;
+// drawn again only when something changed (a redraw would drop the focus).
+let last = null;
+async function refresh() {
+  const answer = await chrome.runtime.sendMessage({ kind: "popup" }).catch((e) => ({ error: String(e) }));
+  const seen = JSON.stringify(answer);
+  if (seen === last) return;
+  last = seen;
+  // The focus stays on the item it was on.
+  const focused = document.activeElement?.closest("li[data-item]")?.dataset.item;
+  draw(answer);
+  if (focused) document.querySelector(`li[data-item="${CSS.escape(focused)}"] a`)?.focus();
+}
+refresh();
+setInterval(refresh, 4000);
+
+function draw(answer) {
   if (!answer?.ok) {
     $("#servers").replaceChildren(el("li", { class: "warn", text: answer?.error ?? "The extension did not answer." }));
     return;
@@ -51,4 +67,4 @@ chrome.runtime.sendMessage({ kind: "popup" }).then((answer) => {
     ),
   );
   $("#no-items").hidden = items.length > 0;
-});
+}

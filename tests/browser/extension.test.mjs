@@ -157,6 +157,8 @@ test("the options page keeps a server's key, shows only its last characters, and
   await p.fill("#api-key", "k");
   await p.click("#add button[type=submit]");
   await p.waitForSelector("#base-url-error:has-text('must be an http(s) URL')");
+  // So is a key cut short.
+  await p.waitForSelector("#api-key-error:has-text('an API key is 40 characters long; this one has 1')");
   await p.fill("#base-url", "http://127.0.0.1:99999");
   await p.click("#add button[type=submit]");
   await p.waitForSelector("#base-url-error:has-text('port 99999 is not a port number')");
@@ -226,9 +228,9 @@ test("the Launch button appears once per job and follows in-app navigation", asy
   const toggle = page.locator("button[aria-controls=lf-recent]");
   await toggle.waitFor();
   assert.equal(await toggle.getAttribute("aria-expanded"), "false");
-  assert.ok(!(await page.locator("section[aria-label='Launched with Liftoff']").isVisible()));
+  assert.ok(!(await page.locator("section[aria-label='Launched from the extension']").isVisible()));
   await toggle.click();
-  await page.waitForSelector("section[aria-label='Launched with Liftoff']", { state: "visible" });
+  await page.waitForSelector("section[aria-label='Launched from the extension']", { state: "visible" });
   assert.equal(await toggle.getAttribute("aria-expanded"), "true");
   assert.deepEqual(pageErrors, []);
 });
@@ -316,6 +318,13 @@ test("the drawer carries overrides between the form and JSON, marks invalid fiel
   await page.fill("#config-lr", "abc");
   await page.waitForSelector("#config-lr[aria-invalid=true]");
   assert.equal(await page.$eval("#config-lr", (el) => getComputedStyle(el).borderTopColor), "rgb(200, 55, 45)");
+  // Text that is not a value yet goes to the JSON as typed, and comes back: nothing is lost.
+  await page.click("#launch-use-json");
+  await page.waitForSelector("#launch-config");
+  assert.deepEqual(JSON.parse(await page.inputValue("#launch-config")), { lr: "abc" });
+  await page.click("#launch-use-json");
+  await page.waitForSelector("#config-lr");
+  assert.equal(await page.inputValue("#config-lr"), "abc");
   // Tab goes round the drawer's controls, never into the page behind it.
   for (let i = 0; i < 30; i++) {
     await page.keyboard.press("Tab");
@@ -373,6 +382,24 @@ test("a wrong API key is said plainly in the drawer", async () => {
   }
 });
 
+test("a launch the server refuses says why, in view, with the focus on it; nothing is pushed", async () => {
+  await page.goto(`${fixture.url}/admin/proj/jobs`);
+  await openJobDrawer("train");
+  const before = (await items()).length;
+  await page.fill("#launch-entity", "nobody");
+  await page.click("aside.drawer button[type=submit]");
+  const said = page.locator("[data-testid=launch-error]");
+  await said.waitFor({ timeout: 20_000 });
+  assert.match(await said.textContent(), /the run's entity "nobody" does not exist or is not one you belong to/);
+  assert.ok(await said.evaluate((e) => e.getRootNode().activeElement === e), "the focus is on the message");
+  assert.ok(await said.evaluate((e) => {
+    const r = e.getBoundingClientRect();
+    return r.top >= 0 && r.bottom <= window.innerHeight;
+  }), "the message is in view");
+  assert.equal((await items()).length, before);
+  await page.keyboard.press("Escape");
+});
+
 test("a drawer that cannot load its job says as whom and on which server it looked", async () => {
   // The fixture lists `train` in every project; `elsewhere` has no such job.
   await page.goto(`${fixture.url}/admin/elsewhere/jobs`);
@@ -418,6 +445,17 @@ test("the popup says who you are and lists launched items with their status and 
   assert.match(await rows.first().locator(".chip").textContent(), /^(Idle|Queued)$/);
   assert.equal(await rows.first().locator("a").getAttribute("href"), `${server.url}/launch/admin/q1?item=${list[0].id}`);
   await shot("extension-popup", p, { fullPage: true });
+  // Left open, it follows the items: an agent runs them, and the chip moves on.
+  const chip = rows.first().locator(".chip");
+  const was = await chip.textContent();
+  const agent = startAgent(bin, server, ["-q", "q1", "-e", "admin"]);
+  try {
+    await eventually("the open popup to show the item running or done", async () => (await chip.textContent()) !== was, 60_000, 500).catch((e) => {
+      throw new Error(`${e.message}; agent log:\n${agent.log()}`);
+    });
+  } finally {
+    await agent.stop();
+  }
   await p.close();
 });
 

@@ -99,8 +99,12 @@ test("connect: a dead server and a wrong key say so plainly; the right key shows
   // No key: said once, and gone as soon as one is typed.
   await page.click("button[type=submit]");
   await page.waitForSelector(".field-error:has-text('Enter an API key')");
+  // A key cut short is said before any server is asked.
+  await page.fill("#api-key", "short");
+  await page.click("button[type=submit]");
+  await page.waitForSelector(".field-error:has-text('an API key is 40 characters long; this one has 5: copy it whole')");
   await page.fill("#api-key", ADMIN_KEY);
-  await page.waitForSelector(".field-error:has-text('Enter an API key')", { state: "detached" });
+  await page.waitForSelector(".field-error", { state: "detached" });
 
   // A port browsers refuse is said before it is tried.
   await page.fill("#base-url", "http://127.0.0.1:9");

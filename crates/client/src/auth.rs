@@ -178,6 +178,21 @@ pub fn normalize_base_url(url: &str) -> String {
         .to_owned()
 }
 
+/// What is wrong with a typed API key, if anything, before a server is asked
+/// (an empty one is the caller's to word). Servers take 16 to 128
+/// characters; Liftoff's and W&B's keys are 40.
+pub fn api_key_problem(key: &str) -> Option<String> {
+    let k = key.trim();
+    if k.is_empty() {
+        return None;
+    }
+    if k.chars().any(char::is_whitespace) {
+        return Some("an API key has no spaces".to_owned());
+    }
+    let n = k.chars().count();
+    (n < 16).then(|| format!("an API key is 40 characters long; this one has {n}: copy it whole"))
+}
+
 /// `host[:port]` of a URL, what netrc's `machine` names.
 pub fn host_of(url: &str) -> String {
     let rest = url.split_once("://").map_or(url, |(_, r)| r);
@@ -314,6 +329,17 @@ mod tests {
             no_default,
             "[other]\nx = 1\n\n[default]\nbase_url = http://h:1\n"
         );
+    }
+
+    #[test]
+    fn short_keys_are_refused_before_asking() {
+        assert_eq!(api_key_problem(""), None);
+        assert_eq!(api_key_problem(&"a".repeat(40)), None);
+        assert_eq!(
+            api_key_problem("short").unwrap(),
+            "an API key is 40 characters long; this one has 5: copy it whole"
+        );
+        assert_eq!(api_key_problem("a b").unwrap(), "an API key has no spaces");
     }
 
     #[test]

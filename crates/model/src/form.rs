@@ -281,8 +281,9 @@ pub fn texts_for(fields: &[Field], config: &Map<String, Value>) -> Vec<(String, 
 
 /// The form's values carried into the JSON editor: every field whose text
 /// parses is set on `config`, a field the user emptied is taken out of it
-/// (the job's default applies, as the form would launch it), and a field
-/// with no text given or text that does not parse leaves it as it is.
+/// (the job's default applies, as the form would launch it), and text that
+/// does not parse goes across as it was typed, a string (the JSON editor
+/// then says what is wrong with it; dropping it would lose it).
 pub fn merge_texts(fields: &[Field], texts: &[(String, String)], config: &mut Map<String, Value>) {
     for field in fields {
         let Some((_, text)) = texts.iter().find(|(p, _)| p == &field.path) else {
@@ -291,7 +292,7 @@ pub fn merge_texts(fields: &[Field], texts: &[(String, String)], config: &mut Ma
         match field.parse(text) {
             Ok(Some(v)) => set_path(config, &field.path, v),
             Ok(None) => remove_path(config, &field.path),
-            Err(_) => {}
+            Err(_) => set_path(config, &field.path, Value::String(text.clone())),
         }
     }
 }
@@ -427,7 +428,8 @@ mod tests {
             [("epochs", "5"), ("lr", "fast"), ("optimizer.name", "sgd")]
                 .map(|(a, b)| (a.to_owned(), b.to_owned()))
                 .to_vec();
-        // Into JSON: what parses is set over what the JSON had; "fast" is not a number.
+        // Into JSON: what was typed is set over what the JSON had; "fast"
+        // is not a number, and goes across as typed (the editor says so).
         let mut config = json!({"lr": 0.1, "epochs": 1, "seed": 7})
             .as_object()
             .unwrap()
@@ -435,11 +437,11 @@ mod tests {
         merge_texts(&f, &texts, &mut config);
         assert_eq!(
             Value::Object(config.clone()),
-            json!({"lr": 0.1, "epochs": 5, "seed": 7, "optimizer": {"name": "sgd"}})
+            json!({"lr": "fast", "epochs": 5, "seed": 7, "optimizer": {"name": "sgd"}})
         );
-        // Back to the form: every field's text, and the key no field holds.
+        // Back to the form: every field's text, as typed, and the key no field holds.
         let back = texts_for(&f, &config);
-        assert_eq!(back[0], ("lr".to_owned(), "0.1".to_owned()));
+        assert_eq!(back[0], ("lr".to_owned(), "fast".to_owned()));
         assert_eq!(back[1], ("epochs".to_owned(), "5".to_owned()));
         assert_eq!(keys_without_field(&f, &config), ["seed"]);
 

@@ -460,6 +460,16 @@ mod tests {
                 .contains("is not valid JSON")
         );
         assert_eq!(pretty_config(&Map::new()), "");
+        // Text that is not a value yet goes across as typed, and comes back:
+        // nothing typed is lost, and the editor says what is wrong.
+        let typed = [("lr".to_owned(), "abc".to_owned())];
+        let json = form_to_json(&fields, &typed, "");
+        assert_eq!(
+            parse_config_json(&json).unwrap(),
+            json!({"lr": "abc"}).as_object().unwrap().clone()
+        );
+        assert!(check_config_json(&json, Some(&schema())).is_err());
+        assert!(json_to_form(&fields, &json).unwrap().contains(&typed[0]));
         // JSON -> form, lr emptied there -> JSON: lr stays out (the job's
         // default), it does not come back from the old JSON.
         let mut texts = json_to_form(&fields, r#"{"lr": 0.3, "epochs": 4}"#).unwrap();

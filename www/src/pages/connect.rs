@@ -3,6 +3,7 @@
 
 use leptos::prelude::*;
 use leptos::task::spawn_local;
+use liftoff_client::auth::api_key_problem;
 use liftoff_client::url::base_url_problem;
 
 use crate::components::feedback::{ErrorView, Loading};
@@ -15,6 +16,13 @@ pub fn ConnectPage() -> impl IntoView {
     let key = RwSignal::new(String::new());
     let show_key = RwSignal::new(false);
     let missing_key = RwSignal::new(false);
+    // A key that cannot be one (cut short, spaces), said before asking.
+    let bad_key = RwSignal::new(None::<String>);
+    // Gone once the key is edited.
+    Effect::new(move |_| {
+        key.track();
+        bad_key.set(None);
+    });
     let bad_base = RwSignal::new(None::<String>);
     let trying = RwSignal::new(false);
     // A server that did not take the key (or did not answer): nothing is
@@ -42,6 +50,10 @@ pub fn ConnectPage() -> impl IntoView {
             }
         };
         missing_key.set(false);
+        bad_key.set(api_key_problem(&api_key));
+        if bad_key.with_untracked(Option::is_some) {
+            return;
+        }
         let base_url = base.get_untracked();
         trying.set(true);
         refused.set(None);
@@ -152,6 +164,7 @@ pub fn ConnectPage() -> impl IntoView {
                                 (Some(_), Some(Some(Err(_)))) => "not checked yet: the server did not answer",
                                 (Some(_), _) => "saved (enter a new one to replace it)",
                             }
+                            aria-invalid=move || bad_key.with(Option::is_some).to_string()
                             bind:value=key/>
                         <button type="button" class="btn" aria-pressed=move || show_key.get().to_string()
                             on:click=move |_| show_key.update(|s| *s = !*s)>
@@ -159,6 +172,7 @@ pub fn ConnectPage() -> impl IntoView {
                         </button>
                     </div>
                     <p class="help">"Kept in this browser only (localStorage) once the server accepts it, until you forget it."</p>
+                    {move || bad_key.get().map(|m| view! { <p class="field-error" role="alert">{m}</p> })}
                     {move || (missing_key.get() && key.with(|k| k.trim().is_empty())).then(|| view! {
                         <p class="field-error" role="alert">"Enter an API key: "<code>"liftoff server"</code>" prints the admin's on its first start; on W&B it is at wandb.ai/authorize."</p>
                     })}
