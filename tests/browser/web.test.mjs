@@ -127,8 +127,13 @@ test("connect: a dead server and a wrong key say so plainly; the right key shows
   assert.doesNotMatch(await page.textContent(".error-box"), /`/);
 
   await page.fill("#api-key", ADMIN_KEY);
+  const viewerReads = [];
+  const onViewer = (r) => { if ((r.postData() || "").includes("query Viewer")) viewerReads.push(r.url()); };
+  page.on("request", onViewer);
   await page.click("button[type=submit]");
   await page.waitForSelector("[data-testid=connected]");
+  page.off("request", onViewer);
+  assert.equal(viewerReads.length, 1, "the key is checked once, and that answer is used");
   assert.match(await page.textContent("[data-testid=viewer]"), /admin/);
   assert.match(await page.textContent("[data-testid=connected]"), /Entities\s*admin/);
   await shot("connect");

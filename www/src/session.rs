@@ -29,6 +29,9 @@ pub struct ServerInfo {
 pub struct Session {
     pub creds: RwSignal<Option<Credentials>>,
     pub server: Load<Option<Result<ServerInfo, Error>>>,
+    /// What Connect has just checked, taken by the next load instead of
+    /// asking the server again.
+    checked: StoredValue<Option<ServerInfo>>,
 }
 
 fn storage() -> Option<web_sys::Storage> {
@@ -78,12 +81,15 @@ impl Session {
         let saved = stored(API_KEY)
             .map(|key| Credentials::new(stored(BASE_URL).unwrap_or_else(origin), key));
         let creds = RwSignal::new(saved);
+        let checked = StoredValue::new(None::<ServerInfo>);
         let server = Load::new(move || {
             let c = creds.get();
+            let known = checked.try_update_value(Option::take).flatten();
             async move {
-                match c {
-                    Some(c) => Some(load(c).await),
-                    None => None,
+                match (c, known) {
+                    (Some(c), Some(info)) if info.base_url == c.base_url => Some(Ok(info)),
+                    (Some(c), _) => Some(load(c).await),
+                    (None, _) => None,
                 }
             }
         });
@@ -98,7 +104,11 @@ impl Session {
                 store(API_KEY, &c.api_key);
             }
         });
-        let session = Self { creds, server };
+        let session = Self {
+            creds,
+            server,
+            checked,
+        };
         provide_context(session);
         session
     }
@@ -120,6 +130,12 @@ impl Session {
     /// Ask a server who this key is, without using it yet.
     pub async fn check(base_url: &str, api_key: &str) -> Result<ServerInfo, Error> {
         load(Credentials::new(base_url, api_key.trim())).await
+    }
+
+    /// Use a connection [`Session::check`] found working, with its answer.
+    pub fn adopt(&self, base_url: &str, api_key: &str, info: ServerInfo) {
+        self.checked.set_value(Some(info));
+        self.connect(base_url, api_key);
     }
 
     /// Use a connection (saved once the server accepts its key).

@@ -61,8 +61,8 @@ pub fn ConnectPage() -> impl IntoView {
             let checked = Session::check(&base_url, &api_key).await;
             trying.try_set(false);
             match checked {
-                Ok(_) => {
-                    session.connect(&base_url, &api_key);
+                Ok(info) => {
+                    session.adopt(&base_url, &api_key, info);
                     key.try_set(String::new());
                 }
                 Err(e) => {
