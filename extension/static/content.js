@@ -64,6 +64,8 @@
     .error { color: #c8372d; font-size: 12px; margin: 0; min-height: 0; }
     .error:empty { display: none; }
     .notice { background: #fff4dc; border: 1px solid #f5d9a0; color: #6b3d00; border-radius: 8px; padding: 8px 10px; margin: 0; font-size: 13px; }
+    .draft-note { margin: 0; font-size: 13px; color: #3d4250; }
+    .link { border: 0; background: none; padding: 0; color: #2453c4; text-decoration: underline; cursor: pointer; font: inherit; }
     .alert { background: #fdecea; border: 1px solid #f3c2bd; color: #7d1d16; border-radius: 8px; padding: 10px 12px; margin: 0; font-size: 13px; }
     .diff { border: 1px solid #e3e5ea; border-radius: 8px; padding: 8px 12px; }
     .diff h3 { margin: 0 0 6px; font-size: 13px; }
@@ -127,6 +129,9 @@
 
   let current = null; // the page's path when last recognised
   let page = null; // the worker's answer: { kind, entity, project, ... }
+  let site = null; // "wandb" or "liftoff"
+  // Liftoff's own pages have their own Launch buttons: ours are named apart.
+  const named = (label) => (site === "liftoff" ? `${label} with the extension` : label);
   const added = new Map(); // key -> { host, root, anchor, target, chip }
   const classified = new WeakMap(); // <a> -> job target or null
   let floating = null;
@@ -161,7 +166,7 @@
     known?.host.remove();
     if (!anchor?.parentNode) return null;
     const { host, root } = shadowHost();
-    const button = h("button", { class: "btn", type: "button", "aria-label": label, onclick: () => openDrawer(target, button) },
+    const button = h("button", { class: "btn", type: "button", "aria-label": named(label), onclick: () => openDrawer(target, button) },
       h("span", { class: "mark" }), text);
     root.append(h("span", { class: "inline" }, button));
     try {
@@ -179,7 +184,7 @@
     if (floating?.host.isConnected && floating.label === label) return floating;
     floating?.host.remove();
     const { host, root } = shadowHost("div");
-    const button = h("button", { class: "btn", type: "button", onclick: () => openDrawer(target, button) }, h("span", { class: "mark" }), label);
+    const button = h("button", { class: "btn", type: "button", "aria-label": named(label), onclick: () => openDrawer(target, button) }, h("span", { class: "mark" }), label);
     root.append(h("div", { class: "floating" }, button));
     (document.body || document.documentElement).append(host);
     floating = { host, root, label, target };
@@ -323,7 +328,8 @@
             pending = true;
             continue;
           }
-          page = answer.ok?.site ? answer.ok.page : null;
+          site = answer.ok?.site ?? null;
+          page = site ? answer.ok.page : null;
           if (page?.kind === "other") page = null;
         }
         if (page) {
@@ -360,11 +366,19 @@
   // ---- the drawer ------------------------------------------------------------------
 
   let drawer = null; // { host, root, model, target, opener, ... }
+  // What was typed in a drawer closed without launching, by what it was
+  // opened for (a job, a run), for as long as this page lives: reopened, the
+  // drawer goes on from it, as the web app's drawers do. Cancel drops it.
+  const drafts = new Map();
+  const draftKey = (target) => JSON.stringify(target);
 
-  function closeDrawer() {
+  /** `drop` (launched, or Cancel): what was typed is done with, not kept. */
+  function closeDrawer(drop = false) {
     if (!drawer) return;
-    const { host, opener } = drawer;
+    const { host, opener, target, dirty, collect } = drawer;
     drawer = null;
+    if (drop === true) drafts.delete(draftKey(target));
+    else if (dirty && collect) drafts.set(draftKey(target), collect());
     host.remove();
     if (opener?.isConnected) opener.focus();
   }
@@ -397,8 +411,10 @@
   );
 
   /** `carried`: the queue and texts of a drawer reopened for another job. */
-  async function openDrawer(target, opener, carried = {}) {
+  async function openDrawer(target, opener, carried = null) {
     closeDrawer();
+    const kept = carried ? null : drafts.get(draftKey(target));
+    carried = carried ?? (kept ? { queue: kept.queue, kept: kept.texts } : {});
     const { host, root } = shadowHost("div");
     const body = h("div", { class: "body" }, h("p", { class: "loading", role: "status", text: "Loading the job and your queues…" }));
     const title = h("h2", { id: "lf-title", text: target.mode === "run" ? "Relaunch with edits" : "Launch" });
@@ -425,7 +441,7 @@
           h("button", { class: "btn secondary", type: "button", onclick: closeDrawer, text: "Close" })));
       return;
     }
-    renderForm(answer.ok);
+    renderForm(answer.ok, kept);
   }
 
   function fieldId(prefix, path) {
@@ -459,7 +475,8 @@
     return h("select", { id, ...attrs }, choices.map((c) => h("option", { value: c.value, selected: c.value === value, text: c.label })));
   }
 
-  function renderForm(model) {
+  /** `kept`: what was typed when this drawer was last closed unlaunched. */
+  function renderForm(model, kept) {
     const d = drawer;
     d.model = model;
     d.title.textContent = model.title;
@@ -467,6 +484,11 @@
     const texts = new Map(model.inputs.texts);
     const vars = new Map();
     d.state = { useJson: model.inputs.use_json, texts, vars, inputs: model.inputs };
+    if (kept) {
+      for (const [path, value] of kept.template_values) vars.set(path, value);
+      d.state.useJson = kept.use_json;
+      d.state.jsonText = kept.json_text;
+    }
 
     const overrides = h("fieldset", { "data-testid": "overrides" });
     const variables = h("div");
@@ -641,6 +663,12 @@
     }
 
     d.job = model.job;
+    d.collect = collect;
+    function startOver() {
+      drafts.delete(draftKey(d.target));
+      d.dirty = false;
+      openDrawer(d.target, d.opener, {});
+    }
     const form = h("form", { novalidate: true, onsubmit: async (ev) => {
       ev.preventDefault();
       // Busy, not disabled: a disabled button would drop the focus.
@@ -667,13 +695,15 @@
         d.root.querySelector("[aria-invalid=true]")?.focus();
         return;
       }
-      closeDrawer();
+      closeDrawer(true);
       toast(answer.ok.message, answer.ok.launched);
       for (const e of added.values()) {
         if (e.target.mode === "job" && `${e.target.entity}/${e.target.project}/${e.target.job}` === answer.ok.launched.job_path) chipFor(e.root, answer.ok.launched);
       }
       refreshChips(true);
     } },
+      kept ? h("p", { class: "draft-note", "data-testid": "draft-note" }, "Going on from what you typed before. ",
+        h("button", { type: "button", class: "link", onclick: startOver, text: "Start over" })) : null,
       model.notice ? h("p", { class: "notice", role: "note", text: model.notice }) : null,
       model.jobs.length
         ? h("div", { class: "field" }, h("label", { for: "launch-job", text: "Job" }), select("launch-job", model.jobs, model.job, { onchange: chooseJob }))
@@ -694,14 +724,16 @@
       h("p", { class: "error", id: "launch-project-error", "data-problem": "project" }),
       diff,
       alert,
-      h("div", { class: "actions" }, h("button", { class: "btn secondary", type: "button", onclick: closeDrawer, text: "Cancel" }), submit),
+      h("div", { class: "actions" }, h("button", { class: "btn secondary", type: "button", onclick: () => closeDrawer(true), text: "Cancel" }), submit),
     );
     form.addEventListener("input", (ev) => {
+      d.dirty = true;
       touch(ev);
       if (ev.target.id === "launch-config") d.state.switchProblems = [];
       changed();
     });
     form.addEventListener("change", (ev) => {
+      d.dirty = true;
       touch(ev);
       if (ev.target === queueSelect) drawVariables();
       if (ev.target === version) return reloadInputs();
@@ -710,7 +742,18 @@
     drawOverrides();
     drawVariables();
     d.body.replaceChildren(form);
-    if (model.base) changed();
+    if (kept) {
+      // The draft stays kept until the drawer is launched or started over.
+      d.dirty = true;
+      entity.value = kept.entity;
+      project.value = kept.project;
+      if (!priority.disabled) priority.value = kept.priority;
+      if (kept.version !== model.version && [...version.options].some((o) => o.value === kept.version)) {
+        version.value = kept.version;
+        reloadInputs();
+      }
+      changed();
+    } else if (model.base) changed();
     (d.root.querySelector("#launch-job") || version).focus();
   }
 

@@ -335,6 +335,48 @@ test("the drawer carries overrides between the form and JSON, marks invalid fiel
   await page.waitForSelector("aside.drawer", { state: "detached" });
 });
 
+test("a drawer closed without launching keeps what was typed; Start over and Cancel drop it", async () => {
+  await page.goto(`${fixture.url}/admin/proj/jobs`);
+  await openJobDrawer("train");
+  assert.equal(await page.$("[data-testid=draft-note]"), null, "a first opening has nothing to go on from");
+  const project = await page.inputValue("#launch-project");
+  await page.fill("#config-lr", "0.25");
+  await page.fill("#launch-project", "elsewhere");
+  await page.keyboard.press("Escape");
+  await page.waitForSelector("aside.drawer", { state: "detached" });
+  await openJobDrawer("train");
+  await page.waitForSelector("[data-testid=draft-note]:has-text('Going on from what you typed before')");
+  assert.equal(await page.inputValue("#config-lr"), "0.25");
+  assert.equal(await page.inputValue("#launch-project"), "elsewhere");
+  // Kept as JSON too, text that is not a value yet included; × keeps it as Escape does.
+  await page.click("#launch-use-json");
+  await page.waitForSelector("#launch-config");
+  await page.fill("#launch-config", '{"lr": 0.25, "steps": ');
+  await page.click("aside.drawer button.close");
+  await page.waitForSelector("aside.drawer", { state: "detached" });
+  // Another job's drawer starts blank: drafts are by job.
+  await openJobDrawer("other");
+  assert.equal(await page.$("[data-testid=draft-note]"), null, "another job's drawer has no draft");
+  await page.keyboard.press("Escape");
+  await openJobDrawer("train");
+  await page.waitForSelector("#launch-config");
+  assert.equal(await page.inputValue("#launch-config"), '{"lr": 0.25, "steps": ');
+  assert.ok(await page.isChecked("#launch-use-json"));
+  await page.click("[data-testid=draft-note] button:has-text('Start over')");
+  await page.waitForSelector("#config-lr");
+  assert.equal(await page.$("[data-testid=draft-note]"), null);
+  assert.equal(await page.inputValue("#config-lr"), "");
+  assert.equal(await page.inputValue("#launch-project"), project);
+  // Cancel means it: nothing is kept.
+  await page.fill("#config-lr", "0.5");
+  await page.click("aside.drawer .actions button:has-text('Cancel')");
+  await page.waitForSelector("aside.drawer", { state: "detached" });
+  await openJobDrawer("train");
+  assert.equal(await page.$("[data-testid=draft-note]"), null, "Cancel dropped the draft");
+  assert.equal(await page.inputValue("#config-lr"), "");
+  await page.keyboard.press("Escape");
+});
+
 test("relaunch with edits starts from a finished run's config and shows what changed", async () => {
   await page.goto(`${fixture.url}/admin/proj/runs/${finishedRun}`);
   // A queue made now is offered at once, but the relaunch goes to the run's queue.
@@ -457,6 +499,26 @@ test("the popup says who you are and lists launched items with their status and 
     await agent.stop();
   }
   await p.close();
+});
+
+test("on Liftoff's own pages the extension's Launch buttons are named apart from the app's", async () => {
+  const p = await context.newPage();
+  try {
+    await p.setViewportSize({ width: 1280, height: 800 });
+    await p.goto(`${server.url}/connect`);
+    await p.fill("#api-key", ADMIN_KEY);
+    await p.click("button[type=submit]");
+    await p.waitForSelector("[data-testid=connected]");
+    await p.goto(`${server.url}/admin/proj/jobs`);
+    await p.waitForSelector('button[aria-label="Launch train with the extension"]', { timeout: 20_000 });
+    assert.equal(await p.locator('button[aria-label="Launch train"]').count(), 1, "the app's own button keeps its name");
+    await p.click('button[aria-label="Launch train with the extension"]');
+    await p.waitForSelector("aside.drawer form", { timeout: 20_000 });
+    await p.keyboard.press("Escape");
+    await p.waitForSelector("aside.drawer", { state: "detached" });
+  } finally {
+    await p.close();
+  }
 });
 
 test("an image job's drawer moves off a local-process queue, and refuses it there before anything is sent", async () => {
