@@ -308,25 +308,7 @@ async fn a_job_for_an_entity_the_agent_cannot_write_to_fails_before_it_runs() {
     let server = Server::start(&tmp.path().join("server"), &[]);
     // bob runs the agent of the team ml; admin, also in ml, launches into
     // admin's own entity, where bob cannot make the run.
-    let admin_cmd = |args: &[&str]| {
-        let out = Command::new(crate::harness::bin())
-            .args(args)
-            .arg("--data-dir")
-            .arg(&server.data_dir)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        String::from_utf8_lossy(&out.stdout)
-            .trim()
-            .lines()
-            .last()
-            .unwrap_or_default()
-            .to_owned()
-    };
+    let admin_cmd = |args: &[&str]| crate::harness::admin_ok(&server.data_dir, args);
     let bob_key = admin_cmd(&["user", "create", "bob"]);
     admin_cmd(&[
         "team", "create", "ml", "--member", "admin", "--member", "bob",

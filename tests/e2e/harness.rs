@@ -99,6 +99,34 @@ impl Drop for Server {
     }
 }
 
+/// An admin command (`liftoff user create bob`, ...) run on `data_dir`
+/// directly, as an operator does (no server needed).
+pub fn admin(data_dir: &Path, args: &[&str]) -> std::process::Output {
+    Command::new(bin())
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .output()
+        .expect("run liftoff")
+}
+
+/// [`admin`] that must succeed; answers its last line of output (a new
+/// user's API key).
+pub fn admin_ok(data_dir: &Path, args: &[&str]) -> String {
+    let out = admin(data_dir, args);
+    assert!(
+        out.status.success(),
+        "liftoff {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .unwrap_or_default()
+        .trim()
+        .to_owned()
+}
+
 /// `127.0.0.1:PORT` with a port free a moment ago.
 pub fn free_addr() -> String {
     let port = std::net::TcpListener::bind("127.0.0.1:0")

@@ -9,7 +9,7 @@ use liftoff_model::queue::QueueAccess;
 use liftoff_model::spec::LaunchSpec;
 use serde_json::json;
 
-use crate::harness::{ADMIN_KEY, Server, bin};
+use crate::harness::{ADMIN_KEY, Server, admin, admin_ok, bin};
 
 fn spec(n: usize) -> LaunchSpec {
     LaunchSpec::from_value(json!({"docker": {"docker_image": "busybox"}, "entity": "admin", "project": "p", "run_id": format!("r{n}")})).unwrap()
@@ -96,11 +96,7 @@ async fn every_acknowledged_push_survives_kill_9() {
 async fn sigterm_stops_the_server_cleanly_and_admin_commands_work() {
     let dir = tempfile::tempdir().unwrap();
     // admin commands on the same data dir
-    let out = Command::new(bin())
-        .args(["user", "create", "alice", "--data-dir"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    let out = admin(dir.path(), &["user", "create", "alice"]);
     assert!(
         out.status.success(),
         "{}",
@@ -112,47 +108,26 @@ async fn sigterm_stops_the_server_cleanly_and_admin_commands_work() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     let alice_key = stdout.lines().last().unwrap().trim().to_owned();
     assert_eq!(alice_key.len(), 40);
-    let out = Command::new(bin())
-        .args(["user", "create", "Alice!", "--data-dir"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    let out = admin(dir.path(), &["user", "create", "Alice!"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("is not a valid name"));
     // A name that begins the server's (or the app's) own paths.
-    let out = Command::new(bin())
-        .args(["team", "create", "launch", "--data-dir"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    let out = admin(dir.path(), &["team", "create", "launch"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("\"launch\" is reserved"),
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    let out = Command::new(bin())
-        .args([
-            "team",
-            "create",
-            "ml",
-            "--member",
-            "alice",
-            "--member",
-            "zed",
-            "--data-dir",
-        ])
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    let out = admin(
+        dir.path(),
+        &[
+            "team", "create", "ml", "--member", "alice", "--member", "zed",
+        ],
+    );
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no user named \"zed\""));
-    let out = Command::new(bin())
-        .args(["team", "create", "ml", "--member", "alice", "--data-dir"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
-    assert!(out.status.success());
+    admin_ok(dir.path(), &["team", "create", "ml", "--member", "alice"]);
 
     let mut server = Server::start(dir.path(), &[]);
     let viewer = server
