@@ -25,6 +25,11 @@ impl Url<'_> {
         self.authority.split(':').next().unwrap_or(self.authority)
     }
 
+    /// What follows the host's `:`, if anything (not yet known to be a port).
+    fn port_text(&self) -> Option<&str> {
+        self.authority[self.host().len()..].strip_prefix(':')
+    }
+
     /// `scheme://host[:port]`.
     pub fn origin(&self) -> String {
         format!("{}://{}", self.scheme, self.authority)
@@ -53,7 +58,7 @@ pub fn parse_url(url: &str) -> Option<Url<'_>> {
     // A host (an IPv6 one in brackets), and a port that is a number if
     // there is one: `http://:8080` and `http://::1:9000` are not addresses.
     let host = url.host();
-    let port_ok = match authority[host.len()..].strip_prefix(':') {
+    let port_ok = match url.port_text() {
         None => authority.len() == host.len(),
         Some(p) => port_number(p).is_some(),
     };
@@ -90,7 +95,7 @@ const BROWSER_BLOCKED_PORTS: &[u16] = &[
 
 /// The port of a parsed URL, when it names one.
 fn port_of(u: &Url<'_>) -> Option<u16> {
-    port_number(u.authority[u.host().len()..].strip_prefix(':')?)
+    port_number(u.port_text()?)
 }
 
 /// `wandb.ai` or one of its hosts other than the API's (`api.` anywhere in
