@@ -751,6 +751,24 @@ test("launch drawer: an image job is steered off a local-process queue, and refu
   assert.equal(await page.$(".toast"), null, "no item was pushed");
   await shot("launch-drawer-image-job");
   await page.keyboard.press("Escape");
+  await page.waitForSelector(".drawer", { state: "detached" });
+  // Drafts are kept by job: one typed for train does not replace img's.
+  await page.click('button[aria-label="Launch train"]');
+  await page.waitForSelector("#launch-project", { timeout: 20_000 });
+  await page.fill("#launch-project", "train-dest");
+  await page.keyboard.press("Escape");
+  await page.waitForSelector(".drawer", { state: "detached" });
+  await page.click('button[aria-label="Launch img"]');
+  await page.waitForSelector("[data-testid=draft-note]", { timeout: 20_000 });
+  assert.equal(await page.inputValue("#launch-queue"), "admin/web-q");
+  await page.click("[data-testid=draft-note] button:has-text('Start over')");
+  await page.keyboard.press("Escape");
+  await page.waitForSelector(".drawer", { state: "detached" });
+  await page.click('button[aria-label="Launch train"]');
+  await page.waitForSelector("[data-testid=draft-note]", { timeout: 20_000 });
+  assert.equal(await page.inputValue("#launch-project"), "train-dest");
+  await page.click("[data-testid=draft-note] button:has-text('Start over')");
+  await page.keyboard.press("Escape");
   assert.deepEqual(await itemsOf("web-q"), before);
 });
 

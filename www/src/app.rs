@@ -20,7 +20,7 @@ pub fn App() -> impl IntoView {
     Session::provide();
     Toasts::provide();
     crate::drafts::QueueDrafts::provide();
-    crate::components::launch_drawer::KeptLaunch::provide();
+    crate::drafts::Drafts::<crate::components::launch_drawer::LaunchDraft>::provide();
     let page = router::provide(ROUTES);
     // The tab's title names what is on screen (history and tabs tell pages apart).
     let params = router::use_params_map();

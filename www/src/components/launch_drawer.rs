@@ -18,6 +18,7 @@ use crate::components::drawer::Drawer;
 use crate::components::feedback::{DraftNote, ErrorView, Loading};
 use crate::components::fields::{FieldInputs, options_view};
 use crate::components::toast::use_toasts;
+use crate::drafts::{Drafts, use_drafts};
 use crate::load::Load;
 use crate::session::use_session;
 use liftoff_client::loads;
@@ -31,6 +32,19 @@ pub struct LaunchTarget {
     pub version: Option<String>,
 }
 
+impl LaunchTarget {
+    /// Its kept draft's key.
+    fn key(&self) -> String {
+        format!(
+            "launch {}/{}/{}:{}",
+            self.entity,
+            self.project,
+            self.job,
+            self.version.as_deref().unwrap_or("")
+        )
+    }
+}
+
 #[component]
 pub fn LaunchDrawer(open: RwSignal<bool>, target: RwSignal<Option<LaunchTarget>>) -> impl IntoView {
     let title = Signal::derive(move || {
@@ -42,7 +56,7 @@ pub fn LaunchDrawer(open: RwSignal<bool>, target: RwSignal<Option<LaunchTarget>>
     // What was typed for a job, kept when the drawer closes without
     // launching (Escape, the backdrop, ×, another page): opened again for
     // the same job, the form goes on from there.
-    let kept = expect_context::<KeptLaunch>().0;
+    let kept = use_drafts::<LaunchDraft>();
     view! {
         <Drawer open=open title=title>
             {move || target.get().map(|t| view! { <LaunchPanel target=t open=open kept=kept/> })}
@@ -52,7 +66,7 @@ pub fn LaunchDrawer(open: RwSignal<bool>, target: RwSignal<Option<LaunchTarget>>
 
 /// The Launch form's inputs as typed.
 #[derive(Clone, Debug, PartialEq)]
-struct LaunchDraft {
+pub struct LaunchDraft {
     version: String,
     texts: Vec<(String, String)>,
     json_text: String,
@@ -64,18 +78,6 @@ struct LaunchDraft {
     vars: Vec<(String, String)>,
     entity: String,
     project: String,
-}
-
-type Kept = StoredValue<Option<(LaunchTarget, LaunchDraft)>>;
-
-/// The Launch drawer's kept form, for the tab's life (in memory only).
-#[derive(Clone, Copy)]
-pub struct KeptLaunch(Kept);
-
-impl KeptLaunch {
-    pub fn provide() {
-        provide_context(Self(StoredValue::new(None)));
-    }
 }
 
 /// Everything the form needs before it can show.
@@ -95,7 +97,11 @@ struct Loaded {
 }
 
 #[component]
-fn LaunchPanel(target: LaunchTarget, open: RwSignal<bool>, kept: Kept) -> impl IntoView {
+fn LaunchPanel(
+    target: LaunchTarget,
+    open: RwSignal<bool>,
+    kept: Drafts<LaunchDraft>,
+) -> impl IntoView {
     let session = use_session();
     let t = target.clone();
     let loaded = Load::new(move || {
@@ -158,7 +164,7 @@ fn LaunchFormView(
     target: LaunchTarget,
     loaded: Loaded,
     open: RwSignal<bool>,
-    kept: Kept,
+    kept: Drafts<LaunchDraft>,
 ) -> impl IntoView {
     let session = use_session();
     let toasts = use_toasts();
@@ -204,11 +210,7 @@ fn LaunchFormView(
             project: target.project.clone(),
         }
     };
-    let start = kept
-        .get_value()
-        .filter(|(t, _)| *t == target)
-        .map(|(_, d)| d)
-        .unwrap_or_else(&blank);
+    let start = kept.get(&target.key()).unwrap_or_else(&blank);
     let resumed = RwSignal::new(start != blank());
     let version = RwSignal::new(start.version.clone());
     // The schema of the chosen version: from Liftoff's job read, else W&B's artifact read.
@@ -310,7 +312,7 @@ fn LaunchFormView(
         Effect::new(move |_| {
             let now = draft_now();
             if touched.get() {
-                kept.set_value(Some((target.clone(), now)));
+                kept.keep(&target.key(), now);
             }
         });
     }
@@ -396,6 +398,7 @@ fn LaunchFormView(
         }
     };
 
+    let draft_key = StoredValue::new(target.key());
     let launch = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         failure.set(None);
@@ -435,7 +438,7 @@ fn LaunchFormView(
             let push = loads::push_of(&request);
             match client.call(push).await {
                 Ok(pushed) => {
-                    kept.set_value(None);
+                    kept.forget(&draft_key.get_value());
                     let job = request.spec.job.clone().unwrap_or_default();
                     toasts.show(
                         format!(
