@@ -10,14 +10,16 @@ use liftoff_client::ops::items::PushToRunQueueByName;
 use liftoff_client::ops::queues::{GetDefaultResourceConfig, GetRunQueueMetadata};
 use liftoff_client::{Client, Error as ClientError};
 use liftoff_model::config::AgentConfig;
+use liftoff_model::push::merge_for_push;
 use liftoff_model::spec::LaunchSpec;
+use liftoff_model::template::summarize;
 use liftoff_model::{Priority, ResourceType};
 use serde_json::{Map, Value, json};
 
 use crate::JobFailed;
 use crate::cli::LaunchArgs;
 use crate::cmd::job::{JobSource, NewJob, code_dir, create_job, project_or_default};
-use crate::cmd::queue::file_or_json;
+use crate::cmd::queue::{file_or_json, is_not_found, with_known_queues};
 use crate::cmd::{conn, shlex};
 
 const SPEC_EXAMPLE: &str = r#"'{"overrides": {"run_config": {"lr": 0.1}}}'"#;
@@ -187,6 +189,23 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
         .clone()
         .or_else(|| spec.project.clone())
         .filter(|p| !p.is_empty());
+    // Everything the push would refuse is asked before a --uri job is made
+    // or an image built: a refused launch leaves no new job version behind.
+    let queue_entity = spec.queue_entity.clone().unwrap_or_else(|| entity.clone());
+    if let Some(queue) = &a.queue
+        && (a.uri.is_some() || a.build)
+    {
+        let check = Preflight {
+            entity: &queue_entity,
+            project: &a.project_queue,
+            queue,
+            priority,
+            template_values: &template_values,
+            build: a.build,
+            resource: a.resource.as_deref(),
+        };
+        check.run(&client, &spec).await?;
+    }
     if let Some(uri) = &a.uri {
         let project = project_or_default(project.clone());
         let source = match code {
@@ -284,11 +303,7 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
             if let (Some(job), None) = (spec.job.as_deref(), &a.uri) {
                 job_exists(&client, job).await?;
             }
-            let queue_entity = spec.queue_entity.clone().unwrap_or_else(|| entity.clone());
             if a.build {
-                // Before a build that may take minutes: the queue is there and
-                // can run an image.
-                queue_runs_images(&client, &queue_entity, &a.project_queue, queue).await?;
                 build_image_job(&client, &a, &mut spec).await?;
             }
             // As `wandb launch`: the item's author is the caller (shown on the queue page).
@@ -365,33 +380,80 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
     }
 }
 
-/// `--build`'s queue must exist and run images (not local-process).
-async fn queue_runs_images(
-    client: &Client<NativeTransport>,
-    entity: &str,
-    project: &str,
-    queue: &str,
-) -> anyhow::Result<()> {
-    let meta = client
-        .call(GetRunQueueMetadata {
-            entity: entity.to_owned(),
-            project: project.to_owned(),
-            queue: queue.to_owned(),
-        })
-        .await?;
-    if let Some(id) = meta.default_resource_config_id {
-        let config = client
-            .call(GetDefaultResourceConfig {
-                entity: entity.to_owned(),
-                id,
+/// What the push will check of the queue, asked first when something is
+/// made before the push (a `--uri` job, a `--build` image): the queue is
+/// there, takes the priority and the template values, and (for `--build`)
+/// runs images.
+struct Preflight<'a> {
+    entity: &'a str,
+    project: &'a str,
+    queue: &'a str,
+    priority: Option<Priority>,
+    template_values: &'a Map<String, Value>,
+    build: bool,
+    /// `--resource`, not yet in the spec.
+    resource: Option<&'a str>,
+}
+
+impl Preflight<'_> {
+    async fn run(&self, client: &Client<NativeTransport>, spec: &LaunchSpec) -> anyhow::Result<()> {
+        let queue = self.queue;
+        let meta = match client
+            .call(GetRunQueueMetadata {
+                entity: self.entity.to_owned(),
+                project: self.project.to_owned(),
+                queue: queue.to_owned(),
             })
-            .await?;
-        anyhow::ensure!(
-            config.resource != ResourceType::LocalProcess,
-            "--build makes an image, but queue {queue} runs local-process jobs, which cannot run one: push to a local-container or kubernetes queue, or leave --build out"
-        );
+            .await
+        {
+            Ok(m) => m,
+            Err(e) if is_not_found(&e) => {
+                let said = with_known_queues(client, self.entity, e).await;
+                anyhow::bail!("{said}. Nothing was made or pushed");
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if self.priority.is_some_and(|p| p != Priority::Medium)
+            && !meta.prioritization_mode.unwrap_or_default().enabled()
+        {
+            anyhow::bail!(
+                "--priority: queue {queue:?} does not use priorities (prioritization is DISABLED); leave --priority out, or turn on prioritization in the queue's config (its Config tab in the web app). Nothing was made or pushed"
+            );
+        }
+        let config = match meta.default_resource_config_id {
+            Some(id) => Some(
+                client
+                    .call(GetDefaultResourceConfig {
+                        entity: self.entity.to_owned(),
+                        id,
+                    })
+                    .await?,
+            ),
+            None => None,
+        };
+        if self.build
+            && config
+                .as_ref()
+                .is_some_and(|c| c.resource == ResourceType::LocalProcess)
+        {
+            anyhow::bail!(
+                "--build makes an image, but queue {queue} runs local-process jobs, which cannot run one: push to a local-container or kubernetes queue, or leave --build out"
+            );
+        }
+        let mut merged = spec.clone();
+        if let Some(r) = self.resource {
+            merged.resource = Some(Some(r.to_owned()));
+        }
+        if let Err(problems) =
+            merge_for_push(&mut merged, queue, config.as_ref(), self.template_values)
+        {
+            anyhow::bail!(
+                "cannot push to queue {queue:?}: {}. Nothing was made or pushed",
+                summarize(&problems)
+            );
+        }
+        Ok(())
     }
-    Ok(())
 }
 
 /// `--build`: build the spec's job into an image here (pushed to

@@ -3,6 +3,8 @@
 use std::path::Path;
 
 use anyhow::Context as _;
+use liftoff_client::Client;
+use liftoff_client::native::NativeTransport;
 use liftoff_client::ops::identity::{CreateProject, ServerFeaturesQuery, features};
 use liftoff_client::ops::liftoff::{LiftoffRunQueue, LiftoffRunQueues};
 use liftoff_client::ops::queues::{CreateDefaultResourceConfig, CreateRunQueue, ProjectRunQueues};
@@ -229,25 +231,8 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                 .await
             {
                 Ok(d) => d,
-                Err(e)
-                    if matches!(e, liftoff_client::Error::NotFound { .. })
-                        || e.code() == Some("NOT_FOUND") =>
-                {
-                    // As `launch` and `agent` say it: which queues there are.
-                    match client.call(ProjectRunQueues::new(&entity)).await {
-                        Ok(qs) if qs.is_empty() => anyhow::bail!(
-                            "{e}; entity {entity:?} has no queues: create one with `liftoff queue create NAME -e {entity} --resource local-process`"
-                        ),
-                        Ok(qs) => anyhow::bail!(
-                            "{e}; known queues: {}",
-                            qs.iter()
-                                .map(|q| q.name.as_str())
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                        // No such entity, or not one of yours: nothing to list.
-                        Err(_) => return Err(e.into()),
-                    }
+                Err(e) if is_not_found(&e) => {
+                    return Err(with_known_queues(&client, &entity, e).await);
                 }
                 Err(e) => return Err(e.into()),
             };
@@ -349,5 +334,33 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
+    }
+}
+
+/// A queue (or another thing) the server says is not there.
+pub fn is_not_found(e: &liftoff_client::Error) -> bool {
+    matches!(e, liftoff_client::Error::NotFound { .. }) || e.code() == Some("NOT_FOUND")
+}
+
+/// A queue not found in `entity`, said with the queues there are (as
+/// `launch` and `agent` say it), or how to make one.
+pub async fn with_known_queues(
+    client: &Client<NativeTransport>,
+    entity: &str,
+    e: liftoff_client::Error,
+) -> anyhow::Error {
+    match client.call(ProjectRunQueues::new(entity)).await {
+        Ok(qs) if qs.is_empty() => anyhow::anyhow!(
+            "{e}; entity {entity:?} has no queues: create one with `liftoff queue create NAME -e {entity} --resource local-process`"
+        ),
+        Ok(qs) => anyhow::anyhow!(
+            "{e}; known queues: {}",
+            qs.iter()
+                .map(|q| q.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+        // No such entity, or not one of yours: nothing to list.
+        Err(_) => e.into(),
     }
 }

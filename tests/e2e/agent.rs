@@ -1568,3 +1568,57 @@ fn image_job(
     args.extend_from_slice(extra);
     liftoff(server, dir, &args)
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_uri_launch_the_queue_would_refuse_makes_no_job_version() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("server"), &[]);
+    queue(&server, tmp.path(), "default");
+    let code = tmp.path().join("code");
+    std::fs::create_dir_all(&code).unwrap();
+    std::fs::write(code.join("train.py"), "print(1)\n").unwrap();
+    let launch = |extra: &[&str]| {
+        let mut args = vec![
+            "launch",
+            "--uri",
+            ".",
+            "-p",
+            "proj",
+            "-E",
+            "python train.py",
+        ];
+        args.extend_from_slice(extra);
+        liftoff(&server, &code, &args)
+    };
+    let jobs = || liftoff(&server, &code, &["job", "list", "-p", "proj"]).1;
+    // Each refusal comes before the job is made: `latest` never moves to
+    // code that was not launched.
+    for (extra, said) in [
+        (&["-q", "defualt"][..], "known queues: default"),
+        (
+            &["-q", "default", "-P", "high"][..],
+            "does not use priorities",
+        ),
+        (
+            &["-q", "default", "-v", "cpu=4"][..],
+            "is not a template variable",
+        ),
+        (
+            &["-q", "default", "--resource", "local-container"][..],
+            "runs local-process jobs",
+        ),
+    ] {
+        let (status, out, err) = launch(extra);
+        assert_eq!(status.code(), Some(2), "{extra:?}: {out}\n{err}");
+        assert!(
+            err.contains(said) && err.contains("Nothing was made or pushed"),
+            "{extra:?}: {err}"
+        );
+        assert!(!out.contains("Created job"), "{extra:?}: {out}");
+        assert!(!jobs().contains("job-code"), "{extra:?}: a job was made");
+    }
+    let (status, out, err) = launch(&["-q", "default"]);
+    assert!(status.success(), "{out}\n{err}");
+    assert!(out.contains("Created job: admin/proj/job-code:v0"), "{out}");
+    assert_eq!(items(&server, "default").await.len(), 1);
+}
