@@ -26,6 +26,13 @@ pub enum Error {
         status: u16,
         message: String,
     },
+    /// A 4xx answer that is not GraphQL: the address is likely not a
+    /// W&B-compatible server's (a path too many, another service).
+    #[error(
+        "{url} answered HTTP {status}{}, not GraphQL: is the server's address right? Give a W&B or Liftoff server's base URL with no path (such as http://localhost:8080 or https://api.wandb.ai)",
+        body_excerpt(.body)
+    )]
+    NotGraphql { url: String, status: u16, body: String },
     /// HTTP 200 with an `errors` array: the whole call failed. Errors the
     /// caller can act on (bad input, a conflict, not found, forbidden: the
     /// codes a Liftoff server sets) read as the server's words alone; any
@@ -59,6 +66,14 @@ fn graphql_message(operation: &str, errors: &[GraphqlError]) -> String {
         join(errors)
     } else {
         format!("{operation}: {}", join(errors))
+    }
+}
+
+fn body_excerpt(body: &str) -> String {
+    if body.trim().is_empty() {
+        String::new()
+    } else {
+        format!(" ({:?})", body.trim())
     }
 }
 

@@ -83,6 +83,14 @@ pub fn decode_response(
             url: url.to_owned(),
         });
     }
+    let graphql_errors = errors.as_ref().is_some_and(|e| !e.is_empty());
+    if (400..500).contains(&status) && status != 429 && !graphql_errors {
+        return Err(Error::NotGraphql {
+            url: url.to_owned(),
+            status,
+            body: String::from_utf8_lossy(body).chars().take(120).collect(),
+        });
+    }
     if !(200..300).contains(&status) {
         let message = match &errors {
             Some(errs) if !errs.is_empty() => {

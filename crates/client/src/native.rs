@@ -89,6 +89,9 @@ fn describe(e: reqwest::Error) -> String {
             "connection refused; is a server running at that address?".to_owned()
         } else if text.contains("dns error") || cause.contains("lookup address") {
             format!("{cause}; is the host name right?")
+        } else if cause.contains("InvalidContentType") || cause.contains("corrupt message") {
+            // TLS spoken to a server that answers plain HTTP.
+            format!("{cause}; the server does not speak TLS: use http:// instead of https://")
         } else {
             cause
         }

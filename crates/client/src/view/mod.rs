@@ -155,13 +155,6 @@ pub fn explain(err: &Error) -> String {
             "Cannot reach {url}: is the server running, and is the address right? (The browser said: {message}.)"
         ),
         Error::Http {
-            status: 404 | 405,
-            operation,
-            ..
-        } => format!(
-            "{operation}: the server answered HTTP 404. Is this the base URL of a W&B-compatible server (its /graphql must exist)?"
-        ),
-        Error::Http {
             status,
             operation,
             message,
@@ -286,12 +279,15 @@ mod tests {
             url: "http://x/graphql".into(),
         };
         assert!(explain(&e).starts_with("The server at http://x/graphql refused this API key."));
-        let e = Error::Http {
-            operation: "Viewer".into(),
-            status: 404,
-            message: "".into(),
+        let e = Error::NotGraphql {
+            url: "http://x/wrong/graphql".into(),
+            status: 405,
+            body: "".into(),
         };
-        assert!(explain(&e).contains("its /graphql must exist"));
+        assert_eq!(
+            explain(&e),
+            "http://x/wrong/graphql answered HTTP 405, not GraphQL: is the server's address right? Give a W&B or Liftoff server's base URL with no path (such as http://localhost:8080 or https://api.wandb.ai)"
+        );
     }
 
     #[test]

@@ -81,6 +81,28 @@ fn dead_servers_and_non_graphql_answers_say_so() {
     let c = client(Scripted::answering(502, "bad gateway"));
     let err = block(c.call(Viewer)).unwrap_err();
     assert!(err.is_transient());
+    // A 4xx that is not GraphQL: the address is wrong, not the operation.
+    let c = client(Scripted::answering(405, ""));
+    let err = block(c.call(Viewer)).unwrap_err();
+    assert!(!err.is_transient());
+    assert_eq!(
+        err.to_string(),
+        "http://127.0.0.1:9/graphql answered HTTP 405, not GraphQL: is the server's address right? Give a W&B or Liftoff server's base URL with no path (such as http://localhost:8080 or https://api.wandb.ai)"
+    );
+    let c = client(Scripted::answering(404, "404 page not found\n"));
+    let err = block(c.call(Viewer)).unwrap_err();
+    assert!(
+        err.to_string()
+            .starts_with("http://127.0.0.1:9/graphql answered HTTP 404 (\"404 page not found\"), not GraphQL"),
+        "{err}"
+    );
+    // A GraphQL server's own 400 keeps its words.
+    let c = client(Scripted::answering(
+        400,
+        r#"{"errors":[{"message":"Cannot query field \"nope\" on type \"Query\"."}]}"#,
+    ));
+    let err = block(c.call(Viewer)).unwrap_err();
+    assert!(err.is_unknown_field(), "{err}");
 }
 
 #[test]
