@@ -52,7 +52,14 @@ pub async fn run(args: LoginArgs) -> anyhow::Result<()> {
             use std::io::IsTerminal as _;
             let stdin = std::io::stdin();
             let mut s = String::new();
-            if stdin.is_terminal() {
+            let term = console::Term::stderr();
+            if stdin.is_terminal() && term.is_term() {
+                // As `wandb login`: the key is not shown as it is pasted.
+                crate::warn_line!(
+                    "Paste the API key for {host} and press Enter (it is not shown):"
+                );
+                s = term.read_secure_line()?;
+            } else if stdin.is_terminal() {
                 crate::warn_line!("Paste the API key for {host} and press Enter:");
                 stdin.read_line(&mut s)?;
             } else {

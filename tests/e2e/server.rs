@@ -289,6 +289,40 @@ async fn login_makes_its_host_the_default_as_wandb_login_does() {
     );
 }
 
+/// At a terminal (a pty made by util-linux's `script`, which every Debian
+/// has), `liftoff login` asks for the key and does not show it as typed.
+#[tokio::test]
+async fn login_at_a_terminal_does_not_show_the_key() {
+    use std::io::Write as _;
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(&dir.path().join("data"), &[]);
+    let home = dir.path().join("home");
+    std::fs::create_dir_all(&home).unwrap();
+    let command = format!("{} login --host {}", bin(), server.url);
+    let mut child = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env("HOME", &home)
+        .env_remove("WANDB_BASE_URL")
+        .env_remove("WANDB_API_KEY")
+        .env_remove("NETRC")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .expect("util-linux `script` (Debian's bsdutils)");
+    // Typed once the prompt is up (before, the terminal would still echo it).
+    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let mut stdin = child.stdin.take().unwrap();
+    writeln!(stdin, "{ADMIN_KEY}").unwrap();
+    let out = child.wait_with_output().unwrap();
+    let shown = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{shown}");
+    assert!(shown.contains("(it is not shown)"), "{shown}");
+    assert!(shown.contains("Logged in to"), "{shown}");
+    assert!(!shown.contains(ADMIN_KEY), "the key was shown: {shown}");
+    let netrc = std::fs::read_to_string(home.join(".netrc")).unwrap();
+    assert!(netrc.contains(ADMIN_KEY), "{netrc}");
+}
+
 #[tokio::test]
 async fn an_upstream_proxy_forwards_the_api_with_the_callers_key() {
     let dir = tempfile::tempdir().unwrap();
