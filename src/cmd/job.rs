@@ -302,14 +302,15 @@ pub async fn create_job(client: &Client<NativeTransport>, j: &NewJob) -> anyhow:
         Some(v) => format!("{}/{}/{name}:v{v}", j.entity, j.project),
         None => full.clone(),
     };
-    crate::out!(
-        "{} job: {shown}",
-        if up.unchanged {
-            "No changes to"
-        } else {
-            "Created"
-        }
-    );
+    if up.unchanged {
+        // As on W&B, the same contents give back that version, and the
+        // aliases (`latest` among them) move to it.
+        crate::out!(
+            "No changes to job: {shown} (the same contents as that version, which is `latest` now)"
+        );
+    } else {
+        crate::out!("Created job: {shown}");
+    }
     Ok(full)
 }
 

@@ -109,7 +109,7 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
         // They shape the job made from --uri; a --job or an image has its own.
         for (flag, given) in [
             ("--base-image", a.base_image.is_some()),
-            ("--git-hash", a.git_hash.is_some()),
+            ("--git-hash (-g, --git-version)", a.git_hash.is_some()),
             ("--build-context", a.build_context.is_some()),
             ("--job-name", a.job_name.is_some()),
         ] {

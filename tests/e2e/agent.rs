@@ -1541,9 +1541,25 @@ async fn a_jobs_description_is_shown_with_it() {
     let (status, out, err) = create("echo bye");
     assert!(status.success(), "{err}");
     assert!(
-        out.contains("No changes to job: admin/proj/img:v1"),
+        out.contains(
+            "No changes to job: admin/proj/img:v1 (the same contents as that version, which is `latest` now)"
+        ),
         "{out}"
     );
+    // v0's contents again: v0 is `latest` again, as the message says.
+    let (status, out, err) = image_job(
+        &server,
+        tmp.path(),
+        "echo hi",
+        &["-d", "Says hi from busybox"],
+    );
+    assert!(status.success(), "{err}");
+    assert!(
+        out.contains("No changes to job: admin/proj/img:v0"),
+        "{out}"
+    );
+    let (_, out, _) = liftoff(&server, tmp.path(), &["job", "list", "-p", "proj"]);
+    assert!(out.contains("v1, v0 (1.36, latest)"), "{out}");
 }
 
 /// `liftoff job create image busybox:1.36 -p proj -n img -E ENTRY EXTRA...`.

@@ -32,7 +32,11 @@ pub enum Error {
         "{url} answered HTTP {status}{}, not GraphQL: is the server's address right? Give a W&B or Liftoff server's base URL with no path (such as http://localhost:8080 or https://api.wandb.ai)",
         body_excerpt(.body)
     )]
-    NotGraphql { url: String, status: u16, body: String },
+    NotGraphql {
+        url: String,
+        status: u16,
+        body: String,
+    },
     /// HTTP 200 with an `errors` array: the whole call failed. Errors the
     /// caller can act on (bad input, a conflict, not found, forbidden: the
     /// codes a Liftoff server sets) read as the server's words alone; any

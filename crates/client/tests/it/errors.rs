@@ -92,8 +92,9 @@ fn dead_servers_and_non_graphql_answers_say_so() {
     let c = client(Scripted::answering(404, "404 page not found\n"));
     let err = block(c.call(Viewer)).unwrap_err();
     assert!(
-        err.to_string()
-            .starts_with("http://127.0.0.1:9/graphql answered HTTP 404 (\"404 page not found\"), not GraphQL"),
+        err.to_string().starts_with(
+            "http://127.0.0.1:9/graphql answered HTTP 404 (\"404 page not found\"), not GraphQL"
+        ),
         "{err}"
     );
     // A GraphQL server's own 400 keeps its words.
