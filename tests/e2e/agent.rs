@@ -1638,3 +1638,75 @@ async fn a_uri_launch_the_queue_would_refuse_makes_no_job_version() {
     assert!(out.contains("Created job: admin/proj/job-code:v0"), "{out}");
     assert_eq!(items(&server, "default").await.len(), 1);
 }
+
+/// Ctrl-C twice: the agent leaves its job running, and says on the item
+/// (and the terminal) that nothing reports the job's end any more.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_that_leaves_its_jobs_running_says_so_on_their_items() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("server"), &[]);
+    queue(&server, tmp.path(), "default");
+    let mut agent = AgentProcess::start(&server, &tmp.path().join("agent"), &["-q", "default"]);
+    let (status, _, err) = liftoff(
+        &server,
+        tmp.path(),
+        &["launch", "-E", "sleep 20", "-q", "default", "-p", "proj"],
+    );
+    assert!(status.success(), "{err}");
+    let claimed = eventually(Duration::from_secs(30), "the job to start", || async {
+        items(&server, "default")
+            .await
+            .into_iter()
+            .find(|i| i.item.state == ItemState::Claimed && i.run.is_some())
+    })
+    .await;
+    let sigint = |pid: u32| {
+        Command::new("kill")
+            .args(["-INT", &pid.to_string()])
+            .status()
+            .unwrap();
+    };
+    sigint(agent.child.id());
+    eventually(
+        Duration::from_secs(20),
+        "the agent to wait for its job",
+        || async {
+            agent
+                .output()
+                .contains("Ctrl-C again to leave them running")
+                .then_some(())
+        },
+    )
+    .await;
+    sigint(agent.child.id());
+    let exit = agent.wait(Duration::from_secs(20));
+    assert!(exit.success(), "{}", agent.output());
+    assert!(
+        agent
+            .output()
+            .contains("Leaving 1 job(s) running. This agent no longer reports their end"),
+        "{}",
+        agent.output()
+    );
+    let item = items(&server, "default")
+        .await
+        .into_iter()
+        .find(|i| i.item.id == claimed.item.id)
+        .unwrap();
+    assert!(
+        item.item.warnings.iter().any(|w| w.stage == "agent"
+            && w.message
+                .contains("exited and left this job running (Ctrl-C twice)")),
+        "{:?}",
+        item.item.warnings
+    );
+    // The job left running is ours to end.
+    if let Some(pid) = agent
+        .output()
+        .lines()
+        .find_map(|l| l.split("started process ").nth(1))
+        .map(|p| p.trim().to_owned())
+    {
+        let _ = Command::new("kill").args(["-9", &pid]).status();
+    }
+}

@@ -230,6 +230,8 @@ pub async fn run(
     });
     let max_jobs = shared.opts.config.max_jobs();
     let mut jobs: JoinSet<()> = JoinSet::new();
+    // Which item each job task runs: said on the items left running.
+    let mut started: Vec<(tokio::task::AbortHandle, String)> = Vec::new();
     let mut order: Vec<String> = queues.iter().map(|q| q.name.clone()).collect();
     let mut summary = Summary {
         name: me.name.clone(),
@@ -295,7 +297,10 @@ pub async fn run(
                     changed
                 });
                 let shared = shared.clone();
-                jobs.spawn(async move { handle_item(shared, queue, item).await });
+                let item_id = item.item_id.clone();
+                started.retain(|(task, _)| !task.is_finished());
+                let task = jobs.spawn(async move { handle_item(shared, queue, item).await });
+                started.push((task, item_id));
             }
             None if !long_poll => {
                 tokio::select! {
@@ -326,10 +331,45 @@ pub async fn run(
         let drain = async { while jobs.join_next().await.is_some() {} };
         tokio::select! {
             () = drain => {},
-            _ = tokio::signal::ctrl_c() => crate::log::say!("Leaving the jobs running."),
+            _ = tokio::signal::ctrl_c() => {
+                let left: Vec<String> = started
+                    .into_iter()
+                    .filter(|(task, _)| !task.is_finished())
+                    .map(|(_, item)| item)
+                    .collect();
+                leave_running(&shared, &summary.name, &left).await;
+            }
         }
     }
     Ok(summary)
+}
+
+/// A second Ctrl-C: the jobs go on without this agent. Nothing will report
+/// their end, so each item says so (where the queue page shows it), and so
+/// does the terminal.
+async fn leave_running(shared: &Shared, agent: &str, items: &[String]) {
+    crate::log::say!(
+        "Leaving {} job(s) running. This agent no longer reports their end: their runs show Crashed once they stop sending heartbeats (a job that logs with the wandb SDK sends its own and finishes as usual).",
+        items.len()
+    );
+    let message = format!(
+        "agent {agent} on {} exited and left this job running (Ctrl-C twice): its end is not reported, so its run shows Crashed once it stops sending heartbeats, unless the job logs with the wandb SDK",
+        shared.opts.hostname
+    );
+    for item in items {
+        let call = UpdateRunQueueItemWarning {
+            item_id: item.clone(),
+            message: message.clone(),
+            stage: "agent".into(),
+            file_paths: vec![],
+        };
+        // Leaving must not hang on a server that is gone.
+        match tokio::time::timeout(Duration::from_secs(5), shared.client.call(call)).await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => tracing::warn!(item, error = %e, "cannot post a warning on the item"),
+            Err(_) => tracing::warn!(item, "cannot post a warning on the item: no answer in 5 s"),
+        }
+    }
 }
 
 fn process_runner(config: &AgentConfig) -> ProcessRunner {
