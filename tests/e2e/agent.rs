@@ -1710,3 +1710,53 @@ async fn an_agent_that_leaves_its_jobs_running_says_so_on_their_items() {
         let _ = Command::new("kill").args(["-9", &pid]).status();
     }
 }
+
+/// A queue whose items this agent could only fail is refused at start, and
+/// its item stays queued for an agent that can run it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_refuses_queues_it_cannot_run_before_taking_their_items() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("server"), &[]);
+    for (name, resource) in [("sm", "sagemaker"), ("k8s", "kubernetes")] {
+        let (status, _, err) = liftoff(
+            &server,
+            tmp.path(),
+            &["queue", "create", name, "--resource", resource],
+        );
+        assert!(status.success(), "{err}");
+    }
+    let (status, _, err) = liftoff(
+        &server,
+        tmp.path(),
+        &["launch", "-d", "busybox:1.36", "-q", "sm", "-p", "proj"],
+    );
+    assert!(status.success(), "{err}");
+    for (queue, said) in [
+        (
+            "sm",
+            "queue sm runs sagemaker jobs, which this agent cannot run",
+        ),
+        (
+            "k8s",
+            "queue k8s runs kubernetes jobs, which need a cluster: no kubeconfig found",
+        ),
+    ] {
+        // A HOME with no ~/.kube, and no KUBECONFIG.
+        let mut agent = AgentProcess::start_with_env(
+            &server,
+            &tmp.path().join(format!("agent-{queue}")),
+            &["-q", queue],
+            &[("KUBECONFIG", "")],
+        );
+        let exit = agent.wait(Duration::from_secs(20));
+        assert!(!exit.success());
+        assert!(agent.output().contains(said), "{}", agent.output());
+    }
+    let list = items(&server, "sm").await;
+    assert_eq!(list.len(), 1);
+    assert_eq!(
+        list[0].item.state,
+        ItemState::Pending,
+        "the item was not taken"
+    );
+}

@@ -15,7 +15,9 @@ use liftoff_client::ops::items::{
     AckRunQueueItem, FailRunQueueItem, PopFromRunQueue, Popped, UpdateRunQueueItemWarning,
 };
 use liftoff_client::ops::liftoff::LiftoffPopWait;
-use liftoff_client::ops::queues::{CreateRunQueue, ProjectRunQueues, QueueRef};
+use liftoff_client::ops::queues::{
+    CreateRunQueue, GetDefaultResourceConfig, GetRunQueueMetadata, ProjectRunQueues, QueueRef,
+};
 use liftoff_client::ops::runs::{RunState, RunStoppedStatus, UpsertBucket};
 use liftoff_client::{Client, Error as ClientError};
 use liftoff_model::LAUNCH_PROJECT;
@@ -166,6 +168,7 @@ pub async fn run(
         "looking up the queues to poll"
     );
     let queues = resolve_queues(&client, &entity, &wanted).await?;
+    check_runnable(&client, &entity, &queues).await?;
     let resolved = opts.config.resolved();
     let mut agent_config = resolved.clone();
     if let Some(o) = agent_config.as_object_mut() {
@@ -524,6 +527,51 @@ async fn resolve_queues(
         );
     }
     Ok(out)
+}
+
+/// Queues whose items this agent could only fail (a sagemaker queue, a
+/// kubernetes one on a machine with no cluster) are refused before it
+/// registers for them, so it never takes their items. A queue whose config
+/// cannot be read is let through (the item says it later, if need be).
+async fn check_runnable(
+    client: &Client<NativeTransport>,
+    entity: &str,
+    queues: &[QueueRef],
+) -> anyhow::Result<()> {
+    for q in queues {
+        let meta = client
+            .call(GetRunQueueMetadata {
+                entity: entity.to_owned(),
+                project: LAUNCH_PROJECT.into(),
+                queue: q.name.clone(),
+            })
+            .await;
+        let Some(id) = meta.ok().and_then(|m| m.default_resource_config_id) else {
+            continue;
+        };
+        let Ok(config) = client
+            .call(GetDefaultResourceConfig {
+                entity: entity.to_owned(),
+                id,
+            })
+            .await
+        else {
+            continue;
+        };
+        let resource = config.resource;
+        anyhow::ensure!(
+            resource.liftoff_agent_runs(),
+            "queue {} runs {resource} jobs, which this agent cannot run (it runs local-process, local-container and kubernetes): run W&B's agent (wandb launch-agent) for it, or leave it out of -q",
+            q.name
+        );
+        anyhow::ensure!(
+            resource != liftoff_model::ResourceType::Kubernetes
+                || crate::runner::kubernetes::has_cluster_config(&|name| std::env::var_os(name)),
+            "queue {} runs kubernetes jobs, which need a cluster: no kubeconfig found (KUBECONFIG or ~/.kube/config) and not running in one. Point KUBECONFIG at your cluster's config, or leave the queue out of -q",
+            q.name
+        );
+    }
+    Ok(())
 }
 
 /// Pop from the queues in order; the queue that gave an item goes last.
