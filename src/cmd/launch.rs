@@ -279,6 +279,19 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
                 .all(|k| k.parse::<liftoff_model::ResourceType>().is_ok())
         });
         if !keyed {
+            // A key that is a resource misspelled (every value a mapping):
+            // said as such, not as args missing their resource.
+            if let Some(o) = args
+                .as_object()
+                .filter(|o| o.values().all(Value::is_object))
+                && let Some(typo) = o.keys().find(|k| {
+                    k.parse::<liftoff_model::ResourceType>().is_err()
+                        && liftoff_model::queue::resource_meant(k).is_some()
+                })
+                && let Err(e) = typo.parse::<liftoff_model::ResourceType>()
+            {
+                anyhow::bail!("--resource-args: {e}");
+            }
             let resource = a.resource.clone().context("--resource-args must be keyed by resource ({\"local-container\": {...}}), or pass --resource")?;
             args = json!({ resource: args });
         }
@@ -290,6 +303,13 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
             anyhow::bail!(
                 "--resource-args: the args of {resource} must be a mapping of options like {{\"memory\": \"2g\"}}, got {bad}"
             );
+        }
+        // What the agent would refuse at run time, refused now.
+        for (resource, options) in args.as_object().into_iter().flatten() {
+            if let Ok(r) = resource.parse::<liftoff_model::ResourceType>() {
+                liftoff_model::resource_args::check_resource_args(r, options)
+                    .map_err(|e| anyhow::anyhow!("--resource-args: {e}"))?;
+            }
         }
         spec.resource_args = args.as_object().cloned();
     }

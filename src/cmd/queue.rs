@@ -113,6 +113,9 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                 Some(c) => file_or_json(c, "--config", r#"'{"env": ["LR=0.1"]}'"#)?,
                 None => Value::Object(Map::new()),
             };
+            // What the agent would refuse at each job, refused now.
+            liftoff_model::resource_args::check_resource_args(resource, &config)
+                .map_err(|e| anyhow::anyhow!("--config: {e}"))?;
             if let Some(note) = liftoff_model::template::not_placeholders_note(&config) {
                 crate::warn_line!("warning: {note}");
             }

@@ -1760,3 +1760,56 @@ async fn an_agent_refuses_queues_it_cannot_run_before_taking_their_items() {
         "the item was not taken"
     );
 }
+
+/// Resource options the agent would refuse at each job are refused where
+/// they are given: `queue create --config` and `launch --resource-args`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn resource_options_the_agent_would_refuse_are_refused_up_front() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("server"), &[]);
+    queue(&server, tmp.path(), "default");
+    let (status, _, err) = liftoff(
+        &server,
+        tmp.path(),
+        &[
+            "queue",
+            "create",
+            "boxes",
+            "--resource",
+            "local-container",
+            "-c",
+            r#"{"memroy": "2g"}"#,
+        ],
+    );
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--config: Unsupported resource_args.local-container option 'memroy' (did you mean 'memory'?)"),
+        "{err}"
+    );
+    let (_, out, _) = liftoff(&server, tmp.path(), &["queue", "list"]);
+    assert!(!out.contains("boxes"), "no queue was made: {out}");
+    for (args, said) in [
+        (
+            r#"{"local-container": {"memroy": "2g"}}"#,
+            "--resource-args: Unsupported resource_args.local-container option 'memroy'",
+        ),
+        (
+            r#"{"local-contaner": {"memory": "2g"}}"#,
+            r#"--resource-args: unknown resource "local-contaner""#,
+        ),
+    ] {
+        let (status, _, err) = liftoff(
+            &server,
+            tmp.path(),
+            &[
+                "launch", "-E", "true", "-q", "default", "-p", "proj", "-R", args,
+            ],
+        );
+        assert_eq!(status.code(), Some(2), "{err}");
+        assert!(err.contains(said), "{err}");
+    }
+    assert!(
+        items(&server, "default").await.is_empty(),
+        "nothing was pushed"
+    );
+}

@@ -381,7 +381,8 @@ fn unknown_keys(
     }
 }
 
-fn closest<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
+/// The known name `key` is likely a typo of (a small edit away).
+pub fn closest<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
     known
         .iter()
         .map(|k| (edit_distance(key, k), *k))

@@ -117,17 +117,25 @@ impl fmt::Display for ResourceType {
 )]
 pub struct ParseResourceError(pub String);
 
-/// The resource meant by a name W&B's UI or other tools use for it.
 fn resource_hint(name: &str) -> String {
+    resource_meant(name).map_or_else(String::new, |meant| format!(" (for {name:?}, use {meant})"))
+}
+
+/// The resource meant by a name W&B's UI or other tools use for it, or a
+/// small typo of one.
+pub fn resource_meant(name: &str) -> Option<&'static str> {
     let meant = match name.trim().to_ascii_lowercase().as_str() {
         "docker" | "podman" | "container" | "local-docker" => "local-container",
         "process" | "local_process" | "localprocess" => "local-process",
         "k8s" | "kube" => "kubernetes",
         "vertex-ai" | "gcp_vertex" | "vertexai" => "gcp-vertex",
         "aws-sagemaker" | "sage-maker" => "sagemaker",
-        _ => return String::new(),
+        typed => {
+            let names = ResourceType::ALL.map(ResourceType::as_str);
+            return crate::config::closest(typed, &names);
+        }
     };
-    format!(" (for {name:?}, use {meant})")
+    Some(meant)
 }
 
 impl FromStr for ResourceType {
@@ -360,6 +368,14 @@ mod tests {
         assert_eq!(
             "docker".parse::<ResourceType>().unwrap_err().to_string(),
             "unknown resource \"docker\": use one of local-process, local-container, kubernetes, sagemaker, gcp-vertex (for \"docker\", use local-container)"
+        );
+        // A typo is said with the name meant.
+        assert!(
+            "local-contaner"
+                .parse::<ResourceType>()
+                .unwrap_err()
+                .to_string()
+                .ends_with("(for \"local-contaner\", use local-container)")
         );
         assert!(
             !"slurm"

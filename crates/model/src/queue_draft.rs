@@ -6,7 +6,7 @@
 use serde_json::{Map, Number, Value};
 
 use crate::queue::{PrioritizationMode, ResourceType, TemplateVariable, validate_queue_name};
-use crate::resource_args::{check_kubernetes, check_local_container};
+use crate::resource_args::check_resource_args;
 use crate::schema::{JsonSchema, Problem, SchemaType};
 use crate::template::{placeholders, validate_definitions};
 
@@ -309,15 +309,10 @@ impl QueueDraft {
                 None
             }
         };
-        if let (Some(c), Some(resource)) = (&config, self.resource) {
-            let found = match resource {
-                ResourceType::LocalContainer => check_local_container(c).err(),
-                ResourceType::Kubernetes => check_kubernetes(c).err(),
-                _ => None,
-            };
-            if let Some(message) = found {
-                push(paths::CONFIG, message);
-            }
+        if let (Some(c), Some(resource)) = (&config, self.resource)
+            && let Err(message) = check_resource_args(resource, c)
+        {
+            push(paths::CONFIG, message);
         }
         let mut vars = Vec::new();
         for tile in &self.tiles {

@@ -3,6 +3,8 @@
 
 use serde_json::Value;
 
+use crate::queue::ResourceType;
+
 /// `docker run` options a local-container queue may set.
 pub const LOCAL_CONTAINER_OPTIONS: &[&str] = &[
     "command",
@@ -38,6 +40,16 @@ pub fn normalize_option(key: &str) -> String {
 }
 
 /// Check `resource_args["local-container"]` against the allow-list.
+/// The options of `resource`'s args that its runner would refuse (a
+/// local-container or kubernetes config; others are not checked).
+pub fn check_resource_args(resource: ResourceType, args: &Value) -> Result<(), String> {
+    match resource {
+        ResourceType::LocalContainer => check_local_container(args),
+        ResourceType::Kubernetes => check_kubernetes(args),
+        _ => Ok(()),
+    }
+}
+
 pub fn check_local_container(args: &Value) -> Result<(), String> {
     let Some(map) = args.as_object() else {
         return Err("resource_args.local-container must be a mapping of docker run options".into());
@@ -45,8 +57,11 @@ pub fn check_local_container(args: &Value) -> Result<(), String> {
     for (key, value) in map {
         let k = normalize_option(key);
         if !LOCAL_CONTAINER_OPTIONS.contains(&k.as_str()) {
+            let near = crate::config::closest(&k, LOCAL_CONTAINER_OPTIONS)
+                .map(|n| format!(" (did you mean '{n}'?)"))
+                .unwrap_or_default();
             return Err(format!(
-                "Unsupported resource_args.local-container option '{key}'. Supported options are: {}",
+                "Unsupported resource_args.local-container option '{key}'{near}. Supported options are: {}",
                 LOCAL_CONTAINER_OPTIONS.join(", ")
             ));
         }
@@ -215,6 +230,12 @@ mod tests {
                 "--shm-size",
                 "2g"
             ]
+        );
+        // A typo of an option is said with the option meant.
+        assert!(
+            check_local_container(&serde_json::json!({"memroy": "2g"}))
+                .unwrap_err()
+                .starts_with("Unsupported resource_args.local-container option 'memroy' (did you mean 'memory'?). Supported")
         );
     }
 
