@@ -27,6 +27,20 @@ pub fn check_repository(repo: &str) -> Result<(), String> {
     }
 }
 
+/// `image` with the registry Docker assumes spelled out: `busybox:1.36` is
+/// `docker.io/library/busybox:1.36`, `wandb/job:main` is
+/// `docker.io/wandb/job:main`. Podman, unlike Docker, does not assume
+/// Docker Hub for a short name it has no alias for, and with no terminal to
+/// ask it fails ("short-name did not resolve"); a name with a registry
+/// (`ghcr.io/...`, `localhost/...`, `host:5000/...`) is kept.
+pub fn docker_hub_qualified(image: &str) -> String {
+    match image.split_once('/') {
+        Some((first, _)) if first.contains(['.', ':']) || first == "localhost" => image.to_owned(),
+        Some(_) => format!("docker.io/{image}"),
+        None => format!("docker.io/library/{image}"),
+    }
+}
+
 /// Check an image reference; the error says what is wrong with it.
 pub fn check_reference(image: &str) -> Result<(), String> {
     let fail = |why: &str| {
@@ -182,6 +196,26 @@ fn path_component_error(part: &str) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn short_names_are_read_as_docker_reads_them() {
+        for (short, full) in [
+            ("busybox:1.36", "docker.io/library/busybox:1.36"),
+            (
+                "wandb/job_hello_world:main",
+                "docker.io/wandb/job_hello_world:main",
+            ),
+            ("ghcr.io/org/train:v1", "ghcr.io/org/train:v1"),
+            ("localhost/liftoff-job:abc", "localhost/liftoff-job:abc"),
+            ("registry:5000/team/img", "registry:5000/team/img"),
+            (
+                "docker.io/library/python:3.12",
+                "docker.io/library/python:3.12",
+            ),
+        ] {
+            assert_eq!(docker_hub_qualified(short), full, "{short}");
+        }
+    }
 
     #[test]
     fn references_engines_accept_pass() {

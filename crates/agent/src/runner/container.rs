@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use liftoff_model::JobSpec;
+use liftoff_model::image::docker_hub_qualified;
 use liftoff_model::job::REQUIREMENTS_FILE;
 use liftoff_model::resource_args::docker_flags;
 use sha2::{Digest, Sha256};
@@ -266,6 +267,9 @@ impl Runner for ContainerRunner {
 
     async fn start(&self, ctx: &JobContext) -> Result<Box<dyn Workload>, StageError> {
         let (image, built) = match (&ctx.image, &ctx.source_dir) {
+            // As docker reads a short name (podman would refuse it, with
+            // no terminal to ask which registry).
+            (Some(image), _) if self.is_podman() => (docker_hub_qualified(image), false),
             (Some(image), _) => (image.clone(), false),
             (None, Some(src)) => {
                 let dest = ctx.push_to.as_ref().map(|p| p.checked()).transpose()?;
