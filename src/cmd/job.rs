@@ -452,7 +452,7 @@ pub async fn run(cmd: JobCommand) -> anyhow::Result<()> {
             let client = conn::client(&c)?;
             let fetched = client.fetch_job(&job_ref).await.map_err(|e| match e {
                 liftoff_client::Error::NotFound { .. } => anyhow::anyhow!(
-                    "{e}; the jobs there: liftoff job list -e {} -p {}",
+                    "job {job_ref} not found (or you may not see it); the jobs there: liftoff job list -e {} -p {}",
                     job_ref.entity,
                     job_ref.project
                 ),

@@ -321,7 +321,7 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
     match &a.queue {
         Some(queue) => {
             if let (Some(job), None) = (spec.job.as_deref(), &a.uri) {
-                job_exists(&client, job).await?;
+                job_exists(&client, job, "pushed").await?;
             }
             if a.build {
                 build_image_job(&client, &a, &mut spec).await?;
@@ -361,6 +361,10 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
             };
             let resource = spec.resource().unwrap_or(fallback).to_owned();
             spec.resource = Some(Some(resource.clone()));
+            // Before a run is made for it.
+            if let (Some(job), None) = (spec.job.as_deref(), &a.uri) {
+                job_exists(&client, job, "run").await?;
+            }
             let work_dir = crate::cmd::agent::work_dir(a.work_dir.clone());
             if a.in_background {
                 return run_in_background(&client, &spec, &work_dir);
@@ -553,7 +557,13 @@ async fn build_image_job(
 /// Refuse to push a job that is not there. (`wandb launch --job J --queue Q`
 /// pushes first and looks the job up after, so a misspelt job leaves an item
 /// that fails on the agent.)
-async fn job_exists(client: &Client<NativeTransport>, job: &str) -> anyhow::Result<()> {
+/// The job is there (and is a job); `not_done` says what was not done
+/// when it is not ("pushed", "run").
+async fn job_exists(
+    client: &Client<NativeTransport>,
+    job: &str,
+    not_done: &str,
+) -> anyhow::Result<()> {
     let r = liftoff_model::spec::JobRef::parse(job).map_err(|e| anyhow::anyhow!("job: {e}"))?;
     let found = client
         .call(ArtifactMembershipByName {
@@ -565,11 +575,11 @@ async fn job_exists(client: &Client<NativeTransport>, job: &str) -> anyhow::Resu
     match found {
         Ok(info) if info.type_name == "job" => Ok(()),
         Ok(info) => anyhow::bail!(
-            "{job} is a {:?} artifact, not a job; nothing was pushed",
+            "{job} is a {:?} artifact, not a job; nothing was {not_done}",
             info.type_name
         ),
         Err(ClientError::NotFound { .. }) => anyhow::bail!(
-            "job {job} not found, so nothing was pushed; see the jobs of {}/{} with `liftoff job list -e {} -p {}`",
+            "job {job} not found, so nothing was {not_done}; see the jobs of {}/{} with `liftoff job list -e {} -p {}`",
             r.entity,
             r.project,
             r.entity,

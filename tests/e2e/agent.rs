@@ -1813,3 +1813,27 @@ async fn resource_options_the_agent_would_refuse_are_refused_up_front() {
         "nothing was pushed"
     );
 }
+
+/// A job that is not there is said as a job not found, before anything is
+/// run or made for it, and as a usage error (exit 2), not a job's failure.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_missing_job_is_said_before_anything_runs() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("server"), &[]);
+    let (status, out, err) = liftoff(&server, tmp.path(), &["launch", "-j", "admin/proj/nope"]);
+    assert_eq!(status.code(), Some(2), "{out}{err}");
+    assert!(
+        err.contains("job admin/proj/nope not found, so nothing was run"),
+        "{err}"
+    );
+    assert!(
+        !err.contains("Running here") && !out.contains("Running here"),
+        "{out}{err}"
+    );
+    let (status, _, err) = liftoff(&server, tmp.path(), &["job", "describe", "admin/proj/nope"]);
+    assert!(!status.success());
+    assert!(
+        err.contains("job admin/proj/nope:latest not found (or you may not see it)"),
+        "{err}"
+    );
+}
