@@ -381,6 +381,22 @@ fn unknown_keys(
     }
 }
 
+/// YAML 1.1's other spellings of true and false (PyYAML's, as wandb reads
+/// launch-config.yaml): yes/no, on/off, in lower, Title or UPPER case.
+fn yaml11_bool(s: &str) -> Option<bool> {
+    let cased = |w: &str| {
+        let title = format!("{}{}", w[..1].to_ascii_uppercase(), &w[1..]);
+        s == w || s == title || s == w.to_ascii_uppercase()
+    };
+    if cased("yes") || cased("on") {
+        Some(true)
+    } else if cased("no") || cased("off") {
+        Some(false)
+    } else {
+        None
+    }
+}
+
 /// The known name `key` is likely a typo of (a small edit away).
 pub fn closest<'a>(key: &str, known: &[&'a str]) -> Option<&'a str> {
     known
@@ -452,6 +468,8 @@ fn boolean(map: &Map<String, Value>, key: &str, p: &mut Vec<ConfigProblem>) -> O
     match map.get(key)? {
         Value::Bool(b) => Some(*b),
         Value::Null => None,
+        // wandb reads this file with PyYAML (YAML 1.1), where these are booleans.
+        Value::String(s) if yaml11_bool(s).is_some() => yaml11_bool(s),
         other => {
             p.push(problem(key, Some(short(other)), "must be true or false"));
             None
@@ -672,6 +690,16 @@ mod tests {
             dest(&AgentConfig::from_yaml("queues: [q]\n").unwrap(), None),
             None
         );
+    }
+
+    #[test]
+    fn yes_and_on_are_true_as_pyyaml_reads_them() {
+        for (text, want) in [("yes", true), ("On", true), ("NO", false), ("off", false)] {
+            let c = AgentConfig::from_yaml(&format!("queues: [q]\nsecure_mode: {text}\n")).unwrap();
+            assert_eq!(c.secure_mode, Some(want), "{text}");
+        }
+        let err = AgentConfig::from_yaml("queues: [q]\nsecure_mode: yep\n").unwrap_err();
+        assert!(err.to_string().contains("must be true or false"), "{err}");
     }
 
     #[test]
