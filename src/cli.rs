@@ -16,7 +16,7 @@ pub const AGENT_EXAMPLES: &str = "Examples:\n  liftoff agent -q default\n  lifto
     about = "W&B Launch, rebuilt in Rust: queues, agents, jobs, a web app and a W&B-compatible server."
 )]
 pub struct Cli {
-    /// More logging (--verbose debug, twice for trace). `LIFTOFF_LOG` overrides.
+    /// More logging (--verbose debug, twice for trace; `agent -v`, `-vv` as `wandb launch-agent`). `LIFTOFF_LOG` overrides.
     #[arg(long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
     #[command(subcommand)]

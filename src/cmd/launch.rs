@@ -140,6 +140,21 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
     if let Some((key, meant)) = spec.likely_typos().into_iter().next() {
         anyhow::bail!("--config: unknown key `{key}` in the launch spec; did you mean `{meant}`?");
     }
+    // What belongs to the push, not the spec: kept in the spec as given,
+    // but it does not choose anything.
+    for (key, flag) in [
+        ("queue", "--queue"),
+        ("queue_name", "--queue"),
+        ("priority", "--priority"),
+        ("template_variables", "--set-var"),
+        ("project_queue", "--project-queue"),
+    ] {
+        if spec.extra.contains_key(key) {
+            crate::warn_line!(
+                "warning: --config: `{key}` is not part of a launch spec and chooses nothing here: use {flag}"
+            );
+        }
+    }
     // The image is checked here, before any call: a bad one would fail on the
     // agent. `--docker-image` replaces the config's, so only it is checked then.
     let image = match a.docker_image.as_deref() {
