@@ -1812,6 +1812,27 @@ async fn resource_options_the_agent_would_refuse_are_refused_up_front() {
         items(&server, "default").await.is_empty(),
         "nothing was pushed"
     );
+    // A push's own setting written into the spec is pointed at its flag.
+    let (status, _, err) = liftoff(
+        &server,
+        tmp.path(),
+        &[
+            "launch",
+            "-E",
+            "true",
+            "-q",
+            "default",
+            "-p",
+            "proj",
+            "-c",
+            r#"{"queue": "other"}"#,
+        ],
+    );
+    assert!(status.success(), "{err}");
+    assert!(
+        err.contains("warning: --config: `queue` is not part of a launch spec and chooses nothing here: use --queue"),
+        "{err}"
+    );
 }
 
 /// A job that is not there is said as a job not found, before anything is
