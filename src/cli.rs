@@ -233,6 +233,50 @@ pub enum QueueCommand {
         #[command(flatten)]
         conn: ConnArgs,
     },
+    /// Change a queue's settings: prioritization, retries of failed runs (a Liftoff server).
+    #[command(
+        after_help = "Example:\n  liftoff queue update gpu --prioritization on --max-retries 2"
+    )]
+    Update {
+        name: String,
+        /// The entity that owns the queue (default: WANDB_ENTITY, else your default entity).
+        #[arg(short, long)]
+        entity: Option<String>,
+        /// Serve higher priorities first (on), or first in, first out (off).
+        #[arg(long, value_name = "on|off", value_parser = clap::builder::BoolishValueParser::new())]
+        prioritization: Option<bool>,
+        /// Push a failed run again up to N times (0: never).
+        #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(0..=10))]
+        max_retries: Option<i64>,
+        #[command(flatten)]
+        conn: ConnArgs,
+    },
+    /// Cancel items: a waiting one leaves its queue, a running one has its run stopped (a Liftoff server).
+    #[command(
+        after_help = "ITEM is an item's id, as `liftoff launch` prints it and `liftoff queue show` lists it.\nExample:\n  liftoff queue cancel UnVuUXVldWVJdGVtOjE2"
+    )]
+    Cancel {
+        #[arg(required = true, value_name = "ITEM")]
+        items: Vec<String>,
+        #[command(flatten)]
+        conn: ConnArgs,
+    },
+    /// Push ended items again, each as a new item with the same spec (a Liftoff server).
+    Requeue {
+        #[arg(required = true, value_name = "ITEM")]
+        items: Vec<String>,
+        #[command(flatten)]
+        conn: ConnArgs,
+    },
+    /// Change waiting items' priority: critical, high, medium or low (a Liftoff server).
+    #[command(after_help = "Example:\n  liftoff queue priority high UnVuUXVldWVJdGVtOjE2")]
+    Priority {
+        priority: String,
+        #[arg(required = true, value_name = "ITEM")]
+        items: Vec<String>,
+        #[command(flatten)]
+        conn: ConnArgs,
+    },
 }
 
 #[derive(Args, Debug)]

@@ -456,7 +456,7 @@ impl Preflight<'_> {
             && !meta.prioritization_mode.unwrap_or_default().enabled()
         {
             anyhow::bail!(
-                "--priority: queue {queue:?} does not use priorities (prioritization is DISABLED); leave --priority out, or turn on prioritization in the queue's config (its Config tab in the web app). Nothing was made or pushed"
+                "--priority: queue {queue:?} does not use priorities (prioritization is DISABLED); leave --priority out, or turn prioritization on (`liftoff queue update {queue} --prioritization on`, or its Config tab in the web app). Nothing was made or pushed"
             );
         }
         let config = match meta.default_resource_config_id {

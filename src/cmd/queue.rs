@@ -6,13 +6,18 @@ use anyhow::Context as _;
 use liftoff_client::Client;
 use liftoff_client::native::NativeTransport;
 use liftoff_client::ops::identity::{CreateProject, ServerFeaturesQuery, features};
-use liftoff_client::ops::liftoff::{LiftoffRunQueue, LiftoffRunQueues};
-use liftoff_client::ops::queues::{CreateDefaultResourceConfig, CreateRunQueue, ProjectRunQueues};
+use liftoff_client::ops::liftoff::{
+    LiftoffCancelItem, LiftoffRequeueItem, LiftoffRunQueue, LiftoffRunQueues,
+    LiftoffSetItemPriority,
+};
+use liftoff_client::ops::queues::{
+    CreateDefaultResourceConfig, CreateRunQueue, FetchRunQueueId, ProjectRunQueues,
+};
 use liftoff_client::view::agent_commands;
 use liftoff_client::view::items::{has_live_agent, item_rows};
 use liftoff_client::view::queues::queue_rows;
 use liftoff_model::queue::{PrioritizationMode, QueueAccess, ResourceType};
-use liftoff_model::{LAUNCH_PROJECT, timefmt};
+use liftoff_model::{LAUNCH_PROJECT, Priority, timefmt};
 use serde_json::{Map, Value};
 
 use crate::cli::QueueCommand;
@@ -265,7 +270,8 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                 );
             } else {
                 crate::out!(
-                    "{:<10} {:<4} {:<9} {:<10} {:<20} SOURCE",
+                    "{:<22} {:<10} {:<4} {:<9} {:<10} {:<20} SOURCE",
+                    "ITEM",
                     "STATUS",
                     "#",
                     "PRIORITY",
@@ -277,7 +283,8 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
             for row in &rows {
                 let source = row.job.as_ref().map_or("-".into(), |r| r.to_string());
                 crate::out!(
-                    "{:<10} {:<4} {:<9} {:<10} {:<20} {source}",
+                    "{:<22} {:<10} {:<4} {:<9} {:<10} {:<20} {source}",
+                    row.item.id,
                     row.status.label(),
                     // Place in line (1: next), for waiting items.
                     row.position.map_or("-".into(), |p| (p + 1).to_string()),
@@ -292,7 +299,9 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                 );
                 if let Some(e) = &row.item.error {
                     crate::out!(
-                        "           {} error: {}",
+                        "{:<22} {:<10} {} error: {}",
+                        "",
+                        "",
                         e.stage,
                         liftoff_client::view::items::error_line(&e.message)
                     );
@@ -337,7 +346,129 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
             }
             Ok(())
         }
+        QueueCommand::Update {
+            name,
+            entity,
+            prioritization,
+            max_retries,
+            conn: c,
+        } => {
+            anyhow::ensure!(
+                prioritization.is_some() || max_retries.is_some(),
+                "nothing to change: pass --prioritization on|off and/or --max-retries N"
+            );
+            let client = conn::client(&c)?;
+            let entity = conn::entity(&client, entity.as_deref()).await?;
+            let queue_id = match client
+                .call(FetchRunQueueId {
+                    entity: entity.clone(),
+                    project: LAUNCH_PROJECT.into(),
+                    queue: name.clone(),
+                })
+                .await
+            {
+                Ok(id) => id,
+                Err(e) if is_not_found(&e) => {
+                    return Err(with_known_queues(&client, &entity, e).await);
+                }
+                Err(e) => return Err(e.into()),
+            };
+            client
+                .call(liftoff_client::ops::liftoff::LiftoffUpdateRunQueue {
+                    queue_id,
+                    max_retries,
+                    prioritization_mode: prioritization.map(|on| {
+                        if on {
+                            PrioritizationMode::V0
+                        } else {
+                            PrioritizationMode::Disabled
+                        }
+                    }),
+                })
+                .await
+                .map_err(|e| {
+                    if e.is_unknown_field() {
+                        anyhow::anyhow!("this server cannot change a queue's settings (a Liftoff server can); on W&B, use its web UI")
+                    } else {
+                        e.into()
+                    }
+                })?;
+            let mut said = vec![];
+            if let Some(on) = prioritization {
+                said.push(
+                    if on {
+                        "prioritized (critical, high, medium, low)"
+                    } else {
+                        "first in, first out"
+                    }
+                    .to_owned(),
+                );
+            }
+            if let Some(n) = max_retries {
+                said.push(format!("failed runs pushed again up to {n} time(s)"));
+            }
+            crate::out!("Queue {name} in {entity}: {}.", said.join("; "));
+            Ok(())
+        }
+        QueueCommand::Cancel { items, conn: c } => {
+            let client = conn::client(&c)?;
+            each_item(&items, |item_id| async {
+                client.call(LiftoffCancelItem { item_id }).await?;
+                Ok("cancelled".to_owned())
+            })
+            .await
+        }
+        QueueCommand::Requeue { items, conn: c } => {
+            let client = conn::client(&c)?;
+            each_item(&items, |item_id| async {
+                let copy = client.call(LiftoffRequeueItem { item_id }).await?;
+                Ok(format!("pushed again as item {copy}"))
+            })
+            .await
+        }
+        QueueCommand::Priority {
+            priority,
+            items,
+            conn: c,
+        } => {
+            let priority: Priority = priority
+                .parse()
+                .map_err(|e| anyhow::anyhow!("PRIORITY: {e}"))?;
+            let client = &conn::client(&c)?;
+            each_item(&items, |item_id| async move {
+                client
+                    .call(LiftoffSetItemPriority { item_id, priority })
+                    .await?;
+                Ok(format!("priority {priority}"))
+            })
+            .await
+        }
     }
+}
+
+/// Do `act` to each item, saying each one's outcome (what `act` answers);
+/// every item is tried, and the command fails if any one did. A server
+/// without Liftoff's item operations (W&B's) is said once.
+async fn each_item<F, Fut>(items: &[String], act: F) -> anyhow::Result<()>
+where
+    F: Fn(String) -> Fut,
+    Fut: std::future::Future<Output = Result<String, liftoff_client::Error>>,
+{
+    let mut failed = 0;
+    for item in items {
+        match act(item.clone()).await {
+            Ok(done) => crate::out!("Item {item}: {done}."),
+            Err(e) if e.is_unknown_field() => anyhow::bail!(
+                "this server has no such operation on items (cancel, requeue and priority are a Liftoff server's); on W&B, use its web UI"
+            ),
+            Err(e) => {
+                failed += 1;
+                crate::warn_line!("Item {item}: {e}");
+            }
+        }
+    }
+    anyhow::ensure!(failed == 0, "{failed} of {} item(s) failed", items.len());
+    Ok(())
 }
 
 /// A queue (or another thing) the server says is not there.

@@ -919,12 +919,18 @@ async fn queue_show_says_what_each_item_runs() {
     // No agent polls: both wait as Idle, newest first, each with its source.
     let rows: Vec<_> = out
         .lines()
-        .skip_while(|l| !l.starts_with("STATUS"))
+        .skip_while(|l| !l.starts_with("ITEM "))
         .skip(1)
         .take_while(|l| !l.trim().is_empty())
         .collect();
     assert_eq!(rows.len(), 2, "{out}");
-    assert!(rows.iter().all(|r| r.starts_with("Idle")), "{out}");
+    // Each row starts with its item's id (for `liftoff queue cancel ITEM`).
+    assert!(
+        rows.iter()
+            .all(|r| r.starts_with("UnVuUXVldWVJdGVt")
+                && r.split_whitespace().nth(1) == Some("Idle")),
+        "{out}"
+    );
     assert!(
         rows.iter().any(|r| r.ends_with("image busybox:1.36")),
         "{out}"
@@ -933,7 +939,7 @@ async fn queue_show_says_what_each_item_runs() {
     // Their places in line, and why the next one waits.
     let mut places: Vec<_> = rows
         .iter()
-        .filter_map(|r| r.split_whitespace().nth(1))
+        .filter_map(|r| r.split_whitespace().nth(2))
         .collect();
     places.sort_unstable();
     assert_eq!(places, ["1", "2"], "{out}");
@@ -945,7 +951,7 @@ async fn queue_show_says_what_each_item_runs() {
     // The queue has no priorities: no level is shown ("medium" meant nothing).
     assert!(
         rows.iter()
-            .all(|r| r.split_whitespace().nth(2) == Some("-")),
+            .all(|r| r.split_whitespace().nth(3) == Some("-")),
         "{out}"
     );
 }
@@ -1857,4 +1863,67 @@ async fn a_missing_job_is_said_before_anything_runs() {
         err.contains("job admin/proj/nope:latest not found (or you may not see it)"),
         "{err}"
     );
+}
+
+/// The queue page's item actions from the CLI: `queue show` lists each
+/// item's id; `queue priority`, `queue update`, `queue cancel` and
+/// `queue requeue` act on them.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn items_are_reprioritized_cancelled_and_requeued_from_the_cli() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("server"), &[]);
+    queue(&server, tmp.path(), "default");
+    let cli = |args: &[&str]| liftoff(&server, tmp.path(), args);
+    let (status, _, err) = cli(&["launch", "-E", "true", "-q", "default", "-p", "proj"]);
+    assert!(status.success(), "{err}");
+    let id = items(&server, "default").await[0].item.id.clone();
+    let (_, shown, _) = cli(&["queue", "show", "default"]);
+    assert!(
+        shown
+            .lines()
+            .any(|l| l.starts_with(&format!("{id} ")) && l.contains("Idle")),
+        "{shown}"
+    );
+    // No priorities on this queue yet: said, with the command that turns them on.
+    let (status, out, err) = cli(&["queue", "priority", "high", &id]);
+    assert!(!status.success(), "{out}");
+    assert!(
+        err.contains("liftoff queue update default --prioritization on"),
+        "{err}"
+    );
+    let (status, out, err) = cli(&["queue", "update", "default", "--prioritization", "on"]);
+    assert!(status.success(), "{err}");
+    assert!(out.contains("prioritized"), "{out}");
+    let (status, out, err) = cli(&["queue", "priority", "high", &id]);
+    assert!(status.success(), "{err}");
+    assert!(out.contains(&format!("Item {id}: priority high.")), "{out}");
+    assert_eq!(
+        items(&server, "default").await[0].item.priority,
+        liftoff_model::Priority::High
+    );
+    // One bad id among good ones: each is tried, each said, and it fails.
+    let (status, out, err) = cli(&["queue", "cancel", "nope", &id]);
+    assert!(!status.success());
+    assert!(out.contains(&format!("Item {id}: cancelled.")), "{out}");
+    assert!(
+        err.contains("Item nope:") && err.contains("1 of 2 item(s) failed"),
+        "{err}"
+    );
+    assert!(items(&server, "default").await.is_empty());
+    // An ended item is pushed again as a new one.
+    let (status, _, err) = cli(&["launch", "-E", "true", "-q", "default", "-p", "proj"]);
+    assert!(status.success(), "{err}");
+    let mut agent = AgentProcess::start(&server, &tmp.path().join("agent"), &["-q", "default"]);
+    let done = eventually(Duration::from_secs(60), "the run to finish", || async {
+        items(&server, "default")
+            .await
+            .into_iter()
+            .find(|i| i.run.as_ref().is_some_and(|r| r.state == State::Finished))
+    })
+    .await;
+    agent.terminate(Duration::from_secs(20));
+    let (status, out, err) = cli(&["queue", "requeue", &done.item.id]);
+    assert!(status.success(), "{err}");
+    assert!(out.contains("pushed again as item"), "{out}");
+    assert_eq!(items(&server, "default").await.len(), 2);
 }

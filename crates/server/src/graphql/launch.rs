@@ -1171,7 +1171,7 @@ impl LaunchMutation {
         let (item, _, queue, _) = svc::item(state, caller(ctx), &id).await?;
         if queue.prioritization_mode != "V0" && p != liftoff_model::Priority::Medium {
             return Err(ApiError::invalid(format!(
-                "queue {:?} does not use priorities; enable prioritization first",
+                "queue {:?} does not use priorities: turn prioritization on first (`liftoff queue update {0} --prioritization on`, or the queue's Config tab in the web app)",
                 queue.name
             )));
         }
