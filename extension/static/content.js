@@ -370,7 +370,8 @@
   // opened for (a job, a run), for as long as this page lives: reopened, the
   // drawer goes on from it, as the web app's drawers do. Cancel drops it.
   const drafts = new Map();
-  const draftKey = (target) => JSON.stringify(target);
+  // By what it launches, wherever the drawer was opened from (a list, the job's page).
+  const draftKey = (t) => `${t.mode}:${t.entity}/${t.project}/${t.mode === "run" ? t.run : t.job ?? ""}`;
 
   /** `drop` (launched, or Cancel): what was typed is done with, not kept. */
   function closeDrawer(drop = false) {
@@ -750,9 +751,15 @@
       if (!priority.disabled) priority.value = kept.priority;
       if (kept.version !== model.version && [...version.options].some((o) => o.value === kept.version)) {
         version.value = kept.version;
-        reloadInputs();
-      }
-      changed();
+        // The other version's fields, then the JSON that was typed for it.
+        reloadInputs().then(() => {
+          if (drawer !== d) return;
+          d.state.useJson = kept.use_json;
+          d.state.jsonText = kept.json_text;
+          drawOverrides();
+          changed();
+        });
+      } else changed();
     } else if (model.base) changed();
     (d.root.querySelector("#launch-job") || version).focus();
   }

@@ -4,7 +4,7 @@
 
 use liftoff_client::auth::Files;
 use liftoff_client::native::NativeTransport;
-use liftoff_client::ops::identity::GetDefaultEntity;
+use liftoff_client::ops::identity::{GetDefaultEntity, ServerFeaturesQuery, features};
 use liftoff_client::{Client, Credentials};
 
 use crate::cli::ConnArgs;
@@ -63,4 +63,13 @@ pub async fn entity(
         return Ok(e);
     }
     Ok(client.call(GetDefaultEntity).await?)
+}
+
+/// Whether the server is a Liftoff server (it advertises Liftoff's queue
+/// operations); W&B's does not.
+pub async fn is_liftoff(client: &Client<NativeTransport>) -> bool {
+    client
+        .call(ServerFeaturesQuery)
+        .await
+        .is_ok_and(|f| f.has(features::QUEUE_ADMIN))
 }

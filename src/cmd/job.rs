@@ -131,6 +131,49 @@ fn empty_types() -> Value {
 }
 
 /// Create (or reuse) the job; answers `entity/project/name:latest`.
+/// What can be checked of a job before anything is sent: its code's
+/// directory and build settings, a git job's entry point.
+pub fn check_new_job(j: &NewJob) -> anyhow::Result<()> {
+    match &j.source {
+        JobSource::Code(dir) => check_code(j, dir).map(drop),
+        JobSource::Git { .. } => {
+            anyhow::ensure!(
+                j.entry_point.is_some(),
+                "a git job needs --entry-point, e.g. -E 'python train.py'"
+            );
+            Ok(())
+        }
+        JobSource::Image(_) => Ok(()),
+    }
+}
+
+/// A code job's directory (canonical), once its build settings name what
+/// is there: one that does not would fail only when an agent builds the job.
+fn check_code(j: &NewJob, dir: &Path) -> anyhow::Result<PathBuf> {
+    let dir = dir
+        .canonicalize()
+        .with_context(|| format!("{} does not exist", dir.display()))?;
+    let context = j
+        .build_context
+        .as_ref()
+        .map_or(dir.clone(), |c| dir.join(c));
+    if let Some(c) = &j.build_context {
+        anyhow::ensure!(
+            context.is_dir(),
+            "--build-context {c:?}: there is no such directory in {}",
+            dir.display()
+        );
+    }
+    if let Some(d) = &j.dockerfile {
+        anyhow::ensure!(
+            context.join(d).is_file() || dir.join(d).is_file(),
+            "--dockerfile {d:?}: there is no such file in {}",
+            context.display()
+        );
+    }
+    Ok(dir)
+}
+
 pub async fn create_job(client: &Client<NativeTransport>, j: &NewJob) -> anyhow::Result<String> {
     let metadata = match &j.schema {
         Some(s) => json!({"input_schemas": {"@wandb.config": s}}),
@@ -154,29 +197,7 @@ pub async fn create_job(client: &Client<NativeTransport>, j: &NewJob) -> anyhow:
             (j.name.clone().unwrap_or(default_name), doc, vec![])
         }
         JobSource::Code(dir) => {
-            let dir = dir
-                .canonicalize()
-                .with_context(|| format!("{} does not exist", dir.display()))?;
-            // A build setting naming what is not there would fail only when
-            // an agent builds the job.
-            let context = j
-                .build_context
-                .as_ref()
-                .map_or(dir.clone(), |c| dir.join(c));
-            if let Some(c) = &j.build_context {
-                anyhow::ensure!(
-                    context.is_dir(),
-                    "--build-context {c:?}: there is no such directory in {}",
-                    dir.display()
-                );
-            }
-            if let Some(d) = &j.dockerfile {
-                anyhow::ensure!(
-                    context.join(d).is_file() || dir.join(d).is_file(),
-                    "--dockerfile {d:?}: there is no such file in {}",
-                    context.display()
-                );
-            }
+            let dir = check_code(j, dir)?;
             let entry = match &j.entry_point {
                 Some(e) => e.clone(),
                 None => {

@@ -18,7 +18,7 @@ use serde_json::{Map, Value, json};
 
 use crate::JobFailed;
 use crate::cli::LaunchArgs;
-use crate::cmd::job::{JobSource, NewJob, code_dir, create_job, project_or_default};
+use crate::cmd::job::{JobSource, NewJob, check_new_job, code_dir, create_job, project_or_default};
 use crate::cmd::queue::{file_or_json, is_not_found, with_known_queues};
 use crate::cmd::{conn, shlex};
 
@@ -140,13 +140,19 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
     if let Some((key, meant)) = spec.likely_typos().into_iter().next() {
         anyhow::bail!("--config: unknown key `{key}` in the launch spec; did you mean `{meant}`?");
     }
+    // As wandb's launch_add: the spec's template_variables are the push's,
+    // under those of --set-var.
+    if let Some(from_spec) = spec.template_variables.take() {
+        for (k, v) in from_spec {
+            template_values.entry(k).or_insert(v);
+        }
+    }
     // What belongs to the push, not the spec: kept in the spec as given,
     // but it does not choose anything.
     for (key, flag) in [
         ("queue", "--queue"),
         ("queue_name", "--queue"),
         ("priority", "--priority"),
-        ("template_variables", "--set-var"),
         ("project_queue", "--project-queue"),
     ] {
         if spec.extra.contains_key(key) {
@@ -165,6 +171,9 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
         liftoff_model::image::check_reference(image).map_err(|e| anyhow::anyhow!("{flag}: {e}"))?;
     }
 
+    if let Some(r) = &a.resource_args {
+        spec.resource_args = Some(resource_args(r, a.resource.as_deref())?);
+    }
     if a.build {
         anyhow::ensure!(
             a.uri.is_some() || a.job.is_some() || spec.job.is_some(),
@@ -204,6 +213,45 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
         .clone()
         .or_else(|| spec.project.clone())
         .filter(|p| !p.is_empty());
+    let liftoff = conn::is_liftoff(&client).await;
+    // What the Liftoff agent would refuse at run time: refused now on a
+    // Liftoff server; elsewhere another agent may run it, so only said.
+    for (resource, options) in spec.resource_args.iter().flatten() {
+        if let Ok(r) = resource.parse::<liftoff_model::ResourceType>()
+            && let Err(e) = liftoff_model::resource_args::check_resource_args(r, options)
+        {
+            anyhow::ensure!(!liftoff, "--resource-args: {e}");
+            crate::warn_line!("warning: --resource-args: {e} (Liftoff's agent would refuse it)");
+        }
+    }
+    // The job a --uri makes, checked before anything is asked of the server.
+    let new_job = match &a.uri {
+        Some(uri) => {
+            let job = NewJob {
+                entity: entity.clone(),
+                project: project_or_default(project.clone()),
+                source: match code {
+                    Some(dir) => JobSource::Code(dir),
+                    None => JobSource::Git {
+                        url: uri.clone(),
+                        commit: a.git_hash.clone(),
+                    },
+                },
+                name: a.job_name.clone(),
+                description: None,
+                aliases: vec![],
+                entry_point: entry_point.clone(),
+                runtime: None,
+                build_context: a.build_context.clone(),
+                base_image: a.base_image.clone(),
+                dockerfile: a.dockerfile.clone(),
+                schema: None,
+            };
+            check_new_job(&job)?;
+            Some(job)
+        }
+        None => None,
+    };
     // Everything the push would refuse is asked before a --uri job is made
     // or an image built: a refused launch leaves no new job version behind.
     let queue_entity = spec.queue_entity.clone().unwrap_or_else(|| entity.clone());
@@ -218,38 +266,13 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
             template_values: &template_values,
             build: a.build,
             resource: a.resource.as_deref(),
+            liftoff,
         };
         check.run(&client, &spec).await?;
     }
-    if let Some(uri) = &a.uri {
-        let project = project_or_default(project.clone());
-        let source = match code {
-            Some(dir) => JobSource::Code(dir),
-            None => JobSource::Git {
-                url: uri.clone(),
-                commit: a.git_hash.clone(),
-            },
-        };
-        let job = create_job(
-            &client,
-            &NewJob {
-                entity: entity.clone(),
-                project: project.clone(),
-                source,
-                name: a.job_name.clone(),
-                description: None,
-                aliases: vec![],
-                entry_point: entry_point.clone(),
-                runtime: None,
-                build_context: a.build_context.clone(),
-                base_image: a.base_image.clone(),
-                dockerfile: a.dockerfile.clone(),
-                schema: None,
-            },
-        )
-        .await?;
-        spec.job = Some(job);
-        spec.project = Some(project);
+    if let Some(new_job) = &new_job {
+        spec.job = Some(create_job(&client, new_job).await?);
+        spec.project = Some(new_job.project.clone());
     } else if let Some(job) = &a.job {
         liftoff_model::spec::JobRef::parse(job).map_err(|e| anyhow::anyhow!("--job: {e}"))?;
         spec.job = Some(job.clone());
@@ -287,47 +310,6 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
         overrides.dockerfile = Some(d.clone());
     }
     spec.overrides = Some(overrides);
-    if let Some(r) = &a.resource_args {
-        let mut args = file_or_json(r, "--resource-args", RESOURCE_ARGS_EXAMPLE)?;
-        let keyed = args.as_object().is_some_and(|o| {
-            o.keys()
-                .all(|k| k.parse::<liftoff_model::ResourceType>().is_ok())
-        });
-        if !keyed {
-            // A key that is a resource misspelled (every value a mapping):
-            // said as such, not as args missing their resource.
-            if let Some(o) = args
-                .as_object()
-                .filter(|o| o.values().all(Value::is_object))
-                && let Some(typo) = o.keys().find(|k| {
-                    k.parse::<liftoff_model::ResourceType>().is_err()
-                        && liftoff_model::queue::resource_meant(k).is_some()
-                })
-                && let Err(e) = typo.parse::<liftoff_model::ResourceType>()
-            {
-                anyhow::bail!("--resource-args: {e}");
-            }
-            let resource = a.resource.clone().context("--resource-args must be keyed by resource ({\"local-container\": {...}}), or pass --resource")?;
-            args = json!({ resource: args });
-        }
-        // Each resource's args are a mapping of its options.
-        if let Some((resource, bad)) = args
-            .as_object()
-            .and_then(|o| o.iter().find(|(_, v)| !v.is_object()))
-        {
-            anyhow::bail!(
-                "--resource-args: the args of {resource} must be a mapping of options like {{\"memory\": \"2g\"}}, got {bad}"
-            );
-        }
-        // What the agent would refuse at run time, refused now.
-        for (resource, options) in args.as_object().into_iter().flatten() {
-            if let Ok(r) = resource.parse::<liftoff_model::ResourceType>() {
-                liftoff_model::resource_args::check_resource_args(r, options)
-                    .map_err(|e| anyhow::anyhow!("--resource-args: {e}"))?;
-            }
-        }
-        spec.resource_args = args.as_object().cloned();
-    }
     spec.docker.get_or_insert_with(Default::default);
     spec.git.get_or_insert_with(Default::default);
     spec.validate_source()
@@ -419,6 +401,43 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
     }
 }
 
+/// `--resource-args`, read and shaped: keyed by resource (the bare args of
+/// `--resource`), each a mapping of options.
+fn resource_args(text: &str, resource: Option<&str>) -> anyhow::Result<Map<String, Value>> {
+    let mut args = file_or_json(text, "--resource-args", RESOURCE_ARGS_EXAMPLE)?;
+    let keyed = args.as_object().is_some_and(|o| {
+        o.keys()
+            .all(|k| k.parse::<liftoff_model::ResourceType>().is_ok())
+    });
+    if !keyed {
+        // A key that is a resource misspelled (every value a mapping):
+        // said as such, not as args missing their resource.
+        if let Some(o) = args
+            .as_object()
+            .filter(|o| o.values().all(Value::is_object))
+            && let Some(typo) = o.keys().find(|k| {
+                k.parse::<liftoff_model::ResourceType>().is_err()
+                    && liftoff_model::queue::resource_meant(k).is_some()
+            })
+            && let Err(e) = typo.parse::<liftoff_model::ResourceType>()
+        {
+            anyhow::bail!("--resource-args: {e}");
+        }
+        let resource = resource.context("--resource-args must be keyed by resource ({\"local-container\": {...}}), or pass --resource")?;
+        args = json!({ resource: args });
+    }
+    let Value::Object(args) = args else {
+        anyhow::bail!("--resource-args must be a mapping");
+    };
+    // Each resource's args are a mapping of its options.
+    if let Some((resource, bad)) = args.iter().find(|(_, v)| !v.is_object()) {
+        anyhow::bail!(
+            "--resource-args: the args of {resource} must be a mapping of options like {{\"memory\": \"2g\"}}, got {bad}"
+        );
+    }
+    Ok(args)
+}
+
 /// What the push will check of the queue, asked first when something is
 /// made before the push (a `--uri` job, a `--build` image): the queue is
 /// there, takes the priority and the template values, and (for `--build`)
@@ -432,6 +451,9 @@ struct Preflight<'a> {
     build: bool,
     /// `--resource`, not yet in the spec.
     resource: Option<&'a str>,
+    /// A Liftoff server: its push rules are the model's, so all of them
+    /// are checked; elsewhere only that the queue is there.
+    liftoff: bool,
 }
 
 impl Preflight<'_> {
@@ -450,24 +472,22 @@ impl Preflight<'_> {
                 let said = with_known_queues(client, self.entity, e).await;
                 anyhow::bail!("{said}. Nothing was made or pushed");
             }
-            Err(e) => return Err(e.into()),
+            // Not checked (the push will say).
+            Err(e) => {
+                tracing::debug!(error = %e, "cannot read the queue before the push");
+                return Ok(());
+            }
         };
-        if self.priority.is_some_and(|p| p != Priority::Medium)
-            && !meta.prioritization_mode.unwrap_or_default().enabled()
-        {
-            anyhow::bail!(
-                "--priority: queue {queue:?} does not use priorities (prioritization is DISABLED); leave --priority out, or turn prioritization on (`liftoff queue update {queue} --prioritization on`, or its Config tab in the web app). Nothing was made or pushed"
-            );
-        }
-        let config = match meta.default_resource_config_id {
-            Some(id) => Some(
-                client
-                    .call(GetDefaultResourceConfig {
-                        entity: self.entity.to_owned(),
-                        id,
-                    })
-                    .await?,
-            ),
+        // The queue's config, when it can be read (else not checked).
+        let config = match meta.default_resource_config_id.clone() {
+            Some(id) => client
+                .call(GetDefaultResourceConfig {
+                    entity: self.entity.to_owned(),
+                    id,
+                })
+                .await
+                .map_err(|e| tracing::debug!(error = %e, "cannot read the queue's config"))
+                .ok(),
             None => None,
         };
         if self.build
@@ -477,6 +497,17 @@ impl Preflight<'_> {
         {
             anyhow::bail!(
                 "--build makes an image, but queue {queue} runs local-process jobs, which cannot run one: push to a local-container or kubernetes queue, or leave --build out"
+            );
+        }
+        if !self.liftoff || (meta.default_resource_config_id.is_some() && config.is_none()) {
+            return Ok(());
+        }
+        if self.priority.is_some_and(|p| p != Priority::Medium)
+            && !meta.prioritization_mode.unwrap_or_default().enabled()
+        {
+            anyhow::bail!(
+                "--priority: queue {queue:?} does not use priorities (prioritization is DISABLED); leave --priority out, or turn prioritization on (`liftoff queue update {queue} -e {} --prioritization on`, or its Config tab in the web app). Nothing was made or pushed",
+                self.entity
             );
         }
         let mut merged = spec.clone();
@@ -569,11 +600,11 @@ async fn build_image_job(
     Ok(())
 }
 
-/// Refuse to push a job that is not there. (`wandb launch --job J --queue Q`
-/// pushes first and looks the job up after, so a misspelt job leaves an item
-/// that fails on the agent.)
-/// The job is there (and is a job); `not_done` says what was not done
-/// when it is not ("pushed", "run").
+/// Refuse to push (or run here) a job that is not there, or not a job;
+/// `not_done` says what was not done ("pushed", "run"). (`wandb launch
+/// --job J --queue Q` pushes first and looks the job up after, so a
+/// misspelt job leaves an item that fails on the agent.) A lookup that
+/// fails otherwise is not a refusal: the push or the run says it.
 async fn job_exists(
     client: &Client<NativeTransport>,
     job: &str,
@@ -600,6 +631,10 @@ async fn job_exists(
             r.entity,
             r.project
         ),
-        Err(e) => Err(e.into()),
+        // Not checked: what comes next (the push, the run) says it.
+        Err(e) => {
+            tracing::debug!(error = %e, "cannot look the job up");
+            Ok(())
+        }
     }
 }

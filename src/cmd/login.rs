@@ -58,7 +58,7 @@ pub async fn run(args: LoginArgs) -> anyhow::Result<()> {
                 crate::warn_line!(
                     "Paste the API key for {host} and press Enter (it is not shown):"
                 );
-                s = term.read_secure_line()?;
+                s = read_hidden(term).await?;
             } else if stdin.is_terminal() {
                 crate::warn_line!("Paste the API key for {host} and press Enter:");
                 stdin.read_line(&mut s)?;
@@ -111,4 +111,21 @@ pub async fn run(args: LoginArgs) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// A line read at the terminal without echo. Ctrl-C while it waits puts
+/// the echo back (console turns it off for the read) before leaving, so
+/// the shell is not left without it.
+async fn read_hidden(term: console::Term) -> anyhow::Result<String> {
+    let read = tokio::task::spawn_blocking(move || term.read_secure_line());
+    tokio::select! {
+        line = read => Ok(line??),
+        _ = tokio::signal::ctrl_c() => {
+            if let Ok(tty) = std::fs::File::open("/dev/tty") {
+                let _ = std::process::Command::new("stty").arg("echo").stdin(tty).status();
+            }
+            eprintln!();
+            std::process::exit(130);
+        }
+    }
 }

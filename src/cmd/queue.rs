@@ -118,14 +118,17 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                 Some(c) => file_or_json(c, "--config", r#"'{"env": ["LR=0.1"]}'"#)?,
                 None => Value::Object(Map::new()),
             };
-            // What the agent would refuse at each job, refused now.
-            liftoff_model::resource_args::check_resource_args(resource, &config)
-                .map_err(|e| anyhow::anyhow!("--config: {e}"))?;
             if let Some(note) = liftoff_model::template::not_placeholders_note(&config) {
                 crate::warn_line!("warning: {note}");
             }
             let vars = parse_template_variables(&template_variables)?;
             let client = conn::client(&c)?;
+            // What Liftoff's agent would refuse at each job: refused now on a
+            // Liftoff server; elsewhere another agent may run it, so only said.
+            if let Err(e) = liftoff_model::resource_args::check_resource_args(resource, &config) {
+                anyhow::ensure!(!conn::is_liftoff(&client).await, "--config: {e}");
+                crate::warn_line!("warning: --config: {e} (Liftoff's agent would refuse it)");
+            }
             let entity = conn::entity(&client, entity.as_deref()).await?;
             client
                 .call(CreateProject {
@@ -264,13 +267,20 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                 }
             );
             crate::out!("\nITEMS");
+            // Ids differ in length (W&B's are longer than Liftoff's).
+            let id_width = rows
+                .iter()
+                .map(|r| r.item.id.len())
+                .max()
+                .unwrap_or(4)
+                .max(4);
             if rows.is_empty() {
                 crate::out!(
                     "none. Push one with: liftoff launch --job ENTITY/PROJECT/JOB --queue {name} -e {entity}"
                 );
             } else {
                 crate::out!(
-                    "{:<22} {:<10} {:<4} {:<9} {:<10} {:<20} SOURCE",
+                    "{:<id_width$} {:<10} {:<4} {:<9} {:<10} {:<20} SOURCE",
                     "ITEM",
                     "STATUS",
                     "#",
@@ -283,7 +293,7 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
             for row in &rows {
                 let source = row.job.as_ref().map_or("-".into(), |r| r.to_string());
                 crate::out!(
-                    "{:<22} {:<10} {:<4} {:<9} {:<10} {:<20} {source}",
+                    "{:<id_width$} {:<10} {:<4} {:<9} {:<10} {:<20} {source}",
                     row.item.id,
                     row.status.label(),
                     // Place in line (1: next), for waiting items.
@@ -299,7 +309,7 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                 );
                 if let Some(e) = &row.item.error {
                     crate::out!(
-                        "{:<22} {:<10} {} error: {}",
+                        "{:<id_width$} {:<10} {} error: {}",
                         "",
                         "",
                         e.stage,

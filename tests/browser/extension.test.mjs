@@ -358,6 +358,10 @@ test("a drawer closed without launching keeps what was typed; Start over and Can
   await openJobDrawer("other");
   assert.equal(await page.$("[data-testid=draft-note]"), null, "another job's drawer has no draft");
   await page.keyboard.press("Escape");
+  // The same job from its own page (in-app navigation): the same draft.
+  await page.click(`a[href="/admin/proj/artifacts/job/train/latest"]`);
+  await page.waitForSelector('button[aria-label="Launch train"]');
+  await settle();
   await openJobDrawer("train");
   await page.waitForSelector("#launch-config");
   assert.equal(await page.inputValue("#launch-config"), '{"lr": 0.25, "steps": ');

@@ -1690,7 +1690,7 @@ async fn an_agent_that_leaves_its_jobs_running_says_so_on_their_items() {
     assert!(
         agent
             .output()
-            .contains("Leaving 1 job(s) running. This agent no longer reports their end"),
+            .contains("Leaving 1 job(s) running without this agent. Nothing reports their end"),
         "{}",
         agent.output()
     );
@@ -1752,7 +1752,7 @@ async fn an_agent_refuses_queues_it_cannot_run_before_taking_their_items() {
             &server,
             &tmp.path().join(format!("agent-{queue}")),
             &["-q", queue],
-            &[("KUBECONFIG", "")],
+            &[("KUBECONFIG", ""), ("KUBERNETES_SERVICE_HOST", "")],
         );
         let exit = agent.wait(Duration::from_secs(20));
         assert!(!exit.success());
@@ -1888,7 +1888,7 @@ async fn items_are_reprioritized_cancelled_and_requeued_from_the_cli() {
     let (status, out, err) = cli(&["queue", "priority", "high", &id]);
     assert!(!status.success(), "{out}");
     assert!(
-        err.contains("liftoff queue update default --prioritization on"),
+        err.contains("liftoff queue update default -e admin --prioritization on"),
         "{err}"
     );
     let (status, out, err) = cli(&["queue", "update", "default", "--prioritization", "on"]);

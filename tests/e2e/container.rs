@@ -134,6 +134,29 @@ async fn an_image_launched_here_runs_in_a_container() {
             && out.contains("ran-here-in-a-container"),
         "{out}"
     );
+    // A short name for an image on this machine runs that image (podman
+    // stores `podman tag IMG short` as localhost/short); it is not read as
+    // Docker Hub's, which cannot be pulled here.
+    let tagged = std::process::Command::new("podman")
+        .args(["tag", &image, "liftoff-short-name:1"])
+        .status()
+        .unwrap();
+    assert!(tagged.success());
+    let (status, out, err) = liftoff(
+        &server,
+        tmp.path(),
+        &[
+            "launch",
+            "--docker-image",
+            "liftoff-short-name:1",
+            "-E",
+            "echo short-name-ran",
+            "-p",
+            "proj",
+        ],
+    );
+    assert!(status.success(), "{out}\n{err}");
+    assert!(out.contains("short-name-ran"), "{out}");
     // The container tool's own failure, and a command the image lacks, are
     // said as such, not as the job's exit code.
     for (image, entry, said) in [

@@ -310,12 +310,22 @@ async fn login_at_a_terminal_does_not_show_the_key() {
         .spawn()
         .expect("util-linux `script` (Debian's bsdutils)");
     // Typed once the prompt is up (before, the terminal would still echo it).
-    std::thread::sleep(std::time::Duration::from_millis(1500));
+    let mut stdout = child.stdout.take().unwrap();
+    let mut shown = Vec::new();
+    let mut buf = [0u8; 256];
+    while !String::from_utf8_lossy(&shown).contains("(it is not shown)") {
+        let n = std::io::Read::read(&mut stdout, &mut buf).unwrap();
+        assert!(n > 0, "no prompt: {}", String::from_utf8_lossy(&shown));
+        shown.extend_from_slice(&buf[..n]);
+    }
+    // (console turns the echo off just after the prompt is written.)
+    std::thread::sleep(std::time::Duration::from_millis(300));
     let mut stdin = child.stdin.take().unwrap();
     writeln!(stdin, "{ADMIN_KEY}").unwrap();
-    let out = child.wait_with_output().unwrap();
-    let shown = String::from_utf8_lossy(&out.stdout);
-    assert!(out.status.success(), "{shown}");
+    std::io::Read::read_to_end(&mut stdout, &mut shown).unwrap();
+    let status = child.wait().unwrap();
+    let shown = String::from_utf8_lossy(&shown);
+    assert!(status.success(), "{shown}");
     assert!(shown.contains("(it is not shown)"), "{shown}");
     assert!(shown.contains("Logged in to"), "{shown}");
     assert!(!shown.contains(ADMIN_KEY), "the key was shown: {shown}");

@@ -153,7 +153,13 @@ pub async fn run(
 ) -> anyhow::Result<Summary> {
     tokio::pin!(shutdown);
     let entity = opts.entity.clone();
-    let wanted = opts.config.queues.clone();
+    // `-q a -q a` polls a once.
+    let mut wanted: Vec<String> = Vec::new();
+    for q in &opts.config.queues {
+        if !wanted.contains(q) {
+            wanted.push(q.clone());
+        }
+    }
     anyhow::ensure!(
         !wanted.is_empty(),
         "no queue to poll: pass -q QUEUE (or `queues:` in launch-config.yaml)"
@@ -348,17 +354,19 @@ pub async fn run(
 }
 
 /// A second Ctrl-C: the jobs go on without this agent. Nothing will report
-/// their end, so each item says so (where the queue page shows it), and so
-/// does the terminal.
+/// their end, and their output was read by this agent (a job that writes
+/// more will likely meet a closed pipe), so each item says so (where the
+/// queue page shows it), and so does the terminal.
 async fn leave_running(shared: &Shared, agent: &str, items: &[String]) {
     crate::log::say!(
-        "Leaving {} job(s) running. This agent no longer reports their end: their runs show Crashed once they stop sending heartbeats (a job that logs with the wandb SDK sends its own and finishes as usual).",
+        "Leaving {} job(s) running without this agent. Nothing reports their end: the server marks their runs crashed once it hears nothing from them. Their output came through this agent, so a job that writes more output will likely be ended by the closed pipe.",
         items.len()
     );
     let message = format!(
-        "agent {agent} on {} exited and left this job running (Ctrl-C twice): its end is not reported, so its run shows Crashed once it stops sending heartbeats, unless the job logs with the wandb SDK",
+        "agent {agent} on {} exited and left this job running (Ctrl-C twice): nothing reports its end, so its run shows Crashed once the server hears nothing from it; the job may also end early if it writes output (its output went through the agent)",
         shared.opts.hostname
     );
+    let mut posts = JoinSet::new();
     for item in items {
         let call = UpdateRunQueueItemWarning {
             item_id: item.clone(),
@@ -366,12 +374,22 @@ async fn leave_running(shared: &Shared, agent: &str, items: &[String]) {
             stage: "agent".into(),
             file_paths: vec![],
         };
-        // Leaving must not hang on a server that is gone.
-        match tokio::time::timeout(Duration::from_secs(5), shared.client.call(call)).await {
-            Ok(Ok(())) => {}
-            Ok(Err(e)) => tracing::warn!(item, error = %e, "cannot post a warning on the item"),
-            Err(_) => tracing::warn!(item, "cannot post a warning on the item: no answer in 5 s"),
+        let client = shared.client.clone();
+        posts.spawn(async move { (call.item_id.clone(), client.call(call).await) });
+    }
+    // Leaving must not hang on a server that is gone: 5 s for all of them.
+    let all = async {
+        while let Some(done) = posts.join_next().await {
+            if let Ok((item, Err(e))) = done {
+                tracing::warn!(item, error = %e, "cannot post a warning on the item");
+            }
         }
+    };
+    if tokio::time::timeout(Duration::from_secs(5), all)
+        .await
+        .is_err()
+    {
+        tracing::warn!("cannot post the warnings on the items left running: no answer in 5 s");
     }
 }
 

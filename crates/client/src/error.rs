@@ -26,7 +26,7 @@ pub enum Error {
         status: u16,
         message: String,
     },
-    /// A 4xx answer that is not GraphQL: the address is likely not a
+    /// A 404 or 405 that is not GraphQL: the address is likely not a
     /// W&B-compatible server's (a path too many, another service).
     #[error(
         "{url} answered HTTP {status}{}, not GraphQL: is the server's address right? Give a W&B or Liftoff server's base URL with no path (such as http://localhost:8080 or https://api.wandb.ai)",

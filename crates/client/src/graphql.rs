@@ -84,7 +84,9 @@ pub fn decode_response(
         });
     }
     let graphql_errors = errors.as_ref().is_some_and(|e| !e.is_empty());
-    if (400..500).contains(&status) && status != 429 && !graphql_errors {
+    // 404/405: nothing answers GraphQL there (a path too many, another
+    // service); other codes (413, 408, ...) keep the operation and status.
+    if matches!(status, 404 | 405) && !graphql_errors {
         return Err(Error::NotGraphql {
             url: url.to_owned(),
             status,

@@ -32,10 +32,11 @@ pub fn check_repository(repo: &str) -> Result<(), String> {
 /// `docker.io/wandb/job:main`. Podman, unlike Docker, does not assume
 /// Docker Hub for a short name it has no alias for, and with no terminal to
 /// ask it fails ("short-name did not resolve"); a name with a registry
-/// (`ghcr.io/...`, `localhost/...`, `host:5000/...`) is kept.
+/// (`ghcr.io/...`, `localhost/...`, `host:5000/...`) is kept. (For an image
+/// not on the machine: a local one is run by the name it has.)
 pub fn docker_hub_qualified(image: &str) -> String {
     match image.split_once('/') {
-        Some((first, _)) if first.contains(['.', ':']) || first == "localhost" => image.to_owned(),
+        Some((first, _)) if looks_like_host(first) => image.to_owned(),
         Some(_) => format!("docker.io/{image}"),
         None => format!("docker.io/library/{image}"),
     }
@@ -102,11 +103,6 @@ pub fn check_reference(image: &str) -> Result<(), String> {
         return fail("the name (before any tag) is longer than 255 characters");
     }
     let mut parts: Vec<&str> = name.split('/').collect();
-    // The first part is a registry when it looks like a host: it has a '.',
-    // a port or a capital letter, is an IPv6 address in brackets, or is localhost.
-    let looks_like_host = |p: &str| {
-        p.contains(['.', ':', '[']) || p.chars().any(|c| c.is_ascii_uppercase()) || p == "localhost"
-    };
     if parts.len() > 1 && looks_like_host(parts[0]) {
         let host = parts.remove(0);
         if !host_ok(host) {
@@ -119,6 +115,13 @@ pub fn check_reference(image: &str) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Whether the first part of a name is a registry, as Docker reads it: it
+/// has a '.', a port or a capital letter, is an IPv6 address in brackets,
+/// or is localhost.
+fn looks_like_host(p: &str) -> bool {
+    p.contains(['.', ':', '[']) || p.chars().any(|c| c.is_ascii_uppercase()) || p == "localhost"
 }
 
 /// `registry.example.com`, `localhost:5000`, `[::1]:5000`.
@@ -212,6 +215,9 @@ mod tests {
                 "docker.io/library/python:3.12",
                 "docker.io/library/python:3.12",
             ),
+            ("[::1]:5000/x", "[::1]:5000/x"),
+            ("MyReg/img", "MyReg/img"),
+            ("busybox@sha256:abc", "docker.io/library/busybox@sha256:abc"),
         ] {
             assert_eq!(docker_hub_qualified(short), full, "{short}");
         }

@@ -1,5 +1,7 @@
 //! Agent-side checks of `resource_args` before an item is acknowledged
-//! (spec §4.10), with W&B's own messages.
+//! (spec §4.10), with W&B's own messages (plus the option meant, for a typo),
+//! also run where a config is given (queue create, `launch --resource-args`,
+//! the Create queue form).
 
 use serde_json::Value;
 
@@ -39,7 +41,6 @@ pub fn normalize_option(key: &str) -> String {
         .to_ascii_lowercase()
 }
 
-/// Check `resource_args["local-container"]` against the allow-list.
 /// The options of `resource`'s args that its runner would refuse (a
 /// local-container or kubernetes config; others are not checked).
 pub fn check_resource_args(resource: ResourceType, args: &Value) -> Result<(), String> {
@@ -50,6 +51,7 @@ pub fn check_resource_args(resource: ResourceType, args: &Value) -> Result<(), S
     }
 }
 
+/// Check `resource_args["local-container"]` against the allow-list.
 pub fn check_local_container(args: &Value) -> Result<(), String> {
     let Some(map) = args.as_object() else {
         return Err("resource_args.local-container must be a mapping of docker run options".into());
@@ -57,7 +59,9 @@ pub fn check_local_container(args: &Value) -> Result<(), String> {
     for (key, value) in map {
         let k = normalize_option(key);
         if !LOCAL_CONTAINER_OPTIONS.contains(&k.as_str()) {
+            // (Short names are flags of their own: `v` is not a typo of `e`.)
             let near = crate::config::closest(&k, LOCAL_CONTAINER_OPTIONS)
+                .filter(|_| k.len() > 3)
                 .map(|n| format!(" (did you mean '{n}'?)"))
                 .unwrap_or_default();
             return Err(format!(

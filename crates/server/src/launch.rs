@@ -415,8 +415,8 @@ pub async fn push(
             })?;
             if p != Priority::Medium && !mode.enabled() {
                 return Err(ApiError::invalid(format!(
-                    "queue {:?} does not use priorities (prioritization is DISABLED); push without a priority, or turn prioritization on (`liftoff queue update {0} --prioritization on`, or the queue's Config tab in the web app)",
-                    queue.name
+                    "queue {:?} does not use priorities (prioritization is DISABLED); push without a priority, or turn prioritization on (`liftoff queue update {0} -e {1} --prioritization on`, or the queue's Config tab in the web app)",
+                    queue.name, entity.name
                 )));
             }
             p

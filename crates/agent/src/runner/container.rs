@@ -267,10 +267,18 @@ impl Runner for ContainerRunner {
 
     async fn start(&self, ctx: &JobContext) -> Result<Box<dyn Workload>, StageError> {
         let (image, built) = match (&ctx.image, &ctx.source_dir) {
-            // As docker reads a short name (podman would refuse it, with
-            // no terminal to ask which registry).
-            (Some(image), _) if self.is_podman() => (docker_hub_qualified(image), false),
-            (Some(image), _) => (image.clone(), false),
+            (Some(image), _) => {
+                // A short name podman has no image for is read as docker
+                // reads it (podman would refuse it, with no terminal to ask
+                // which registry); one it has (`podman build -t trainer`,
+                // stored as localhost/trainer) runs as it is.
+                let image = if self.is_podman() && !self.image_exists(image).await {
+                    docker_hub_qualified(image)
+                } else {
+                    image.clone()
+                };
+                (image, false)
+            }
             (None, Some(src)) => {
                 let dest = ctx.push_to.as_ref().map(|p| p.checked()).transpose()?;
                 let image = self.build(&BuildSpec::of(ctx, src)).await?;

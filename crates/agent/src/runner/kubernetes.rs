@@ -848,7 +848,7 @@ pub fn has_cluster_config(var: &dyn Fn(&str) -> Option<std::ffi::OsString>) -> b
                 .join("config")
                 .is_file()
         });
-    kubeconfig || var("KUBERNETES_SERVICE_HOST").is_some()
+    kubeconfig || var("KUBERNETES_SERVICE_HOST").is_some_and(|v| !v.is_empty())
 }
 
 async fn connect() -> Result<kube::Client, StageError> {

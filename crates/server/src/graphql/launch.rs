@@ -1168,11 +1168,11 @@ impl LaunchMutation {
                 "priority {level} is out of range: use 0 (critical) to 3 (low)"
             ))
         })?;
-        let (item, _, queue, _) = svc::item(state, caller(ctx), &id).await?;
+        let (item, _, queue, entity) = svc::item(state, caller(ctx), &id).await?;
         if queue.prioritization_mode != "V0" && p != liftoff_model::Priority::Medium {
             return Err(ApiError::invalid(format!(
-                "queue {:?} does not use priorities: turn prioritization on first (`liftoff queue update {0} --prioritization on`, or the queue's Config tab in the web app)",
-                queue.name
+                "queue {:?} does not use priorities: turn prioritization on first (`liftoff queue update {0} -e {1} --prioritization on`, or the queue's Config tab in the web app)",
+                queue.name, entity.name
             )));
         }
         if item_state(&item, state.now()) != "PENDING" {
