@@ -1625,6 +1625,16 @@ async fn a_uri_launch_the_queue_would_refuse_makes_no_job_version() {
             &["-q", "default", "-v", "cpu=4"][..],
             "is not a template variable",
         ),
+        // The spec's template_variables are the push's, as in wandb's launch_add.
+        (
+            &[
+                "-q",
+                "default",
+                "-c",
+                r#"{"template_variables": {"cpu": 4}}"#,
+            ][..],
+            "is not a template variable",
+        ),
         (
             &["-q", "default", "--resource", "local-container"][..],
             "runs local-process jobs",
