@@ -211,7 +211,7 @@ pub enum QueueCommand {
         #[arg(long = "template-variable", value_name = "NAME=SCHEMA")]
         template_variables: Vec<String>,
         /// Push a failed run again up to N times (a Liftoff server setting; 0: never).
-        #[arg(long, default_value_t = 0, value_parser = clap::value_parser!(i64).range(0..=10))]
+        #[arg(long, default_value_t = 0, allow_negative_numbers = true, value_parser = clap::value_parser!(i64).range(0..=10))]
         max_retries: i64,
         #[command(flatten)]
         conn: ConnArgs,
@@ -246,7 +246,7 @@ pub enum QueueCommand {
         #[arg(long, value_name = "on|off", value_parser = clap::builder::BoolishValueParser::new())]
         prioritization: Option<bool>,
         /// Push a failed run again up to N times (0: never).
-        #[arg(long, value_name = "N", value_parser = clap::value_parser!(i64).range(0..=10))]
+        #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = clap::value_parser!(i64).range(0..=10))]
         max_retries: Option<i64>,
         #[command(flatten)]
         conn: ConnArgs,

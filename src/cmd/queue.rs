@@ -54,13 +54,22 @@ pub fn read_config(path: &Path) -> anyhow::Result<Value> {
 }
 
 /// A file path or inline JSON, as `wandb launch -c/-R` take it: a JSON or
-/// YAML file holding a mapping, or a JSON object (`example`, quoted for a shell).
+/// YAML file holding a mapping, or a JSON object (`example`, quoted for a
+/// shell), or a YAML mapping written inline.
 pub fn file_or_json(arg: &str, flag: &str, example: &str) -> anyhow::Result<Value> {
     let path = Path::new(arg);
     if path.is_file() {
         return read_config(path).with_context(|| format!("{flag} {arg}"));
     }
     let looks_like_json = matches!(arg.trim_start().chars().next(), Some('{' | '['));
+    // Inline YAML too (`-R 'memory: 2g'`), when it is a mapping: a path
+    // that is not there reads as a single value, and is said as a path.
+    if !looks_like_json
+        && let Ok(serde_yaml::Value::Mapping(m)) = serde_yaml::from_str::<serde_yaml::Value>(arg)
+    {
+        return serde_json::to_value(m)
+            .with_context(|| format!("{flag}: the YAML given has values JSON cannot hold"));
+    }
     if !looks_like_json {
         anyhow::bail!(
             "{flag} {arg:?}: {}; pass the path of a JSON or YAML file, or a JSON object like {example}",
@@ -195,11 +204,11 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                     return Ok(());
                 }
                 crate::out!(
-                    "{:<24} {:<16} {:<11} {:>6}  ITEMS",
+                    "{:<24} {:<16} {:<11} {:>17}  ITEMS",
                     "QUEUE",
                     "RESOURCE",
                     "STATE",
-                    "AGENTS"
+                    "AGENTS (LIVE/ALL)"
                 );
                 for row in queue_rows(&list, now) {
                     // As the queue's items list shows them: "1 Running, 3 Finished".
@@ -210,7 +219,7 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                         .collect::<Vec<_>>()
                         .join(", ");
                     crate::out!(
-                        "{:<24} {:<16} {:<11} {:>6}  {}",
+                        "{:<24} {:<16} {:<11} {:>17}  {}",
                         row.queue.name,
                         row.queue.resource().map_or("-".into(), |r| r.to_string()),
                         if row.active { "Active" } else { "Not active" },

@@ -1809,6 +1809,11 @@ async fn resource_options_the_agent_would_refuse_are_refused_up_front() {
             r#"{"local-container": {"memroy": "2g"}}"#,
             "--resource-args: Unsupported resource_args.local-container option 'memroy'",
         ),
+        // Inline YAML is read as wandb's -R reads a YAML file.
+        (
+            "local-container: {memroy: 2g}",
+            "--resource-args: Unsupported resource_args.local-container option 'memroy'",
+        ),
         (
             r#"{"local-contaner": {"memory": "2g"}}"#,
             r#"--resource-args: unknown resource "local-contaner""#,

@@ -280,6 +280,11 @@ async fn login_makes_its_host_the_default_as_wandb_login_does() {
     assert!(ok, "{err}");
     let (ok, out, err) = as_fresh_user(&home, &["queue", "list"]);
     assert!(ok && out.contains("cpu"), "{out}{err}");
+    // Its agent column says what its figures count.
+    assert!(
+        out.contains("AGENTS (LIVE/ALL)") && out.contains("0/0"),
+        "{out}"
+    );
     // `liftoff login` with neither --host nor WANDB_BASE_URL keeps that host
     // (and takes wandb's --relogin).
     let (ok, out, err) = as_fresh_user(&home, &["login", "--relogin", ADMIN_KEY]);
