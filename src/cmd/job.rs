@@ -327,7 +327,7 @@ pub async fn create_job(client: &Client<NativeTransport>, j: &NewJob) -> anyhow:
         // As on W&B, the same contents give back that version, and the
         // aliases (`latest` among them) move to it.
         crate::out!(
-            "No changes to job: {shown} (the same contents as that version, which is `latest` now)"
+            "No changes to job: {shown} (the same contents as that version, which is `latest` now; a description, alias or input schema given here is set on it)"
         );
     } else {
         crate::out!("Created job: {shown}");
@@ -413,8 +413,13 @@ pub async fn run(cmd: JobCommand) -> anyhow::Result<()> {
             let schema = schema
                 .as_deref()
                 .map(|p| {
-                    crate::cmd::queue::read_config(p)
-                        .with_context(|| format!("--schema {}", p.display()))
+                    let value = crate::cmd::queue::read_config(p)
+                        .with_context(|| format!("--schema {}", p.display()))?;
+                    // A schema the launch forms could not read would be kept
+                    // and then ignored (or worse, trusted).
+                    liftoff_model::schema::JsonSchema::input_schema(&value)
+                        .map_err(|e| anyhow::anyhow!("--schema {}: {e}", p.display()))?;
+                    anyhow::Ok(value)
                 })
                 .transpose()?;
             let client = conn::client(&c)?;

@@ -1548,7 +1548,7 @@ async fn a_jobs_description_is_shown_with_it() {
     assert!(status.success(), "{err}");
     assert!(
         out.contains(
-            "No changes to job: admin/proj/img:v1 (the same contents as that version, which is `latest` now)"
+            "No changes to job: admin/proj/img:v1 (the same contents as that version, which is `latest` now; a description, alias or input schema given here is set on it)"
         ),
         "{out}"
     );
@@ -1878,6 +1878,29 @@ async fn a_missing_job_is_said_before_anything_runs() {
         err.contains("job admin/proj/nope:latest not found (or you may not see it)"),
         "{err}"
     );
+    // A schema the launch forms could not read is refused, and no job made.
+    let schema = tmp.path().join("schema.json");
+    std::fs::write(&schema, r#"{"type": "array"}"#).unwrap();
+    let (status, _, err) = liftoff(
+        &server,
+        tmp.path(),
+        &[
+            "job",
+            "create",
+            "image",
+            "busybox:1.36",
+            "-p",
+            "proj",
+            "-n",
+            "img",
+            "--schema",
+            schema.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(err.contains("its type must be object"), "{err}");
+    let (_, out, _) = liftoff(&server, tmp.path(), &["job", "list", "-p", "proj"]);
+    assert!(!out.contains("img"), "{out}");
 }
 
 /// The queue page's item actions from the CLI: `queue show` lists each

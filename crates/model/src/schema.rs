@@ -89,6 +89,21 @@ impl std::fmt::Display for Problem {
 }
 
 impl JsonSchema {
+    /// A job's input schema (`--schema`, the `@wandb.config` one): a JSON
+    /// schema this model reads (types it knows, numbers as bounds), for an
+    /// object, as a run's config is. The error says what is wrong, and where.
+    pub fn input_schema(value: &Value) -> Result<Self, String> {
+        let schema: Self = serde_json::from_value(value.clone())
+            .map_err(|e| format!("not a JSON schema Liftoff can read: {e}"))?;
+        if let Some(kind) = schema.kind.filter(|k| *k != SchemaType::Object) {
+            return Err(format!(
+                "it describes a run's config, which is an object: its type must be object (with properties), not {}",
+                kind.as_str()
+            ));
+        }
+        Ok(schema)
+    }
+
     pub fn of(kind: SchemaType) -> Self {
         Self {
             kind: Some(kind),
@@ -336,6 +351,29 @@ fn num(n: f64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_input_schema_is_read_or_refused_saying_why() {
+        let ok = serde_json::json!({"type": "object", "properties": {"lr": {"type": "number", "minimum": 0.0001}}});
+        assert!(JsonSchema::input_schema(&ok).is_ok());
+        for (bad, said) in [
+            (
+                serde_json::json!({"properties": {"lr": {"type": "numbr"}}}),
+                "unknown variant `numbr`",
+            ),
+            (
+                serde_json::json!({"properties": {"lr": {"minimum": "zero"}}}),
+                "expected a JSON number",
+            ),
+            (
+                serde_json::json!({"type": "array"}),
+                "its type must be object",
+            ),
+        ] {
+            let err = JsonSchema::input_schema(&bad).unwrap_err();
+            assert!(err.contains(said), "{err}");
+        }
+    }
     use serde_json::json;
 
     #[test]
