@@ -165,7 +165,7 @@ pub struct AgentArgs {
     #[arg(short, long, value_name = "ENTITY")]
     pub entity: Option<String>,
     /// Jobs to run at once; -1 for unlimited (default: WANDB_LAUNCH_MAX_JOBS, the config file, or 1).
-    #[arg(short = 'j', long, value_name = "N", allow_negative_numbers = true)]
+    #[arg(short = 'j', long, value_name = "N", allow_negative_numbers = true, value_parser = parse_max_jobs)]
     pub max_jobs: Option<i64>,
     /// launch-config.yaml (default: ~/.config/wandb/launch-config.yaml when it exists).
     #[arg(short, long, value_name = "FILE")]
@@ -571,7 +571,7 @@ pub struct UpArgs {
     #[arg(long, value_name = "DIR")]
     pub web_dir: Option<PathBuf>,
     /// Jobs the local agent runs at once.
-    #[arg(short = 'j', long, default_value_t = 2, allow_negative_numbers = true)]
+    #[arg(short = 'j', long, default_value_t = 2, allow_negative_numbers = true, value_parser = parse_max_jobs)]
     pub max_jobs: i64,
     /// Do not start the local agent.
     #[arg(long)]
@@ -596,5 +596,17 @@ impl ServerArgs {
 impl UpArgs {
     pub fn listen_addr(&self) -> SocketAddr {
         with_port(self.addr, self.port)
+    }
+}
+
+/// `-j`: jobs at once, a positive number or -1 for unlimited (0 would run
+/// nothing, and other negatives mean nothing).
+fn parse_max_jobs(text: &str) -> Result<i64, String> {
+    match text.trim().parse::<i64>() {
+        Ok(n) if n >= 1 || n == -1 => Ok(n),
+        Ok(0) => Err(
+            "0 jobs at once would run nothing: use a positive number, or -1 for unlimited".into(),
+        ),
+        _ => Err("use a positive number, or -1 for unlimited".into()),
     }
 }

@@ -55,9 +55,6 @@ pub async fn run(args: AgentArgs) -> anyhow::Result<()> {
         queues: args.queues.clone(),
         max_jobs: args.max_jobs,
     };
-    if let Some(n) = args.max_jobs.filter(|n| *n == 0 || *n < -1) {
-        anyhow::bail!("--max-jobs {n}: use a positive number, or -1 for unlimited");
-    }
     let config = file_config.with_overrides(&env_o).with_overrides(&flags);
     let client = conn::client(&args.conn)?;
     let entity = match &config.entity {

@@ -1965,3 +1965,24 @@ async fn items_are_reprioritized_cancelled_and_requeued_from_the_cli() {
     assert!(out.contains("pushed again as item"), "{out}");
     assert_eq!(items(&server, "default").await.len(), 2);
 }
+
+/// `-j` that would run nothing is refused by `agent` and `up` alike.
+#[test]
+fn max_jobs_that_would_run_nothing_is_refused() {
+    for args in [
+        &["agent", "-q", "default", "-j", "0"][..],
+        &["agent", "-q", "default", "-j", "-5"][..],
+        &["up", "-j", "0"][..],
+    ] {
+        let out = Command::new(crate::harness::bin())
+            .args(args)
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("use a positive number, or -1 for unlimited"),
+            "{args:?}: {err}"
+        );
+    }
+}
