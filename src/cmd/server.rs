@@ -21,6 +21,16 @@ pub fn default_web_dir() -> Option<PathBuf> {
 }
 
 pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
+    // What can be refused is, before the store is made or changed: the
+    // address, the upstream, the web app's directory.
+    let listener = listen(args.listen_addr()).await?;
+    if let Some(up) = &args.upstream {
+        anyhow::ensure!(
+            up.starts_with("http://") || up.starts_with("https://"),
+            "--upstream {up:?}: use an http:// or https:// URL"
+        );
+    }
+    let web_dir = web_dir(args.web_dir.as_deref())?;
     let data_dir = args.store.data_dir.clone().unwrap_or_else(default_data_dir);
     let store = open_store(&data_dir, args.store.database_url.as_deref()).await?;
     let admin_key = std::env::var("LIFTOFF_ADMIN_API_KEY")
@@ -38,21 +48,16 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         bootstrap(&*store, &data_dir, admin_key.as_deref(), super::now_ms()).await?
     };
     let mut config = ServerConfig::new(data_dir.join("objects"));
-    config.web_dir = args.web_dir.clone().or_else(default_web_dir);
+    config.web_dir = web_dir;
     config.cors_origins = args.cors_origins.clone();
     config.public_url = args.public_url.clone();
     if let Some(up) = &args.upstream {
-        anyhow::ensure!(
-            up.starts_with("http://") || up.starts_with("https://"),
-            "--upstream {up:?}: use an http:// or https:// URL"
-        );
         config.upstream = Some(up.trim_end_matches('/').to_owned());
     }
     config.lease_ms = i64::try_from(args.lease_secs).unwrap_or(60) * 1000;
     config.agent_gone_after_ms = i64::try_from(args.agent_gone_after_secs).unwrap_or(60) * 1000;
     let web = config.web_dir.clone();
     let state = state(store.clone(), config).await?;
-    let listener = listen(args.listen_addr()).await?;
     let url = format!("http://{}", listener.local_addr()?);
     match &args.upstream {
         Some(up) => {
@@ -161,15 +166,35 @@ pub async fn shutdown_signal() {
     }
 }
 
-/// Listen on `addr`, saying what to do when it is taken.
+/// `--web-dir` when given (it must hold the built app), else the built
+/// app found next to the binary or the sources, if any.
+pub fn web_dir(flag: Option<&std::path::Path>) -> anyhow::Result<Option<PathBuf>> {
+    match flag {
+        Some(dir) => {
+            anyhow::ensure!(
+                dir.join("index.html").is_file(),
+                "--web-dir {}: there is no index.html there; give the directory `cargo xtask web` builds (target/www), or leave --web-dir out",
+                dir.display()
+            );
+            Ok(Some(dir.to_owned()))
+        }
+        None => Ok(default_web_dir()),
+    }
+}
+
+/// Listen on `addr`, saying what to do when it is taken (a port free now).
 pub async fn listen(addr: std::net::SocketAddr) -> anyhow::Result<tokio::net::TcpListener> {
     match tokio::net::TcpListener::bind(addr).await {
         Ok(l) => Ok(l),
         Err(e) if e.kind() == std::io::ErrorKind::AddrInUse => {
-            let next = addr.port().checked_add(10).unwrap_or(8090);
-            Err(e).with_context(|| {
-                format!("cannot listen on {addr} (another liftoff? try --port {next})")
-            })
+            let free = (1..=100u16)
+                .filter_map(|i| addr.port().checked_add(i))
+                .find(|p| std::net::TcpListener::bind((addr.ip(), *p)).is_ok());
+            let hint = match free {
+                Some(p) => format!(" (another liftoff? try --port {p})"),
+                None => " (another liftoff?)".to_owned(),
+            };
+            Err(e).with_context(|| format!("cannot listen on {addr}{hint}"))
         }
         Err(e) => Err(e).with_context(|| format!("cannot listen on {addr}")),
     }

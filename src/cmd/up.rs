@@ -13,9 +13,12 @@ use liftoff_server::{ServerConfig, bootstrap, default_data_dir, open_store, serv
 use serde_json::json;
 
 use crate::cli::UpArgs;
-use crate::cmd::server::{default_web_dir, shutdown_signal};
+use crate::cmd::server::shutdown_signal;
 
 pub async fn run(args: UpArgs) -> anyhow::Result<()> {
+    // Refused before the store is made or changed.
+    let listener = super::server::listen(args.listen_addr()).await?;
+    let web_dir = super::server::web_dir(args.web_dir.as_deref())?;
     let data_dir = args.store.data_dir.clone().unwrap_or_else(default_data_dir);
     let store = open_store(&data_dir, args.store.database_url.as_deref()).await?;
     let env_key = std::env::var("LIFTOFF_ADMIN_API_KEY")
@@ -40,10 +43,9 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
             })?,
     };
     let mut config = ServerConfig::new(data_dir.join("objects"));
-    config.web_dir = args.web_dir.clone().or_else(default_web_dir);
+    config.web_dir = web_dir;
     let web = config.web_dir.clone();
     let state = state(store, config).await?;
-    let listener = super::server::listen(args.listen_addr()).await?;
     let url = format!("http://{}", listener.local_addr()?);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut server_stop = stop_rx.clone();

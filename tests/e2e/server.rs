@@ -448,3 +448,48 @@ async fn an_unimplemented_operation_is_named_in_the_answer_and_in_the_log() {
     let _ = child.kill();
     let _ = child.wait();
 }
+
+/// What `server` and `up` can refuse (a port taken, a --web-dir without
+/// the app) is refused before the store is made: nothing is left behind,
+/// and the next start still shows the admin's new key.
+#[tokio::test]
+async fn a_refused_start_makes_no_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let taken = Server::start(&dir.path().join("taken"), &[]);
+    let addr = taken.url.trim_start_matches("http://").to_owned();
+    let fresh = dir.path().join("fresh");
+    let fresh_arg = fresh.to_str().unwrap().to_owned();
+    for args in [
+        vec!["server", "--addr", &addr, "--data-dir", &fresh_arg],
+        vec![
+            "up",
+            "--addr",
+            &addr,
+            "--data-dir",
+            &fresh_arg,
+            "--no-agent",
+        ],
+        vec![
+            "server",
+            "--addr",
+            "127.0.0.1:0",
+            "--data-dir",
+            &fresh_arg,
+            "--web-dir",
+            "/nope",
+        ],
+    ] {
+        let out = Command::new(bin())
+            .args(&args)
+            .env_remove("LIFTOFF_ADMIN_API_KEY")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {err}");
+        assert!(
+            err.contains("try --port") || err.contains("--web-dir /nope: there is no index.html"),
+            "{args:?}: {err}"
+        );
+        assert!(!fresh.exists(), "{args:?} made {}", fresh.display());
+    }
+}
