@@ -235,6 +235,10 @@ fn init_logging(verbose: u8, log_file: Option<&std::path::Path>) -> Result<(), S
                         p.display()
                     )
                 })?;
+            // The agent's own lines (on stdout) go in the file too.
+            if let Ok(copy) = file.try_clone() {
+                liftoff_agent::log::also_to(copy);
+            }
             (BoxMakeWriter::new(std::sync::Mutex::new(file)), false)
         }
     };

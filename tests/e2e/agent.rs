@@ -1662,7 +1662,13 @@ async fn an_agent_that_leaves_its_jobs_running_says_so_on_their_items() {
     let tmp = tempfile::tempdir().unwrap();
     let server = Server::start(&tmp.path().join("server"), &[]);
     queue(&server, tmp.path(), "default");
-    let mut agent = AgentProcess::start(&server, &tmp.path().join("agent"), &["-q", "default"]);
+    // With -l (wandb launch-agent's --log-file), what the agent says is in the file too.
+    let log = tmp.path().join("agent.log");
+    let mut agent = AgentProcess::start(
+        &server,
+        &tmp.path().join("agent"),
+        &["-q", "default", "-l", log.to_str().unwrap()],
+    );
     let (status, _, err) = liftoff(
         &server,
         tmp.path(),
@@ -1715,6 +1721,11 @@ async fn an_agent_that_leaves_its_jobs_running_says_so_on_their_items() {
                 .contains("exited and left this job running (Ctrl-C twice)")),
         "{:?}",
         item.item.warnings
+    );
+    let logged = std::fs::read_to_string(&log).unwrap();
+    assert!(
+        logged.contains("polling default") && logged.contains("Leaving 1 job(s) running"),
+        "{logged}"
     );
     // The job left running is ours to end.
     if let Some(pid) = agent

@@ -24,8 +24,23 @@ pub fn say_line(args: std::fmt::Arguments<'_>) {
     let _ = write_line(args);
 }
 
-/// One line on stdout, or why it could not be written.
+/// The `--log-file` (`wandb launch-agent -l`), when there is one: what the
+/// agent says on stdout goes there too, with the time.
+static ALSO: std::sync::OnceLock<Mutex<std::fs::File>> = std::sync::OnceLock::new();
+
+/// Write every line the agent says to `file` as well.
+pub fn also_to(file: std::fs::File) {
+    let _ = ALSO.set(Mutex::new(file));
+}
+
+/// One line on stdout (and the log file), or why it could not be written.
 pub fn write_line(args: std::fmt::Arguments<'_>) -> std::io::Result<()> {
+    if let Some(Ok(mut file)) = ALSO.get().map(Mutex::lock) {
+        let now = time::OffsetDateTime::now_utc()
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default();
+        let _ = writeln!(file, "{now} {args}");
+    }
     let mut stdout = std::io::stdout().lock();
     stdout.write_fmt(args)?;
     stdout.write_all(b"\n")
