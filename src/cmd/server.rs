@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 
 use anyhow::Context as _;
-use liftoff_server::{ServerConfig, bootstrap, default_data_dir, open_store, serve, state};
+use liftoff_server::{
+    ServerConfig, bootstrap_with_key_file, default_data_dir, open_store, serve, state,
+};
 
 use crate::cli::ServerArgs;
 
@@ -40,12 +42,13 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         liftoff_server::Bootstrap {
             username: String::new(),
             new_key: None,
-            key_file: data_dir.join("admin-api-key"),
+            key_file: admin_key_file(&data_dir, args.store.database_url.as_deref()),
             env_key_unknown: false,
             admin_missing: false,
         }
     } else {
-        bootstrap(&*store, &data_dir, admin_key.as_deref(), super::now_ms()).await?
+        let key_file = admin_key_file(&data_dir, args.store.database_url.as_deref());
+        bootstrap_with_key_file(&*store, &key_file, admin_key.as_deref(), super::now_ms()).await?
     };
     let mut config = ServerConfig::new(data_dir.join("objects"));
     config.web_dir = web_dir;
@@ -123,8 +126,26 @@ pub fn env_key_unknown(
     )
 }
 
+/// Where the first admin's key is saved: `admin-api-key` in the data dir,
+/// or, for a `--database-url`, a file of that database's own (named by a
+/// hash of its URL, password left out), so one database's key never
+/// replaces another's.
+pub fn admin_key_file(data_dir: &std::path::Path, database_url: Option<&str>) -> PathBuf {
+    match database_url {
+        None => data_dir.join("admin-api-key"),
+        Some(url) => {
+            // FNV-1a: stable across builds and Rust versions.
+            let hash = redact(url).bytes().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+            });
+            data_dir.join(format!("admin-api-key.{:08x}", hash as u32))
+        }
+    }
+}
+
 fn storage_label(args: &ServerArgs, data_dir: &std::path::Path) -> String {
     match &args.store.database_url {
+        Some(url) if url.starts_with("sqlite:") => format!("SQLite {}", redact(url)),
         Some(url) => format!("PostgreSQL {}", redact(url)),
         None => format!("SQLite {}", data_dir.join("liftoff.db").display()),
     }

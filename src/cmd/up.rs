@@ -9,7 +9,9 @@ use liftoff_client::{Client, Credentials};
 use liftoff_model::LAUNCH_PROJECT;
 use liftoff_model::config::AgentConfig;
 use liftoff_model::queue::{QueueAccess, ResourceType};
-use liftoff_server::{ServerConfig, bootstrap, default_data_dir, open_store, serve, state};
+use liftoff_server::{
+    ServerConfig, bootstrap_with_key_file, default_data_dir, open_store, serve, state,
+};
 use serde_json::json;
 
 use crate::cli::UpArgs;
@@ -24,7 +26,9 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let env_key = std::env::var("LIFTOFF_ADMIN_API_KEY")
         .ok()
         .filter(|k| !k.is_empty());
-    let boot = bootstrap(&*store, &data_dir, env_key.as_deref(), super::now_ms()).await?;
+    let key_file = super::server::admin_key_file(&data_dir, args.store.database_url.as_deref());
+    let boot =
+        bootstrap_with_key_file(&*store, &key_file, env_key.as_deref(), super::now_ms()).await?;
     // `up` signs its agent in with this key: an unknown one would fail later, less clearly.
     anyhow::ensure!(
         !boot.env_key_unknown,
@@ -42,6 +46,22 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
                 )
             })?,
     };
+    // The agent signs in with it: one that is not this store's (a file
+    // edited, or left by another database) is said now, with where it came from.
+    if store
+        .user_by_key_hash(&liftoff_server::auth::hash_key(&key))
+        .await?
+        .is_none()
+    {
+        anyhow::bail!(
+            "the admin key in {} is not a key of this store: set LIFTOFF_ADMIN_API_KEY to one that is, or make one with `liftoff user create NAME --admin {}` and put it there",
+            boot.key_file.display(),
+            match &args.store.database_url {
+                Some(_) => "--database-url URL".to_owned(),
+                None => format!("--data-dir {}", data_dir.display()),
+            }
+        );
+    }
     let mut config = ServerConfig::new(data_dir.join("objects"));
     config.web_dir = web_dir;
     let web = config.web_dir.clone();

@@ -493,3 +493,70 @@ async fn a_refused_start_makes_no_store() {
         assert!(!fresh.exists(), "{args:?} made {}", fresh.display());
     }
 }
+
+/// Each `--database-url` keeps its first admin's key in a file of its own
+/// (two databases never share one), the banner names SQLite as SQLite, and
+/// `up` says when the key it would sign its agent in with is not the store's.
+#[tokio::test]
+async fn each_database_keeps_its_own_admin_key() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let mut files = Vec::new();
+    for db in ["a.db", "b.db"] {
+        let url = format!("sqlite://{}", dir.path().join(db).display());
+        let mut child = Command::new(bin())
+            .args(["server", "--addr", "127.0.0.1:0", "--data-dir"])
+            .arg(&data)
+            .args(["--database-url", &url])
+            .env_remove("LIFTOFF_ADMIN_API_KEY")
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut said = String::new();
+        for line in BufReader::new(child.stdout.take().unwrap()).lines() {
+            let line = line.unwrap();
+            said.push_str(&line);
+            said.push('\n');
+            if line.starts_with("Point W&B tools here") {
+                break;
+            }
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        assert!(said.contains("(storage: SQLite sqlite://"), "{said}");
+        let file = said
+            .lines()
+            .find_map(|l| l.strip_prefix("(shown once; also saved to "))
+            .and_then(|l| l.strip_suffix(')'))
+            .unwrap_or_else(|| panic!("{said}"))
+            .to_owned();
+        files.push(file);
+    }
+    assert_ne!(files[0], files[1], "two databases, two key files");
+    // A key file that is not this store's: `up` says so, and where it read it.
+    std::fs::write(data.join("admin-api-key"), "f".repeat(40)).unwrap();
+    let out = Command::new(bin())
+        .args(["user", "create", "bob", "--data-dir"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let out = Command::new(bin())
+        .args(["up", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(&data)
+        .env_remove("LIFTOFF_ADMIN_API_KEY")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("admin-api-key is not a key of this store"),
+        "{err}"
+    );
+}

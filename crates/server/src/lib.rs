@@ -93,7 +93,18 @@ pub async fn bootstrap(
     env_key: Option<&str>,
     now: i64,
 ) -> anyhow::Result<Bootstrap> {
-    let key_file = data_dir.join("admin-api-key");
+    bootstrap_with_key_file(store, &data_dir.join("admin-api-key"), env_key, now).await
+}
+
+/// [`bootstrap`], the first admin's key saved in `key_file` (one per
+/// database, when several share a data dir: `--database-url`).
+pub async fn bootstrap_with_key_file(
+    store: &dyn store::Store,
+    key_file: &Path,
+    env_key: Option<&str>,
+    now: i64,
+) -> anyhow::Result<Bootstrap> {
+    let key_file = key_file.to_owned();
     if store.user_count().await? > 0 {
         let env_key_unknown = match env_key {
             Some(k) => store
@@ -135,7 +146,9 @@ pub async fn bootstrap(
     store
         .api_key_add(user.id, &auth::hash_key(&key), "admin", now)
         .await?;
-    std::fs::create_dir_all(data_dir)?;
+    if let Some(dir) = key_file.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
     write_private(&key_file, &format!("{key}\n"))?;
     Ok(Bootstrap {
         username: user.username,
