@@ -121,6 +121,12 @@ pub enum UserCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// One more API key for a user (who lost theirs); prints it. Their other keys still work.
+    Key {
+        name: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -133,6 +139,18 @@ pub enum TeamCommand {
         name: String,
         /// A user to add (repeatable).
         #[arg(long = "member", value_name = "USER")]
+        members: Vec<String>,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Add users to a team.
+    #[command(
+        after_help = "Example:\n  liftoff team add ml-team --member carol --data-dir ~/.local/share/liftoff"
+    )]
+    Add {
+        name: String,
+        /// A user to add (repeatable).
+        #[arg(long = "member", value_name = "USER", required = true)]
         members: Vec<String>,
         #[command(flatten)]
         store: StoreArgs,

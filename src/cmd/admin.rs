@@ -36,7 +36,15 @@ pub async fn user(cmd: UserCommand) -> anyhow::Result<()> {
         } => {
             let store = store(&args).await?;
             let key = liftoff_server::user_create(&*store, &name, admin, super::now_ms()).await?;
-            crate::out!("Created user `{name}`. API key (shown once):");
+            let what = if admin { "admin user" } else { "user" };
+            crate::out!("Created {what} `{name}`. API key (shown once):");
+            crate::out!("{key}");
+            Ok(())
+        }
+        UserCommand::Key { name, store: args } => {
+            let store = existing_store(&args).await?;
+            let key = liftoff_server::user_key(&*store, &name, super::now_ms()).await?;
+            crate::out!("A new API key for `{name}` (shown once; their other keys still work):");
             crate::out!("{key}");
             Ok(())
         }
@@ -52,12 +60,49 @@ pub async fn team(cmd: TeamCommand) -> anyhow::Result<()> {
         } => {
             let store = store(&args).await?;
             liftoff_server::team_create(&*store, &name, &members, super::now_ms()).await?;
-            if members.is_empty() {
-                crate::out!("Created team `{name}` (no members yet).");
+            let mut named: Vec<&str> = Vec::new();
+            for m in &members {
+                if !named.contains(&m.as_str()) {
+                    named.push(m);
+                }
+            }
+            if named.is_empty() {
+                crate::out!(
+                    "Created team `{name}` (no members yet: add them with `liftoff team add {name} --member USER`)."
+                );
             } else {
-                crate::out!("Created team `{name}` with {}.", members.join(", "));
+                crate::out!("Created team `{name}` with {}.", named.join(", "));
+            }
+            Ok(())
+        }
+        TeamCommand::Add {
+            name,
+            members,
+            store: args,
+        } => {
+            let store = existing_store(&args).await?;
+            let added = liftoff_server::team_add(&*store, &name, &members).await?;
+            if added.is_empty() {
+                crate::out!("No change: they are members of `{name}` already.");
+            } else {
+                crate::out!("Added {} to team `{name}`.", added.join(", "));
             }
             Ok(())
         }
     }
+}
+
+/// The store of a server that has run (or had users made): a key or a
+/// member for a database not there yet would be for no one.
+async fn existing_store(
+    args: &StoreArgs,
+) -> anyhow::Result<std::sync::Arc<dyn liftoff_server::store::Store>> {
+    let dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
+    let db = dir.join("liftoff.db");
+    anyhow::ensure!(
+        args.database_url.is_some() || db.exists(),
+        "no Liftoff database at {}: pass the server's --data-dir (or LIFTOFF_DATA_DIR), or its --database-url",
+        db.display()
+    );
+    open_store(&dir, args.database_url.as_deref()).await
 }

@@ -128,8 +128,43 @@ async fn sigterm_stops_the_server_cleanly_and_admin_commands_work() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("no user named \"zed\""));
     admin_ok(dir.path(), &["team", "create", "ml", "--member", "alice"]);
+    // A name that would read as a flag (`-e -x`) is refused.
+    let out = Command::new(bin())
+        .args(["user", "create", "--data-dir"])
+        .arg(dir.path())
+        .args(["--", "-x"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("starting with a letter or digit"));
+    // Members are added later; one not there adds no one.
+    let out = admin(
+        dir.path(),
+        &["team", "add", "ml", "--member", "bob", "--member", "zed"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no user named \"bob\""));
+    admin_ok(dir.path(), &["user", "create", "bob"]);
+    let out = admin(
+        dir.path(),
+        &["team", "add", "ml", "--member", "bob", "--member", "alice"],
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("Added bob to team `ml`."));
+    let out = admin(dir.path(), &["team", "add", "ml", "--member", "bob"]);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("No change"));
+    // A lost key: one more, and the first still works.
+    let second_key = admin_ok(dir.path(), &["user", "key", "alice"]);
+    assert_eq!(second_key.len(), 40);
+    assert_ne!(second_key, alice_key);
 
     let mut server = Server::start(dir.path(), &[]);
+    for key in [&alice_key, &second_key] {
+        let who = server.client(key).call(identity::Viewer).await.unwrap();
+        assert_eq!(who.username, "alice");
+    }
+    let bob = admin_ok(dir.path(), &["user", "key", "bob"]);
+    let who = server.client(&bob).call(identity::Viewer).await.unwrap();
+    assert_eq!(who.teams, ["ml".to_owned()]);
     let viewer = server
         .client(&alice_key)
         .call(identity::Viewer)

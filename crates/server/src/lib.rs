@@ -260,6 +260,58 @@ pub async fn user_create(
     Ok(key)
 }
 
+/// Admin: one more API key for an existing user (who lost theirs: the
+/// keys made before still work); answers it.
+pub async fn user_key(
+    store: &dyn store::Store,
+    username: &str,
+    now: i64,
+) -> anyhow::Result<String> {
+    let user = store.user_by_name(username).await?.ok_or_else(|| {
+        anyhow::anyhow!(
+            "no user named {username:?}; create it with `liftoff user create {username}`"
+        )
+    })?;
+    let key = auth::generate_key();
+    store
+        .api_key_add(user.id, &auth::hash_key(&key), "added", now)
+        .await?;
+    Ok(key)
+}
+
+/// Admin: add users (that must exist) to a team; answers those that were
+/// not members already. Nothing is added when one is not there.
+pub async fn team_add(
+    store: &dyn store::Store,
+    team: &str,
+    members: &[String],
+) -> anyhow::Result<Vec<String>> {
+    let entity = store
+        .entity_by_name(team)
+        .await?
+        .filter(|e| e.is_team)
+        .ok_or_else(|| {
+            anyhow::anyhow!("no team named {team:?}; create it with `liftoff team create {team}`")
+        })?;
+    let mut users = Vec::new();
+    for m in members {
+        let user = store.user_by_name(m).await?.ok_or_else(|| {
+            anyhow::anyhow!("no user named {m:?}; create it first with `liftoff user create {m}`")
+        })?;
+        if !users.iter().any(|u: &store::User| u.id == user.id) {
+            users.push(user);
+        }
+    }
+    let mut added = Vec::new();
+    for u in users {
+        if !store.member_is(entity.id, u.id).await? {
+            store.member_add(entity.id, u.id).await?;
+            added.push(u.username);
+        }
+    }
+    Ok(added)
+}
+
 /// Admin: create a team with members (users that must exist).
 pub async fn team_create(
     store: &dyn store::Store,
@@ -281,21 +333,27 @@ pub async fn team_create(
         other => other.into(),
     })?;
     for u in users {
-        store.member_add(team.id, u.id).await?;
+        if !store.member_is(team.id, u.id).await? {
+            store.member_add(team.id, u.id).await?;
+        }
     }
     Ok(())
 }
 
 /// Entity names (users and teams): lowercase letters, digits, `-`, `_`.
 pub fn validate_entity_name(name: &str) -> anyhow::Result<()> {
-    let ok = !name.is_empty()
-        && name.len() <= 64
+    // It starts with a letter or digit: `-x` would read as a flag (`-e -x`).
+    let ok = name.len() <= 64
+        && name
+            .chars()
+            .next()
+            .is_some_and(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
         && name
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_');
     if !ok {
         anyhow::bail!(
-            "{name:?} is not a valid name: use 1 to 64 lowercase letters, digits, '-' or '_'"
+            "{name:?} is not a valid name: use 1 to 64 lowercase letters, digits, '-' or '_', starting with a letter or digit"
         );
     }
     if reserved_entity_name(name) {
