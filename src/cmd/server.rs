@@ -33,11 +33,9 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         );
     }
     let web_dir = web_dir(args.web_dir.as_deref())?;
+    let admin_key = admin_key_from_env()?;
     let data_dir = args.store.data_dir.clone().unwrap_or_else(default_data_dir);
     let store = open_store(&data_dir, args.store.database_url.as_deref()).await?;
-    let admin_key = std::env::var("LIFTOFF_ADMIN_API_KEY")
-        .ok()
-        .filter(|k| !k.is_empty());
     let boot = if args.upstream.is_some() {
         liftoff_server::Bootstrap {
             username: String::new(),
@@ -55,21 +53,31 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     config.cors_origins = args.cors_origins.clone();
     config.public_url = args.public_url.clone();
     if let Some(up) = &args.upstream {
-        config.upstream = Some(up.trim_end_matches('/').to_owned());
+        // As the SDK takes a base URL: `https://api.wandb.ai/graphql` is fine.
+        config.upstream = Some(liftoff_client::auth::normalize_base_url(up));
     }
     config.lease_ms = i64::try_from(args.lease_secs).unwrap_or(60) * 1000;
     config.agent_gone_after_ms = i64::try_from(args.agent_gone_after_secs).unwrap_or(60) * 1000;
     let web = config.web_dir.clone();
     let state = state(store.clone(), config).await?;
-    let url = format!("http://{}", listener.local_addr()?);
+    let bound = listener.local_addr()?;
+    let url = reachable_url(bound);
     match &args.upstream {
         Some(up) => {
-            crate::note!("Liftoff server on {url} (API forwarded to {up}; nothing stored here)")
+            crate::note!(
+                "Liftoff server on {url} (API forwarded to {}: users, queues and runs stay there; keys are passed on, not stored)",
+                liftoff_client::auth::normalize_base_url(up)
+            )
         }
         None => crate::note!(
             "Liftoff server on {url} (storage: {})",
             storage_label(&args, &data_dir)
         ),
+    }
+    if bound.ip().is_unspecified() {
+        crate::note!(
+            "Listening on every address of this machine ({bound}): other machines use its own address."
+        );
     }
     match (&boot.new_key, &admin_key) {
         // The operator chose the key: no need to put it in a log.
@@ -124,6 +132,29 @@ pub fn env_key_unknown(
          Use the admin's key (in {} when the server made it), or make a new one with `liftoff user create NAME --admin {which}`.",
         boot.key_file.display()
     )
+}
+
+/// The URL clients use for a listening address: one bound to every
+/// address (0.0.0.0, ::) is reached here at the loopback one.
+pub fn reachable_url(addr: std::net::SocketAddr) -> String {
+    let ip = match addr.ip() {
+        std::net::IpAddr::V4(ip) if ip.is_unspecified() => std::net::Ipv4Addr::LOCALHOST.into(),
+        std::net::IpAddr::V6(ip) if ip.is_unspecified() => std::net::Ipv6Addr::LOCALHOST.into(),
+        ip => ip,
+    };
+    format!("http://{}", std::net::SocketAddr::new(ip, addr.port()))
+}
+
+/// `LIFTOFF_ADMIN_API_KEY`, when set: checked before any store is made.
+pub fn admin_key_from_env() -> anyhow::Result<Option<String>> {
+    match std::env::var("LIFTOFF_ADMIN_API_KEY") {
+        Ok(k) if !k.trim().is_empty() => {
+            liftoff_server::auth::validate_key(&k)
+                .map_err(|e| anyhow::anyhow!("LIFTOFF_ADMIN_API_KEY: {e}"))?;
+            Ok(Some(k.trim().to_owned()))
+        }
+        _ => Ok(None),
+    }
 }
 
 /// Where the first admin's key is saved: `admin-api-key` in the data dir,

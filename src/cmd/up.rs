@@ -21,11 +21,10 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     // Refused before the store is made or changed.
     let listener = super::server::listen(args.listen_addr()).await?;
     let web_dir = super::server::web_dir(args.web_dir.as_deref())?;
+    let env_key = super::server::admin_key_from_env()?;
     let data_dir = args.store.data_dir.clone().unwrap_or_else(default_data_dir);
     let store = open_store(&data_dir, args.store.database_url.as_deref()).await?;
-    let env_key = std::env::var("LIFTOFF_ADMIN_API_KEY")
-        .ok()
-        .filter(|k| !k.is_empty());
+
     let key_file = super::server::admin_key_file(&data_dir, args.store.database_url.as_deref());
     let boot =
         bootstrap_with_key_file(&*store, &key_file, env_key.as_deref(), super::now_ms()).await?;
@@ -66,7 +65,7 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     config.web_dir = web_dir;
     let web = config.web_dir.clone();
     let state = state(store, config).await?;
-    let url = format!("http://{}", listener.local_addr()?);
+    let url = super::server::reachable_url(listener.local_addr()?);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut server_stop = stop_rx.clone();
     let server = tokio::spawn(serve(state, listener, async move {

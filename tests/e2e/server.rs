@@ -381,6 +381,16 @@ async fn an_upstream_proxy_forwards_the_api_with_the_callers_key() {
     let via_proxy = proxy.client(ADMIN_KEY);
     let viewer = via_proxy.call(identity::Viewer).await.unwrap();
     assert_eq!(viewer.username, "admin");
+    // An upstream given as its GraphQL endpoint is read as its base URL.
+    let endpoint = format!("{}/graphql", upstream.url);
+    let proxy2 = Server::start(&dir.path().join("proxy2"), &["--upstream", &endpoint]);
+    let viewer = proxy2
+        .client(ADMIN_KEY)
+        .call(identity::Viewer)
+        .await
+        .unwrap();
+    assert_eq!(viewer.username, "admin");
+    drop(proxy2);
     via_proxy
         .call(queues::CreateRunQueue {
             entity: "admin".into(),
@@ -594,4 +604,36 @@ async fn each_database_keeps_its_own_admin_key() {
         err.contains("admin-api-key is not a key of this store"),
         "{err}"
     );
+}
+
+/// Bad start-up input is said before a store is made: an admin key that
+/// cannot be one, a data dir that is a file.
+#[test]
+fn a_bad_admin_key_or_data_dir_is_said_before_a_store_is_made() {
+    let dir = tempfile::tempdir().unwrap();
+    let fresh = dir.path().join("fresh");
+    let out = Command::new(bin())
+        .args(["server", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(&fresh)
+        .env("LIFTOFF_ADMIN_API_KEY", "abc")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("LIFTOFF_ADMIN_API_KEY: an API key is"),
+        "{err}"
+    );
+    assert!(!fresh.exists());
+    let file = dir.path().join("afile");
+    std::fs::write(&file, "").unwrap();
+    let out = Command::new(bin())
+        .args(["server", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(&file)
+        .env_remove("LIFTOFF_ADMIN_API_KEY")
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(err.contains("is a file, not a directory"), "{err}");
 }

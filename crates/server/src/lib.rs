@@ -73,6 +73,11 @@ pub async fn open_store(
     match database_url {
         Some(url) => store::open(url).await,
         None => {
+            anyhow::ensure!(
+                !data_dir.is_file(),
+                "the data directory {} is a file, not a directory: give a directory (made if it is not there)",
+                data_dir.display()
+            );
             std::fs::create_dir_all(data_dir).with_context(|| {
                 format!("cannot create the data directory {}", data_dir.display())
             })?;
