@@ -1997,3 +1997,27 @@ fn max_jobs_that_would_run_nothing_is_refused() {
         );
     }
 }
+
+/// A launch-config.yaml python that is not here is said at start, not
+/// as each local-process job's failure.
+#[test]
+fn a_configured_python_that_is_not_here_is_said_at_start() {
+    let tmp = tempfile::tempdir().unwrap();
+    let config = tmp.path().join("launch-config.yaml");
+    std::fs::write(&config, "runner:\n  python: /no/such/python\n").unwrap();
+    let out = Command::new(crate::harness::bin())
+        .args(["agent", "-q", "default", "-e", "admin", "-c"])
+        .arg(&config)
+        .arg("--work-dir")
+        .arg(tmp.path().join("work"))
+        .env("WANDB_BASE_URL", "http://127.0.0.1:1")
+        .env("WANDB_API_KEY", ADMIN_KEY)
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains(r#"runner.python "/no/such/python" (launch-config.yaml) is not a program"#),
+        "{err}"
+    );
+}

@@ -127,6 +127,15 @@ struct Shared {
 
 /// The work dir can hold the agent's files: create `logs/` and `jobs/` in it
 /// and write a file there.
+/// `name` is a file, or a program on PATH.
+fn program_exists(name: &str) -> bool {
+    if name.contains('/') {
+        return std::path::Path::new(name).is_file();
+    }
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(name).is_file()))
+}
+
 fn check_work_dir(dir: &std::path::Path) -> anyhow::Result<()> {
     let probe = || -> std::io::Result<()> {
         std::fs::create_dir_all(dir.join("jobs"))?;
@@ -167,6 +176,14 @@ pub async fn run(
     // Every job's log, code and venv go under the work dir: one that cannot
     // be written would fail each job the agent takes.
     check_work_dir(&opts.work_dir)?;
+    // A python named in launch-config.yaml that is not here would fail
+    // every local-process job: said now.
+    if let Some(python) = opts.config.runner_str("python") {
+        anyhow::ensure!(
+            program_exists(python),
+            "runner.python {python:?} (launch-config.yaml) is not a program on this machine: name one that is (such as python3), or leave it out"
+        );
+    }
     tracing::debug!(
         entity,
         queues = ?wanted,

@@ -582,8 +582,10 @@ fn check_builder(b: &Map<String, Value>, p: &mut Vec<ConfigProblem>) {
         &["linux/amd64", "linux/arm64"],
         p,
     );
+    // No tag (each image is tagged with a hash of its source), and a
+    // reference the container engine takes (`reg.example/ML/x` is not one).
     if let Some(dest) = string(b, "destination", "builder.", p)
-        && let Some(message) = crate::image::repository_tag_problem(&dest)
+        && let Err(message) = crate::image::check_repository(&dest)
     {
         p.push(problem("builder.destination", Some(dest.clone()), &message));
     }
@@ -689,6 +691,17 @@ mod tests {
         assert_eq!(
             dest(&AgentConfig::from_yaml("queues: [q]\n").unwrap(), None),
             None
+        );
+    }
+
+    #[test]
+    fn a_builder_destination_must_be_an_image_repository() {
+        let err = AgentConfig::from_yaml("queues: [q]\nbuilder: {destination: reg.example/ML/x}\n")
+            .unwrap_err();
+        assert!(err.to_string().contains("builder.destination"), "{err}");
+        assert!(
+            AgentConfig::from_yaml("queues: [q]\nbuilder: {destination: reg.example/ml/x}\n")
+                .is_ok()
         );
     }
 
