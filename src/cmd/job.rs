@@ -134,6 +134,7 @@ fn empty_types() -> Value {
 /// What can be checked of a job before anything is sent: its code's
 /// directory and build settings, a git job's entry point.
 pub fn check_new_job(j: &NewJob) -> anyhow::Result<()> {
+    check_name(j)?;
     match &j.source {
         JobSource::Code(dir) => check_code(j, dir).map(drop),
         JobSource::Git { .. } => {
@@ -144,6 +145,17 @@ pub fn check_new_job(j: &NewJob) -> anyhow::Result<()> {
             Ok(())
         }
         JobSource::Image(_) => Ok(()),
+    }
+}
+
+fn check_name(j: &NewJob) -> anyhow::Result<()> {
+    match j
+        .name
+        .as_deref()
+        .and_then(liftoff_model::job::job_name_problem)
+    {
+        Some(problem) => anyhow::bail!("job name {:?}: {problem}", j.name.as_deref().unwrap_or("")),
+        None => Ok(()),
     }
 }
 
@@ -175,6 +187,7 @@ fn check_code(j: &NewJob, dir: &Path) -> anyhow::Result<PathBuf> {
 }
 
 pub async fn create_job(client: &Client<NativeTransport>, j: &NewJob) -> anyhow::Result<String> {
+    check_name(j)?;
     let metadata = match &j.schema {
         Some(s) => json!({"input_schemas": {"@wandb.config": s}}),
         None => json!({"_partial": true}),

@@ -1889,6 +1889,23 @@ async fn a_missing_job_is_said_before_anything_runs() {
         err.contains("job admin/proj/nope:latest not found (or you may not see it)"),
         "{err}"
     );
+    // A name that cannot be a job's (a URL's `..`) is refused.
+    let (status, _, err) = liftoff(
+        &server,
+        tmp.path(),
+        &[
+            "job",
+            "create",
+            "image",
+            "busybox:1.36",
+            "-p",
+            "proj",
+            "-n",
+            "..",
+        ],
+    );
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(err.contains("a job's name cannot start with '.'"), "{err}");
     // A schema the launch forms could not read is refused, and no job made.
     let schema = tmp.path().join("schema.json");
     std::fs::write(&schema, r#"{"type": "array"}"#).unwrap();

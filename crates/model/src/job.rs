@@ -249,6 +249,25 @@ pub mod indexmap_like {
     }
 }
 
+/// What is wrong with a job's name given by hand (`--name`, `--job-name`):
+/// W&B's artifact name characters (letters, digits, `_`, `.`, `-`), up to
+/// 128, not starting with `.` (`..` cannot be a URL's path segment).
+pub fn job_name_problem(name: &str) -> Option<String> {
+    if name.is_empty() || name.len() > 128 {
+        return Some("a job's name is 1 to 128 characters".into());
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || "_.-".contains(*c)))
+    {
+        return Some(format!(
+            "{c:?} cannot be in a job's name: use letters, digits, '_', '.' or '-'"
+        ));
+    }
+    name.starts_with('.')
+        .then(|| "a job's name cannot start with '.'".to_owned())
+}
+
 /// Make a string safe as an artifact name: W&B's `make_artifact_name_safe`
 /// (characters outside `[A-Za-z0-9_.-]` become `_`; more than 128 characters
 /// become `first63..last63`).
@@ -292,6 +311,14 @@ pub fn split_image_tag(image: &str) -> (&str, Option<&str>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_job_name_by_hand_is_an_artifact_name() {
+        assert_eq!(job_name_problem("train-v2.1_x"), None);
+        for bad in ["", "..", ".hidden", "my job", "a/b", "x:latest"] {
+            assert!(job_name_problem(bad).is_some(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn names() {
