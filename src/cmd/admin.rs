@@ -7,6 +7,7 @@ use crate::cli::{StoreArgs, TeamCommand, UserCommand};
 async fn store(
     args: &StoreArgs,
 ) -> anyhow::Result<std::sync::Arc<dyn liftoff_server::store::Store>> {
+    say_which(args);
     let dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
     let db = dir.join("liftoff.db");
     if args.database_url.is_none() && !db.exists() {
@@ -97,6 +98,7 @@ pub async fn team(cmd: TeamCommand) -> anyhow::Result<()> {
 async fn existing_store(
     args: &StoreArgs,
 ) -> anyhow::Result<std::sync::Arc<dyn liftoff_server::store::Store>> {
+    say_which(args);
     let dir = args.data_dir.clone().unwrap_or_else(default_data_dir);
     let db = dir.join("liftoff.db");
     anyhow::ensure!(
@@ -105,4 +107,16 @@ async fn existing_store(
         db.display()
     );
     open_store(&dir, args.database_url.as_deref()).await
+}
+
+/// Both a data dir and a database URL: the database is the URL's (the
+/// data dir holds a server's files, not its users), said so nobody
+/// looks for the user in the data dir's database.
+fn say_which(args: &StoreArgs) {
+    if let (Some(dir), Some(_)) = (&args.data_dir, &args.database_url) {
+        crate::warn_line!(
+            "note: the users and teams are in the --database-url database, not in {} (--data-dir is for a server's files)",
+            dir.display()
+        );
+    }
 }
