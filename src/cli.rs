@@ -32,7 +32,7 @@ pub enum Command {
     Up(UpArgs),
     /// Run the W&B-compatible API server (and the web app).
     #[command(
-        after_help = "Examples:\n  liftoff server\n  liftoff server --addr 0.0.0.0:8080 --database-url postgres://liftoff@db/liftoff\n\nOn first start the server creates the user `admin` and prints its API key once\n(also written to DATA_DIR/admin-api-key). Set LIFTOFF_ADMIN_API_KEY to choose it."
+        after_help = "Examples:\n  liftoff server\n  liftoff server --addr 0.0.0.0:8080 --database-url postgres://liftoff@db/liftoff\n\nOn first start the server creates the user `admin` and prints its API key once\n(also written to DATA_DIR/admin-api-key; with --database-url, to DATA_DIR/admin-api-key.HASH,\none file per database). Set LIFTOFF_ADMIN_API_KEY to choose it."
     )]
     Server(ServerArgs),
     /// Run a launch agent: poll queues and run their jobs (like `wandb launch-agent`).

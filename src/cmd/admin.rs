@@ -115,7 +115,7 @@ async fn existing_store(
 fn say_which(args: &StoreArgs) {
     if let (Some(dir), Some(_)) = (&args.data_dir, &args.database_url) {
         crate::warn_line!(
-            "note: the users and teams are in the --database-url database, not in {} (--data-dir is for a server's files)",
+            "note: the users and teams are in the --database-url database, not in {} (--data-dir or LIFTOFF_DATA_DIR is for a server's files)",
             dir.display()
         );
     }

@@ -340,7 +340,7 @@ pub async fn create_job(client: &Client<NativeTransport>, j: &NewJob) -> anyhow:
         // As on W&B, the same contents give back that version, and the
         // aliases (`latest` among them) move to it.
         crate::out!(
-            "No changes to job: {shown} (the same contents as that version, which is `latest` now; a description, alias or input schema given here is set on it)"
+            "No changes to job: {shown} (the same contents as that version, which is `latest` now; an alias or input schema given here is set on it)"
         );
     } else {
         crate::out!("Created job: {shown}");
@@ -430,8 +430,9 @@ pub async fn run(cmd: JobCommand) -> anyhow::Result<()> {
                         .with_context(|| format!("--schema {}", p.display()))?;
                     // A schema the launch forms could not read would be kept
                     // and then ignored (or worse, trusted).
-                    liftoff_model::schema::JsonSchema::input_schema(&value)
-                        .map_err(|e| anyhow::anyhow!("--schema {}: {e}", p.display()))?;
+                    if let Some(e) = liftoff_model::schema::input_schema_problem(&value) {
+                        anyhow::bail!("--schema {}: {e}", p.display());
+                    }
                     anyhow::Ok(value)
                 })
                 .transpose()?;
@@ -516,6 +517,15 @@ pub async fn run(cmd: JobCommand) -> anyhow::Result<()> {
                 for (k, v) in o.iter().filter(|(k, _)| !k.starts_with('_')) {
                     crate::out!("{k}: {}", serde_json::to_string_pretty(v)?);
                 }
+            }
+            // What the launch forms are drawn from (`--schema`).
+            if let Some(schema) = fetched
+                .info
+                .metadata
+                .get("input_schemas")
+                .and_then(|s| s.get("@wandb.config"))
+            {
+                crate::out!("input schema: {}", serde_json::to_string_pretty(schema)?);
             }
             Ok(())
         }

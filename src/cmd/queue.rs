@@ -62,31 +62,47 @@ pub fn file_or_json(arg: &str, flag: &str, example: &str) -> anyhow::Result<Valu
         return read_config(path).with_context(|| format!("{flag} {arg}"));
     }
     let looks_like_json = matches!(arg.trim_start().chars().next(), Some('{' | '['));
-    // Inline YAML too (`-R 'memory: 2g'`), when it is a mapping: a path
-    // that is not there reads as a single value, and is said as a path.
-    if !looks_like_json
-        && let Ok(serde_yaml::Value::Mapping(m)) = serde_yaml::from_str::<serde_yaml::Value>(arg)
-    {
-        return serde_json::to_value(m)
-            .with_context(|| format!("{flag}: the YAML given has values JSON cannot hold"));
-    }
-    if !looks_like_json {
-        anyhow::bail!(
-            "{flag} {arg:?}: {}; pass the path of a JSON or YAML file, or a JSON object like {example}",
-            if path.is_dir() {
-                "is a directory"
-            } else {
-                "no such file"
+    // Inline YAML too (`-R 'memory: 2g'`, `-R '{memory: 2g}'`), when it is a
+    // mapping: a path that is not there reads as a single value, and is
+    // said as a path; text that is YAML-shaped but broken says why.
+    let yaml_shaped = arg.contains(": ") || arg.contains('\n') || arg.trim_end().ends_with(':');
+    let yaml = || serde_yaml::from_str::<serde_yaml::Value>(arg);
+    let from_yaml = |m: serde_yaml::Mapping| {
+        serde_json::to_value(m)
+            .with_context(|| format!("{flag}: the YAML given has values JSON cannot hold"))
+    };
+    if looks_like_json {
+        return match serde_json::from_str::<Value>(arg) {
+            Ok(value) => {
+                anyhow::ensure!(
+                    value.is_object(),
+                    "{flag}: give a JSON object, like {example}"
+                );
+                Ok(value)
             }
-        );
+            Err(json_error) => match yaml() {
+                Ok(serde_yaml::Value::Mapping(m)) => from_yaml(m),
+                _ => {
+                    Err(json_error).with_context(|| format!("{flag}: the JSON given is not valid"))
+                }
+            },
+        };
     }
-    let value: Value = serde_json::from_str(arg)
-        .with_context(|| format!("{flag}: the JSON given is not valid"))?;
-    anyhow::ensure!(
-        value.is_object(),
-        "{flag}: give a JSON object, like {example}"
-    );
-    Ok(value)
+    match yaml() {
+        Ok(serde_yaml::Value::Mapping(m)) => return from_yaml(m),
+        Err(e) if yaml_shaped => {
+            return Err(e).with_context(|| format!("{flag}: the YAML given is not valid"));
+        }
+        _ => {}
+    }
+    anyhow::bail!(
+        "{flag} {arg:?}: {}; pass the path of a JSON or YAML file, a JSON object like {example}, or YAML such as 'memory: 2g'",
+        if path.is_dir() {
+            "is a directory"
+        } else {
+            "no such file"
+        }
+    )
 }
 
 /// `NAME=SCHEMA` pairs into `{"NAME": {"schema": SCHEMA}}`.

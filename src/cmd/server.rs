@@ -33,7 +33,12 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
         );
     }
     let web_dir = web_dir(args.web_dir.as_deref())?;
-    let admin_key = admin_key_from_env()?;
+    // (An upstream's users are its own: the variable is not used then.)
+    let admin_key = if args.upstream.is_some() {
+        None
+    } else {
+        admin_key_from_env()?
+    };
     let data_dir = args.store.data_dir.clone().unwrap_or_else(default_data_dir);
     let store = open_store(&data_dir, args.store.database_url.as_deref()).await?;
     let boot = if args.upstream.is_some() {

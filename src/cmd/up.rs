@@ -34,27 +34,41 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
         "{}",
         super::server::env_key_unknown(&boot, &data_dir, &args.store)
     );
-    let key = match (boot.new_key.clone(), env_key) {
-        (Some(k), _) | (None, Some(k)) => k,
-        (None, None) => std::fs::read_to_string(&boot.key_file)
-            .map(|k| k.trim().to_owned())
-            .with_context(|| {
-                format!(
-                    "cannot read the admin key from {} (set LIFTOFF_ADMIN_API_KEY)",
-                    boot.key_file.display()
-                )
-            })?,
+    // Where the key was read from, when it was (for the message below). A
+    // --database-url store made before its key had a file of its own has
+    // it in the data dir's admin-api-key.
+    let key_path = if boot.key_file.exists() {
+        boot.key_file.clone()
+    } else {
+        Some(data_dir.join("admin-api-key"))
+            .filter(|old| args.store.database_url.is_some() && old.is_file())
+            .unwrap_or_else(|| boot.key_file.clone())
+    };
+    let (key, from_file) = match (boot.new_key.clone(), env_key) {
+        (Some(k), _) | (None, Some(k)) => (k, false),
+        (None, None) => {
+            let key = std::fs::read_to_string(&key_path)
+                .map(|k| k.trim().to_owned())
+                .with_context(|| {
+                    format!(
+                        "cannot read the admin key from {} (set LIFTOFF_ADMIN_API_KEY)",
+                        key_path.display()
+                    )
+                })?;
+            (key, true)
+        }
     };
     // The agent signs in with it: one that is not this store's (a file
     // edited, or left by another database) is said now, with where it came from.
-    if store
-        .user_by_key_hash(&liftoff_server::auth::hash_key(&key))
-        .await?
-        .is_none()
+    if from_file
+        && store
+            .user_by_key_hash(&liftoff_server::auth::hash_key(&key))
+            .await?
+            .is_none()
     {
         anyhow::bail!(
             "the admin key in {} is not a key of this store: set LIFTOFF_ADMIN_API_KEY to one that is, or make one with `liftoff user create NAME --admin {}` and put it there",
-            boot.key_file.display(),
+            key_path.display(),
             match &args.store.database_url {
                 Some(_) => "--database-url URL".to_owned(),
                 None => format!("--data-dir {}", data_dir.display()),

@@ -1548,7 +1548,7 @@ async fn a_jobs_description_is_shown_with_it() {
     assert!(status.success(), "{err}");
     assert!(
         out.contains(
-            "No changes to job: admin/proj/img:v1 (the same contents as that version, which is `latest` now; a description, alias or input schema given here is set on it)"
+            "No changes to job: admin/proj/img:v1 (the same contents as that version, which is `latest` now; an alias or input schema given here is set on it)"
         ),
         "{out}"
     );
@@ -1566,6 +1566,37 @@ async fn a_jobs_description_is_shown_with_it() {
     );
     let (_, out, _) = liftoff(&server, tmp.path(), &["job", "list", "-p", "proj"]);
     assert!(out.contains("v1, v0 (1.36, latest)"), "{out}");
+    // A schema given with the same contents is set on that version; made
+    // again without one, the version keeps it.
+    let schema = tmp.path().join("schema.json");
+    std::fs::write(
+        &schema,
+        r#"{"type": "object", "properties": {"lr": {"type": "number"}}}"#,
+    )
+    .unwrap();
+    let with_schema = [
+        "-d",
+        "Says hi from busybox",
+        "--schema",
+        schema.to_str().unwrap(),
+    ];
+    let (status, _, err) = image_job(&server, tmp.path(), "echo hi", &with_schema);
+    assert!(status.success(), "{err}");
+    for extra in [&with_schema[..], &["-d", "Says hi from busybox"][..]] {
+        if extra.len() == 2 {
+            let (status, _, err) = image_job(&server, tmp.path(), "echo hi", extra);
+            assert!(status.success(), "{err}");
+        }
+        let (_, out, _) = liftoff(
+            &server,
+            tmp.path(),
+            &["job", "describe", "admin/proj/img:v0"],
+        );
+        assert!(
+            out.contains("input schema: {") && out.contains("\"lr\""),
+            "{out}"
+        );
+    }
 }
 
 /// `liftoff job create image busybox:1.36 -p proj -n img -E ENTRY EXTRA...`.
@@ -2002,8 +2033,13 @@ fn max_jobs_that_would_run_nothing_is_refused() {
         &["agent", "-q", "default", "-j", "-5"][..],
         &["up", "-j", "0"][..],
     ] {
+        // (Were it not refused, `up` would start: on a port and data dir of its own.)
+        let home = tempfile::tempdir().unwrap();
         let out = Command::new(crate::harness::bin())
             .args(args)
+            .env("HOME", home.path())
+            .env("LIFTOFF_DATA_DIR", home.path().join("data"))
+            .env("LIFTOFF_ADDR", "127.0.0.1:0")
             .output()
             .unwrap();
         let err = String::from_utf8_lossy(&out.stderr);
@@ -2017,24 +2053,25 @@ fn max_jobs_that_would_run_nothing_is_refused() {
 
 /// A launch-config.yaml python that is not here is said at start, not
 /// as each local-process job's failure.
-#[test]
-fn a_configured_python_that_is_not_here_is_said_at_start() {
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_configured_python_that_is_not_here_is_said_at_start() {
     let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("server"), &[]);
+    queue(&server, tmp.path(), "default");
     let config = tmp.path().join("launch-config.yaml");
     std::fs::write(&config, "runner:\n  python: /no/such/python\n").unwrap();
-    let out = Command::new(crate::harness::bin())
-        .args(["agent", "-q", "default", "-e", "admin", "-c"])
-        .arg(&config)
-        .arg("--work-dir")
-        .arg(tmp.path().join("work"))
-        .env("WANDB_BASE_URL", "http://127.0.0.1:1")
-        .env("WANDB_API_KEY", ADMIN_KEY)
-        .output()
-        .unwrap();
-    let err = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(out.status.code(), Some(2), "{err}");
+    let mut agent = AgentProcess::start(
+        &server,
+        &tmp.path().join("agent"),
+        &["-q", "default", "-c", config.to_str().unwrap()],
+    );
+    let exit = agent.wait(Duration::from_secs(20));
+    assert_eq!(exit.code(), Some(2), "{}", agent.output());
     assert!(
-        err.contains(r#"runner.python "/no/such/python" (launch-config.yaml) is not a program"#),
-        "{err}"
+        agent
+            .output()
+            .contains(r#"runner.python "/no/such/python" (launch-config.yaml) is not a program"#),
+        "{}",
+        agent.output()
     );
 }

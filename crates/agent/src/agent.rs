@@ -125,17 +125,30 @@ struct Shared {
     stop_jobs_reason: &'static str,
 }
 
-/// The work dir can hold the agent's files: create `logs/` and `jobs/` in it
-/// and write a file there.
-/// `name` is a file, or a program on PATH.
+/// `name` is a program this agent can run: a file with an execute bit,
+/// named by its path or found on PATH.
 fn program_exists(name: &str) -> bool {
+    let runnable = |p: &std::path::Path| {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            p.metadata()
+                .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+        }
+        #[cfg(not(unix))]
+        {
+            p.is_file()
+        }
+    };
     if name.contains('/') {
-        return std::path::Path::new(name).is_file();
+        return runnable(std::path::Path::new(name));
     }
     std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|dir| dir.join(name).is_file()))
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| runnable(&dir.join(name))))
 }
 
+/// The work dir can hold the agent's files: create `logs/` and `jobs/` in it
+/// and write a file there.
 fn check_work_dir(dir: &std::path::Path) -> anyhow::Result<()> {
     let probe = || -> std::io::Result<()> {
         std::fs::create_dir_all(dir.join("jobs"))?;
@@ -176,14 +189,6 @@ pub async fn run(
     // Every job's log, code and venv go under the work dir: one that cannot
     // be written would fail each job the agent takes.
     check_work_dir(&opts.work_dir)?;
-    // A python named in launch-config.yaml that is not here would fail
-    // every local-process job: said now.
-    if let Some(python) = opts.config.runner_str("python") {
-        anyhow::ensure!(
-            program_exists(python),
-            "runner.python {python:?} (launch-config.yaml) is not a program on this machine: name one that is (such as python3), or leave it out"
-        );
-    }
     tracing::debug!(
         entity,
         queues = ?wanted,
@@ -191,7 +196,19 @@ pub async fn run(
         "looking up the queues to poll"
     );
     let queues = resolve_queues(&client, &entity, &wanted).await?;
-    check_runnable(&client, &entity, &queues).await?;
+    let may_run_processes = check_runnable(&client, &entity, &queues).await?;
+    // A python named in launch-config.yaml that is not here would fail
+    // every local-process job: said now (when this agent may run one).
+    if let Some(python) = opts
+        .config
+        .runner_str("python")
+        .filter(|_| may_run_processes)
+    {
+        anyhow::ensure!(
+            program_exists(python),
+            "runner.python {python:?} (launch-config.yaml) is not a program on this machine: name one that is (such as python3), or leave it out"
+        );
+    }
     let resolved = opts.config.resolved();
     let mut agent_config = resolved.clone();
     if let Some(o) = agent_config.as_object_mut() {
@@ -568,11 +585,14 @@ async fn resolve_queues(
 /// kubernetes one on a machine with no cluster) are refused before it
 /// registers for them, so it never takes their items. A queue whose config
 /// cannot be read is let through (the item says it later, if need be).
+/// Answers whether one of them may run local-process jobs (it does, or its
+/// config could not be read).
 async fn check_runnable(
     client: &Client<NativeTransport>,
     entity: &str,
     queues: &[QueueRef],
-) -> anyhow::Result<()> {
+) -> anyhow::Result<bool> {
+    let mut processes = false;
     for q in queues {
         let meta = client
             .call(GetRunQueueMetadata {
@@ -582,6 +602,7 @@ async fn check_runnable(
             })
             .await;
         let Some(id) = meta.ok().and_then(|m| m.default_resource_config_id) else {
+            processes = true;
             continue;
         };
         let Ok(config) = client
@@ -591,9 +612,11 @@ async fn check_runnable(
             })
             .await
         else {
+            processes = true;
             continue;
         };
         let resource = config.resource;
+        processes |= resource == liftoff_model::ResourceType::LocalProcess;
         anyhow::ensure!(
             resource.liftoff_agent_runs(),
             "queue {} runs {resource} jobs, which this agent cannot run (it runs local-process, local-container and kubernetes): run W&B's agent (wandb launch-agent) for it, or leave it out of -q",
@@ -606,7 +629,7 @@ async fn check_runnable(
             q.name
         );
     }
-    Ok(())
+    Ok(processes)
 }
 
 /// Pop from the queues in order; the queue that gave an item goes last.

@@ -20,27 +20,30 @@ macro_rules! say {
 }
 pub(crate) use say;
 
+/// One of the agent's own lines (not a job's output, which has its own
+/// log): on stdout, and in the `--log-file` when there is one.
 pub fn say_line(args: std::fmt::Arguments<'_>) {
-    let _ = write_line(args);
-}
-
-/// The `--log-file` (`wandb launch-agent -l`), when there is one: what the
-/// agent says on stdout goes there too, with the time.
-static ALSO: std::sync::OnceLock<Mutex<std::fs::File>> = std::sync::OnceLock::new();
-
-/// Write every line the agent says to `file` as well.
-pub fn also_to(file: std::fs::File) {
-    let _ = ALSO.set(Mutex::new(file));
-}
-
-/// One line on stdout (and the log file), or why it could not be written.
-pub fn write_line(args: std::fmt::Arguments<'_>) -> std::io::Result<()> {
     if let Some(Ok(mut file)) = ALSO.get().map(Mutex::lock) {
         let now = time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default();
-        let _ = writeln!(file, "{now} {args}");
+        // One write, so a line never interleaves with the log's others.
+        let _ = file.write_all(format!("{now} {args}\n").as_bytes());
     }
+    let _ = write_line(args);
+}
+
+/// The `--log-file` (`wandb launch-agent -l`), when there is one: the
+/// agent's own lines go there too, with the time.
+static ALSO: std::sync::OnceLock<Mutex<std::fs::File>> = std::sync::OnceLock::new();
+
+/// Write the agent's own lines to `file` as well.
+pub fn also_to(file: std::fs::File) {
+    let _ = ALSO.set(Mutex::new(file));
+}
+
+/// One line on stdout, or why it could not be written.
+pub fn write_line(args: std::fmt::Arguments<'_>) -> std::io::Result<()> {
     let mut stdout = std::io::stdout().lock();
     stdout.write_fmt(args)?;
     stdout.write_all(b"\n")
@@ -234,7 +237,10 @@ impl JobLog {
                 Some(bars) => {
                     let _ = bars.println(&line);
                 }
-                None => say!("{line}"),
+                // A job's output: its own log has it, not the agent's.
+                None => {
+                    let _ = write_line(format_args!("{line}"));
+                }
             }
         }
         if let Some((bar, what)) = self.step.lock().unwrap_or_else(|p| p.into_inner()).as_ref() {

@@ -617,14 +617,18 @@ pub type Environment = BTreeMap<String, String>;
 
 /// Overrides from `WANDB_ENTITY` and `WANDB_LAUNCH_MAX_JOBS`.
 pub fn env_overrides(env: &Environment) -> Result<ConfigOverrides, ConfigProblem> {
+    // The same rule as `-j` and `max_jobs:`: 0 would run nothing.
     let max_jobs = match env.get("WANDB_LAUNCH_MAX_JOBS") {
-        Some(v) => Some(v.trim().parse::<i64>().map_err(|_| {
-            problem(
-                "WANDB_LAUNCH_MAX_JOBS",
-                Some(v.clone()),
-                "must be a whole number (-1 for unlimited)",
-            )
-        })?),
+        Some(v) => match v.trim().parse::<i64>() {
+            Ok(n) if n >= 1 || n == -1 => Some(n),
+            _ => {
+                return Err(problem(
+                    "WANDB_LAUNCH_MAX_JOBS",
+                    Some(v.clone()),
+                    "must be a positive number, or -1 for unlimited",
+                ));
+            }
+        },
         None => None,
     };
     Ok(ConfigOverrides {
@@ -700,9 +704,23 @@ mod tests {
             .unwrap_err();
         assert!(err.to_string().contains("builder.destination"), "{err}");
         assert!(
+            !err.to_string().contains(":latest"),
+            "said as written: {err}"
+        );
+        assert!(
             AgentConfig::from_yaml("queues: [q]\nbuilder: {destination: reg.example/ml/x}\n")
                 .is_ok()
         );
+    }
+
+    #[test]
+    fn wandb_launch_max_jobs_follows_the_rule_of_j() {
+        let env = |v: &str| Environment::from([("WANDB_LAUNCH_MAX_JOBS".to_owned(), v.to_owned())]);
+        assert_eq!(env_overrides(&env("3")).unwrap().max_jobs, Some(3));
+        assert_eq!(env_overrides(&env("-1")).unwrap().max_jobs, Some(-1));
+        for bad in ["0", "-5", "two"] {
+            assert!(env_overrides(&env(bad)).is_err(), "{bad}");
+        }
     }
 
     #[test]

@@ -23,7 +23,14 @@ pub fn repository_tag_problem(repo: &str) -> Option<String> {
 pub fn check_repository(repo: &str) -> Result<(), String> {
     match repository_tag_problem(repo) {
         Some(problem) => Err(problem),
-        None => check_reference(&format!("{repo}:latest")),
+        // Checked as it will be used (tagged), said as it was written.
+        None => check_reference(&format!("{repo}:latest")).map_err(|e| {
+            e.replacen(
+                &format!("{:?}", format!("{repo}:latest")),
+                &format!("{repo:?}"),
+                1,
+            )
+        }),
     }
 }
 

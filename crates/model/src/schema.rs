@@ -88,22 +88,94 @@ impl std::fmt::Display for Problem {
     }
 }
 
-impl JsonSchema {
-    /// A job's input schema (`--schema`, the `@wandb.config` one): a JSON
-    /// schema this model reads (types it knows, numbers as bounds), for an
-    /// object, as a run's config is. The error says what is wrong, and where.
-    pub fn input_schema(value: &Value) -> Result<Self, String> {
-        let schema: Self = serde_json::from_value(value.clone())
-            .map_err(|e| format!("not a JSON schema Liftoff can read: {e}"))?;
-        if let Some(kind) = schema.kind.filter(|k| *k != SchemaType::Object) {
-            return Err(format!(
-                "it describes a run's config, which is an object: its type must be object (with properties), not {}",
-                kind.as_str()
+/// What is clearly wrong with a job's input schema (`--schema`, the
+/// `@wandb.config` one), and where: a config is an object, so the top
+/// level's type is `object`; a `type` names JSON Schema types; bounds are
+/// numbers; `enum` is a list. Anything else JSON Schema allows (type
+/// lists, `anyOf`, `$ref`, boolean schemas) passes, as wandb only warns.
+pub fn input_schema_problem(schema: &Value) -> Option<String> {
+    let Value::Object(top) = schema else {
+        return Some("a JSON schema is an object".into());
+    };
+    let names_object = |t: &Value| match t {
+        Value::String(s) => s == "object",
+        Value::Array(list) => list.iter().any(|t| t == "object"),
+        _ => false,
+    };
+    if let Some(t) = top.get("type").filter(|t| !names_object(t)) {
+        return Some(format!(
+            "it describes a run's config, which is an object: its type must be object (with properties), not {t}"
+        ));
+    }
+    schema_node_problem(schema, "")
+}
+
+fn schema_node_problem(node: &Value, at: &str) -> Option<String> {
+    const TYPES: [&str; 7] = [
+        "string", "integer", "number", "boolean", "object", "array", "null",
+    ];
+    let Value::Object(o) = node else {
+        // `true` / `false` are schemas too.
+        return (!node.is_boolean()).then(|| format!("{}: a schema is an object", place(at)));
+    };
+    let known = |t: &Value| t.as_str().is_some_and(|t| TYPES.contains(&t));
+    match o.get("type") {
+        Some(Value::Array(list)) if list.iter().all(known) => {}
+        Some(t) if known(t) => {}
+        Some(t) => {
+            return Some(format!(
+                "{}: type {t} is not one of {}",
+                place(at),
+                TYPES.join(", ")
             ));
         }
-        Ok(schema)
+        None => {}
     }
+    for bound in ["minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"] {
+        // (draft 4 wrote exclusive bounds as booleans)
+        if let Some(v) = o
+            .get(bound)
+            .filter(|v| !(v.is_number() || v.is_boolean() && bound.starts_with("exclusive")))
+        {
+            return Some(format!("{}: {bound} must be a number, not {v}", place(at)));
+        }
+    }
+    if let Some(v) = o.get("enum").filter(|v| !v.is_array()) {
+        return Some(format!(
+            "{}: enum must be a list of values, not {v}",
+            place(at)
+        ));
+    }
+    if let Some(props) = o.get("properties") {
+        let Value::Object(props) = props else {
+            return Some(format!(
+                "{}: properties must be an object of schemas",
+                place(at)
+            ));
+        };
+        for (key, sub) in props {
+            let path = if at.is_empty() {
+                key.clone()
+            } else {
+                format!("{at}.{key}")
+            };
+            if let Some(p) = schema_node_problem(sub, &path) {
+                return Some(p);
+            }
+        }
+    }
+    None
+}
 
+fn place(at: &str) -> String {
+    if at.is_empty() {
+        "the schema".into()
+    } else {
+        at.to_owned()
+    }
+}
+
+impl JsonSchema {
     pub fn of(kind: SchemaType) -> Self {
         Self {
             kind: Some(kind),
@@ -354,23 +426,33 @@ mod tests {
 
     #[test]
     fn an_input_schema_is_read_or_refused_saying_why() {
-        let ok = serde_json::json!({"type": "object", "properties": {"lr": {"type": "number", "minimum": 0.0001}}});
-        assert!(JsonSchema::input_schema(&ok).is_ok());
+        let ok = serde_json::json!({"type": "object", "properties": {
+            "lr": {"type": "number", "minimum": 0.0001},
+            "maybe": {"type": ["number", "null"]},
+            "anything": true,
+            "old": {"type": "integer", "minimum": 0, "exclusiveMinimum": true},
+            "pick": {"anyOf": [{"type": "string"}, {"$ref": "#/$defs/X"}]}
+        }});
+        assert_eq!(input_schema_problem(&ok), None);
         for (bad, said) in [
             (
                 serde_json::json!({"properties": {"lr": {"type": "numbr"}}}),
-                "unknown variant `numbr`",
+                "lr: type \"numbr\" is not one of",
             ),
             (
-                serde_json::json!({"properties": {"lr": {"minimum": "zero"}}}),
-                "expected a JSON number",
+                serde_json::json!({"properties": {"opt": {"properties": {"lr": {"minimum": "zero"}}}}}),
+                "opt.lr: minimum must be a number",
             ),
             (
                 serde_json::json!({"type": "array"}),
                 "its type must be object",
             ),
+            (
+                serde_json::json!({"properties": {"x": {"enum": "a"}}}),
+                "x: enum must be a list",
+            ),
         ] {
-            let err = JsonSchema::input_schema(&bad).unwrap_err();
+            let err = input_schema_problem(&bad).unwrap();
             assert!(err.contains(said), "{err}");
         }
     }

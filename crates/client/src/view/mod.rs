@@ -149,7 +149,7 @@ pub fn code_spans(text: &str) -> Vec<(bool, &str)> {
 pub fn explain(err: &Error) -> String {
     match err {
         Error::Unauthorized { url } => format!(
-            "The server at {url} refused this API key. Check the key: `liftoff server` prints the admin's on its first start (also in DATA_DIR/admin-api-key); on W&B it is at wandb.ai/authorize."
+            "The server at {url} refused this API key. Check the key: `liftoff server` prints the admin's on its first start (also in DATA_DIR/admin-api-key, or admin-api-key.HASH for a --database-url); on W&B it is at wandb.ai/authorize."
         ),
         Error::Network { url, message } => format!(
             "Cannot reach {url}: is the server running, and is the address right? (The browser said: {message}.)"

@@ -1461,10 +1461,13 @@ impl ArtifactMutation {
                 .await?
                 .filter(|a| a.collection_id == c.id)
         {
+            // Keys sent again are set; keys not sent are kept (a job made
+            // again without its schema keeps the schema it had).
             if let Some(m) = metadata.as_deref() {
+                let merged = merge_metadata(&existing.metadata, m);
                 state
                     .store
-                    .artifact_set_metadata(existing.id, m, state.now())
+                    .artifact_set_metadata(existing.id, &merged, state.now())
                     .await?;
             }
             if existing.state == "COMMITTED" {
@@ -1864,4 +1867,19 @@ pub async fn register_manifest(
             .await?;
     }
     Ok(())
+}
+
+/// `new`'s top-level keys over `old`'s (both JSON objects as text); `new`
+/// as it is when either is not an object.
+fn merge_metadata(old: &str, new: &str) -> String {
+    match (
+        serde_json::from_str::<serde_json::Value>(old),
+        serde_json::from_str::<serde_json::Value>(new),
+    ) {
+        (Ok(serde_json::Value::Object(mut o)), Ok(serde_json::Value::Object(n))) => {
+            o.extend(n);
+            serde_json::Value::Object(o).to_string()
+        }
+        _ => new.to_owned(),
+    }
 }
