@@ -41,6 +41,7 @@ pub async fn run(args: ServerArgs) -> anyhow::Result<()> {
     };
     let data_dir = args.store.data_dir.clone().unwrap_or_else(default_data_dir);
     let store = open_store(&data_dir, args.store.database_url.as_deref()).await?;
+    let _one_server = note_other_server(&data_dir, args.store.database_url.as_deref());
     let boot = if args.upstream.is_some() {
         liftoff_server::Bootstrap {
             username: String::new(),
@@ -148,6 +149,31 @@ pub fn reachable_url(addr: std::net::SocketAddr) -> String {
         ip => ip,
     };
     format!("http://{}", std::net::SocketAddr::new(ip, addr.port()))
+}
+
+/// Says so when another server (or `up`) already runs on this data dir's
+/// SQLite store: both work, on the same queues, which is seldom meant (a
+/// server forgotten on another port). Keep the answer for the server's
+/// life: it holds the data dir's `server.lock`.
+pub fn note_other_server(
+    data_dir: &std::path::Path,
+    database_url: Option<&str>,
+) -> Option<std::fs::File> {
+    if database_url.is_some() {
+        return None;
+    }
+    let lock = std::fs::File::create(data_dir.join("server.lock")).ok()?;
+    match lock.try_lock() {
+        Ok(()) => Some(lock),
+        Err(std::fs::TryLockError::WouldBlock) => {
+            crate::warn_line!(
+                "note: another Liftoff server runs on {} already; this one shares its store (the same users, queues and runs)",
+                data_dir.display()
+            );
+            None
+        }
+        Err(_) => None,
+    }
 }
 
 /// `LIFTOFF_ADMIN_API_KEY`, when set: checked before any store is made.

@@ -24,6 +24,8 @@ pub async fn run(args: UpArgs) -> anyhow::Result<()> {
     let env_key = super::server::admin_key_from_env()?;
     let data_dir = args.store.data_dir.clone().unwrap_or_else(default_data_dir);
     let store = open_store(&data_dir, args.store.database_url.as_deref()).await?;
+    let _one_server =
+        super::server::note_other_server(&data_dir, args.store.database_url.as_deref());
 
     let key_file = super::server::admin_key_file(&data_dir, args.store.database_url.as_deref());
     let boot =

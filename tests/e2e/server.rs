@@ -637,3 +637,29 @@ fn a_bad_admin_key_or_data_dir_is_said_before_a_store_is_made() {
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert!(err.contains("is a file, not a directory"), "{err}");
 }
+
+/// A second server on a data dir another one serves says so (both work on
+/// the same store, which is seldom meant).
+#[tokio::test]
+async fn a_second_server_on_a_data_dir_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let first = Server::start(dir.path(), &[]);
+    let mut second = Command::new(bin())
+        .args(["server", "--addr", "127.0.0.1:0", "--data-dir"])
+        .arg(dir.path())
+        .env_remove("LIFTOFF_ADMIN_API_KEY")
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // (The note comes as soon as the store is open, long before this.)
+    std::thread::sleep(std::time::Duration::from_secs(3));
+    let _ = second.kill();
+    let out = second.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("another Liftoff server runs on") && err.contains("shares its store"),
+        "{err}"
+    );
+    drop(first);
+}
