@@ -274,6 +274,7 @@ pub enum QueueCommand {
         after_help = "ITEM is an item's id, as `liftoff launch` prints it and `liftoff queue show` lists it.\nExample:\n  liftoff queue cancel UnVuUXVldWVJdGVtOjE2"
     )]
     Cancel {
+        /// Items' ids, as `liftoff launch` prints them and `liftoff queue show` lists them.
         #[arg(required = true, value_name = "ITEM")]
         items: Vec<String>,
         #[command(flatten)]
@@ -281,6 +282,7 @@ pub enum QueueCommand {
     },
     /// Push ended items again, each as a new item with the same spec (a Liftoff server).
     Requeue {
+        /// Items' ids, as `liftoff launch` prints them and `liftoff queue show` lists them.
         #[arg(required = true, value_name = "ITEM")]
         items: Vec<String>,
         #[command(flatten)]
@@ -289,7 +291,9 @@ pub enum QueueCommand {
     /// Change waiting items' priority: critical, high, medium or low (a Liftoff server).
     #[command(after_help = "Example:\n  liftoff queue priority high UnVuUXVldWVJdGVtOjE2")]
     Priority {
+        /// critical, high, medium or low (or 0 to 3).
         priority: String,
+        /// Items' ids, as `liftoff launch` prints them and `liftoff queue show` lists them.
         #[arg(required = true, value_name = "ITEM")]
         items: Vec<String>,
         #[command(flatten)]
