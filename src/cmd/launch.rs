@@ -7,7 +7,6 @@ use liftoff_client::native::NativeTransport;
 use liftoff_client::ops::artifacts::ArtifactMembershipByName;
 use liftoff_client::ops::identity::Viewer;
 use liftoff_client::ops::items::PushToRunQueueByName;
-use liftoff_client::ops::queues::{GetDefaultResourceConfig, GetRunQueueMetadata};
 use liftoff_client::{Client, Error as ClientError};
 use liftoff_model::config::AgentConfig;
 use liftoff_model::push::merge_for_push;
@@ -459,37 +458,22 @@ struct Preflight<'a> {
 impl Preflight<'_> {
     async fn run(&self, client: &Client<NativeTransport>, spec: &LaunchSpec) -> anyhow::Result<()> {
         let queue = self.queue;
-        let meta = match client
-            .call(GetRunQueueMetadata {
-                entity: self.entity.to_owned(),
-                project: self.project.to_owned(),
-                queue: queue.to_owned(),
-            })
-            .await
-        {
-            Ok(m) => m,
-            Err(e) if is_not_found(&e) => {
-                let said = with_known_queues(client, self.entity, e).await;
-                anyhow::bail!("{said}. Nothing was made or pushed");
-            }
-            // Not checked (the push will say).
-            Err(e) => {
-                tracing::debug!(error = %e, "cannot read the queue before the push");
-                return Ok(());
-            }
-        };
         // The queue's config, when it can be read (else not checked).
-        let config = match meta.default_resource_config_id.clone() {
-            Some(id) => client
-                .call(GetDefaultResourceConfig {
-                    entity: self.entity.to_owned(),
-                    id,
-                })
+        let (meta, config) =
+            match liftoff_client::loads::queue_config(client, self.entity, self.project, queue)
                 .await
-                .map_err(|e| tracing::debug!(error = %e, "cannot read the queue's config"))
-                .ok(),
-            None => None,
-        };
+            {
+                Ok(read) => read,
+                Err(e) if is_not_found(&e) => {
+                    let said = with_known_queues(client, self.entity, e).await;
+                    anyhow::bail!("{said}. Nothing was made or pushed");
+                }
+                // Not checked (the push will say).
+                Err(e) => {
+                    tracing::debug!(error = %e, "cannot read the queue before the push");
+                    return Ok(());
+                }
+            };
         if self.build
             && config
                 .as_ref()

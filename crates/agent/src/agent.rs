@@ -15,9 +15,7 @@ use liftoff_client::ops::items::{
     AckRunQueueItem, FailRunQueueItem, PopFromRunQueue, Popped, UpdateRunQueueItemWarning,
 };
 use liftoff_client::ops::liftoff::LiftoffPopWait;
-use liftoff_client::ops::queues::{
-    CreateRunQueue, GetDefaultResourceConfig, GetRunQueueMetadata, ProjectRunQueues, QueueRef,
-};
+use liftoff_client::ops::queues::{CreateRunQueue, ProjectRunQueues, QueueRef};
 use liftoff_client::ops::runs::{RunState, RunStoppedStatus, UpsertBucket};
 use liftoff_client::{Client, Error as ClientError};
 use liftoff_model::LAUNCH_PROJECT;
@@ -594,23 +592,8 @@ async fn check_runnable(
 ) -> anyhow::Result<bool> {
     let mut processes = false;
     for q in queues {
-        let meta = client
-            .call(GetRunQueueMetadata {
-                entity: entity.to_owned(),
-                project: LAUNCH_PROJECT.into(),
-                queue: q.name.clone(),
-            })
-            .await;
-        let Some(id) = meta.ok().and_then(|m| m.default_resource_config_id) else {
-            processes = true;
-            continue;
-        };
-        let Ok(config) = client
-            .call(GetDefaultResourceConfig {
-                entity: entity.to_owned(),
-                id,
-            })
-            .await
+        let Ok((_, Some(config))) =
+            liftoff_client::loads::queue_config(client, entity, LAUNCH_PROJECT, &q.name).await
         else {
             processes = true;
             continue;

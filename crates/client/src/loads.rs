@@ -1,6 +1,6 @@
-//! Loads that take more than one operation, for the web app and the
-//! extension: each picks Liftoff's reads when the server advertises them
-//! ([`Capabilities`]) and W&B's own operations otherwise.
+//! Loads that take more than one operation, for the web app, the
+//! extension, the agent and the CLI: most pick Liftoff's reads when the
+//! server advertises them ([`Capabilities`]) and W&B's own operations otherwise.
 
 use crate::ops::artifacts::{ArtifactMembershipByName, ArtifactOfType};
 use crate::ops::items::{GetRunQueueItem, PushToRunQueueByName};
@@ -9,6 +9,7 @@ use crate::ops::liftoff::{
 };
 use crate::ops::queues::{
     GetDefaultResourceConfig, GetRunQueueItems, GetRunQueueMetadata, ProjectRunQueues,
+    QueueMetadata,
 };
 use crate::ops::runs::Run as RunQuery;
 use crate::ops::web::{
@@ -18,7 +19,7 @@ use crate::view::Capabilities;
 use liftoff_model::LAUNCH_PROJECT;
 use liftoff_model::job::{JOB_FILE, JobMetadata, JobSpec};
 use liftoff_model::launch::LaunchRequest;
-use liftoff_model::queue::{ExternalLinks, Queue};
+use liftoff_model::queue::{DefaultResourceConfig, ExternalLinks, Queue};
 use liftoff_model::spec::JobRef;
 use liftoff_model::status::QueueItem;
 
@@ -52,23 +53,7 @@ pub async fn queues<T: Transport>(
             Err(e) => return Err(e),
         };
         for q in list {
-            let meta = client
-                .call(GetRunQueueMetadata {
-                    entity: entity.clone(),
-                    project: LAUNCH_PROJECT.into(),
-                    queue: q.name.clone(),
-                })
-                .await?;
-            let config = match &meta.default_resource_config_id {
-                Some(id) => client
-                    .call(GetDefaultResourceConfig {
-                        entity: entity.clone(),
-                        id: id.clone(),
-                    })
-                    .await
-                    .ok(),
-                None => None,
-            };
+            let (meta, config) = queue_config(client, entity, LAUNCH_PROJECT, &q.name).await?;
             out.push(QueueSummary {
                 queue: Queue {
                     id: q.id,
@@ -88,6 +73,35 @@ pub async fn queues<T: Transport>(
         }
     }
     Ok(out)
+}
+
+/// A queue's metadata (W&B's `GetRunQueueMetadata`, which fails for a
+/// queue not there) and its default resource config when it has one that
+/// can be read (`None` also when the read fails).
+pub async fn queue_config<T: Transport>(
+    client: &Client<T>,
+    entity: &str,
+    project: &str,
+    queue: &str,
+) -> Result<(QueueMetadata, Option<DefaultResourceConfig>), Error> {
+    let meta = client
+        .call(GetRunQueueMetadata {
+            entity: entity.to_owned(),
+            project: project.to_owned(),
+            queue: queue.to_owned(),
+        })
+        .await?;
+    let config = match &meta.default_resource_config_id {
+        Some(id) => client
+            .call(GetDefaultResourceConfig {
+                entity: entity.to_owned(),
+                id: id.clone(),
+            })
+            .await
+            .ok(),
+        None => None,
+    };
+    Ok((meta, config))
 }
 
 /// A project's jobs: with versions' metadata and runs from a Liftoff
