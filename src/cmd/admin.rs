@@ -60,13 +60,8 @@ pub async fn team(cmd: TeamCommand) -> anyhow::Result<()> {
             store: args,
         } => {
             let store = store(&args).await?;
-            liftoff_server::team_create(&*store, &name, &members, super::now_ms()).await?;
-            let mut named: Vec<&str> = Vec::new();
-            for m in &members {
-                if !named.contains(&m.as_str()) {
-                    named.push(m);
-                }
-            }
+            let named =
+                liftoff_server::team_create(&*store, &name, &members, super::now_ms()).await?;
             if named.is_empty() {
                 crate::out!(
                     "Created team `{name}` (no members yet: add them with `liftoff team add {name} --member USER`)."

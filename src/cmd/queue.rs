@@ -5,7 +5,7 @@ use std::path::Path;
 use anyhow::Context as _;
 use liftoff_client::Client;
 use liftoff_client::native::NativeTransport;
-use liftoff_client::ops::identity::{CreateProject, ServerFeaturesQuery, features};
+use liftoff_client::ops::identity::CreateProject;
 use liftoff_client::ops::liftoff::{
     LiftoffCancelItem, LiftoffRequeueItem, LiftoffRunQueue, LiftoffRunQueues,
     LiftoffSetItemPriority,
@@ -201,12 +201,7 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
         QueueCommand::List { entity, conn: c } => {
             let client = conn::client(&c)?;
             let entity = conn::entity(&client, entity.as_deref()).await?;
-            let rich = client
-                .call(ServerFeaturesQuery)
-                .await
-                .map(|f| f.has(features::QUEUE_ADMIN))
-                .unwrap_or(false);
-            if rich {
+            if conn::is_liftoff(&client).await {
                 let now = time::OffsetDateTime::now_utc();
                 let list = client
                     .call(LiftoffRunQueues {

@@ -258,11 +258,38 @@ pub async fn user_create(
             }
             other => other.into(),
         })?;
+    new_key(store, user.id, "default", now).await
+}
+
+/// A new API key for a user, stored hashed; answers it.
+async fn new_key(
+    store: &dyn store::Store,
+    user_id: i64,
+    name: &str,
+    now: i64,
+) -> anyhow::Result<String> {
     let key = auth::generate_key();
     store
-        .api_key_add(user.id, &auth::hash_key(&key), "default", now)
+        .api_key_add(user_id, &auth::hash_key(&key), name, now)
         .await?;
     Ok(key)
+}
+
+/// The users named (each once), every one of which must exist.
+async fn existing_users(
+    store: &dyn store::Store,
+    names: &[String],
+) -> anyhow::Result<Vec<store::User>> {
+    let mut users: Vec<store::User> = Vec::new();
+    for m in names {
+        let user = store.user_by_name(m).await?.ok_or_else(|| {
+            anyhow::anyhow!("no user named {m:?}; create it first with `liftoff user create {m}`")
+        })?;
+        if !users.iter().any(|u| u.id == user.id) {
+            users.push(user);
+        }
+    }
+    Ok(users)
 }
 
 /// Admin: one more API key for an existing user (who lost theirs: the
@@ -277,11 +304,7 @@ pub async fn user_key(
             "no user named {username:?}; create it with `liftoff user create {username}`"
         )
     })?;
-    let key = auth::generate_key();
-    store
-        .api_key_add(user.id, &auth::hash_key(&key), "added", now)
-        .await?;
-    Ok(key)
+    new_key(store, user.id, "added", now).await
 }
 
 /// Admin: add users (that must exist) to a team; answers those that were
@@ -298,17 +321,8 @@ pub async fn team_add(
         .ok_or_else(|| {
             anyhow::anyhow!("no team named {team:?}; create it with `liftoff team create {team}`")
         })?;
-    let mut users = Vec::new();
-    for m in members {
-        let user = store.user_by_name(m).await?.ok_or_else(|| {
-            anyhow::anyhow!("no user named {m:?}; create it first with `liftoff user create {m}`")
-        })?;
-        if !users.iter().any(|u: &store::User| u.id == user.id) {
-            users.push(user);
-        }
-    }
     let mut added = Vec::new();
-    for u in users {
+    for u in existing_users(store, members).await? {
         if !store.member_is(entity.id, u.id).await? {
             store.member_add(entity.id, u.id).await?;
             added.push(u.username);
@@ -317,32 +331,27 @@ pub async fn team_add(
     Ok(added)
 }
 
-/// Admin: create a team with members (users that must exist).
+/// Admin: create a team with members (users that must exist); answers
+/// the members' names, each once.
 pub async fn team_create(
     store: &dyn store::Store,
     name: &str,
     members: &[String],
     now: i64,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<Vec<String>> {
     validate_entity_name(name)?;
-    let mut users = Vec::new();
-    for m in members {
-        users.push(store.user_by_name(m).await?.ok_or_else(|| {
-            anyhow::anyhow!("no user named {m:?}; create it first with `liftoff user create {m}`")
-        })?);
-    }
+    let users = existing_users(store, members).await?;
     let team = store.team_create(name, now).await.map_err(|e| match e {
         store::Error::Conflict(_) => {
             anyhow::anyhow!("a user or team named {name:?} already exists")
         }
         other => other.into(),
     })?;
-    for u in users {
-        if !store.member_is(team.id, u.id).await? {
-            store.member_add(team.id, u.id).await?;
-        }
+    // (A new team has no members yet, and the users are each named once.)
+    for u in &users {
+        store.member_add(team.id, u.id).await?;
     }
-    Ok(())
+    Ok(users.into_iter().map(|u| u.username).collect())
 }
 
 /// Entity names (users and teams): lowercase letters, digits, `-`, `_`.
