@@ -141,8 +141,7 @@ fn program_exists(name: &str) -> bool {
     if name.contains('/') {
         return runnable(std::path::Path::new(name));
     }
-    std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|dir| runnable(&dir.join(name))))
+    crate::runner::on_path(name, runnable)
 }
 
 /// The work dir can hold the agent's files: create `logs/` and `jobs/` in it

@@ -155,8 +155,7 @@ fn engine_works(cli: &str) -> bool {
 }
 
 fn which(program: &str) -> bool {
-    std::env::var_os("PATH")
-        .is_some_and(|path| std::env::split_paths(&path).any(|d| d.join(program).is_file()))
+    super::on_path(program, std::path::Path::is_file)
 }
 
 fn docker_safe(s: &str) -> String {

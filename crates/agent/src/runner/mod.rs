@@ -113,6 +113,13 @@ pub enum Outcome {
     Stopped,
 }
 
+/// Whether a directory on PATH holds `program` such that `found` says so
+/// of its path.
+pub(crate) fn on_path(program: &str, found: impl Fn(&std::path::Path) -> bool) -> bool {
+    std::env::var_os("PATH")
+        .is_some_and(|path| std::env::split_paths(&path).any(|dir| found(&dir.join(program))))
+}
+
 /// `SIGKILL (signal 9)`: a signal as people know it.
 pub fn signal_name(n: i32) -> String {
     let name = match n {
