@@ -73,3 +73,26 @@ pub async fn is_liftoff(client: &Client<NativeTransport>) -> bool {
         .await
         .is_ok_and(|f| f.has(features::QUEUE_ADMIN))
 }
+
+/// Resource options (given by `flag`) that Liftoff's agent would refuse at
+/// each job: refused on a Liftoff server; elsewhere another agent may run
+/// them, so only said. `liftoff`: whether the server is Liftoff's, when
+/// already known (else it is asked only when there is something to say).
+pub async fn check_resource_options(
+    client: &Client<NativeTransport>,
+    liftoff: Option<bool>,
+    flag: &str,
+    resource: liftoff_model::ResourceType,
+    options: &serde_json::Value,
+) -> anyhow::Result<()> {
+    let Err(e) = liftoff_model::resource_args::check_resource_args(resource, options) else {
+        return Ok(());
+    };
+    let liftoff = match liftoff {
+        Some(known) => known,
+        None => is_liftoff(client).await,
+    };
+    anyhow::ensure!(!liftoff, "{flag}: {e}");
+    crate::warn_line!("warning: {flag}: {e} (Liftoff's agent would refuse it)");
+    Ok(())
+}

@@ -213,14 +213,10 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
         .or_else(|| spec.project.clone())
         .filter(|p| !p.is_empty());
     let liftoff = conn::is_liftoff(&client).await;
-    // What the Liftoff agent would refuse at run time: refused now on a
-    // Liftoff server; elsewhere another agent may run it, so only said.
     for (resource, options) in spec.resource_args.iter().flatten() {
-        if let Ok(r) = resource.parse::<liftoff_model::ResourceType>()
-            && let Err(e) = liftoff_model::resource_args::check_resource_args(r, options)
-        {
-            anyhow::ensure!(!liftoff, "--resource-args: {e}");
-            crate::warn_line!("warning: --resource-args: {e} (Liftoff's agent would refuse it)");
+        if let Ok(r) = resource.parse::<liftoff_model::ResourceType>() {
+            conn::check_resource_options(&client, Some(liftoff), "--resource-args", r, options)
+                .await?;
         }
     }
     // The job a --uri makes, checked before anything is asked of the server.

@@ -148,12 +148,7 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
             }
             let vars = parse_template_variables(&template_variables)?;
             let client = conn::client(&c)?;
-            // What Liftoff's agent would refuse at each job: refused now on a
-            // Liftoff server; elsewhere another agent may run it, so only said.
-            if let Err(e) = liftoff_model::resource_args::check_resource_args(resource, &config) {
-                anyhow::ensure!(!conn::is_liftoff(&client).await, "--config: {e}");
-                crate::warn_line!("warning: --config: {e} (Liftoff's agent would refuse it)");
-            }
+            conn::check_resource_options(&client, None, "--config", resource, &config).await?;
             let entity = conn::entity(&client, entity.as_deref()).await?;
             client
                 .call(CreateProject {
