@@ -582,16 +582,7 @@ async fn each_database_keeps_its_own_admin_key() {
     assert_ne!(files[0], files[1], "two databases, two key files");
     // A key file that is not this store's: `up` says so, and where it read it.
     std::fs::write(data.join("admin-api-key"), "f".repeat(40)).unwrap();
-    let out = Command::new(bin())
-        .args(["user", "create", "bob", "--data-dir"])
-        .arg(&data)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    admin_ok(&data, &["user", "create", "bob"]);
     let out = Command::new(bin())
         .args(["up", "--addr", "127.0.0.1:0", "--data-dir"])
         .arg(&data)
