@@ -1700,10 +1700,17 @@ async fn an_agent_that_leaves_its_jobs_running_says_so_on_their_items() {
         &tmp.path().join("agent"),
         &["-q", "default", "-l", log.to_str().unwrap()],
     );
+    // The job writes after the agent has gone: it goes on (its output is a
+    // file, not the agent's pipe) and that output is kept.
+    let marker = tmp.path().join("job-went-on");
+    let entry = format!(
+        "sh -c 'echo before; sleep 8; echo after the agent; touch {}; sleep 20'",
+        marker.display()
+    );
     let (status, _, err) = liftoff(
         &server,
         tmp.path(),
-        &["launch", "-E", "sleep 20", "-q", "default", "-p", "proj"],
+        &["launch", "-E", &entry, "-q", "default", "-p", "proj"],
     );
     assert!(status.success(), "{err}");
     let claimed = eventually(Duration::from_secs(30), "the job to start", || async {
@@ -1757,6 +1764,23 @@ async fn an_agent_that_leaves_its_jobs_running_says_so_on_their_items() {
     assert!(
         logged.contains("polling default") && logged.contains("Leaving 1 job(s) running"),
         "{logged}"
+    );
+    eventually(
+        Duration::from_secs(30),
+        "the job left running to go on writing",
+        || async { marker.exists().then_some(()) },
+    )
+    .await;
+    let run = claimed.run.as_ref().unwrap();
+    let output = tmp
+        .path()
+        .join("agent")
+        .join("logs")
+        .join(format!("{}.stdout", run.name));
+    let written = std::fs::read_to_string(&output).unwrap_or_default();
+    assert!(
+        written.contains("after the agent"),
+        "{output:?}: {written:?}"
     );
     // The job left running is ours to end.
     if let Some(pid) = agent

@@ -385,17 +385,20 @@ pub async fn run(
 }
 
 /// A second Ctrl-C: the jobs go on without this agent. Nothing will report
-/// their end, and their output was read by this agent (a job that writes
-/// more will likely meet a closed pipe), so each item says so (where the
-/// queue page shows it), and so does the terminal.
+/// their end and their output no longer reaches their runs (it goes on into
+/// their output files, `runner::process::spawn_job`), so each item says so
+/// (where the queue page shows it), and so does the terminal.
 async fn leave_running(shared: &Shared, agent: &str, items: &[String]) {
+    let logs = shared.opts.work_dir.join("logs");
     crate::log::say!(
-        "Leaving {} job(s) running without this agent. Nothing reports their end: the server marks their runs crashed once it hears nothing from them. Their output came through this agent, so a job that writes more output will likely be ended by the closed pipe.",
-        items.len()
+        "Leaving {} job(s) running without this agent. Nothing reports their end: the server marks their runs crashed once it hears nothing from them. Their output goes on into RUN.stdout and RUN.stderr in {}.",
+        items.len(),
+        logs.display()
     );
     let message = format!(
-        "agent {agent} on {} exited and left this job running (Ctrl-C twice): nothing reports its end, so its run shows Crashed once the server hears nothing from it; the job may also end early if it writes output (its output went through the agent)",
-        shared.opts.hostname
+        "agent {agent} on {} exited and left this job running (Ctrl-C twice): nothing reports its end, so its run shows Crashed once the server hears nothing from it; its output goes on into RUN.stdout and RUN.stderr in {} on that machine",
+        shared.opts.hostname,
+        logs.display()
     );
     let mut posts = JoinSet::new();
     for item in items {

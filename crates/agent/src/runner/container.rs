@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use tokio::process::Command;
 
 use crate::log::JobLog;
-use crate::runner::process::{ProcessWorkload, run_step, shell_words, spawn_captured};
+use crate::runner::process::{ProcessWorkload, run_step, shell_words, spawn_job};
 use crate::runner::{JobContext, Outcome, Runner, StageError, Workload};
 
 /// The default base image of generated Dockerfiles (W&B's).
@@ -333,10 +333,10 @@ impl Runner for ContainerRunner {
         let mut cmd = Command::new(&self.cli);
         cmd.args(&args);
         ctx.log.job_started();
-        let child = spawn_captured(cmd, &ctx.log)
+        let (child, output) = spawn_job(cmd, &ctx.log)
             .map_err(|e| StageError::run(format!("cannot run {}: {e}", self.cli)))?;
         Ok(Box::new(ContainerWorkload {
-            inner: ProcessWorkload::new(child, ctx.log.clone()),
+            inner: ProcessWorkload::new(child, output, ctx.log.clone()),
             cli: self.cli.clone(),
             name,
             log: ctx.log.clone(),

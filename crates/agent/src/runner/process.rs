@@ -85,9 +85,13 @@ impl Runner for ProcessRunner {
         }
         command.env("PYTHONUNBUFFERED", "1");
         ctx.log.job_started();
-        let child = spawn_captured(command, &ctx.log)
+        let (child, output) = spawn_job(command, &ctx.log)
             .map_err(|e| StageError::run(format!("cannot start {:?}: {e}", cmd[0])))?;
-        Ok(Box::new(ProcessWorkload::new(child, ctx.log.clone())))
+        Ok(Box::new(ProcessWorkload::new(
+            child,
+            output,
+            ctx.log.clone(),
+        )))
     }
 }
 
@@ -139,12 +143,120 @@ pub fn spawn_captured(mut command: Command, log: &JobLog) -> std::io::Result<Chi
     Ok(child)
 }
 
+/// Start the job itself: like [`spawn_captured`], but its stdout and stderr
+/// are files next to its log ([`JobOutput::paths`]) which are read into
+/// `log` as they grow. Files, not pipes: a job the agent leaves running when
+/// it exits (Ctrl-C twice) goes on writing there instead of meeting a closed
+/// pipe (which ends most programs at their next line of output).
+pub fn spawn_job(mut command: Command, log: &JobLog) -> std::io::Result<(Child, JobOutput)> {
+    let paths = JobOutput::paths(log);
+    let out = std::fs::File::create(&paths[0])?;
+    let err = std::fs::File::create(&paths[1])?;
+    command
+        .stdin(Stdio::null())
+        .stdout(out)
+        .stderr(err)
+        .kill_on_drop(false);
+    #[cfg(unix)]
+    command.process_group(0);
+    let child = command.spawn().inspect_err(|_| {
+        for path in &paths {
+            let _ = std::fs::remove_file(path);
+        }
+    })?;
+    let (ended, _) = tokio::sync::watch::channel(false);
+    let readers = paths
+        .iter()
+        .zip([false, true])
+        .map(|(path, stderr)| {
+            tokio::spawn(follow(path.clone(), stderr, log.clone(), ended.subscribe()))
+        })
+        .collect();
+    Ok((
+        child,
+        JobOutput {
+            paths,
+            ended,
+            readers,
+        },
+    ))
+}
+
+/// A job's stdout and stderr files and their readers.
+pub struct JobOutput {
+    paths: [PathBuf; 2],
+    ended: tokio::sync::watch::Sender<bool>,
+    readers: Vec<tokio::task::JoinHandle<()>>,
+}
+
+impl JobOutput {
+    /// `logs/RUN.stdout` and `logs/RUN.stderr` for the log `logs/RUN.log`.
+    pub fn paths(log: &JobLog) -> [PathBuf; 2] {
+        [
+            log.path.with_extension("stdout"),
+            log.path.with_extension("stderr"),
+        ]
+    }
+
+    /// The job has ended: read what is left, then remove the files (their
+    /// lines are in the job's log).
+    async fn finish(self) {
+        let _ = self.ended.send(true);
+        let all = futures::future::join_all(self.readers);
+        // A reader is at most one poll behind; a grandchild that still
+        // writes does not hold the item up.
+        let _ = tokio::time::timeout(Duration::from_secs(5), all).await;
+        for path in &self.paths {
+            let _ = tokio::fs::remove_file(path).await;
+        }
+    }
+}
+
+/// Read the lines added to `path` into `log` until the job has ended and
+/// everything it wrote has been read.
+async fn follow(
+    path: PathBuf,
+    stderr: bool,
+    log: JobLog,
+    mut ended: tokio::sync::watch::Receiver<bool>,
+) {
+    use tokio::io::AsyncReadExt;
+    let Ok(mut file) = tokio::fs::File::open(&path).await else {
+        return;
+    };
+    let mut pending: Vec<u8> = Vec::new();
+    let mut chunk = vec![0u8; 16 << 10];
+    loop {
+        let done = *ended.borrow_and_update();
+        let n = file.read(&mut chunk).await.unwrap_or(0);
+        pending.extend_from_slice(&chunk[..n]);
+        while let Some(at) = pending.iter().position(|&b| b == b'\n') {
+            let line: Vec<u8> = pending.drain(..=at).collect();
+            let line = String::from_utf8_lossy(&line[..at]);
+            log.job_line(line.strip_suffix('\r').unwrap_or(&line), stderr);
+        }
+        if n > 0 {
+            continue;
+        }
+        if done {
+            if !pending.is_empty() {
+                log.job_line(&String::from_utf8_lossy(&pending), stderr);
+            }
+            return;
+        }
+        // Nothing new: wait a little, or for the job's end.
+        let _ = tokio::time::timeout(Duration::from_millis(100), ended.changed()).await;
+    }
+}
+
 /// A child process (and its process group).
 pub struct ProcessWorkload {
     child: Child,
     pid: Option<u32>,
     stopped: bool,
     log: JobLog,
+    /// Its output files, until it ends.
+    output: Option<JobOutput>,
 }
 
 impl ProcessWorkload {
@@ -155,13 +267,14 @@ impl ProcessWorkload {
             .is_ok()
     }
 
-    pub fn new(child: Child, log: JobLog) -> Self {
+    pub fn new(child: Child, output: JobOutput, log: JobLog) -> Self {
         let pid = child.id();
         Self {
             child,
             pid,
             stopped: false,
             log,
+            output: Some(output),
         }
     }
 }
@@ -191,8 +304,9 @@ async fn group_alive(pid: u32) -> bool {
 impl Workload for ProcessWorkload {
     async fn wait(&mut self) -> Outcome {
         let status = self.child.wait().await;
-        // let the output readers drain
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        if let Some(output) = self.output.take() {
+            output.finish().await;
+        }
         match status {
             _ if self.stopped => Outcome::Stopped,
             Ok(s) => match s.code() {
@@ -355,7 +469,44 @@ pub async fn run_step(command: Command, log: &JobLog, what: &str) -> Result<(), 
 
 #[cfg(test)]
 mod tests {
-    use super::shell_words;
+    use super::*;
+    use crate::runner::Workload;
+
+    /// A job's output comes from its files line by line (stderr marked, a
+    /// last line without a newline kept), and the files go when it ends.
+    #[test]
+    fn a_jobs_output_is_read_from_its_files_which_go_when_it_ends() {
+        let tmp = tempfile::tempdir().unwrap();
+        let log = JobLog::create(&tmp.path().join("run1.log"), "[run1]", false).unwrap();
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let outcome = runtime.block_on(async {
+            let mut command = Command::new("sh");
+            command.args([
+                "-c",
+                "echo one; echo two >&2; sleep 0.3; printf 'three\\r\\nfour'",
+            ]);
+            let (child, output) = spawn_job(command, &log).unwrap();
+            let paths = JobOutput::paths(&log);
+            assert!(paths.iter().all(|p| p.exists()), "{paths:?}");
+            let mut workload = ProcessWorkload::new(child, output, log.clone());
+            (workload.wait().await, paths)
+        });
+        assert_eq!(outcome.0, Outcome::Exited(0));
+        let tail = log.tail();
+        let lines: Vec<&str> = tail.lines().collect();
+        for want in ["one", "ERROR two", "three", "four"] {
+            assert!(lines.contains(&want), "{want:?} in {lines:?}");
+        }
+        assert!(outcome.1.iter().all(|p| !p.exists()), "{:?}", outcome.1);
+        let kept = std::fs::read_to_string(tmp.path().join("run1.log")).unwrap();
+        assert!(
+            kept.contains("ERROR two") && kept.contains("four"),
+            "{kept}"
+        );
+    }
 
     #[test]
     fn a_shown_command_can_be_pasted_into_a_shell() {
