@@ -23,10 +23,26 @@ pub async fn entity(state: &AppState, caller: &Caller, name: Option<&str>) -> Ap
     let name = name
         .filter(|n| !n.is_empty())
         .unwrap_or(&caller.user.username);
-    state
-        .member_entity(caller.user.id, name)
+    if let Some(entity) = state.member_entity(caller.user.id, name).await? {
+        return Ok(entity);
+    }
+    // The caller's own entities are theirs to know: naming them turns a
+    // typo into a fix, and says nothing about anyone else's.
+    let yours: Vec<String> = state
+        .store
+        .entities_of_user(caller.user.id)
         .await?
-        .ok_or_else(|| denied(&format!("entity {name:?}")))
+        .into_iter()
+        .map(|e| e.name)
+        .collect();
+    Err(ApiError::NotFound(format!(
+        "entity {name:?} not found or access denied{}",
+        match yours.as_slice() {
+            [] => String::new(),
+            [one] => format!(" (yours is {one})"),
+            many => format!(" (yours are {})", many.join(", ")),
+        }
+    )))
 }
 
 /// A project of an entity the caller belongs to. The launch project

@@ -157,7 +157,7 @@ async fn users_see_only_their_entities() {
         .await;
     assert_eq!(
         v["errors"][0]["message"],
-        "entity \"admin\" not found or access denied"
+        "entity \"admin\" not found or access denied (yours is bob)"
     );
     assert_eq!(v["errors"][0]["extensions"]["code"], "NOT_FOUND");
     let (_, v) = api
