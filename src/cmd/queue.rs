@@ -198,11 +198,18 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
             let entity = conn::entity(&client, entity.as_deref()).await?;
             if conn::is_liftoff(&client).await {
                 let now = time::OffsetDateTime::now_utc();
-                let list = client
+                let list = match client
                     .call(LiftoffRunQueues {
                         entity: entity.clone(),
                     })
-                    .await?;
+                    .await
+                {
+                    Ok(list) => list,
+                    Err(e) => anyhow::bail!(
+                        "{}",
+                        liftoff_client::loads::with_your_entities(&client, e).await
+                    ),
+                };
                 if list.is_empty() {
                     crate::out!(
                         "No queues in {entity} yet. Create one with: liftoff queue create NAME -e {entity} --resource local-process"

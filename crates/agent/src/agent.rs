@@ -538,12 +538,13 @@ async fn resolve_queues(
     entity: &str,
     wanted: &[String],
 ) -> anyhow::Result<Vec<QueueRef>> {
-    let mut all = client
-        .call(ProjectRunQueues::new(entity))
-        .await
-        .with_context(|| {
-            format!("cannot list the queues of entity {entity:?} (check -e or WANDB_ENTITY)")
-        })?;
+    let mut all = match client.call(ProjectRunQueues::new(entity)).await {
+        Ok(all) => all,
+        Err(e) => anyhow::bail!(
+            "cannot list the queues of entity {entity:?} (check -e or WANDB_ENTITY): {}",
+            liftoff_client::loads::with_your_entities(client, e).await
+        ),
+    };
     if all.is_empty() && wanted.iter().any(|w| w == "default") {
         client
             .call(CreateRunQueue {

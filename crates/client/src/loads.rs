@@ -75,6 +75,27 @@ pub async fn queues<T: Transport>(
     Ok(out)
 }
 
+/// `e` said with the entities the caller can use when it is an entity not
+/// found (a client's reading of a null answer; a Liftoff server names them
+/// itself), so a typo in `-e` comes with its fix.
+pub async fn with_your_entities<T: Transport>(client: &Client<T>, e: Error) -> String {
+    let hint = match &e {
+        Error::NotFound { what } if what.starts_with("entity ") => {
+            match client.call(crate::ops::identity::Viewer).await {
+                Ok(me) => liftoff_model::spec::yours_hint(
+                    &std::iter::once(me.entity)
+                        .chain(me.teams)
+                        .filter(|n| !n.is_empty())
+                        .collect::<Vec<_>>(),
+                ),
+                Err(_) => String::new(),
+            }
+        }
+        _ => String::new(),
+    };
+    format!("{e}{hint}")
+}
+
 /// A queue's metadata (W&B's `GetRunQueueMetadata`, which fails for a
 /// queue not there) and its default resource config when it has one that
 /// can be read (`None` also when the read fails).

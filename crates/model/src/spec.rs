@@ -331,6 +331,16 @@ pub fn entity_name_problem(name: &str) -> Option<String> {
         })
 }
 
+/// Said after "entity X not found or access denied": the entities the
+/// caller can use (a typo's likely fix; nothing about anyone else's).
+pub fn yours_hint(entities: &[String]) -> String {
+    match entities {
+        [] => String::new(),
+        [one] => format!(" (yours is {one})"),
+        many => format!(" (yours are {})", many.join(", ")),
+    }
+}
+
 /// Where a spec's run lives: its `entity` (else `default_entity`, the
 /// queue's or the agent's) and its `project`, else its job's project, else
 /// [`DEFAULT_PROJECT`]. The agent creates the run there and the server looks

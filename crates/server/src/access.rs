@@ -37,11 +37,7 @@ pub async fn entity(state: &AppState, caller: &Caller, name: Option<&str>) -> Ap
         .collect();
     Err(ApiError::NotFound(format!(
         "entity {name:?} not found or access denied{}",
-        match yours.as_slice() {
-            [] => String::new(),
-            [one] => format!(" (yours is {one})"),
-            many => format!(" (yours are {})", many.join(", ")),
-        }
+        liftoff_model::spec::yours_hint(&yours)
     )))
 }
 
