@@ -83,8 +83,9 @@ impl Launched {
             };
         }
         format!(
-            "{web}/launch/{}/{}?item={}",
-            self.queue_entity, self.queue, self.item_id
+            "{web}{}?item={}",
+            liftoff_model::route::path(&["launch", &self.queue_entity, &self.queue]),
+            liftoff_model::route::percent_encode(&self.item_id)
         )
     }
 }

@@ -85,6 +85,9 @@ pub async fn check_resource_options(
     resource: liftoff_model::ResourceType,
     options: &serde_json::Value,
 ) -> anyhow::Result<()> {
+    if let Some(note) = liftoff_model::resource_args::ignored_note(resource, options) {
+        crate::warn_line!("warning: {flag}: {note}");
+    }
     let Err(e) = liftoff_model::resource_args::check_resource_args(resource, options) else {
         return Ok(());
     };

@@ -178,6 +178,11 @@ test("create queue: bad configuration is refused with a message, nothing is crea
   await page.fill("#queue-config", '{"gpus": "{{gpus}}", "shm-size": "{{shm}}"}');
   await page.waitForSelector("#var-gpus-type");
   assert.equal(await page.textContent("[data-testid=config-note]"), "");
+  // A local-process queue reads no settings: said, so none is kept in the belief it works.
+  await page.selectOption("#queue-resource", "local-process");
+  await page.waitForSelector("[data-testid=config-note]:has-text(\"local-process jobs take no settings: 'gpus' and 'shm-size' will be ignored\")");
+  await page.selectOption("#queue-resource", "local-container");
+  await page.waitForFunction(() => document.querySelector("[data-testid=config-note]")?.textContent === "");
   await page.selectOption("#var-gpus-type", "integer");
   await page.fill("#var-gpus-min", "0");
   await page.fill("#var-gpus-max", "four");
@@ -283,6 +288,8 @@ test("launch drawer: invalid input is shown next to its field and nothing is sen
   await page.click(".drawer button[type=submit]");
   await page.waitForSelector(".drawer .field-error:has-text('enter the project the run goes to')");
   assert.equal(await page.$(".toast"), null, "no item was pushed");
+  // The first field to fix has the focus (and so is in view).
+  await page.waitForFunction(() => document.activeElement?.id === "config-lr");
   // A refused value's message goes as soon as the value is edited.
   await page.fill("#config-steps", "0");
   await page.fill("#config-lr", "");
@@ -446,6 +453,45 @@ test("the run page shows the run's state, config and console", async () => {
   await page.goto(`${server.url}${runPath}`);
   await page.waitForSelector("h1 [data-state]");
   assert.equal(await page.getAttribute('nav[aria-label=Main] a:has-text("Jobs")', "href"), "/admin/web/jobs");
+});
+
+test("Paste from run fills the form from a past run; what the form has no field for stays, as JSON, and is said", async () => {
+  await openDrawer();
+  const runs = await page.$$eval("#launch-paste option", (os) => os.map((o) => o.value).filter(Boolean));
+  let pasted = false;
+  for (const run of runs) {
+    await page.selectOption("#launch-paste", run);
+    if ((await page.inputValue("#config-lr")) === "0.05") {
+      pasted = true;
+      break;
+    }
+  }
+  assert.ok(pasted, `one of ${runs} is the run launched with lr=0.05`);
+  assert.equal(await page.inputValue("#config-optimizer"), "sgd");
+  assert.equal(await page.textContent("#launch-paste-note"), "");
+  await page.keyboard.press("Escape");
+
+  // A run whose config has a key the job's schema does not name.
+  await openDrawer();
+  await page.check("text=Edit as JSON");
+  await page.fill("#launch-config", '{"batch": 64, "steps": 1, "pause": 0}');
+  await page.click(".drawer button[type=submit]");
+  const link = await page.waitForSelector(".toast a", { timeout: 20_000 });
+  const item = new URL(await link.getAttribute("href"), server.url).searchParams.get("item");
+  await link.click();
+  await eventually("the batch run to finish", async () => (await statusOf(item)) === "Finished", 60_000);
+  await openDrawer();
+  const all = await page.$$eval("#launch-paste option", (os) => os.map((o) => o.value).filter(Boolean));
+  let noted = "";
+  for (const run of all) {
+    await page.selectOption("#launch-paste", run);
+    noted = await page.textContent("#launch-paste-note");
+    if (noted) break;
+  }
+  assert.match(noted, /config has batch, which this version's form has no field for: it is here as JSON/);
+  // Nothing dropped: the JSON editor holds the run's whole config.
+  assert.deepEqual(JSON.parse(await page.inputValue("#launch-config")), { batch: 64, steps: 1, pause: 0 });
+  await page.keyboard.press("Escape");
 });
 
 test("a failing job shows its error on its row; requeue pushes it again", async () => {
@@ -791,6 +837,25 @@ test("Stop polling from the Agents tab: the agent is asked, stops, and the focus
     throw new Error(`${e.message}; agent log:\n${agent.log()}`);
   });
   assert.match(agent.log(), /the server asked this agent to stop polling/);
+});
+
+test("a queue named with '#', '?' and a space opens from the drawer and from the Launch home", async () => {
+  const name = "gpu #1? ü";
+  await page.goto(`${server.url}/launch`);
+  await page.click("main button:has-text('Create queue')");
+  await page.fill("#queue-name", name);
+  await page.selectOption("#queue-resource", "local-process");
+  await page.click(".drawer button[type=submit]");
+  const path = "/launch/admin/gpu%20%231%3F%20%C3%BC";
+  await page.waitForURL(`${server.url}${path}/agents`);
+  await page.waitForSelector("[data-testid=no-agent]");
+  assert.equal(await page.textContent("nav.crumbs [aria-current=page]"), name);
+  await page.goto(`${server.url}/launch`);
+  const link = page.locator("table.queues a", { hasText: name });
+  assert.equal(await link.getAttribute("href"), path);
+  await link.click();
+  await page.waitForURL(`${server.url}${path}`);
+  await page.waitForSelector("[data-testid=no-agent]");
 });
 
 test("the API key never appears in a URL, the console or the server's log", () => {

@@ -51,6 +51,26 @@ pub fn check_resource_args(resource: ResourceType, args: &Value) -> Result<(), S
     }
 }
 
+/// What to tell whoever gives settings to a resource whose runner reads
+/// none (local-process: the job is a process on the agent's machine), so
+/// they are not kept in the belief that they work. Not refused: W&B takes
+/// them too.
+pub fn ignored_note(resource: ResourceType, args: &Value) -> Option<String> {
+    if resource != ResourceType::LocalProcess {
+        return None;
+    }
+    let keys: Vec<&str> = args.as_object()?.keys().map(String::as_str).collect();
+    let (last, rest) = keys.split_last()?;
+    let list = if rest.is_empty() {
+        format!("'{last}'")
+    } else {
+        format!("'{}' and '{last}'", rest.join("', '"))
+    };
+    Some(format!(
+        "local-process jobs take no settings: {list} will be ignored (a local-container or kubernetes queue reads them)"
+    ))
+}
+
 /// Check `resource_args["local-container"]` against the allow-list.
 pub fn check_local_container(args: &Value) -> Result<(), String> {
     let Some(map) = args.as_object() else {
@@ -204,6 +224,29 @@ pub fn check_kubernetes(args: &Value) -> Result<(), String> {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn settings_a_local_process_queue_would_ignore_are_named() {
+        use serde_json::json;
+        let note = |v: Value| ignored_note(ResourceType::LocalProcess, &v);
+        assert_eq!(note(json!({})), None);
+        assert_eq!(
+            note(json!({"foo": 1, "env": "x"})).as_deref(),
+            Some(
+                "local-process jobs take no settings: 'foo' and 'env' will be ignored (a local-container or kubernetes queue reads them)"
+            )
+        );
+        assert!(
+            note(json!({"a": 1, "b": 2, "c": 3}))
+                .unwrap()
+                .contains("'a', 'b' and 'c'")
+        );
+        assert_eq!(
+            ignored_note(ResourceType::LocalContainer, &json!({"cpus": 1})),
+            None
+        );
+    }
+
     use super::*;
     use serde_json::json;
 

@@ -97,6 +97,32 @@ pub fn match_route<P: Copy>(routes: &[(&str, P)], path: &str) -> Option<(P, Para
     })
 }
 
+/// A path of the app from its segments, each percent-encoded
+/// ([`percent_encode`]): `path(&["launch", "admin", "gpu #1"])` is
+/// `/launch/admin/gpu%20%231`, which [`match_route`] reads back as given.
+pub fn path(segments: &[&str]) -> String {
+    segments.iter().fold(String::new(), |mut out, seg| {
+        out.push('/');
+        out.push_str(&percent_encode(seg));
+        out
+    })
+}
+
+/// Every byte but letters, digits and `-._~=` as `%XX`: safe in a path
+/// segment and in a query value (a queue may be named `a/b #1?`; `=` is
+/// kept, as base64 ids end with it and only a query's first `=` splits).
+pub fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~=".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// `%20` -> ` `; a stray `%` stays as it is; bytes that are not UTF-8
 /// become U+FFFD. (The extension decodes wandb.ai's paths with it too.)
 pub fn percent_decode(s: &str) -> String {
@@ -163,6 +189,28 @@ mod tests {
         assert_eq!(match_route(ROUTES, "/connect/x/runs"), None);
         assert_eq!(match_route(ROUTES, "/favicon.ico"), None);
         assert_eq!(match_route(ROUTES, "/a/b/c/d/e/f"), None);
+    }
+
+    #[test]
+    fn paths_built_from_names_match_back_to_those_names() {
+        for queue in [
+            "default",
+            "GPU a100 #1 ünï",
+            "what?q=1",
+            "a/b",
+            "50%",
+            "x&y+z",
+            "a=b",
+        ] {
+            let href = path(&["launch", "admin", queue]);
+            assert!(!href[1..].contains(['#', '?', ' ']), "{href}");
+            let (page, params) = match_route(ROUTES, &href).unwrap();
+            assert_eq!(page, Page::Queue, "{href}");
+            assert_eq!(params.get("queue").as_deref(), Some(queue), "{href}");
+            let query = Params::from_query(&format!("?entity={}", percent_encode(queue)));
+            assert_eq!(query.get("entity").as_deref(), Some(queue));
+        }
+        assert_eq!(path(&["admin", "proj", "jobs"]), "/admin/proj/jobs");
     }
 
     #[test]

@@ -38,6 +38,17 @@ pub fn Console(
     let loaded = RwSignal::new(false);
     let busy = StoredValue::new(false);
     let pre = NodeRef::<Pre>::new();
+    // Whether the view is at the bottom, where new lines keep it (scrolled
+    // up, it stays put and says so).
+    let pinned = RwSignal::new(true);
+    let at_bottom =
+        |e: &web_sys::HtmlElement| e.scroll_top() + e.client_height() >= e.scroll_height() - 24;
+    let to_latest = move |_| {
+        if let Some(e) = pre.get_untracked() {
+            e.set_scroll_top(e.scroll_height());
+        }
+        pinned.set(true);
+    };
     let tick = use_poll(Duration::from_secs(2));
 
     let fetch = move || {
@@ -67,11 +78,9 @@ pub fn Console(
                         let got = page.lines.len() as i64;
                         if got > 0 {
                             let el = pre.get_untracked();
-                            let at_bottom = el.as_ref().is_none_or(|e| {
-                                e.scroll_top() + e.client_height() >= e.scroll_height() - 24
-                            });
+                            let follow = el.as_ref().is_none_or(|e| at_bottom(e));
                             lines.try_update(|l| l.extend(page.lines));
-                            if let (true, Some(e)) = (at_bottom, el) {
+                            if let (true, Some(e)) = (follow, el) {
                                 request_animation_frame(move || {
                                     e.set_scroll_top(e.scroll_height())
                                 });
@@ -115,12 +124,23 @@ pub fn Console(
                 <h3>"Console"</h3>
                 <span class="muted">{move || {
                     let n = lines.with(Vec::len);
-                    let state = if over.get() { "" } else { " · following" };
+                    let state = match (over.get(), pinned.get()) {
+                        (true, _) => "",
+                        (false, true) => " · following",
+                        (false, false) => " · scrolled up: new lines are below",
+                    };
                     format!("{n} line{}{state}", if n == 1 { "" } else { "s" })
                 }}</span>
+                <Show when=move || !pinned.get()>
+                    <button type="button" class="link" on:click=to_latest>"Jump to latest"</button>
+                </Show>
             </div>
             {move || error.get().map(|e| view! { <ErrorView error=e/> })}
-            <pre class="console" node_ref=pre tabindex="0">
+            <pre class="console" node_ref=pre tabindex="0" on:scroll=move |_| {
+                if let Some(e) = pre.get_untracked() {
+                    pinned.set(at_bottom(&e));
+                }
+            }>
                 {move || {
                     if !loaded.get() {
                         return "Loading…".to_owned();

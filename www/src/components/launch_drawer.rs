@@ -12,6 +12,7 @@ use liftoff_model::launch::{
     ConfigInput, LaunchForm, QueueChoice, check_config_json, form_to_json, json_to_form, paths,
     pretty_config, problem_at,
 };
+use liftoff_model::route;
 use liftoff_model::schema::{JsonSchema, Problem};
 
 use crate::components::drawer::Drawer;
@@ -282,6 +283,8 @@ fn LaunchFormView(
         entities.iter().map(|e| (e.clone(), e.clone())).collect();
     let dest_project = RwSignal::new(start.project);
     let problems = RwSignal::new(Vec::<Problem>::new());
+    // What the last "Paste from run" could not put in the form.
+    let paste_note = RwSignal::new(None::<String>);
     let busy = RwSignal::new(false);
     let failure = RwSignal::new(None::<liftoff_client::Error>);
 
@@ -330,6 +333,7 @@ fn LaunchFormView(
         dest_entity.set(d.entity);
         dest_project.set(d.project);
         problems.set(vec![]);
+        paste_note.set(None);
         resumed.set(false);
         crate::components::focus_soon("launch-version");
     });
@@ -369,6 +373,18 @@ fn LaunchFormView(
         texts.set(fields.with_untracked(|f| form::texts_for(f, &config)));
         json_text.set(pretty_config(&config));
         clear_config_problems();
+        // Keys the form has no field for would be dropped by it: the run's
+        // config is launched from JSON instead, saying why.
+        let extra = fields.with_untracked(|f| form::keys_without_field(f, &config));
+        if extra.is_empty() {
+            paste_note.set(None);
+        } else {
+            use_json.set(true);
+            paste_note.set(Some(format!(
+                "Run {name}'s config has {}, which this version's form has no field for: it is here as JSON, to launch as it is or edit.",
+                extra.join(", ")
+            )));
+        }
     };
     // Switching between the form and JSON carries the values across; a
     // switch that would lose something is refused, saying why.
@@ -426,6 +442,7 @@ fn LaunchFormView(
             Ok(r) => r,
             Err(found) => {
                 problems.set(found);
+                crate::components::focus_first_invalid(".launch-form");
                 return;
             }
         };
@@ -448,8 +465,9 @@ fn LaunchFormView(
                         ),
                         Some((
                             format!(
-                                "/launch/{}/{}?item={}",
-                                request.queue_entity, request.queue, pushed.item_id
+                                "{}?item={}",
+                                route::path(&["launch", &request.queue_entity, &request.queue]),
+                                route::percent_encode(&pushed.item_id)
                             ),
                             "View the item".to_owned(),
                         )),
@@ -557,9 +575,10 @@ fn LaunchFormView(
                 <Show when=move || has_runs>
                     <div class="field">
                         <label for="launch-paste">"Paste from run"</label>
-                        <select id="launch-paste" on:change=paste>
+                        <select id="launch-paste" on:change=paste aria-describedby="launch-paste-note">
                             {options_view(run_options.clone(), String::new)}
                         </select>
+                        <p class="help" id="launch-paste-note" role="status">{move || paste_note.get()}</p>
                     </div>
                 </Show>
                 {move || if json_mode() {

@@ -146,9 +146,12 @@ pub fn QueueForm(
 
     // Braces that look meant as a variable but are not one: said, not refused.
     let note = move || {
-        parse_config(&text.get(), format.get())
-            .ok()
-            .and_then(|c| not_placeholders_note(&c))
+        let config = parse_config(&text.get(), format.get()).ok()?;
+        not_placeholders_note(&config).or_else(|| {
+            resource
+                .get()
+                .and_then(|r| liftoff_model::resource_args::ignored_note(r, &config))
+        })
     };
 
     let switch_format = move |to: ConfigFormat| {

@@ -139,11 +139,13 @@ fn RunsTab(job: Job, chosen: String) -> impl IntoView {
     if !caps.job_runs {
         return view! { <Empty><p>"This server does not say which runs used a job (a Liftoff server does)."</p></Empty> }.into_any();
     }
-    let runs: Vec<_> = job
+    let mut runs: Vec<_> = job
         .runs()
         .into_iter()
         .map(|(v, r)| (v.version(), r.clone()))
         .collect();
+    // The chosen version's runs first; the others after, newest first still.
+    runs.sort_by_key(|(v, _)| *v != chosen);
     if runs.is_empty() {
         return view! { <Empty><p>"No runs of this job yet. Press Launch to make one."</p></Empty> }.into_any();
     }
@@ -158,7 +160,11 @@ fn RunsTab(job: Job, chosen: String) -> impl IntoView {
     keys.truncate(6);
     let total = runs.len();
     view! {
-        <p class="muted">{format!("{total} run{} of every version; {of_chosen} of {chosen}.", if total == 1 { "" } else { "s" })}</p>
+        <p class="muted">{match (of_chosen, total - of_chosen) {
+            (0, others) => format!("No runs of {chosen} yet; {others} of other versions (the Version column says which)."),
+            (mine, 0) => format!("{mine} run{} of {chosen}.", if mine == 1 { "" } else { "s" }),
+            (mine, others) => format!("{mine} run{} of {chosen} first, then {others} of other versions.", if mine == 1 { "" } else { "s" }),
+        }}</p>
         <div class="table-wrap">
             <table class="data">
                 <caption class="sr-only">"Runs of this job"</caption>

@@ -1,6 +1,7 @@
 //! `/launch`: every queue of the chosen entity (or all of yours), and the
 //! Create queue drawer.
 
+use liftoff_model::route;
 use std::time::Duration;
 
 use leptos::prelude::*;
@@ -96,7 +97,7 @@ fn LaunchHome() -> impl IntoView {
                     drafts.forget(NEW_QUEUE);
                     creating.try_set(false);
                     // As W&B does: a new queue opens on its Agents tab.
-                    navigate(&format!("/launch/{entity}/{name}/agents"));
+                    navigate(&route::path(&["launch", &entity, &name, "agents"]));
                 }
                 Err(e) => {
                     failure.try_set(Some(explain(&e)));
@@ -146,7 +147,7 @@ fn LaunchHome() -> impl IntoView {
                     ]>
                             <tbody>
                                 {rows.into_iter().map(|r| {
-                                    let href = format!("/launch/{}/{}", r.queue.entity_name, r.queue.name);
+                                    let href = route::path(&["launch", &r.queue.entity_name, &r.queue.name]);
                                     let counts = if r.statuses.is_empty() {
                                         let none = if caps.queue_admin { "none" } else { "—" };
                                         view! { <span class="muted">{none}</span> }.into_any()
@@ -282,8 +283,7 @@ fn ProjectPicker() -> impl IntoView {
         };
         problem.set(found.clone());
         if found.is_none() {
-            let seg = |s: &str| String::from(js_sys::encode_uri_component(s));
-            navigate(&format!("/{}/{}/jobs", seg(e), seg(p)));
+            navigate(&route::path(&[e, p, "jobs"]));
         }
     };
     let recent = recent_projects();

@@ -1,6 +1,7 @@
 //! `/launch/:entity/:queue[/:tab]`: a queue's Items (default), Agents and
 //! Config tabs, live while the tab is visible.
 
+use liftoff_model::route;
 use std::time::Duration;
 
 use leptos::prelude::*;
@@ -101,7 +102,7 @@ fn QueueView() -> impl IntoView {
     });
     let refresh = Callback::new(move |()| detail.refetch());
 
-    let base = move || format!("/launch/{}/{}", entity(), queue());
+    let base = move || route::path(&["launch", &entity(), &queue()]);
     let tabs = move || {
         let n_items = rows.with(Vec::len);
         let n_agents = last_good.with(|d| d.as_ref().map_or(0, |d| d.agents.len()));

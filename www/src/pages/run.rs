@@ -1,6 +1,7 @@
 //! `/:entity/:project/runs/:run`: a run's state, charts of its history,
 //! summary, config, files and console (live), and a Stop button.
 
+use liftoff_model::route;
 use std::time::Duration;
 
 use leptos::prelude::*;
@@ -187,7 +188,7 @@ fn RunHeader(detail: RwSignal<Option<RunDetail>>, refresh: Callback<()>) -> impl
                                 <a class="job-link" href=format!("/{}/{}/jobs/{}?version={}", j.entity, j.project, j.name, j.version)>{format!("{}:{}", j.name, j.version)}</a>
                             })}
                             {d.launched.clone().map(|l| {
-                                let href = format!("/launch/{}/{}?item={}", l.entity, l.queue, l.item_id);
+                                let href = format!("{}?item={}", route::path(&["launch", &l.entity, &l.queue]), route::percent_encode(&l.item_id));
                                 view! { " · from queue "<a class="queue-link" href=href>{l.queue}</a> }
                             })}
                             {match (r.stopped && r.state.is_terminal(), r.exit_code) {
