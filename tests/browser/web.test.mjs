@@ -190,6 +190,11 @@ test("create queue: bad configuration is refused with a message, nothing is crea
   await page.click(".drawer button[type=submit]");
   await page.waitForSelector(".drawer .field-error:has-text('\"four\" is not a number')");
   assert.equal(new URL(page.url()).pathname, "/launch", "nothing was created");
+  // The refused input is marked, and names the tile's message as its description.
+  assert.equal(await page.getAttribute("#var-gpus-max", "aria-invalid"), "true");
+  assert.equal(await page.getAttribute("#var-gpus-max", "aria-describedby"), "var-gpus-error");
+  assert.equal(await page.getAttribute("#var-gpus-min", "aria-invalid"), null);
+  await page.waitForFunction(() => document.activeElement?.id === "var-gpus-max", null, { timeout: 5_000 });
   await page.keyboard.press("Escape");
   await page.waitForSelector(".drawer", { state: "detached" });
   // Closing it unsaved loses nothing, nor does another page: reopened, it goes on from there.
@@ -507,10 +512,17 @@ test("a failing job shows its error on its row; requeue pushes it again", async 
   assert.match(await error.textContent(), /ValueError: the data set is empty/);
   await shot("queue-items-failed");
 
+  const before = (await page.$$("tbody[data-item]")).length;
   await page.check(`tbody[data-item="${failing.item}"] input[type=checkbox]`);
   await page.click(".bulk button:has-text('Requeue')");
   await page.waitForSelector(".toast:has-text('Requeued 1 item.')");
-  await eventually("a new item", async () => (await page.$$("tbody[data-item]")).length === 4, 20_000);
+  await eventually("a new item", async () => (await page.$$("tbody[data-item]")).length === before + 1, 20_000);
+  // The toast links to the new item, which its link highlights.
+  const link = await page.waitForSelector(".toast a:has-text('View the item')");
+  const again = new URL(await link.getAttribute("href"), server.url).searchParams.get("item");
+  assert.notEqual(again, failing.item);
+  await link.click();
+  await page.waitForSelector(`tbody[data-item="${again}"].highlight`);
 });
 
 test("a poll updates rows in place: an open priority editor, focus and an open error survive it", async () => {
@@ -856,6 +868,25 @@ test("a queue named with '#', '?' and a space opens from the drawer and from the
   await link.click();
   await page.waitForURL(`${server.url}${path}`);
   await page.waitForSelector("[data-testid=no-agent]");
+});
+
+test("an item's row shows the template values it was pushed with", async () => {
+  await liftoff(bin, server, ["queue", "create", "tv-q", "-e", "admin", "--resource", "local-container", "--config", '{"shm-size": "{{shm}}"}', "--template-variable", 'shm={"type": "string", "enum": ["1g", "2g"], "default": "1g"}']);
+  await liftoff(bin, server, ["launch", "-j", "admin/web/train:latest", "-q", "tv-q", "-e", "admin", "-p", "web", "--set-var", "shm=2g"]);
+  await page.goto(`${server.url}/launch/admin/tv-q`);
+  await page.waitForSelector("tbody[data-item] div.clip");
+  assert.match(await page.textContent("tbody[data-item] div.clip"), /^shm: 2g$/);
+});
+
+test("a kept key the server now refuses: the page says so and leads to Connect, not to the same refusal", async () => {
+  await page.evaluate(() => localStorage.setItem("liftoff.apiKey", "e".repeat(40)));
+  await page.goto(`${server.url}/launch/admin/web-q`);
+  const box = await page.waitForSelector(".error-box");
+  assert.match(await box.textContent(), /refused this API key/);
+  assert.equal(await page.$(".error-box button:has-text('Try again')"), null);
+  await page.click(".error-box a:has-text('Connect with another key')");
+  await page.waitForURL(`${server.url}/connect`);
+  await page.evaluate((key) => localStorage.setItem("liftoff.apiKey", key), ADMIN_KEY);
 });
 
 test("the API key never appears in a URL, the console or the server's log", () => {

@@ -233,7 +233,9 @@ async fn bench_server(
         let text = text.clone();
         tasks.push(tokio::spawn(async move {
             for i in 0..pending / 4 {
-                store.item_push(q.id, &text, 2, "admin", i as i64).await?;
+                store
+                    .item_push(q.id, &text, None, 2, "admin", i as i64)
+                    .await?;
             }
             anyhow::Ok(())
         }));

@@ -9,7 +9,7 @@
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{Map, Value};
 use time::OffsetDateTime;
 
 use crate::priority::Priority;
@@ -99,6 +99,9 @@ pub struct QueueItem {
     /// Liftoff: how many times the item was requeued after a failed run.
     #[serde(default)]
     pub retries: i64,
+    /// The template-variable values it was pushed with (`{"gpus": 2}`).
+    #[serde(default)]
+    pub template_values: Map<String, Value>,
 }
 
 impl QueueItem {
@@ -117,6 +120,7 @@ impl QueueItem {
             error: None,
             warnings: vec![],
             retries: 0,
+            template_values: Map::new(),
         }
     }
 }

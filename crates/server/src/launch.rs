@@ -458,11 +458,23 @@ pub async fn push(
         check_job(cfg.resource, job, &job_spec).map_err(|problem| refused(&[problem]))?;
     }
     let merged = spec.to_value();
+    // The values the queue declares (others are ignored, as W&B does),
+    // kept with the item for the queue page, a requeue and a retry.
+    let declared: Map<String, Value> = values
+        .into_iter()
+        .filter(|(name, _)| {
+            config
+                .as_ref()
+                .is_some_and(|c| c.template_variables.iter().any(|v| &v.name == name))
+        })
+        .collect();
+    let kept = (!declared.is_empty()).then(|| Value::Object(declared).to_string());
     let item = state
         .store
         .item_push(
             queue.id,
             &merged.to_string(),
+            kept.as_deref(),
             priority.level(),
             &caller.user.username,
             state.now(),
@@ -594,14 +606,7 @@ pub async fn retry_if_allowed(state: &AppState, item: &Item) -> ApiResult<Option
     }
     let copy = state
         .store
-        .item_push_retry(
-            queue.id,
-            &spec.to_string(),
-            item.priority,
-            &item.created_by,
-            item.retries + 1,
-            state.now(),
-        )
+        .item_push_retry(item, &spec.to_string(), state.now())
         .await?;
     let note = format!(
         "retry {} of {} pushed as item {}",

@@ -22,8 +22,10 @@ pub fn ErrorView(
     error: Error,
     #[prop(optional, into)] retry: Option<Callback<()>>,
 ) -> impl IntoView {
-    // Trying again finds nothing more; Launch is the way on.
+    // Trying again finds nothing more; Launch is the way on. A refused key
+    // is refused again: Connect is where another one is given.
     let not_found = matches!(error, Error::NotFound { .. });
+    let refused = matches!(error, Error::Unauthorized { .. });
     view! {
         <div class="error-box" role="alert">
             <p>{liftoff_client::view::code_spans(&explain(&error)).into_iter().map(|(code, text)| {
@@ -32,6 +34,8 @@ pub fn ErrorView(
             }).collect_view()}</p>
             {if not_found {
                 view! { <a class="btn" href="/launch">"Go to Launch"</a> }.into_any()
+            } else if refused {
+                view! { <a class="btn" href="/connect">"Connect with another key"</a> }.into_any()
             } else {
                 retry.map(|r| view! {
                     <button class="btn" on:click=move |_| r.run(())>"Try again"</button>

@@ -163,8 +163,9 @@ pub fn QueueForm(
     let submit = move |ev: leptos::ev::SubmitEvent| {
         ev.prevent_default();
         attempted.set(true);
-        if let Ok(settings) = checked.get_untracked() {
-            on_save.run(settings);
+        match checked.get_untracked() {
+            Ok(settings) => on_save.run(settings),
+            Err(_) => crate::components::focus_first_invalid(".queue-form"),
         }
     };
 
@@ -274,6 +275,15 @@ fn VariableTileEditor(
     };
     let id = move |what: &str| key.with_value(|k| format!("var-{k}-{what}"));
     let path = format!("variables.{name}");
+    // An input whose own value is refused is marked so (the message is
+    // the tile's, which every input names as its description).
+    let base = StoredValue::new(path.clone());
+    let invalid = move |what: &'static str| {
+        move || {
+            let mine = |x: &Problem| base.with_value(|b| x.path == format!("{b}.{what}"));
+            (attempted.get() && problems.with(|p| p.iter().any(mine))).then_some("true")
+        }
+    };
     let message = move || {
         if !attempted.get() {
             return None;
@@ -291,7 +301,7 @@ fn VariableTileEditor(
             <h4><code>{format!("{{{{{name}}}}}")}</code></h4>
             // Under the name, not under the last field: it is about the
             // variable (a default out of its range names the default).
-            <p class="field-error" role="alert">{message}</p>
+            <p class="field-error" role="alert" id=id("error")>{message}</p>
             <div class="tile-grid">
                 <div class="field">
                     <label for=id("type")>"Type"</label>
@@ -301,24 +311,24 @@ fn VariableTileEditor(
                 </div>
                 <div class="field">
                     <label for=id("allowed")>"Allowed values"</label>
-                    <input id=id("allowed") type="text" placeholder="any (or: a, b, c)"
+                    <input id=id("allowed") type="text" aria-invalid=invalid("allowed") aria-describedby=id("error") placeholder="any (or: a, b, c)"
                         prop:value=get(|t| t.allowed.clone()) on:input=set(|t, v| t.allowed = v)/>
                 </div>
                 <Show when=numeric>
                     <div class="field">
                         <label for=id("min")>"Minimum"</label>
-                        <input id=id("min") type="text" inputmode="decimal"
+                        <input id=id("min") type="text" aria-invalid=invalid("minimum") aria-describedby=id("error") inputmode="decimal"
                             prop:value=get(|t| t.minimum.clone()) on:input=set(|t, v| t.minimum = v)/>
                     </div>
                     <div class="field">
                         <label for=id("max")>"Maximum"</label>
-                        <input id=id("max") type="text" inputmode="decimal"
+                        <input id=id("max") type="text" aria-invalid=invalid("maximum") aria-describedby=id("error") inputmode="decimal"
                             prop:value=get(|t| t.maximum.clone()) on:input=set(|t, v| t.maximum = v)/>
                     </div>
                 </Show>
                 <div class="field">
                     <label for=id("default")>"Default"</label>
-                    <input id=id("default") type="text"
+                    <input id=id("default") type="text" aria-invalid=invalid("default") aria-describedby=id("error")
                         prop:value=get(|t| t.default.clone()) on:input=set(|t, v| t.default = v)/>
                 </div>
                 <div class="field wide">

@@ -87,7 +87,9 @@ fn JobView() -> impl IntoView {
     view! {
         <section class="page">
             <nav class="crumbs" aria-label="Breadcrumb">
-                {entity}" / "<a href=move || format!("/{}/{}/jobs", entity(), project())>{project}</a>" / jobs"
+                <a href=move || format!("/launch?entity={}", entity())>{entity}</a>" / "
+                <a href=move || format!("/{}/{}", entity(), project())>{project}</a>" / "
+                <a href=move || format!("/{}/{}/jobs", entity(), project())>"jobs"</a>
             </nav>
             {loaded(job, move |j: Job| {
                 let versions = j.versions.clone();

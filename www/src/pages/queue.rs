@@ -282,6 +282,7 @@ fn ItemsTab(
     let toasts = use_toasts();
     let query = use_query_map();
     let highlight = move || query.with(|q| q.get("item"));
+    let here = crate::router::use_pathname();
     let selected = RwSignal::new(Vec::<String>::new());
     let bulk_priority = RwSignal::new("high".to_owned());
     let busy = RwSignal::new(false);
@@ -310,74 +311,89 @@ fn ItemsTab(
         })
     };
     // One bulk action: run `op` on every selected row `eligible` allows.
-    let bulk = move |verb: &'static str,
-                     eligible: fn(&ItemRow) -> bool,
-                     priority: Option<Priority>| {
-        let targets: Vec<String> = chosen()
-            .into_iter()
-            .filter(eligible)
-            .map(|r| r.item.id)
-            .collect();
-        let Some(client) = session.client() else {
-            return;
-        };
-        if targets.is_empty() {
-            return;
-        }
-        busy.set(true);
-        spawn_local(async move {
-            let mut done = 0;
-            let mut errors: Vec<String> = Vec::new();
-            // The items it failed for stay selected, to try again.
-            let mut failed = Vec::new();
-            for id in targets {
-                let item_id = id.clone();
-                let r = match (verb, priority) {
-                    ("cancel", _) => client.call(LiftoffCancelItem { item_id }).await,
-                    ("requeue", _) => client.call(LiftoffRequeueItem { item_id }).await.map(drop),
-                    (_, Some(p)) => {
-                        client
-                            .call(LiftoffSetItemPriority {
-                                item_id,
-                                priority: p,
-                            })
+    let bulk =
+        move |verb: &'static str, eligible: fn(&ItemRow) -> bool, priority: Option<Priority>| {
+            let targets: Vec<String> = chosen()
+                .into_iter()
+                .filter(eligible)
+                .map(|r| r.item.id)
+                .collect();
+            let Some(client) = session.client() else {
+                return;
+            };
+            if targets.is_empty() {
+                return;
+            }
+            busy.set(true);
+            spawn_local(async move {
+                let mut done = 0;
+                let mut errors: Vec<String> = Vec::new();
+                // The items it failed for stay selected, to try again.
+                let mut failed = Vec::new();
+                // The new items a requeue made (one is linked from the toast).
+                let mut made: Vec<String> = Vec::new();
+                for id in targets {
+                    let item_id = id.clone();
+                    let r = match (verb, priority) {
+                        ("cancel", _) => client.call(LiftoffCancelItem { item_id }).await,
+                        ("requeue", _) => client
+                            .call(LiftoffRequeueItem { item_id })
                             .await
-                    }
-                    _ => Ok(()),
-                };
-                match r {
-                    Ok(()) => done += 1,
-                    Err(e) => {
-                        let why = explain(&e);
-                        if !errors.contains(&why) {
-                            errors.push(why);
+                            .map(|new| made.push(new)),
+                        (_, Some(p)) => {
+                            client
+                                .call(LiftoffSetItemPriority {
+                                    item_id,
+                                    priority: p,
+                                })
+                                .await
                         }
-                        failed.push(id);
+                        _ => Ok(()),
+                    };
+                    match r {
+                        Ok(()) => done += 1,
+                        Err(e) => {
+                            let why = explain(&e);
+                            if !errors.contains(&why) {
+                                errors.push(why);
+                            }
+                            failed.push(id);
+                        }
                     }
                 }
-            }
-            let noun = if done == 1 { "item" } else { "items" };
-            let what = match verb {
-                "cancel" => format!("Cancelled {done} {noun}."),
-                "requeue" => format!("Requeued {done} {noun}."),
-                _ => format!("Changed the priority of {done} {noun}."),
-            };
-            let text = if errors.is_empty() {
-                what
-            } else {
-                format!("{what} {}", errors.join(" "))
-            };
-            toasts.show(text, None);
-            // The bulk buttons go with the selection: the focus goes
-            // back to the table's first control, not the page's top.
-            if failed.is_empty() {
-                focus_soon("select-all");
-            }
-            selected.try_set(failed);
-            busy.try_set(false);
-            refresh.try_run(());
-        });
-    };
+                let noun = if done == 1 { "item" } else { "items" };
+                let what = match verb {
+                    "cancel" => format!("Cancelled {done} {noun}."),
+                    "requeue" => format!("Requeued {done} {noun}."),
+                    _ => format!("Changed the priority of {done} {noun}."),
+                };
+                let text = if errors.is_empty() {
+                    what
+                } else {
+                    format!("{what} {}", errors.join(" "))
+                };
+                let link = match made.as_slice() {
+                    [one] => Some((
+                        format!(
+                            "{}?item={}",
+                            here.get_untracked(),
+                            route::percent_encode(one)
+                        ),
+                        "View the item".to_owned(),
+                    )),
+                    _ => None,
+                };
+                toasts.show(text, link);
+                // The bulk buttons go with the selection: the focus goes
+                // back to the table's first control, not the page's top.
+                if failed.is_empty() {
+                    focus_soon("select-all");
+                }
+                selected.try_set(failed);
+                busy.try_set(false);
+                refresh.try_run(());
+            });
+        };
     let set_priority = move |id: String, level: String| {
         let (Some(client), Ok(p)) = (session.client(), level.parse::<Priority>()) else {
             return;

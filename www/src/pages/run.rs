@@ -88,7 +88,8 @@ fn RunView() -> impl IntoView {
     view! {
         <section class="page">
             <nav class="crumbs" aria-label="Breadcrumb">
-                {entity}" / "<a href=move || format!("/{}/{}", entity(), project())>{project}</a>
+                <a href=move || format!("/launch?entity={}", entity())>{entity}</a>" / "
+                <a href=move || format!("/{}/{}", entity(), project())>{project}</a>
                 " / "<a href=move || format!("/{}/{}/runs", entity(), project())>"runs"</a>
             </nav>
             {move || match loaded.get() {

@@ -7,7 +7,7 @@ use std::borrow::Cow;
 use liftoff_model::status::{DisplayStatus, ItemError, ItemWarning, QueueItem};
 use liftoff_model::{Agent, LAUNCH_PROJECT, Priority, Queue, RunState};
 use serde::Deserialize;
-use serde_json::{Value, json};
+use serde_json::{Map, Value, json};
 
 use crate::error::Error;
 use crate::graphql::{Operation, at, decode_err, from_value, nodes, success, vars};
@@ -134,6 +134,12 @@ fn item_from(op: &str, n: &Value) -> Result<ItemWithRun, Error> {
         error,
         warnings,
         retries: n.get("retries").and_then(Value::as_i64).unwrap_or(0),
+        template_values: match n.get("templateVariableValues") {
+            Some(Value::Object(m)) => m.clone(),
+            // A JSONString, as W&B's scalars come.
+            Some(Value::String(t)) => serde_json::from_str(t).unwrap_or_default(),
+            _ => Map::new(),
+        },
     };
     let run = match n.get("run") {
         Some(r) if !r.is_null() => Some(from_value(op, r)?),

@@ -79,9 +79,9 @@ impl ItemRow {
 
     /// What this item changes, for telling same-job items apart: its
     /// config overrides as `key=value` (three at most, then `…`), else its
-    /// args; none when it runs the job as it is.
+    /// args; then the queue's template values it was pushed with
+    /// (`gpus: 2`); none when it runs the job as it is.
     pub fn overrides_note(&self) -> Option<String> {
-        let overrides = self.item.run_spec.as_ref()?.get("overrides")?;
         let text = |v: &Value| match v {
             Value::String(s) => s.clone(),
             other => other.to_string(),
@@ -90,22 +90,36 @@ impl ItemRow {
             Some((i, _)) => format!("{}…", &s[..i]),
             None => s,
         };
-        if let Some(cfg) = overrides.get("run_config").and_then(Value::as_object)
-            && !cfg.is_empty()
-        {
-            let mut parts: Vec<String> = cfg
+        let listed = |map: &serde_json::Map<String, Value>, sep: &str| {
+            let mut parts: Vec<String> = map
                 .iter()
                 .take(3)
-                .map(|(k, v)| cut(format!("{k}={}", text(v))))
+                .map(|(k, v)| cut(format!("{k}{sep}{}", text(v))))
                 .collect();
-            if cfg.len() > 3 {
+            if map.len() > 3 {
                 parts.push("…".into());
             }
-            return Some(parts.join(" · "));
+            parts.join(" · ")
+        };
+        let overrides = self.item.run_spec.as_ref().and_then(|s| s.get("overrides"));
+        let changed = match overrides
+            .and_then(|o| o.get("run_config"))
+            .and_then(Value::as_object)
+        {
+            Some(cfg) if !cfg.is_empty() => Some(listed(cfg, "=")),
+            _ => overrides
+                .and_then(|o| o.get("args"))
+                .and_then(Value::as_array)
+                .map(|args| args.iter().map(text).collect::<Vec<_>>().join(" "))
+                .filter(|a| !a.is_empty())
+                .map(cut),
+        };
+        let values = &self.item.template_values;
+        let template = (!values.is_empty()).then(|| listed(values, ": "));
+        match (changed, template) {
+            (Some(c), Some(t)) => Some(format!("{c} · {t}")),
+            (c, t) => c.or(t),
         }
-        let args = overrides.get("args")?.as_array()?;
-        let args: Vec<String> = args.iter().map(text).collect();
-        (!args.is_empty()).then(|| cut(args.join(" ")))
     }
 
     /// The error in one line, for the row: its first line and, when there
@@ -732,6 +746,15 @@ mod tests {
             row.overrides_note().as_deref(),
             Some("lr=0.05 · optimizer=sgd · fail=true · …")
         );
+        // The queue's template values it was pushed with come after.
+        row.item.template_values = serde_json::from_value(json!({"gpus": 3, "mem": "2g"})).unwrap();
+        assert_eq!(
+            row.overrides_note().as_deref(),
+            Some("lr=0.05 · optimizer=sgd · fail=true · … · gpus: 3 · mem: 2g")
+        );
+        let spec = row.item.run_spec.as_mut().unwrap();
+        spec["overrides"] = json!({});
+        assert_eq!(row.overrides_note().as_deref(), Some("gpus: 3 · mem: 2g"));
     }
 
     #[test]

@@ -306,6 +306,11 @@ impl RunQueueItemObj {
     async fn run_spec(&self) -> Json<Value> {
         Json(serde_json::from_str(&self.item.run_spec).unwrap_or(Value::Null))
     }
+    /// The template-variable values it was pushed with (null: none).
+    async fn template_variable_values(&self) -> Option<Json<Value>> {
+        let text = self.item.template_values.as_deref()?;
+        serde_json::from_str(text).ok().map(Json)
+    }
     async fn priority(&self) -> i64 {
         self.item.priority
     }
@@ -1257,6 +1262,7 @@ impl LaunchMutation {
             .item_push(
                 queue.id,
                 &spec.to_string(),
+                item.template_values.as_deref(),
                 item.priority,
                 &caller(ctx).user.username,
                 state.now(),

@@ -349,16 +349,17 @@ macro_rules! impl_store {
                 Ok(n.rows_affected() > 0)
             }
 
-            async fn item_push(&self, queue_id: i64, run_spec: &str, priority: i64, created_by: &str, now: i64) -> Result<Item> {
+            async fn item_push(&self, queue_id: i64, run_spec: &str, template_values: Option<&str>, priority: i64, created_by: &str, now: i64) -> Result<Item> {
                 Ok(sqlx::query_as::<$db, Item>(
-                    "INSERT INTO items (queue_id, state, priority, run_spec, created_by, created_at) \
-                     VALUES ($1, 'PENDING', $2, $3, $4, $5) RETURNING *",
+                    "INSERT INTO items (queue_id, state, priority, run_spec, created_by, created_at, template_values) \
+                     VALUES ($1, 'PENDING', $2, $3, $4, $5, $6) RETURNING *",
                 )
                 .bind(queue_id)
                 .bind(priority)
                 .bind(run_spec)
                 .bind(created_by)
                 .bind(now)
+                .bind(template_values)
                 .fetch_one(&self.pool)
                 .await?)
             }
@@ -565,17 +566,18 @@ macro_rules! impl_store {
                 Ok(n.rows_affected() > 0)
             }
 
-            async fn item_push_retry(&self, queue_id: i64, run_spec: &str, priority: i64, created_by: &str, retries: i64, now: i64) -> Result<Item> {
+            async fn item_push_retry(&self, of: &Item, run_spec: &str, now: i64) -> Result<Item> {
                 Ok(sqlx::query_as::<$db, Item>(
-                    "INSERT INTO items (queue_id, state, priority, run_spec, created_by, created_at, retries) \
-                     VALUES ($1, 'PENDING', $2, $3, $4, $5, $6) RETURNING *",
+                    "INSERT INTO items (queue_id, state, priority, run_spec, created_by, created_at, retries, template_values) \
+                     VALUES ($1, 'PENDING', $2, $3, $4, $5, $6, $7) RETURNING *",
                 )
-                .bind(queue_id)
-                .bind(priority)
+                .bind(of.queue_id)
+                .bind(of.priority)
                 .bind(run_spec)
-                .bind(created_by)
+                .bind(&of.created_by)
                 .bind(now)
-                .bind(retries)
+                .bind(of.retries + 1)
+                .bind(&of.template_values)
                 .fetch_one(&self.pool)
                 .await?)
             }

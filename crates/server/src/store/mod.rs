@@ -120,6 +120,8 @@ pub struct Item {
     /// JSON `{message, stage, filePaths}`.
     pub error: Option<String>,
     pub retries: i64,
+    /// The template-variable values it was pushed with (a JSON object).
+    pub template_values: Option<String>,
 }
 
 /// A queue's items at one moment ([`Store::item_census`]).
@@ -380,10 +382,12 @@ pub trait Store: Send + Sync {
     async fn queue_delete(&self, id: i64) -> Result<bool>;
 
     // items
+    /// `template_values`: the JSON object of the values pushed, if any.
     async fn item_push(
         &self,
         queue_id: i64,
         run_spec: &str,
+        template_values: Option<&str>,
         priority: i64,
         created_by: &str,
         now: i64,
@@ -460,16 +464,9 @@ pub trait Store: Send + Sync {
     async fn item_delete_if_waiting(&self, id: i64, now: i64) -> Result<bool>;
     async fn item_delete(&self, id: i64) -> Result<bool>;
     async fn item_set_priority(&self, id: i64, priority: i64) -> Result<bool>;
-    /// Push a copy of an item's spec with `retries` set (a retry of a failed run).
-    async fn item_push_retry(
-        &self,
-        queue_id: i64,
-        run_spec: &str,
-        priority: i64,
-        created_by: &str,
-        retries: i64,
-        now: i64,
-    ) -> Result<Item>;
+    /// Push `run_spec` as a retry of the failed item `of`: to its queue,
+    /// with its priority, author and template values, one more retry.
+    async fn item_push_retry(&self, of: &Item, run_spec: &str, now: i64) -> Result<Item>;
     /// Put expired leases back to PENDING; answers how many.
     async fn item_release_expired(&self, now: i64) -> Result<u64>;
     /// Claimed items whose agent is one of `agent_ids`.

@@ -18,6 +18,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         3,
         include_str!("../../migrations/postgres/0003_items_run.sql"),
     ),
+    (
+        4,
+        include_str!("../../migrations/postgres/0004_item_template_values.sql"),
+    ),
 ];
 /// Serialises migrations of replicas starting together.
 const MIGRATION_LOCK: i64 = 0x6c69_6674_6f66;

@@ -19,6 +19,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         3,
         include_str!("../../migrations/sqlite/0003_items_run.sql"),
     ),
+    (
+        4,
+        include_str!("../../migrations/sqlite/0004_item_template_values.sql"),
+    ),
 ];
 
 pub struct SqliteStore {

@@ -303,6 +303,40 @@ async fn pushes_are_validated_with_every_problem_listed() {
             .await;
         assert!(msg.contains(want), "{msg}");
     }
+    // A push's values are kept with its item, and a requeue keeps them.
+    let mut vars = push_vars("k8s", image_spec());
+    vars["templateVariableValues"] = json!("{\"cpu\": 8, \"memory\": \"32Gi\"}");
+    let pushed = api.ok("pushToRunQueueByName", vars).await;
+    let item = pushed["pushToRunQueueByName"]["runQueueItemId"].clone();
+    let values = |id: Value| {
+        let api = &api;
+        async move {
+            let (_, v) = api
+                .gql_as(
+                    &api.key,
+                    "query Values { project(entityName: \"admin\", name: \"model-registry\") { runQueue(name: \"k8s\") { runQueueItems { edges { node { id templateVariableValues } } } } } }",
+                    json!({}),
+                    "",
+                )
+                .await;
+            let edges = v["data"]["project"]["runQueue"]["runQueueItems"]["edges"].clone();
+            edges
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|e| e["node"]["id"] == id)
+                .map(|e| e["node"]["templateVariableValues"].clone())
+                .unwrap_or_else(|| panic!("{v}"))
+        }
+    };
+    assert_eq!(
+        values(item.clone()).await,
+        json!({"cpu": 8, "memory": "32Gi"})
+    );
+    let (_, v) = api.item_action("LiftoffRequeueItem", &item).await;
+    let again = v["data"]["requeueRunQueueItem"]["runQueueItemId"].clone();
+    assert!(again.is_string(), "{v}");
+    assert_eq!(values(again).await, json!({"cpu": 8, "memory": "32Gi"}));
     let vars = json!({"entityName": "admin", "projectName": "model-registry", "queueName": "nope", "runSpec": image_spec().to_string()});
     let msg = api
         .err("pushToRunQueueByName (no optional args)", vars)
@@ -434,14 +468,7 @@ async fn items_can_be_cancelled_reprioritised_and_requeued() {
             .unwrap()
             .contains("out of range")
     );
-    let (_, v) = api
-        .gql_as(
-            &api.key,
-            &liftoff_doc("LiftoffCancelItem"),
-            json!({"runQueueItemId": a}),
-            "",
-        )
-        .await;
+    let (_, v) = api.item_action("LiftoffCancelItem", &a).await;
     assert_eq!(v["data"]["cancelRunQueueItem"]["success"], true);
     let items = api
         .ok(
@@ -475,14 +502,7 @@ async fn items_can_be_cancelled_reprioritised_and_requeued() {
         .gql_as(&api.key, &doc("UpsertBucket"), up, "UpsertBucket")
         .await;
     assert!(v.get("errors").is_none(), "{v}");
-    let (_, v) = api
-        .gql_as(
-            &api.key,
-            &liftoff_doc("LiftoffCancelItem"),
-            json!({"runQueueItemId": item}),
-            "",
-        )
-        .await;
+    let (_, v) = api.item_action("LiftoffCancelItem", &item).await;
     assert_eq!(v["data"]["cancelRunQueueItem"]["success"], true, "{v}");
     let stopped = api
         .ok(
@@ -491,14 +511,7 @@ async fn items_can_be_cancelled_reprioritised_and_requeued() {
         )
         .await;
     assert_eq!(stopped["project"]["run"]["stopped"], true);
-    let (_, v) = api
-        .gql_as(
-            &api.key,
-            &liftoff_doc("LiftoffRequeueItem"),
-            json!({"runQueueItemId": item}),
-            "",
-        )
-        .await;
+    let (_, v) = api.item_action("LiftoffRequeueItem", &item).await;
     assert!(
         v["data"]["requeueRunQueueItem"]["runQueueItemId"].is_string(),
         "{v}"

@@ -136,6 +136,13 @@ impl Api {
         (status, bytes.to_vec())
     }
 
+    /// One of Liftoff's item actions (`LiftoffCancelItem`...) on `item`
+    /// as the admin; answers (status, JSON).
+    pub async fn item_action(&self, op: &str, item: &Value) -> (StatusCode, Value) {
+        let vars = serde_json::json!({"runQueueItemId": item});
+        self.gql_as(&self.key, &liftoff_doc(op), vars, "").await
+    }
+
     /// POST a GraphQL request as `key`; answers (status, JSON).
     pub async fn gql_as(
         &self,

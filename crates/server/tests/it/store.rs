@@ -140,10 +140,22 @@ async fn a_postgres_server_that_is_not_there_is_named_with_its_own_error() {
 async fn pop_serves_priority_then_fifo_and_leases() {
     each(|s| async move {
         let q = queue(&*s, "V0").await;
-        let low = s.item_push(q, "{\"n\":1}", 3, "alice", 10).await.unwrap();
-        let med1 = s.item_push(q, "{\"n\":2}", 2, "alice", 11).await.unwrap();
-        let crit = s.item_push(q, "{\"n\":3}", 0, "alice", 12).await.unwrap();
-        let med2 = s.item_push(q, "{\"n\":4}", 2, "alice", 13).await.unwrap();
+        let low = s
+            .item_push(q, "{\"n\":1}", None, 3, "alice", 10)
+            .await
+            .unwrap();
+        let med1 = s
+            .item_push(q, "{\"n\":2}", None, 2, "alice", 11)
+            .await
+            .unwrap();
+        let crit = s
+            .item_push(q, "{\"n\":3}", None, 0, "alice", 12)
+            .await
+            .unwrap();
+        let med2 = s
+            .item_push(q, "{\"n\":4}", None, 2, "alice", 13)
+            .await
+            .unwrap();
         let mut order = vec![];
         while let Some(item) = s.item_pop(q, Some(7), true, 100, LEASE).await.unwrap() {
             assert_eq!(item.state, "LEASED");
@@ -160,7 +172,7 @@ async fn pop_serves_priority_then_fifo_and_leases() {
 async fn ack_is_fenced_by_lease_and_happens_once() {
     each(|s| async move {
         let q = queue(&*s, "DISABLED").await;
-        let item = s.item_push(q, "{}", 2, "alice", 0).await.unwrap();
+        let item = s.item_push(q, "{}", None, 2, "alice", 0).await.unwrap();
         let first = s
             .item_pop(q, Some(1), false, 1_000, LEASE)
             .await
@@ -224,7 +236,7 @@ async fn ack_is_fenced_by_lease_and_happens_once() {
                 .unwrap()
                 .is_none()
         );
-        s.item_push(q, "{\"waiting\":1}", 2, "alice", now)
+        s.item_push(q, "{\"waiting\":1}", None, 2, "alice", now)
             .await
             .unwrap();
         assert_eq!(
@@ -243,7 +255,7 @@ async fn ack_is_fenced_by_lease_and_happens_once() {
 async fn fail_works_on_leased_and_claimed_items_only() {
     each(|s| async move {
         let q = queue(&*s, "DISABLED").await;
-        let waiting = s.item_push(q, "{}", 2, "alice", 0).await.unwrap();
+        let waiting = s.item_push(q, "{}", None, 2, "alice", 0).await.unwrap();
         assert!(
             !s.item_fail_if_owned(waiting.id, None, "{}", 1)
                 .await
@@ -283,8 +295,8 @@ async fn fail_works_on_leased_and_claimed_items_only() {
 async fn counts_deletes_and_priority_changes() {
     each(|s| async move {
         let q = queue(&*s, "V0").await;
-        let a = s.item_push(q, "{}", 2, "alice", 0).await.unwrap();
-        let b = s.item_push(q, "{}", 2, "alice", 1).await.unwrap();
+        let a = s.item_push(q, "{}", None, 2, "alice", 0).await.unwrap();
+        let b = s.item_push(q, "{}", None, 2, "alice", 1).await.unwrap();
         let leased = s.item_pop(q, None, true, 5, LEASE).await.unwrap().unwrap();
         assert_eq!(leased.id, a.id);
         assert_eq!(
@@ -325,7 +337,12 @@ async fn sixteen_pollers_drain_ten_thousand_items_exactly_once() {
         let q = queue(&*s, "V0").await;
         let mut pushed = HashSet::new();
         for i in 0..10_000 {
-            pushed.insert(s.item_push(q, "{}", i % 4, "alice", i).await.unwrap().id);
+            pushed.insert(
+                s.item_push(q, "{}", None, i % 4, "alice", i)
+                    .await
+                    .unwrap()
+                    .id,
+            );
         }
         let mut tasks = Vec::new();
         for agent in 0..16 {
@@ -678,7 +695,7 @@ async fn a_census_sees_each_item_once_while_agents_claim_them() {
         let q = queue(&*s, "DISABLED").await;
         const N: i64 = 150;
         for i in 0..N {
-            s.item_push(q, "{}", 2, "alice", i).await.unwrap();
+            s.item_push(q, "{}", None, 2, "alice", i).await.unwrap();
         }
         // An agent takes the items one by one (leased, then claimed) while
         // the queue page counts them: every count must add up to N.
