@@ -121,9 +121,21 @@ pub enum UserCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
-    /// One more API key for a user (who lost theirs); prints it. Their other keys still work.
+    /// One more API key for a user (who lost theirs); prints it. Their other keys still work,
+    /// unless --revoke-others.
+    #[command(
+        after_help = "Examples:\n  liftoff user key alice --data-dir ~/.local/share/liftoff\n  liftoff user key alice --revoke-others --data-dir ~/.local/share/liftoff   # a leaked key"
+    )]
     Key {
         name: String,
+        /// Revoke every other key of the user (a running server stops taking them within 30 s).
+        #[arg(long)]
+        revoke_others: bool,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// List the users: admin or not, how many API keys, teams.
+    List {
         #[command(flatten)]
         store: StoreArgs,
     },

@@ -42,11 +42,62 @@ pub async fn user(cmd: UserCommand) -> anyhow::Result<()> {
             crate::out!("{key}");
             Ok(())
         }
-        UserCommand::Key { name, store: args } => {
+        UserCommand::Key {
+            name,
+            revoke_others: false,
+            store: args,
+        } => {
             let store = existing_store(&args).await?;
             let key = liftoff_server::user_key(&*store, &name, super::now_ms()).await?;
             crate::out!("A new API key for `{name}` (shown once; their other keys still work):");
             crate::out!("{key}");
+            Ok(())
+        }
+        UserCommand::Key {
+            name,
+            revoke_others: true,
+            store: args,
+        } => {
+            let store = existing_store(&args).await?;
+            let (key, revoked) =
+                liftoff_server::user_key_replacing(&*store, &name, super::now_ms()).await?;
+            crate::out!(
+                "A new API key for `{name}` (shown once); {revoked} other key(s) revoked (a running server stops taking them within 30 s):"
+            );
+            crate::out!("{key}");
+            Ok(())
+        }
+        UserCommand::List { store: args } => {
+            let store = existing_store(&args).await?;
+            let users = liftoff_server::users_list(&*store).await?;
+            crate::out!(
+                "{:<24} {:<6} {:>4}  {:<20} TEAMS",
+                "USER",
+                "ADMIN",
+                "KEYS",
+                "CREATED"
+            );
+            for u in users {
+                let created = time::OffsetDateTime::from_unix_timestamp(u.created_at / 1000)
+                    .ok()
+                    .and_then(|t| {
+                        t.format(&time::format_description::well_known::Rfc3339)
+                            .ok()
+                    })
+                    .unwrap_or_default();
+                crate::out!(
+                    "{:<24} {:<6} {:>4}  {:<20} {}",
+                    u.name,
+                    if u.admin { "yes" } else { "no" },
+                    u.keys,
+                    created,
+                    if u.teams.is_empty() {
+                        "-".to_owned()
+                    } else {
+                        u.teams.join(", ")
+                    }
+                );
+            }
             Ok(())
         }
     }

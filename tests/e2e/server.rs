@@ -187,6 +187,46 @@ async fn sigterm_stops_the_server_cleanly_and_admin_commands_work() {
     assert!(status.success(), "exit status {status:?}");
 }
 
+/// A leaked key: `user key --revoke-others` makes a new one and the old
+/// ones stop working; `user list` shows who has how many keys.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_users_other_keys_can_be_revoked_and_users_listed() {
+    let dir = tempfile::tempdir().unwrap();
+    let old = admin_ok(dir.path(), &["user", "create", "carol"]);
+    admin_ok(dir.path(), &["user", "key", "carol"]);
+    admin_ok(dir.path(), &["user", "create", "dave", "--admin"]);
+    admin_ok(dir.path(), &["team", "create", "ml", "--member", "carol"]);
+    let out = admin(dir.path(), &["user", "list"]);
+    let listed = String::from_utf8_lossy(&out.stdout).to_string();
+    let row = |name: &str| {
+        listed
+            .lines()
+            .find(|l| l.starts_with(name))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>())
+            .unwrap_or_else(|| panic!("{listed}"))
+    };
+    assert_eq!((row("carol")[1], row("carol")[2]), ("no", "2"), "{listed}");
+    assert_eq!(row("carol").last(), Some(&"ml"), "{listed}");
+    assert_eq!((row("dave")[1], row("dave")[2]), ("yes", "1"), "{listed}");
+    let out = admin(dir.path(), &["user", "key", "carol", "--revoke-others"]);
+    assert!(out.status.success());
+    let said = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(said.contains("2 other key(s) revoked"), "{said}");
+    let new = said.lines().last().unwrap().trim().to_owned();
+    assert_eq!(new.len(), 40, "{said}");
+    let out = admin(dir.path(), &["user", "list"]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .any(|l| l.starts_with("carol") && l.split_whitespace().nth(2) == Some("1"))
+    );
+    let mut server = Server::start(dir.path(), &[]);
+    assert!(server.client(&old).call(identity::Viewer).await.is_err());
+    let who = server.client(&new).call(identity::Viewer).await.unwrap();
+    assert_eq!(who.username, "carol");
+    assert!(server.terminate().success());
+}
+
 #[test]
 fn admin_commands_make_no_database_in_the_default_data_dir() {
     // A user made without --data-dir while the server runs on its own data

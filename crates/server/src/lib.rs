@@ -299,12 +299,68 @@ pub async fn user_key(
     username: &str,
     now: i64,
 ) -> anyhow::Result<String> {
-    let user = store.user_by_name(username).await?.ok_or_else(|| {
+    new_key(store, named_user(store, username).await?.id, "added", now).await
+}
+
+/// Admin: a new API key for a user, and every other key of theirs revoked
+/// (a leaked key); answers the key and how many were revoked. The new key
+/// is made first, so a failure leaves the user a key that works.
+pub async fn user_key_replacing(
+    store: &dyn store::Store,
+    username: &str,
+    now: i64,
+) -> anyhow::Result<(String, u64)> {
+    let user = named_user(store, username).await?;
+    let key = new_key(store, user.id, "replaced the others", now).await?;
+    let revoked = store
+        .api_keys_revoke_others(user.id, &auth::hash_key(&key))
+        .await
+        .map_err(|e| {
+            anyhow::anyhow!(
+                "the new key was made ({key}), but the others could not be revoked: {e}; run the command again"
+            )
+        })?;
+    Ok((key, revoked))
+}
+
+/// A user as `liftoff user list` shows it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserSummary {
+    pub name: String,
+    pub admin: bool,
+    pub keys: i64,
+    pub teams: Vec<String>,
+    pub created_at: i64,
+}
+
+/// Admin: every user, with how many keys they have and their teams.
+pub async fn users_list(store: &dyn store::Store) -> anyhow::Result<Vec<UserSummary>> {
+    let mut out = Vec::new();
+    for user in store.users_all().await? {
+        let teams = store
+            .entities_of_user(user.id)
+            .await?
+            .into_iter()
+            .filter(|e| e.is_team)
+            .map(|e| e.name)
+            .collect();
+        out.push(UserSummary {
+            keys: store.api_key_count(user.id).await?,
+            name: user.username,
+            admin: user.admin,
+            teams,
+            created_at: user.created_at,
+        });
+    }
+    Ok(out)
+}
+
+async fn named_user(store: &dyn store::Store, username: &str) -> anyhow::Result<store::User> {
+    store.user_by_name(username).await?.ok_or_else(|| {
         anyhow::anyhow!(
             "no user named {username:?}; create it with `liftoff user create {username}`"
         )
-    })?;
-    new_key(store, user.id, "added", now).await
+    })
 }
 
 /// Admin: add users (that must exist) to a team; answers those that were

@@ -193,9 +193,8 @@ fn RunHeader(detail: RwSignal<Option<RunDetail>>, refresh: Callback<()>) -> impl
                                 view! { " · from queue "<a class="queue-link" href=href>{l.queue}</a> }
                             })}
                             {match (r.stopped && r.state.is_terminal(), r.exit_code) {
-                                // Asked to stop: its exit code is the stop's, not a crash's.
-                                (true, Some(c)) => Some(format!(" · stopped on request (exit code {c})")),
-                                (true, None) => Some(" · stopped on request".to_owned()),
+                                // Asked to stop: its exit code is the stop's (the SDK's 255), which says nothing more.
+                                (true, _) => Some(" · stopped on request".to_owned()),
                                 (false, Some(c)) => Some(format!(" · exit code {c}")),
                                 (false, None) => None,
                             }}

@@ -133,6 +133,28 @@ macro_rules! impl_store {
                 Ok(())
             }
 
+            async fn api_keys_revoke_others(&self, user_id: i64, keep_hash: &str) -> Result<u64> {
+                let done = sqlx::query::<$db>("DELETE FROM api_keys WHERE user_id = $1 AND key_hash <> $2")
+                    .bind(user_id)
+                    .bind(keep_hash)
+                    .execute(&self.pool)
+                    .await?;
+                Ok(done.rows_affected())
+            }
+
+            async fn api_key_count(&self, user_id: i64) -> Result<i64> {
+                Ok(sqlx::query_scalar::<$db, i64>("SELECT COUNT(*) FROM api_keys WHERE user_id = $1")
+                    .bind(user_id)
+                    .fetch_one(&self.pool)
+                    .await?)
+            }
+
+            async fn users_all(&self) -> Result<Vec<User>> {
+                Ok(sqlx::query_as::<$db, User>("SELECT * FROM users ORDER BY username")
+                    .fetch_all(&self.pool)
+                    .await?)
+            }
+
             async fn team_create(&self, name: &str, now: i64) -> Result<Entity> {
                 sqlx::query_as::<$db, Entity>(
                     "INSERT INTO entities (name, is_team, created_at) VALUES ($1, TRUE, $2) RETURNING *",

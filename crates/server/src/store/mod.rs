@@ -326,6 +326,11 @@ pub trait Store: Send + Sync {
     async fn user_by_id(&self, id: i64) -> Result<Option<User>>;
     async fn user_by_key_hash(&self, key_hash: &str) -> Result<Option<User>>;
     async fn api_key_add(&self, user_id: i64, key_hash: &str, name: &str, now: i64) -> Result<()>;
+    /// Remove every key of the user but `keep_hash`; answers how many.
+    async fn api_keys_revoke_others(&self, user_id: i64, keep_hash: &str) -> Result<u64>;
+    async fn api_key_count(&self, user_id: i64) -> Result<i64>;
+    /// Every user, by name.
+    async fn users_all(&self) -> Result<Vec<User>>;
     async fn team_create(&self, name: &str, now: i64) -> Result<Entity>;
     async fn member_add(&self, entity_id: i64, user_id: i64) -> Result<()>;
     async fn entity_by_name(&self, name: &str) -> Result<Option<Entity>>;

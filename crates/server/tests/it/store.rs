@@ -53,6 +53,34 @@ async fn users_entities_and_membership() {
             alice.id
         );
         assert!(s.user_by_key_hash("nope").await.unwrap().is_none());
+        // Keys revoked but one (a leaked key replaced); other users' stay.
+        s.api_key_add(alice.id, "hash-a2", "added", 2)
+            .await
+            .unwrap();
+        s.api_key_add(bob.id, "hash-b", "default", 2).await.unwrap();
+        assert_eq!(s.api_key_count(alice.id).await.unwrap(), 2);
+        assert_eq!(
+            s.api_keys_revoke_others(alice.id, "hash-a2").await.unwrap(),
+            1
+        );
+        assert!(s.user_by_key_hash("hash-a").await.unwrap().is_none());
+        assert_eq!(
+            s.user_by_key_hash("hash-a2").await.unwrap().unwrap().id,
+            alice.id
+        );
+        assert_eq!(
+            s.user_by_key_hash("hash-b").await.unwrap().unwrap().id,
+            bob.id
+        );
+        assert_eq!(s.api_key_count(alice.id).await.unwrap(), 1);
+        let names: Vec<String> = s
+            .users_all()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|u| u.username)
+            .collect();
+        assert_eq!(names, ["alice", "bob"]);
         let team = s.team_create("ml-team", 1).await.unwrap();
         assert!(team.is_team);
         s.member_add(team.id, alice.id).await.unwrap();
