@@ -130,7 +130,6 @@ fn empty_types() -> Value {
     json!({"wb_type": "typedDict", "params": {"type_map": {}}})
 }
 
-/// Create (or reuse) the job; answers `entity/project/name:latest`.
 /// What can be checked of a job before anything is sent: its code's
 /// directory and build settings, a git job's entry point.
 pub fn check_new_job(j: &NewJob) -> anyhow::Result<()> {
@@ -186,6 +185,8 @@ fn check_code(j: &NewJob, dir: &Path) -> anyhow::Result<PathBuf> {
     Ok(dir)
 }
 
+/// Create (or reuse) the job; answers the version made,
+/// `entity/project/name:vN` (`:latest` when the server does not say).
 pub async fn create_job(client: &Client<NativeTransport>, j: &NewJob) -> anyhow::Result<String> {
     check_name(j)?;
     let metadata = match &j.schema {
@@ -345,7 +346,11 @@ pub async fn create_job(client: &Client<NativeTransport>, j: &NewJob) -> anyhow:
     } else {
         crate::out!("Created job: {shown}");
     }
-    Ok(full)
+    // The version made, pinned (`name:v2`): what launch pushes runs this
+    // code even when a later launch moves `latest` before an agent takes it
+    // (as `wandb launch --uri` pushes). `latest` only when the server did
+    // not say which version it is.
+    Ok(shown)
 }
 
 fn remote_head(url: &str) -> anyhow::Result<String> {

@@ -23,6 +23,8 @@ use crate::cmd::{conn, shlex};
 
 const SPEC_EXAMPLE: &str = r#"'{"overrides": {"run_config": {"lr": 0.1}}}'"#;
 const RESOURCE_ARGS_EXAMPLE: &str = r#"'{"local-container": {"env": ["LR=0.1"]}}'"#;
+const SPEC_YAML_EXAMPLE: &str = "'overrides: {run_config: {lr: 0.1}}'";
+const RESOURCE_ARGS_YAML_EXAMPLE: &str = "'local-container: {memory: 2g}'";
 
 /// `--async`: `liftoff launch --config SPEC` with the spec built here
 /// (everything checked, a `--uri` job already created), in its own process
@@ -83,7 +85,7 @@ fn looks_like_git(uri: &str) -> bool {
 pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
     // Validate everything local before talking to the server.
     let base = match &a.config {
-        Some(c) => file_or_json(c, "--config", SPEC_EXAMPLE)?,
+        Some(c) => file_or_json(c, "--config", SPEC_EXAMPLE, SPEC_YAML_EXAMPLE)?,
         None => json!({}),
     };
     let entry_point = a
@@ -138,6 +140,15 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
     // A typo would be pushed and ignored, losing what it was meant to set.
     if let Some((key, meant)) = spec.likely_typos().into_iter().next() {
         anyhow::bail!("--config: unknown key `{key}` in the launch spec; did you mean `{meant}`?");
+    }
+    // Other keys pass as they are (W&B may add some), but a setting put
+    // at the top (`memory: 2g`) would be ignored: said.
+    let unknown = spec.unread_keys();
+    if !unknown.is_empty() {
+        crate::warn_line!(
+            "warning: --config: `{}` is not a launch spec key and will be ignored by the agent (the keys are job, overrides, resource_args, docker, entity, project...; a resource's settings go under resource_args or in --resource-args)",
+            unknown.join("`, `")
+        );
     }
     // As wandb's launch_add: the spec's template_variables are the push's,
     // under those of --set-var.
@@ -399,7 +410,12 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
 /// `--resource-args`, read and shaped: keyed by resource (the bare args of
 /// `--resource`), each a mapping of options.
 fn resource_args(text: &str, resource: Option<&str>) -> anyhow::Result<Map<String, Value>> {
-    let mut args = file_or_json(text, "--resource-args", RESOURCE_ARGS_EXAMPLE)?;
+    let mut args = file_or_json(
+        text,
+        "--resource-args",
+        RESOURCE_ARGS_EXAMPLE,
+        RESOURCE_ARGS_YAML_EXAMPLE,
+    )?;
     let keyed = args.as_object().is_some_and(|o| {
         o.keys()
             .all(|k| k.parse::<liftoff_model::ResourceType>().is_ok())

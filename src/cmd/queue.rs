@@ -56,7 +56,12 @@ pub fn read_config(path: &Path) -> anyhow::Result<Value> {
 /// A file path or inline JSON, as `wandb launch -c/-R` take it: a JSON or
 /// YAML file holding a mapping, or a JSON object (`example`, quoted for a
 /// shell), or a YAML mapping written inline.
-pub fn file_or_json(arg: &str, flag: &str, example: &str) -> anyhow::Result<Value> {
+pub fn file_or_json(
+    arg: &str,
+    flag: &str,
+    example: &str,
+    yaml_example: &str,
+) -> anyhow::Result<Value> {
     let path = Path::new(arg);
     if path.is_file() {
         return read_config(path).with_context(|| format!("{flag} {arg}"));
@@ -96,7 +101,7 @@ pub fn file_or_json(arg: &str, flag: &str, example: &str) -> anyhow::Result<Valu
         _ => {}
     }
     anyhow::bail!(
-        "{flag} {arg:?}: {}; pass the path of a JSON or YAML file, a JSON object like {example}, or YAML such as 'memory: 2g'",
+        "{flag} {arg:?}: {}; pass the path of a JSON or YAML file, a JSON object like {example}, or YAML such as {yaml_example}",
         if path.is_dir() {
             "is a directory"
         } else {
@@ -140,7 +145,9 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                 .map_err(|e| anyhow::anyhow!("--resource: {e}"))?;
             liftoff_model::queue::validate_queue_name(&name).map_err(anyhow::Error::msg)?;
             let config = match &config {
-                Some(c) => file_or_json(c, "--config", r#"'{"env": ["LR=0.1"]}'"#)?,
+                Some(c) => {
+                    file_or_json(c, "--config", r#"'{"env": ["LR=0.1"]}'"#, "'env: [LR=0.1]'")?
+                }
                 None => Value::Object(Map::new()),
             };
             if let Some(note) = liftoff_model::template::not_placeholders_note(&config) {

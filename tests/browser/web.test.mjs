@@ -403,7 +403,8 @@ test("a launched item waits Idle without an agent, then goes Queued -> Running -
   assert.ok(seen.has("Queued"), `the row showed Queued (saw ${[...seen]})`);
   assert.equal(await statusOf(first.item), "Finished");
   const row = await page.textContent(`tbody[data-item="${second.item}"]`);
-  assert.match(row, /train:latest/);
+  // The alias it was pushed with, and the version its run used (an alias moves on).
+  assert.match(row, /train:latest \(v0\)/);
   // Same-job items differ by what they override, shown under the job.
   assert.match(await page.textContent(`tbody[data-item="${second.item}"] div.clip`), /lr=0\.05/);
   assert.match(row, /admin\/web/);

@@ -121,6 +121,9 @@ async fn a_code_job_runs_in_a_venv_and_its_run_finishes() {
         .as_ref()
         .and_then(|s| s.get("author"));
     assert_eq!(author, Some(&serde_json::json!("admin")));
+    // The version made is pushed, not `latest`, which a later launch moves.
+    let job = pending[0].item.run_spec.as_ref().and_then(|s| s.get("job"));
+    assert_eq!(job, Some(&serde_json::json!("admin/proj/job-code:v0")));
     let mut agent = AgentProcess::start(&server, &tmp.path().join("agent"), &["-q", "default"]);
     let done = eventually(Duration::from_secs(180), "the run to finish", || async {
         let list = items(&server, "default").await;

@@ -222,6 +222,17 @@ impl LaunchSpec {
         found
     }
 
+    /// Top-level keys the spec has that no agent reads (W&B's or ours),
+    /// typos aside: a setting put at the top (`memory`) is ignored.
+    pub fn unread_keys(&self) -> Vec<&str> {
+        let typos = self.likely_typos();
+        self.extra
+            .keys()
+            .map(String::as_str)
+            .filter(|k| !SPEC_KEYS.contains(k) && !typos.iter().any(|(t, _)| t == k))
+            .collect()
+    }
+
     pub fn to_value(&self) -> Value {
         serde_json::to_value(self).unwrap_or(Value::Null)
     }
@@ -602,6 +613,14 @@ mod tests {
                 ("projet".to_owned(), "project"),
                 ("overrides.entrypoint".to_owned(), "entry_point"),
             ]
+        );
+        // What is neither known nor a typo: passed on, read by no agent.
+        assert_eq!(spec.unread_keys(), ["foo"]);
+        assert_eq!(
+            LaunchSpec::from_value(json!({"job": "a/b/c"}))
+                .unwrap()
+                .unread_keys(),
+            Vec::<&str>::new()
         );
     }
 

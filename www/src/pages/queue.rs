@@ -805,7 +805,7 @@ fn item_html(
             m.element(
                 "a",
                 &[("href", Some(&href)), ("title", Some(&j.to_string()))],
-                &j.name_with_alias(),
+                &row.job_label(&j),
             );
         }
         (Some(other), None) => {

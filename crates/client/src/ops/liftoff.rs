@@ -27,6 +27,18 @@ pub struct ItemRun {
     pub heartbeat_at: Option<String>,
     #[serde(default)]
     pub created_at: Option<String>,
+    /// The job version the run used (`v0`), read from its input artifacts.
+    #[serde(skip)]
+    pub job_version: Option<String>,
+}
+
+/// The version of the job a run used, from its `inputArtifacts`.
+fn used_job_version(run: &Value) -> Option<String> {
+    nodes(at(run, &["inputArtifacts"]))
+        .into_iter()
+        .find(|n| at(n, &["artifactType", "name"]).and_then(Value::as_str) == Some("job"))
+        .and_then(|n| n.get("versionIndex").and_then(Value::as_i64))
+        .map(|i| format!("v{i}"))
 }
 
 /// An item with its run.
@@ -142,7 +154,11 @@ fn item_from(op: &str, n: &Value) -> Result<ItemWithRun, Error> {
         },
     };
     let run = match n.get("run") {
-        Some(r) if !r.is_null() => Some(from_value(op, r)?),
+        Some(r) if !r.is_null() => {
+            let mut run: ItemRun = from_value(op, r)?;
+            run.job_version = used_job_version(r);
+            Some(run)
+        }
         _ => None,
     };
     Ok(ItemWithRun { item, run })

@@ -122,6 +122,16 @@ impl ItemRow {
         }
     }
 
+    /// The job as the row names it (`train:latest`), with the version its
+    /// run used when the alias does not say it (`train:latest (v0)`): an
+    /// alias moves on, the row keeps saying what ran.
+    pub fn job_label(&self, job: &liftoff_model::spec::JobRef) -> String {
+        match self.run.as_ref().and_then(|r| r.job_version.as_deref()) {
+            Some(v) if v != job.alias => format!("{} ({v})", job.name_with_alias()),
+            _ => job.name_with_alias(),
+        }
+    }
+
     /// The error in one line, for the row: its first line and, when there
     /// is more, the output's last line (the exception, say); the whole
     /// message is behind a disclosure.
@@ -518,6 +528,7 @@ mod tests {
             stopped: false,
             heartbeat_at: Some("2026-11-28T11:59:50Z".into()),
             created_at: Some("2026-11-28T11:58:20Z".into()),
+            job_version: None,
         });
         it
     }
@@ -722,19 +733,20 @@ mod tests {
         assert_eq!(agent_rows(&d, &rows, now())[0].liveness, Liveness::Gone);
     }
 
+    /// The row of a queue's only item, waiting.
+    fn one_waiting_row() -> ItemRow {
+        let waiting = item(
+            "a",
+            ItemState::Pending,
+            "2026-11-28T11:00:00Z",
+            Priority::Medium,
+        );
+        item_rows(&detail(false, vec![], vec![waiting]), now()).remove(0)
+    }
+
     #[test]
     fn same_job_items_differ_by_their_overrides() {
-        let d = detail(
-            false,
-            vec![],
-            vec![item(
-                "a",
-                ItemState::Pending,
-                "2026-11-28T11:00:00Z",
-                Priority::Medium,
-            )],
-        );
-        let mut row = item_rows(&d, now()).remove(0);
+        let mut row = one_waiting_row();
         assert_eq!(row.overrides_note(), None);
         let spec = row.item.run_spec.as_mut().unwrap();
         spec["overrides"] = json!({"args": ["--epochs", "3"]});
@@ -755,6 +767,25 @@ mod tests {
         let spec = row.item.run_spec.as_mut().unwrap();
         spec["overrides"] = json!({});
         assert_eq!(row.overrides_note().as_deref(), Some("gpus: 3 · mem: 2g"));
+    }
+
+    #[test]
+    fn a_row_names_the_job_version_its_run_used_when_the_alias_does_not() {
+        let latest = liftoff_model::spec::JobRef::parse("a/p/train:latest").unwrap();
+        let v0 = liftoff_model::spec::JobRef::parse("a/p/train:v0").unwrap();
+        let mut row = one_waiting_row();
+        assert_eq!(row.job_label(&latest), "train:latest");
+        row.run = Some(ItemRun {
+            id: "r".into(),
+            name: "r".into(),
+            state: liftoff_model::RunState::Running,
+            stopped: false,
+            heartbeat_at: None,
+            created_at: None,
+            job_version: Some("v0".into()),
+        });
+        assert_eq!(row.job_label(&latest), "train:latest (v0)");
+        assert_eq!(row.job_label(&v0), "train:v0");
     }
 
     #[test]

@@ -1208,6 +1208,11 @@ impl LaunchMutation {
         {
             return Ok(SuccessPayload::of(true, None));
         }
+        if item.state == "FAILED" {
+            return Err(ApiError::invalid(
+                "the item has failed already: there is nothing to cancel (requeue it to run it again)",
+            ));
+        }
         let Some(run_name) = &item.associated_run_id else {
             return Err(ApiError::invalid(
                 "the item was just taken by an agent; try again in a moment",
@@ -1229,6 +1234,15 @@ impl LaunchMutation {
             .ok_or_else(|| {
                 ApiError::not_found(format!("the item's run {run_name} has not started yet"))
             })?;
+        if matches!(
+            run.state.as_str(),
+            "finished" | "failed" | "crashed" | "killed"
+        ) {
+            return Err(ApiError::invalid(format!(
+                "the item's run {run_name} has ended already ({}): there is nothing to cancel",
+                run.state
+            )));
+        }
         Ok(SuccessPayload::of(
             state.store.run_stop(run.id).await?,
             None,

@@ -511,6 +511,18 @@ async fn items_can_be_cancelled_reprioritised_and_requeued() {
         )
         .await;
     assert_eq!(stopped["project"]["run"]["stopped"], true);
+    // Once its run has ended there is nothing to cancel, and it says so.
+    let up = json!({"name": "r9", "project": "proj", "entity": "admin", "state": "killed"});
+    let (_, v) = api
+        .gql_as(&api.key, &doc("UpsertBucket"), up, "UpsertBucket")
+        .await;
+    assert!(v.get("errors").is_none(), "{v}");
+    let (_, v) = api.item_action("LiftoffCancelItem", &item).await;
+    assert_eq!(
+        v["errors"][0]["message"],
+        "the item's run r9 has ended already (killed): there is nothing to cancel",
+        "{v}"
+    );
     let (_, v) = api.item_action("LiftoffRequeueItem", &item).await;
     assert!(
         v["data"]["requeueRunQueueItem"]["runQueueItemId"].is_string(),
