@@ -70,14 +70,7 @@ fn is_wandb_page(host: &str) -> bool {
     host.eq_ignore_ascii_case("wandb.ai") || host.eq_ignore_ascii_case("www.wandb.ai")
 }
 
-/// `https://api.wandb.ai` -> `https://wandb.ai`; anything else is its own web app.
-pub fn web_url(base_url: &str) -> String {
-    if is_wandb_api(base_url) {
-        "https://wandb.ai".to_owned()
-    } else {
-        normalize_base_url(base_url)
-    }
-}
+pub use liftoff_client::url::web_url;
 
 /// The last four characters, for recognising a key without showing it.
 pub fn key_hint(key: &str) -> String {

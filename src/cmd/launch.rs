@@ -280,8 +280,14 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
         spec.job = Some(create_job(&client, new_job).await?);
         spec.project = Some(new_job.project.clone());
     } else if let Some(job) = &a.job {
-        liftoff_model::spec::JobRef::parse(job).map_err(|e| anyhow::anyhow!("--job: {e}"))?;
-        spec.job = Some(job.clone());
+        // `project/name[:alias]` is a job of the launch entity, as wandb reads it.
+        let job = if job.matches('/').count() == 1 {
+            format!("{entity}/{job}")
+        } else {
+            job.clone()
+        };
+        liftoff_model::spec::JobRef::parse(&job).map_err(|e| anyhow::anyhow!("--job: {e}"))?;
+        spec.job = Some(job);
     }
     if let Some(image) = &a.docker_image {
         spec.docker
@@ -350,8 +356,9 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
                 );
             }
             crate::note!(
-                "Watch it: liftoff queue show {queue} -e {queue_entity}   (or {}/launch/{queue_entity}/{queue})",
-                client.base_url()
+                "Watch it: liftoff queue show {queue} -e {queue_entity}   (or {}{})",
+                liftoff_client::url::web_url(client.base_url()),
+                liftoff_model::route::path(&["launch", &queue_entity, queue])
             );
             Ok(())
         }
@@ -369,6 +376,14 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
                 job_exists(&client, job, "run").await?;
             }
             let work_dir = crate::cmd::agent::work_dir(a.work_dir.clone());
+            // Where its run's page is (the project may come from the job).
+            let run_pages = spec.project.clone().map(|p| {
+                format!(
+                    "{}{}/",
+                    liftoff_client::url::web_url(client.base_url()),
+                    liftoff_model::route::path(&[&entity, &p, "runs"])
+                )
+            });
             if a.in_background {
                 return run_in_background(&client, &spec, &work_dir);
             }
@@ -385,7 +400,10 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
             let (run_id, result) = liftoff_agent::agent::run_direct(client, opts, spec).await;
             match result {
                 Ok(Outcome::Exited(0)) => {
-                    crate::note!("Run {run_id} finished.");
+                    match run_pages {
+                        Some(pages) => crate::note!("Run {run_id} finished: {pages}{run_id}"),
+                        None => crate::note!("Run {run_id} finished."),
+                    }
                     Ok(())
                 }
                 Ok(Outcome::Exited(code)) => Err(JobFailed(format!(

@@ -303,6 +303,43 @@ exit 2
     let page = run_page(&server, run).await;
     assert_eq!(page.run.state, State::Failed);
     assert_eq!(page.run.exit_code, Some(2));
+    // A module the job's Python lacks: the error says where it goes.
+    std::fs::write(code.join("train.py"), "import nosuchmodule_xyz.layers\n").unwrap();
+    let (status, _, err) = liftoff(
+        &server,
+        &code,
+        &[
+            "launch",
+            "--uri",
+            ".",
+            "-E",
+            "python3 train.py",
+            "--queue",
+            "default",
+            "-p",
+            "proj",
+        ],
+    );
+    assert!(status.success(), "{err}");
+    let again = eventually(
+        Duration::from_secs(60),
+        "the second job to fail",
+        || async {
+            items(&server, "default")
+                .await
+                .into_iter()
+                .filter_map(|i| i.item.error)
+                .find(|e| e.message.contains("nosuchmodule_xyz"))
+        },
+    )
+    .await;
+    assert!(
+        again.message.starts_with(
+            "the job exited with code 1: ModuleNotFoundError: No module named 'nosuchmodule_xyz' (add nosuchmodule_xyz to the job's requirements.txt"
+        ),
+        "{}",
+        again.message
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -657,7 +694,7 @@ async fn launch_without_a_queue_runs_here_and_exits_with_the_job() {
     );
     let read = || std::fs::read_to_string(&log).unwrap_or_default();
     let deadline = Instant::now() + Duration::from_secs(60);
-    while !read().contains("finished.") {
+    while !read().contains(" finished: ") {
         assert!(
             Instant::now() < deadline,
             "the background run did not finish:\n{}",
@@ -666,6 +703,12 @@ async fn launch_without_a_queue_runs_here_and_exits_with_the_job() {
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
     assert!(read().contains("async-output"), "{}", read());
+    // It says where the run's page is.
+    assert!(
+        read().contains(&format!("{}/admin/proj/runs/", server.url)),
+        "{}",
+        read()
+    );
     // It ran the spec built here, saved next to its log.
     let spec = std::fs::read_to_string(log.replace(".log", ".spec.json")).unwrap();
     assert!(spec.contains("async-output"), "{spec}");
@@ -1068,6 +1111,17 @@ async fn launching_a_job_that_is_not_there_or_a_bad_image_pushes_nothing() {
     assert!(
         err.contains("job admin/proj/nojob:latest not found, so nothing was pushed")
             && err.contains("liftoff job list -e admin -p proj"),
+        "{err}"
+    );
+    // `project/name` is read in the launch entity, as wandb reads it.
+    let (status, out, err) = liftoff(
+        &server,
+        tmp.path(),
+        &["launch", "--job", "proj/nojob", "--queue", "default"],
+    );
+    assert_eq!(status.code(), Some(2), "{out}\n{err}");
+    assert!(
+        err.contains("job admin/proj/nojob not found, so nothing was pushed"),
         "{err}"
     );
     // Nor an image the container engine would refuse.

@@ -987,8 +987,17 @@ async fn set_run_state(
 /// A failed job's error: `what` happened, the likely cause (the job's last
 /// error line, [`JobLog::cause`]) and its last output.
 fn with_output(what: String, log: &JobLog) -> String {
-    let cause = log.cause().map(|c| format!(": {c}")).unwrap_or_default();
-    format!("{what}{cause}; last output:\n{}", log.tail())
+    let found = log.cause();
+    let cause = found
+        .as_deref()
+        .map(|c| format!(": {c}"))
+        .unwrap_or_default();
+    let hint = found
+        .as_deref()
+        .and_then(liftoff_model::status::cause_hint)
+        .map(|h| format!(" ({h})"))
+        .unwrap_or_default();
+    format!("{what}{cause}{hint}; last output:\n{}", log.tail())
 }
 
 /// The exit code, as the SDK's last file_stream request carries it (so the

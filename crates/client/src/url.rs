@@ -74,6 +74,16 @@ fn port_number(text: &str) -> Option<u16> {
     text.parse::<u16>().ok().filter(|p| *p != 0)
 }
 
+/// Where a server's web app is: `https://api.wandb.ai` -> `https://wandb.ai`;
+/// any other server (Liftoff's) serves its own at its base URL.
+pub fn web_url(base_url: &str) -> String {
+    if parse_url(base_url).is_some_and(|u| u.host().eq_ignore_ascii_case("api.wandb.ai")) {
+        "https://wandb.ai".to_owned()
+    } else {
+        crate::auth::normalize_base_url(base_url)
+    }
+}
+
 /// `scheme://host[:port]` of a URL.
 pub fn origin_of(url: &str) -> Option<String> {
     parse_url(url).map(|u| u.origin())

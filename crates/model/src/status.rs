@@ -328,6 +328,22 @@ pub fn likely_cause<'a>(lines: impl DoubleEndedIterator<Item = &'a str>) -> Opti
     lines.rev().find_map(cause_in)
 }
 
+/// What to do about a failure's cause, when it is one a job's setup
+/// fixes: a module the job's Python does not have (a job without a
+/// requirements.txt runs on the agent's `python3`).
+pub fn cause_hint(cause: &str) -> Option<String> {
+    let module = cause
+        .split("No module named '")
+        .nth(1)?
+        .split(['\'', '.'])
+        .next()?;
+    (!module.is_empty()).then(|| {
+        format!(
+            "add {module} to the job's requirements.txt (the agent installs it in the job's venv)"
+        )
+    })
+}
+
 /// `line` (as the log keeps it) stripped of its stderr mark, if it says why
 /// a job failed; wandb's own lines and the agent's notes never do.
 pub fn cause_in(line: &str) -> Option<&str> {
@@ -497,5 +513,22 @@ mod tests {
             "2 items ahead of it"
         );
         assert_eq!(wait_reason(&[(0, 1)], 0), WaitReason::AboutToStart);
+    }
+
+    #[test]
+    fn a_missing_module_hints_at_requirements() {
+        assert_eq!(
+            cause_hint("ModuleNotFoundError: No module named 'wandb'").as_deref(),
+            Some(
+                "add wandb to the job's requirements.txt (the agent installs it in the job's venv)"
+            )
+        );
+        assert_eq!(
+            cause_hint("ModuleNotFoundError: No module named 'torch.nn'").as_deref(),
+            Some(
+                "add torch to the job's requirements.txt (the agent installs it in the job's venv)"
+            )
+        );
+        assert_eq!(cause_hint("ValueError: the data set is empty"), None);
     }
 }
