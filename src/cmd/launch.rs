@@ -77,6 +77,8 @@ fn run_in_background(
 
 fn looks_like_git(uri: &str) -> bool {
     uri.starts_with("git@")
+        || uri.starts_with("file://")
+        || uri.starts_with("ssh://")
         || uri.ends_with(".git")
         || ((uri.starts_with("https://") || uri.starts_with("http://"))
             && !std::path::Path::new(uri).exists())
@@ -371,6 +373,11 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
             };
             let resource = spec.resource().unwrap_or(fallback).to_owned();
             spec.resource = Some(Some(resource.clone()));
+            if resource == "local-process" && a.dockerfile.is_some() {
+                crate::warn_line!(
+                    "warning: --dockerfile is for a container build, which a local-process run does not make: it runs the code as a process here (pass --resource local-container to build the image and run it)"
+                );
+            }
             // Before a run is made for it.
             if let (Some(job), None) = (spec.job.as_deref(), &a.uri) {
                 job_exists(&client, job, "run").await?;
@@ -649,6 +656,27 @@ async fn job_exists(
         Err(e) => {
             tracing::debug!(error = %e, "cannot look the job up");
             Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::looks_like_git;
+
+    #[test]
+    fn a_uri_is_a_repository_or_a_directory() {
+        for git in [
+            "git@github.com:wandb/launch-jobs.git",
+            "https://github.com/wandb/launch-jobs",
+            "file:///srv/repos/launch-jobs",
+            "ssh://git@host/repo",
+            "../repo.git",
+        ] {
+            assert!(looks_like_git(git), "{git}");
+        }
+        for dir in [".", "code", "/tmp/train"] {
+            assert!(!looks_like_git(dir), "{dir}");
         }
     }
 }

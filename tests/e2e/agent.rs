@@ -667,6 +667,32 @@ async fn launch_without_a_queue_runs_here_and_exits_with_the_job() {
         out.contains("direct-run-output") && out.contains("finished"),
         "{out}"
     );
+    // A Dockerfile given for a run here as a process is said to be unused.
+    let code = tmp.path().join("code");
+    std::fs::create_dir_all(&code).unwrap();
+    std::fs::write(code.join("Dockerfile.wandb"), "FROM busybox\n").unwrap();
+    std::fs::write(code.join("job.py"), "print('job-ran')\n").unwrap();
+    let (status, out, err) = liftoff(
+        &server,
+        &code,
+        &[
+            "launch",
+            "--uri",
+            ".",
+            "--dockerfile",
+            "Dockerfile.wandb",
+            "-E",
+            "python3 job.py",
+            "-p",
+            "proj",
+        ],
+    );
+    assert!(status.success(), "{out}\n{err}");
+    assert!(out.contains("job-ran"), "{out}");
+    assert!(
+        err.contains("warning: --dockerfile is for a container build"),
+        "{err}"
+    );
     // --async (wandb launch's flag): return now, the run goes on in the background.
     let (status, out, err) = liftoff(
         &server,
