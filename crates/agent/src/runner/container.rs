@@ -242,12 +242,22 @@ impl<'a> BuildSpec<'a> {
     }
 }
 
+/// The Python image of the job's `runtime` (`3.11` -> `python:3.11-slim`),
+/// as wandb builds: the code runs on the Python it was made with.
+fn python_image(runtime: &str) -> Option<String> {
+    let mut parts = runtime.trim().split('.');
+    let (major, minor) = (parts.next()?, parts.next()?);
+    let digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    (digits(major) && digits(minor)).then(|| format!("python:{major}.{minor}-slim"))
+}
+
 /// A Dockerfile for a code or git job: the code in `/home/launch`, its
 /// requirements installed (when it has some), the job's entry point.
 pub fn generated_dockerfile(b: &BuildSpec<'_>, default_base: &str) -> String {
     let base = b
         .job
         .and_then(|j| j.source.base_image.clone())
+        .or_else(|| b.job.and_then(|j| python_image(j.runtime.as_deref()?)))
         .unwrap_or_else(|| default_base.to_owned());
     let entry = serde_json::to_string(b.entry_point).unwrap_or_else(|_| "[]".into());
     let install = [REQUIREMENTS_FILE, "requirements.txt"]
@@ -413,5 +423,20 @@ fn container_exit_problem(cli: &str, code: i32) -> Option<String> {
         ),
         127 => Some("the container's command is not in the image (exit 127)".into()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::python_image;
+
+    #[test]
+    fn a_jobs_runtime_names_its_python_image() {
+        assert_eq!(python_image("3.11").as_deref(), Some("python:3.11-slim"));
+        assert_eq!(python_image(" 3.9 ").as_deref(), Some("python:3.9-slim"));
+        assert_eq!(python_image("3.11.4").as_deref(), Some("python:3.11-slim"));
+        for not in ["3", "", "cpython", "3.x"] {
+            assert_eq!(python_image(not), None, "{not:?}");
+        }
     }
 }
