@@ -357,11 +357,17 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
                     serde_json::to_string_pretty(&merged.to_value())?
                 );
             }
-            crate::note!(
-                "Watch it: liftoff queue show {queue} -e {queue_entity}   (or {}{})",
-                liftoff_client::url::web_url(client.base_url()),
-                liftoff_model::route::path(&["launch", &queue_entity, queue])
-            );
+            // W&B's queue pages are by queue id: its Launch page lists them.
+            let web = liftoff_client::url::web_url(client.base_url());
+            let page = if web == "https://wandb.ai" {
+                format!("{web}/launch")
+            } else {
+                format!(
+                    "{web}{}",
+                    liftoff_model::route::path(&["launch", &queue_entity, queue])
+                )
+            };
+            crate::note!("Watch it: liftoff queue show {queue} -e {queue_entity}   (or {page})");
             Ok(())
         }
         None => {

@@ -335,7 +335,7 @@ exit 2
     .await;
     assert!(
         again.message.starts_with(
-            "the job exited with code 1: ModuleNotFoundError: No module named 'nosuchmodule_xyz' (add nosuchmodule_xyz to the job's requirements.txt"
+            "the job exited with code 1: ModuleNotFoundError: No module named 'nosuchmodule_xyz' (if nosuchmodule_xyz is a package, list it in the job's requirements.txt"
         ),
         "{}",
         again.message

@@ -391,12 +391,12 @@ pub async fn run(
 async fn leave_running(shared: &Shared, agent: &str, items: &[String]) {
     let logs = shared.opts.work_dir.join("logs");
     crate::log::say!(
-        "Leaving {} job(s) running without this agent. Nothing reports their end: the server marks their runs crashed once it hears nothing from them. Their output goes on into RUN.stdout and RUN.stderr in {}.",
+        "Leaving {} job(s) running without this agent. Nothing reports their end: the server marks their runs crashed once it hears nothing from them. A local process's or container's output goes on into RUN_ID.stdout and RUN_ID.stderr in {}.",
         items.len(),
         logs.display()
     );
     let message = format!(
-        "agent {agent} on {} exited and left this job running (Ctrl-C twice): nothing reports its end, so its run shows Crashed once the server hears nothing from it; its output goes on into RUN.stdout and RUN.stderr in {} on that machine",
+        "agent {agent} on {} exited and left this job running (Ctrl-C twice): nothing reports its end, so its run shows Crashed once the server hears nothing from it; a local process's or container's output goes on into RUN_ID.stdout and RUN_ID.stderr in {} on that machine",
         shared.opts.hostname,
         logs.display()
     );

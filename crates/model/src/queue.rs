@@ -309,6 +309,12 @@ pub fn validate_queue_name(name: &str) -> Result<(), String> {
             "queue name {name:?} may not contain '/' or control characters"
         ));
     }
+    // A browser reads `/launch/e/..` as `/launch`: no link could reach it.
+    if name == "." || name == ".." {
+        return Err(format!(
+            "queue name {name:?} cannot be a path of its own: give it a name"
+        ));
+    }
     Ok(())
 }
 
@@ -316,6 +322,16 @@ pub fn validate_queue_name(name: &str) -> Result<(), String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_queue_name_a_link_could_not_reach_is_refused() {
+        for bad in [".", "..", "", " q", "a/b"] {
+            assert!(validate_queue_name(bad).is_err(), "{bad:?}");
+        }
+        for good in ["default", "gpu #1?", "...", ".hidden", "a.b"] {
+            assert!(validate_queue_name(good).is_ok(), "{good:?}");
+        }
+    }
 
     #[test]
     fn sagemaker_and_vertex_say_whose_agent_runs_them() {

@@ -339,7 +339,7 @@ pub fn cause_hint(cause: &str) -> Option<String> {
         .next()?;
     (!module.is_empty()).then(|| {
         format!(
-            "add {module} to the job's requirements.txt (the agent installs it in the job's venv)"
+            "if {module} is a package, list it in the job's requirements.txt (by its pip name, which may differ)"
         )
     })
 }
@@ -520,13 +520,13 @@ mod tests {
         assert_eq!(
             cause_hint("ModuleNotFoundError: No module named 'wandb'").as_deref(),
             Some(
-                "add wandb to the job's requirements.txt (the agent installs it in the job's venv)"
+                "if wandb is a package, list it in the job's requirements.txt (by its pip name, which may differ)"
             )
         );
         assert_eq!(
             cause_hint("ModuleNotFoundError: No module named 'torch.nn'").as_deref(),
             Some(
-                "add torch to the job's requirements.txt (the agent installs it in the job's venv)"
+                "if torch is a package, list it in the job's requirements.txt (by its pip name, which may differ)"
             )
         );
         assert_eq!(cause_hint("ValueError: the data set is empty"), None);

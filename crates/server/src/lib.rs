@@ -335,8 +335,11 @@ pub struct UserSummary {
 
 /// Admin: every user, with how many keys they have and their teams.
 pub async fn users_list(store: &dyn store::Store) -> anyhow::Result<Vec<UserSummary>> {
+    let mut users = store.users_all().await?;
+    // By name as Rust orders it: the same on every database's collation.
+    users.sort_by(|a, b| a.username.cmp(&b.username));
     let mut out = Vec::new();
-    for user in store.users_all().await? {
+    for user in users {
         let teams = store
             .entities_of_user(user.id)
             .await?

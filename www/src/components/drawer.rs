@@ -58,6 +58,17 @@ pub fn Drawer(
             let _ = el.focus();
         }
     });
+    // Escape with the focus nowhere (on a control just removed, such as a
+    // "Start over" that redraws the form) still closes the open drawer.
+    let stray = window_event_listener(leptos::ev::keydown, move |ev| {
+        let nowhere = document()
+            .active_element()
+            .is_none_or(|e| document().body().is_some_and(|b| *b == e));
+        if ev.key() == "Escape" && nowhere && open.get_untracked() {
+            close();
+        }
+    });
+    on_cleanup(move || stray.remove());
     let on_key = move |ev: leptos::ev::KeyboardEvent| match ev.key().as_str() {
         "Escape" => close(),
         "Tab" => {

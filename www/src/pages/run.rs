@@ -2,6 +2,7 @@
 //! summary, config, files and console (live), and a Stop button.
 
 use liftoff_model::route;
+use liftoff_model::run::RunState;
 use std::time::Duration;
 
 use leptos::prelude::*;
@@ -192,8 +193,8 @@ fn RunHeader(detail: RwSignal<Option<RunDetail>>, refresh: Callback<()>) -> impl
                                 let href = format!("{}?item={}", route::path(&["launch", &l.entity, &l.queue]), route::percent_encode(&l.item_id));
                                 view! { " · from queue "<a class="queue-link" href=href>{l.queue}</a> }
                             })}
-                            {match (r.stopped && r.state.is_terminal(), r.exit_code) {
-                                // Asked to stop: its exit code is the stop's (the SDK's 255), which says nothing more.
+                            {match (r.stopped && r.state == RunState::Killed, r.exit_code) {
+                                // Stopped as asked: its exit code is the stop's (the SDK's 255), which says nothing more.
                                 (true, _) => Some(" · stopped on request".to_owned()),
                                 (false, Some(c)) => Some(format!(" · exit code {c}")),
                                 (false, None) => None,

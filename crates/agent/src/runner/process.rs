@@ -226,8 +226,11 @@ async fn follow(
     };
     let mut pending: Vec<u8> = Vec::new();
     let mut chunk = vec![0u8; 16 << 10];
+    // The sender gone (the workload dropped unfinished, as when the agent
+    // leaves): read what is there and stop.
+    let mut gone = false;
     loop {
-        let done = *ended.borrow_and_update();
+        let done = gone || *ended.borrow_and_update();
         let n = file.read(&mut chunk).await.unwrap_or(0);
         pending.extend_from_slice(&chunk[..n]);
         while let Some(at) = pending.iter().position(|&b| b == b'\n') {
@@ -245,7 +248,10 @@ async fn follow(
             return;
         }
         // Nothing new: wait a little, or for the job's end.
-        let _ = tokio::time::timeout(Duration::from_millis(100), ended.changed()).await;
+        if let Ok(Err(_)) = tokio::time::timeout(Duration::from_millis(100), ended.changed()).await
+        {
+            gone = true;
+        }
     }
 }
 
@@ -305,7 +311,9 @@ impl Workload for ProcessWorkload {
     async fn wait(&mut self) -> Outcome {
         let status = self.child.wait().await;
         if let Some(output) = self.output.take() {
-            output.finish().await;
+            // In a task of its own: a wait given up half-way (a stop that
+            // wins the race) still reads the rest and removes the files.
+            let _ = tokio::spawn(output.finish()).await;
         }
         match status {
             _ if self.stopped => Outcome::Stopped,

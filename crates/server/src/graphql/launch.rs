@@ -1208,15 +1208,12 @@ impl LaunchMutation {
         {
             return Ok(SuccessPayload::of(true, None));
         }
-        if item.state == "FAILED" {
-            return Err(ApiError::invalid(
-                "the item has failed already: there is nothing to cancel (requeue it to run it again)",
-            ));
-        }
         let Some(run_name) = &item.associated_run_id else {
-            return Err(ApiError::invalid(
-                "the item was just taken by an agent; try again in a moment",
-            ));
+            return Err(ApiError::invalid(if item.state == "FAILED" {
+                "the item has failed already: there is nothing to cancel (requeue it to run it again)"
+            } else {
+                "the item was just taken by an agent; try again in a moment"
+            }));
         };
         let (run_entity, project) =
             svc::spec_project(&item.run_spec, &entity.name).unwrap_or_default();
@@ -1234,9 +1231,12 @@ impl LaunchMutation {
             .ok_or_else(|| {
                 ApiError::not_found(format!("the item's run {run_name} has not started yet"))
             })?;
+        // A crashed run may be a quiet one still going (a heartbeat revives
+        // it), and a failed item's run may outlive its agent: both can still
+        // be asked to stop. One that ended for good cannot.
         if matches!(
             run.state.as_str(),
-            "finished" | "failed" | "crashed" | "killed"
+            "finished" | "failed" | "killed" | "preempted"
         ) {
             return Err(ApiError::invalid(format!(
                 "the item's run {run_name} has ended already ({}): there is nothing to cancel",

@@ -511,6 +511,14 @@ async fn items_can_be_cancelled_reprioritised_and_requeued() {
         )
         .await;
     assert_eq!(stopped["project"]["run"]["stopped"], true);
+    // A crashed run may be a quiet one still going: it can still be stopped.
+    let up = json!({"name": "r9", "project": "proj", "entity": "admin", "state": "crashed"});
+    let (_, v) = api
+        .gql_as(&api.key, &doc("UpsertBucket"), up, "UpsertBucket")
+        .await;
+    assert!(v.get("errors").is_none(), "{v}");
+    let (_, v) = api.item_action("LiftoffCancelItem", &item).await;
+    assert_eq!(v["data"]["cancelRunQueueItem"]["success"], true, "{v}");
     // Once its run has ended there is nothing to cancel, and it says so.
     let up = json!({"name": "r9", "project": "proj", "entity": "admin", "state": "killed"});
     let (_, v) = api

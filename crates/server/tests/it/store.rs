@@ -196,6 +196,32 @@ async fn pop_serves_priority_then_fifo_and_leases() {
     .await;
 }
 
+/// An item's template values are kept as given, and a retry keeps them
+/// with one more retry counted.
+#[tokio::test]
+async fn template_values_are_kept_by_an_item_and_its_retry() {
+    each(|s| async move {
+        let q = queue(&*s, "V0").await;
+        let values = r#"{"gpus": 2, "mem": "8g"}"#;
+        let item = s
+            .item_push(q, "{}", Some(values), 1, "alice", 10)
+            .await
+            .unwrap();
+        assert_eq!(item.template_values.as_deref(), Some(values));
+        let again = s.item_push_retry(&item, "{\"n\":2}", 20).await.unwrap();
+        let read = s.item_get(again.id).await.unwrap().unwrap();
+        assert_eq!(read.template_values.as_deref(), Some(values));
+        assert_eq!((read.retries, read.priority, read.queue_id), (1, 1, q));
+        assert_eq!(read.run_spec, "{\"n\":2}");
+        let plain = s.item_push(q, "{}", None, 2, "alice", 30).await.unwrap();
+        assert_eq!(
+            s.item_get(plain.id).await.unwrap().unwrap().template_values,
+            None
+        );
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn ack_is_fenced_by_lease_and_happens_once() {
     each(|s| async move {
