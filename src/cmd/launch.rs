@@ -430,11 +430,29 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
                 Err(e) => Err(JobFailed(format!(
                     "run {run_id} failed ({}): {}",
                     e.stage.as_str(),
-                    e.message
+                    without_echoed_output(&e.message)
                 ))
                 .into()),
             }
         }
+    }
+}
+
+/// A failure's message without the output it quotes, which a run here has
+/// just printed: its first line, saying the output is above.
+fn without_echoed_output(message: &str) -> String {
+    let head = message
+        .split_once("; last output:")
+        .map_or(message, |(head, _)| head);
+    let first = head
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .trim_end_matches(':');
+    if first.len() < message.trim_end().len() {
+        format!("{first} (its output is above)")
+    } else {
+        first.to_owned()
     }
 }
 
@@ -669,6 +687,25 @@ async fn job_exists(
 #[cfg(test)]
 mod tests {
     use super::looks_like_git;
+
+    #[test]
+    fn a_failure_said_after_its_output_does_not_repeat_it() {
+        use super::without_echoed_output as cut;
+        assert_eq!(
+            cut(
+                "the job exited with code 1: ValueError: x; last output:\nTraceback\nValueError: x"
+            ),
+            "the job exited with code 1: ValueError: x (its output is above)"
+        );
+        assert_eq!(
+            cut("pip install failed (exit status: 1):\nERROR: no such package"),
+            "pip install failed (exit status: 1) (its output is above)"
+        );
+        assert_eq!(
+            cut("cannot run podman: not found"),
+            "cannot run podman: not found"
+        );
+    }
 
     #[test]
     fn a_uri_is_a_repository_or_a_directory() {
