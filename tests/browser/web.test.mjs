@@ -464,6 +464,9 @@ test("the run page shows the run's state, config and console", async () => {
 test("Paste from run fills the form from a past run; what the form has no field for stays, as JSON, and is said", async () => {
   await openDrawer();
   const runs = await page.$$eval("#launch-paste option", (os) => os.map((o) => o.value).filter(Boolean));
+  // Each run says the job version it used.
+  const labels = await page.$$eval("#launch-paste option", (os) => os.slice(1).map((o) => o.textContent));
+  assert.ok(labels.length > 0 && labels.every((l) => /\(v0, \w+\)$/.test(l)), labels.join(" | "));
   let pasted = false;
   for (const run of runs) {
     await page.selectOption("#launch-paste", run);

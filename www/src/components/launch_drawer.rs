@@ -88,8 +88,9 @@ struct Loaded {
     queues: Vec<QueueChoice>,
     /// The keys of the queues some agent polls now.
     active: Vec<String>,
-    /// Past runs to copy a config from: the job's, else the project's.
-    runs: Vec<RunRow>,
+    /// Past runs to copy a config from: the job's (with the version each
+    /// used), else the project's.
+    runs: Vec<(Option<String>, RunRow)>,
     username: String,
     /// Where the viewer may create runs: their own entity and their teams.
     entities: Vec<String>,
@@ -117,8 +118,11 @@ fn LaunchPanel(
             };
             let job = loads::job(&client, info.caps, &t.entity, &t.project, &t.job).await?;
             let queues = loads::queues(&client, info.caps, &info.viewer.entities()).await?;
-            let mut runs: Vec<RunRow> =
-                job.runs().into_iter().map(|(_, r)| r.run.clone()).collect();
+            let mut runs: Vec<(Option<String>, RunRow)> = job
+                .runs()
+                .into_iter()
+                .map(|(v, r)| (Some(v.version()), r.run.clone()))
+                .collect();
             let runs_of_job = !runs.is_empty();
             if !runs_of_job {
                 runs = client
@@ -129,7 +133,7 @@ fn LaunchPanel(
                         after: None,
                     })
                     .await
-                    .map(|p| p.runs)
+                    .map(|p| p.runs.into_iter().map(|r| (None, r)).collect())
                     .unwrap_or_default();
             }
             Ok(Loaded {
@@ -365,9 +369,11 @@ fn LaunchFormView(
     let clear_config_problems = move || problems.update(|p| p.retain(|x| !is_config_problem(x)));
     let paste = move |ev: leptos::ev::Event| {
         let name = event_target_value(&ev);
-        let Some(config) =
-            runs.with_value(|r| r.iter().find(|x| x.name == name).map(|x| x.config.clone()))
-        else {
+        let Some(config) = runs.with_value(|r| {
+            r.iter()
+                .find(|(_, x)| x.name == name)
+                .map(|(_, x)| x.config.clone())
+        }) else {
             return;
         };
         texts.set(fields.with_untracked(|f| form::texts_for(f, &config)));
@@ -533,10 +539,15 @@ fn LaunchFormView(
             "Choose a run of this project (none from this job yet)…"
         };
         let mut o = vec![(String::new(), choose.to_owned())];
-        o.extend(
-            r.iter()
-                .map(|x| (x.name.clone(), format!("{} ({})", x.title(), x.state))),
-        );
+        // With the job version each used: a run of another version may
+        // have inputs this one's form does not.
+        o.extend(r.iter().map(|(v, x)| {
+            let label = match v {
+                Some(v) => format!("{} ({v}, {})", x.title(), x.state),
+                None => format!("{} ({})", x.title(), x.state),
+            };
+            (x.name.clone(), label)
+        }));
         o
     });
     let has_runs = run_options.len() > 1;
