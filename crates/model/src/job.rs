@@ -312,6 +312,19 @@ pub fn split_image_tag(image: &str) -> (&str, Option<&str>) {
 mod tests {
     use super::*;
 
+    /// Found by the job_spec fuzz target: a number too big for an integer
+    /// (a schema's enum) read back changed by one ULP after being written,
+    /// as serde_json parses floats without `float_roundtrip`.
+    #[test]
+    fn a_job_with_huge_numbers_survives_a_round_trip() {
+        let text = r#"{"_version": "v0", "source_type": "artifact",
+            "source": {"artifact": "wandb-artifact://_id/QXJ0aWZhY3Q6NTAx", "entrypoint": ["python3", "train.py"]},
+            "input_types": {"enum": [1, 100000000000000000000000000000000000000000000000000000000000, 0.1, 1.7976931348623157e308]}}"#;
+        let job = JobSpec::from_json(text).unwrap();
+        let again = JobSpec::from_json(&job.to_json_pretty()).unwrap();
+        assert_eq!(again, job);
+    }
+
     #[test]
     fn a_job_name_by_hand_is_an_artifact_name() {
         assert_eq!(job_name_problem("train-v2.1_x"), None);
