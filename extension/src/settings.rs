@@ -7,7 +7,7 @@
 use serde::{Deserialize, Serialize};
 
 use liftoff_client::auth::normalize_base_url;
-use liftoff_client::url::base_url_problem;
+use liftoff_client::url::{base_url_problem, is_wandb_api};
 use liftoff_model::schema::Problem;
 
 use crate::page::{Site, parse_url};
@@ -60,10 +60,6 @@ fn problem(path: &str, message: impl Into<String>) -> Problem {
         path: path.to_owned(),
         message: message.into(),
     }
-}
-
-fn is_wandb_api(base_url: &str) -> bool {
-    parse_url(base_url).is_some_and(|u| u.host().eq_ignore_ascii_case("api.wandb.ai"))
 }
 
 fn is_wandb_page(host: &str) -> bool {

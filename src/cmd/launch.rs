@@ -359,7 +359,7 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
             }
             // W&B's queue pages are by queue id: its Launch page lists them.
             let web = liftoff_client::url::web_url(client.base_url());
-            let page = if web == "https://wandb.ai" {
+            let page = if liftoff_client::url::is_wandb_api(client.base_url()) {
                 format!("{web}/launch")
             } else {
                 format!(

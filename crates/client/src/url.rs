@@ -74,10 +74,15 @@ fn port_number(text: &str) -> Option<u16> {
     text.parse::<u16>().ok().filter(|p| *p != 0)
 }
 
+/// Whether `base_url` is W&B's hosted API (`https://api.wandb.ai`).
+pub fn is_wandb_api(base_url: &str) -> bool {
+    parse_url(base_url).is_some_and(|u| u.host().eq_ignore_ascii_case("api.wandb.ai"))
+}
+
 /// Where a server's web app is: `https://api.wandb.ai` -> `https://wandb.ai`;
 /// any other server (Liftoff's) serves its own at its base URL.
 pub fn web_url(base_url: &str) -> String {
-    if parse_url(base_url).is_some_and(|u| u.host().eq_ignore_ascii_case("api.wandb.ai")) {
+    if is_wandb_api(base_url) {
         "https://wandb.ai".to_owned()
     } else {
         crate::auth::normalize_base_url(base_url)

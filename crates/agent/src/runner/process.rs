@@ -113,15 +113,8 @@ pub fn shell_words(cmd: &[String]) -> String {
 }
 
 /// Start `command` in its own process group with stdout/stderr going to `log`.
-pub fn spawn_captured(mut command: Command, log: &JobLog) -> std::io::Result<Child> {
-    command
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .kill_on_drop(false);
-    #[cfg(unix)]
-    command.process_group(0);
-    let mut child = command.spawn()?;
+pub fn spawn_captured(command: Command, log: &JobLog) -> std::io::Result<Child> {
+    let mut child = spawn_in_group(command, Stdio::piped(), Stdio::piped())?;
     if let Some(out) = child.stdout.take() {
         let log = log.clone();
         tokio::spawn(async move {
@@ -148,18 +141,24 @@ pub fn spawn_captured(mut command: Command, log: &JobLog) -> std::io::Result<Chi
 /// `log` as they grow. Files, not pipes: a job the agent leaves running when
 /// it exits (Ctrl-C twice) goes on writing there instead of meeting a closed
 /// pipe (which ends most programs at their next line of output).
-pub fn spawn_job(mut command: Command, log: &JobLog) -> std::io::Result<(Child, JobOutput)> {
-    let paths = JobOutput::paths(log);
-    let out = std::fs::File::create(&paths[0])?;
-    let err = std::fs::File::create(&paths[1])?;
+/// Start `command` with no stdin, its output to `stdout`/`stderr`, in its
+/// own process group (stopped as a whole) and not killed when dropped.
+fn spawn_in_group(mut command: Command, stdout: Stdio, stderr: Stdio) -> std::io::Result<Child> {
     command
         .stdin(Stdio::null())
-        .stdout(out)
-        .stderr(err)
+        .stdout(stdout)
+        .stderr(stderr)
         .kill_on_drop(false);
     #[cfg(unix)]
     command.process_group(0);
-    let child = command.spawn().inspect_err(|_| {
+    command.spawn()
+}
+
+pub fn spawn_job(command: Command, log: &JobLog) -> std::io::Result<(Child, JobOutput)> {
+    let paths = JobOutput::paths(log);
+    let out = std::fs::File::create(&paths[0])?;
+    let err = std::fs::File::create(&paths[1])?;
+    let child = spawn_in_group(command, out.into(), err.into()).inspect_err(|_| {
         for path in &paths {
             let _ = std::fs::remove_file(path);
         }

@@ -1234,10 +1234,8 @@ impl LaunchMutation {
         // A crashed run may be a quiet one still going (a heartbeat revives
         // it), and a failed item's run may outlive its agent: both can still
         // be asked to stop. One that ended for good cannot.
-        if matches!(
-            run.state.as_str(),
-            "finished" | "failed" | "killed" | "preempted"
-        ) {
+        let ended = liftoff_model::run::RunState::parse(&run.state);
+        if ended.is_terminal() && ended != liftoff_model::run::RunState::Crashed {
             return Err(ApiError::invalid(format!(
                 "the item's run {run_name} has ended already ({}): there is nothing to cancel",
                 run.state
