@@ -416,6 +416,14 @@ async fn the_official_cli_and_launch_agent_work_with_liftoff() {
         },
     )
     .await;
+    // The job's last lines reach the agent's output up to a poll after the
+    // SDK marks its run finished (the agent follows the job's output files).
+    let _ = crate::harness::eventually(
+        std::time::Duration::from_secs(10),
+        "the agent to print both jobs' last lines",
+        || async { (agent.output().matches("training done").count() >= 2).then_some(()) },
+    )
+    .await;
     assert_eq!(
         agent.output().matches("training done").count(),
         2,
