@@ -207,7 +207,12 @@ test("a run stopped from its run page ends killed and its job is terminated", { 
   await page.keyboard.press("Shift+Tab");
   await page.keyboard.press("Enter");
   await page.waitForSelector("#run-stop[aria-disabled=true]:has-text('Stopping…')");
-  assert.equal(await page.evaluate(() => document.activeElement?.textContent?.trim()), "Stopping…", "the focus stayed on Stop");
+  // The focus comes back to the button on the next frame (the question's
+  // buttons are gone by then): wait a moment for it, then say where it is.
+  await page
+    .waitForFunction(() => document.activeElement?.textContent?.trim() === "Stopping…", null, { timeout: 2_000 })
+    .catch(() => {});
+  assert.equal(await page.evaluate(() => document.activeElement?.id || document.activeElement?.tagName), "run-stop", "the focus stayed on Stop");
   await page.waitForSelector("text=Asked the run to stop.");
   await page.waitForSelector('h1 [data-state="killed"]', { timeout: 60_000 });
   // Its exit code is the stop's, and the header says so.
