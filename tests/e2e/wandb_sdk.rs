@@ -194,6 +194,17 @@ fn launch_on_an_agent(
     (tmp, server, agent)
 }
 
+/// Wait (10 s at most) until `agent` has printed `line` `n` times: a job's
+/// last lines reach the agent's output up to a poll after the SDK marks its
+/// run finished (the agent follows the job's output files). The caller
+/// asserts the count, with the output to show.
+async fn lines_out(agent: &crate::harness::AgentProcess, line: &str, n: usize) {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while agent.output().matches(line).count() < n && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_launched_job_logs_to_liftoff_through_the_official_sdk() {
     let Some(python) = python() else { return };
@@ -220,6 +231,7 @@ async fn a_launched_job_logs_to_liftoff_through_the_official_sdk() {
         },
     )
     .await;
+    lines_out(&agent, "training done", 1).await;
     assert!(
         agent.output().contains("training done"),
         "{}",
@@ -416,14 +428,7 @@ async fn the_official_cli_and_launch_agent_work_with_liftoff() {
         },
     )
     .await;
-    // The job's last lines reach the agent's output up to a poll after the
-    // SDK marks its run finished (the agent follows the job's output files).
-    let _ = crate::harness::eventually(
-        std::time::Duration::from_secs(10),
-        "the agent to print both jobs' last lines",
-        || async { (agent.output().matches("training done").count() >= 2).then_some(()) },
-    )
-    .await;
+    lines_out(&agent, "training done", 2).await;
     assert_eq!(
         agent.output().matches("training done").count(),
         2,

@@ -4,7 +4,9 @@
 //!
 //! Figures: start -> registered, start -> first pop (an item is waiting when
 //! the agent starts), idle RSS of the agent's process tree, and push -> job
-//! process started (median). The official agent polls every 10 s when idle,
+//! process started (median), and a job's line -> the agent's output (the
+//! job prints the time and sleeps, so the line is read while it runs, not
+//! at its exit). The official agent polls every 10 s when idle,
 //! so its pushes are spread over that interval (an unlucky push waits ~10 s,
 //! a lucky one ~0): its median is what a user waits on average.
 
@@ -54,13 +56,19 @@ struct Measured {
     first_pop: f64,
     rss_mb: f64,
     push_to_start: Vec<f64>,
+    /// A job's line printed -> the agent's output has it, ms.
+    line_to_output: Vec<f64>,
+}
+
+fn median(v: &[f64]) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    v.get(v.len() / 2).copied().unwrap_or(f64::NAN)
 }
 
 impl Measured {
     fn median(&self) -> f64 {
-        let mut v = self.push_to_start.clone();
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
+        median(&self.push_to_start)
     }
 }
 
@@ -96,6 +104,17 @@ pub async fn bench_agent(liftoff: &str, wandb_python: Option<&str>) -> anyhow::R
         )
         .python(py(|m| m.rss_mb))
         .target(Target::AtMost(15.0)),
+        Figure::lower(
+            "agent: a running job's line -> the agent's output (median)",
+            "ms",
+            median(&ours.line_to_output),
+        )
+        .python(match &theirs {
+            Ok(m) if m.line_to_output.is_empty() => {
+                Python::Missing("its output has none of the jobs' lines".into())
+            }
+            _ => py(|m| median(&m.line_to_output)),
+        }),
         Figure::lower("agent: start -> registered", "ms", ours.registered)
             .python(py(|m| m.registered)),
         Figure::lower(
@@ -148,7 +167,10 @@ async fn measure(agent: Agent<'_>, liftoff: &str, rounds: usize) -> anyhow::Resu
     std::fs::create_dir_all(&code)?;
     std::fs::write(
         code.join("mark.sh"),
-        format!("date +%s%N >> '{}'\n", marks.display()),
+        format!(
+            "date +%s%N >> '{}'\necho \"{LINE} $(date +%s%N)\"\nsleep 0.3\n",
+            marks.display()
+        ),
     )?;
     // Empty: the official agent copies requirements.frozen.txt, and
     // Liftoff makes no venv for no requirements.
@@ -233,16 +255,33 @@ async fn measure(agent: Agent<'_>, liftoff: &str, rounds: usize) -> anyhow::Resu
         .env("WANDB_BASE_URL", &server.url)
         .env("WANDB_API_KEY", KEY)
         .stdin(Stdio::null())
-        .stdout(file.try_clone()?)
-        .stderr(file)
+        .stdout(Stdio::piped())
+        .stderr(file.try_clone()?)
         .process_group(0);
     let started = Instant::now();
-    let group = Group(
+    let mut group = Group(
         command
             .spawn()
             .with_context(|| format!("cannot start {name}"))?,
     );
-    let result = rounds_of(&agent, &c, &marks, group.0.id(), started, rounds).await;
+    let lines = read_lines(group.0.stdout.take().context("no stdout")?, file);
+    let result = rounds_of(&agent, &c, &marks, group.0.id(), started, rounds)
+        .await
+        .and_then(|mut m| {
+            // The last job's line is out within its 0.3 s sleep.
+            let deadline = Instant::now() + Duration::from_secs(5);
+            while lines.lock().unwrap_or_else(|p| p.into_inner()).len() < rounds + 1
+                && Instant::now() < deadline
+            {
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            m.line_to_output = lines.lock().unwrap_or_else(|p| p.into_inner()).clone();
+            ensure!(
+                !m.line_to_output.is_empty() || matches!(agent, Agent::Official(_)),
+                "{name} printed none of its jobs' lines"
+            );
+            Ok(m)
+        });
     drop(group);
     result.map_err(|e| {
         let text = std::fs::read_to_string(&log).unwrap_or_default();
@@ -328,7 +367,40 @@ async fn rounds_of(
         first_pop: ms(first_pop),
         rss_mb: rss_kb as f64 / 1024.0,
         push_to_start,
+        line_to_output: Vec::new(),
     })
+}
+
+/// What the bench's job prints, with the time (ns since the epoch).
+const LINE: &str = "bench-line";
+
+/// Copy the agent's stdout to `log`, and note how long after its job
+/// printed each [`LINE`] came out (ms).
+fn read_lines(
+    out: std::process::ChildStdout,
+    mut log: std::fs::File,
+) -> std::sync::Arc<std::sync::Mutex<Vec<f64>>> {
+    use std::io::{BufRead as _, Write as _};
+    let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let into = seen.clone();
+    std::thread::spawn(move || {
+        for line in std::io::BufReader::new(out).lines() {
+            let Ok(line) = line else { break };
+            let now = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_nanos());
+            let _ = writeln!(log, "{line}");
+            let printed = line
+                .split_once(LINE)
+                .and_then(|(_, rest)| rest.trim().parse::<u128>().ok());
+            if let Some(at) = printed {
+                into.lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .push(now.saturating_sub(at) as f64 / 1e6);
+            }
+        }
+    });
+    seen
 }
 
 async fn push(c: &Client<NativeTransport>) -> anyhow::Result<()> {

@@ -402,7 +402,12 @@ impl Workload for ContainerWorkload {
     }
 
     fn describe(&self) -> String {
-        format!("container {}", self.name)
+        // `run` pulls a missing image before the container starts: a pull
+        // that fails is the 125 `exit_problem` explains.
+        format!(
+            "{} run for container {} (the image is pulled first if it is not here)",
+            self.cli, self.name
+        )
     }
 
     fn exit_problem(&self, code: i32) -> Option<String> {

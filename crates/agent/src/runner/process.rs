@@ -211,6 +211,10 @@ impl JobOutput {
     }
 }
 
+/// How long [`follow`] waits after reading something, and at most.
+const FOLLOW_SOON: Duration = Duration::from_millis(10);
+const FOLLOW_QUIET: Duration = Duration::from_millis(100);
+
 /// Read the lines added to `path` into `log` until the job has ended and
 /// everything it wrote has been read.
 async fn follow(
@@ -228,9 +232,17 @@ async fn follow(
     // The sender gone (the workload dropped unfinished, as when the agent
     // leaves): read what is there and stop.
     let mut gone = false;
+    // A job that is writing is read again soon (its lines reach the log
+    // within ~10 ms); a quiet one less and less often, down to 10 reads/s.
+    let mut wait = FOLLOW_SOON;
     loop {
         let done = gone || *ended.borrow_and_update();
         let n = file.read(&mut chunk).await.unwrap_or(0);
+        wait = if n > 0 {
+            FOLLOW_SOON
+        } else {
+            (wait * 2).min(FOLLOW_QUIET)
+        };
         pending.extend_from_slice(&chunk[..n]);
         while let Some(at) = pending.iter().position(|&b| b == b'\n') {
             let line: Vec<u8> = pending.drain(..=at).collect();
@@ -247,8 +259,7 @@ async fn follow(
             return;
         }
         // Nothing new: wait a little, or for the job's end.
-        if let Ok(Err(_)) = tokio::time::timeout(Duration::from_millis(100), ended.changed()).await
-        {
+        if let Ok(Err(_)) = tokio::time::timeout(wait, ended.changed()).await {
             gone = true;
         }
     }
