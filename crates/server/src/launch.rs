@@ -604,9 +604,13 @@ pub async fn retry_if_allowed(state: &AppState, item: &Item) -> ApiResult<Option
     if let Some(o) = spec.as_object_mut() {
         o.remove("run_id");
     }
+    let of = Item {
+        priority: copied_priority(&queue, item.priority),
+        ..item.clone()
+    };
     let copy = state
         .store
-        .item_push_retry(item, &spec.to_string(), state.now())
+        .item_push_retry(&of, &spec.to_string(), state.now())
         .await?;
     let note = format!(
         "retry {} of {} pushed as item {}",
@@ -711,6 +715,71 @@ pub fn spec_project(run_spec: &str, queue_entity: &str) -> Option<(String, Strin
         field("job"),
         queue_entity,
     ))
+}
+
+/// What a user sees for one item (its row's Status, as [`status_counts`]
+/// derives it): waiting, taken, or following its run and its agent.
+pub async fn item_status(
+    state: &AppState,
+    caller: &Caller,
+    item: &Item,
+    entity: &Entity,
+) -> ApiResult<DisplayStatus> {
+    let now = instant(state.now());
+    let stored = match item.state.as_str() {
+        "PENDING" => ItemState::Pending,
+        "LEASED" if item.lease_expires_at.is_some_and(|t| t < state.now()) => ItemState::Pending,
+        "LEASED" => ItemState::Leased,
+        "FAILED" => ItemState::Failed,
+        _ => ItemState::Claimed,
+    };
+    let mut ctx = StatusContext {
+        run: None,
+        // Only which of Idle or Queued it is depends on it: both wait.
+        queue_has_live_agent: false,
+        owner_alive: None,
+        now,
+    };
+    if stored == ItemState::Claimed {
+        if let Some(id) = item.agent_id {
+            ctx.owner_alive = state
+                .store
+                .agent_get(id)
+                .await?
+                .map(|a| agent_alive(&a, now));
+        }
+        if let (Some(name), Some((run_entity, project))) = (
+            &item.associated_run_id,
+            spec_project(&item.run_spec, &entity.name),
+        ) && let Some((_, found)) =
+            access::project(state, caller, Some(&run_entity), &project).await?
+        {
+            ctx.run = state
+                .store
+                .run_states_by_names(found.id, std::slice::from_ref(name))
+                .await?
+                .into_iter()
+                .next()
+                .map(|(_, run_state, heartbeat)| RunView {
+                    state: RunState::parse(&run_state),
+                    heartbeat_at: Some(instant(heartbeat)),
+                });
+        }
+    }
+    Ok(display_status(&QueueItem::new("", stored), &ctx))
+}
+
+/// The priority a copy of an item (a requeue, a retry) is pushed with: its
+/// own on a queue that uses priorities, else the default (a FIFO queue's
+/// items all have it, so none jumps the line).
+pub fn copied_priority(queue: &Queue, priority: i64) -> i64 {
+    let mode: PrioritizationMode =
+        serde_json::from_value(json!(queue.prioritization_mode)).unwrap_or_default();
+    if mode.enabled() {
+        priority
+    } else {
+        Priority::Medium.level()
+    }
 }
 
 /// How many of a queue's items a user sees in each status (the queue page's

@@ -1269,13 +1269,22 @@ impl LaunchMutation {
             spec.get("entity").and_then(Value::as_str),
         )
         .await?;
+        // A copy of an item still waiting or running would run its job twice.
+        let status = svc::item_status(state, caller(ctx), &item, &entity).await?;
+        if status.is_active() {
+            return Err(ApiError::invalid(format!(
+                "the item is still {} ({}): requeue it once it has ended, or cancel it first",
+                status.label().to_lowercase(),
+                status.meaning()
+            )));
+        }
         let new = state
             .store
             .item_push(
                 queue.id,
                 &spec.to_string(),
                 item.template_values.as_deref(),
-                item.priority,
+                svc::copied_priority(&queue, item.priority),
                 &caller(ctx).user.username,
                 state.now(),
             )

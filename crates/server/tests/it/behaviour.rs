@@ -333,6 +333,14 @@ async fn pushes_are_validated_with_every_problem_listed() {
         values(item.clone()).await,
         json!({"cpu": 8, "memory": "32Gi"})
     );
+    // Once it has ended (here: failed), a requeue keeps them.
+    let pop = json!({"entity": "admin", "project": "model-registry", "queueName": "k8s"});
+    let popped = api.ok("popFromRunQueue", pop).await["popFromRunQueue"]["runQueueItemId"].clone();
+    api.ok(
+        "failRunQueueItem",
+        json!({"runQueueItemId": popped, "message": "x", "stage": "agent"}),
+    )
+    .await;
     let (_, v) = api.item_action("LiftoffRequeueItem", &item).await;
     let again = v["data"]["requeueRunQueueItem"]["runQueueItemId"].clone();
     assert!(again.is_string(), "{v}");
@@ -399,6 +407,66 @@ async fn priorities_order_the_queue() {
         );
     }
     assert_eq!(order, ["crit", "med", "low"]);
+}
+
+#[tokio::test]
+async fn only_ended_items_are_requeued_and_copies_on_a_fifo_queue_wait_their_turn() {
+    let (_b, api) = api().await;
+    let qid = queue(&api, "admin", &api.key, "rq", "V0").await;
+    let mut spec = image_spec();
+    spec["run_id"] = json!("c1");
+    let mut vars = push_vars("rq", spec);
+    vars["priority"] = json!(0);
+    let waiting =
+        api.ok("pushToRunQueueByName", vars).await["pushToRunQueueByName"]["runQueueItemId"]
+            .clone();
+    // A copy of a waiting item would run its job twice.
+    let (_, v) = api.item_action("LiftoffRequeueItem", &waiting).await;
+    assert_eq!(
+        v["errors"][0]["message"],
+        "the item is still idle (waiting, but no agent is polling its queue): requeue it once it has ended, or cancel it first",
+        "{v}"
+    );
+    let pop = json!({"entity": "admin", "project": "model-registry", "queueName": "rq"});
+    let item =
+        api.ok("popFromRunQueue", pop.clone()).await["popFromRunQueue"]["runQueueItemId"].clone();
+    let (_, v) = api.item_action("LiftoffRequeueItem", &item).await;
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("the item is still pending")),
+        "{v}"
+    );
+    api.ok(
+        "failRunQueueItem",
+        json!({"runQueueItemId": item, "message": "x", "stage": "agent"}),
+    )
+    .await;
+    // The queue turns FIFO: a copy of the critical item queues behind the
+    // items pushed before it.
+    let (_, v) = api
+        .gql_as(
+            &api.key,
+            &liftoff_doc("LiftoffUpdateRunQueue"),
+            json!({"queueID": qid, "prioritizationMode": "DISABLED"}),
+            "",
+        )
+        .await;
+    assert!(v.get("errors").is_none(), "{v}");
+    let mut spec = image_spec();
+    spec["run_id"] = json!("plain");
+    api.ok(
+        "pushToRunQueueByName (no optional args)",
+        push_vars("rq", spec),
+    )
+    .await;
+    let (_, v) = api.item_action("LiftoffRequeueItem", &item).await;
+    assert!(
+        v["data"]["requeueRunQueueItem"]["runQueueItemId"].is_string(),
+        "{v}"
+    );
+    let first = api.ok("popFromRunQueue", pop.clone()).await;
+    assert_eq!(first["popFromRunQueue"]["runSpec"]["run_id"], "plain");
 }
 
 #[tokio::test]
