@@ -82,7 +82,7 @@ pub struct ServerArgs {
     pub port: Option<u16>,
     #[command(flatten)]
     pub store: StoreArgs,
-    /// The built web app to serve at / (default: the Trunk build directory, when present).
+    /// The built web app to serve at / (default: LIFTOFF_WEB_DIR, else the Trunk build directory, when present).
     #[arg(long, value_name = "DIR")]
     pub web_dir: Option<PathBuf>,
     /// Extra origins allowed to call the API from a browser (the server's own
@@ -127,6 +127,7 @@ pub enum UserCommand {
         after_help = "Examples:\n  liftoff user key alice --data-dir ~/.local/share/liftoff\n  liftoff user key alice --revoke-others --data-dir ~/.local/share/liftoff   # a leaked key"
     )]
     Key {
+        /// The user to make a new API key for.
         name: String,
         /// Revoke every other key of the user (a running server stops taking them within 30 s).
         #[arg(long)]
@@ -148,6 +149,7 @@ pub enum TeamCommand {
         after_help = "Example:\n  liftoff team create ml-team --member alice --member bob --data-dir ~/.local/share/liftoff"
     )]
     Create {
+        /// The team's name (an entity of its own).
         name: String,
         /// A user to add (repeatable).
         #[arg(long = "member", value_name = "USER")]
@@ -160,6 +162,7 @@ pub enum TeamCommand {
         after_help = "Example:\n  liftoff team add ml-team --member carol --data-dir ~/.local/share/liftoff"
     )]
     Add {
+        /// The team to add members to.
         name: String,
         /// A user to add (repeatable).
         #[arg(long = "member", value_name = "USER", required = true)]
@@ -224,6 +227,7 @@ pub enum QueueCommand {
         after_help = "Examples:\n  liftoff queue create default --resource local-process\n  liftoff queue create gpu -e ml-team --resource kubernetes --config k8s.yaml --prioritization\n  liftoff queue create cpu --resource local-container --config cfg.json --template-variable 'cpus={\"type\":\"integer\",\"minimum\":1,\"maximum\":8,\"default\":2}'"
     )]
     Create {
+        /// The queue's name (1 to 64 characters, no '/'; spaces and '#' are fine).
         name: String,
         /// The entity that owns the queue (default: WANDB_ENTITY, else your default entity).
         #[arg(short, long)]
@@ -256,6 +260,7 @@ pub enum QueueCommand {
     },
     /// A queue's items (with their status) and agents.
     Show {
+        /// The queue to show.
         name: String,
         /// The entity that owns the queue (default: WANDB_ENTITY, else your default entity).
         #[arg(short, long)]
@@ -268,12 +273,13 @@ pub enum QueueCommand {
         after_help = "Example:\n  liftoff queue update gpu --prioritization on --max-retries 2"
     )]
     Update {
+        /// The queue to change.
         name: String,
         /// The entity that owns the queue (default: WANDB_ENTITY, else your default entity).
         #[arg(short, long)]
         entity: Option<String>,
         /// Serve higher priorities first (on), or first in, first out (off).
-        #[arg(long, value_name = "on|off", value_parser = clap::builder::BoolishValueParser::new())]
+        #[arg(long, value_name = "on|off", hide_possible_values = true, value_parser = clap::builder::BoolishValueParser::new())]
         prioritization: Option<bool>,
         /// Push a failed run again up to N times (0: never).
         #[arg(long, value_name = "N", allow_negative_numbers = true, value_parser = clap::value_parser!(i64).range(0..=10))]
@@ -328,7 +334,7 @@ pub struct LaunchArgs {
     #[arg(
         short = 'g',
         long = "git-hash",
-        alias = "git-version",
+        visible_alias = "git-version",
         value_name = "SHA"
     )]
     pub git_hash: Option<String>,
@@ -457,8 +463,10 @@ pub enum JobCommand {
     },
     /// List the jobs of a project.
     List {
+        /// The project whose jobs to list.
         #[arg(short, long, env = "WANDB_PROJECT")]
         project: Option<String>,
+        /// The entity of the project (default: your default entity).
         #[arg(short, long, env = "WANDB_ENTITY")]
         entity: Option<String>,
         #[command(flatten)]
@@ -466,6 +474,7 @@ pub enum JobCommand {
     },
     /// Describe a job: entity/project/name[:alias].
     Describe {
+        /// The job: entity/project/name[:alias] (alias default: latest).
         job: String,
         #[command(flatten)]
         conn: ConnArgs,
@@ -594,6 +603,7 @@ mod tests {
 
 #[derive(Args, Debug)]
 pub struct UpArgs {
+    /// Address to listen on.
     #[arg(long, default_value = "127.0.0.1:8080", env = "LIFTOFF_ADDR", value_parser = socket_addr)]
     pub addr: SocketAddr,
     /// Port to listen on, on the host of --addr.
@@ -601,7 +611,7 @@ pub struct UpArgs {
     pub port: Option<u16>,
     #[command(flatten)]
     pub store: StoreArgs,
-    /// The built web app (default: the Trunk build directory, when present).
+    /// The built web app (default: LIFTOFF_WEB_DIR, else the Trunk build directory, when present).
     #[arg(long, value_name = "DIR")]
     pub web_dir: Option<PathBuf>,
     /// Jobs the local agent runs at once.
