@@ -135,6 +135,17 @@ pub enum UserCommand {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Deactivate a user: revoke every API key of theirs (a running server stops taking them
+    /// within 30 s). Their runs, jobs and queues are kept; `user key NAME` gives them a key again.
+    #[command(
+        after_help = "Example:\n  liftoff user deactivate alice --data-dir ~/.local/share/liftoff"
+    )]
+    Deactivate {
+        /// The user to deactivate.
+        name: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// List the users: admin or not, how many API keys, teams.
     List {
         #[command(flatten)]

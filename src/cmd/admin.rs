@@ -67,6 +67,21 @@ pub async fn user(cmd: UserCommand) -> anyhow::Result<()> {
             crate::out!("{key}");
             Ok(())
         }
+        UserCommand::Deactivate { name, store: args } => {
+            let store = existing_store(&args).await?;
+            let revoked = liftoff_server::user_deactivate(&*store, &name).await?;
+            if revoked == 0 {
+                crate::out!(
+                    "`{name}` has no API key: already deactivated (`liftoff user key {name}` gives them one)."
+                );
+            } else {
+                crate::out!(
+                    "Deactivated `{name}`: {revoked} API key(s) revoked (a running server refuses them within 30 s, their agents and running jobs too). \
+                     Their runs, jobs and queues are kept; `liftoff user key {name}` gives them a key again."
+                );
+            }
+            Ok(())
+        }
         UserCommand::List { store: args } => {
             let store = existing_store(&args).await?;
             let users = liftoff_server::users_list(&*store).await?;
@@ -77,6 +92,7 @@ pub async fn user(cmd: UserCommand) -> anyhow::Result<()> {
                 "KEYS",
                 "CREATED"
             );
+            let keyless = users.iter().filter(|u| u.keys == 0).count();
             for u in users {
                 let created = time::OffsetDateTime::from_unix_timestamp(u.created_at / 1000)
                     .ok()
@@ -96,6 +112,11 @@ pub async fn user(cmd: UserCommand) -> anyhow::Result<()> {
                     } else {
                         u.teams.join(", ")
                     }
+                );
+            }
+            if keyless > 0 {
+                crate::out!(
+                    "(0 keys: deactivated, or never given a key; `liftoff user key NAME` lets them in.)"
                 );
             }
             Ok(())

@@ -225,6 +225,31 @@ async fn a_users_other_keys_can_be_revoked_and_users_listed() {
     let who = server.client(&new).call(identity::Viewer).await.unwrap();
     assert_eq!(who.username, "carol");
     assert!(server.terminate().success());
+    // Deactivated: no key of hers works; her entity stays; a new key lets her in.
+    let said = admin_ok(dir.path(), &["user", "deactivate", "carol"]);
+    assert!(
+        said.contains("Deactivated `carol`: 1 API key(s) revoked"),
+        "{said}"
+    );
+    let said = admin_ok(dir.path(), &["user", "deactivate", "carol"]);
+    assert!(said.contains("already deactivated"), "{said}");
+    let out = admin(dir.path(), &["user", "list"]);
+    let listed = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(
+        listed
+            .lines()
+            .any(|l| l.starts_with("carol") && l.split_whitespace().nth(2) == Some("0"))
+            && listed.contains("0 keys: deactivated"),
+        "{listed}"
+    );
+    let out = admin(dir.path(), &["user", "deactivate", "nobody"]);
+    assert!(!out.status.success());
+    let mut server = Server::start(dir.path(), &[]);
+    assert!(server.client(&new).call(identity::Viewer).await.is_err());
+    let again = admin_ok(dir.path(), &["user", "key", "carol"]);
+    let who = server.client(&again).call(identity::Viewer).await.unwrap();
+    assert_eq!(who.username, "carol");
+    assert!(server.terminate().success());
 }
 
 #[test]

@@ -323,6 +323,14 @@ pub async fn user_key_replacing(
     Ok((key, revoked))
 }
 
+/// Admin: revoke every API key of a user (they can no longer sign in; a new
+/// key from [`user_key`] lets them in again); answers how many were revoked.
+pub async fn user_deactivate(store: &dyn store::Store, username: &str) -> anyhow::Result<u64> {
+    let user = named_user(store, username).await?;
+    // No key hashes to the empty string: every key goes.
+    Ok(store.api_keys_revoke_others(user.id, "").await?)
+}
+
 /// A user as `liftoff user list` shows it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct UserSummary {
