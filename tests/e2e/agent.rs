@@ -340,6 +340,44 @@ exit 2
         "{}",
         again.message
     );
+    // The job's own package, out of reach of a script in a subfolder: the
+    // hint says so instead of pointing at requirements.txt.
+    std::fs::remove_file(code.join("train.py")).unwrap();
+    std::fs::create_dir_all(code.join("mypkg_xyz")).unwrap();
+    std::fs::write(code.join("mypkg_xyz/__init__.py"), "").unwrap();
+    std::fs::create_dir_all(code.join("scripts")).unwrap();
+    std::fs::write(code.join("scripts/train.py"), "import mypkg_xyz\n").unwrap();
+    let (status, _, err) = liftoff(
+        &server,
+        &code,
+        &[
+            "launch",
+            "--uri",
+            ".",
+            "-E",
+            "python3 scripts/train.py",
+            "--queue",
+            "default",
+            "-p",
+            "proj",
+        ],
+    );
+    assert!(status.success(), "{err}");
+    let own = eventually(Duration::from_secs(60), "the third job to fail", || async {
+        items(&server, "default")
+            .await
+            .into_iter()
+            .filter_map(|i| i.item.error)
+            .find(|e| e.message.contains("mypkg_xyz"))
+    })
+    .await;
+    assert!(
+        own.message.contains(
+            "No module named 'mypkg_xyz' (mypkg_xyz is in the job's code but not on Python's path"
+        ),
+        "{}",
+        own.message
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

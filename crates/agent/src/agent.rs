@@ -795,6 +795,8 @@ async fn handle_item(shared: Arc<Shared>, queue: String, item: Popped) {
     }
     let streamer = stream_console(&shared, &target, &run_id, &log);
     let outcome = run_job(&shared, &queue, &item.item_id, &spec, &run_id, &log).await;
+    // Where a code job's files were put (`run_job`), until they are removed below.
+    let code_dir = shared.opts.work_dir.join("jobs").join(&run_id).join("code");
     match outcome {
         Err(e) => {
             log.note(&format!("failed ({}): {}", e.stage.as_str(), e.message));
@@ -808,13 +810,21 @@ async fn handle_item(shared: Arc<Shared>, queue: String, item: Popped) {
         Ok(Outcome::Exited(code)) => {
             log.note(&format!("the job exited with code {code}"));
             set_run_state(&shared, &target, &run_id, &spec, State::Failed, Some(code)).await;
-            let msg = with_output(format!("the job exited with code {code}"), &log);
+            let msg = with_output(
+                format!("the job exited with code {code}"),
+                &log,
+                Some(&code_dir),
+            );
             fail(&shared, &item.item_id, &StageError::run(msg)).await;
         }
         Ok(Outcome::Signaled(sig)) => {
             log.note(&format!("the job was killed by {sig}"));
             set_run_state(&shared, &target, &run_id, &spec, State::Crashed, None).await;
-            let msg = with_output(format!("the job was killed by {sig}"), &log);
+            let msg = with_output(
+                format!("the job was killed by {sig}"),
+                &log,
+                Some(&code_dir),
+            );
             fail(&shared, &item.item_id, &StageError::run(msg)).await;
         }
         Ok(Outcome::Stopped) => {
@@ -985,16 +995,22 @@ async fn set_run_state(
 }
 
 /// A failed job's error: `what` happened, the likely cause (the job's last
-/// error line, [`JobLog::cause`]) and its last output.
-fn with_output(what: String, log: &JobLog) -> String {
+/// error line, [`JobLog::cause`]) and its last output. `code`: the job's
+/// code folder, when it has one here (a module found there is its own).
+fn with_output(what: String, log: &JobLog, code: Option<&std::path::Path>) -> String {
     let found = log.cause();
     let cause = found
         .as_deref()
         .map(|c| format!(": {c}"))
         .unwrap_or_default();
+    let own = |module: &str| {
+        code.is_some_and(|dir| {
+            dir.join(module).is_dir() || dir.join(format!("{module}.py")).is_file()
+        })
+    };
     let hint = found
         .as_deref()
-        .and_then(liftoff_model::status::cause_hint)
+        .and_then(|c| liftoff_model::status::cause_hint(c, own))
         .map(|h| format!(" ({h})"))
         .unwrap_or_default();
     format!("{what}{cause}{hint}; last output:\n{}", log.tail())
@@ -1144,7 +1160,7 @@ async fn run_job(
     if let Outcome::Exited(code) = outcome
         && let Some(problem) = workload.exit_problem(code)
     {
-        return Err(StageError::run(with_output(problem, log)));
+        return Err(StageError::run(with_output(problem, log, None)));
     }
     Ok(outcome)
 }

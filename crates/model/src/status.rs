@@ -330,14 +330,23 @@ pub fn likely_cause<'a>(lines: impl DoubleEndedIterator<Item = &'a str>) -> Opti
 
 /// What to do about a failure's cause, when it is one a job's setup
 /// fixes: a module the job's Python does not have (a job without a
-/// requirements.txt runs on the agent's `python3`).
-pub fn cause_hint(cause: &str) -> Option<String> {
+/// requirements.txt runs on the agent's `python3`), or one that is part of
+/// the job's own code (`own`: a file or folder of that name at its top)
+/// but not on Python's path.
+pub fn cause_hint(cause: &str, own: impl Fn(&str) -> bool) -> Option<String> {
     let module = cause
         .split("No module named '")
         .nth(1)?
         .split(['\'', '.'])
         .next()?;
-    (!module.is_empty()).then(|| {
+    if module.is_empty() {
+        return None;
+    }
+    Some(if own(module) {
+        format!(
+            "{module} is in the job's code but not on Python's path, which starts at the script's own folder: run the script as a module (python -m folder.script) or move it to the top"
+        )
+    } else {
         format!(
             "if {module} is a package, list it in the job's requirements.txt (by its pip name, which may differ)"
         )
@@ -518,17 +527,29 @@ mod tests {
     #[test]
     fn a_missing_module_hints_at_requirements() {
         assert_eq!(
-            cause_hint("ModuleNotFoundError: No module named 'wandb'").as_deref(),
+            cause_hint("ModuleNotFoundError: No module named 'wandb'", |_| false).as_deref(),
             Some(
                 "if wandb is a package, list it in the job's requirements.txt (by its pip name, which may differ)"
             )
         );
         assert_eq!(
-            cause_hint("ModuleNotFoundError: No module named 'torch.nn'").as_deref(),
+            cause_hint("ModuleNotFoundError: No module named 'torch.nn'", |_| false).as_deref(),
             Some(
                 "if torch is a package, list it in the job's requirements.txt (by its pip name, which may differ)"
             )
         );
-        assert_eq!(cause_hint("ValueError: the data set is empty"), None);
+        assert_eq!(
+            cause_hint("ValueError: the data set is empty", |_| true),
+            None
+        );
+        // The job's own package, out of the script's reach.
+        let hint = cause_hint("ModuleNotFoundError: No module named 'mypkg.data'", |m| {
+            m == "mypkg"
+        })
+        .unwrap();
+        assert!(
+            hint.starts_with("mypkg is in the job's code but not on Python's path"),
+            "{hint}"
+        );
     }
 }
