@@ -1342,7 +1342,8 @@ pub fn validate_alias(alias: &str) -> ApiResult<()> {
     validate_safe_name("alias", alias)
 }
 
-fn validate_safe_name(what: &str, name: &str) -> ApiResult<()> {
+/// `name` is 1 to 128 of `[A-Za-z0-9_.-]` (run names, artifact names, aliases).
+pub fn validate_safe_name(what: &str, name: &str) -> ApiResult<()> {
     if name.is_empty()
         || name.len() > 128
         || !name

@@ -822,13 +822,17 @@ impl LaunchMutation {
         let state = st(ctx);
         let item_id = required(input.run_queue_item_id, "runQueueItemId")?;
         let (item, _, queue, _) = svc::item(state, caller(ctx), &item_id).await?;
-        if let Some(q) = input
-            .queue_id
-            .as_deref()
-            .and_then(|q| ids::decode("RunQueue", q))
-            && q != queue.id
-        {
-            return Err(ApiError::invalid("that item is not in that queue"));
+        // A queue id that does not decode is refused, not skipped: the
+        // delete must not happen on a check that never ran.
+        if let Some(given) = input.queue_id.as_deref() {
+            let q = ids::decode("RunQueue", given).ok_or_else(|| {
+                ApiError::invalid(format!(
+                    "queueID {given:?} is not a run queue id (RunQueue ids come from the queue's `id`); leave it out to delete by item id alone"
+                ))
+            })?;
+            if q != queue.id {
+                return Err(ApiError::invalid("that item is not in that queue"));
+            }
         }
         let deleted = state.store.item_delete(item.id).await?;
         Ok(SuccessPayload::of(deleted, input.client_mutation_id))
@@ -954,11 +958,13 @@ impl LaunchMutation {
         let state = st(ctx);
         let id = required(input.run_queue_item_id, "runQueueItemId")?;
         let run = required_str(input.run_name, "runName")?;
-        if run == "None" || run.len() > 128 {
+        // The item would wait for a run no upsertBucket can make.
+        if run == "None" {
             return Err(ApiError::invalid(format!(
                 "runName {run:?} is not a run id"
             )));
         }
+        crate::graphql::runs::validate_run_name(&run)?;
         let (item, lease) = svc::item_for_agent(state, caller(ctx), &id).await?;
         let ok = state
             .store
@@ -1112,7 +1118,7 @@ impl LaunchMutation {
             let status = status.trim().to_ascii_uppercase();
             if status.is_empty() || status.len() > 32 {
                 return Err(ApiError::invalid(
-                    "agentStatus must be POLLING, RUNNING or KILLED",
+                    "agentStatus must be 1 to 32 characters: POLLING, RUNNING or KILLED (what wandb's agent sends)",
                 ));
             }
             state
@@ -1215,22 +1221,29 @@ impl LaunchMutation {
                 "the item was just taken by an agent; try again in a moment"
             }));
         };
+        let not_started = || {
+            if item.state == "FAILED" {
+                ApiError::invalid(format!(
+                    "the item failed before its run {run_name} started: there is nothing to cancel (requeue it to run it again)"
+                ))
+            } else {
+                ApiError::not_found(format!(
+                    "the item's run {run_name} has not started yet; try again in a moment"
+                ))
+            }
+        };
         let (run_entity, project) =
             svc::spec_project(&item.run_spec, &entity.name).unwrap_or_default();
         let Some((_, project)) =
             access::project(state, caller(ctx), Some(&run_entity), &project).await?
         else {
-            return Err(ApiError::not_found(format!(
-                "the item's run {run_name} has not started yet"
-            )));
+            return Err(not_started());
         };
         let run = state
             .store
             .run_get(project.id, run_name)
             .await?
-            .ok_or_else(|| {
-                ApiError::not_found(format!("the item's run {run_name} has not started yet"))
-            })?;
+            .ok_or_else(not_started)?;
         // A crashed run may be a quiet one still going (a heartbeat revives
         // it), and a failed item's run may outlive its agent: both can still
         // be asked to stop. One that ended for good cannot.

@@ -165,6 +165,16 @@ fn fill_defaults(
     }
 }
 
+/// Whether `query` declares the variable `$name` (`$name: Type`).
+fn declares(query: &str, name: &str) -> bool {
+    let mark = format!("${name}");
+    query.match_indices(&mark).any(|(at, _)| {
+        let rest = &query[at + mark.len()..];
+        rest.trim_start().starts_with(':')
+            && !rest.starts_with(|c: char| c.is_ascii_alphanumeric() || c == '_')
+    })
+}
+
 /// graphql-js wording for unknown fields (the SDK matches on it), and a
 /// `code` on every error.
 fn rewrite(error: &mut Value, operation: &str, query: &str) {
@@ -178,6 +188,27 @@ fn rewrite(error: &mut Value, operation: &str, query: &str) {
         (
             format!("Cannot query field {rest}"),
             "GRAPHQL_VALIDATION_FAILED",
+        )
+    } else if message.contains("recursion limit") && message.contains("JSON") {
+        // A JSONString argument (a run spec, a config) nested past
+        // serde_json's 128 levels: the query itself is fine.
+        (
+            format!(
+                "a JSON value in the request is nested too deep (at most 127 levels of objects and arrays): {message}"
+            ),
+            "BAD_USER_INPUT",
+        )
+    } else if let Some(name) = message
+        .strip_prefix("Variable ")
+        .and_then(|m| m.strip_suffix(" is not defined."))
+        .filter(|name| declares(query, name))
+    {
+        // Declared by the operation, missing from `variables`.
+        (
+            format!(
+                "variable ${name} was not sent: the operation declares it, so give it a value in `variables`"
+            ),
+            "BAD_USER_INPUT",
         )
     } else if message.contains("recursion limit")
         || message.contains("nested too deep")

@@ -651,17 +651,7 @@ pub fn validate_project_name(name: &str) -> ApiResult<()> {
 
 /// A run id: W&B's are short base36; accept `[A-Za-z0-9_.-]{1,128}`.
 pub fn validate_run_name(name: &str) -> ApiResult<()> {
-    if name.is_empty()
-        || name.len() > 128
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
-    {
-        return Err(ApiError::invalid(format!(
-            "run name {name:?} must be 1 to 128 letters, digits, '_', '.' or '-'"
-        )));
-    }
-    Ok(())
+    crate::graphql::artifacts::validate_safe_name("run name", name)
 }
 
 async fn run_by_node_id(

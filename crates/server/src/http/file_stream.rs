@@ -42,6 +42,42 @@ struct Request {
     exitcode: Option<i64>,
 }
 
+/// The highest offset a chunk may start at.
+const MAX_OFFSET: i64 = 1 << 40;
+
+/// What is wrong with a request's files, if anything: an offset out of
+/// range, a history or events line (or the summary) that is not a JSON
+/// object, which every reader of those files expects.
+fn check_files(files: &BTreeMap<String, Chunk>) -> Result<(), String> {
+    for (name, chunk) in files {
+        if !(0..=MAX_OFFSET).contains(&chunk.offset) {
+            return Err(format!(
+                "{name}: offset {} is out of range (0 to {MAX_OFFSET})",
+                chunk.offset
+            ));
+        }
+        let is_object =
+            |line: &str| matches!(serde_json::from_str::<Value>(line), Ok(Value::Object(_)));
+        match name.as_str() {
+            "wandb-history.jsonl" | "wandb-events.jsonl" => {
+                if let Some(i) = chunk.content.iter().position(|l| !is_object(l)) {
+                    return Err(format!(
+                        "{name}: line {} of this chunk is not a JSON object (each line is one row, as {{\"_step\": 0, \"loss\": 0.5}}); nothing was stored",
+                        i + 1
+                    ));
+                }
+            }
+            "wandb-summary.json" if chunk.content.last().is_some_and(|l| !is_object(l)) => {
+                return Err(
+                    "wandb-summary.json must hold one JSON object; nothing was stored".into(),
+                );
+            }
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
 fn fail(status: StatusCode, message: &str) -> Response {
     (status, Json(json!({"error": message}))).into_response()
 }
@@ -75,13 +111,9 @@ pub async fn post(
             );
         }
     };
-    for (name, chunk) in &req.files {
-        if chunk.offset < 0 || chunk.offset > 1 << 40 {
-            return fail(
-                StatusCode::BAD_REQUEST,
-                &format!("{name}: offset {} is out of range", chunk.offset),
-            );
-        }
+    // Checked whole before anything is written: a refused request stores nothing.
+    if let Err(problem) = check_files(&req.files) {
+        return fail(StatusCode::BAD_REQUEST, &problem);
     }
     let project = match access::project(state, &caller, Some(&entity), &project_name).await {
         Ok(Some((_, p))) => Some(p),
@@ -156,16 +188,13 @@ pub async fn post(
             "output.log" => Lines::Console,
             AGENT_CONSOLE => Lines::AgentConsole,
             "wandb-summary.json" => {
-                if let Some(last) = chunk.content.last() {
-                    match serde_json::from_str::<Value>(last) {
-                        Ok(v @ Value::Object(_)) => update.summary = Some(v.to_string()),
-                        _ => {
-                            return fail(
-                                StatusCode::BAD_REQUEST,
-                                "wandb-summary.json must hold one JSON object",
-                            );
-                        }
-                    }
+                // An object: `check_files` said so.
+                if let Some(Ok(v)) = chunk
+                    .content
+                    .last()
+                    .map(|l| serde_json::from_str::<Value>(l))
+                {
+                    update.summary = Some(v.to_string());
                 }
                 continue;
             }

@@ -944,3 +944,119 @@ async fn a_project_name_that_could_not_be_addressed_is_refused_where_projects_ar
         assert!(store.project_get(admin.id, name).await.unwrap().is_none());
     }
 }
+
+/// Input the probe of 2026-12-01 found taken or half-used: each is refused
+/// saying what was wrong, and nothing is written.
+#[tokio::test]
+async fn malformed_ids_run_names_and_stream_lines_are_refused_with_nothing_written() {
+    let (_b, api) = api().await;
+    queue(&api, "admin", &api.key, "m", "DISABLED").await;
+    let item = api
+        .ok(
+            "pushToRunQueueByName (no optional args)",
+            push_vars("m", image_spec()),
+        )
+        .await["pushToRunQueueByName"]["runQueueItemId"]
+        .clone();
+    // A queue id that does not decode: refused, and the item stays.
+    let msg = api
+        .err(
+            "DeleteFromRunQueue",
+            json!({"queueID": "garbage", "runQueueItemId": item}),
+        )
+        .await;
+    assert!(
+        msg.starts_with("queueID \"garbage\" is not a run queue id"),
+        "{msg}"
+    );
+    let items = api
+        .ok(
+            "GetRunQueueItems",
+            json!({"entityName": "admin", "projectName": "model-registry", "runQueue": "m"}),
+        )
+        .await;
+    assert_eq!(
+        items["project"]["runQueue"]["runQueueItems"]["edges"]
+            .as_array()
+            .map(Vec::len),
+        Some(1)
+    );
+    // A run name no upsertBucket could make: the item stays leased.
+    let popped = api
+        .ok(
+            "popFromRunQueue",
+            json!({"entity": "admin", "project": "model-registry", "queueName": "m"}),
+        )
+        .await["popFromRunQueue"]["runQueueItemId"]
+        .clone();
+    let msg = api
+        .err(
+            "ackRunQueueItem",
+            json!({"itemId": popped, "runId": "bad/run name"}),
+        )
+        .await;
+    assert_eq!(
+        msg,
+        "run name \"bad/run name\" must be 1 to 128 letters, digits, '_', '.' or '-'"
+    );
+    let ok = api
+        .ok("ackRunQueueItem", json!({"itemId": popped, "runId": "r1"}))
+        .await;
+    assert_eq!(ok["ackRunQueueItem"]["success"], true, "the lease was kept");
+    // file_stream: a history line that is not a JSON object refuses the
+    // whole request (the console chunk beside it is not stored either).
+    let up = json!({"name": "r1", "project": "proj", "entity": "admin"});
+    let (_, v) = api
+        .gql_as(&api.key, &doc("UpsertBucket"), up, "UpsertBucket")
+        .await;
+    assert!(v.get("errors").is_none(), "{v}");
+    let body = json!({"files": {
+        "output.log": {"offset": 0, "content": ["hello"]},
+        "wandb-history.jsonl": {"offset": 0, "content": ["{\"_step\": 0}", "not json"]},
+    }});
+    let (status, said) = api
+        .raw(
+            "POST",
+            "/files/admin/proj/r1/file_stream",
+            Some(&api.key),
+            body.to_string().into_bytes(),
+        )
+        .await;
+    assert_eq!(status, axum::http::StatusCode::BAD_REQUEST);
+    let said = String::from_utf8_lossy(&said);
+    assert!(
+        said.contains("wandb-history.jsonl: line 2 of this chunk is not a JSON object"),
+        "{said}"
+    );
+    let history = api
+        .ok(
+            "RunFullHistory",
+            json!({"project": "proj", "entity": "admin", "name": "r1"}),
+        )
+        .await;
+    assert_eq!(history["project"]["run"]["history"], json!([]));
+    // A run spec nested past the JSON parser's depth is a JSON problem, not
+    // the query's.
+    let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
+    let msg = api
+        .err(
+            "pushToRunQueueByName (no optional args)",
+            json!({"entityName": "admin", "projectName": "model-registry", "queueName": "m", "runSpec": deep}),
+        )
+        .await;
+    assert!(
+        msg.starts_with("a JSON value in the request is nested too deep"),
+        "{msg}"
+    );
+    // A variable the operation declares but the request leaves out.
+    let msg = api
+        .err(
+            "pushToRunQueueByName (no optional args)",
+            json!({"entityName": "admin", "projectName": "model-registry", "runSpec": image_spec()}),
+        )
+        .await;
+    assert_eq!(
+        msg,
+        "variable $queueName was not sent: the operation declares it, so give it a value in `variables`"
+    );
+}
