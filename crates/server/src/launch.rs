@@ -229,16 +229,15 @@ pub async fn upsert_queue(
     validate_queue_name(name).map_err(ApiError::invalid)?;
     let project = launch_project_name(project)?;
     let (resource, config, vars) = parse_config(resource, config, template_variables)?;
-    let links: ExternalLinks = match links {
-        None | Some(Value::Null) => ExternalLinks::default(),
-        Some(v) => serde_json::from_value(v.clone())
-            .map_err(|e| ApiError::invalid(format!("externalLinks must look like {{\"links\": [{{\"label\": ..., \"url\": ...}}]}}: {e}")))?,
+    let links: Option<ExternalLinks> = match links {
+        None | Some(Value::Null) => None,
+        Some(v) => Some(serde_json::from_value(v.clone())
+            .map_err(|e| ApiError::invalid(format!("externalLinks must look like {{\"links\": [{{\"label\": ..., \"url\": ...}}]}}: {e}")))?),
     };
     let (entity, project) = access::project(state, caller, Some(entity), project)
         .await?
         .ok_or_else(|| denied("project"))?;
     let vars_text = store_template_variables(&vars);
-    let mode = mode.unwrap_or_default();
     match state.store.queue_get(project.id, name).await? {
         Some(existing) => {
             let config_id = match existing.resource_config_id {
@@ -270,7 +269,19 @@ pub async fn upsert_queue(
             };
             let access: QueueAccess =
                 serde_json::from_value(json!(existing.access)).unwrap_or_default();
-            let mut fields = queue_fields(access, mode, Some(config_id), &links);
+            // What the upsert leaves out (prioritization, links) stays as it was.
+            let mode = mode.unwrap_or_else(|| {
+                serde_json::from_value(json!(existing.prioritization_mode)).unwrap_or_default()
+            });
+            let mut fields = queue_fields(
+                access,
+                mode,
+                Some(config_id),
+                links.as_ref().unwrap_or(&ExternalLinks::default()),
+            );
+            if links.is_none() {
+                fields.external_links = existing.external_links.clone();
+            }
             fields.max_retries = existing.max_retries;
             state.store.queue_update(existing.id, &fields).await?;
             state.queues_changed();
@@ -291,7 +302,12 @@ pub async fn upsert_queue(
                     state.now(),
                 )
                 .await?;
-            let fields = queue_fields(QueueAccess::Project, mode, Some(row.id), &links);
+            let fields = queue_fields(
+                QueueAccess::Project,
+                mode.unwrap_or_default(),
+                Some(row.id),
+                &links.unwrap_or_default(),
+            );
             Ok(state
                 .store
                 .queue_create(

@@ -1060,3 +1060,35 @@ async fn malformed_ids_run_names_and_stream_lines_are_refused_with_nothing_writt
         "variable $queueName was not sent: the operation declares it, so give it a value in `variables`"
     );
 }
+
+/// `upsertRunQueue` replaces the config; what it leaves out (the
+/// prioritization, the links) stays as it was.
+#[tokio::test]
+async fn an_upsert_without_a_prioritization_keeps_the_queues() {
+    let (_b, api) = api().await;
+    queue(&api, "admin", &api.key, "up", "V0").await;
+    let mut vars =
+        crate::harness::fixture("queue-config/local-container.json")["UpsertRunQueue.variables"]
+            .clone();
+    vars["entityName"] = json!("admin");
+    vars["queueName"] = json!("up");
+    let mode = || async {
+        api.ok(
+            "GetRunQueueMetadata",
+            json!({"entityName": "admin", "projectName": "model-registry", "runQueue": "up"}),
+        )
+        .await["project"]["runQueue"]["prioritizationMode"]
+            .clone()
+    };
+    let mut left_out = vars.clone();
+    left_out
+        .as_object_mut()
+        .unwrap()
+        .remove("prioritizationMode");
+    let up = api.ok("UpsertRunQueue", left_out).await;
+    assert_eq!(up["upsertRunQueue"]["success"], true, "{up}");
+    assert_eq!(mode().await, "V0");
+    vars["prioritizationMode"] = json!("DISABLED");
+    api.ok("UpsertRunQueue", vars).await;
+    assert_eq!(mode().await, "DISABLED");
+}
