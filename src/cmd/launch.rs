@@ -226,10 +226,15 @@ pub async fn run(a: LaunchArgs) -> anyhow::Result<()> {
         .or_else(|| spec.project.clone())
         .filter(|p| !p.is_empty());
     let liftoff = conn::is_liftoff(&client).await;
+    // --resource-args replaces the spec's; without it they are -c's.
+    let from = if a.resource_args.is_some() {
+        "--resource-args"
+    } else {
+        "--config (its resource_args)"
+    };
     for (resource, options) in spec.resource_args.iter().flatten() {
         if let Ok(r) = resource.parse::<liftoff_model::ResourceType>() {
-            conn::check_resource_options(&client, Some(liftoff), "--resource-args", r, options)
-                .await?;
+            conn::check_resource_options(&client, Some(liftoff), from, r, options).await?;
         }
     }
     // The job a --uri makes, checked before anything is asked of the server.
@@ -483,6 +488,11 @@ fn resource_args(text: &str, resource: Option<&str>) -> anyhow::Result<Map<Strin
         {
             anyhow::bail!("--resource-args: {e}");
         }
+        // A launch spec given where its resource_args go.
+        anyhow::ensure!(
+            args.get("resource_args").is_none(),
+            "--resource-args: this is a launch spec (it has a `resource_args` key): pass it with -c, or give --resource-args what is under that key"
+        );
         let resource = resource.context("--resource-args must be keyed by resource ({\"local-container\": {...}}), or pass --resource")?;
         args = json!({ resource: args });
     }

@@ -2007,6 +2007,11 @@ async fn resource_options_the_agent_would_refuse_are_refused_up_front() {
             r#"{"local-contaner": {"memory": "2g"}}"#,
             r#"--resource-args: unknown resource "local-contaner""#,
         ),
+        // A launch spec given to -R: pointed at -c.
+        (
+            r#"{"resource_args": {"local-container": {"memory": "2g"}}}"#,
+            "--resource-args: this is a launch spec (it has a `resource_args` key): pass it with -c",
+        ),
     ] {
         let (status, _, err) = liftoff(
             &server,
@@ -2018,6 +2023,27 @@ async fn resource_options_the_agent_would_refuse_are_refused_up_front() {
         assert_eq!(status.code(), Some(2), "{err}");
         assert!(err.contains(said), "{err}");
     }
+    // The same options from -c are said to come from it.
+    let (status, _, err) = liftoff(
+        &server,
+        tmp.path(),
+        &[
+            "launch",
+            "-E",
+            "true",
+            "-q",
+            "default",
+            "-p",
+            "proj",
+            "-c",
+            r#"{"resource_args": {"local-container": {"memroy": "2g"}}}"#,
+        ],
+    );
+    assert_eq!(status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("--config (its resource_args): Unsupported resource_args.local-container option 'memroy'"),
+        "{err}"
+    );
     assert!(
         items(&server, "default").await.is_empty(),
         "nothing was pushed"
