@@ -281,7 +281,16 @@ impl LaunchSpec {
                 image: image.to_owned(),
             }),
             (Some(job), None) => JobRef::parse(job).map(|_| ()),
-            (None, Some(_)) => Ok(()),
+            // One no container engine would take fails every run of it.
+            (None, Some(image)) => {
+                crate::image::check_reference(image).map_err(|problem| SpecError::BadField {
+                    field: self
+                        .image_field()
+                        .map_or("docker.docker_image", |(f, _)| f)
+                        .to_owned(),
+                    problem: format!("is not usable: {problem}"),
+                })
+            }
             (None, None) if is_scheduler || self.command().is_some() => Ok(()),
             (None, None) => Err(SpecError::NoSource),
         }
@@ -526,6 +535,13 @@ mod tests {
         );
         let sched = LaunchSpec::from_value(json!({"uri": "placeholder-uri-scheduler"})).unwrap();
         assert_eq!(sched.validate_source(), Ok(()));
+        let bad_image =
+            LaunchSpec::from_value(json!({"docker": {"docker_image": "alp ine"}})).unwrap();
+        let err = bad_image.validate_source().unwrap_err().to_string();
+        assert!(
+            err.starts_with("`docker.docker_image` in the run spec is not usable: \"alp ine\" is not a container image reference"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -146,10 +146,29 @@ pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, Res
     }
 }
 
-async fn graphql_post(State(http): State<Http>, headers: HeaderMap, body: Bytes) -> Response {
+async fn graphql_post(
+    State(http): State<Http>,
+    headers: HeaderMap,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
+) -> Response {
     let caller = match caller(&http.state, &headers).await {
         Ok(c) => c,
         Err(r) => return r,
+    };
+    // Too large (or cut off): said as GraphQL errors are, with the limit.
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => {
+            let message = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                format!(
+                    "the request body is larger than this server takes ({} MB at most); send less at once",
+                    http.state.config.max_body_bytes >> 20
+                )
+            } else {
+                format!("the request body could not be read: {}", e.body_text())
+            };
+            return (e.status(), Json(graphql::bad_request(&message))).into_response();
+        }
     };
     match graphql::execute(&http.schema, caller, &body).await {
         Ok(v) => Json(v).into_response(),

@@ -1092,3 +1092,32 @@ async fn an_upsert_without_a_prioritization_keeps_the_queues() {
     api.ok("UpsertRunQueue", vars).await;
     assert_eq!(mode().await, "DISABLED");
 }
+
+/// A body over the limit is answered as GraphQL errors are, with the limit;
+/// a pushed image no engine would take is refused at the push.
+#[tokio::test]
+async fn an_oversized_body_and_an_unusable_image_are_refused_saying_why() {
+    let (_b, api) = api().await;
+    let body = format!("{{\"query\": \"{}\"}}", "x".repeat(17 << 20));
+    let (status, said) = api
+        .raw("POST", "/graphql", Some(&api.key), body.into_bytes())
+        .await;
+    assert_eq!(status, axum::http::StatusCode::PAYLOAD_TOO_LARGE);
+    let said: Value = serde_json::from_slice(&said).unwrap();
+    assert_eq!(
+        said["errors"][0]["message"],
+        "the request body is larger than this server takes (16 MB at most); send less at once"
+    );
+    queue(&api, "admin", &api.key, "img", "DISABLED").await;
+    let spec = json!({"docker": {"docker_image": "alp ine; rm -rf /"}});
+    let msg = api
+        .err(
+            "pushToRunQueueByName (no optional args)",
+            push_vars("img", spec),
+        )
+        .await;
+    assert!(
+        msg.contains("`docker.docker_image` in the run spec is not usable: \"alp ine; rm -rf /\" is not a container image reference"),
+        "{msg}"
+    );
+}
