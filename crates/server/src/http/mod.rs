@@ -53,7 +53,12 @@ pub fn router(state: Arc<AppState>) -> Router {
         .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .route(
             "/files/{entity}/{project}/{run}/file_stream",
-            post(file_stream::post),
+            post(file_stream::post).get(|| async {
+                (
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    Json(json!({"error": "send file_stream requests with POST (a JSON body of files)"})),
+                )
+            }),
         )
         .route(
             "/files/upload/{token}",

@@ -1028,6 +1028,11 @@ async fn malformed_ids_run_names_and_stream_lines_are_refused_with_nothing_writt
         said.contains("wandb-history.jsonl: line 2 of this chunk is not a JSON object"),
         "{said}"
     );
+    let (status, said) = api
+        .raw("GET", "/files/admin/proj/r1/file_stream", Some(&api.key), vec![])
+        .await;
+    assert_eq!(status, axum::http::StatusCode::METHOD_NOT_ALLOWED);
+    assert!(String::from_utf8_lossy(&said).contains("with POST"));
     let history = api
         .ok(
             "RunFullHistory",
