@@ -244,6 +244,14 @@ async fn a_users_other_keys_can_be_revoked_and_users_listed() {
     );
     let out = admin(dir.path(), &["user", "deactivate", "nobody"]);
     assert!(!out.status.success());
+    // dave is the only admin who can sign in: he stays.
+    let out = admin(dir.path(), &["user", "deactivate", "dave"]);
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("`dave` is the only admin with an API key"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let mut server = Server::start(dir.path(), &[]);
     assert!(server.client(&new).call(identity::Viewer).await.is_err());
     let again = admin_ok(dir.path(), &["user", "key", "carol"]);

@@ -1003,9 +1003,16 @@ fn with_output(what: String, log: &JobLog, code: Option<&std::path::Path>) -> St
         .as_deref()
         .map(|c| format!(": {c}"))
         .unwrap_or_default();
+    // A module file, or a folder with Python in it (not a data folder the
+    // job made that happens to share a pip package's name).
     let own = |module: &str| {
         code.is_some_and(|dir| {
-            dir.join(module).is_dir() || dir.join(format!("{module}.py")).is_file()
+            dir.join(format!("{module}.py")).is_file()
+                || std::fs::read_dir(dir.join(module)).is_ok_and(|entries| {
+                    entries
+                        .flatten()
+                        .any(|e| e.path().extension().is_some_and(|x| x == "py"))
+                })
         })
     };
     let hint = found

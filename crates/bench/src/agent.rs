@@ -5,8 +5,8 @@
 //! Figures: start -> registered, start -> first pop (an item is waiting when
 //! the agent starts), idle RSS of the agent's process tree, and push -> job
 //! process started (median), and a job's line -> the agent's output (the
-//! job prints the time and sleeps, so the line is read while it runs, not
-//! at its exit). The official agent polls every 10 s when idle,
+//! job is quiet for 0.3 s, prints the time, then sleeps 0.3 s: the line of
+//! a job that has been quiet, read while it runs, not at its exit). The official agent polls every 10 s when idle,
 //! so its pushes are spread over that interval (an unlucky push waits ~10 s,
 //! a lucky one ~0): its median is what a user waits on average.
 
@@ -168,7 +168,7 @@ async fn measure(agent: Agent<'_>, liftoff: &str, rounds: usize) -> anyhow::Resu
     std::fs::write(
         code.join("mark.sh"),
         format!(
-            "date +%s%N >> '{}'\necho \"{LINE} $(date +%s%N)\"\nsleep 0.3\n",
+            "date +%s%N >> '{}'\nsleep 0.3\necho \"{LINE} $(date +%s%N)\"\nsleep 0.3\n",
             marks.display()
         ),
     )?;
@@ -384,8 +384,11 @@ fn read_lines(
     let seen = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
     let into = seen.clone();
     std::thread::spawn(move || {
-        for line in std::io::BufReader::new(out).lines() {
+        // Bytes, read lossily: a line that is not UTF-8 must not stop the
+        // reading (the agent would block on a full pipe).
+        for line in std::io::BufReader::new(out).split(b'\n') {
             let Ok(line) = line else { break };
+            let line = String::from_utf8_lossy(&line);
             let now = SystemTime::now()
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_nanos());

@@ -47,6 +47,48 @@ pub fn parse<T: DeserializeOwned>(text: &str) -> Result<T, serde_json::Error> {
     serde_json::from_value(serde_json::from_str::<Value>(text)?)
 }
 
+/// JSON as Python's `json.dumps` writes it: the `NaN`, `Infinity` and
+/// `-Infinity` it emits for floats JSON cannot hold (a loss that went NaN,
+/// in a wandb run's history or summary) read as `null`; anything else
+/// that is not JSON is refused as [`serde_json`] refuses it.
+pub fn parse_lenient(text: &str) -> Result<Value, serde_json::Error> {
+    serde_json::from_str(text).or_else(|e| match without_non_finite(text) {
+        Some(fixed) => serde_json::from_str(&fixed).map_err(|_| e),
+        None => Err(e),
+    })
+}
+
+/// `text` with Python's non-finite float literals, outside strings,
+/// replaced by `null`; `None` when it has none.
+fn without_non_finite(text: &str) -> Option<String> {
+    let mut out = String::with_capacity(text.len());
+    let (mut in_string, mut escaped, mut changed) = (false, false, false);
+    let mut rest = text;
+    while let Some(c) = rest.chars().next() {
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => in_string = false,
+                _ => {}
+            }
+        } else if c == '"' {
+            in_string = true;
+        } else if let Some(word) = ["-Infinity", "Infinity", "NaN"]
+            .into_iter()
+            .find(|w| rest.starts_with(w))
+        {
+            out.push_str("null");
+            rest = &rest[word.len()..];
+            changed = true;
+            continue;
+        }
+        out.push(c);
+        rest = &rest[c.len_utf8()..];
+    }
+    changed.then_some(out)
+}
+
 /// JSON bytes (an HTTP body, UTF-8 as JSON is) as a [`Value`], read by the
 /// same text parser as [`parse`] (not `from_slice`, which would be another).
 pub fn value_from_bytes(bytes: &[u8]) -> Result<Value, serde_json::Error> {
@@ -117,6 +159,20 @@ pub mod double_option {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pythons_non_finite_floats_read_as_null_outside_strings() {
+        assert_eq!(
+            parse_lenient(r#"{"loss": NaN, "lr": -Infinity, "x": Infinity, "note": "NaN \" Infinity", "_step": 3}"#)
+                .unwrap(),
+            serde_json::json!({"loss": null, "lr": null, "x": null, "note": "NaN \" Infinity", "_step": 3})
+        );
+        assert_eq!(parse_lenient("[1, 2]").unwrap(), serde_json::json!([1, 2]));
+        assert!(parse_lenient("not json").is_err());
+        assert!(parse_lenient("{\"a\": Nope}").is_err());
+        // Plain serde_json refuses what Python wrote.
+        assert!(serde_json::from_str::<Value>(r#"{"loss": NaN}"#).is_err());
+    }
     use serde_json::json;
 
     #[test]

@@ -229,10 +229,12 @@ pub async fn upsert_queue(
     validate_queue_name(name).map_err(ApiError::invalid)?;
     let project = launch_project_name(project)?;
     let (resource, config, vars) = parse_config(resource, config, template_variables)?;
-    let links: Option<ExternalLinks> = match links {
-        None | Some(Value::Null) => None,
-        Some(v) => Some(serde_json::from_value(v.clone())
-            .map_err(|e| ApiError::invalid(format!("externalLinks must look like {{\"links\": [{{\"label\": ..., \"url\": ...}}]}}: {e}")))?),
+    // Left out or null: none (wandb's `upsert_run_queue` sends null for
+    // no links, and an upsert replaces them).
+    let links: ExternalLinks = match links {
+        None | Some(Value::Null) => ExternalLinks::default(),
+        Some(v) => serde_json::from_value(v.clone())
+            .map_err(|e| ApiError::invalid(format!("externalLinks must look like {{\"links\": [{{\"label\": ..., \"url\": ...}}]}}: {e}")))?,
     };
     let (entity, project) = access::project(state, caller, Some(entity), project)
         .await?
@@ -269,19 +271,12 @@ pub async fn upsert_queue(
             };
             let access: QueueAccess =
                 serde_json::from_value(json!(existing.access)).unwrap_or_default();
-            // What the upsert leaves out (prioritization, links) stays as it was.
+            // A prioritization left out stays as it was (wandb's client
+            // always sends one).
             let mode = mode.unwrap_or_else(|| {
                 serde_json::from_value(json!(existing.prioritization_mode)).unwrap_or_default()
             });
-            let mut fields = queue_fields(
-                access,
-                mode,
-                Some(config_id),
-                links.as_ref().unwrap_or(&ExternalLinks::default()),
-            );
-            if links.is_none() {
-                fields.external_links = existing.external_links.clone();
-            }
+            let mut fields = queue_fields(access, mode, Some(config_id), &links);
             fields.max_retries = existing.max_retries;
             state.store.queue_update(existing.id, &fields).await?;
             state.queues_changed();
@@ -306,7 +301,7 @@ pub async fn upsert_queue(
                 QueueAccess::Project,
                 mode.unwrap_or_default(),
                 Some(row.id),
-                &links.unwrap_or_default(),
+                &links,
             );
             Ok(state
                 .store
@@ -756,33 +751,78 @@ pub async fn item_status(
         owner_alive: None,
         now,
     };
-    if stored == ItemState::Claimed {
-        if let Some(id) = item.agent_id {
-            ctx.owner_alive = state
-                .store
-                .agent_get(id)
-                .await?
-                .map(|a| agent_alive(&a, now));
-        }
-        if let (Some(name), Some((run_entity, project))) = (
-            &item.associated_run_id,
-            spec_project(&item.run_spec, &entity.name),
-        ) && let Some((_, found)) =
-            access::project(state, caller, Some(&run_entity), &project).await?
-        {
-            ctx.run = state
-                .store
-                .run_states_by_names(found.id, std::slice::from_ref(name))
-                .await?
-                .into_iter()
-                .next()
-                .map(|(_, run_state, heartbeat)| RunView {
-                    state: RunState::parse(&run_state),
-                    heartbeat_at: Some(instant(heartbeat)),
-                });
-        }
+    if stored == ItemState::Claimed
+        && let Some(id) = item.agent_id
+    {
+        ctx.owner_alive = state
+            .store
+            .agent_get(id)
+            .await?
+            .map(|a| agent_alive(&a, now));
+    }
+    if matches!(stored, ItemState::Claimed | ItemState::Failed) {
+        ctx.run = item_run(state, caller, item, entity).await?;
+    }
+    // A failed item's run may still be going: an item failed because its
+    // agent went quiet keeps a job that may run on ("the job may still be
+    // running there") and report again.
+    if stored == ItemState::Failed
+        && let Some(run) = &ctx.run
+        && matches!(
+            run.state,
+            RunState::Pending | RunState::Running | RunState::Preempting
+        )
+        && run.heartbeat_at.is_some_and(|t| {
+            (now - t).whole_seconds() <= liftoff_model::status::RUN_CRASHED_AFTER_SECS
+        })
+    {
+        return Ok(DisplayStatus::Running);
     }
     Ok(display_status(&QueueItem::new("", stored), &ctx))
+}
+
+/// The state of an item's run, where its spec sends it (the project as
+/// named, else lower-cased as wandb's agent makes it); `None` when it has
+/// none yet or the caller cannot see it.
+async fn item_run(
+    state: &AppState,
+    caller: &Caller,
+    item: &Item,
+    entity: &Entity,
+) -> ApiResult<Option<RunView>> {
+    let (Some(name), Some((run_entity, project))) = (
+        &item.associated_run_id,
+        spec_project(&item.run_spec, &entity.name),
+    ) else {
+        return Ok(None);
+    };
+    let lower = project.to_lowercase();
+    let candidates = if lower == project {
+        vec![project]
+    } else {
+        vec![project, lower]
+    };
+    for project in candidates {
+        // A project the caller cannot see (or that is gone): as the counts.
+        let Ok(Some((_, found))) =
+            access::project(state, caller, Some(&run_entity), &project).await
+        else {
+            continue;
+        };
+        if let Some((_, run_state, heartbeat)) = state
+            .store
+            .run_states_by_names(found.id, std::slice::from_ref(name))
+            .await?
+            .into_iter()
+            .next()
+        {
+            return Ok(Some(RunView {
+                state: RunState::parse(&run_state),
+                heartbeat_at: Some(instant(heartbeat)),
+            }));
+        }
+    }
+    Ok(None)
 }
 
 /// The priority a copy of an item (a requeue, a retry) is pushed with: its

@@ -327,6 +327,18 @@ pub async fn user_key_replacing(
 /// key from [`user_key`] lets them in again); answers how many were revoked.
 pub async fn user_deactivate(store: &dyn store::Store, username: &str) -> anyhow::Result<u64> {
     let user = named_user(store, username).await?;
+    // The last admin who can sign in stays: nobody could manage the
+    // server's queues and teams from the web app or the API any more.
+    if user.admin {
+        let others = users_list(store)
+            .await?
+            .into_iter()
+            .any(|u| u.admin && u.keys > 0 && u.name != username);
+        anyhow::ensure!(
+            others,
+            "`{username}` is the only admin with an API key: make another admin first (`liftoff user create NAME --admin`), or, for a leaked key, replace it with `liftoff user key {username} --revoke-others`"
+        );
+    }
     // No key hashes to the empty string: every key goes.
     Ok(store.api_keys_revoke_others(user.id, "").await?)
 }

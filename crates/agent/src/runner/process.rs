@@ -213,7 +213,7 @@ impl JobOutput {
 
 /// How long [`follow`] waits after reading something, and at most.
 const FOLLOW_SOON: Duration = Duration::from_millis(10);
-const FOLLOW_QUIET: Duration = Duration::from_millis(100);
+const FOLLOW_QUIET: Duration = Duration::from_millis(50);
 
 /// Read the lines added to `path` into `log` until the job has ended and
 /// everything it wrote has been read.
@@ -233,16 +233,14 @@ async fn follow(
     // leaves): read what is there and stop.
     let mut gone = false;
     // A job that is writing is read again soon (its lines reach the log
-    // within ~10 ms); a quiet one less and less often, down to 10 reads/s.
+    // within ~10 ms); a quiet one less and less often, down to 20 reads/s.
     let mut wait = FOLLOW_SOON;
     loop {
         let done = gone || *ended.borrow_and_update();
         let n = file.read(&mut chunk).await.unwrap_or(0);
-        wait = if n > 0 {
-            FOLLOW_SOON
-        } else {
-            (wait * 2).min(FOLLOW_QUIET)
-        };
+        if n > 0 {
+            wait = FOLLOW_SOON;
+        }
         pending.extend_from_slice(&chunk[..n]);
         while let Some(at) = pending.iter().position(|&b| b == b'\n') {
             let line: Vec<u8> = pending.drain(..=at).collect();
@@ -262,6 +260,7 @@ async fn follow(
         if let Ok(Err(_)) = tokio::time::timeout(wait, ended.changed()).await {
             gone = true;
         }
+        wait = (wait * 2).min(FOLLOW_QUIET);
     }
 }
 

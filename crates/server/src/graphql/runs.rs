@@ -247,7 +247,10 @@ impl RunObj {
             };
             let picked: Vec<Value> = rows
                 .iter()
-                .filter_map(|r| serde_json::from_str::<Map<String, Value>>(r).ok())
+                .filter_map(|r| match liftoff_model::json::parse_lenient(r) {
+                    Ok(Value::Object(row)) => Some(row),
+                    _ => None,
+                })
                 .filter_map(|row| match &keys {
                     None => Some(Value::Object(row)),
                     Some(keys) => {
@@ -276,7 +279,7 @@ impl RunObj {
         > = Default::default();
         let mut last_step = -1;
         for r in &rows {
-            let Ok(Value::Object(row)) = serde_json::from_str::<Value>(r) else {
+            let Ok(Value::Object(row)) = liftoff_model::json::parse_lenient(r) else {
                 continue;
             };
             if let Some(s) = row.get("_step").and_then(Value::as_i64) {
@@ -319,7 +322,7 @@ impl RunObj {
             .await?;
         let live: Vec<Value> = rows
             .iter()
-            .filter_map(|(_, l)| serde_json::from_str(l).ok())
+            .filter_map(|(_, l)| liftoff_model::json::parse_lenient(l).ok())
             .collect();
         Ok(ParquetHistory {
             parquet_urls: vec![],

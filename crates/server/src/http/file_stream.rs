@@ -56,8 +56,13 @@ fn check_files(files: &BTreeMap<String, Chunk>) -> Result<(), String> {
                 chunk.offset
             ));
         }
-        let is_object =
-            |line: &str| matches!(serde_json::from_str::<Value>(line), Ok(Value::Object(_)));
+        // As Python writes it: a NaN loss is a row still.
+        let is_object = |line: &str| {
+            matches!(
+                liftoff_model::json::parse_lenient(line),
+                Ok(Value::Object(_))
+            )
+        };
         match name.as_str() {
             "wandb-history.jsonl" | "wandb-events.jsonl" => {
                 if let Some(i) = chunk.content.iter().position(|l| !is_object(l)) {
@@ -192,7 +197,7 @@ pub async fn post(
                 if let Some(Ok(v)) = chunk
                     .content
                     .last()
-                    .map(|l| serde_json::from_str::<Value>(l))
+                    .map(|l| liftoff_model::json::parse_lenient(l))
                 {
                     update.summary = Some(v.to_string());
                 }

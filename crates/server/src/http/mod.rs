@@ -165,9 +165,14 @@ async fn graphql_post(
         Ok(b) => b,
         Err(e) => {
             let message = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                let max = http.state.config.max_body_bytes;
+                let limit = if max >= 1 << 20 {
+                    format!("{} MB", max >> 20)
+                } else {
+                    format!("{} KB", (max >> 10).max(1))
+                };
                 format!(
-                    "the request body is larger than this server takes ({} MB at most); send less at once",
-                    http.state.config.max_body_bytes >> 20
+                    "the request body is larger than this server takes ({limit} at most); send less at once"
                 )
             } else {
                 format!("the request body could not be read: {}", e.body_text())

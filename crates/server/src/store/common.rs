@@ -849,7 +849,7 @@ macro_rules! impl_store {
                         let line_no = first + i as i64;
                         q = match which {
                             Lines::History => {
-                                let step = serde_json::from_str::<serde_json::Value>(line).ok().and_then(|v| v.get("_step").and_then(serde_json::Value::as_i64));
+                                let step = liftoff_model::json::parse_lenient(line).ok().and_then(|v| v.get("_step").and_then(serde_json::Value::as_i64));
                                 q.bind(run_id).bind(line_no).bind(step).bind(line)
                             }
                             Lines::Events => q.bind(run_id).bind(line_no).bind(line),

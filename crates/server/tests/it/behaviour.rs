@@ -437,11 +437,32 @@ async fn only_ended_items_are_requeued_and_copies_on_a_fifo_queue_wait_their_tur
             .is_some_and(|m| m.starts_with("the item is still pending")),
         "{v}"
     );
+    // Its run starts; then the item fails as when its agent went quiet,
+    // while the run still reports: a copy would run the job twice.
+    api.ok("ackRunQueueItem", json!({"itemId": item, "runId": "c1"}))
+        .await;
+    let up = json!({"name": "c1", "project": "proj", "entity": "admin"});
+    let (_, v) = api
+        .gql_as(&api.key, &doc("UpsertBucket"), up, "UpsertBucket")
+        .await;
+    assert!(v.get("errors").is_none(), "{v}");
     api.ok(
         "failRunQueueItem",
         json!({"runQueueItemId": item, "message": "x", "stage": "agent"}),
     )
     .await;
+    let (_, v) = api.item_action("LiftoffRequeueItem", &item).await;
+    assert!(
+        v["errors"][0]["message"]
+            .as_str()
+            .is_some_and(|m| m.starts_with("the item is still running")),
+        "{v}"
+    );
+    let up = json!({"name": "c1", "project": "proj", "entity": "admin", "state": "crashed"});
+    let (_, v) = api
+        .gql_as(&api.key, &doc("UpsertBucket"), up, "UpsertBucket")
+        .await;
+    assert!(v.get("errors").is_none(), "{v}");
     // The queue turns FIFO: a copy of the critical item queues behind the
     // items pushed before it.
     let (_, v) = api
@@ -1004,7 +1025,8 @@ async fn malformed_ids_run_names_and_stream_lines_are_refused_with_nothing_writt
         .await;
     assert_eq!(ok["ackRunQueueItem"]["success"], true, "the lease was kept");
     // file_stream: a history line that is not a JSON object refuses the
-    // whole request (the console chunk beside it is not stored either).
+    // whole request (the console chunk beside it is not stored either:
+    // nothing is written before every file is checked).
     let up = json!({"name": "r1", "project": "proj", "entity": "admin"});
     let (_, v) = api
         .gql_as(&api.key, &doc("UpsertBucket"), up, "UpsertBucket")
@@ -1029,7 +1051,12 @@ async fn malformed_ids_run_names_and_stream_lines_are_refused_with_nothing_writt
         "{said}"
     );
     let (status, said) = api
-        .raw("GET", "/files/admin/proj/r1/file_stream", Some(&api.key), vec![])
+        .raw(
+            "GET",
+            "/files/admin/proj/r1/file_stream",
+            Some(&api.key),
+            vec![],
+        )
         .await;
     assert_eq!(status, axum::http::StatusCode::METHOD_NOT_ALLOWED);
     assert!(String::from_utf8_lossy(&said).contains("with POST"));
@@ -1040,6 +1067,48 @@ async fn malformed_ids_run_names_and_stream_lines_are_refused_with_nothing_writt
         )
         .await;
     assert_eq!(history["project"]["run"]["history"], json!([]));
+    let (_, lines) = api
+        .gql_as(
+            &api.key,
+            &liftoff_doc("LiftoffRunLogLines"),
+            json!({"entityName": "admin", "projectName": "proj", "runName": "r1"}),
+            "",
+        )
+        .await;
+    assert_eq!(
+        lines["data"]["project"]["run"]["logLines"],
+        json!([]),
+        "{lines}"
+    );
+    // What Python writes for a loss gone NaN is a row, and a summary.
+    let body = json!({"files": {
+        "wandb-history.jsonl": {"offset": 0, "content": ["{\"_step\": 0, \"loss\": NaN, \"acc\": 0.5}"]},
+        "wandb-summary.json": {"offset": 0, "content": ["{\"loss\": Infinity}"]},
+    }});
+    let (status, said) = api
+        .raw(
+            "POST",
+            "/files/admin/proj/r1/file_stream",
+            Some(&api.key),
+            body.to_string().into_bytes(),
+        )
+        .await;
+    assert_eq!(
+        status,
+        axum::http::StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&said)
+    );
+    let sampled = api
+        .ok(
+            "RunSampledHistory",
+            json!({"project": "proj", "entity": "admin", "name": "r1", "specs": ["{\"keys\": [\"_step\", \"loss\", \"acc\"], \"samples\": 10}"]}),
+        )
+        .await;
+    assert_eq!(
+        sampled["project"]["run"]["sampledHistory"],
+        json!([[{"_step": 0, "loss": null, "acc": 0.5}]])
+    );
     // A run spec nested past the JSON parser's depth is a JSON problem, not
     // the query's.
     let deep = format!("{}1{}", "[".repeat(200), "]".repeat(200));
@@ -1066,8 +1135,8 @@ async fn malformed_ids_run_names_and_stream_lines_are_refused_with_nothing_writt
     );
 }
 
-/// `upsertRunQueue` replaces the config; what it leaves out (the
-/// prioritization, the links) stays as it was.
+/// `upsertRunQueue` replaces the config (and the links: wandb sends null for
+/// none); a prioritization it leaves out stays as it was.
 #[tokio::test]
 async fn an_upsert_without_a_prioritization_keeps_the_queues() {
     let (_b, api) = api().await;
