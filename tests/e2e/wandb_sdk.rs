@@ -120,6 +120,8 @@ run = wandb.init()
 run.log({"hello": "world"})
 for i in range(30):
     run.log({"loss": 1.0 / (i + 1), "acc": i / 30})
+# Python writes these as bare NaN and Infinity, which JSON has not.
+run.log({"grad_norm": float("nan"), "scale": float("inf")})
 print("training done")
 run.finish()
 "#;
@@ -134,7 +136,10 @@ assert r.state == "finished", r.state
 assert r.summary["loss"] == 1.0 / 30, dict(r.summary)
 assert r.summary["hello"] == "world"
 h = r.history(pandas=False)
-assert len(h) == 31, len(h)
+assert len(h) == 32, len(h)
+odd = [row for row in h if "grad_norm" in row]
+assert len(odd) == 1 and odd[0]["grad_norm"] != odd[0]["grad_norm"], odd
+assert odd[0]["scale"] == float("inf"), odd
 loss = [row["loss"] for row in r.scan_history(keys=["loss"])]
 assert len(loss) == 30 and loss[0] == 1.0, loss
 out = r.file("output.log").download(replace=True, root=sys.argv[1]).read()
