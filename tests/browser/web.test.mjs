@@ -515,6 +515,13 @@ test("a failing job shows its error on its row; requeue pushes it again", async 
   await error.click("summary");
   assert.match(await error.textContent(), /ValueError: the data set is empty/);
   await shot("queue-items-failed");
+  // Its run's page says it too, under the header.
+  const runHref = await page.getAttribute(`tbody[data-item="${failing.item}"] a[href*="/runs/"]`, "href");
+  await page.goto(`${server.url}${runHref}`);
+  const said = await page.waitForSelector(".item-error");
+  assert.match(await said.textContent(), /^Failed at the run stage: the job exited with code 3: ValueError: the data set is empty$/);
+  await page.goto(`${server.url}/launch/admin/web-q`);
+  await page.waitForSelector(`tbody[data-item="${failing.item}"] .error-row`);
 
   const before = (await page.$$("tbody[data-item]")).length;
   await page.check(`tbody[data-item="${failing.item}"] input[type=checkbox]`);
@@ -626,6 +633,8 @@ test("the job page lists versions, details, dependencies and inputs", async () =
   await page.goto(`${server.url}/admin/web/jobs/train/inputs`);
   await page.waitForSelector("table.data");
   assert.match(await page.textContent("table.data"), /optimizer\s*string\s*adam, sgd/);
+  // The Allowed column gives the bounds, not the type again.
+  assert.doesNotMatch(await page.textContent("table.data"), /(number|integer)\s*(number|integer)/);
   await page.goto(`${server.url}/admin/web/jobs`);
   // The source badge (outlined) comes from the job's spec, read after the list.
   await page.waitForSelector("tr[data-job=train] .badge.outline");
@@ -759,6 +768,9 @@ test("Recent lists projects with jobs, not every address typed; Connect refuses 
   assert.ok(!suggested.includes("no-such-project"), suggested.join(" "));
   // Queues live in model-registry; no run is launched there.
   assert.ok(!suggested.includes("model-registry"), suggested.join(" "));
+  // And lists them as links to their jobs: nothing to type.
+  await page.click(".recent.projects a:text-is('web')");
+  await page.waitForURL(`${server.url}/admin/web/jobs`);
   await page.goto(`${server.url}/connect`);
   await page.fill("#base-url", "127.0.0.1:8080");
   await page.click("form button[type=submit]");

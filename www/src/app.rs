@@ -19,6 +19,7 @@ use crate::session::{Session, recent_projects, use_session};
 pub fn App() -> impl IntoView {
     Session::provide();
     Toasts::provide();
+    crate::components::time::Clock::provide();
     crate::drafts::QueueDrafts::provide();
     crate::drafts::Drafts::<crate::components::launch_drawer::LaunchDraft>::provide();
     let page = router::provide(ROUTES);

@@ -96,11 +96,19 @@ impl Field {
             FieldKind::Boolean => return String::new(),
             FieldKind::Json => "JSON",
         };
+        match self.range_text() {
+            range if range.is_empty() => kind.to_owned(),
+            range => format!("{kind}, {range}"),
+        }
+    }
+
+    /// The bounds a number takes: `0 to 1`, `at least 1`; empty without.
+    pub fn range_text(&self) -> String {
         match (self.minimum(), self.maximum()) {
-            (Some(lo), Some(hi)) => format!("{kind}, {} to {}", num(lo), num(hi)),
-            (Some(lo), None) => format!("{kind}, at least {}", num(lo)),
-            (None, Some(hi)) => format!("{kind}, at most {}", num(hi)),
-            (None, None) => kind.to_owned(),
+            (Some(lo), Some(hi)) => format!("{} to {}", num(lo), num(hi)),
+            (Some(lo), None) => format!("at least {}", num(lo)),
+            (None, Some(hi)) => format!("at most {}", num(hi)),
+            (None, None) => String::new(),
         }
     }
 
@@ -292,7 +300,14 @@ pub fn merge_texts(fields: &[Field], texts: &[(String, String)], config: &mut Ma
         match field.parse(text) {
             Ok(Some(v)) => set_path(config, &field.path, v),
             Ok(None) => remove_path(config, &field.path),
-            Err(_) => set_path(config, &field.path, Value::String(text.clone())),
+            // Kept for the JSON editor to say what is wrong: as the number
+            // (or other JSON) it reads as, else as text ("2.5" in an
+            // integer field stays 2.5, not "2.5").
+            Err(_) => set_path(
+                config,
+                &field.path,
+                serde_json::from_str(text.trim()).unwrap_or_else(|_| Value::String(text.clone())),
+            ),
         }
     }
 }
@@ -451,7 +466,21 @@ mod tests {
             .map(|(a, b)| (a.to_owned(), b.to_owned()))
             .to_vec();
         merge_texts(&f, &emptied, &mut config);
-        assert_eq!(Value::Object(config), json!({"epochs": 5, "seed": 7}));
+        assert_eq!(
+            Value::Object(config.clone()),
+            json!({"epochs": 5, "seed": 7})
+        );
+
+        // Numbers the schema refuses go across as numbers, for the editor
+        // to say why: 2 is over lr's maximum, 2.5 not a whole epoch count.
+        let refused: Vec<(String, String)> = [("lr", "2"), ("epochs", "2.5")]
+            .map(|(a, b)| (a.to_owned(), b.to_owned()))
+            .to_vec();
+        merge_texts(&f, &refused, &mut config);
+        assert_eq!(
+            Value::Object(config),
+            json!({"lr": 2, "epochs": 2.5, "seed": 7})
+        );
     }
 
     #[test]

@@ -298,7 +298,10 @@ impl Queue {
 /// no `/` (it would break `entity/queue` references).
 pub fn validate_queue_name(name: &str) -> Result<(), String> {
     let len = name.chars().count();
-    if len == 0 || len > 64 {
+    if len == 0 {
+        return Err("a queue needs a name (1 to 64 characters)".into());
+    }
+    if len > 64 {
         return Err(format!("queue name must be 1 to 64 characters, got {len}"));
     }
     if name.trim() != name {

@@ -27,17 +27,31 @@ impl ConfigFormat {
     }
 }
 
+/// Whether `text` has a `{{` not right after a quote: a template variable
+/// written bare, where it must be a quoted string.
+fn bare_variable(text: &str) -> bool {
+    text.match_indices("{{")
+        .any(|(at, _)| !text[..at].ends_with(['"', '\'']))
+}
+
 /// Parse the configuration editor: an object (blank is `{}`).
 pub fn parse_config(text: &str, format: ConfigFormat) -> Result<Value, String> {
     if text.trim().is_empty() {
         return Ok(Value::Object(Map::new()));
     }
+    // `gpus: {{gpus}}` reads as a mapping in YAML and as nothing in JSON.
+    let hint = if bare_variable(text) {
+        " (a {{variable}} goes in quotes: \"{{variable}}\")"
+    } else {
+        ""
+    };
     let value: Value = match format {
         ConfigFormat::Json => {
-            serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}"))?
+            serde_json::from_str(text).map_err(|e| format!("not valid JSON: {e}{hint}"))?
         }
         ConfigFormat::Yaml => {
-            let yaml = crate::yaml::from_str(text).map_err(|e| format!("not valid YAML: {e}"))?;
+            let yaml =
+                crate::yaml::from_str(text).map_err(|e| format!("not valid YAML: {e}{hint}"))?;
             if yaml.is_null() {
                 return Ok(Value::Object(Map::new()));
             }
@@ -369,6 +383,25 @@ pub fn problems_under<'a>(problems: &'a [Problem], path: &str) -> Vec<&'a Proble
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_bare_template_variable_is_told_to_be_quoted() {
+        let err = parse_config("env:\n  FOO: {{foo}}\n", ConfigFormat::Yaml).unwrap_err();
+        assert!(err.starts_with("not valid YAML"), "{err}");
+        assert!(
+            err.ends_with("(a {{variable}} goes in quotes: \"{{variable}}\")"),
+            "{err}"
+        );
+        let err = parse_config("{\"gpus\": {{gpus}}}", ConfigFormat::Json).unwrap_err();
+        assert!(err.contains("goes in quotes"), "{err}");
+        // Quoted, it is a string; another mistake gets no such hint.
+        assert_eq!(
+            parse_config("FOO: \"{{foo}}\"", ConfigFormat::Yaml).unwrap(),
+            json!({"FOO": "{{foo}}"})
+        );
+        let err = parse_config("{\"a\": \"{{foo}}\",}", ConfigFormat::Json).unwrap_err();
+        assert!(!err.contains("goes in quotes"), "{err}");
+    }
 
     fn draft(text: &str, format: ConfigFormat) -> QueueDraft {
         QueueDraft {

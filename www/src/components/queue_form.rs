@@ -222,7 +222,7 @@ pub fn QueueForm(
                     aria-invalid=move || problems.with(|p| messages(p, paths::CONFIG).is_some()).then_some("true")
                     aria-describedby="queue-config-error"
                     bind:value=text></textarea>
-                <p class="help">"Resource arguments for this queue's jobs. Write "<code>"{{name}}"</code>" where a value is chosen at launch: each becomes a template variable below."</p>
+                <p class="help">"Resource arguments for this queue's jobs. Write "<code>"\"{{name}}\""</code>" (in quotes) where a value is chosen at launch: each becomes a template variable below."</p>
                 <p class="field-error" id="queue-config-error" data-testid="config-error">{shown(paths::CONFIG)}</p>
                 <p class="field-note" data-testid="config-note">{note}</p>
             </div>

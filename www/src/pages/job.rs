@@ -243,7 +243,8 @@ fn VersionTabs(job: JobRef, tab: String) -> impl IntoView {
                                 <tbody>{fields.into_iter().map(|fld| {
                                     let allowed = match &fld.kind {
                                         FieldKind::Choice(v) => v.iter().map(form::text_of).collect::<Vec<_>>().join(", "),
-                                        _ => fld.hint(),
+                                        // The type has its own column.
+                                        _ => fld.range_text(),
                                     };
                                     view! {
                                         <tr>

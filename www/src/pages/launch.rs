@@ -307,6 +307,16 @@ fn ProjectPicker() -> impl IntoView {
             {(!recent.is_empty()).then(|| view! {
                 <p class="recent">"Recent: "{recent.into_iter().map(|p| view! { <a href=format!("/{p}/jobs")>{p.clone()}</a> }).collect_view()}</p>
             })}
+            // The entity's projects, each a link to its jobs: nothing to know first.
+            {move || {
+                let (e, found) = (entity.get(), projects.get().unwrap_or_default());
+                (!found.is_empty()).then(|| view! {
+                    <p class="recent projects">{format!("Projects of {e}: ")}{found.into_iter().take(30).map(|p| {
+                        let href = route::path(&[&e, &p, "jobs"]);
+                        view! { <a href=href>{p}</a> }
+                    }).collect_view()}</p>
+                })
+            }}
         </section>
     }
 }

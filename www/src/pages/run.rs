@@ -3,6 +3,7 @@
 
 use liftoff_model::route;
 use liftoff_model::run::RunState;
+use liftoff_model::timefmt;
 use std::time::Duration;
 
 use leptos::prelude::*;
@@ -177,7 +178,15 @@ fn RunHeader(detail: RwSignal<Option<RunDetail>>, refresh: Callback<()>) -> impl
                                 <span class="mono">{r.name.clone()}</span>" · "
                             })}
                             "created "<Ago at=r.created_at.clone()/>
-                            " · last heard from "<Ago at=r.heartbeat_at.clone()/>
+                            {if r.state.is_terminal() {
+                                // Ended: how long it ran, and when it ended.
+                                let ran = r.created_at.as_deref().and_then(timefmt::parse)
+                                    .zip(r.heartbeat_at.as_deref().and_then(timefmt::parse))
+                                    .map(|(a, b)| format!(" · ran {}", timefmt::duration((b - a).whole_seconds())));
+                                view! { {ran}" · ended "<Ago at=r.heartbeat_at.clone()/> }.into_any()
+                            } else {
+                                view! { " · last heard from "<Ago at=r.heartbeat_at.clone()/> }.into_any()
+                            }}
                             {d.host.clone().map(|h| format!(" · on {h}"))}
                             {d.program.clone().map(|p| {
                                 // The script's name; its full path on hover.
@@ -200,6 +209,11 @@ fn RunHeader(detail: RwSignal<Option<RunDetail>>, refresh: Callback<()>) -> impl
                                 (false, None) => None,
                             }}
                         </p>
+                        // Why its queue item failed, as the row says it (W&B
+                        // shows the error on the run too).
+                        {d.launched.as_ref().and_then(|l| l.error.clone()).map(|e| view! {
+                            <p class="error-box item-error">{format!("Failed at the {e}")}</p>
+                        })}
                     </div>
                 }
             })}

@@ -186,6 +186,8 @@ pub struct LaunchedFrom {
     pub item_id: String,
     /// The spec's `job` (`entity/project/name:alias`), when it ran one.
     pub job: Option<String>,
+    /// Why the item failed, in one line (`stage stage: ...`), when it did.
+    pub error: Option<String>,
 }
 
 fn launched_from(item: Option<&Value>) -> Option<LaunchedFrom> {
@@ -201,6 +203,10 @@ fn launched_from(item: Option<&Value>) -> Option<LaunchedFrom> {
         queue: s(item, &["runQueue", "name"])?,
         item_id: s(item, &["id"])?,
         job: s(&spec, &["job"]).filter(|j| !j.is_empty()),
+        error: s(item, &["error", "message"]).map(|m| {
+            let stage = s(item, &["error", "stage"]).unwrap_or_else(|| "run".into());
+            format!("{stage} stage: {}", crate::view::items::error_line(&m))
+        }),
     })
 }
 
