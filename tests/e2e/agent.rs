@@ -2248,3 +2248,34 @@ async fn a_configured_python_that_is_not_here_is_said_at_start() {
         agent.output()
     );
 }
+
+/// A run is pending while its agent prepares the job, and running once the
+/// job's process starts, for a job that never calls `wandb.init` too.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_is_running_once_its_process_starts() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("server"), &[]);
+    queue(&server, tmp.path(), "default");
+    let _agent = AgentProcess::start(&server, &tmp.path().join("agent"), &["-q", "default"]);
+    let (status, _, err) = liftoff(
+        &server,
+        tmp.path(),
+        &["launch", "-E", "sleep 6", "-q", "default", "-p", "proj"],
+    );
+    assert!(status.success(), "{err}");
+    let run = eventually(Duration::from_secs(60), "the item's run", || async {
+        items(&server, "default")
+            .await
+            .into_iter()
+            .find_map(|i| i.item.associated_run_id)
+    })
+    .await;
+    eventually(Duration::from_secs(30), "the run to be running", || async {
+        (run_state(&server, &run).await == Some(State::Running)).then_some(())
+    })
+    .await;
+    eventually(Duration::from_secs(30), "the run to finish", || async {
+        (run_state(&server, &run).await == Some(State::Finished)).then_some(())
+    })
+    .await;
+}

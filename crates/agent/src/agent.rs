@@ -895,6 +895,9 @@ async fn open_run(
         display_name: spec.name.clone(),
         config: spec.overrides().run_config.map(|c| wrap_config(&c)),
         host: Some(shared.opts.hostname.clone()),
+        // Pending while the agent fetches, builds and installs; running once
+        // the job's process starts (`mark_running`, or the job's own wandb).
+        state: Some("pending".into()),
         ..Default::default()
     };
     if let Err(e) = with_retry("creating the job's run", RUN_SETUP_PATIENCE, || {
@@ -911,6 +914,30 @@ async fn open_run(
         tracing::warn!(run = run_id, error = %e, "cannot create the job's run; its console stays in the local log until it can");
     }
     Ok(())
+}
+
+/// The job's process has started: its run (made pending by [`open_run`])
+/// is running, for a job that never calls `wandb.init` too.
+async fn mark_running(shared: &Shared, target: &RunTarget, run_id: &str) {
+    if !shared.run_console {
+        return;
+    }
+    let upsert = UpsertBucket {
+        name: run_id.to_owned(),
+        project: target.project.clone(),
+        entity: target.entity.clone(),
+        state: Some("running".into()),
+        ..Default::default()
+    };
+    if let Err(e) = with_retry(
+        "marking the job's run running",
+        Duration::from_secs(5),
+        || shared.client.call(upsert.clone()),
+    )
+    .await
+    {
+        tracing::debug!(run = run_id, error = %e, "cannot mark the run running; its job's wandb or its end will");
+    }
 }
 
 /// Link the run the agent made to the job version it runs (a Liftoff server
@@ -1153,6 +1180,7 @@ async fn run_job(
     };
     let mut workload = runner.start(&ctx).await?;
     log.note(&format!("started {}", workload.describe()));
+    mark_running(shared, &target, run_id).await;
     let stop_requested = watch_for_stop(shared, &target, run_id);
     tokio::pin!(stop_requested);
     let outcome = tokio::select! {
