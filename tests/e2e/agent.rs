@@ -2279,3 +2279,43 @@ async fn a_run_is_running_once_its_process_starts() {
     })
     .await;
 }
+
+/// A queue deleted under a polling agent: every pop fails, and the agent
+/// waits longer and longer between rounds instead of asking again at once
+/// (it sent hundreds of pops a second before).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_agent_whose_pops_all_fail_backs_off() {
+    use liftoff_client::ops::queues::{DeleteRunQueue, FetchRunQueueId};
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("server"), &[]);
+    queue(&server, tmp.path(), "doomed");
+    let work = tmp.path().join("agent");
+    let agent = AgentProcess::start(&server, &work, &["-q", "doomed"]);
+    eventually(Duration::from_secs(30), "the agent to poll", || async {
+        agent.output().contains("polling").then_some(())
+    })
+    .await;
+    let client = server.client(ADMIN_KEY);
+    let id = client
+        .call(FetchRunQueueId {
+            entity: "admin".into(),
+            project: "model-registry".into(),
+            queue: "doomed".into(),
+        })
+        .await
+        .unwrap();
+    client.call(DeleteRunQueue { id }).await.unwrap();
+    // (The long poll under way ends first.)
+    eventually(Duration::from_secs(30), "a pop to fail", || async {
+        agent.output().contains("pop failed").then_some(())
+    })
+    .await;
+    // 1 + 2 + 4 s of waits fit in 8 s: at most a handful of failed rounds.
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let out = agent.output();
+    let failed = out.matches("pop failed").count();
+    assert!(
+        (2..=6).contains(&failed),
+        "{failed} failed pops in 8 s:\n{out}"
+    );
+}

@@ -114,7 +114,7 @@ struct Shared {
     process: ProcessRunner,
     /// Found on the first container job (asking docker or podman for `info`
     /// takes a while, and most agents never run a container).
-    container: std::sync::OnceLock<Result<ContainerRunner, String>>,
+    container: tokio::sync::OnceCell<ContainerRunner>,
     kubernetes: KubernetesRunner,
     /// Set when running jobs must stop (shutdown with --stop-jobs-on-exit,
     /// or Ctrl-C during `liftoff launch` without a queue).
@@ -257,7 +257,7 @@ pub async fn run(
     let shared = Arc::new(Shared {
         run_console: server_features.has(features::RUN_CONSOLE),
         process: process_runner(&opts.config),
-        container: std::sync::OnceLock::new(),
+        container: tokio::sync::OnceCell::new(),
         kubernetes: KubernetesRunner::new(
             Some(me.name.clone()),
             opts.config.runner_str("namespace").map(str::to_owned),
@@ -280,6 +280,7 @@ pub async fn run(
     // Heartbeats run on their own clock; the loop only says what to report.
     let (status_tx, status_rx) = watch::channel(AgentStatus::Polling);
     let beat = tokio::spawn(heartbeats(shared.clone(), status_rx));
+    let mut failing = Duration::ZERO;
     summary.reason = loop {
         while let Some(done) = jobs.try_join_next() {
             if let Err(e) = done {
@@ -328,6 +329,26 @@ pub async fn run(
             () = &mut shutdown => break "shutdown requested".to_owned(),
             p = pop_next(&shared, &mut order, wait) => p,
         };
+        // Every pop failed (a deleted queue, a revoked key, a server that
+        // refuses): wait, longer each time, rather than ask again at once.
+        let popped = match popped {
+            Pop::Item(queue, item) => {
+                failing = Duration::ZERO;
+                Some((queue, item))
+            }
+            Pop::Empty => {
+                failing = Duration::ZERO;
+                None
+            }
+            Pop::Failed => {
+                failing = (failing * 2).clamp(Duration::from_secs(1), POP_BACKOFF_MAX);
+                tokio::select! {
+                    () = &mut shutdown => break "shutdown requested".to_owned(),
+                    () = tokio::time::sleep(failing) => {},
+                }
+                continue;
+            }
+        };
         match popped {
             Some((queue, item)) => {
                 summary.jobs_started += 1;
@@ -353,8 +374,9 @@ pub async fn run(
         }
     };
     crate::log::say!("Agent {} stopping: {}", summary.name, summary.reason);
-    beat.abort();
-    heartbeat(&shared, AgentStatus::Killed).await;
+    // Heartbeats go on while jobs are waited for: an agent reported gone
+    // has its items failed by the server, and one killed while it waits
+    // (systemd's SIGKILL after SIGTERM) is then found gone by its silence.
     if !jobs.is_empty() {
         if shared.opts.stop_jobs_on_exit {
             crate::log::say!(
@@ -381,6 +403,8 @@ pub async fn run(
             }
         }
     }
+    beat.abort();
+    heartbeat(&shared, AgentStatus::Killed).await;
     Ok(summary)
 }
 
@@ -510,25 +534,32 @@ fn console_time() -> String {
 async fn heartbeats(shared: Arc<Shared>, mut status: watch::Receiver<AgentStatus>) {
     loop {
         let current = status.borrow_and_update().clone();
-        heartbeat(&shared, current).await;
+        // A missed heartbeat is tried again soon: the server counts an agent
+        // gone after a minute without one.
+        let next = if heartbeat(&shared, current).await {
+            shared.opts.heartbeat_interval
+        } else {
+            shared.opts.heartbeat_interval.min(Duration::from_secs(5))
+        };
         tokio::select! {
             changed = status.changed() => if changed.is_err() { return },
-            () = tokio::time::sleep(shared.opts.heartbeat_interval) => {},
+            () = tokio::time::sleep(next) => {},
         }
     }
 }
 
-async fn heartbeat(shared: &Shared, status: AgentStatus) {
-    if let Err(e) = shared
+async fn heartbeat(shared: &Shared, status: AgentStatus) -> bool {
+    let sent = shared
         .client
         .call(UpdateLaunchAgent {
             id: shared.agent_id.clone(),
             status,
         })
-        .await
-    {
+        .await;
+    if let Err(e) = &sent {
         tracing::warn!(error = %e, "heartbeat failed");
     }
+    sent.is_ok()
 }
 
 /// Find the requested queues; like W&B, create `default` when the entity has
@@ -618,12 +649,21 @@ async fn check_runnable(
     Ok(processes)
 }
 
+/// The longest wait between pops while every pop fails.
+const POP_BACKOFF_MAX: Duration = Duration::from_secs(30);
+
+/// What one round of pops over the agent's queues gave.
+enum Pop {
+    Item(String, Popped),
+    /// No queue had an item (and at least one answered).
+    Empty,
+    /// Every queue's pop failed.
+    Failed,
+}
+
 /// Pop from the queues in order; the queue that gave an item goes last.
-async fn pop_next(
-    shared: &Shared,
-    order: &mut Vec<String>,
-    wait_seconds: i64,
-) -> Option<(String, Popped)> {
+async fn pop_next(shared: &Shared, order: &mut Vec<String>, wait_seconds: i64) -> Pop {
+    let mut answered = false;
     for i in 0..order.len() {
         let queue = order[i].clone();
         let result = if wait_seconds > 0 {
@@ -651,18 +691,22 @@ async fn pop_next(
             Ok(Some(item)) => {
                 let q = order.remove(i);
                 order.push(q);
-                return Some((queue, item));
+                return Pop::Item(queue, item);
             }
-            Ok(None) => {}
-            Err(e) => {
-                tracing::warn!(queue, error = %e, "pop failed");
-                if e.is_transient() {
-                    tokio::time::sleep(Duration::from_secs(2)).await;
-                }
-            }
+            Ok(None) => answered = true,
+            Err(e) => tracing::warn!(queue, error = %e, "pop failed"),
         }
     }
-    None
+    if answered { Pop::Empty } else { Pop::Failed }
+}
+
+/// A run id that is safe as a file and container name (see `handle_item`).
+fn safe_run_id(id: &str) -> bool {
+    (1..=128).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
+        && !id.chars().all(|c| c == '.')
 }
 
 /// A short random run id: 8 base36 characters, like W&B's.
@@ -730,8 +774,11 @@ fn preflight(spec_value: &Value, secure: bool) -> Result<LaunchSpec, StageError>
         LaunchSpec::from_value(spec_value.clone()).map_err(|e| StageError::agent(e.to_string()))?;
     spec.validate_source()
         .map_err(|e| StageError::agent(e.to_string()))?;
-    if let Some(args) = spec.resource_args_for("local-container") {
-        check_local_container(args).map_err(StageError::agent)?;
+    // "local" is run as local-container (`run_job`), with its own args.
+    for resource in ["local-container", "local"] {
+        if let Some(args) = spec.resource_args_for(resource) {
+            check_local_container(args).map_err(StageError::agent)?;
+        }
     }
     if let Some(args) = spec.resource_args_for("kubernetes") {
         check_kubernetes(args).map_err(StageError::agent)?;
@@ -741,7 +788,34 @@ fn preflight(spec_value: &Value, secure: bool) -> Result<LaunchSpec, StageError>
             "secure_mode is on: entry point overrides are not allowed",
         ));
     }
+    if secure && let Some(k8s) = spec.resource_args_for("kubernetes") {
+        secure_pod(k8s).map_err(StageError::agent)?;
+    }
     Ok(spec)
+}
+
+/// What secure mode also refuses in a Kubernetes job (W&B's
+/// `_assert_secure`): host namespaces and init containers in the pod spec,
+/// and a container `command`.
+fn secure_pod(manifest: &Value) -> Result<(), String> {
+    let pod = manifest
+        .pointer("/spec/template/spec")
+        .and_then(Value::as_object);
+    let Some(pod) = pod else { return Ok(()) };
+    for key in ["hostPID", "hostIPC", "hostNetwork", "initContainers"] {
+        if pod.contains_key(key) {
+            return Err(format!(
+                "secure_mode is on: the Kubernetes pod spec may not set {key:?} (resource_args.kubernetes.spec.template.spec.{key})"
+            ));
+        }
+    }
+    let containers = pod.get("containers").and_then(Value::as_array);
+    if containers.is_some_and(|c| c.iter().any(|c| c.get("command").is_some())) {
+        return Err(
+            "secure_mode is on: a Kubernetes container may not set \"command\" (resource_args.kubernetes.spec.template.spec.containers[].command)".into(),
+        );
+    }
+    Ok(())
 }
 
 async fn handle_item(shared: Arc<Shared>, queue: String, item: Popped) {
@@ -754,13 +828,22 @@ async fn handle_item(shared: Arc<Shared>, queue: String, item: Popped) {
         .clone()
         .filter(|r| !r.is_empty())
         .unwrap_or_else(new_run_id);
-    if let Err(e) = shared
-        .client
-        .call(AckRunQueueItem {
+    // The run id names the job's directory and container: a spec's own
+    // (a W&B server takes any) must not climb out of the work dir.
+    if !safe_run_id(&run_id) {
+        let e = StageError::agent(format!(
+            "the run id {run_id:?} cannot be used: it must be 1 to 128 letters, digits, '_', '-' or '.', and not only dots; launch with another run id"
+        ));
+        return fail(&shared, &item.item_id, &e).await;
+    }
+    // Within the item's lease (a minute); the server takes a repeated ack.
+    if let Err(e) = with_retry("acknowledging an item", Duration::from_secs(30), || {
+        shared.client.call(AckRunQueueItem {
             item_id: item.item_id.clone(),
             run_id: run_id.clone(),
         })
-        .await
+    })
+    .await
     {
         tracing::warn!(queue, error = %e, "could not acknowledge an item (another agent may have it); skipping it");
         return;
@@ -1078,9 +1161,12 @@ async fn run_job(
         "local-process" => &shared.process,
         "local-container" | "local" => shared
             .container
-            .get_or_init(|| ContainerRunner::detect(shared.opts.config.runner_str("container_cli")))
-            .as_ref()
-            .map_err(|e| StageError::agent(e.clone()))?,
+            // Found once; a failure is not kept (the engine may be started).
+            .get_or_try_init(|| {
+                ContainerRunner::detect(shared.opts.config.runner_str("container_cli"))
+            })
+            .await
+            .map_err(StageError::agent)?,
         "kubernetes" => &shared.kubernetes,
         other => {
             let hint = other
@@ -1187,7 +1273,12 @@ async fn run_job(
         outcome = workload.wait() => outcome,
         reason = &mut stop_requested => {
             log.note(&reason);
-            workload.stop(shared.opts.stop_grace).await;
+            let grace = shared
+                .opts
+                .config
+                .stop_grace_seconds()
+                .map_or(shared.opts.stop_grace, Duration::from_secs);
+            workload.stop(grace).await;
             workload.wait().await;
             Outcome::Stopped
         }
@@ -1299,7 +1390,7 @@ pub async fn run_direct(
     let shared = Shared {
         run_console,
         process: process_runner(&opts.config),
-        container: std::sync::OnceLock::new(),
+        container: tokio::sync::OnceCell::new(),
         kubernetes: KubernetesRunner::new(
             None,
             opts.config.runner_str("namespace").map(str::to_owned),
@@ -1368,7 +1459,58 @@ pub async fn run_direct(
 
 #[cfg(test)]
 mod tests {
-    use super::console_entry;
+    use super::{console_entry, preflight, safe_run_id};
+    use serde_json::json;
+
+    #[test]
+    fn run_ids_that_name_no_directory_are_refused() {
+        for ok in ["abc123", "my-run_2", "v1.2"] {
+            assert!(safe_run_id(ok), "{ok}");
+        }
+        for bad in ["", ".", "..", "...", "a/b", "../x", "a b", &"x".repeat(129)] {
+            assert!(!safe_run_id(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn local_resource_args_are_checked_as_local_container_ones() {
+        let spec = |resource: &str| {
+            json!({
+                "resource": resource,
+                "docker": {"docker_image": "python:3.11"},
+                "resource_args": {resource: {"privileged": true}},
+            })
+        };
+        for resource in ["local", "local-container"] {
+            let e = preflight(&spec(resource), false).unwrap_err();
+            assert!(
+                e.message.contains("'privileged'"),
+                "{resource}: {}",
+                e.message
+            );
+        }
+        assert!(preflight(&json!({"resource": "local", "docker": {"docker_image": "python:3.11"}, "resource_args": {"local": {"memory": "1g"}}}), false).is_ok());
+    }
+
+    #[test]
+    fn secure_mode_refuses_what_wandbs_agent_refuses_in_a_pod() {
+        let spec = |pod: serde_json::Value| {
+            json!({
+                "resource": "kubernetes",
+                "docker": {"docker_image": "python:3.11"},
+                "resource_args": {"kubernetes": {"spec": {"template": {"spec": pod}}}},
+            })
+        };
+        let init = spec(json!({"initContainers": [{"name": "x", "image": "busybox"}]}));
+        let command = spec(json!({"containers": [{"name": "main", "command": ["sh"]}]}));
+        let plain = spec(json!({"containers": [{"name": "main", "resources": {}}]}));
+        for (s, said) in [(&init, "\"initContainers\""), (&command, "\"command\"")] {
+            assert!(preflight(s, false).is_ok());
+            let e = preflight(s, true).unwrap_err();
+            assert!(e.message.contains(said), "{}", e.message);
+        }
+        assert!(preflight(&plain, true).is_ok());
+    }
 
     #[test]
     fn console_lines_are_stamped_as_the_sdk_stamps_them() {

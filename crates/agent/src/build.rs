@@ -48,7 +48,9 @@ pub async fn build_job_image(
     client: &Client<NativeTransport>,
     r: &BuildRequest,
 ) -> Result<Built, StageError> {
-    let runner = ContainerRunner::detect(r.container_cli.as_deref()).map_err(StageError::build)?;
+    let runner = ContainerRunner::detect(r.container_cli.as_deref())
+        .await
+        .map_err(StageError::build)?;
     let id = format!("build-{}", new_run_id());
     let dir = r.work_dir.join("jobs").join(&id);
     std::fs::create_dir_all(&dir)

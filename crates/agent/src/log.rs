@@ -269,6 +269,14 @@ impl JobLog {
         for line in inner.tail.iter().rev() {
             size += line.len() + 1;
             if size > TAIL_BYTES {
+                // A last line longer than all of it: its end, not nothing.
+                if out.is_empty() {
+                    let mut from = line.len() - (TAIL_BYTES - 1);
+                    while !line.is_char_boundary(from) {
+                        from += 1;
+                    }
+                    out.push(&line[from..]);
+                }
                 break;
             }
             out.push(line);
@@ -312,6 +320,14 @@ mod tests {
         assert_eq!(tail.lines().count(), TAIL_LINES);
         let file = std::fs::read_to_string(dir.path().join("x/item.log")).unwrap();
         assert_eq!(file.lines().count(), 101);
+        // A last line longer than the tail: its end is the tail.
+        log.job_line(&format!("{}€ end", "x".repeat(3 * TAIL_BYTES)), false);
+        let tail = log.tail();
+        assert!(
+            tail.len() < TAIL_BYTES && tail.ends_with("€ end"),
+            "{}",
+            tail.len()
+        );
     }
 
     #[test]

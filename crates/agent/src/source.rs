@@ -90,8 +90,20 @@ pub async fn materialize(
                 .as_ref()
                 .ok_or_else(|| StageError::agent("the git job names no repository"))?;
             let step = log.step(&format!("cloning {} at {}", git.remote, git.commit));
+            if git.commit.starts_with('-') {
+                return Err(StageError::agent(format!(
+                    "the git job's commit {:?} is not a commit (it starts with '-')",
+                    git.commit
+                )));
+            }
+            // No prompt for credentials (nobody answers it: the clone would
+            // wait forever), and a remote is never read as an option.
             let mut clone = Command::new("git");
-            clone.args(["clone", "--quiet", &git.remote]).arg(dir);
+            clone
+                .env("GIT_TERMINAL_PROMPT", "0")
+                .env("GCM_INTERACTIVE", "never")
+                .args(["clone", "--quiet", "--", &git.remote])
+                .arg(dir);
             run_step(clone, log, "git clone")
                 .await
                 .map_err(|e| StageError::agent(e.message))?;

@@ -253,6 +253,18 @@ impl AgentConfig {
         self.stopped_run_timeout
             .unwrap_or(DEFAULT_STOPPED_RUN_TIMEOUT)
     }
+    /// Seconds a stopped job has, from its SIGINT, before it is killed:
+    /// `runner.stop_grace_seconds`, else `stopped_run_timeout` when set
+    /// (W&B's seconds between seeing a stop and cancelling the job); `None`
+    /// leaves the agent's default.
+    pub fn stop_grace_seconds(&self) -> Option<u64> {
+        self.runner
+            .as_ref()
+            .and_then(|r| r.get("stop_grace_seconds"))
+            .and_then(Value::as_i64)
+            .or(self.stopped_run_timeout)
+            .and_then(|n| u64::try_from(n).ok())
+    }
     pub fn runner_str(&self, key: &str) -> Option<&str> {
         self.runner
             .as_ref()
@@ -641,6 +653,17 @@ pub fn env_overrides(env: &Environment) -> Result<ConfigOverrides, ConfigProblem
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_stopped_jobs_grace_is_the_runners_else_stopped_run_timeout() {
+        let grace = |yaml: &str| AgentConfig::from_yaml(yaml).unwrap().stop_grace_seconds();
+        assert_eq!(grace("queues: [q]\n"), None);
+        assert_eq!(grace("stopped_run_timeout: 45\n"), Some(45));
+        assert_eq!(
+            grace("stopped_run_timeout: 45\nrunner: {stop_grace_seconds: 3}\n"),
+            Some(3)
+        );
+    }
 
     #[test]
     fn unknown_environment_keys_are_kept_with_a_warning() {

@@ -15,6 +15,10 @@ pub enum ApiError {
     Unauthenticated(String),
     /// Logged where it happened; the client sees no details.
     Internal(String),
+    /// The database is busy or out of reach for now: answered with HTTP 503
+    /// and `Retry-After`, which wandb's client retries (it never retries a
+    /// 200, so one busy moment would fail the agent's ack or the run).
+    Unavailable(String),
 }
 
 impl ApiError {
@@ -26,6 +30,7 @@ impl ApiError {
             Self::Forbidden(_) => "FORBIDDEN",
             Self::Unauthenticated(_) => "UNAUTHENTICATED",
             Self::Internal(_) => "INTERNAL",
+            Self::Unavailable(_) => UNAVAILABLE,
         }
     }
 
@@ -38,6 +43,9 @@ impl ApiError {
             | Self::Forbidden(m)
             | Self::Unauthenticated(m) => m.clone(),
             Self::Internal(_) => "internal error; the server log has the details".to_owned(),
+            Self::Unavailable(_) => {
+                "the server's database is busy or out of reach; try again shortly".to_owned()
+            }
         }
     }
 
@@ -54,11 +62,40 @@ impl From<crate::store::Error> for ApiError {
     fn from(e: crate::store::Error) -> Self {
         match e {
             crate::store::Error::Conflict(what) => Self::Conflict(format!("{what} already exists")),
+            crate::store::Error::Db(db) if transient(&db) => {
+                tracing::warn!(error = %db, "database busy or unreachable");
+                Self::Unavailable(db.to_string())
+            }
             other => {
                 tracing::error!(error = %other, "store error");
                 Self::Internal(other.to_string())
             }
         }
+    }
+}
+
+/// The `code` of [`ApiError::Unavailable`].
+pub const UNAVAILABLE: &str = "UNAVAILABLE";
+
+/// A database error that passes: no connection free in time, the
+/// connection lost, SQLite busy or locked, a PostgreSQL serialization
+/// failure, deadlock, shutdown or connection error.
+fn transient(e: &sqlx::Error) -> bool {
+    match e {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        sqlx::Error::Database(d) => {
+            let code = d.code().unwrap_or_default();
+            // SQLite: 5 SQLITE_BUSY, 6 SQLITE_LOCKED (and their extended
+            // codes, whose low byte they are); PostgreSQL: SQLSTATE classes
+            // 08 (connection), 40001, 40P01, 57P0x.
+            let sqlite = code.parse::<i64>().is_ok_and(|n| matches!(n & 0xff, 5 | 6));
+            sqlite
+                || code.starts_with("08")
+                || code == "40001"
+                || code == "40P01"
+                || code.starts_with("57P0")
+        }
+        _ => false,
     }
 }
 
@@ -77,3 +114,23 @@ impl From<ApiError> for async_graphql::Error {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_busy_database_is_unavailable_and_a_broken_one_internal() {
+        let api = |e: sqlx::Error| ApiError::from(crate::store::Error::Db(e));
+        assert_eq!(api(sqlx::Error::PoolTimedOut).code(), UNAVAILABLE);
+        assert_eq!(
+            api(sqlx::Error::Io(std::io::ErrorKind::ConnectionReset.into())).code(),
+            UNAVAILABLE
+        );
+        assert_eq!(api(sqlx::Error::RowNotFound).code(), "INTERNAL");
+        assert_eq!(
+            api(sqlx::Error::PoolTimedOut).message(),
+            "the server's database is busy or out of reach; try again shortly"
+        );
+    }
+}

@@ -645,15 +645,18 @@ pub async fn reap_gone_agents(state: &AppState) -> ApiResult<()> {
         .store
         .agents_stale(now - state.config.agent_gone_after_ms)
         .await?;
+    // Each step can be done again: an error part-way leaves the agent for
+    // the next sweep (marked gone last, or its items would stay claimed),
+    // and an item is failed before its run is crashed (a crashed run's item
+    // is taken for one that ended on its own).
     for agent in gone {
-        state.store.agent_set_status(agent.id, "GONE").await?;
         let last = crate::graphql::scalars::datetime(agent.heartbeat_at);
         tracing::warn!(
             agent = agent.name,
             "agent stopped sending heartbeats (last at {last})"
         );
         for item in state.store.items_claimed_by(&[agent.id]).await? {
-            let mut crashed = false;
+            let mut crash = None;
             if let (Some(run_name), Some((_, home))) = (
                 &item.associated_run_id,
                 state.queue_home(item.queue_id).await?,
@@ -667,21 +670,13 @@ pub async fn reap_gone_agents(state: &AppState) -> ApiResult<()> {
                     // acks a finished item): the item shows its run's end.
                     continue;
                 }
-                let f = crate::store::RunFields {
-                    state: Some("crashed".into()),
-                    ..Default::default()
-                };
-                state
-                    .store
-                    .run_upsert(p.id, run_name, &f, &run.created_by, now)
-                    .await?;
-                crashed = true;
+                crash = Some((p.id, run_name.clone(), run.created_by));
             }
             let message = format!(
                 "agent {} on {} stopped sending heartbeats (last at {last} UTC){}; the job may still be running there",
                 agent.name,
                 agent.hostname,
-                if crashed {
+                if crash.is_some() {
                     " and its run was marked crashed"
                 } else {
                     ""
@@ -692,7 +687,18 @@ pub async fn reap_gone_agents(state: &AppState) -> ApiResult<()> {
                 .store
                 .item_fail_if_owned(item.id, None, &error.to_string(), now)
                 .await?;
+            if let Some((project_id, run_name, created_by)) = crash {
+                let f = crate::store::RunFields {
+                    state: Some("crashed".into()),
+                    ..Default::default()
+                };
+                state
+                    .store
+                    .run_upsert(project_id, &run_name, &f, &created_by, now)
+                    .await?;
+            }
         }
+        state.store.agent_set_status(agent.id, "GONE").await?;
     }
     Ok(())
 }

@@ -31,7 +31,7 @@ pub struct ContainerRunner {
 impl ContainerRunner {
     /// `docker` or `podman`, from config or whichever works here (a docker
     /// client without a daemon does not count).
-    pub fn detect(configured: Option<&str>) -> Result<Self, String> {
+    pub async fn detect(configured: Option<&str>) -> Result<Self, String> {
         let cli = match configured {
             Some(c) => c.to_owned(),
             None => {
@@ -39,8 +39,15 @@ impl ContainerRunner {
                     .into_iter()
                     .filter(|c| which(c))
                     .collect();
-                match installed.iter().find(|c| engine_works(c)) {
-                    Some(c) => (*c).to_owned(),
+                let mut working = None;
+                for c in &installed {
+                    if engine_works(c).await {
+                        working = Some(*c);
+                        break;
+                    }
+                }
+                match working {
+                    Some(c) => c.to_owned(),
                     None if installed.is_empty() => {
                         return Err("local-container needs docker or podman on PATH (or set runner.container_cli in launch-config.yaml)".into());
                     }
@@ -86,10 +93,18 @@ impl ContainerRunner {
             }
             None => generated_dockerfile(b, &self.base_image),
         };
-        let mut h = Sha256::new();
-        h.update(dockerfile.as_bytes());
-        hash_dir(&mut h, b.source);
-        let tag = &hex::encode(h.finalize())[..8];
+        // Reading the whole build context is blocking work: off the runtime.
+        let source = b.source.to_path_buf();
+        let digest = tokio::task::spawn_blocking(move || {
+            let mut h = Sha256::new();
+            h.update(dockerfile.as_bytes());
+            hash_dir(&mut h, &source);
+            (h.finalize(), dockerfile)
+        })
+        .await
+        .map_err(|e| StageError::build(format!("cannot hash the build context: {e}")))?;
+        let (digest, dockerfile) = digest;
+        let tag = &hex::encode(digest)[..8];
         let name = b.job_name.map_or("liftoff-job".into(), |j| {
             docker_safe(j.split(':').next().unwrap_or(j))
         });
@@ -145,13 +160,18 @@ impl ContainerRunner {
     }
 }
 
-fn engine_works(cli: &str) -> bool {
-    std::process::Command::new(cli)
-        .arg("info")
+/// Whether `CLI info` succeeds; a daemon that does not answer in 30 s
+/// counts as not working (and does not hold up the agent's heartbeats).
+async fn engine_works(cli: &str) -> bool {
+    let mut cmd = Command::new(cli);
+    cmd.arg("info")
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
+        .kill_on_drop(true);
+    matches!(
+        tokio::time::timeout(std::time::Duration::from_secs(30), cmd.status()).await,
+        Ok(Ok(s)) if s.success()
+    )
 }
 
 fn which(program: &str) -> bool {

@@ -1261,8 +1261,17 @@ impl KubernetesWorkload {
 
     async fn poll(&mut self) -> Result<Option<Outcome>, kube::Error> {
         let ended = self.ended().await?;
-        if let Some(reason) = self.observe_pods().await? {
-            return Ok(Some(Outcome::Signaled(format!("preemption ({reason})"))));
+        // Pods are looked at for logs, warnings and preemption; a role that
+        // may not list them still sees the job end.
+        match self.observe_pods().await {
+            Ok(Some(reason)) => {
+                return Ok(Some(Outcome::Signaled(format!("preemption ({reason})"))));
+            }
+            Ok(None) => {}
+            Err(e) if ended.is_some() => {
+                tracing::warn!(job = self.name, error = %e, "cannot list the job's pods");
+            }
+            Err(e) => return Err(e),
         }
         Ok(match ended {
             None => None,

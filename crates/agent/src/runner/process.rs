@@ -9,7 +9,6 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncBufReadExt, BufReader};
 use tokio::process::{Child, Command};
 
 use crate::log::JobLog;
@@ -116,24 +115,104 @@ pub fn shell_words(cmd: &[String]) -> String {
 pub fn spawn_captured(command: Command, log: &JobLog) -> std::io::Result<Child> {
     let mut child = spawn_in_group(command, Stdio::piped(), Stdio::piped())?;
     if let Some(out) = child.stdout.take() {
-        let log = log.clone();
-        tokio::spawn(async move {
-            let mut lines = BufReader::new(out).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                log.job_line(&line, false);
-            }
-        });
+        tokio::spawn(read_lines(out, false, log.clone()));
     }
     if let Some(err) = child.stderr.take() {
-        let log = log.clone();
-        tokio::spawn(async move {
-            let mut lines = BufReader::new(err).lines();
-            while let Ok(Some(line)) = lines.next_line().await {
-                log.job_line(&line, true);
-            }
-        });
+        tokio::spawn(read_lines(err, true, log.clone()));
     }
     Ok(child)
+}
+
+/// A pipe's lines into `log`, as [`Lines`] cuts them, until it closes.
+async fn read_lines(mut pipe: impl tokio::io::AsyncRead + Unpin, stderr: bool, log: JobLog) {
+    use tokio::io::AsyncReadExt;
+    let mut lines = Lines::default();
+    let mut chunk = vec![0u8; 16 << 10];
+    while let Ok(n @ 1..) = pipe.read(&mut chunk).await {
+        for line in lines.push(&chunk[..n], std::time::Instant::now()) {
+            log.job_line(&line, stderr);
+        }
+    }
+    if let Some(line) = lines.finish() {
+        log.job_line(&line, stderr);
+    }
+}
+
+/// The longest line kept whole; longer ones are cut into lines this long.
+const MAX_LINE: usize = 64 << 10;
+/// How often a line redrawn in place (a progress bar) is shown.
+const PROGRESS_EVERY: Duration = Duration::from_secs(5);
+
+/// Output cut into lines. A carriage return that does not end a line
+/// (`\r\n`) redraws it, as a progress bar does (tqdm, pip): what it
+/// overwrites is dropped, except one redraw every [`PROGRESS_EVERY`] so a
+/// long bar is seen to move; a terminal shows the last one. Without this an
+/// epoch's bar was one line of megabytes, shown only at its end.
+#[derive(Default)]
+struct Lines {
+    pending: Vec<u8>,
+    progress_shown: Option<std::time::Instant>,
+}
+
+impl Lines {
+    fn push(&mut self, bytes: &[u8], now: std::time::Instant) -> Vec<String> {
+        self.pending.extend_from_slice(bytes);
+        let mut out = Vec::new();
+        loop {
+            let Some(at) = self.pending.iter().position(|&b| b == b'\n' || b == b'\r') else {
+                if self.pending.len() > MAX_LINE {
+                    let cut = utf8_cut(&self.pending, MAX_LINE);
+                    let line: Vec<u8> = self.pending.drain(..cut).collect();
+                    out.push(String::from_utf8_lossy(&line).into_owned());
+                    continue;
+                }
+                break;
+            };
+            if self.pending[at] == b'\n' {
+                let line: Vec<u8> = self.pending.drain(..=at).collect();
+                out.push(String::from_utf8_lossy(&line[..at]).into_owned());
+                continue;
+            }
+            match self.pending.get(at + 1) {
+                // A lone "\r" at the end: its "\n" may be in the next read.
+                None => break,
+                Some(b'\n') => {
+                    let line: Vec<u8> = self.pending.drain(..at + 2).collect();
+                    out.push(String::from_utf8_lossy(&line[..at]).into_owned());
+                }
+                Some(_) => {
+                    let line: Vec<u8> = self.pending.drain(..=at).collect();
+                    let line = String::from_utf8_lossy(&line[..at]);
+                    let due = self
+                        .progress_shown
+                        .is_none_or(|t| now.duration_since(t) >= PROGRESS_EVERY);
+                    if due && !line.trim().is_empty() {
+                        self.progress_shown = Some(now);
+                        out.push(line.into_owned());
+                    }
+                }
+            }
+        }
+        out
+    }
+
+    /// What is left once the output has ended.
+    fn finish(self) -> Option<String> {
+        let rest = String::from_utf8_lossy(&self.pending);
+        let rest = rest.trim_end_matches('\r');
+        // After a redraw, the line on screen is the last one.
+        let rest = rest.rsplit('\r').next().unwrap_or(rest);
+        (!rest.is_empty()).then(|| rest.to_owned())
+    }
+}
+
+/// `at`, moved back to the start of a UTF-8 character.
+fn utf8_cut(bytes: &[u8], at: usize) -> usize {
+    let mut cut = at.min(bytes.len());
+    while cut > 0 && cut < bytes.len() && (bytes[cut] & 0xC0) == 0x80 {
+        cut -= 1;
+    }
+    cut
 }
 
 /// Start the job itself: like [`spawn_captured`], but its stdout and stderr
@@ -227,7 +306,7 @@ async fn follow(
     let Ok(mut file) = tokio::fs::File::open(&path).await else {
         return;
     };
-    let mut pending: Vec<u8> = Vec::new();
+    let mut lines = Lines::default();
     let mut chunk = vec![0u8; 16 << 10];
     // The sender gone (the workload dropped unfinished, as when the agent
     // leaves): read what is there and stop.
@@ -241,18 +320,15 @@ async fn follow(
         if n > 0 {
             wait = FOLLOW_SOON;
         }
-        pending.extend_from_slice(&chunk[..n]);
-        while let Some(at) = pending.iter().position(|&b| b == b'\n') {
-            let line: Vec<u8> = pending.drain(..=at).collect();
-            let line = String::from_utf8_lossy(&line[..at]);
-            log.job_line(line.strip_suffix('\r').unwrap_or(&line), stderr);
+        for line in lines.push(&chunk[..n], std::time::Instant::now()) {
+            log.job_line(&line, stderr);
         }
         if n > 0 {
             continue;
         }
         if done {
-            if !pending.is_empty() {
-                log.job_line(&String::from_utf8_lossy(&pending), stderr);
+            if let Some(line) = lines.finish() {
+                log.job_line(&line, stderr);
             }
             return;
         }
@@ -488,6 +564,37 @@ pub async fn run_step(command: Command, log: &JobLog, what: &str) -> Result<(), 
 mod tests {
     use super::*;
     use crate::runner::Workload;
+
+    #[test]
+    fn lines_cut_output_as_a_terminal_shows_it() {
+        let t0 = std::time::Instant::now();
+        let mut lines = Lines::default();
+        // "\r\n" ends a line, even split across reads.
+        assert_eq!(lines.push(b"one\r", t0), Vec::<String>::new());
+        assert_eq!(lines.push(b"\ntwo\n", t0), ["one", "two"]);
+        // A progress bar: the first redraw shows, then one per 5 s, and
+        // the last when its line ends.
+        assert_eq!(lines.push(b"\r  0%|\r 10%|\r 20%|", t0), ["  0%|"]);
+        let later = t0 + PROGRESS_EVERY;
+        assert_eq!(lines.push(b"\r 30%|", later), [" 20%|"]);
+        assert_eq!(lines.push(b"\r 40%|\r100%|\n", later), ["100%|"]);
+        // Output that ends inside a redraw leaves the last one.
+        assert_eq!(lines.push(b"\ra\rb", later), Vec::<String>::new());
+        assert_eq!(lines.finish().as_deref(), Some("b"));
+        // A line with no end is cut, on a character boundary, not kept whole.
+        let mut lines = Lines::default();
+        let long = format!("a{}", "é".repeat(MAX_LINE));
+        let out = lines.push(long.as_bytes(), t0);
+        assert_eq!(out.len(), 2);
+        assert!(
+            out.iter()
+                .all(|l| l.len() <= MAX_LINE && !l.contains('\u{FFFD}'))
+        );
+        assert_eq!(
+            lines.finish().map(|l| l.len()),
+            Some(2 * MAX_LINE + 1 - out[0].len() - out[1].len())
+        );
+    }
 
     /// A job's output comes from its files line by line (stderr marked, a
     /// last line without a newline kept), and the files go when it ends.

@@ -830,6 +830,12 @@ impl FileConnection {
             let url = download_url(state, &caller.base_url, &key, &f.name);
             let mut node =
                 FileObj::link(ids::encode("File", a.id * 100_000 + i as i64), &f.name, url);
+            // A file named but never stored (its upload not done) has no
+            // link: the bytes under its MD5 may be another entity's.
+            if f.size.is_none() {
+                node.url = None;
+                node.direct_url = None;
+            }
             node.size_bytes = f.size.map(Int64);
             node.digest = Some(f.md5.clone());
             node.md5 = Some(f.md5.clone());
@@ -1591,22 +1597,23 @@ impl ArtifactMutation {
             return Err(ApiError::invalid("at most 10,000 files per call"));
         }
         let mut edges = Vec::new();
-        let mut checked: Option<(String, i64)> = None;
+        // (artifact id as sent, its id, its entity's id)
+        let mut checked: Option<(String, i64, i64)> = None;
         for f in specs {
             let aid_text = f
                 .artifact_id
                 .ok_or_else(|| ApiError::invalid("artifactID is required"))?;
-            let aid = match &checked {
-                Some((text, id)) if *text == aid_text.0 => *id,
+            let (aid, entity_id) = match &checked {
+                Some((text, id, entity)) if *text == aid_text.0 => (*id, *entity),
                 _ => {
-                    let (a, _) = artifact_for_write(state, caller, &aid_text).await?;
+                    let (a, home) = artifact_for_write(state, caller, &aid_text).await?;
                     if a.state != "PENDING" {
                         return Err(ApiError::invalid(
                             "files can only be added to an artifact before it is committed",
                         ));
                     }
-                    checked = Some((aid_text.0.clone(), a.id));
-                    a.id
+                    checked = Some((aid_text.0.clone(), a.id, home.entity.id));
+                    (a.id, home.entity.id)
                 }
             };
             let name = f
@@ -1622,7 +1629,10 @@ impl ArtifactMutation {
                 ApiError::invalid(format!("md5 {md5:?} is not a base64 MD5 digest"))
             })?;
             let _ = (f.mimetype, f.upload_parts_input, f.artifact_manifest_id);
-            let have = state.blobs.exists(&key).await;
+            // Not uploaded again only when this entity has stored these
+            // bytes itself: an MD5 alone must not get another's file.
+            let have = state.blobs.exists(&key).await
+                && state.store.artifact_file_in_entity(entity_id, &md5).await?;
             let size = if have {
                 tokio::fs::metadata(state.config.objects_dir.join(&key))
                     .await

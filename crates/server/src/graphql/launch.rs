@@ -966,10 +966,19 @@ impl LaunchMutation {
         }
         crate::graphql::runs::validate_run_name(&run)?;
         let (item, lease) = svc::item_for_agent(state, caller(ctx), &id).await?;
-        let ok = state
+        let mut ok = state
             .store
             .item_ack_if_leased(item.id, lease, &run, state.now())
             .await?;
+        if !ok {
+            // The same ack again (its answer lost on the way, so the agent
+            // asked twice): done already, so a success.
+            ok = state.store.item_get(item.id).await?.is_some_and(|now| {
+                now.state == "CLAIMED"
+                    && now.associated_run_id.as_deref() == Some(run.as_str())
+                    && lease.is_none_or(|l| l == now.lease_seq)
+            });
+        }
         Ok(SuccessPayload::of(ok, input.client_mutation_id))
     }
 

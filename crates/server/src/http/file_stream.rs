@@ -91,12 +91,21 @@ pub async fn post(
     State(http): State<Http>,
     Path((entity, project_name, run_name)): Path<(String, String, String)>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
     let state = &http.state;
     let caller = match caller(state, &headers).await {
         Ok(c) => c,
         Err(r) => return r,
+    };
+    let body = match body {
+        Ok(b) => b,
+        Err(e) => {
+            return fail(
+                e.status(),
+                &super::unread_body(&e, state.config.max_body_bytes),
+            );
+        }
     };
     if headers
         .get("content-encoding")

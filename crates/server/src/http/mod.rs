@@ -50,7 +50,6 @@ pub fn router(state: Arc<AppState>) -> Router {
     };
     let api = Router::new()
         .route("/graphql", post(graphql_post).get(graphql_get))
-        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .route(
             "/files/{entity}/{project}/{run}/file_stream",
             post(file_stream::post).get(|| async {
@@ -60,6 +59,9 @@ pub fn router(state: Arc<AppState>) -> Router {
                 )
             }),
         )
+        // (Both take the same bodies: wandb splits file_stream requests at
+        // about 10 MiB, past axum's default 2 MB.)
+        .layer(DefaultBodyLimit::max(state.config.max_body_bytes))
         .route(
             "/files/upload/{token}",
             put(files::upload).layer(DefaultBodyLimit::disable()),
@@ -151,6 +153,22 @@ pub async fn caller(state: &AppState, headers: &HeaderMap) -> Result<Caller, Res
     }
 }
 
+/// Why a request body was not read: too large (with the limit), or cut off.
+pub(crate) fn unread_body(e: &axum::extract::rejection::BytesRejection, max: usize) -> String {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        let limit = if max >= 1 << 20 {
+            format!("{} MB", max >> 20)
+        } else {
+            format!("{} KB", (max >> 10).max(1))
+        };
+        format!(
+            "the request body is larger than this server takes ({limit} at most); send less at once"
+        )
+    } else {
+        format!("the request body could not be read: {}", e.body_text())
+    }
+}
+
 async fn graphql_post(
     State(http): State<Http>,
     headers: HeaderMap,
@@ -164,26 +182,35 @@ async fn graphql_post(
     let body = match body {
         Ok(b) => b,
         Err(e) => {
-            let message = if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                let max = http.state.config.max_body_bytes;
-                let limit = if max >= 1 << 20 {
-                    format!("{} MB", max >> 20)
-                } else {
-                    format!("{} KB", (max >> 10).max(1))
-                };
-                format!(
-                    "the request body is larger than this server takes ({limit} at most); send less at once"
-                )
-            } else {
-                format!("the request body could not be read: {}", e.body_text())
-            };
+            let message = unread_body(&e, http.state.config.max_body_bytes);
             return (e.status(), Json(graphql::bad_request(&message))).into_response();
         }
     };
     match graphql::execute(&http.schema, caller, &body).await {
+        // A busy database: a status wandb's client retries, after a second.
+        Ok(v) if has_code(&v, crate::error::UNAVAILABLE) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            [(axum::http::header::RETRY_AFTER, "1")],
+            Json(v),
+        )
+            .into_response(),
         Ok(v) => Json(v).into_response(),
         Err(v) => (StatusCode::BAD_REQUEST, Json(v)).into_response(),
     }
+}
+
+/// Whether a GraphQL response has an error with this `code` extension.
+fn has_code(response: &serde_json::Value, code: &str) -> bool {
+    response
+        .get("errors")
+        .and_then(serde_json::Value::as_array)
+        .is_some_and(|errors| {
+            errors.iter().any(|e| {
+                e.pointer("/extensions/code")
+                    .and_then(serde_json::Value::as_str)
+                    == Some(code)
+            })
+        })
 }
 
 async fn graphql_get() -> Response {

@@ -1208,7 +1208,7 @@ macro_rules! impl_store {
                      JOIN artifacts a ON a.id = f.artifact_id \
                      JOIN artifact_collections c ON c.id = a.collection_id \
                      JOIN projects p ON p.id = c.project_id \
-                     WHERE p.entity_id = $1 AND f.md5 = $2 LIMIT 1",
+                     WHERE p.entity_id = $1 AND f.md5 = $2 AND f.size IS NOT NULL LIMIT 1",
                 )
                 .bind(entity_id)
                 .bind(md5)

@@ -615,9 +615,10 @@ pub trait Store: Send + Sync {
         size: Option<i64>,
     ) -> Result<()>;
     async fn artifact_files(&self, artifact_id: i64) -> Result<Vec<ArtifactFile>>;
-    /// Whether some artifact of one of the entity's projects has a file with
+    /// Whether some artifact of one of the entity's projects has a stored
+    /// file (uploaded, or taken as already there, so `size` is set) with
     /// this content (base64 MD5): what the SDK's `/artifacts/...` download
-    /// fallback may read.
+    /// fallback may read, and what need not be uploaded again.
     async fn artifact_file_in_entity(&self, entity_id: i64, md5: &str) -> Result<bool>;
     async fn artifact_use(
         &self,

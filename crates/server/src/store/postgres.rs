@@ -22,6 +22,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../../migrations/postgres/0004_item_template_values.sql"),
     ),
+    (
+        5,
+        include_str!("../../migrations/postgres/0005_items_leases.sql"),
+    ),
 ];
 /// Serialises migrations of replicas starting together.
 const MIGRATION_LOCK: i64 = 0x6c69_6674_6f66;

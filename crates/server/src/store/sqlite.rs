@@ -23,6 +23,10 @@ const MIGRATIONS: &[(i64, &str)] = &[
         4,
         include_str!("../../migrations/sqlite/0004_item_template_values.sql"),
     ),
+    (
+        5,
+        include_str!("../../migrations/sqlite/0005_items_leases.sql"),
+    ),
 ];
 
 pub struct SqliteStore {

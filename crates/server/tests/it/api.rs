@@ -125,7 +125,9 @@ async fn agent_flow_pops_acks_and_tracks_the_run() {
         let ack = t.step("ackRunQueueItem", json!({"itemId": item, "runId": "lr7x0q2a"})).await;
         assert_eq!(ack["ackRunQueueItem"]["success"], true);
         let again = t.step("ackRunQueueItem", json!({"itemId": item, "runId": "lr7x0q2a"})).await;
-        assert_eq!(again["ackRunQueueItem"]["success"], false, "an item is acked once");
+        assert_eq!(again["ackRunQueueItem"]["success"], true, "a repeated ack (its answer lost) is done already");
+        let other = t.step("ackRunQueueItem", json!({"itemId": item, "runId": "other"})).await;
+        assert_eq!(other["ackRunQueueItem"]["success"], false, "an item is acked for one run");
         // the job's wandb.init
         let mut upsert = json!({"id": null, "name": "lr7x0q2a", "project": "proj", "entity": "admin", "groupName": null, "description": null,
             "displayName": "lp-run", "notes": null, "commit": null, "config": "{\"lr\":{\"value\":0.02}}", "host": "vm", "debug": null,

@@ -162,8 +162,86 @@ async fn artifact_files_download_by_digest_as_the_sdk_falls_back_to() {
                 "{path} leaked the file"
             );
         }
+        // Naming another entity's file by its MD5 in one's own artifact
+        // does not skip the upload, nor make the bytes readable there.
+        let bobs = api.client(&bob);
+        let (artifact, manifest) = new_artifact(&bobs, "bob", "stolen").await;
+        let targets = add_job_file(&bobs, &artifact, &manifest).await;
+        assert!(targets[0].upload_url.is_some(), "bob must upload it");
+        let again = add_job_file(&bobs, &artifact, &manifest).await;
+        assert!(
+            again[0].upload_url.is_some(),
+            "naming it twice proves nothing"
+        );
+        let (status, _) = api
+            .raw("GET", &format!("/artifacts/bob/{hex}"), Some(&bob), vec![])
+            .await;
+        assert_eq!(status, 404);
+        // Within an entity, stored content is not uploaded again.
+        let (artifact, manifest) = new_artifact(&client, "admin", "again").await;
+        let targets = add_job_file(&client, &artifact, &manifest).await;
+        assert_eq!(targets[0].upload_url, None);
     })
     .await;
+}
+
+/// A new job artifact in `entity`/proj, files still to add: its id and
+/// its manifest's.
+async fn new_artifact(
+    client: &liftoff_client::Client<crate::harness::AppTransport>,
+    entity: &str,
+    name: &str,
+) -> (String, String) {
+    use liftoff_client::ops::artifacts::{CreateArtifact, CreateArtifactManifest};
+    let created = client
+        .call(CreateArtifact::new(
+            entity,
+            "proj",
+            "job",
+            name,
+            name,
+            name,
+            name,
+            &[],
+            None,
+            None,
+            None,
+        ))
+        .await
+        .unwrap();
+    let manifest = client
+        .call(CreateArtifactManifest {
+            artifact_id: created.id.clone(),
+            name: "wandb_manifest.json".into(),
+            digest: String::new(),
+            entity: entity.into(),
+            project: "proj".into(),
+            run_name: name.into(),
+            include_upload: false,
+        })
+        .await
+        .unwrap();
+    (created.id, manifest.id)
+}
+
+/// Names `image_job()`'s file in an artifact: its upload target.
+async fn add_job_file(
+    client: &liftoff_client::Client<crate::harness::AppTransport>,
+    artifact_id: &str,
+    manifest_id: &str,
+) -> Vec<liftoff_client::ops::artifacts::UploadTarget> {
+    use liftoff_client::ops::artifacts::{ArtifactFileSpec, CreateArtifactFiles};
+    client
+        .call(CreateArtifactFiles {
+            artifact_id: artifact_id.to_owned(),
+            manifest_id: manifest_id.to_owned(),
+            files: vec![ArtifactFileSpec {
+                name: "wandb-job.json".into(),
+                md5: liftoff_client::artifacts::md5_b64(&image_job()[0].1),
+            }],
+        })
+        .await
+        .unwrap()
 }
 
 #[tokio::test]

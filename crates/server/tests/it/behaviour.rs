@@ -1024,6 +1024,13 @@ async fn malformed_ids_run_names_and_stream_lines_are_refused_with_nothing_writt
         .ok("ackRunQueueItem", json!({"itemId": popped, "runId": "r1"}))
         .await;
     assert_eq!(ok["ackRunQueueItem"]["success"], true, "the lease was kept");
+    // The same ack again (its answer lost) is a success; another run's is not.
+    for (run, want) in [("r1", true), ("r2", false)] {
+        let again = api
+            .ok("ackRunQueueItem", json!({"itemId": popped, "runId": run}))
+            .await;
+        assert_eq!(again["ackRunQueueItem"]["success"], want, "{run}");
+    }
     // file_stream: a history line that is not a JSON object refuses the
     // whole request (the console chunk beside it is not stored either:
     // nothing is written before every file is checked).
@@ -1108,6 +1115,42 @@ async fn malformed_ids_run_names_and_stream_lines_are_refused_with_nothing_writt
     assert_eq!(
         sampled["project"]["run"]["sampledHistory"],
         json!([[{"_step": 0, "loss": null, "acc": 0.5}]])
+    );
+    // wandb sends file_stream chunks of up to ~10 MiB (axum's default
+    // limit is 2 MB); past the server's own limit it is told which.
+    let big_line = format!("{{\"_step\": 1, \"blob\": \"{}\"}}", "x".repeat(5 << 20));
+    let stream = |lines: Vec<String>| {
+        json!({"files": {"wandb-history.jsonl": {"offset": 1, "content": lines}}})
+            .to_string()
+            .into_bytes()
+    };
+    let (status, said) = api
+        .raw(
+            "POST",
+            "/files/admin/proj/r1/file_stream",
+            Some(&api.key),
+            stream(vec![big_line.clone()]),
+        )
+        .await;
+    assert_eq!(
+        status,
+        axum::http::StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&said)
+    );
+    let (status, said) = api
+        .raw(
+            "POST",
+            "/files/admin/proj/r1/file_stream",
+            Some(&api.key),
+            stream(vec![big_line.clone(); 4]),
+        )
+        .await;
+    assert_eq!(status, axum::http::StatusCode::PAYLOAD_TOO_LARGE);
+    assert!(
+        String::from_utf8_lossy(&said).contains("larger than this server takes (16 MB at most)"),
+        "{}",
+        String::from_utf8_lossy(&said)
     );
     // A run spec nested past the JSON parser's depth is a JSON problem, not
     // the query's.
