@@ -240,70 +240,30 @@ pub async fn upsert_queue(
         .await?
         .ok_or_else(|| denied("project"))?;
     let vars_text = store_template_variables(&vars);
-    match state.store.queue_get(project.id, name).await? {
-        Some(existing) => {
-            let config_id = match existing.resource_config_id {
-                Some(id) => {
-                    state
-                        .store
-                        .resource_config_update(
-                            id,
-                            resource.as_str(),
-                            &config.to_string(),
-                            &vars_text,
-                        )
-                        .await?;
-                    id
-                }
-                None => {
-                    state
-                        .store
-                        .resource_config_create(
-                            entity.id,
-                            resource.as_str(),
-                            &config.to_string(),
-                            &vars_text,
-                            state.now(),
-                        )
-                        .await?
-                        .id
-                }
-            };
-            let access: QueueAccess =
-                serde_json::from_value(json!(existing.access)).unwrap_or_default();
-            // A prioritization left out stays as it was (wandb's client
-            // always sends one).
-            let mode = mode.unwrap_or_else(|| {
-                serde_json::from_value(json!(existing.prioritization_mode)).unwrap_or_default()
-            });
-            let mut fields = queue_fields(access, mode, Some(config_id), &links);
-            fields.max_retries = existing.max_retries;
-            state.store.queue_update(existing.id, &fields).await?;
-            state.queues_changed();
-            Ok(state
-                .store
-                .queue_by_id(existing.id)
-                .await?
-                .ok_or_else(|| denied("queue"))?)
-        }
-        None => {
-            let row = state
-                .store
-                .resource_config_create(
-                    entity.id,
-                    resource.as_str(),
-                    &config.to_string(),
-                    &vars_text,
-                    state.now(),
-                )
-                .await?;
+    // A new config row each time, which the queue then points at: the
+    // queue's old one is left as it was (another queue created with the same
+    // config id keeps its settings, and a failure part-way changes nothing).
+    let config_id = state
+        .store
+        .resource_config_create(
+            entity.id,
+            resource.as_str(),
+            &config.to_string(),
+            &vars_text,
+            state.now(),
+        )
+        .await?
+        .id;
+    // Twice at most: an upsert that meets a queue created meanwhile updates it.
+    for _ in 0..2 {
+        let Some(existing) = state.store.queue_get(project.id, name).await? else {
             let fields = queue_fields(
                 QueueAccess::Project,
                 mode.unwrap_or_default(),
-                Some(row.id),
+                Some(config_id),
                 &links,
             );
-            Ok(state
+            match state
                 .store
                 .queue_create(
                     project.id,
@@ -312,9 +272,32 @@ pub async fn upsert_queue(
                     &caller.user.username,
                     state.now(),
                 )
-                .await?)
-        }
+                .await
+            {
+                Err(crate::store::Error::Conflict(_)) => continue,
+                created => return Ok(created?),
+            }
+        };
+        let access: QueueAccess =
+            serde_json::from_value(json!(existing.access)).unwrap_or_default();
+        // A prioritization left out stays as it was (wandb's client
+        // always sends one).
+        let mode = mode.unwrap_or_else(|| {
+            serde_json::from_value(json!(existing.prioritization_mode)).unwrap_or_default()
+        });
+        let mut fields = queue_fields(access, mode, Some(config_id), &links);
+        fields.max_retries = existing.max_retries;
+        state.store.queue_update(existing.id, &fields).await?;
+        state.queues_changed();
+        return state
+            .store
+            .queue_by_id(existing.id)
+            .await?
+            .ok_or_else(|| denied("queue"));
     }
+    Err(ApiError::Conflict(format!(
+        "queue {name:?} was created and deleted while this upsert ran; send it again"
+    )))
 }
 
 /// A queue by entity and name.

@@ -277,19 +277,6 @@ macro_rules! impl_store {
                     .await?)
             }
 
-            async fn resource_config_update(&self, id: i64, resource: &str, config: &str, template_variables: &str) -> Result<()> {
-                sqlx::query::<$db>(
-                    "UPDATE resource_configs SET resource = $2, config = $3, template_variables = $4 WHERE id = $1",
-                )
-                .bind(id)
-                .bind(resource)
-                .bind(config)
-                .bind(template_variables)
-                .execute(&self.pool)
-                .await?;
-                Ok(())
-            }
-
             async fn queue_create(&self, project_id: i64, name: &str, f: &QueueFields, created_by: &str, now: i64) -> Result<Queue> {
                 sqlx::query_as::<$db, Queue>(
                     "INSERT INTO queues (project_id, name, access, prioritization_mode, resource_config_id, \
@@ -1108,6 +1095,13 @@ macro_rules! impl_store {
                     tx.commit().await?;
                     return Ok(a);
                 }
+                // Commits to one collection take turns (PostgreSQL's row
+                // lock; SQLite's write transaction already does), or two
+                // would read the same next version and one would fail.
+                sqlx::query::<$db>("UPDATE artifact_collections SET id = id WHERE id = $1")
+                    .bind(a.collection_id)
+                    .execute(&mut *tx)
+                    .await?;
                 let next = sqlx::query_scalar::<$db, i64>(
                     "SELECT COALESCE(MAX(version_index), -1) + 1 FROM artifacts WHERE collection_id = $1",
                 )

@@ -362,13 +362,6 @@ pub trait Store: Send + Sync {
         now: i64,
     ) -> Result<ResourceConfig>;
     async fn resource_config_get(&self, id: i64) -> Result<Option<ResourceConfig>>;
-    async fn resource_config_update(
-        &self,
-        id: i64,
-        resource: &str,
-        config: &str,
-        template_variables: &str,
-    ) -> Result<()>;
 
     // queues
     async fn queue_create(

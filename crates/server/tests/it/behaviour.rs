@@ -272,6 +272,15 @@ async fn pushes_are_validated_with_every_problem_listed() {
         .await;
     let id = c["data"]["createDefaultResourceConfig"]["defaultResourceConfigID"].clone();
     api.gql_as(&api.key, &doc("CreateRunQueue"), json!({"entity": "admin", "project": "model-registry", "queueName": "k8s", "access": "PROJECT", "defaultResourceConfigID": id}), "CreateRunQueue").await;
+    // A second queue made with the same config, then upserted with another:
+    // the first keeps its own (its template variables below).
+    api.gql_as(&api.key, &doc("CreateRunQueue"), json!({"entity": "admin", "project": "model-registry", "queueName": "twin", "access": "PROJECT", "defaultResourceConfigID": id}), "CreateRunQueue").await;
+    let mut up =
+        crate::harness::fixture("queue-config/local-container.json")["UpsertRunQueue.variables"]
+            .clone();
+    up["entityName"] = json!("admin");
+    up["queueName"] = json!("twin");
+    api.ok("UpsertRunQueue", up).await;
     let mut vars = push_vars("k8s", image_spec());
     vars["templateVariableValues"] = json!("{\"cpu\": 99, \"memory\": \"1Ti\", \"gpu\": 1}");
     let msg = api.err("pushToRunQueueByName", vars.clone()).await;
@@ -351,7 +360,7 @@ async fn pushes_are_validated_with_every_problem_listed() {
         .await;
     assert_eq!(
         msg,
-        "queue \"nope\" not found in entity \"admin\"; known queues: k8s"
+        "queue \"nope\" not found in entity \"admin\"; known queues: k8s, twin"
     );
     // bad queue configs are refused with the problems
     let vars = json!({"entityName": "admin", "resource": "kubernetes", "config": "{\"resource_args\":{\"kubernetes\":{\"cpu\":\"{{cpu}}\"}}}", "templateVariables": "{\"cpu\":{\"schema\":{\"type\":\"object\"}}}"});

@@ -385,6 +385,53 @@ async fn counts_deletes_and_priority_changes() {
     .await;
 }
 
+/// Runs of a sweep logging the same artifact at once: every commit gets
+/// its own version (on PostgreSQL two read the same next one and one
+/// failed).
+#[tokio::test]
+async fn concurrent_commits_to_a_collection_get_distinct_versions() {
+    each(|s| async move {
+        let user = s.user_create("alice", None, false, 1).await.unwrap();
+        let e = s.entity_by_name(&user.username).await.unwrap().unwrap();
+        let (p, _) = s.project_upsert(e.id, "proj", 1).await.unwrap();
+        let c = s
+            .collection_get_or_create(p.id, "model", "model", 1)
+            .await
+            .unwrap();
+        let mut ids = Vec::new();
+        for i in 0..16 {
+            let a = s
+                .artifact_create(
+                    &NewArtifact {
+                        collection_id: c.id,
+                        digest: format!("d{i}"),
+                        client_id: Some(format!("client-{i}")),
+                        sequence_client_id: None,
+                        description: None,
+                        metadata: "{}".into(),
+                        run_name: None,
+                        pending_aliases: "[]".into(),
+                    },
+                    2,
+                )
+                .await
+                .unwrap();
+            ids.push(a.id);
+        }
+        let commits = ids.into_iter().map(|id| {
+            let s = s.clone();
+            tokio::spawn(async move { s.artifact_commit(id, 3).await })
+        });
+        let mut versions = Vec::new();
+        for c in commits.collect::<Vec<_>>() {
+            versions.push(c.await.unwrap().unwrap().version_index.unwrap());
+        }
+        versions.sort_unstable();
+        assert_eq!(versions, (0..16).collect::<Vec<_>>());
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn sixteen_pollers_drain_ten_thousand_items_exactly_once() {
     each(|s| async move {
