@@ -2319,3 +2319,69 @@ async fn an_agent_whose_pops_all_fail_backs_off() {
         "{failed} failed pops in 8 s:\n{out}"
     );
 }
+
+/// A run stopped while its agent still sets the job up (here a venv that
+/// takes minutes to make) ends killed at once, and the setup's processes
+/// go with it: it used to finish the setup, start the job, then stop it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_run_stopped_during_its_setup_ends_with_the_setup() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("server"), &[]);
+    queue(&server, tmp.path(), "default");
+    // A python whose `-m venv` hangs, saying its pid.
+    let pid_file = tmp.path().join("venv.pid");
+    let python = tmp.path().join("slow-python");
+    std::fs::write(
+        &python,
+        format!(
+            "#!/bin/sh\nif [ \"$1\" = -m ]; then echo $$ > {}; exec sleep 300; fi\nexec python3 \"$@\"\n",
+            pid_file.display()
+        ),
+    )
+    .unwrap();
+    std::fs::set_permissions(&python, std::fs::Permissions::from_mode(0o755)).unwrap();
+    let config = tmp.path().join("launch-config.yaml");
+    std::fs::write(
+        &config,
+        format!("runner:\n  python: {}\n", python.display()),
+    )
+    .unwrap();
+    let code = tmp.path().join("code");
+    std::fs::create_dir_all(&code).unwrap();
+    std::fs::write(code.join("train.py"), "print('never')\n").unwrap();
+    std::fs::write(code.join("requirements.txt"), "six==1.16.0\n").unwrap();
+    let (status, out, err) = liftoff(
+        &server,
+        &code,
+        &["launch", "--uri", ".", "-q", "default", "-p", "proj"],
+    );
+    assert!(status.success(), "{out}\n{err}");
+    let agent = AgentProcess::start(
+        &server,
+        &tmp.path().join("agent"),
+        &["-q", "default", "-c", config.to_str().unwrap()],
+    );
+    let pid = eventually(Duration::from_secs(60), "the venv to be made", || async {
+        std::fs::read_to_string(&pid_file)
+            .ok()
+            .map(|p| p.trim().to_owned())
+            .filter(|p| !p.is_empty())
+    })
+    .await;
+    let item = items(&server, "default").await.remove(0);
+    let run = item.item.associated_run_id.clone().expect("acked");
+    let (status, out, err) = liftoff(&server, tmp.path(), &["queue", "cancel", &item.item.id]);
+    assert!(status.success(), "{out}\n{err}");
+    eventually(Duration::from_secs(20), "the run to end killed", || async {
+        (run_state(&server, &run).await == Some(State::Killed)).then_some(())
+    })
+    .await;
+    eventually(
+        Duration::from_secs(10),
+        "the venv's process to go",
+        || async { (!std::path::Path::new(&format!("/proc/{pid}")).exists()).then_some(()) },
+    )
+    .await;
+    assert!(!agent.output().contains("never"), "{}", agent.output());
+}

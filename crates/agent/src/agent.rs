@@ -1264,11 +1264,20 @@ async fn run_job(
         log: log.clone(),
         warnings: forward_warnings(shared, item_id, log),
     };
-    let mut workload = runner.start(&ctx).await?;
-    log.note(&format!("started {}", workload.describe()));
-    mark_running(shared, &target, run_id).await;
+    // A stop asked for while the job is still being set up (a venv's pip
+    // install, an image build or pull) ends the setup (its processes with
+    // it, `run_step`), not the job once it has started.
     let stop_requested = watch_for_stop(shared, &target, run_id);
     tokio::pin!(stop_requested);
+    let mut workload = tokio::select! {
+        started = runner.start(&ctx) => started?,
+        reason = &mut stop_requested => {
+            log.note(&format!("{reason}; the job had not started"));
+            return Ok(Outcome::Stopped);
+        }
+    };
+    log.note(&format!("started {}", workload.describe()));
+    mark_running(shared, &target, run_id).await;
     let outcome = tokio::select! {
         outcome = workload.wait() => outcome,
         reason = &mut stop_requested => {

@@ -174,6 +174,26 @@ async fn engine_works(cli: &str) -> bool {
     )
 }
 
+/// Whether a URL's host is this machine's loopback (`localhost`,
+/// `127.0.0.0/8`, `::1`), which a container reaches only on the host's
+/// network.
+fn on_loopback(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next().unwrap_or(v6)
+    } else {
+        authority.split(':').next().unwrap_or(authority)
+    };
+    let host = host.to_ascii_lowercase();
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
+}
+
 fn which(program: &str) -> bool {
     super::on_path(program, std::path::Path::is_file)
 }
@@ -324,14 +344,19 @@ impl Runner for ContainerRunner {
             }
         };
         let name = format!("liftoff-{}", ctx.run_id.to_ascii_lowercase());
-        let mut args: Vec<String> = vec![
-            "run".into(),
-            "--rm".into(),
-            "--name".into(),
-            name.clone(),
-            "--network".into(),
-            "host".into(),
-        ];
+        let mut args: Vec<String> =
+            vec!["run".into(), "--rm".into(), "--name".into(), name.clone()];
+        // The host's network only when the server is on the host's loopback
+        // (W&B's agent does the same): otherwise the container's own, so
+        // jobs do not share ports or reach the host's local services.
+        let base_url = ctx
+            .env
+            .iter()
+            .find(|(k, _)| k == "WANDB_BASE_URL")
+            .map(|(_, v)| v.as_str());
+        if base_url.is_none_or(on_loopback) {
+            args.extend(["--network".into(), "host".into()]);
+        }
         for (k, v) in &ctx.env {
             args.push("-e".into());
             args.push(format!("{k}={v}"));
@@ -453,7 +478,28 @@ fn container_exit_problem(cli: &str, code: i32) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::python_image;
+    use super::{on_loopback, python_image};
+
+    #[test]
+    fn only_a_server_on_loopback_puts_a_job_on_the_hosts_network() {
+        for url in [
+            "http://localhost:8080",
+            "http://127.0.0.1:8080/",
+            "https://user:pw@127.0.0.2",
+            "http://[::1]:8080",
+            "http://app.localhost",
+        ] {
+            assert!(on_loopback(url), "{url}");
+        }
+        for url in [
+            "https://api.wandb.ai",
+            "http://10.0.0.5:8080",
+            "http://[fe80::1]:80",
+            "http://localhost.example.com",
+        ] {
+            assert!(!on_loopback(url), "{url}");
+        }
+    }
 
     #[test]
     fn a_jobs_runtime_names_its_python_image() {

@@ -138,6 +138,21 @@ async fn read_lines(mut pipe: impl tokio::io::AsyncRead + Unpin, stderr: bool, l
     }
 }
 
+/// Kills a process group when dropped, unless emptied first.
+struct GroupGuard(Option<u32>);
+
+impl Drop for GroupGuard {
+    fn drop(&mut self) {
+        if let Some(pid) = self.0 {
+            let _ = std::process::Command::new("kill")
+                .args(["-KILL", "--", &format!("-{pid}")])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status();
+        }
+    }
+}
+
 /// The longest line kept whole; longer ones are cut into lines this long.
 const MAX_LINE: usize = 64 << 10;
 /// How often a line redrawn in place (a progress bar) is shown.
@@ -544,10 +559,14 @@ pub async fn ensure_venv(
 pub async fn run_step(command: Command, log: &JobLog, what: &str) -> Result<(), StageError> {
     let child =
         spawn_captured(command, log).map_err(|e| StageError::build(format!("{what}: {e}")))?;
+    // A step given up on (its job stopped while it ran) takes its
+    // processes with it: a pip install or a build does not go on alone.
+    let mut group = GroupGuard(child.id());
     let out = child
         .wait_with_output()
         .await
         .map_err(|e| StageError::build(format!("{what}: {e}")))?;
+    group.0 = None;
     tokio::time::sleep(Duration::from_millis(50)).await;
     if out.status.success() {
         Ok(())
