@@ -1263,10 +1263,16 @@ impl LaunchMutation {
                 run.state
             )));
         }
-        Ok(SuccessPayload::of(
-            state.store.run_stop(run.id).await?,
-            None,
-        ))
+        let stopped = state.store.run_stop(run.id).await?;
+        if stopped {
+            // Who stopped it, where the row shows it (a team's queue).
+            let note = format!("cancelled by {}", caller(ctx).user.username);
+            state
+                .store
+                .item_warning_add(item.id, &note, "cancel", "[]", state.now())
+                .await?;
+        }
+        Ok(SuccessPayload::of(stopped, None))
     }
 
     /// Liftoff: push a copy of an item's spec to its queue again.

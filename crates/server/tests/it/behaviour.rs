@@ -609,6 +609,24 @@ async fn items_can_be_cancelled_reprioritised_and_requeued() {
         )
         .await;
     assert_eq!(stopped["project"]["run"]["stopped"], true);
+    // Its row says who cancelled it.
+    let queue = api
+        .client(&api.key)
+        .call(liftoff_client::ops::liftoff::LiftoffRunQueue {
+            entity: "admin".into(),
+            queue: "c".into(),
+            first: 10,
+            after: None,
+        })
+        .await
+        .unwrap();
+    let notes: Vec<(&str, &str)> = queue.items[0]
+        .item
+        .warnings
+        .iter()
+        .map(|w| (w.stage.as_str(), w.message.as_str()))
+        .collect();
+    assert_eq!(notes, [("cancel", "cancelled by admin")]);
     // A crashed run may be a quiet one still going: it can still be stopped.
     let up = json!({"name": "r9", "project": "proj", "entity": "admin", "state": "crashed"});
     let (_, v) = api
