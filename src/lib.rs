@@ -109,6 +109,7 @@ pub fn main_with(
     match runtime.block_on(work) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            liftoff_agent::log::file_line(format_args!("error: {e:#}"));
             warn_line!("error: {e:#}");
             if e.downcast_ref::<JobFailed>().is_some() {
                 ExitCode::from(1)

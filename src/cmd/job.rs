@@ -268,10 +268,12 @@ pub async fn create_job(client: &Client<NativeTransport>, j: &NewJob) -> anyhow:
             (j.name.clone().unwrap_or(format!("job-{base}")), doc, reqs)
         }
         JobSource::Git { url, commit } => {
-            let commit = match commit {
-                Some(c) => c.clone(),
-                None => remote_head(url)?,
-            };
+            let commit = git_source(
+                url,
+                commit.as_deref(),
+                j.build_context.as_deref(),
+                j.dockerfile.as_deref(),
+            )?;
             let entry = j
                 .entry_point
                 .clone()
@@ -353,21 +355,98 @@ pub async fn create_job(client: &Client<NativeTransport>, j: &NewJob) -> anyhow:
     Ok(shown)
 }
 
-fn remote_head(url: &str) -> anyhow::Result<String> {
-    let out = std::process::Command::new("git")
-        .args(["ls-remote", url, "HEAD"])
-        .output()
-        .context("cannot run git")?;
+/// The commit a git job runs (`commit`, else the remote's HEAD), as a
+/// full hash, once the repository is read (a clone without file contents):
+/// a commit, build context or Dockerfile that is not there is refused here,
+/// not by the agent that fetches the job, and no job version is made.
+fn git_source(
+    url: &str,
+    commit: Option<&str>,
+    build_context: Option<&str>,
+    dockerfile: Option<&str>,
+) -> anyhow::Result<String> {
+    let tmp = tempfile::tempdir().context("cannot make a temporary directory")?;
+    let repo = tmp.path().join("repo.git");
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .env("GIT_TERMINAL_PROMPT", "0")
+            .env("GCM_INTERACTIVE", "never")
+            .arg("-C")
+            .arg(tmp.path())
+            .args(args)
+            .output()
+            .context("cannot run git (is it installed?)")
+    };
+    let repo_arg = repo.to_string_lossy();
+    let out = git(&[
+        "clone",
+        "--quiet",
+        "--bare",
+        "--filter=blob:none",
+        "--",
+        url,
+        &repo_arg,
+    ])?;
     anyhow::ensure!(
         out.status.success(),
-        "cannot read {url}: {}",
+        "cannot read the git repository {url}: {}",
         String::from_utf8_lossy(&out.stderr).trim()
     );
-    String::from_utf8_lossy(&out.stdout)
-        .split_whitespace()
-        .next()
-        .map(str::to_owned)
-        .with_context(|| format!("{url} has no HEAD; pass --git-hash"))
+    let in_repo = |args: &[&str]| {
+        let mut all = vec!["--git-dir", repo_arg.as_ref()];
+        all.extend_from_slice(args);
+        git(&all)
+    };
+    let wanted = commit.unwrap_or("HEAD");
+    anyhow::ensure!(
+        !wanted.starts_with('-'),
+        "--git-hash {wanted:?} is not a commit"
+    );
+    let out = in_repo(&[
+        "rev-parse",
+        "--verify",
+        "--quiet",
+        &format!("{wanted}^{{commit}}"),
+    ])?;
+    let sha = String::from_utf8_lossy(&out.stdout).trim().to_owned();
+    anyhow::ensure!(
+        out.status.success() && !sha.is_empty(),
+        "{} is not a commit of {url}{}",
+        match commit {
+            Some(c) => format!("--git-hash {c:?}"),
+            None => "HEAD".into(),
+        },
+        if commit.is_some() {
+            " (give a commit hash, a branch or a tag the repository has)"
+        } else {
+            " (it has no commits?); pass --git-hash"
+        }
+    );
+    let kind = |path: &str| {
+        in_repo(&["cat-file", "-t", &format!("{sha}:{path}")])
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+    };
+    let short = &sha[..sha.len().min(12)];
+    if let Some(c) = build_context {
+        let c = c.trim_matches('/');
+        anyhow::ensure!(
+            kind(c).as_deref() == Some("tree"),
+            "--build-context {c:?}: there is no such directory in {url} at {short}"
+        );
+    }
+    if let Some(d) = dockerfile {
+        let in_context = build_context.map(|c| format!("{}/{d}", c.trim_matches('/')));
+        anyhow::ensure!(
+            [in_context.as_deref(), Some(d)]
+                .into_iter()
+                .flatten()
+                .any(|p| kind(p).as_deref() == Some("blob")),
+            "--dockerfile {d:?}: there is no such file in {url} at {short}"
+        );
+    }
+    Ok(sha)
 }
 
 /// The directory a code job is made from, checked before the server is asked.
@@ -419,6 +498,18 @@ pub async fn run(cmd: JobCommand) -> anyhow::Result<()> {
                 },
                 "image" => {
                     liftoff_model::image::check_reference(&path).map_err(anyhow::Error::msg)?;
+                    // As `wandb job create` says: nothing would read them.
+                    for (flag, given) in [
+                        ("--base-image/-B", base_image.is_some()),
+                        ("--build-context", build_context.is_some()),
+                        ("--dockerfile/-D", dockerfile.is_some()),
+                        ("--git-hash/-g", git_hash.is_some()),
+                    ] {
+                        anyhow::ensure!(
+                            !given,
+                            "{flag} is for code and git jobs: an image job runs its image as it is (leave {flag} out, or build the image with it first)"
+                        );
+                    }
                     JobSource::Image(path.clone())
                 }
                 other => anyhow::bail!("unknown job kind {other:?}: use code, git or image"),

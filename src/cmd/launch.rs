@@ -622,7 +622,14 @@ async fn build_image_job(
             } else {
                 ""
             };
-            anyhow::anyhow!("--build: {first}{above}; nothing was pushed")
+            // The job made from --uri stays (its version is the build's
+            // input, as a job a queue would build).
+            let kept = if a.uri.is_some() {
+                format!(" (the job {name} made from --uri is kept: `liftoff launch --job {name} --build ...` tries again without making another)")
+            } else {
+                String::new()
+            };
+            anyhow::anyhow!("--build: {first}{above}; nothing was pushed or queued{kept}")
         })?;
     let image_job = create_job(
         client,

@@ -196,8 +196,12 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
                     })?;
             }
             crate::out!("Created queue {name} ({resource}) in entity {entity}.");
-            let [start, _] = agent_commands(&entity, &name);
-            crate::out!("Start an agent for it: {start}");
+            let [start, wandb] = agent_commands(&entity, &name);
+            match resource.agent_note() {
+                // W&B's agent runs it: its command, not one that refuses it.
+                Some(note) => crate::out!("{note}\nStart one for it: {wandb}"),
+                None => crate::out!("Start an agent for it: {start}"),
+            }
             Ok(())
         }
         QueueCommand::List { entity, conn: c } => {

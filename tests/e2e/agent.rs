@@ -1273,6 +1273,18 @@ async fn queue_hints_quote_a_name_the_shell_would_split() {
         out.contains("none. Start one with: liftoff agent -q 'my q' -e admin"),
         "{out}"
     );
+    // A queue only W&B's agent runs is given W&B's agent, not one that refuses it.
+    let (status, out, err) = liftoff(
+        &server,
+        tmp.path(),
+        &["queue", "create", "sm", "--resource", "sagemaker"],
+    );
+    assert!(status.success(), "{err}");
+    assert!(
+        out.contains("Start one for it: wandb launch-agent -q sm -e admin")
+            && !out.contains("liftoff agent"),
+        "{out}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -1809,8 +1821,9 @@ async fn a_uri_launch_the_queue_would_refuse_makes_no_job_version() {
     assert_eq!(items(&server, "default").await.len(), 1);
 }
 
-/// Ctrl-C twice: the agent leaves its job running, and says on the item
-/// (and the terminal) that nothing reports the job's end any more.
+/// Stopped twice (Ctrl-C, then a SIGTERM as a supervisor sends): the agent
+/// leaves its job running, and says on the item (and the terminal) that
+/// nothing reports the job's end any more.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_agent_that_leaves_its_jobs_running_says_so_on_their_items() {
     let tmp = tempfile::tempdir().unwrap();
@@ -1843,25 +1856,25 @@ async fn an_agent_that_leaves_its_jobs_running_says_so_on_their_items() {
             .find(|i| i.item.state == ItemState::Claimed && i.run.is_some())
     })
     .await;
-    let sigint = |pid: u32| {
+    let signal = |name: &str, pid: u32| {
         Command::new("kill")
-            .args(["-INT", &pid.to_string()])
+            .args([&format!("-{name}"), &pid.to_string()])
             .status()
             .unwrap();
     };
-    sigint(agent.child.id());
+    signal("INT", agent.child.id());
     eventually(
         Duration::from_secs(20),
         "the agent to wait for its job",
         || async {
             agent
                 .output()
-                .contains("Ctrl-C again to leave them running")
+                .contains("Ctrl-C or SIGTERM again to leave them running")
                 .then_some(())
         },
     )
     .await;
-    sigint(agent.child.id());
+    signal("TERM", agent.child.id());
     let exit = agent.wait(Duration::from_secs(20));
     assert!(exit.success(), "{}", agent.output());
     assert!(
@@ -1879,7 +1892,7 @@ async fn an_agent_that_leaves_its_jobs_running_says_so_on_their_items() {
     assert!(
         item.item.warnings.iter().any(|w| w.stage == "agent"
             && w.message
-                .contains("exited and left this job running (Ctrl-C twice)")),
+                .contains("exited and left this job running (stopped twice)")),
         "{:?}",
         item.item.warnings
     );
@@ -2233,13 +2246,27 @@ async fn a_configured_python_that_is_not_here_is_said_at_start() {
     queue(&server, tmp.path(), "default");
     let config = tmp.path().join("launch-config.yaml");
     std::fs::write(&config, "runner:\n  python: /no/such/python\n").unwrap();
+    let log = tmp.path().join("agent.log");
     let mut agent = AgentProcess::start(
         &server,
         &tmp.path().join("agent"),
-        &["-q", "default", "-c", config.to_str().unwrap()],
+        &[
+            "-q",
+            "default",
+            "-c",
+            config.to_str().unwrap(),
+            "-l",
+            log.to_str().unwrap(),
+        ],
     );
     let exit = agent.wait(Duration::from_secs(20));
     assert_eq!(exit.code(), Some(2), "{}", agent.output());
+    // A daemon's log file says why it quit, too.
+    let logged = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        logged.contains("error: ") && logged.contains("/no/such/python"),
+        "{logged:?}"
+    );
     assert!(
         agent
             .output()
@@ -2384,4 +2411,90 @@ async fn a_run_stopped_during_its_setup_ends_with_the_setup() {
     )
     .await;
     assert!(!agent.output().contains("never"), "{}", agent.output());
+}
+
+/// A git job: made from a repository's commit (read when the job is made:
+/// a commit or a build context the repository does not have is refused,
+/// with no job version left), then cloned by the agent at that commit and
+/// run.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_git_job_runs_the_commit_it_was_made_from() {
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("server"), &[]);
+    queue(&server, tmp.path(), "default");
+    let repo = tmp.path().join("repo");
+    std::fs::create_dir_all(repo.join("sub")).unwrap();
+    let git = |args: &[&str]| {
+        let out = Command::new("git")
+            .current_dir(&repo)
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    git(&["init", "-q"]);
+    // The job lives in sub/, its build context (where it runs).
+    std::fs::write(
+        repo.join("sub/train.py"),
+        "import sys\nopen(sys.argv[1], 'w').write(open('VERSION').read())\n",
+    )
+    .unwrap();
+    std::fs::write(repo.join("README"), "x\n").unwrap();
+    std::fs::write(repo.join("sub/VERSION"), "one\n").unwrap();
+    git(&["add", "."]);
+    git(&["commit", "-qm", "one"]);
+    let first = git(&["rev-parse", "HEAD"]);
+    std::fs::write(repo.join("sub/VERSION"), "two\n").unwrap();
+    git(&["commit", "-qam", "two"]);
+    let url = format!("file://{}", repo.display());
+    let marker = tmp.path().join("ran");
+    let entry = format!("python3 train.py {}", marker.display());
+    let launch = |extra: &[&str]| {
+        let mut args = vec![
+            "launch", "--uri", &url, "-E", &entry, "-q", "default", "-p", "proj",
+        ];
+        args.extend_from_slice(extra);
+        liftoff(&server, tmp.path(), &args)
+    };
+    for (extra, said) in [
+        (
+            &["-g", "deadbeef"][..],
+            "--git-hash \"deadbeef\" is not a commit of",
+        ),
+        (
+            &["--build-context", "nothere"][..],
+            "--build-context \"nothere\": there is no such directory in",
+        ),
+    ] {
+        let (status, out, err) = launch(extra);
+        assert!(!status.success(), "{out}");
+        assert!(err.contains(said), "{err}");
+    }
+    let (_, listed, _) = liftoff(&server, tmp.path(), &["job", "list", "-p", "proj"]);
+    assert!(
+        !listed.contains("job-"),
+        "no job version was made: {listed}"
+    );
+    // The first commit (short), with a build context it has.
+    let (status, out, err) = launch(&["-g", &first[..10], "--build-context", "sub"]);
+    assert!(status.success(), "{out}\n{err}");
+    let _agent = AgentProcess::start(&server, &tmp.path().join("agent"), &["-q", "default"]);
+    eventually(Duration::from_secs(90), "the git job to run", || async {
+        if let Some(e) = items(&server, "default")
+            .await
+            .into_iter()
+            .find_map(|i| i.item.error)
+        {
+            panic!("the git job failed: {e:?}");
+        }
+        std::fs::read_to_string(&marker).ok()
+    })
+    .await;
+    assert_eq!(std::fs::read_to_string(&marker).unwrap(), "one\n");
 }

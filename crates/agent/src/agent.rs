@@ -386,14 +386,14 @@ pub async fn run(
             let _ = stop_tx.send(true);
         } else {
             crate::log::say!(
-                "Waiting for {} running job(s) to finish (Ctrl-C again to leave them running)",
+                "Waiting for {} running job(s) to finish (Ctrl-C or SIGTERM again to leave them running)",
                 jobs.len()
             );
         }
         let drain = async { while jobs.join_next().await.is_some() {} };
         tokio::select! {
             () = drain => {},
-            _ = tokio::signal::ctrl_c() => {
+            () = interrupt_or_terminate() => {
                 let left: Vec<String> = started
                     .into_iter()
                     .filter(|(task, _)| !task.is_finished())
@@ -408,6 +408,25 @@ pub async fn run(
     Ok(summary)
 }
 
+/// Ctrl-C or SIGTERM (a supervisor's second stop is a SIGTERM too).
+pub async fn interrupt_or_terminate() {
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = tokio::signal::ctrl_c() => {},
+        () = term => {},
+    }
+}
+
 /// A second Ctrl-C: the jobs go on without this agent. Nothing will report
 /// their end and their output no longer reaches their runs (it goes on into
 /// their output files, `runner::process::spawn_job`), so each item says so
@@ -420,7 +439,7 @@ async fn leave_running(shared: &Shared, agent: &str, items: &[String]) {
         logs.display()
     );
     let message = format!(
-        "agent {agent} on {} exited and left this job running (Ctrl-C twice): nothing reports its end, so its run shows Crashed once the server hears nothing from it; a local process's or container's output goes on into RUN_ID.stdout and RUN_ID.stderr in {} on that machine",
+        "agent {agent} on {} exited and left this job running (stopped twice): nothing reports its end, so its run shows Crashed once the server hears nothing from it; a local process's or container's output goes on into RUN_ID.stdout and RUN_ID.stderr in {} on that machine",
         shared.opts.hostname,
         logs.display()
     );

@@ -23,6 +23,13 @@ pub(crate) use say;
 /// One of the agent's own lines (not a job's output, which has its own
 /// log): on stdout, and in the `--log-file` when there is one.
 pub fn say_line(args: std::fmt::Arguments<'_>) {
+    file_line(args);
+    let _ = write_line(args);
+}
+
+/// A line for the `--log-file` only, when there is one (an error said on
+/// stderr: a daemon's log tells why it quit).
+pub fn file_line(args: std::fmt::Arguments<'_>) {
     if let Some(Ok(mut file)) = ALSO.get().map(Mutex::lock) {
         let now = time::OffsetDateTime::now_utc()
             .format(&time::format_description::well_known::Rfc3339)
@@ -30,7 +37,6 @@ pub fn say_line(args: std::fmt::Arguments<'_>) {
         // One write, so a line never interleaves with the log's others.
         let _ = file.write_all(format!("{now} {args}\n").as_bytes());
     }
-    let _ = write_line(args);
 }
 
 /// The `--log-file` (`wandb launch-agent -l`), when there is one: the

@@ -79,7 +79,11 @@ pub async fn materialize(
                 .await
                 .map_err(|e| StageError::agent(format!("cannot download the code: {e}")))?;
             let bytes: usize = files.iter().map(|(_, b)| b.len()).sum();
-            step.done(&format!("downloaded {} files ({bytes} bytes)", files.len()));
+            let n = files.len();
+            step.done(&format!(
+                "downloaded {n} file{} ({bytes} bytes)",
+                if n == 1 { "" } else { "s" }
+            ));
             write_files(dir, &files)
         }
         SourceType::Repo => {

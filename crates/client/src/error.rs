@@ -17,7 +17,9 @@ pub enum Error {
     #[error("cannot reach {url}: {message}")]
     Network { url: String, message: String },
     /// The key was refused (HTTP 401/403, or `viewer` is null).
-    #[error("the server at {url} refused the API key: check WANDB_API_KEY or run `liftoff login`")]
+    #[error(
+        "the server at {url} refused the API key: check the key given (--api-key, WANDB_API_KEY or ~/.netrc) or run `liftoff login`"
+    )]
     Unauthorized { url: String },
     /// A non-2xx answer.
     #[error("{operation}: HTTP {status}: {message}")]

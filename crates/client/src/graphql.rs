@@ -84,9 +84,10 @@ pub fn decode_response(
         });
     }
     let graphql_errors = errors.as_ref().is_some_and(|e| !e.is_empty());
-    // 404/405: nothing answers GraphQL there (a path too many, another
-    // service); other codes (413, 408, ...) keep the operation and status.
-    if matches!(status, 404 | 405) && !graphql_errors {
+    // 404/405/501: nothing answers GraphQL there (a path too many, another
+    // service, a plain file server); other codes (413, 408, ...) keep the
+    // operation and status.
+    if matches!(status, 404 | 405 | 501) && !graphql_errors {
         return Err(Error::NotGraphql {
             url: url.to_owned(),
             status,
@@ -188,4 +189,22 @@ pub(crate) fn success(operation: &str, v: Option<&Value>, refused: &str) -> Resu
 pub(crate) fn vars<const N: usize>(pairs: [(&str, Value); N]) -> Option<Value> {
     let map: Map<String, Value> = pairs.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
     Some(Value::Object(map))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_server_that_is_not_graphql_is_said_to_be_so_not_dumped() {
+        let html = b"<!DOCTYPE HTML><html><body><h1>Error response</h1><p>Error code: 501</p></body></html>";
+        for status in [404, 405, 501] {
+            let e =
+                decode_response("Viewer", "http://127.0.0.1:1/graphql", status, html).unwrap_err();
+            assert!(matches!(e, Error::NotGraphql { .. }), "{status}: {e:?}");
+        }
+        // A proxy's 502 stays an HTTP error, which is retried.
+        let e = decode_response("Viewer", "http://127.0.0.1:1/graphql", 502, html).unwrap_err();
+        assert!(e.is_transient(), "{e:?}");
+    }
 }

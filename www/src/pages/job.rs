@@ -149,7 +149,7 @@ fn RunsTab(job: Job, chosen: String) -> impl IntoView {
     // The chosen version's runs first; the others after, newest first still.
     runs.sort_by_key(|(v, _)| *v != chosen);
     if runs.is_empty() {
-        return view! { <Empty><p>"No runs of this job yet. Press Launch to make one."</p></Empty> }.into_any();
+        return view! { <Empty><p>"No runs of this job yet. Press Launch to make one: it shows here once an agent starts it (until then, on its queue's page)."</p></Empty> }.into_any();
     }
     let of_chosen = runs.iter().filter(|(v, _)| *v == chosen).count();
     // The config keys the runs share, as columns (at most six).

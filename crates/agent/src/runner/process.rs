@@ -129,7 +129,7 @@ async fn read_lines(mut pipe: impl tokio::io::AsyncRead + Unpin, stderr: bool, l
     let mut lines = Lines::default();
     let mut chunk = vec![0u8; 16 << 10];
     while let Ok(n @ 1..) = pipe.read(&mut chunk).await {
-        for line in lines.push(&chunk[..n], std::time::Instant::now()) {
+        for line in lines.push(&chunk[..n]) {
             log.job_line(&line, stderr);
         }
     }
@@ -155,22 +155,17 @@ impl Drop for GroupGuard {
 
 /// The longest line kept whole; longer ones are cut into lines this long.
 const MAX_LINE: usize = 64 << 10;
-/// How often a line redrawn in place (a progress bar) is shown.
-const PROGRESS_EVERY: Duration = Duration::from_secs(5);
-
-/// Output cut into lines. A carriage return that does not end a line
-/// (`\r\n`) redraws it, as a progress bar does (tqdm, pip): what it
-/// overwrites is dropped, except one redraw every [`PROGRESS_EVERY`] so a
-/// long bar is seen to move; a terminal shows the last one. Without this an
-/// epoch's bar was one line of megabytes, shown only at its end.
+/// Output cut into lines, as a terminal leaves them. A carriage return that
+/// does not end a line (`\r\n`) redraws it, as a progress bar does (tqdm,
+/// pip): what it overwrites is dropped and the last frame stays. Without
+/// this an epoch's bar was kept whole, one line of megabytes.
 #[derive(Default)]
 struct Lines {
     pending: Vec<u8>,
-    progress_shown: Option<std::time::Instant>,
 }
 
 impl Lines {
-    fn push(&mut self, bytes: &[u8], now: std::time::Instant) -> Vec<String> {
+    fn push(&mut self, bytes: &[u8]) -> Vec<String> {
         self.pending.extend_from_slice(bytes);
         let mut out = Vec::new();
         loop {
@@ -196,15 +191,7 @@ impl Lines {
                     out.push(String::from_utf8_lossy(&line[..at]).into_owned());
                 }
                 Some(_) => {
-                    let line: Vec<u8> = self.pending.drain(..=at).collect();
-                    let line = String::from_utf8_lossy(&line[..at]);
-                    let due = self
-                        .progress_shown
-                        .is_none_or(|t| now.duration_since(t) >= PROGRESS_EVERY);
-                    if due && !line.trim().is_empty() {
-                        self.progress_shown = Some(now);
-                        out.push(line.into_owned());
-                    }
+                    self.pending.drain(..=at);
                 }
             }
         }
@@ -335,7 +322,7 @@ async fn follow(
         if n > 0 {
             wait = FOLLOW_SOON;
         }
-        for line in lines.push(&chunk[..n], std::time::Instant::now()) {
+        for line in lines.push(&chunk[..n]) {
             log.job_line(&line, stderr);
         }
         if n > 0 {
@@ -586,24 +573,20 @@ mod tests {
 
     #[test]
     fn lines_cut_output_as_a_terminal_shows_it() {
-        let t0 = std::time::Instant::now();
         let mut lines = Lines::default();
         // "\r\n" ends a line, even split across reads.
-        assert_eq!(lines.push(b"one\r", t0), Vec::<String>::new());
-        assert_eq!(lines.push(b"\ntwo\n", t0), ["one", "two"]);
-        // A progress bar: the first redraw shows, then one per 5 s, and
-        // the last when its line ends.
-        assert_eq!(lines.push(b"\r  0%|\r 10%|\r 20%|", t0), ["  0%|"]);
-        let later = t0 + PROGRESS_EVERY;
-        assert_eq!(lines.push(b"\r 30%|", later), [" 20%|"]);
-        assert_eq!(lines.push(b"\r 40%|\r100%|\n", later), ["100%|"]);
-        // Output that ends inside a redraw leaves the last one.
-        assert_eq!(lines.push(b"\ra\rb", later), Vec::<String>::new());
+        assert_eq!(lines.push(b"one\r"), Vec::<String>::new());
+        assert_eq!(lines.push(b"\ntwo\n"), ["one", "two"]);
+        // A progress bar's frames: the last one, when its line ends.
+        assert_eq!(lines.push(b"\r  0%|\r 10%|\r 20%|"), Vec::<String>::new());
+        assert_eq!(lines.push(b"\r 40%|\r100%|\n"), ["100%|"]);
+        // Output that ends inside a redraw leaves the last frame.
+        assert_eq!(lines.push(b"\ra\rb"), Vec::<String>::new());
         assert_eq!(lines.finish().as_deref(), Some("b"));
         // A line with no end is cut, on a character boundary, not kept whole.
         let mut lines = Lines::default();
         let long = format!("a{}", "é".repeat(MAX_LINE));
-        let out = lines.push(long.as_bytes(), t0);
+        let out = lines.push(long.as_bytes());
         assert_eq!(out.len(), 2);
         assert!(
             out.iter()

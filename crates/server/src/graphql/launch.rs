@@ -1189,16 +1189,17 @@ impl LaunchMutation {
             ))
         })?;
         let (item, _, queue, entity) = svc::item(state, caller(ctx), &id).await?;
+        // The item first: turning priorities on would not help one that ran.
+        if item_state(&item, state.now()) != "PENDING" {
+            return Err(ApiError::invalid(
+                "only a waiting item's priority can change, and this one has been taken by an agent already",
+            ));
+        }
         if queue.prioritization_mode != "V0" && p != liftoff_model::Priority::Medium {
             return Err(ApiError::invalid(format!(
                 "queue {:?} does not use priorities: turn prioritization on first (`liftoff queue update {0} -e {1} --prioritization on`, or the queue's Config tab in the web app)",
                 queue.name, entity.name
             )));
-        }
-        if item_state(&item, state.now()) != "PENDING" {
-            return Err(ApiError::invalid(
-                "only a waiting item's priority can change",
-            ));
         }
         Ok(SuccessPayload::of(
             state.store.item_set_priority(item.id, p.level()).await?,
@@ -1300,8 +1301,15 @@ impl LaunchMutation {
         // A copy of an item still waiting or running would run its job twice.
         let status = svc::item_status(state, caller(ctx), &item, &entity).await?;
         if status.is_active() {
+            use liftoff_model::status::DisplayStatus;
+            // A waiting item runs in its turn (and a cancelled one is gone).
+            let what = if matches!(status, DisplayStatus::Idle | DisplayStatus::Queued) {
+                "it runs when an agent takes it, so there is nothing to requeue"
+            } else {
+                "requeue it once it has ended (or cancel it, which stops its run, then requeue it)"
+            };
             return Err(ApiError::invalid(format!(
-                "the item is still {} ({}): requeue it once it has ended, or cancel it first",
+                "the item is still {} ({}): {what}",
                 status.label().to_lowercase(),
                 status.meaning()
             )));

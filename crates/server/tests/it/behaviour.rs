@@ -433,7 +433,7 @@ async fn only_ended_items_are_requeued_and_copies_on_a_fifo_queue_wait_their_tur
     let (_, v) = api.item_action("LiftoffRequeueItem", &waiting).await;
     assert_eq!(
         v["errors"][0]["message"],
-        "the item is still idle (waiting, but no agent is polling its queue): requeue it once it has ended, or cancel it first",
+        "the item is still idle (waiting, but no agent is polling its queue): it runs when an agent takes it, so there is nothing to requeue",
         "{v}"
     );
     let pop = json!({"entity": "admin", "project": "model-registry", "queueName": "rq"});
