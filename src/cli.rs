@@ -269,13 +269,17 @@ pub enum QueueCommand {
         #[command(flatten)]
         conn: ConnArgs,
     },
-    /// A queue's items (with their status) and agents.
+    /// A queue's items (with their status) and agents; with --item, one item in full.
     Show {
         /// The queue to show.
         name: String,
         /// The entity that owns the queue (default: WANDB_ENTITY, else your default entity).
         #[arg(short, long)]
         entity: Option<String>,
+        /// One item in full (its id, as the ITEM column lists it): its whole
+        /// error and warnings, template values and run spec.
+        #[arg(long, value_name = "ITEM")]
+        item: Option<String>,
         #[command(flatten)]
         conn: ConnArgs,
     },

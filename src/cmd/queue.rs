@@ -261,6 +261,17 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
         QueueCommand::Show {
             name,
             entity,
+            item: Some(item),
+            conn: c,
+        } => {
+            let client = conn::client(&c)?;
+            let entity = conn::entity(&client, entity.as_deref()).await?;
+            show_item(&client, &entity, &name, &item).await
+        }
+        QueueCommand::Show {
+            name,
+            entity,
+            item: None,
             conn: c,
         } => {
             let client = conn::client(&c)?;
@@ -540,4 +551,116 @@ pub async fn with_known_queues(
         // No such entity, or not one of yours: nothing to list.
         Err(_) => e.into(),
     }
+}
+
+/// `queue show Q --item ID`: the item found page by page, said in full.
+async fn show_item(
+    client: &liftoff_client::Client<liftoff_client::native::NativeTransport>,
+    entity: &str,
+    queue: &str,
+    id: &str,
+) -> anyhow::Result<()> {
+    let now = time::OffsetDateTime::now_utc();
+    let mut after = None;
+    let (row, run_state) = loop {
+        let d = match client
+            .call(LiftoffRunQueue {
+                entity: entity.to_owned(),
+                queue: queue.to_owned(),
+                first: 100,
+                after: after.clone(),
+            })
+            .await
+        {
+            Ok(d) => d,
+            Err(e) if is_not_found(&e) => {
+                return Err(with_known_queues(client, entity, e).await);
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let state = |row: &liftoff_client::view::items::ItemRow| {
+            d.items
+                .iter()
+                .find(|i| i.item.id == row.item.id)
+                .and_then(|i| i.run.as_ref())
+                .map(|r| r.state.as_str().to_owned())
+        };
+        if let Some(row) = item_rows(&d, now).into_iter().find(|r| r.item.id == id) {
+            let run_state = state(&row);
+            break (row, run_state);
+        }
+        anyhow::ensure!(
+            d.has_next_page && d.end_cursor.is_some(),
+            "no item {id} in queue {queue} of {entity}: `liftoff queue show {queue} -e {entity}` lists its items (a waiting item that was cancelled is gone)"
+        );
+        after = d.end_cursor;
+    };
+    let item = &row.item;
+    crate::out!("Item {id} in queue {queue} of {entity}");
+    crate::out!(
+        "status:    {} ({})",
+        row.status.label(),
+        row.status.meaning()
+    );
+    if let Some(p) = row.position {
+        let wait = row
+            .wait
+            .as_ref()
+            .map(|w| format!(": {w}"))
+            .unwrap_or_default();
+        crate::out!("in line:   #{}{wait}", p + 1);
+    }
+    crate::out!("priority:  {}", item.priority.as_str());
+    crate::out!(
+        "pushed:    {} by {}",
+        item.created_at.as_deref().unwrap_or("-"),
+        item.created_by.as_deref().unwrap_or("-")
+    );
+    if let Some(run) = &item.associated_run_id {
+        crate::out!(
+            "run:       {run}{} (taken {})",
+            run_state.map(|s| format!(", {s}")).unwrap_or_default(),
+            item.claimed_at.as_deref().unwrap_or("-")
+        );
+    }
+    if let Some(job) = &row.job {
+        crate::out!("source:    {job}");
+    }
+    if item.retries > 0 {
+        crate::out!("retries:   {}", item.retries);
+    }
+    if !item.template_values.is_empty() {
+        crate::out!(
+            "values:    {}",
+            serde_json::Value::Object(item.template_values.clone())
+        );
+    }
+    if let Some(e) = &item.error {
+        crate::out!("\nERROR (stage {})", e.stage);
+        for line in e.message.lines() {
+            crate::out!("  {line}");
+        }
+        if !e.file_paths.is_empty() {
+            crate::out!("  files: {}", e.file_paths.join(", "));
+        }
+    }
+    if !item.warnings.is_empty() {
+        crate::out!("\nWARNINGS");
+        for w in &item.warnings {
+            crate::out!(
+                "  {} [{}] {}",
+                w.created_at.as_deref().unwrap_or("-"),
+                w.stage,
+                w.message
+            );
+        }
+    }
+    if let Some(spec) = &item.run_spec {
+        crate::out!("\nRUN SPEC");
+        let text = serde_json::to_string_pretty(spec).unwrap_or_default();
+        for line in text.lines() {
+            crate::out!("  {line}");
+        }
+    }
+    Ok(())
 }

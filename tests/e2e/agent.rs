@@ -299,6 +299,32 @@ exit 2
         e.message
     );
     assert!(!e.message.contains("curl failed"), "{}", e.message);
+    // `queue show --item` says the whole error (the list cuts it to a line).
+    let (status, shown, err) = liftoff(
+        &server,
+        tmp.path(),
+        &["queue", "show", "default", "--item", &failed.item.id],
+    );
+    assert!(status.success(), "{err}");
+    for want in [
+        "status:    Failed",
+        "ERROR (stage run)",
+        "  ERROR RuntimeError: CUDA out of memory (simulated)",
+        "RUN SPEC",
+        "\"resource\": \"local-process\"",
+    ] {
+        assert!(shown.contains(want), "{want:?} in:\n{shown}");
+    }
+    let (status, _, err) = liftoff(
+        &server,
+        tmp.path(),
+        &["queue", "show", "default", "--item", "nope"],
+    );
+    assert!(!status.success());
+    assert!(
+        err.contains("no item nope in queue default of admin"),
+        "{err}"
+    );
     let run = failed.item.associated_run_id.clone().unwrap();
     let page = run_page(&server, run).await;
     assert_eq!(page.run.state, State::Failed);
