@@ -367,10 +367,9 @@ fn git_source(
 ) -> anyhow::Result<String> {
     let tmp = tempfile::tempdir().context("cannot make a temporary directory")?;
     let repo = tmp.path().join("repo.git");
+    // (At a terminal, git may ask for a private repository's credentials.)
     let git = |args: &[&str]| {
         std::process::Command::new("git")
-            .env("GIT_TERMINAL_PROMPT", "0")
-            .env("GCM_INTERACTIVE", "never")
             .arg("-C")
             .arg(tmp.path())
             .args(args)
@@ -429,19 +428,38 @@ fn git_source(
             .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
     };
     let short = &sha[..sha.len().min(12)];
-    if let Some(c) = build_context {
-        let c = c.trim_matches('/');
+    // Paths as git names them in a tree: `./sub/` is `sub`, `.` the top.
+    let tree_path = |flag: &str, p: &str| -> anyhow::Result<String> {
+        let parts: Vec<&str> = p
+            .split('/')
+            .filter(|c| !c.is_empty() && *c != ".")
+            .collect();
         anyhow::ensure!(
-            kind(c).as_deref() == Some("tree"),
+            !parts.contains(&".."),
+            "{flag} {p:?} must be a path inside the repository (no '..')"
+        );
+        Ok(parts.join("/"))
+    };
+    let context = build_context
+        .map(|c| tree_path("--build-context", c))
+        .transpose()?
+        .unwrap_or_default();
+    if let Some(c) = build_context {
+        anyhow::ensure!(
+            context.is_empty() || kind(&context).as_deref() == Some("tree"),
             "--build-context {c:?}: there is no such directory in {url} at {short}"
         );
     }
     if let Some(d) = dockerfile {
-        let in_context = build_context.map(|c| format!("{}/{d}", c.trim_matches('/')));
+        let file = tree_path("--dockerfile", d)?;
+        let in_context = [context.as_str(), file.as_str()]
+            .into_iter()
+            .filter(|p| !p.is_empty())
+            .collect::<Vec<_>>()
+            .join("/");
         anyhow::ensure!(
-            [in_context.as_deref(), Some(d)]
-                .into_iter()
-                .flatten()
+            [in_context, file]
+                .iter()
                 .any(|p| kind(p).as_deref() == Some("blob")),
             "--dockerfile {d:?}: there is no such file in {url} at {short}"
         );

@@ -561,14 +561,16 @@ async fn show_item(
     id: &str,
 ) -> anyhow::Result<()> {
     let now = time::OffsetDateTime::now_utc();
-    let mut after = None;
-    let (row, run_state) = loop {
+    // Every page (up to 10,000 items): a place in line counts them all.
+    let mut all: Option<liftoff_client::ops::liftoff::QueueDetail> = None;
+    for _ in 0..100 {
+        let after = all.as_ref().and_then(|d| d.end_cursor.clone());
         let d = match client
             .call(LiftoffRunQueue {
                 entity: entity.to_owned(),
                 queue: queue.to_owned(),
                 first: 100,
-                after: after.clone(),
+                after,
             })
             .await
         {
@@ -578,23 +580,33 @@ async fn show_item(
             }
             Err(e) => return Err(e.into()),
         };
-        let state = |row: &liftoff_client::view::items::ItemRow| {
-            d.items
-                .iter()
-                .find(|i| i.item.id == row.item.id)
-                .and_then(|i| i.run.as_ref())
-                .map(|r| r.state.as_str().to_owned())
-        };
-        if let Some(row) = item_rows(&d, now).into_iter().find(|r| r.item.id == id) {
-            let run_state = state(&row);
-            break (row, run_state);
+        let more = d.has_next_page && d.end_cursor.is_some();
+        match &mut all {
+            Some(a) => {
+                a.items.extend(d.items);
+                a.end_cursor = d.end_cursor;
+            }
+            None => all = Some(d),
         }
-        anyhow::ensure!(
-            d.has_next_page && d.end_cursor.is_some(),
-            "no item {id} in queue {queue} of {entity}: `liftoff queue show {queue} -e {entity}` lists its items (a waiting item that was cancelled is gone)"
-        );
-        after = d.end_cursor;
-    };
+        if !more {
+            break;
+        }
+    }
+    let d = all.context("the queue answered nothing")?;
+    let row = item_rows(&d, now)
+        .into_iter()
+        .find(|r| r.item.id == id)
+        .with_context(|| {
+            format!(
+                "no item {id} in queue {queue} of {entity}: `liftoff queue show {queue} -e {entity}` lists its items (a waiting item that was cancelled is gone)"
+            )
+        })?;
+    let run_state = d
+        .items
+        .iter()
+        .find(|i| i.item.id == id)
+        .and_then(|i| i.run.as_ref())
+        .map(|r| r.state.as_str().to_owned());
     let item = &row.item;
     crate::out!("Item {id} in queue {queue} of {entity}");
     crate::out!(

@@ -2508,7 +2508,7 @@ async fn a_git_job_runs_the_commit_it_was_made_from() {
         "no job version was made: {listed}"
     );
     // The first commit (short), with a build context it has.
-    let (status, out, err) = launch(&["-g", &first[..10], "--build-context", "sub"]);
+    let (status, out, err) = launch(&["-g", &first[..10], "--build-context", "./sub/"]);
     assert!(status.success(), "{out}\n{err}");
     let _agent = AgentProcess::start(&server, &tmp.path().join("agent"), &["-q", "default"]);
     eventually(Duration::from_secs(90), "the git job to run", || async {

@@ -1286,13 +1286,20 @@ async fn run_job(
     // A stop asked for while the job is still being set up (a venv's pip
     // install, an image build or pull) ends the setup (its processes with
     // it, `run_step`), not the job once it has started.
+    // (A Kubernetes start is API calls that make cluster objects: dropped
+    // part-way it could leave a Job or Secret nobody deletes, so it ends
+    // first and the stop below deletes what it made.)
     let stop_requested = watch_for_stop(shared, &target, run_id);
     tokio::pin!(stop_requested);
-    let mut workload = tokio::select! {
-        started = runner.start(&ctx) => started?,
-        reason = &mut stop_requested => {
-            log.note(&format!("{reason}; the job had not started"));
-            return Ok(Outcome::Stopped);
+    let mut workload = if resource == "kubernetes" {
+        runner.start(&ctx).await?
+    } else {
+        tokio::select! {
+            started = runner.start(&ctx) => started?,
+            reason = &mut stop_requested => {
+                log.note(&format!("{reason}; the job had not started"));
+                return Ok(Outcome::Stopped);
+            }
         }
     };
     log.note(&format!("started {}", workload.describe()));

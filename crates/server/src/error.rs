@@ -88,7 +88,10 @@ fn transient(e: &sqlx::Error) -> bool {
             // SQLite: 5 SQLITE_BUSY, 6 SQLITE_LOCKED (and their extended
             // codes, whose low byte they are); PostgreSQL: SQLSTATE classes
             // 08 (connection), 40001, 40P01, 57P0x.
-            let sqlite = code.parse::<i64>().is_ok_and(|n| matches!(n & 0xff, 5 | 6));
+            // (SQLite's codes are at most 4 digits; a PostgreSQL SQLSTATE is
+            // always 5 characters, some all digits, as 42501.)
+            let sqlite =
+                code.len() < 5 && code.parse::<i64>().is_ok_and(|n| matches!(n & 0xff, 5 | 6));
             sqlite
                 || code.starts_with("08")
                 || code == "40001"

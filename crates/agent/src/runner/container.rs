@@ -189,9 +189,11 @@ fn on_loopback(url: &str) -> bool {
     let host = host.to_ascii_lowercase();
     host == "localhost"
         || host.ends_with(".localhost")
+        // (0.0.0.0, `::`: "this host", as a server's listen address is
+        // often given.)
         || host
             .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+            .is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified())
 }
 
 fn which(program: &str) -> bool {
@@ -488,6 +490,7 @@ mod tests {
             "https://user:pw@127.0.0.2",
             "http://[::1]:8080",
             "http://app.localhost",
+            "http://0.0.0.0:8080",
         ] {
             assert!(on_loopback(url), "{url}");
         }

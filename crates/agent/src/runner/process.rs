@@ -208,13 +208,14 @@ impl Lines {
     }
 }
 
-/// `at`, moved back to the start of a UTF-8 character.
+/// `at`, moved back to the start of a UTF-8 character: at most 3 bytes,
+/// and never to 0 (bytes that are not UTF-8 are cut where they are).
 fn utf8_cut(bytes: &[u8], at: usize) -> usize {
-    let mut cut = at.min(bytes.len());
-    while cut > 0 && cut < bytes.len() && (bytes[cut] & 0xC0) == 0x80 {
-        cut -= 1;
-    }
-    cut
+    let at = at.min(bytes.len());
+    (at.saturating_sub(3)..=at)
+        .rev()
+        .find(|&i| i > 0 && (i == bytes.len() || (bytes[i] & 0xC0) != 0x80))
+        .unwrap_or(at)
 }
 
 /// Start the job itself: like [`spawn_captured`], but its stdout and stderr
@@ -596,6 +597,11 @@ mod tests {
             lines.finish().map(|l| l.len()),
             Some(2 * MAX_LINE + 1 - out[0].len() - out[1].len())
         );
+        // Bytes that are not UTF-8 at all are cut too (it once spun here).
+        let mut lines = Lines::default();
+        let out = lines.push(&vec![0x80; MAX_LINE + 10]);
+        assert_eq!(out.len(), 1);
+        assert!(lines.finish().is_some());
     }
 
     /// A job's output comes from its files line by line (stderr marked, a

@@ -1865,6 +1865,7 @@ pub async fn register_manifest(
         .into_iter()
         .map(|f| (f.name, Value::String(f.md5)))
         .collect();
+    let mut entity_id = None;
     for (name, entry) in manifest.contents.iter() {
         if entry.reference.is_some()
             || known.contains_key(name)
@@ -1872,12 +1873,52 @@ pub async fn register_manifest(
         {
             continue;
         }
+        // A manifest's word is not proof of the bytes: its size (which
+        // makes the file downloadable, `artifact_file_in_entity`) is kept
+        // only for content this entity has stored itself.
+        let entity = match entity_id {
+            Some(e) => e,
+            None => {
+                let e = artifact_entity(state, artifact_id).await?;
+                entity_id = Some(e);
+                e
+            }
+        };
+        let stored = state
+            .store
+            .artifact_file_in_entity(entity, &entry.digest)
+            .await?;
         state
             .store
-            .artifact_file_add(artifact_id, name, &entry.digest, entry.size)
+            .artifact_file_add(
+                artifact_id,
+                name,
+                &entry.digest,
+                entry.size.filter(|_| stored),
+            )
             .await?;
     }
     Ok(())
+}
+
+/// The id of the entity an artifact belongs to.
+async fn artifact_entity(state: &AppState, artifact_id: i64) -> ApiResult<i64> {
+    let a = state
+        .store
+        .artifact_by_id(artifact_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("artifact"))?;
+    let c = state
+        .store
+        .collection_by_id(a.collection_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("artifact collection"))?;
+    let p = state
+        .store
+        .project_by_id(c.project_id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("project"))?;
+    Ok(p.entity_id)
 }
 
 /// `new`'s top-level keys over `old`'s (both JSON objects as text); `new`

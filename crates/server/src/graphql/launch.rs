@@ -1265,7 +1265,8 @@ impl LaunchMutation {
             )));
         }
         let stopped = state.store.run_stop(run.id).await?;
-        if stopped {
+        // (Once: a cancel asked again is not said again.)
+        if stopped && !run.stopped {
             // Who stopped it, where the row shows it (a team's queue).
             let note = format!("cancelled by {}", caller(ctx).user.username);
             state

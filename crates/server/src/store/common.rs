@@ -1102,6 +1102,16 @@ macro_rules! impl_store {
                     .bind(a.collection_id)
                     .execute(&mut *tx)
                     .await?;
+                // Read again under the lock: a commit of this same artifact
+                // (a client's retry) may have gone first; it keeps its version.
+                let a = sqlx::query_as::<$db, Artifact>("SELECT * FROM artifacts WHERE id = $1")
+                    .bind(id)
+                    .fetch_one(&mut *tx)
+                    .await?;
+                if a.state == "COMMITTED" {
+                    tx.commit().await?;
+                    return Ok(a);
+                }
                 let next = sqlx::query_scalar::<$db, i64>(
                     "SELECT COALESCE(MAX(version_index), -1) + 1 FROM artifacts WHERE collection_id = $1",
                 )

@@ -177,6 +177,32 @@ async fn artifact_files_download_by_digest_as_the_sdk_falls_back_to() {
             .raw("GET", &format!("/artifacts/bob/{hex}"), Some(&bob), vec![])
             .await;
         assert_eq!(status, 404);
+        // Nor does a manifest that lists it (with a size) in bob's artifact.
+        let (fake, _) = new_artifact(&bobs, "bob", "fake").await;
+        let upload = bobs
+            .call(liftoff_client::ops::artifacts::CreateArtifactManifest {
+                artifact_id: fake,
+                name: "wandb_manifest.json".into(),
+                digest: String::new(),
+                entity: "bob".into(),
+                project: "proj".into(),
+                run_name: "fake".into(),
+                include_upload: true,
+            })
+            .await
+            .unwrap();
+        let (manifest, _) = liftoff_client::artifacts::manifest_of(&image_job());
+        bobs.put(
+            &upload.upload_url.unwrap(),
+            vec![],
+            serde_json::to_vec(&manifest).unwrap(),
+        )
+        .await
+        .unwrap();
+        let (status, _) = api
+            .raw("GET", &format!("/artifacts/bob/{hex}"), Some(&bob), vec![])
+            .await;
+        assert_eq!(status, 404, "a manifest's word is not the bytes");
         // Within an entity, stored content is not uploaded again.
         let (artifact, manifest) = new_artifact(&client, "admin", "again").await;
         let targets = add_job_file(&client, &artifact, &manifest).await;

@@ -610,23 +610,26 @@ async fn items_can_be_cancelled_reprioritised_and_requeued() {
         .await;
     assert_eq!(stopped["project"]["run"]["stopped"], true);
     // Its row says who cancelled it.
-    let queue = api
-        .client(&api.key)
-        .call(liftoff_client::ops::liftoff::LiftoffRunQueue {
-            entity: "admin".into(),
-            queue: "c".into(),
-            first: 10,
-            after: None,
-        })
-        .await
-        .unwrap();
-    let notes: Vec<(&str, &str)> = queue.items[0]
-        .item
-        .warnings
-        .iter()
-        .map(|w| (w.stage.as_str(), w.message.as_str()))
-        .collect();
-    assert_eq!(notes, [("cancel", "cancelled by admin")]);
+    let notes = || async {
+        let queue = api
+            .client(&api.key)
+            .call(liftoff_client::ops::liftoff::LiftoffRunQueue {
+                entity: "admin".into(),
+                queue: "c".into(),
+                first: 10,
+                after: None,
+            })
+            .await
+            .unwrap();
+        queue.items[0]
+            .item
+            .warnings
+            .iter()
+            .map(|w| (w.stage.clone(), w.message.clone()))
+            .collect::<Vec<_>>()
+    };
+    let said = [("cancel".to_owned(), "cancelled by admin".to_owned())];
+    assert_eq!(notes().await, said);
     // A crashed run may be a quiet one still going: it can still be stopped.
     let up = json!({"name": "r9", "project": "proj", "entity": "admin", "state": "crashed"});
     let (_, v) = api
@@ -635,6 +638,7 @@ async fn items_can_be_cancelled_reprioritised_and_requeued() {
     assert!(v.get("errors").is_none(), "{v}");
     let (_, v) = api.item_action("LiftoffCancelItem", &item).await;
     assert_eq!(v["data"]["cancelRunQueueItem"]["success"], true, "{v}");
+    assert_eq!(notes().await, said, "said once");
     // Once its run has ended there is nothing to cancel, and it says so.
     let up = json!({"name": "r9", "project": "proj", "entity": "admin", "state": "killed"});
     let (_, v) = api
