@@ -403,7 +403,13 @@ pub async fn run(
             }
         }
     }
-    beat.abort();
+    // The heartbeat task ends (a beat on the way lands first, not after
+    // KILLED), then KILLED is the last word.
+    drop(status_tx);
+    let beat_abort = beat.abort_handle();
+    if tokio::time::timeout(Duration::from_secs(5), beat).await.is_err() {
+        beat_abort.abort();
+    }
     heartbeat(&shared, AgentStatus::Killed).await;
     Ok(summary)
 }
