@@ -548,8 +548,22 @@ pub async fn with_known_queues(
                 .collect::<Vec<_>>()
                 .join(", ")
         ),
-        // No such entity, or not one of yours: nothing to list.
-        Err(_) => e.into(),
+        // No such entity, or not one of yours: the ones the key can use.
+        Err(_) => match client.call(liftoff_client::ops::identity::Viewer).await {
+            Ok(v)
+                if !v.entity.is_empty()
+                    && v.entity != entity
+                    && !v.teams.iter().any(|t| t == entity) =>
+            {
+                let mut yours = vec![v.entity.clone()];
+                yours.extend(v.teams);
+                anyhow::anyhow!(
+                    "{e}: entity {entity:?} does not exist or is not yours (yours: {}); pick one with -e",
+                    yours.join(", ")
+                )
+            }
+            _ => e.into(),
+        },
     }
 }
 

@@ -1299,6 +1299,17 @@ async fn queue_hints_quote_a_name_the_shell_would_split() {
         out.contains("none. Start one with: liftoff agent -q 'my q' -e admin"),
         "{out}"
     );
+    // An entity that is not there (or not yours) is said so, with yours.
+    let (status, _, err) = liftoff(
+        &server,
+        tmp.path(),
+        &["queue", "show", "my q", "-e", "nosuch"],
+    );
+    assert!(!status.success());
+    assert!(
+        err.contains("entity \"nosuch\" does not exist or is not yours (yours: admin)"),
+        "{err}"
+    );
     // A queue only W&B's agent runs is given W&B's agent, not one that refuses it.
     let (status, out, err) = liftoff(
         &server,

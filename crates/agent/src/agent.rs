@@ -407,7 +407,10 @@ pub async fn run(
     // KILLED), then KILLED is the last word.
     drop(status_tx);
     let beat_abort = beat.abort_handle();
-    if tokio::time::timeout(Duration::from_secs(5), beat).await.is_err() {
+    if tokio::time::timeout(Duration::from_secs(5), beat)
+        .await
+        .is_err()
+    {
         beat_abort.abort();
     }
     heartbeat(&shared, AgentStatus::Killed).await;
