@@ -3,6 +3,7 @@
 use std::process::Command;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use liftoff_client::ops::{identity, items, queues};
 use liftoff_model::queue::QueueAccess;
@@ -726,4 +727,34 @@ async fn a_second_server_on_a_data_dir_says_so() {
         "{err}"
     );
     drop(first);
+}
+
+/// SIGTERM (docker stop, systemd) stops the server within seconds even
+/// while an agent's long poll holds a request open (it waited for it, up
+/// to 30 s, past a supervisor's patience).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sigterm_stops_the_server_during_an_agents_long_poll() {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut server = Server::start(&tmp.path().join("server"), &[]);
+    let (status, _, err) = crate::harness::liftoff(
+        &server,
+        tmp.path(),
+        &["queue", "create", "q", "--resource", "local-process"],
+    );
+    assert!(status.success(), "{err}");
+    let agent =
+        crate::harness::AgentProcess::start(&server, &tmp.path().join("agent"), &["-q", "q"]);
+    crate::harness::eventually(Duration::from_secs(30), "the agent to poll", || async {
+        agent.output().contains("long poll").then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(1)).await; // a long poll under way
+    let asked = std::time::Instant::now();
+    let status = server.terminate();
+    assert!(status.success(), "exit status {status:?}");
+    assert!(
+        asked.elapsed() < Duration::from_secs(6),
+        "stopped after {:?}",
+        asked.elapsed()
+    );
 }

@@ -203,12 +203,31 @@ pub async fn serve(
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
     let sweeper = tokio::spawn(sweep_leases(state.clone()));
-    let result = axum::serve(listener, app(state))
-        .with_graceful_shutdown(shutdown)
-        .await;
+    // Requests under way may finish, for a few seconds: an agent's long
+    // poll holds one for up to 30, past `docker stop`'s and systemd's
+    // patience, and the agent asks again once the server is back.
+    let stopping = Arc::new(tokio::sync::Notify::new());
+    let told = stopping.clone();
+    let server = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
+        shutdown.await;
+        told.notify_one();
+    });
+    let result = tokio::select! {
+        r = std::future::IntoFuture::into_future(server) => r,
+        () = async {
+            stopping.notified().await;
+            tokio::time::sleep(SHUTDOWN_GRACE).await;
+        } => {
+            tracing::info!("requests still open {} s after the stop (long polls): stopping anyway", SHUTDOWN_GRACE.as_secs());
+            Ok(())
+        }
+    };
     sweeper.abort();
     result.context("the server stopped with an error")
 }
+
+/// How long a stopping server waits for requests under way.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(3);
 
 /// Expired leases go back to PENDING (pop also does this per queue), and
 /// silent runs become `crashed`.
