@@ -212,6 +212,11 @@ test("create queue: bad configuration is refused with a message, nothing is crea
   assert.equal(await page.inputValue("#queue-name"), "");
   assert.equal(await page.$("#var-gpus-type"), null);
   await page.waitForFunction(() => document.activeElement?.id === "queue-name");
+  // A blank form submitted: its name is marked and gets the focus back
+  // (on a phone the message would be out of view).
+  await page.click(".drawer button[type=submit]");
+  await page.waitForFunction(() => document.activeElement?.id === "queue-name", null, { timeout: 5_000 });
+  assert.equal(await page.getAttribute("#queue-name", "aria-invalid"), "true");
   await page.keyboard.press("Escape");
   await page.waitForSelector(".drawer", { state: "detached" });
 });
@@ -892,6 +897,23 @@ test("an item's row shows the template values it was pushed with", async () => {
   await page.goto(`${server.url}/launch/admin/tv-q`);
   await page.waitForSelector("tbody[data-item] div.clip");
   assert.match(await page.textContent("tbody[data-item] div.clip"), /^shm: 2g$/);
+});
+
+test("a shared link opened before connecting: Connect leads back to it", async () => {
+  const fresh = await browser.newPage();
+  fresh.on("pageerror", (e) => errors.push(e.message));
+  await fresh.goto(`${server.url}/launch/admin/web-q/agents?x=1`);
+  await fresh.waitForSelector("h1:has-text('Connect first')");
+  await fresh.click("main a[href^='/connect?next=']");
+  await fresh.waitForURL(/\/connect\?next=/);
+  await fresh.fill("#api-key", ADMIN_KEY);
+  await fresh.click("button[type=submit]");
+  const back = await fresh.waitForSelector("a:has-text('Back to the page you opened')");
+  assert.equal(await back.getAttribute("href"), "/launch/admin/web-q/agents?x=1");
+  await back.click();
+  await fresh.waitForURL(`${server.url}/launch/admin/web-q/agents?x=1`);
+  await fresh.waitForSelector("table.agents");
+  await fresh.close();
 });
 
 test("a kept key the server now refuses: the page says so and leads to Connect, not to the same refusal", async () => {

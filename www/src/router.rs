@@ -129,6 +129,12 @@ pub fn use_pathname() -> Memo<String> {
     Memo::new(move |_| url.0.with(|(p, _)| p.clone()))
 }
 
+/// The current path with its query string (`/launch/e/q?item=...`).
+pub fn use_href() -> Memo<String> {
+    let url = url();
+    Memo::new(move |_| url.0.with(|(p, s)| format!("{p}{s}")))
+}
+
 /// The query string's values.
 pub fn use_query_map() -> Memo<Params> {
     let url = url();

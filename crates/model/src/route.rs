@@ -108,6 +108,15 @@ pub fn path(segments: &[&str]) -> String {
     })
 }
 
+/// Where the Connect page sends the user back to (`?next=`): a path of
+/// this app only (not `//host`, not another site), and not Connect itself.
+pub fn return_path(next: Option<&str>) -> Option<String> {
+    let next = next?;
+    let on_this_site =
+        next.starts_with('/') && !next.starts_with("//") && !next.contains(['\\', '\n', '\r']);
+    (on_this_site && !next.starts_with("/connect")).then(|| next.to_owned())
+}
+
 /// Every byte but letters, digits and `-._~=` as `%XX`: safe in a path
 /// segment and in a query value (a queue may be named `a/b #1?`; `=` is
 /// kept, as base64 ids end with it and only a query's first `=` splits).
@@ -149,6 +158,27 @@ pub fn percent_decode(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn connect_sends_back_only_to_a_page_of_this_app() {
+        use super::return_path;
+        assert_eq!(
+            return_path(Some("/launch/admin/q?item=UnVu==")).as_deref(),
+            Some("/launch/admin/q?item=UnVu==")
+        );
+        for bad in [
+            "//evil.example",
+            "https://evil.example/x",
+            "/\\evil",
+            "/connect",
+            "launch",
+            "",
+        ] {
+            assert_eq!(return_path(Some(bad)), None, "{bad:?}");
+        }
+        assert_eq!(return_path(None), None);
+    }
+
     use super::*;
 
     #[test]

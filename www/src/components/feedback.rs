@@ -75,12 +75,15 @@ where
 #[component]
 pub fn RequireServer(children: ChildrenFn) -> impl IntoView {
     let session = crate::session::use_session();
+    let here = crate::router::use_href();
     move || {
         match (session.creds.get(), session.server.get()) {
+        // Connect sends the user back here (a shared link is not lost).
         (None, _) => view! {
             <section class="page narrow">
                 <h1>"Connect first"</h1>
-                <p>"This page needs a server and an API key. "<a href="/connect">"Connect"</a>"."</p>
+                <p>"This page needs a server and an API key. "
+                    <a href=format!("/connect?next={}", liftoff_model::route::percent_encode(&here.get_untracked()))>"Connect"</a>"."</p>
             </section>
         }
         .into_any(),

@@ -143,6 +143,9 @@ pub fn QueueForm(
             problems.with(|p| messages(p, path))
         }
     };
+    // Marked for the eye and for `focus_first_invalid` (the first field
+    // to fix gets the focus on a refused submit).
+    let invalid = move |path: &'static str| move || shown(path)().is_some().then_some("true");
 
     // Braces that look meant as a variable but are not one: said, not refused.
     let note = move || {
@@ -185,7 +188,7 @@ pub fn QueueForm(
             on:input=move |_| touched.set(true) on:change=move |_| touched.set(true)>
             <div class="field">
                 <label for="queue-entity">"Entity"</label>
-                <select id="queue-entity" disabled=editing
+                <select id="queue-entity" disabled=editing aria-invalid=invalid(paths::ENTITY)
                     on:change=move |ev| entity.set(event_target_value(&ev))>
                     {options_view(entity_options, move || entity.get())}
                 </select>
@@ -194,12 +197,12 @@ pub fn QueueForm(
             <div class="field">
                 <label for="queue-name">"Queue name"</label>
                 <input id="queue-name" type="text" autocomplete="off" placeholder="e.g. gpu-a100"
-                    disabled=editing bind:value=name/>
+                    disabled=editing aria-invalid=invalid(paths::NAME) bind:value=name/>
                 <p class="field-error">{shown(paths::NAME)}</p>
             </div>
             <div class="field">
                 <label for="queue-resource">"Resource"</label>
-                <select id="queue-resource"
+                <select id="queue-resource" aria-invalid=invalid(paths::RESOURCE)
                     on:change=move |ev| resource.set(event_target_value(&ev).parse().ok())>
                     {options_view(resource_options, move || resource.get().map(|r| r.as_str().to_owned()).unwrap_or_default())}
                 </select>

@@ -94,6 +94,8 @@ pub fn ConnectPage() -> impl IntoView {
         }
         .into_any()
     };
+    // Where "Connect first" came from (`?next=`), to go back to.
+    let query = crate::router::use_query_map();
     let status = move || match (session.creds.get(), session.server.get(), refused.get()) {
         _ if trying.get() => view! { <Loading what="Checking the key…"/> }.into_any(),
         (_, _, Some(e)) => refusal(e),
@@ -112,6 +114,7 @@ pub fn ConnectPage() -> impl IntoView {
             .into_any()
         }
         (Some(_), Some(Some(Ok(info))), _) => {
+            let next = query.with(|q| q.get("next"));
             let entities = info.viewer.entities();
             let caps = info.caps;
             view! {
@@ -132,7 +135,10 @@ pub fn ConnectPage() -> impl IntoView {
                         }}</dd>
                     </dl>
                     <div class="actions">
-                        <a class="btn primary" href="/launch">"Go to Launch"</a>
+                        {match liftoff_model::route::return_path(next.as_deref()) {
+                            Some(back) => view! { <a class="btn primary" href=back>"Back to the page you opened"</a> }.into_any(),
+                            None => view! { <a class="btn primary" href="/launch">"Go to Launch"</a> }.into_any(),
+                        }}
                         <button class="btn" on:click=move |_| session.forget()>"Forget this key"</button>
                     </div>
                 </div>

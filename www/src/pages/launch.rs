@@ -101,6 +101,8 @@ fn LaunchHome() -> impl IntoView {
                 }
                 Err(e) => {
                     failure.try_set(Some(explain(&e)));
+                    // In view and read out, not below a drawer's fold.
+                    crate::components::focus_soon("create-queue-failure");
                 }
             }
         });
@@ -199,7 +201,7 @@ fn LaunchHome() -> impl IntoView {
                             {resumed}
                             <QueueForm entities=form_entities.clone() initial=initial editing=false taken=taken
                                 on_save=save busy=busy submit_label="Create queue" on_change=remember/>
-                            {move || failure.get().map(|m| view! { <div class="error-box" role="alert"><p>{m}</p></div> })}
+                            {move || failure.get().map(|m| view! { <div class="error-box" role="alert" id="create-queue-failure" tabindex="-1"><p>{m}</p></div> })}
                         }
                     }
                 }
