@@ -851,6 +851,23 @@ test("launch drawer: an image job is steered off a local-process queue, and refu
   assert.deepEqual(await itemsOf("web-q"), before);
 });
 
+test("the Jobs page follows a launch made from it: the job's last run shows up and ends Finished, with no reload", async () => {
+  const lastRun = 'tr[data-job=train] td:nth-child(5)';
+  await launchWith({ "#config-steps": "1", "#config-pause": "0" });
+  const before = await page.textContent(lastRun);
+  await page.evaluate(() => { window.__sameDocument = true; });
+  await eventually(
+    "the job's last run to be the new one, finished",
+    async () => {
+      const now = await page.textContent(lastRun).catch(() => "");
+      return now !== before && /Finished/.test(now);
+    },
+    60_000,
+    250,
+  );
+  assert.equal(await page.evaluate(() => window.__sameDocument), true, "the page was not reloaded");
+});
+
 test("Stop polling from the Agents tab: the agent is asked, stops, and the focus stays on the tab", async () => {
   await page.goto(`${server.url}/launch/admin/web-q/agents`);
   const button = "#agents-panel button:has-text('Stop polling')";

@@ -21,8 +21,10 @@ impl<T> Clone for Load<T> {
 
 impl<T> Copy for Load<T> {}
 
-impl<T: Send + Sync + 'static> Load<T> {
-    /// Start loading; `fetch` runs now and whenever a signal it read changes.
+impl<T: PartialEq + Send + Sync + 'static> Load<T> {
+    /// Start loading; `fetch` runs now and whenever a signal it read changes
+    /// (a poll's tick too). An answer equal to the last one changes nothing:
+    /// what shows it is not redrawn (focus, an open details stay).
     pub fn new<Fut>(fetch: impl Fn() -> Fut + 'static) -> Self
     where
         Fut: Future<Output = T> + 'static,
@@ -37,14 +39,20 @@ impl<T: Send + Sync + 'static> Load<T> {
             latest.set_value(n);
             spawn_local(async move {
                 let v = answer.await;
-                if latest.try_get_value() == Some(n) {
+                if latest.try_get_value() == Some(n)
+                    && value
+                        .try_with_untracked(|old| old.as_ref() != Some(&v))
+                        .unwrap_or(false)
+                {
                     value.try_set(Some(v));
                 }
             });
         });
         Self { value, again }
     }
+}
 
+impl<T: Send + Sync + 'static> Load<T> {
     /// The last answer (`None` until the first one); tracked.
     pub fn get(&self) -> Option<T>
     where

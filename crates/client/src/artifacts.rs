@@ -262,7 +262,7 @@ impl<T: Transport> Client<T> {
 }
 
 /// A downloaded job.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct FetchedJob {
     pub info: ArtifactInfo,
     pub spec: JobSpec,

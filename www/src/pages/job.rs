@@ -43,7 +43,10 @@ fn JobView() -> impl IntoView {
             .with(|q| q.get("version"))
             .unwrap_or_else(|| "latest".into())
     };
+    // Live: the Runs tab fills as agents run the job.
+    let tick = crate::poll::use_poll(std::time::Duration::from_secs(5));
     let job = Load::new(move || {
+        tick.track();
         let (e, p, n) = (entity(), project(), name());
         let (client, caps) = (session.client(), session.caps());
         async move {

@@ -27,7 +27,10 @@ fn JobsView() -> impl IntoView {
     let params = use_params_map();
     let entity = move || params.with(|p| p.get("entity").unwrap_or_default());
     let project = move || params.with(|p| p.get("project").unwrap_or_default());
+    // Live: a job's last run changes as agents run it.
+    let tick = crate::poll::use_poll(std::time::Duration::from_secs(5));
     let jobs = Load::new(move || {
+        tick.track();
         let (e, p) = (entity(), project());
         let (client, caps) = (session.client(), session.caps());
         async move {
@@ -131,7 +134,9 @@ fn JobsView() -> impl IntoView {
 fn ProjectRuns() -> impl IntoView {
     let session = use_session();
     let params = use_params_map();
+    let tick = crate::poll::use_poll(std::time::Duration::from_secs(5));
     let runs = Load::new(move || {
+        tick.track();
         let client = session.client();
         let (e, p) = params.with(|m| {
             (
