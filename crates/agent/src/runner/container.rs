@@ -95,7 +95,7 @@ impl ContainerRunner {
         };
         // Reading the whole build context is blocking work: off the runtime.
         let source = b.source.to_path_buf();
-        let digest = tokio::task::spawn_blocking(move || {
+        let (digest, dockerfile) = tokio::task::spawn_blocking(move || {
             let mut h = Sha256::new();
             h.update(dockerfile.as_bytes());
             hash_dir(&mut h, &source);
@@ -103,7 +103,6 @@ impl ContainerRunner {
         })
         .await
         .map_err(|e| StageError::build(format!("cannot hash the build context: {e}")))?;
-        let (digest, dockerfile) = digest;
         let tag = &hex::encode(digest)[..8];
         let name = b.job_name.map_or("liftoff-job".into(), |j| {
             docker_safe(j.split(':').next().unwrap_or(j))
@@ -172,28 +171,6 @@ async fn engine_works(cli: &str) -> bool {
         tokio::time::timeout(std::time::Duration::from_secs(30), cmd.status()).await,
         Ok(Ok(s)) if s.success()
     )
-}
-
-/// Whether a URL's host is this machine's loopback (`localhost`,
-/// `127.0.0.0/8`, `::1`), which a container reaches only on the host's
-/// network.
-fn on_loopback(url: &str) -> bool {
-    let rest = url.split_once("://").map_or(url, |(_, r)| r);
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
-    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
-    let host = if let Some(v6) = authority.strip_prefix('[') {
-        v6.split(']').next().unwrap_or(v6)
-    } else {
-        authority.split(':').next().unwrap_or(authority)
-    };
-    let host = host.to_ascii_lowercase();
-    host == "localhost"
-        || host.ends_with(".localhost")
-        // (0.0.0.0, `::`: "this host", as a server's listen address is
-        // often given.)
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified())
 }
 
 fn which(program: &str) -> bool {
@@ -351,12 +328,10 @@ impl Runner for ContainerRunner {
         // The host's network only when the server is on the host's loopback
         // (W&B's agent does the same): otherwise the container's own, so
         // jobs do not share ports or reach the host's local services.
-        let base_url = ctx
-            .env
-            .iter()
-            .find(|(k, _)| k == "WANDB_BASE_URL")
-            .map(|(_, v)| v.as_str());
-        if base_url.is_none_or(on_loopback) {
+        if ctx
+            .env_value("WANDB_BASE_URL")
+            .is_none_or(crate::runner::is_loopback)
+        {
             args.extend(["--network".into(), "host".into()]);
         }
         for (k, v) in &ctx.env {
@@ -480,7 +455,8 @@ fn container_exit_problem(cli: &str, code: i32) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::{on_loopback, python_image};
+    use super::python_image;
+    use crate::runner::is_loopback;
 
     #[test]
     fn only_a_server_on_loopback_puts_a_job_on_the_hosts_network() {
@@ -492,7 +468,7 @@ mod tests {
             "http://app.localhost",
             "http://0.0.0.0:8080",
         ] {
-            assert!(on_loopback(url), "{url}");
+            assert!(is_loopback(url), "{url}");
         }
         for url in [
             "https://api.wandb.ai",
@@ -500,7 +476,7 @@ mod tests {
             "http://[fe80::1]:80",
             "http://localhost.example.com",
         ] {
-            assert!(!on_loopback(url), "{url}");
+            assert!(!is_loopback(url), "{url}");
         }
     }
 

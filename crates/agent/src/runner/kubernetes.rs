@@ -50,7 +50,9 @@ use tokio::task::JoinHandle;
 
 use crate::log::JobLog;
 use crate::runner::container::DEFAULT_BASE_IMAGE;
-use crate::runner::{JobContext, Outcome, Runner, StageError, Warning, Workload, python_command};
+use crate::runner::{
+    JobContext, Outcome, Runner, StageError, Warning, Workload, is_loopback, python_command,
+};
 
 pub const LABEL_RUN_ID: &str = "wandb.ai/run-id";
 pub const LABEL_MONITOR: &str = "wandb.ai/monitor";
@@ -211,7 +213,7 @@ pub fn plan(
         .to_owned();
     let mut notes = Vec::new();
     let source = source(ctx, builder.as_ref(), &mut notes)?;
-    let api_key = env_value(ctx, "WANDB_API_KEY").filter(|k| !k.is_empty());
+    let api_key = ctx.env_value("WANDB_API_KEY").filter(|k| !k.is_empty());
     let secret_name = api_key.map(|_| format!("wandb-api-key-{}", dns_label(&ctx.run_id)));
     let env = env_entries(&ctx.env, secret_name.as_deref());
     let api_version = args
@@ -239,8 +241,8 @@ pub fn plan(
         .and_then(Value::as_str)
         .is_none_or(str::is_empty)
     {
-        let entity = env_value(ctx, "WANDB_ENTITY").unwrap_or_default();
-        let project = env_value(ctx, "WANDB_PROJECT").unwrap_or_default();
+        let entity = ctx.env_value("WANDB_ENTITY").unwrap_or_default();
+        let project = ctx.env_value("WANDB_PROJECT").unwrap_or_default();
         metadata.shift_remove("name");
         metadata.insert("generateName".into(), json!(generate_name(entity, project)));
     }
@@ -276,7 +278,7 @@ pub fn plan(
         ..
     } = &source
     {
-        let base_url = env_value(ctx, "WANDB_BASE_URL").unwrap_or_default();
+        let base_url = ctx.env_value("WANDB_BASE_URL").unwrap_or_default();
         // W&B uses `overrides.working_dir`; Liftoff also honours the job's
         // build context, where its local runners start the entry point.
         let sub = ctx.spec.overrides().working_dir.or_else(|| {
@@ -618,13 +620,6 @@ fn append_env(c: &mut Map<String, Value>, entries: impl Iterator<Item = Value>) 
     }
 }
 
-fn env_value<'a>(ctx: &'a JobContext, name: &str) -> Option<&'a str> {
-    ctx.env
-        .iter()
-        .find(|(k, _)| k == name)
-        .map(|(_, v)| v.as_str())
-}
-
 /// Call `f` on every pod spec: an object holding a container list.
 fn each_pod_spec(v: &mut Value, f: &mut dyn FnMut(&mut Map<String, Value>)) {
     match v {
@@ -879,7 +874,7 @@ impl Runner for KubernetesRunner {
         for note in &plan.notes {
             ctx.log.note(note);
         }
-        if let Some(url) = env_value(ctx, "WANDB_BASE_URL").filter(|u| is_loopback(u)) {
+        if let Some(url) = ctx.env_value("WANDB_BASE_URL").filter(|u| is_loopback(u)) {
             ctx.log.note(&format!(
                 "WANDB_BASE_URL is {url}: pods in a cluster usually cannot reach a loopback address; give the agent a base URL the cluster can reach"
             ));
@@ -947,17 +942,6 @@ impl Runner for KubernetesRunner {
             stopped: false,
         }))
     }
-}
-
-/// Whether a URL names this machine (`localhost`, `127.x`, `[::1]`).
-fn is_loopback(url: &str) -> bool {
-    let authority = url.split_once("://").map_or(url, |(_, rest)| rest);
-    let authority = authority.split('/').next().unwrap_or_default();
-    let host = match authority.strip_prefix('[') {
-        Some(v6) => v6.split(']').next().unwrap_or_default(),
-        None => authority.split(':').next().unwrap_or_default(),
-    };
-    host == "localhost" || host.starts_with("127.") || host == "::1"
 }
 
 /// `kube::Error` as a sentence: the API's own message when it sent one.

@@ -95,6 +95,37 @@ pub struct JobContext {
     pub warnings: tokio::sync::mpsc::UnboundedSender<Warning>,
 }
 
+impl JobContext {
+    /// The value the job's environment gives `name`.
+    pub fn env_value(&self, name: &str) -> Option<&str> {
+        self.env
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+/// Whether a URL's host is this machine (`localhost`, `*.localhost`,
+/// `127.0.0.0/8`, `::1`, and `0.0.0.0` or `::` as a listen address names
+/// it): what a container reaches only on the host's network, and a pod in
+/// a cluster not at all.
+pub(crate) fn is_loopback(url: &str) -> bool {
+    let rest = url.split_once("://").map_or(url, |(_, r)| r);
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    let authority = authority.rsplit_once('@').map_or(authority, |(_, h)| h);
+    let host = if let Some(v6) = authority.strip_prefix('[') {
+        v6.split(']').next().unwrap_or(v6)
+    } else {
+        authority.split(':').next().unwrap_or(authority)
+    };
+    let host = host.to_ascii_lowercase();
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback() || ip.is_unspecified())
+}
+
 /// A warning about a running job, as `updateRunQueueItemWarning` takes it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Warning {
