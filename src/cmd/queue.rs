@@ -276,21 +276,7 @@ pub async fn run(cmd: QueueCommand) -> anyhow::Result<()> {
         } => {
             let client = conn::client(&c)?;
             let entity = conn::entity(&client, entity.as_deref()).await?;
-            let d = match client
-                .call(LiftoffRunQueue {
-                    entity: entity.clone(),
-                    queue: name.clone(),
-                    first: 50,
-                    after: None,
-                })
-                .await
-            {
-                Ok(d) => d,
-                Err(e) if is_not_found(&e) => {
-                    return Err(with_known_queues(&client, &entity, e).await);
-                }
-                Err(e) => return Err(e.into()),
-            };
+            let d = queue_page(&client, &entity, &name, 50, None).await?;
             let now = time::OffsetDateTime::now_utc();
             // Statuses as the queue page derives them (one row per item, in order).
             let rows = item_rows(&d, now);
@@ -567,9 +553,33 @@ pub async fn with_known_queues(
     }
 }
 
+/// A page of a queue's items with the queue and its agents; a queue not
+/// found names the entity's queues ([`with_known_queues`]).
+async fn queue_page(
+    client: &Client<NativeTransport>,
+    entity: &str,
+    queue: &str,
+    first: i64,
+    after: Option<String>,
+) -> anyhow::Result<liftoff_client::ops::liftoff::QueueDetail> {
+    match client
+        .call(LiftoffRunQueue {
+            entity: entity.to_owned(),
+            queue: queue.to_owned(),
+            first,
+            after,
+        })
+        .await
+    {
+        Ok(d) => Ok(d),
+        Err(e) if is_not_found(&e) => Err(with_known_queues(client, entity, e).await),
+        Err(e) => Err(e.into()),
+    }
+}
+
 /// `queue show Q --item ID`: the item found page by page, said in full.
 async fn show_item(
-    client: &liftoff_client::Client<liftoff_client::native::NativeTransport>,
+    client: &Client<NativeTransport>,
     entity: &str,
     queue: &str,
     id: &str,
@@ -579,21 +589,7 @@ async fn show_item(
     let mut all: Option<liftoff_client::ops::liftoff::QueueDetail> = None;
     for _ in 0..100 {
         let after = all.as_ref().and_then(|d| d.end_cursor.clone());
-        let d = match client
-            .call(LiftoffRunQueue {
-                entity: entity.to_owned(),
-                queue: queue.to_owned(),
-                first: 100,
-                after,
-            })
-            .await
-        {
-            Ok(d) => d,
-            Err(e) if is_not_found(&e) => {
-                return Err(with_known_queues(client, entity, e).await);
-            }
-            Err(e) => return Err(e.into()),
-        };
+        let d = queue_page(client, entity, queue, 100, after).await?;
         let more = d.has_next_page && d.end_cursor.is_some();
         match &mut all {
             Some(a) => {
@@ -615,12 +611,6 @@ async fn show_item(
                 "no item {id} in queue {queue} of {entity}: `liftoff queue show {queue} -e {entity}` lists its items (a waiting item that was cancelled is gone)"
             )
         })?;
-    let run_state = d
-        .items
-        .iter()
-        .find(|i| i.item.id == id)
-        .and_then(|i| i.run.as_ref())
-        .map(|r| r.state.as_str().to_owned());
     let item = &row.item;
     crate::out!("Item {id} in queue {queue} of {entity}");
     crate::out!(
@@ -645,7 +635,10 @@ async fn show_item(
     if let Some(run) = &item.associated_run_id {
         crate::out!(
             "run:       {run}{} (taken {})",
-            run_state.map(|s| format!(", {s}")).unwrap_or_default(),
+            row.run
+                .as_ref()
+                .map(|r| format!(", {}", r.state.as_str()))
+                .unwrap_or_default(),
             item.claimed_at.as_deref().unwrap_or("-")
         );
     }
