@@ -1865,25 +1865,23 @@ pub async fn register_manifest(
         .into_iter()
         .map(|f| (f.name, Value::String(f.md5)))
         .collect();
-    let mut entity_id = None;
-    for (name, entry) in manifest.contents.iter() {
-        if entry.reference.is_some()
-            || known.contains_key(name)
-            || !liftoff_model::artifact::is_safe_artifact_path(name)
-        {
-            continue;
-        }
+    let unregistered: Vec<_> = manifest
+        .contents
+        .iter()
+        .filter(|(name, entry)| {
+            entry.reference.is_none()
+                && !known.contains_key(*name)
+                && liftoff_model::artifact::is_safe_artifact_path(name)
+        })
+        .collect();
+    if unregistered.is_empty() {
+        return Ok(());
+    }
+    let entity = artifact_entity(state, artifact_id).await?;
+    for (name, entry) in unregistered {
         // A manifest's word is not proof of the bytes: its size (which
         // makes the file downloadable, `artifact_file_in_entity`) is kept
         // only for content this entity has stored itself.
-        let entity = match entity_id {
-            Some(e) => e,
-            None => {
-                let e = artifact_entity(state, artifact_id).await?;
-                entity_id = Some(e);
-                e
-            }
-        };
         let stored = state
             .store
             .artifact_file_in_entity(entity, &entry.digest)

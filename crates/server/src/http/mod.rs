@@ -190,7 +190,7 @@ async fn graphql_post(
         // A busy database: a status wandb's client retries, after a second.
         Ok(v) if has_code(&v, crate::error::UNAVAILABLE) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            [(axum::http::header::RETRY_AFTER, "1")],
+            [(header::RETRY_AFTER, "1")],
             Json(v),
         )
             .into_response(),

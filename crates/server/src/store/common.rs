@@ -1086,28 +1086,23 @@ macro_rules! impl_store {
             async fn artifact_commit(&self, id: i64, now: i64) -> Result<Artifact> {
                 let $pool = &self.pool;
                 let mut tx = $begin.await?;
+                // Commits to one collection take turns (PostgreSQL's row
+                // lock; SQLite's write transaction already does), or two
+                // would read the same next version and one would fail; read
+                // under the lock, a retried commit of this same artifact
+                // finds it committed and keeps its version.
+                sqlx::query::<$db>(
+                    "UPDATE artifact_collections SET id = id \
+                     WHERE id = (SELECT collection_id FROM artifacts WHERE id = $1)",
+                )
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
                 let a = sqlx::query_as::<$db, Artifact>("SELECT * FROM artifacts WHERE id = $1")
                     .bind(id)
                     .fetch_optional(&mut *tx)
                     .await?
                     .ok_or_else(|| Error::Corrupt(format!("artifact {id} vanished")))?;
-                if a.state == "COMMITTED" {
-                    tx.commit().await?;
-                    return Ok(a);
-                }
-                // Commits to one collection take turns (PostgreSQL's row
-                // lock; SQLite's write transaction already does), or two
-                // would read the same next version and one would fail.
-                sqlx::query::<$db>("UPDATE artifact_collections SET id = id WHERE id = $1")
-                    .bind(a.collection_id)
-                    .execute(&mut *tx)
-                    .await?;
-                // Read again under the lock: a commit of this same artifact
-                // (a client's retry) may have gone first; it keeps its version.
-                let a = sqlx::query_as::<$db, Artifact>("SELECT * FROM artifacts WHERE id = $1")
-                    .bind(id)
-                    .fetch_one(&mut *tx)
-                    .await?;
                 if a.state == "COMMITTED" {
                     tx.commit().await?;
                     return Ok(a);
