@@ -730,11 +730,7 @@ async fn pop_next(shared: &Shared, order: &mut Vec<String>, wait_seconds: i64) -
 
 /// A run id that is safe as a file and container name (see `handle_item`).
 fn safe_run_id(id: &str) -> bool {
-    (1..=128).contains(&id.len())
-        && id
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c))
-        && !id.chars().all(|c| c == '.')
+    liftoff_model::job::is_safe_name(id) && !id.chars().all(|c| c == '.')
 }
 
 /// A short random run id: 8 base36 characters, like W&B's.

@@ -249,6 +249,16 @@ pub mod indexmap_like {
     }
 }
 
+/// A character W&B allows in artifact and run names: `[A-Za-z0-9_.-]`.
+pub fn is_name_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || "_.-".contains(c)
+}
+
+/// 1 to 128 of [`is_name_char`] (run names, artifact names, aliases).
+pub fn is_safe_name(name: &str) -> bool {
+    (1..=128).contains(&name.len()) && name.chars().all(is_name_char)
+}
+
 /// What is wrong with a job's name given by hand (`--name`, `--job-name`):
 /// W&B's artifact name characters (letters, digits, `_`, `.`, `-`), up to
 /// 128, not starting with `.` (`..` cannot be a URL's path segment).
@@ -256,10 +266,7 @@ pub fn job_name_problem(name: &str) -> Option<String> {
     if name.is_empty() || name.len() > 128 {
         return Some("a job's name is 1 to 128 characters".into());
     }
-    if let Some(c) = name
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || "_.-".contains(*c)))
-    {
+    if let Some(c) = name.chars().find(|c| !is_name_char(*c)) {
         return Some(format!(
             "{c:?} cannot be in a job's name: use letters, digits, '_', '.' or '-'"
         ));
@@ -274,13 +281,7 @@ pub fn job_name_problem(name: &str) -> Option<String> {
 pub fn artifact_safe_name(name: &str) -> String {
     let cleaned: String = name
         .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "_.-".contains(c) {
-                c
-            } else {
-                '_'
-            }
-        })
+        .map(|c| if is_name_char(c) { c } else { '_' })
         .collect();
     if cleaned.len() > 128 {
         format!("{}..{}", &cleaned[..63], &cleaned[cleaned.len() - 63..])

@@ -158,10 +158,10 @@ pub fn percent_decode(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
 
     #[test]
     fn connect_sends_back_only_to_a_page_of_this_app() {
-        use super::return_path;
         assert_eq!(
             return_path(Some("/launch/admin/q?item=UnVu==")).as_deref(),
             Some("/launch/admin/q?item=UnVu==")
@@ -178,8 +178,6 @@ mod tests {
         }
         assert_eq!(return_path(None), None);
     }
-
-    use super::*;
 
     #[test]
     fn paths_pick_the_first_matching_route() {

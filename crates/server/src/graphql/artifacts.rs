@@ -1350,12 +1350,7 @@ pub fn validate_alias(alias: &str) -> ApiResult<()> {
 
 /// `name` is 1 to 128 of `[A-Za-z0-9_.-]` (run names, artifact names, aliases).
 pub fn validate_safe_name(what: &str, name: &str) -> ApiResult<()> {
-    if name.is_empty()
-        || name.len() > 128
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "_.-".contains(c))
-    {
+    if !liftoff_model::job::is_safe_name(name) {
         return Err(ApiError::invalid(format!(
             "{what} {name:?} must be 1 to 128 letters, digits, '_', '.' or '-'"
         )));
