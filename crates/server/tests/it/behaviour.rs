@@ -1070,18 +1070,19 @@ async fn malformed_ids_run_names_and_stream_lines_are_refused_with_nothing_writt
         .gql_as(&api.key, &doc("UpsertBucket"), up, "UpsertBucket")
         .await;
     assert!(v.get("errors").is_none(), "{v}");
+    let post_stream = |body: Vec<u8>| {
+        api.raw(
+            "POST",
+            "/files/admin/proj/r1/file_stream",
+            Some(&api.key),
+            body,
+        )
+    };
     let body = json!({"files": {
         "output.log": {"offset": 0, "content": ["hello"]},
         "wandb-history.jsonl": {"offset": 0, "content": ["{\"_step\": 0}", "not json"]},
     }});
-    let (status, said) = api
-        .raw(
-            "POST",
-            "/files/admin/proj/r1/file_stream",
-            Some(&api.key),
-            body.to_string().into_bytes(),
-        )
-        .await;
+    let (status, said) = post_stream(body.to_string().into_bytes()).await;
     assert_eq!(status, axum::http::StatusCode::BAD_REQUEST);
     let said = String::from_utf8_lossy(&said);
     assert!(
@@ -1123,14 +1124,7 @@ async fn malformed_ids_run_names_and_stream_lines_are_refused_with_nothing_writt
         "wandb-history.jsonl": {"offset": 0, "content": ["{\"_step\": 0, \"loss\": NaN, \"acc\": 0.5}"]},
         "wandb-summary.json": {"offset": 0, "content": ["{\"loss\": Infinity}"]},
     }});
-    let (status, said) = api
-        .raw(
-            "POST",
-            "/files/admin/proj/r1/file_stream",
-            Some(&api.key),
-            body.to_string().into_bytes(),
-        )
-        .await;
+    let (status, said) = post_stream(body.to_string().into_bytes()).await;
     assert_eq!(
         status,
         axum::http::StatusCode::OK,
@@ -1155,28 +1149,14 @@ async fn malformed_ids_run_names_and_stream_lines_are_refused_with_nothing_writt
             .to_string()
             .into_bytes()
     };
-    let (status, said) = api
-        .raw(
-            "POST",
-            "/files/admin/proj/r1/file_stream",
-            Some(&api.key),
-            stream(vec![big_line.clone()]),
-        )
-        .await;
+    let (status, said) = post_stream(stream(vec![big_line.clone()])).await;
     assert_eq!(
         status,
         axum::http::StatusCode::OK,
         "{}",
         String::from_utf8_lossy(&said)
     );
-    let (status, said) = api
-        .raw(
-            "POST",
-            "/files/admin/proj/r1/file_stream",
-            Some(&api.key),
-            stream(vec![big_line.clone(); 4]),
-        )
-        .await;
+    let (status, said) = post_stream(stream(vec![big_line.clone(); 4])).await;
     assert_eq!(status, axum::http::StatusCode::PAYLOAD_TOO_LARGE);
     assert!(
         String::from_utf8_lossy(&said).contains("larger than this server takes (16 MB at most)"),
